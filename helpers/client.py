@@ -1,0 +1,299 @@
+"""A requests-based client for the 8x8 APIs the runbook uses.
+
+One :class:`requests.Session` per client, configured once: Bearer auth, timeouts, and
+retries through urllib3's ``Retry`` on the adapter. Requests safe to repeat (GET, PUT,
+DELETE, HEAD, OPTIONS) are retried on 429 and 5xx; every request is retried on 429, which
+8x8 sends before doing any work. Retry-After is honoured. Failures raise the typed
+exceptions of :mod:`helpers.errors`, with 8x8's error code, message and errorId.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable, Iterator
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .config import Secret, Settings
+from .errors import APIError, TransportError, error_for_status
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 500  # documented maximum of `limit`
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class _RetryPolicy(Retry):
+    """Retry 429 whatever the method (the platform did nothing); 5xx only for safe methods."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429:
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    def __init__(self, token: Secret):
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(********)"
+
+
+class Client:
+    """Entry point: ``Client(settings).contacts``, ``.automation``, ``.messaging``."""
+
+    def __init__(self, settings: Settings, *, timeout: tuple[float, float] = (5.0, 30.0),
+                 retries: int = 5, backoff_factor: float = 0.5, backoff_max: float = 30.0,
+                 pool_size: int = 16):
+        self.settings = settings
+        self.timeout = timeout
+        self.base_urls = settings.base_urls()
+        self.session = requests.Session()
+        self.session.auth = _BearerAuth(Secret(settings.bearer_token()))
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "8x8-opt-out-runbook"})
+        retry = _RetryPolicy(
+            total=retries, connect=retries, read=retries, status=retries,
+            allowed_methods=SAFE_METHODS, status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff_factor, backoff_max=backoff_max,
+            respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        account = quote(settings.account_id, safe="")
+        self.contacts = ContactsAPI(self, account)
+        self.automation = AutomationAPI(self, account)
+        self.messaging = MessagingAPI(self, quote(settings.subaccount_id, safe=""))
+
+    def __repr__(self) -> str:
+        mode = "sandbox" if self.settings.sandbox_mode else "live"
+        return f"Client(mode={mode!r}, contacts={self.base_urls['contacts']!r}, account={self.settings.account_id!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def request(self, api: str, method: str, path: str, *, params: dict | None = None,
+                json: Any = None, ok: Iterable[int] = (200, 201, 202, 204)) -> requests.Response:
+        """Send one request to ``api`` (contacts, chatapps, automation); raise on error statuses."""
+        url = self.base_urls[api] + path
+        try:
+            response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
+        except requests.RequestException as exc:
+            # The message of a requests exception carries the URL only, never headers.
+            raise TransportError(f"{method} {path}: no answer from {self.base_urls[api]} ({type(exc).__name__}: {exc}). "
+                                 "Check the network, or that the sandbox is running.") from None
+        log.debug("%s %s -> %s", method, path, response.status_code)
+        if response.status_code not in ok:
+            raise _api_error(response, method, path)
+        return response
+
+    def json(self, api: str, method: str, path: str, **kwargs) -> Any:
+        response = self.request(api, method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def paginate(self, api: str, path: str, params: dict | None = None, *, limit: int = MAX_PAGE_SIZE,
+                 id_key: str = "id") -> Iterator[dict]:
+        """Yield every item of a paged list once.
+
+        8x8's text leaves open whether ``offset`` counts pages or items. This asks for
+        offset=1 after the first page and reads the answer: if it overlaps the first page,
+        offsets count items and the walk continues by item count; else by page. It stops
+        on ``hasNextPage: false``, on an empty page, or on a page with nothing new.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+        seen: set = set()
+        offset, counts_items = 0, None
+        while True:
+            body = self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": offset})
+            items = body.get("items") or []
+            fresh = [item for item in items if item.get(id_key) not in seen]
+            for item in fresh:
+                seen.add(item.get(id_key))
+                yield item
+            if not items or not fresh or not body.get("hasNextPage"):
+                return
+            if counts_items is None and offset > 0:
+                counts_items = len(fresh) < len(items)
+            offset = len(seen) if counts_items else offset + 1
+
+
+def _api_error(response: requests.Response, method: str, path: str) -> APIError:
+    code = message = error_id = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text[:500]
+    if isinstance(body, dict):
+        code, message, error_id = body.get("code"), body.get("message"), body.get("errorId")
+    return error_for_status(response.status_code)(
+        response.status_code, method, path, code=code, message=message or response.reason or "",
+        error_id=error_id, body=body)
+
+
+class ContactsAPI:
+    """Contacts API: groups, contacts, membership, blacklist and batches."""
+
+    def __init__(self, client: Client, account: str):
+        self._client = client
+        self._base = f"/api/v1/accounts/{account}"
+
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        return self._client.json("contacts", method, self._base + path, **kwargs)
+
+    # Groups
+    def search_groups(self, name: str | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+        """Every group whose name contains ``name`` (all pages)."""
+        params = {"name": name} if name else {}
+        return self._client.paginate("contacts", self._base + "/groups", params, limit=limit)
+
+    def create_group(self, name: str, description: str | None = None, *, is_blacklist: bool = False) -> dict:
+        body: dict[str, Any] = {"name": name, "isBlacklist": is_blacklist}
+        if description:
+            body["description"] = description
+        return self._call("POST", "/groups", json=body)
+
+    def get_group(self, group_id: int) -> dict:
+        return self._call("GET", f"/groups/{int(group_id)}")
+
+    def update_group(self, group_id: int, operations: list[dict]) -> dict:
+        """Apply JSON Patch operations, e.g. ``[{"op": "replace", "path": "/isBlacklist", "value": True}]``."""
+        return self._call("PATCH", f"/groups/{int(group_id)}", json=operations)
+
+    def delete_group(self, group_id: int) -> None:
+        self._call("DELETE", f"/groups/{int(group_id)}")
+
+    # Contacts
+    def upsert_contact(self, msisdn: str | None = None, *, addresses: dict | None = None,
+                       group_ids: Iterable[int] = (), **fields) -> tuple[dict, bool]:
+        """Create a contact, or merge into the one sharing an address. Returns (contact, created)."""
+        addresses = dict(addresses or {})
+        if msisdn is not None:
+            addresses["msisdn"] = msisdn
+        body: dict[str, Any] = {"addresses": addresses, **fields}
+        groups = [{"id": int(g)} for g in group_ids]
+        if groups:
+            body["groups"] = groups
+        response = self._client.request("contacts", "POST", self._base + "/contacts", json=body, ok=(200, 201))
+        return response.json(), response.status_code == 201
+
+    def get_contact(self, contact_id: int) -> dict:
+        return self._call("GET", f"/contacts/{int(contact_id)}")
+
+    def search_contacts(self, query: str | None = None, *, group_id: int | None = None,
+                        country: str | None = None, limit: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+        params: dict[str, Any] = {}
+        if query:
+            params["query"] = query
+        if group_id is not None:
+            params["groupId"] = int(group_id)
+        if country:
+            params["country"] = country
+        return self._client.paginate("contacts", self._base + "/contacts", params, limit=limit)
+
+    def group_members(self, group_id: int, *, limit: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+        """Every contact in the group (all pages)."""
+        return self.search_contacts(group_id=group_id, limit=limit)
+
+    # Membership: never deletes contacts
+    def add_to_group(self, group_id: int, contact_ids: Iterable[int]) -> dict:
+        return self._call("POST", f"/groups/{int(group_id)}/contacts", json={"contacts": [int(c) for c in contact_ids]})
+
+    def remove_from_group(self, group_id: int, contact_ids: Iterable[int]) -> dict:
+        """Take contacts out of the group. The contacts themselves are kept."""
+        return self._call("DELETE", f"/groups/{int(group_id)}/contacts", json={"contacts": [int(c) for c in contact_ids]})
+
+    def blacklist_msisdn(self, msisdn: str) -> None:
+        self._call("POST", f"/contacts/blacklist/{quote(msisdn, safe='')}")
+
+    # Batches
+    def delete_contacts_batch(self, *, ids: Iterable[int] = (), msisdns: Iterable[str] = ()) -> dict:
+        """Delete whole contacts (not only memberships). Never use it to undo an opt-out."""
+        body = {"ids": [int(i) for i in ids], "msisdns": list(msisdns)}
+        if not body["ids"] and not body["msisdns"]:
+            raise ValueError("delete_contacts_batch needs ids or msisdns; it never deletes every contact")
+        return self._call("POST", "/contacts/batches/deleteContacts", json=body)
+
+    def batch_status(self, batch_id: str) -> dict:
+        return self._call("GET", f"/batches/{quote(batch_id, safe='')}")
+
+
+class AutomationAPI:
+    """Automation API: workflow definitions and their runs."""
+
+    def __init__(self, client: Client, account: str):
+        self._client = client
+        self._base = f"/api/v1/accounts/{account}/definitions"
+
+    def _call(self, method: str, path: str = "", **kwargs) -> Any:
+        return self._client.json("automation", method, self._base + path, **kwargs)
+
+    def list_definitions(self, *, page_size: int = 100) -> Iterator[dict]:
+        """Every definition of the account (this API answers plain arrays, paged by limit/offset)."""
+        offset = 0
+        while True:
+            page = self._call("GET", params={"limit": page_size, "offset": offset}) or []
+            yield from page
+            if len(page) < page_size:
+                return
+            offset += len(page)
+
+    def create_definition(self, definition: dict) -> dict:
+        return self._call("POST", json=definition)
+
+    def get_definition(self, definition_id: str) -> dict:
+        """The newest version of a definition (the API answers a list of versions)."""
+        versions = self._call("GET", f"/{quote(definition_id, safe='')}") or []
+        if not versions:
+            from .errors import NotFound
+            raise NotFound(404, "GET", self._base + f"/{definition_id}", message="no such definition")
+        return max(versions, key=lambda d: d.get("version", 0))
+
+    def update_definition(self, definition_id: str, definition: dict) -> dict:
+        return self._call("PUT", f"/{quote(definition_id, safe='')}", json=definition)
+
+    def delete_definition(self, definition_id: str) -> None:
+        self._call("DELETE", f"/{quote(definition_id, safe='')}")
+
+    def start_workflow(self, definition_id: str, data: dict) -> str:
+        """Start a test run with a webhook-shaped body; returns the new workflow id."""
+        path = self._base + f"/{quote(definition_id, safe='')}/workflows"
+        response = self._client.request("automation", "POST", path, json=data, ok=(201,))
+        location = response.headers.get("Location", "")
+        workflow_id = location.rstrip("/").rsplit("/", 1)[-1]
+        if not workflow_id:
+            raise TransportError(f"POST {path} answered 201 without a Location header")
+        return workflow_id
+
+    def get_workflow(self, definition_id: str, workflow_id: str, *, include_logs: bool = True) -> dict:
+        return self._call("GET", f"/{quote(definition_id, safe='')}/workflows/{quote(workflow_id, safe='')}",
+                          params={"includeLogs": str(include_logs).lower()})
+
+    def workflow_errors(self, definition_id: str, workflow_id: str) -> list[dict]:
+        return self._call("GET", f"/{quote(definition_id, safe='')}/workflows/{quote(workflow_id, safe='')}/errors") or []
+
+
+class MessagingAPI:
+    """Messaging Apps API: send a message from the configured subaccount."""
+
+    def __init__(self, client: Client, subaccount: str):
+        self._client = client
+        self._base = f"/api/v1/subaccounts/{subaccount}"
+
+    def send_text(self, msisdn: str, text: str) -> dict:
+        body = {"user": {"msisdn": msisdn}, "type": "text", "content": {"text": text}}
+        return self._client.json("chatapps", "POST", self._base + "/messages", json=body)

@@ -1,0 +1,213 @@
+"""Settings for the runbook: read from the environment and an optional ``.env`` file.
+
+No API key means sandbox mode: the runbook talks to the embedded 8x8 sandbox (or to
+``EIGHTXEIGHT_BASE_URL`` when one is running elsewhere). The key itself is held in a
+:class:`Secret`, whose ``str`` and ``repr`` never show it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+# Documented base URLs per region (../shared/8x8-api/NOTES.md). 8x8 documents the
+# Automation host for Asia-Pacific only; other regions use it too.
+REGIONS: dict[str, dict[str, str]] = {
+    "asia": {
+        "contacts": "https://contacts.8x8.com",
+        "chatapps": "https://chatapps.8x8.com",
+        "automation": "https://automation.8x8.com",
+    },
+    "us": {
+        "contacts": "https://contacts.us.8x8.com",
+        "chatapps": "https://chatapps.us.8x8.com",
+        "automation": "https://automation.8x8.com",
+    },
+    "europe": {
+        "contacts": "https://contacts.8x8.uk",
+        "chatapps": "https://chatapps.8x8.uk",
+        "automation": "https://automation.8x8.com",
+    },
+    "indonesia": {
+        "contacts": "https://contacts.8x8.id",
+        "chatapps": "https://chatapps.8x8.id",
+        "automation": "https://automation.8x8.com",
+    },
+}
+APIS = ("contacts", "chatapps", "automation")
+
+# Values used when no key is set. They name the sandbox's own account; they are not secrets.
+SANDBOX_API_KEY = "sandbox-api-key"
+SANDBOX_ACCOUNT_ID = "sandbox-account"
+SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
+
+ENV_PREFIX = "EIGHTXEIGHT_"
+SETTINGS_DOC = {
+    "EIGHTXEIGHT_API_KEY": "API key from the API Keys page of 8x8 Connect. Unset: sandbox mode.",
+    "EIGHTXEIGHT_ACCOUNT_ID": f"8x8 account id (or account name). Sandbox default: {SANDBOX_ACCOUNT_ID}.",
+    "EIGHTXEIGHT_SUBACCOUNT_ID": f"Subaccount that receives the customers' messages. Sandbox default: {SANDBOX_SUBACCOUNT_ID}.",
+    "EIGHTXEIGHT_REGION": "asia (default), us, europe or indonesia: picks the documented base URLs.",
+    "EIGHTXEIGHT_BASE_URL": "One base URL for every API: a running sandbox or a proxy. Overrides the region.",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+class Secret:
+    """A string that never shows itself in ``str``, ``repr``, f-strings or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self):  # refuse to be pickled into files or caches
+        raise TypeError("Secret values cannot be pickled")
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: Secret = field(default_factory=lambda: Secret(""))
+    account_id: str = SANDBOX_ACCOUNT_ID
+    subaccount_id: str = SANDBOX_SUBACCOUNT_ID
+    region: str = "asia"
+    base_url: str | None = None
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """True when no API key is set: the runbook runs on the sandbox."""
+        return not self.api_key
+
+    @property
+    def needs_embedded_sandbox(self) -> bool:
+        """Sandbox mode with nowhere to point: start the embedded sandbox."""
+        return self.sandbox_mode and not self.base_url
+
+    def bearer_token(self) -> str:
+        return SANDBOX_API_KEY if self.sandbox_mode else self.api_key.reveal()
+
+    def base_urls(self) -> dict[str, str]:
+        """Base URL of each API (contacts, chatapps, automation)."""
+        if self.base_url:
+            return {api: self.base_url for api in APIS}
+        return dict(REGIONS[self.region])
+
+    def with_base_url(self, base_url: str) -> "Settings":
+        return replace(self, base_url=base_url.rstrip("/"))
+
+    def describe(self) -> str:
+        """One plain line saying where the runbook is talking to; safe to print."""
+        if self.sandbox_mode:
+            where = self.base_url or "the embedded sandbox"
+            return (f"SANDBOX MODE: no EIGHTXEIGHT_API_KEY is set, so nothing reaches 8x8. "
+                    f"Talking to {where} as account {self.account_id!r}, subaccount {self.subaccount_id!r}.")
+        where = self.base_url or f"8x8 region {self.region!r} ({self.base_urls()['contacts']})"
+        return (f"LIVE MODE: API key set (hidden). Talking to {where} as account "
+                f"{self.account_id!r}, subaccount {self.subaccount_id!r}.")
+
+
+_URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
+
+
+def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read the settings. The process environment wins over the ``.env`` file.
+
+    ``env`` replaces ``os.environ`` (tests); ``env_file=None`` skips the file.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None:
+        path = _find_env_file(Path(env_file))
+        if path is not None:
+            values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    source = os.environ if env is None else env
+    values.update({k: v for k, v in source.items() if k.startswith(ENV_PREFIX)})
+
+    def get(name: str) -> str:
+        return (values.get(ENV_PREFIX + name) or "").strip()
+
+    unknown = sorted(k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC)
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) {', '.join(unknown)}. Known settings: {', '.join(SETTINGS_DOC)}.")
+
+    key = get("API_KEY")
+    region = (get("REGION") or "asia").lower()
+    if region not in REGIONS:
+        raise ConfigError(f"EIGHTXEIGHT_REGION={region!r} is not a region. Use one of: {', '.join(REGIONS)}.")
+    base_url = get("BASE_URL").rstrip("/") or None
+    if base_url and not _URL.match(base_url):
+        raise ConfigError(f"EIGHTXEIGHT_BASE_URL={base_url!r} is not an http(s) URL, e.g. http://127.0.0.1:8088.")
+    account = get("ACCOUNT_ID")
+    subaccount = get("SUBACCOUNT_ID")
+    if key and not account:
+        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_ACCOUNT_ID is not. "
+                          "Set the account id (Connect dashboard, Account settings) or unset the key to use the sandbox.")
+    if key and not subaccount:
+        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_SUBACCOUNT_ID is not. "
+                          "Set the subaccount that receives your customers' messages.")
+    if account and "/" in account:
+        raise ConfigError(f"EIGHTXEIGHT_ACCOUNT_ID={account!r} must not contain '/'.")
+    return Settings(
+        api_key=Secret(key),
+        account_id=account or SANDBOX_ACCOUNT_ID,
+        subaccount_id=subaccount or SANDBOX_SUBACCOUNT_ID,
+        region=region,
+        base_url=base_url,
+    )
+
+
+def _find_env_file(path: Path) -> Path | None:
+    """An absolute path as is; a relative one from here up to the project root (notebooks/ runs)."""
+    if path.is_absolute():
+        return path if path.is_file() else None
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        candidate = folder / path
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists() or (folder / "helpers").is_dir():
+            break
+    return None
+
+
+def write_env_file(settings: Settings, path: str | Path = ".env") -> Path:
+    """Write the settings to ``.env`` (git-ignored), readable by its owner only."""
+    path = Path(path)
+    lines = []
+    if not settings.sandbox_mode:
+        lines.append(f"EIGHTXEIGHT_API_KEY={settings.api_key.reveal()}")
+    lines += [
+        f"EIGHTXEIGHT_ACCOUNT_ID={settings.account_id}",
+        f"EIGHTXEIGHT_SUBACCOUNT_ID={settings.subaccount_id}",
+        f"EIGHTXEIGHT_REGION={settings.region}",
+    ]
+    if settings.base_url:
+        lines.append(f"EIGHTXEIGHT_BASE_URL={settings.base_url}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,465 @@
+"""Contacts API state and rules: groups, contacts, addresses, membership, blacklist, batches.
+
+Choices where 8x8's text is silent, written down here:
+- ``offset`` counts pages: offset=0 is the first page, offset=1 the next (``page`` = offset+1).
+  The sandbox can be started with ``offset_mode="items"`` to answer the other reading, so the
+  client is tested against both.
+- Group names are unique per account regardless of case; ``?name=`` matches a case-insensitive
+  substring.
+- Two msisdns are the same address when their digits match ("+6512345678" = "6512345678").
+- Removing a contact that is not a member is a no-op, so a removal can be safely repeated.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Iterable
+
+from ..errors import AmbiguousContact, DuplicateGroupName, InvalidJobId, InvalidMsisdn, InvalidRequest, NotFound
+from ..storage import Store
+
+MSISDN_PATTERN = re.compile(r"^\+?[1-9][0-9]{6,14}$")
+ADDRESS_KINDS = ("msisdn", "weChatUserId", "facebookUserId", "email", "zaloId", "lineId", "kakaoTalkId")
+CONTACT_FIELDS = {"firstName": 200, "lastName": 200, "externalId": 50}
+MAX_GROUPS_PER_CONTACT = 10
+MAX_MEMBERSHIP_BATCH = 1000  # not documented: the sandbox's limit per membership request
+GROUP_ID_START, CONTACT_ID_START = 11001, 41700001
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS groups (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    description TEXT, is_blacklist INTEGER NOT NULL, created_at TEXT NOT NULL,
+    UNIQUE (account, name_key));
+CREATE TABLE IF NOT EXISTS contacts (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, created_at TEXT NOT NULL,
+    first_name TEXT, last_name TEXT, external_id TEXT, country TEXT, custom TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS addresses (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    account TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, match_key TEXT NOT NULL,
+    PRIMARY KEY (contact_id, kind));
+CREATE INDEX IF NOT EXISTS addresses_by_key ON addresses (account, kind, match_key);
+CREATE TABLE IF NOT EXISTS memberships (
+    group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    added_at TEXT NOT NULL, PRIMARY KEY (group_id, contact_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_by_contact ON memberships (contact_id);
+CREATE TABLE IF NOT EXISTS msisdn_blacklist (
+    account TEXT NOT NULL, match_key TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (account, match_key));
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
+"""
+
+
+def msisdn_key(value: str) -> str:
+    return value.lstrip("+")
+
+
+def check_msisdn(value: Any) -> str:
+    if not isinstance(value, str) or not MSISDN_PATTERN.match(value):
+        raise InvalidMsisdn(value)
+    return value
+
+
+class ContactsBackend:
+    def __init__(self, store: Store, *, offset_mode: str = "pages"):
+        if offset_mode not in ("pages", "items"):
+            raise ValueError("offset_mode is 'pages' or 'items'")
+        self.store = store
+        self.offset_mode = offset_mode
+        store.add_schema(SCHEMA)
+
+    # --- paging -----------------------------------------------------------------------
+    def page(self, total_count: int, total_filtered: int, limit: int, offset: int) -> tuple[int, dict]:
+        """Row offset for the query, and the list envelope without ``items``."""
+        start = offset * limit if self.offset_mode == "pages" else offset
+        page = start // limit + 1
+        total_pages = math.ceil(total_filtered / limit) if total_filtered else 0
+        return start, {"page": page, "totalPages": total_pages, "totalCount": total_count,
+                       "totalFiltered": total_filtered, "hasPreviousPage": page > 1,
+                       "hasNextPage": start + limit < total_filtered}
+
+    # --- groups -----------------------------------------------------------------------
+    def _group_row(self, account: str, group_id: int):
+        rows = self.store.query("SELECT * FROM groups WHERE account = ? AND id = ?", (account, group_id))
+        if not rows:
+            raise NotFound(f"Unable to find group with id {group_id}")
+        return rows[0]
+
+    def _render_groups(self, rows) -> list[dict]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        counts = {r["group_id"]: r["n"] for r in self.store.query(
+            f"SELECT group_id, COUNT(*) AS n FROM memberships WHERE group_id IN ({','.join('?' * len(ids))}) "
+            "GROUP BY group_id", ids)}
+        out = []
+        for r in rows:
+            group = {"id": r["id"], "contacts": counts.get(r["id"], 0), "createdAt": r["created_at"],
+                     "name": r["name"], "isBlacklist": bool(r["is_blacklist"])}
+            if r["description"] is not None:
+                group["description"] = r["description"]
+            out.append(group)
+        return out
+
+    def get_group(self, account: str, group_id: int) -> dict:
+        return self._render_groups([self._group_row(account, group_id)])[0]
+
+    def search_groups(self, account: str, name: str | None, limit: int, offset: int) -> dict:
+        where, params = "account = ?", [account]
+        total = self.store.query("SELECT COUNT(*) AS n FROM groups WHERE account = ?", (account,))[0]["n"]
+        if name:
+            where += " AND instr(name_key, ?) > 0"
+            params.append(name.casefold())
+        filtered = self.store.query(f"SELECT COUNT(*) AS n FROM groups WHERE {where}", params)[0]["n"]
+        start, envelope = self.page(total, filtered, limit, offset)
+        rows = self.store.query(f"SELECT * FROM groups WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+                                [*params, limit, start])
+        return {"items": self._render_groups(rows), **envelope}
+
+    @staticmethod
+    def _check_group_fields(name: Any = None, description: Any = None, *, name_required: bool) -> None:
+        if name_required or name is not None:
+            if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100 or len(name) > 100:
+                raise InvalidRequest("Group 'name' is required: a string of 1 to 100 characters.")
+        if description is not None and (not isinstance(description, str) or not 1 <= len(description) <= 100):
+            raise InvalidRequest("Group 'description' must be a string of 1 to 100 characters.")
+
+    def create_group(self, account: str, body: Any) -> dict:
+        if not isinstance(body, dict):
+            raise InvalidRequest("The body must be a JSON object with 'name', 'description', 'isBlacklist'.")
+        name, description = body.get("name"), body.get("description")
+        self._check_group_fields(name, description, name_required=True)
+        is_blacklist = body.get("isBlacklist", False)
+        if not isinstance(is_blacklist, bool):
+            raise InvalidRequest("'isBlacklist' must be true or false.")
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ?",
+                          (account, name.casefold())).fetchone():
+                raise DuplicateGroupName()
+            group_id = self.store.next_id("group", start=GROUP_ID_START)
+            db.execute("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (group_id, account, name, name.casefold(), description, int(is_blacklist),
+                        self.store.clock.iso()))
+        return self.get_group(account, group_id)
+
+    def update_group(self, account: str, group_id: int, operations: Any) -> dict:
+        """JSON Patch on name, description, isBlacklist (paths matched regardless of case)."""
+        if not isinstance(operations, list) or not operations:
+            raise InvalidRequest("The body must be a JSON Patch array, e.g. "
+                                 '[{"op": "replace", "path": "/isBlacklist", "value": true}].')
+        fields = {"/name": "name", "/description": "description", "/isblacklist": "isBlacklist"}
+        with self.store.transaction() as db:
+            row = self._group_row(account, group_id)
+            group = {"name": row["name"], "description": row["description"], "isBlacklist": bool(row["is_blacklist"])}
+            for op in operations:
+                if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+                    raise InvalidRequest("Each operation needs 'op' and 'path'.")
+                field = fields.get(op["path"].lower())
+                if field is None:
+                    raise InvalidRequest(f"Path {op['path']!r} cannot be changed; use /name, /description or /isBlacklist.")
+                kind, value = op.get("op"), op.get("value")
+                if field == "isBlacklist" and kind in ("add", "replace", "test"):
+                    value = _as_bool(value)
+                if kind in ("add", "replace"):
+                    group[field] = value
+                elif kind == "remove" and field == "description":
+                    group[field] = None
+                elif kind == "test":
+                    if group[field] != value:
+                        raise InvalidRequest(f"Test failed: {op['path']} is not {value!r}; nothing was changed.")
+                else:
+                    raise InvalidRequest(f"Operation {kind!r} is not supported on {op['path']!r}.")
+            self._check_group_fields(group["name"], group["description"], name_required=True)
+            clash = db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ? AND id != ?",
+                               (account, group["name"].casefold(), group_id)).fetchone()
+            if clash:
+                raise DuplicateGroupName()
+            db.execute("UPDATE groups SET name = ?, name_key = ?, description = ?, is_blacklist = ? WHERE id = ?",
+                       (group["name"], group["name"].casefold(), group["description"], int(group["isBlacklist"]),
+                        group_id))
+        return self.get_group(account, group_id)
+
+    def delete_group(self, account: str, group_id: int) -> None:
+        with self.store.transaction() as db:
+            self._group_row(account, group_id)
+            db.execute("DELETE FROM groups WHERE id = ?", (group_id,))
+
+    # --- contacts ---------------------------------------------------------------------
+    def _render_contacts(self, rows) -> list[dict]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        addresses: dict[int, dict] = {i: {} for i in ids}
+        for a in self.store.query(f"SELECT contact_id, kind, value FROM addresses WHERE contact_id IN ({marks})", ids):
+            addresses[a["contact_id"]][a["kind"]] = a["value"]
+        member_rows = self.store.query(
+            f"SELECT contact_id, group_id FROM memberships WHERE contact_id IN ({marks}) ORDER BY group_id", ids)
+        group_ids = sorted({m["group_id"] for m in member_rows})
+        groups = {}
+        if group_ids:
+            group_rows = self.store.query(f"SELECT * FROM groups WHERE id IN ({','.join('?' * len(group_ids))})",
+                                          group_ids)
+            groups = {g["id"]: g for g in self._render_groups(group_rows)}
+        by_contact: dict[int, list] = {i: [] for i in ids}
+        for m in member_rows:
+            by_contact[m["contact_id"]].append(groups[m["group_id"]])
+        out = []
+        for r in rows:
+            contact: dict[str, Any] = {"id": r["id"], "createdAt": r["created_at"]}
+            for key, column in (("firstName", "first_name"), ("lastName", "last_name"),
+                                ("externalId", "external_id"), ("country", "country")):
+                if r[column] is not None:
+                    contact[key] = r[column]
+            if by_contact[r["id"]]:  # the definition says minItems 1: omit an empty list
+                contact["groups"] = by_contact[r["id"]]
+            contact["addresses"] = addresses[r["id"]]
+            contact["customAttributes"] = json.loads(r["custom"])
+            out.append(contact)
+        return out
+
+    def get_contact(self, account: str, contact_id: int) -> dict:
+        rows = self.store.query("SELECT * FROM contacts WHERE account = ? AND id = ?", (account, contact_id))
+        if not rows:
+            raise NotFound(f"Unable to find contact with id {contact_id}")
+        return self._render_contacts(rows)[0]
+
+    def search_contacts(self, account: str, query: str | None, group_id: int | None, country: str | None,
+                        limit: int, offset: int) -> dict:
+        total = self.store.query("SELECT COUNT(*) AS n FROM contacts WHERE account = ?", (account,))[0]["n"]
+        where, params, source = ["c.account = ?"], [account], "contacts c"
+        if group_id is not None:
+            self._group_row(account, group_id)
+            source = "memberships m JOIN contacts c ON c.id = m.contact_id"
+            where.append("m.group_id = ?")
+            params.append(group_id)
+        if country:
+            where.append("c.country = ?")
+            params.append(country.upper())
+        if query:
+            needle = query.casefold().lstrip("+")
+            where.append("(instr(lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || "
+                         "coalesce(c.external_id, '')), ?) > 0 OR EXISTS (SELECT 1 FROM addresses a "
+                         "WHERE a.contact_id = c.id AND instr(lower(a.match_key), ?) > 0))")
+            params += [needle, needle]
+        clause = " AND ".join(where)
+        filtered = self.store.query(f"SELECT COUNT(*) AS n FROM {source} WHERE {clause}", params)[0]["n"]
+        start, envelope = self.page(total, filtered, limit, offset)
+        rows = self.store.query(f"SELECT c.* FROM {source} WHERE {clause} ORDER BY c.id LIMIT ? OFFSET ?",
+                                [*params, limit, start])
+        return {"items": self._render_contacts(rows), **envelope}
+
+    def upsert_contact(self, account: str, body: Any) -> tuple[dict, bool]:
+        """Create (True) or merge into the one contact sharing an address (False)."""
+        if not isinstance(body, dict):
+            raise InvalidRequest("The body must be a JSON object with 'addresses'.")
+        addresses = body.get("addresses")
+        if not isinstance(addresses, dict) or not any(addresses.get(k) for k in ADDRESS_KINDS):
+            raise InvalidRequest(f"'addresses' must name at least one of: {', '.join(ADDRESS_KINDS)}.")
+        unknown = sorted(set(addresses) - set(ADDRESS_KINDS))
+        if unknown:
+            raise InvalidRequest(f"Unknown address type(s): {', '.join(unknown)}.")
+        if "msisdn" in addresses:
+            check_msisdn(addresses["msisdn"])
+        for kind, value in addresses.items():
+            if not isinstance(value, str) or not value or len(value) > 320:
+                raise InvalidRequest(f"Address {kind!r} must be a non-empty string.")
+        fields = {}
+        for key, max_len in CONTACT_FIELDS.items():
+            if key in body:
+                if not isinstance(body[key], str) or not 1 <= len(body[key]) <= max_len:
+                    raise InvalidRequest(f"{key!r} must be a string of 1 to {max_len} characters.")
+                fields[key] = body[key]
+        if "country" in body:
+            if not isinstance(body["country"], str) or len(body["country"]) != 2:
+                raise InvalidRequest("'country' must be a two-letter country code, e.g. SG.")
+            fields["country"] = body["country"].upper()
+        custom = body.get("customAttributes", {})
+        if not isinstance(custom, dict) or len(custom) > 50:
+            raise InvalidRequest("'customAttributes' must be an object of at most 50 properties.")
+        group_ids = _group_ids(body.get("groups"))
+        with self.store.transaction() as db:
+            for gid in group_ids:
+                if not db.execute("SELECT 1 FROM groups WHERE account = ? AND id = ?", (account, gid)).fetchone():
+                    raise NotFound(f"Unable to find group with id {gid}")
+            matches = set()
+            for kind, value in addresses.items():
+                key = _match_key(kind, value)
+                matches |= {r["contact_id"] for r in db.execute(
+                    "SELECT contact_id FROM addresses WHERE account = ? AND kind = ? AND match_key = ?",
+                    (account, kind, key))}
+            if len(matches) > 1:
+                raise AmbiguousContact("More than one contact was found for the provided addresses.")
+            created = not matches
+            now = self.store.clock.iso()
+            if created:
+                contact_id = self.store.next_id("contact", start=CONTACT_ID_START)
+                db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (contact_id, account, now, fields.get("firstName"), fields.get("lastName"),
+                            fields.get("externalId"), fields.get("country"), json.dumps(custom)))
+            else:
+                contact_id = matches.pop()
+                row = db.execute("SELECT custom FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+                merged = {**json.loads(row["custom"]), **custom}
+                db.execute("UPDATE contacts SET first_name = coalesce(?, first_name), last_name = coalesce(?, last_name), "
+                           "external_id = coalesce(?, external_id), country = coalesce(?, country), custom = ? WHERE id = ?",
+                           (fields.get("firstName"), fields.get("lastName"), fields.get("externalId"),
+                            fields.get("country"), json.dumps(merged), contact_id))
+            for kind, value in addresses.items():
+                db.execute("INSERT INTO addresses VALUES (?, ?, ?, ?, ?) ON CONFLICT(contact_id, kind) "
+                           "DO UPDATE SET value = excluded.value, match_key = excluded.match_key",
+                           (contact_id, account, kind, value, _match_key(kind, value)))
+            self._add_memberships(db, contact_id, group_ids, now)
+        return self.get_contact(account, contact_id), created
+
+    def _add_memberships(self, db, contact_id: int, group_ids: Iterable[int], now: str) -> None:
+        for gid in group_ids:
+            db.execute("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", (gid, contact_id, now))
+        count = db.execute("SELECT COUNT(*) AS n FROM memberships WHERE contact_id = ?", (contact_id,)).fetchone()["n"]
+        if count > MAX_GROUPS_PER_CONTACT:
+            raise InvalidRequest(f"A contact can be in at most {MAX_GROUPS_PER_CONTACT} groups "
+                                 f"(contact {contact_id} would be in {count}).")
+
+    def delete_contact(self, account: str, contact_id: int) -> None:
+        with self.store.transaction() as db:
+            if not db.execute("SELECT 1 FROM contacts WHERE account = ? AND id = ?", (account, contact_id)).fetchone():
+                raise NotFound(f"Unable to find contact with id {contact_id}")
+            db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+    # --- membership -------------------------------------------------------------------
+    def _contact_id_list(self, body: Any) -> list[int]:
+        ids = body.get("contacts") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise InvalidRequest('The body must be {"contacts": [contactId, ...]} with at least one integer id.')
+        if len(ids) > MAX_MEMBERSHIP_BATCH:
+            raise InvalidRequest(f"At most {MAX_MEMBERSHIP_BATCH} contacts per request; got {len(ids)}.")
+        return list(dict.fromkeys(ids))
+
+    def _check_contacts_exist(self, db, account: str, ids: list[int]) -> None:
+        found = {r["id"] for r in db.execute(
+            f"SELECT id FROM contacts WHERE account = ? AND id IN ({','.join('?' * len(ids))})", [account, *ids])}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"Unable to find contact(s) with id {', '.join(map(str, missing[:10]))}")
+
+    def add_members(self, account: str, group_id: int, body: Any) -> dict:
+        ids = self._contact_id_list(body)
+        with self.store.transaction() as db:
+            self._group_row(account, group_id)
+            self._check_contacts_exist(db, account, ids)
+            now = self.store.clock.iso()
+            for cid in ids:
+                self._add_memberships(db, cid, [group_id], now)
+        return self.get_group(account, group_id)
+
+    def remove_members(self, account: str, group_id: int, body: Any) -> dict:
+        """Take contacts out of a group; the contacts stay. Non-members are ignored."""
+        ids = self._contact_id_list(body)
+        with self.store.transaction() as db:
+            self._group_row(account, group_id)
+            self._check_contacts_exist(db, account, ids)
+            db.executemany("DELETE FROM memberships WHERE group_id = ? AND contact_id = ?",
+                           [(group_id, cid) for cid in ids])
+        return self.get_group(account, group_id)
+
+    def add_members_bulk(self, account: str, group_id: int, msisdns: Iterable[str]) -> int:
+        """Sandbox-only seeding: create contacts for ``msisdns`` and put them in the group, fast."""
+        self._group_row(account, group_id)
+        msisdns = list(msisdns)
+        now = self.store.clock.iso()
+        with self.store.transaction() as db:
+            ids = self.store.next_ids("contact", len(msisdns), start=CONTACT_ID_START)
+            db.executemany("INSERT INTO contacts(id, account, created_at) VALUES (?, ?, ?)",
+                           [(cid, account, now) for cid in ids])
+            db.executemany("INSERT INTO addresses VALUES (?, ?, 'msisdn', ?, ?)",
+                           [(cid, account, m, msisdn_key(m)) for cid, m in zip(ids, msisdns)])
+            db.executemany("INSERT INTO memberships VALUES (?, ?, ?)", [(group_id, cid, now) for cid in ids])
+        return len(msisdns)
+
+    # --- blacklist ----------------------------------------------------------------------
+    def blacklist_msisdn(self, account: str, msisdn: str) -> None:
+        check_msisdn(msisdn)
+        with self.store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO msisdn_blacklist VALUES (?, ?, ?)",
+                       (account, msisdn_key(msisdn), self.store.clock.iso()))
+
+    def blocked_since(self, account: str, msisdn: str) -> str | None:
+        """When this number became blocked for the account (blacklisted group or msisdn), or None."""
+        key = msisdn_key(msisdn)
+        rows = self.store.query(
+            "SELECT min(t) AS since FROM ("
+            " SELECT m.added_at AS t FROM addresses a JOIN memberships m ON m.contact_id = a.contact_id"
+            " JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1"
+            " WHERE a.account = ? AND a.kind = 'msisdn' AND a.match_key = ?"
+            " UNION ALL SELECT added_at FROM msisdn_blacklist WHERE account = ? AND match_key = ?)",
+            (account, key, account, key))
+        return rows[0]["since"] if rows else None
+
+    # --- batches ------------------------------------------------------------------------
+    def delete_contacts_batch(self, account: str, body: Any) -> dict:
+        if not isinstance(body, dict):
+            raise InvalidRequest('The body must be a JSON object: {"ids": [...], "msisdns": [...]} or {"all": true}.')
+        ids, msisdns, everything = body.get("ids") or [], body.get("msisdns") or [], body.get("all") is True
+        if not (ids or msisdns or everything):
+            raise InvalidRequest("Name the contacts to delete with 'ids' or 'msisdns' (or 'all': true).")
+        if not all(isinstance(i, int) for i in ids) or not all(isinstance(m, str) for m in msisdns):
+            raise InvalidRequest("'ids' must be integers and 'msisdns' strings.")
+        for m in msisdns:
+            check_msisdn(m)
+        job = {"id": self.store.new_uuid("batch"), "type": "deleteContacts", "status": "queued",
+               "createdAt": self.store.clock.iso()}
+        with self.store.transaction() as db:
+            if everything:
+                db.execute("DELETE FROM contacts WHERE account = ?", (account,))
+            else:
+                targets = set(ids)
+                for m in msisdns:
+                    targets |= {r["contact_id"] for r in db.execute(
+                        "SELECT contact_id FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key = ?",
+                        (account, msisdn_key(m)))}
+                db.executemany("DELETE FROM contacts WHERE account = ? AND id = ?", [(account, t) for t in targets])
+            # The sandbox does the work at once; the job reads "completed" from now on.
+            db.execute("INSERT INTO batches VALUES (?, ?, ?, 'completed', ?)",
+                       (job["id"], account, job["type"], job["createdAt"]))
+        return job
+
+    def get_batch(self, account: str, batch_id: str) -> dict:
+        rows = self.store.query("SELECT * FROM batches WHERE account = ? AND id = ?", (account, batch_id))
+        if not rows:
+            raise InvalidJobId()
+        r = rows[0]
+        return {"id": r["id"], "type": r["type"], "status": r["status"], "createdAt": r["created_at"]}
+
+    def list_batches(self, account: str, batch_type: str | None, limit: int, offset: int) -> dict:
+        where, params = "account = ?", [account]
+        total = self.store.query("SELECT COUNT(*) AS n FROM batches WHERE account = ?", (account,))[0]["n"]
+        if batch_type:
+            where += " AND type = ?"
+            params.append(batch_type)
+        filtered = self.store.query(f"SELECT COUNT(*) AS n FROM batches WHERE {where}", params)[0]["n"]
+        start, envelope = self.page(total, filtered, limit, offset)
+        rows = self.store.query(f"SELECT id FROM batches WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
+                                [*params, limit, start])
+        return {"items": [self.get_batch(account, r["id"]) for r in rows], **envelope}
+
+
+def _match_key(kind: str, value: str) -> str:
+    return msisdn_key(value) if kind == "msisdn" else value.casefold()
+
+
+def _group_ids(groups: Any) -> list[int]:
+    if groups is None:
+        return []
+    if (not isinstance(groups, list) or len(groups) > MAX_GROUPS_PER_CONTACT
+            or not all(isinstance(g, dict) and isinstance(g.get("id"), int) for g in groups)):
+        raise InvalidRequest(f"'groups' must be a list of at most {MAX_GROUPS_PER_CONTACT} objects like {{\"id\": 11344}}.")
+    return list(dict.fromkeys(g["id"] for g in groups))
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"  # 8x8's own example sends "true" as a string
+    raise InvalidRequest(f"isBlacklist must be true or false, got {value!r}.")

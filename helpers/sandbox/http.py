@@ -1,0 +1,61 @@
+"""Request and response objects shared by every sandbox service (no sockets here)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidRequest
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)  # from the URL pattern
+
+    def json(self, *, required: bool = True) -> Any:
+        """The JSON body. Wrong content type or malformed JSON: 400, code 1000."""
+        if not self.body:
+            if required:
+                raise InvalidRequest("A JSON request body is required.")
+            return None
+        content_type = self.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise InvalidRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}.")
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidRequest(f"Malformed JSON body: {exc}.") from None
+
+    def arg(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def int_arg(self, name: str, default: int | None = None, *, low: int | None = None,
+                high: int | None = None) -> int | None:
+        raw = self.arg(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidRequest(f"Query parameter {name!r} must be an integer, got {raw!r}.") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"{low}..{high}" if high is not None else f">= {low}"
+            raise InvalidRequest(f"Query parameter {name!r} must be in {bounds}, got {value}.")
+        return value
+
+    def bool_arg(self, name: str, default: bool = False) -> bool:
+        raw = self.arg(name)
+        return default if raw is None else raw.strip().lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,207 @@
+"""The sandbox server: one HTTP server on 127.0.0.1 that mounts every service's routes.
+
+It checks the Bearer token, injects faults when asked (latency, a share of 429 and 503
+answers, or an exact queue of them), and answers errors in 8x8's shape. Sandbox-only
+controls live under ``/_sandbox/`` (like moto's ``/moto-api/``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ..config import SANDBOX_API_KEY
+from .errors import (InvalidRequest, MethodNotAllowed, NotAuthenticated, NotFound, SandboxError,
+                     ServiceUnavailable, TooManyRequests)
+from .http import Request, Response
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass
+class Faults:
+    """What the sandbox does wrong on purpose. Shares are drawn from a seeded generator."""
+    latency_ms: float = 0.0
+    share_429: float = 0.0
+    share_503: float = 0.0
+    retry_after: int | None = 0  # seconds sent in Retry-After with injected faults; None: no header
+    seed: int = 8
+    queue: deque = field(default_factory=deque)  # exact statuses for the next matching requests
+
+    def __post_init__(self):
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def inject(self, *statuses: int, method: str | None = None, path_contains: str | None = None) -> None:
+        """Answer the next requests that match with these statuses, in order (429 or 503)."""
+        for status in statuses:
+            if status not in (429, 503):
+                raise ValueError("only 429 and 503 can be injected")
+            self.queue.append((status, method, path_contains))
+
+    def configure(self, *, latency_ms: float | None = None, share_429: float | None = None,
+                  share_503: float | None = None, retry_after: int | None | str = "keep") -> None:
+        for name, value in (("latency_ms", latency_ms), ("share_429", share_429), ("share_503", share_503)):
+            if value is not None:
+                if value < 0 or (name != "latency_ms" and value > 1):
+                    raise ValueError(f"{name} out of range: {value}")
+                setattr(self, name, float(value))
+        if retry_after != "keep":
+            self.retry_after = retry_after
+
+    def clear(self) -> None:
+        self.latency_ms = self.share_429 = self.share_503 = 0.0
+        self.queue.clear()
+
+    def pick(self, method: str, path: str) -> SandboxError | None:
+        with self._lock:
+            status = None
+            for i, (queued, want_method, want_path) in enumerate(self.queue):
+                if (want_method is None or want_method == method) and (want_path is None or want_path in path):
+                    status = queued
+                    del self.queue[i]
+                    break
+            if status is None and (self.share_429 or self.share_503):
+                draw = self._random.random()
+                if draw < self.share_429:
+                    status = 429
+                elif draw < self.share_429 + self.share_503:
+                    status = 503
+        if status is None:
+            return None
+        headers = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+        if status == 429:
+            return TooManyRequests("Too many requests (injected by the sandbox)", headers=headers)
+        return ServiceUnavailable("Service unavailable (injected by the sandbox)", headers=headers)
+
+
+class Router:
+    def __init__(self):
+        self._routes: list[tuple[str, re.Pattern, Handler, str]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler, name: str) -> None:
+        self._routes.append((method, re.compile(pattern + r"/?"), handler, name))
+
+    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str], str]:
+        allowed = []
+        for route_method, pattern, handler, name in self._routes:
+            match = pattern.fullmatch(path)
+            if match:
+                if route_method == method:
+                    params = {k: unquote(v) for k, v in match.groupdict().items()}
+                    return handler, params, name
+                allowed.append(route_method)
+        if allowed:
+            raise MethodNotAllowed(f"{method} is not allowed here; use {', '.join(sorted(set(allowed)))}.")
+        raise NotFound(f"No such endpoint: {method} {path}")
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, app: "App"):
+        self.app = app
+        super().__init__(("127.0.0.1", port), _RequestHandler)
+
+
+class App:
+    """Routing, auth, faults and error rendering, independent of the socket server."""
+
+    def __init__(self, store, *, api_keys=(SANDBOX_API_KEY,), faults: Faults | None = None):
+        self.store = store
+        self.api_keys = set(api_keys)
+        self.faults = faults or Faults()
+        self.router = Router()
+        self.control = Router()
+        self.stats: Counter = Counter()
+        self._stats_lock = threading.Lock()
+
+    def mount(self, url_patterns, backend, service: str) -> None:
+        for method, pattern, handler in url_patterns:
+            self.router.add(method, pattern, _bind(handler, backend), f"{service}.{handler.__name__}")
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_sandbox/"):
+            try:
+                handler, request.params, _ = self.control.resolve(request.method, request.path)
+                return handler(request)
+            except SandboxError as exc:
+                return self.error(exc)
+            except ValueError as exc:
+                return self.error(InvalidRequest(str(exc)))
+        with self._stats_lock:
+            self.stats["requests"] += 1
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+        try:
+            fault = self.faults.pick(request.method, request.path)
+            if fault is not None:
+                raise fault
+            if not self._authenticated(request):
+                raise NotAuthenticated()
+            handler, request.params, name = self.router.resolve(request.method, request.path)
+            with self._stats_lock:
+                self.stats[name] += 1
+            return handler(request)
+        except SandboxError as exc:
+            with self._stats_lock:
+                self.stats[f"status {exc.status}"] += 1
+            return self.error(exc)
+        except Exception as exc:  # a sandbox bug: answer like a platform failure, keep serving
+            log.exception("sandbox handler failed")
+            return self.error(SandboxError(f"Internal sandbox error: {type(exc).__name__}"), status=500)
+
+    def _authenticated(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and token.strip() in self.api_keys
+
+    def error(self, exc: SandboxError, status: int | None = None) -> Response:
+        body = {"code": exc.code, "message": exc.message, "errorId": self.store.new_uuid("error"),
+                "timestamp": self.store.clock.now().isoformat()}
+        return Response(status or exc.status, body, dict(exc.headers))
+
+
+def _bind(handler, backend) -> Handler:
+    def bound(request: Request) -> Response:
+        return handler(backend, request)
+    bound.__name__ = handler.__name__
+    return bound
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
+    server: SandboxHTTPServer
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
+                          headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+        response = self.server.app.handle(request)
+        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        self.send_response(response.status)
+        if payload:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args) -> None:  # request lines go to logging, never stderr
+        log.debug("%s %s", self.address_string(), format % args)
