@@ -53,7 +53,7 @@ class Sandbox:
     def start(self) -> "Sandbox":
         if self._server is None:
             self._server = SandboxHTTPServer(self._port, self.app)
-            self._thread = threading.Thread(target=self._server.serve_forever, name="8x8-sandbox", daemon=True)
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="8x8-sandbox", daemon=True)
             self._thread.start()
         return self
 

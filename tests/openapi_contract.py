@@ -1,0 +1,158 @@
+"""Validate HTTP requests and responses against 8x8's official OpenAPI definitions.
+
+The definitions are read from ../shared/8x8-api (never copied into the project). Tests that
+need them skip, with the reason, when that folder is absent.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "8x8-api"
+SPEC_FILES = {"contacts": "contacts_api.json", "automation": "automation_api.json",
+              "messaging": "business_messaging_api.json"}
+MISSING_REASON = f"8x8's official OpenAPI definitions are not at {SPEC_DIR} (../shared/8x8-api)"
+
+
+def available() -> bool:
+    return all((SPEC_DIR / name).is_file() for name in SPEC_FILES.values())
+
+
+class ContractError(AssertionError):
+    pass
+
+
+@dataclass
+class Operation:
+    spec: str
+    method: str
+    template: str
+    pattern: re.Pattern
+    op: dict
+    path_item: dict
+
+
+@dataclass
+class Contract:
+    """Every operation of the three definitions, and counters of what was validated."""
+    operations: list[Operation] = field(default_factory=list)
+    requests_validated: int = 0
+    responses_validated: int = 0
+    _registries: dict = field(default_factory=dict)
+    _docs: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> "Contract":
+        contract = cls()
+        for spec, name in SPEC_FILES.items():
+            doc = json.loads((SPEC_DIR / name).read_text(encoding="utf-8"))
+            uri = f"urn:8x8:{spec}"
+            contract._docs[spec] = (uri, doc)
+            contract._registries[spec] = Registry().with_resource(uri, Resource(doc, specification=DRAFT4))
+            for template, path_item in doc["paths"].items():
+                regex = re.sub(r"\{[^/]+?\}", "[^/]+", template)
+                for method, op in path_item.items():
+                    if method in ("get", "post", "put", "patch", "delete"):
+                        contract.operations.append(Operation(spec, method.upper(), template,
+                                                             re.compile(regex + "/?"), op, path_item))
+        # Longer literal templates first, so /contacts/batches/x wins over /contacts/{contactId}.
+        contract.operations.sort(key=lambda o: (-o.template.count("/"), o.template.count("{")))
+        return contract
+
+    def find(self, method: str, path: str) -> Operation:
+        for operation in self.operations:
+            if operation.method == method and operation.pattern.fullmatch(path):
+                return operation
+        raise ContractError(f"{method} {path} is not an operation of 8x8's published APIs")
+
+    def _validate(self, spec: str, schema: dict, instance, what: str) -> None:
+        uri, _ = self._docs[spec]
+        # Resolve every local "#/..." reference inside the whole document.
+        wrapped = {"$ref": uri + "#/_schema"}
+        registry = self._registries[spec].with_resource(
+            uri, Resource({**self._docs[spec][1], "_schema": schema}, specification=DRAFT4))
+        validator = jsonschema.Draft4Validator(wrapped, registry=registry)
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        if errors:
+            detail = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors[:5])
+            raise ContractError(f"{what} does not match the official definition: {detail}")
+
+    def check_request(self, method: str, url: str, body: bytes | None, content_type: str | None) -> Operation:
+        parts = urlsplit(url)
+        operation = self.find(method, parts.path)
+        what = f"request {method} {parts.path}"
+        params = list(operation.path_item.get("parameters", [])) + list(operation.op.get("parameters", []))
+        query = parse_qs(parts.query)
+        for param in params:
+            param = self._deref(operation.spec, param)
+            if param.get("in") != "query" or param["name"] not in query:
+                continue
+            value = query[param["name"]][-1]
+            schema = param.get("schema", {})
+            if schema.get("type") == "integer":
+                try:
+                    value = int(value)
+                except ValueError:
+                    raise ContractError(f"{what}: query {param['name']}={value!r} is not an integer") from None
+            self._validate(operation.spec, schema, value, f"{what} query {param['name']}")
+        request_body = operation.op.get("requestBody")
+        if body:
+            media = (request_body or {}).get("content", {}).get("application/json")
+            if media is None:
+                raise ContractError(f"{what} sends a JSON body the definition does not take")
+            if (content_type or "").split(";")[0] != "application/json":
+                raise ContractError(f"{what} sends Content-Type {content_type!r}, not application/json")
+            if "schema" in media:
+                self._validate(operation.spec, media["schema"], json.loads(body), what + " body")
+        self.requests_validated += 1
+        return operation
+
+    def check_response(self, method: str, url: str, status: int, body: bytes, content_type: str | None) -> None:
+        path = urlsplit(url).path
+        operation = self.find(method, path)
+        what = f"response {status} to {method} {path}"
+        responses = operation.op.get("responses", {})
+        documented = responses.get(str(status))
+        if documented is None:
+            if status in (401, 429, 500, 503):
+                documented = self._common_error(operation.spec)  # platform-wide answers
+            else:
+                raise ContractError(f"{what}: status {status} is not documented for this operation "
+                                    f"(documented: {', '.join(responses)})")
+        documented = self._deref(operation.spec, documented)
+        media = documented.get("content", {}).get("application/json")
+        if status == 204:  # HTTP: no content, whatever the definition's example shows
+            if body:
+                raise ContractError(f"{what}: a 204 answer must have no body")
+        elif media and "schema" in media:
+            if not body:
+                raise ContractError(f"{what}: the definition has a JSON body, the response has none")
+            if "json" not in (content_type or ""):
+                raise ContractError(f"{what}: Content-Type {content_type!r} is not JSON")
+            self._validate(operation.spec, media["schema"], json.loads(body), what)
+        self.responses_validated += 1
+
+    def _common_error(self, spec: str) -> dict:
+        if spec == "contacts":
+            return self._deref("contacts", {"$ref": "#/paths/~1api~1v1~1accounts~1%7BaccountId%7D~1groups/get/responses/400"})
+        return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}}}
+
+    def _deref(self, spec: str, node: dict) -> dict:
+        doc = self._docs[spec][1]
+        while isinstance(node, dict) and "$ref" in node:
+            parts, node = node_ref(node["$ref"]), doc
+            for part in parts:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+        return node
+
+
+def node_ref(ref: str) -> list[str]:
+    """The parts of a local JSON pointer reference, percent- and ~-decoded."""
+    return [unquote(p).replace("~1", "/").replace("~0", "~") for p in ref.lstrip("#/").split("/")]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from helpers.config import REGIONS, SANDBOX_ACCOUNT_ID, ConfigError, load_settings
+
+
+def test_no_key_is_sandbox_mode_and_says_so():
+    settings = load_settings(env={}, env_file=None)
+    assert settings.sandbox_mode and settings.needs_embedded_sandbox
+    assert settings.account_id == SANDBOX_ACCOUNT_ID
+    assert settings.describe().startswith("SANDBOX MODE")
+
+
+@pytest.mark.parametrize("region,host", [("asia", "https://contacts.8x8.com"), ("us", "https://contacts.us.8x8.com"),
+                                         ("europe", "https://contacts.8x8.uk"), ("INDONESIA", "https://contacts.8x8.id")])
+def test_region_picks_documented_base_urls(region, host):
+    env = {"EIGHTXEIGHT_API_KEY": "k", "EIGHTXEIGHT_ACCOUNT_ID": "acme", "EIGHTXEIGHT_SUBACCOUNT_ID": "s",
+           "EIGHTXEIGHT_REGION": region}
+    settings = load_settings(env=env, env_file=None)
+    assert settings.base_urls()["contacts"] == host
+    assert settings.base_urls()["chatapps"] == REGIONS[region.lower()]["chatapps"]
+    assert settings.describe().startswith("LIVE MODE")
+
+
+def test_base_url_overrides_every_api():
+    settings = load_settings(env={"EIGHTXEIGHT_BASE_URL": "http://127.0.0.1:8088/"}, env_file=None)
+    assert set(settings.base_urls().values()) == {"http://127.0.0.1:8088"}
+    assert settings.sandbox_mode and not settings.needs_embedded_sandbox
+
+
+@pytest.mark.parametrize("env,words", [
+    ({"EIGHTXEIGHT_REGION": "mars"}, "not a region"),
+    ({"EIGHTXEIGHT_BASE_URL": "localhost:80"}, "not an http"),
+    ({"EIGHTXEIGHT_API_KEY": "k"}, "EIGHTXEIGHT_ACCOUNT_ID"),
+    ({"EIGHTXEIGHT_API_KEY": "k", "EIGHTXEIGHT_ACCOUNT_ID": "a"}, "EIGHTXEIGHT_SUBACCOUNT_ID"),
+    ({"EIGHTXEIGHT_APIKEY": "k"}, "Unknown setting"),
+])
+def test_bad_settings_say_what_to_do(env, words):
+    with pytest.raises(ConfigError, match=words):
+        load_settings(env=env, env_file=None)
+
+
+def test_environment_wins_over_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("EIGHTXEIGHT_ACCOUNT_ID=from-file\nEIGHTXEIGHT_REGION=us\n")
+    settings = load_settings(env={"EIGHTXEIGHT_ACCOUNT_ID": "from-env"}, env_file=env_file)
+    assert (settings.account_id, settings.region) == ("from-env", "us")

@@ -1,0 +1,66 @@
+"""Retries: proven with 429 and 503 answers injected by the sandbox."""
+from __future__ import annotations
+
+import pytest
+import urllib3.util.retry
+
+from helpers.errors import RateLimited, ServerError
+
+
+@pytest.fixture
+def group(client):
+    return client.contacts.create_group("Opt-out list", is_blacklist=True)
+
+
+def test_safe_request_is_retried_on_429_and_503(client, sandbox, group):
+    sandbox.faults.inject(429, 503, 503)
+    sandbox.reset_stats()
+    assert client.contacts.get_group(group["id"])["id"] == group["id"]
+    assert sandbox.request_count() == 4  # three refused, one served
+    assert sandbox.request_count("contacts.get_group") == 1
+
+
+def test_post_is_retried_on_429_but_not_on_503(client, sandbox):
+    sandbox.faults.inject(429, method="POST")
+    assert client.contacts.create_group("A")["name"] == "A"
+    sandbox.faults.inject(503, method="POST")
+    sandbox.reset_stats()
+    with pytest.raises(ServerError) as info:
+        client.contacts.create_group("B")
+    assert info.value.status == 503 and info.value.code == 1503
+    assert sandbox.request_count() == 1  # reported, not repeated: the POST may have been done
+    assert [g["name"] for g in client.contacts.search_groups()] == ["A"]
+
+
+def test_retry_after_is_honoured(client, sandbox, group, monkeypatch):
+    slept = []
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", slept.append)
+    sandbox.faults.configure(retry_after=7)
+    sandbox.faults.inject(429, 503)
+    client.contacts.get_group(group["id"])
+    assert slept == [7, 7]
+
+
+def test_backoff_grows_without_retry_after(make_client, sandbox, group, monkeypatch):
+    slept = []
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", slept.append)
+    sandbox.faults.configure(retry_after=None)
+    sandbox.faults.inject(503, 503, 503)
+    make_client(backoff_factor=0.5).contacts.get_group(group["id"])
+    assert slept == sorted(slept) and slept[-1] > slept[0] > 0
+
+
+def test_gives_up_after_the_retries_with_8x8s_error(make_client, sandbox, group):
+    sandbox.faults.inject(*([429] * 4))
+    sandbox.reset_stats()
+    with pytest.raises(RateLimited) as info:
+        make_client(retries=3).contacts.get_group(group["id"])
+    assert info.value.status == 429 and info.value.code == 1429 and info.value.error_id
+    assert sandbox.request_count() == 4
+
+
+def test_a_share_of_faults_still_completes_a_paged_read(client, sandbox, settings, group):
+    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(2000)])
+    sandbox.faults.configure(share_429=0.2, share_503=0.2)
+    assert len(list(client.contacts.group_members(group["id"]))) == 2000
+    assert sandbox.request_count("status 429") + sandbox.request_count("status 503") > 0
