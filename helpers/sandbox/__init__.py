@@ -12,28 +12,67 @@ from __future__ import annotations
 import threading
 from typing import Iterable
 
-from ..config import SANDBOX_API_KEY
+import requests
+
+from ..config import SANDBOX_ACCOUNT_ID, SANDBOX_API_KEY, SANDBOX_SUBACCOUNT_ID
+from .automation import urls as automation_urls
+from .automation.engine import StepFailed, WorkflowEngine
+from .automation.models import AutomationBackend
 from .contacts import urls as contacts_urls
 from .contacts.models import ContactsBackend
+from .messaging import urls as messaging_urls
+from .messaging.models import MessagingBackend
 from .control import mount_controls
 from .server import App, Faults, SandboxHTTPServer
 from .storage import Store
 
 __all__ = ["Sandbox", "Faults"]
 
+# Subaccounts the sandbox knows, and their account. Two, to show that a blacklisted group
+# applies account-wide, to every subaccount.
+DEFAULT_SUBACCOUNTS = {SANDBOX_SUBACCOUNT_ID: SANDBOX_ACCOUNT_ID, SANDBOX_SUBACCOUNT_ID + "-sms": SANDBOX_ACCOUNT_ID}
+
 
 class Sandbox:
     def __init__(self, *, port: int = 0, state: str | None = None, deterministic: bool = False,
                  latency_ms: float = 0.0, api_keys: Iterable[str] = (SANDBOX_API_KEY,),
-                 offset_mode: str = "pages"):
+                 offset_mode: str = "pages", subaccounts: dict[str, str] | None = None):
         self.store = Store(state or ":memory:", deterministic=deterministic)
+        self._api_keys = tuple(api_keys)
+        self._http = requests.Session()  # the engine's own calls (HttpRequest, ChatAppsMessage steps)
         self.contacts = ContactsBackend(self.store, offset_mode=offset_mode)
-        self.app = App(self.store, api_keys=api_keys, faults=Faults(latency_ms=latency_ms))
+        self.messaging = MessagingBackend(self.store, self.contacts, subaccounts or DEFAULT_SUBACCOUNTS)
+        engine = WorkflowEngine(now=self.store.clock.iso, new_id=lambda: self.store.new_uuid("step"),
+                                send_message=self._send_from_workflow, http=self._http)
+        self.automation = AutomationBackend(self.store, engine, self.messaging.account_for)
+        self.app = App(self.store, api_keys=self._api_keys, faults=Faults(latency_ms=latency_ms))
         self.app.mount(contacts_urls.url_patterns, self.contacts, "contacts")
+        self.app.mount(automation_urls.url_patterns, self.automation, "automation")
+        self.app.mount(messaging_urls.url_patterns, self.messaging, "messaging")
         mount_controls(self)
         self._port = port
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _send_from_workflow(self, subaccount: str, inputs: dict, channel: str) -> dict:
+        """ChatAppsMessage steps go through the Messaging Apps endpoint over HTTP, as on the platform."""
+        body = {k: inputs[k] for k in ("user", "type", "content", "clientMessageId") if k in inputs}
+        if channel == "SMS":  # the sandbox serves no SMS API: record it directly
+            try:
+                return self.messaging.send(subaccount, body, channel="SMS")
+            except Exception as exc:
+                raise StepFailed(f"SMS step failed: {exc}") from None
+        answer = self._http.post(f"{self.base_url}/api/v1/subaccounts/{subaccount}/messages", json=body,
+                                 headers={"Authorization": f"Bearer {self._api_keys[0]}"}, timeout=10)
+        if answer.status_code != 200:
+            raise StepFailed(f"ChatAppsMessage answered {answer.status_code}: {answer.text[:200]}")
+        return answer.json()
+
+    def deliver_inbound(self, msisdn: str, text: str, *, subaccount: str = SANDBOX_SUBACCOUNT_ID,
+                        channel: str = "whatsapp", name: str = "Test customer") -> list[dict]:
+        """A customer's message arrives, as the platform would deliver it: matching workflows start."""
+        return self.automation.deliver_inbound(subaccount, inbound_webhook(self.store, subaccount, msisdn, text,
+                                                                           channel, name), _trigger_for(channel))
 
     @property
     def faults(self) -> Faults:
@@ -72,6 +111,7 @@ class Sandbox:
 
     def close(self) -> None:
         self.stop()
+        self._http.close()
         self.store.close()
 
     def __enter__(self) -> "Sandbox":
@@ -90,3 +130,21 @@ class Sandbox:
     def __repr__(self) -> str:
         where = self.base_url if self._server else "stopped"
         return f"Sandbox({where}, deterministic={self.store.deterministic})"
+
+
+def _trigger_for(channel: str) -> str:
+    return "inbound_sms" if channel.lower() == "sms" else "inbound_chat_apps"
+
+
+def inbound_webhook(store, subaccount: str, msisdn: str, text: str, channel: str = "whatsapp",
+                    name: str = "Test customer") -> dict:
+    """The body 8x8 posts for an inbound message (v3 Messaging Apps, or SMS)."""
+    if channel.lower() == "sms":
+        return {"namespace": "SMS", "eventType": "inbound_message_received",
+                "payload": {"umid": store.new_uuid("umid"), "subAccountId": subaccount, "source": msisdn,
+                            "destination": "+6500000000", "body": text, "timestamp": store.clock.iso()}}
+    return {"namespace": "ChatApps", "eventType": "inbound_message_received", "version": 3,
+            "payload": {"umid": store.new_uuid("umid"), "subAccountId": subaccount, "timestamp": store.clock.iso(),
+                        "user": {"msisdn": msisdn, "channelUserId": store.new_uuid("channel-user"), "name": name},
+                        "recipient": {"channel": channel, "channelId": store.new_uuid("channel")},
+                        "type": "Text", "content": {"text": text}}}

@@ -19,7 +19,10 @@ def mount_controls(sandbox) -> None:
         seconds = body.get("advanceSeconds", 0)
         if not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError("advanceSeconds must be a number >= 0")
-        return Response(200, {"now": store.clock.iso(store.clock.advance(seconds))})
+        now = store.clock.advance(seconds)
+        synced = sandbox.messaging.sync_blacklist_if_due()  # the hourly blacklist sync runs on the hour
+        return Response(200, {"now": store.clock.iso(now), "blacklistSyncedAt": sandbox.messaging.last_sync(),
+                              "synced": synced})
 
     def faults(request: Request) -> Response:
         body = request.json(required=False) or {}
@@ -29,6 +32,17 @@ def mount_controls(sandbox) -> None:
         return Response(200, {"latencyMs": app.faults.latency_ms, "share429": app.faults.share_429,
                               "share503": app.faults.share_503, "queued": len(app.faults.queue)})
 
+    def inbound(request: Request) -> Response:
+        body = request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("msisdn"), str) or not isinstance(body.get("text"), str):
+            raise ValueError('inbound needs {"msisdn": "+65...", "text": "STOP"} (and optional subAccountId, channel)')
+        runs = sandbox.deliver_inbound(body["msisdn"], body["text"], subaccount=body.get("subAccountId") or
+                                       next(iter(sandbox.messaging.subaccounts)), channel=body.get("channel", "whatsapp"))
+        return Response(200, {"workflows": runs})
+
+    def messages(request: Request) -> Response:
+        return Response(200, {"messages": sandbox.messaging.sent(), "blacklistSyncedAt": sandbox.messaging.last_sync()})
+
     def stats(request: Request) -> Response:
         return Response(200, dict(app.stats))
 
@@ -36,3 +50,5 @@ def mount_controls(sandbox) -> None:
     app.control.add("POST", "/_sandbox/clock", clock, "clock")
     app.control.add("POST", "/_sandbox/faults", faults, "faults")
     app.control.add("GET", "/_sandbox/stats", stats, "stats")
+    app.control.add("POST", "/_sandbox/inbound", inbound, "inbound")
+    app.control.add("GET", "/_sandbox/messages", messages, "messages")

@@ -1,0 +1,144 @@
+"""The keyword policy: which inbound messages are opt-outs (and opt-ins), in one place.
+
+One :class:`KeywordPolicy` yields both the Python predicate (``is_opt_out``) and the
+JavaScript condition that the workflow's Branch step evaluates (``js_condition``). Both run
+the same steps, built from the same strings:
+
+1. lower-case; decompose accents and drop them (ARRÊT -> arret);
+2. curly apostrophes become ', and every character that is not a letter, digit, space,
+   apostrophe or hyphen becomes a space (quotes, punctuation, emoji);
+3. spaces collapse, the ends are trimmed, stray apostrophes at the ends go;
+4. the result must be a whole keyword (optionally with courtesy words, "stop please") or a
+   whole plainly worded request ("please stop texting me"). A message that only mentions a
+   keyword ("which bus stop?", "cancel my order") is not an opt-out.
+
+The regular expressions use only syntax that Python's ``re`` and ECMAScript 5 read alike
+(no lookbehind, no Unicode property escapes), so the Automation engine needs nothing newer.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+DEFAULT_OPT_OUT_WORDS = ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+                         "OPTOUT", "OPT OUT", "OPT-OUT")
+DEFAULT_OPT_IN_WORDS = ("START", "UNSTOP")
+DEFAULT_COURTESY_WORDS = ("please", "now", "it")
+
+# Plainly worded requests (US rules since April 2025 expect them honoured), matched against
+# the whole normalised message. Each is a regular expression fragment.
+_ME = r"(?:me|us)"
+_MESSAGES = r"(?:messages?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|spam)"
+_MORE = r"(?:\s+(?:any\s*more|ever\s+again|again|please|thanks|thank\s+you|now))*"
+DEFAULT_OPT_OUT_PHRASES = (
+    # please stop texting me / stop sending me messages / quit messaging us
+    rf"(?:please\s+)?(?:stop|quit|cease)\s+(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
+    rf"(?:\s+{_ME})?(?:\s+(?:these\s+|any\s+|your\s+)?{_MESSAGES})?{_MORE}",
+    # unsubscribe me / opt me out / please remove me
+    rf"(?:please\s+)?(?:unsubscribe(?:\s+{_ME})?|opt\s+{_ME}\s+out|opt\s+out\s+{_ME}|remove\s+{_ME}|delete\s+{_ME}){_MORE}",
+    # remove me from your list / take me off this list / unsubscribe me from this list
+    rf"(?:please\s+)?(?:remove|take|unsubscribe|delete)\s+{_ME}\s+(?:off|from)(?:\s+of)?\s+"
+    rf"(?:(?:your|this|the|these|all|my)\s+)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s+)?"
+    rf"(?:lists?|{_MESSAGES}){_MORE}",
+    # no more messages / no more texts please
+    rf"(?:(?:please|just)\s+)?no\s+more\s+(?:(?:of\s+)?(?:these|your)\s+)?{_MESSAGES}{_MORE}",
+    # don't text me anymore / do not contact me / dont message me again
+    rf"(?:please\s+)?(?:don'?t|do\s+not|never)\s+(?:text|message|contact|send|sms|whatsapp|call)\s+{_ME}"
+    rf"(?:\s+(?:any\s+)?{_MESSAGES})?{_MORE}",
+    # i want to unsubscribe / i'd like to opt out
+    rf"i(?:\s+(?:want|wish|would\s+like)\s+to|'d\s+like\s+to)\s+(?:unsubscribe|opt\s+out|stop(?:\s+{_MESSAGES})?)"
+    rf"{_MORE}",
+)
+
+# Normalisation, as (pattern, replacement) pairs applied in order after lower-casing and
+# accent folding. Same strings in Python and JavaScript.
+_LETTERS = r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff"
+NORMALISE_STEPS = (
+    (r"[\u0300-\u036f]", ""),          # accents left over from NFD
+    (r"[\u2018\u2019\u02bc`]", "'"),    # curly apostrophes
+    (rf"[^{_LETTERS}\s'-]", " "),      # punctuation, quotes, emoji
+    (r"\s+", " "),
+    (r"^[\s'-]+|[\s'-]+$", ""),          # trim, with stray apostrophes and hyphens at the ends
+)
+
+
+def _words_pattern(words) -> str:
+    """Alternatives for a word list; spaces and hyphens inside a word match either."""
+    parts = []
+    for word in sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True):
+        tokens = [re.escape(_fold(t)) for t in re.split(r"[\s-]+", word)]
+        parts.append(r"[\s-]?".join(tokens) if len(tokens) > 1 else tokens[0])
+    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFD", text.lower())
+
+
+@dataclass(frozen=True)
+class KeywordPolicy:
+    opt_out_words: tuple[str, ...] = DEFAULT_OPT_OUT_WORDS
+    opt_in_words: tuple[str, ...] = DEFAULT_OPT_IN_WORDS
+    courtesy_words: tuple[str, ...] = DEFAULT_COURTESY_WORDS
+    opt_out_phrases: tuple[str, ...] = DEFAULT_OPT_OUT_PHRASES
+    _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        overlap = {w.lower() for w in self.opt_out_words} & {w.lower() for w in self.opt_in_words}
+        if overlap:
+            raise ValueError(f"words cannot be both opt-out and opt-in: {', '.join(sorted(overlap))}")
+        for kind in ("opt_out", "opt_in"):
+            self._compiled[kind] = re.compile(self.pattern(kind))
+
+    # --- the shared definition -------------------------------------------------------
+    def pattern(self, kind: str = "opt_out") -> str:
+        """The regular expression a normalised message must match in full."""
+        courtesy = _words_pattern(self.courtesy_words)
+        words = _words_pattern(self.opt_out_words if kind == "opt_out" else self.opt_in_words)
+        keyword = rf"(?:{courtesy}\s)*{words}(?:\s{courtesy})*"
+        alternatives = [keyword, *(self.opt_out_phrases if kind == "opt_out" else ())]
+        return "^(?:" + "|".join(f"(?:{a})" for a in alternatives) + ")$"
+
+    # --- Python --------------------------------------------------------------------------
+    @staticmethod
+    def normalise(text: str | None) -> str:
+        text = _fold(text or "")
+        for pattern, replacement in NORMALISE_STEPS:
+            text = re.sub(pattern, replacement, text)
+        return text
+
+    def is_opt_out(self, text: str | None) -> bool:
+        return bool(self._compiled["opt_out"].match(self.normalise(text)))
+
+    def is_opt_in(self, text: str | None) -> bool:
+        return bool(self._compiled["opt_in"].match(self.normalise(text)))
+
+    def classify(self, text: str | None) -> str:
+        """'opt-out', 'opt-in' or 'other'."""
+        if self.is_opt_out(text):
+            return "opt-out"
+        return "opt-in" if self.is_opt_in(text) else "other"
+
+    # --- JavaScript ------------------------------------------------------------------------
+    def js_function(self, kind: str = "opt_out") -> str:
+        """A JavaScript function expression: text -> boolean, the same steps as above."""
+        steps = "".join(f".replace(new RegExp({json.dumps(p)}, 'g'), {json.dumps(r)})" for p, r in NORMALISE_STEPS)
+        return ("(function (text) { var t = String(text == null ? '' : text).toLowerCase().normalize('NFD')"
+                f"{steps}; return new RegExp({json.dumps(self.pattern(kind))}).test(t); }})")
+
+    def js_condition(self, kind: str = "opt_out", text_expression: str = "data.payload.content.text") -> str:
+        """The ``{{ }}`` condition for an Automation Branch step."""
+        guarded = f"(data.payload && data.payload.content ? {text_expression} : '')"
+        return "{{" + f"{self.js_function(kind)}({guarded})" + "}}"
+
+
+class TutorialRule:
+    """The seed tutorial's rule, kept for comparison: "STOP" anywhere, case-sensitive."""
+
+    def is_opt_out(self, text: str | None) -> bool:
+        return "STOP" in (text or "")
+
+    def js_condition(self, text_expression: str = "data.payload.content.text") -> str:
+        return "{{" + f"String({text_expression}).indexOf('STOP') !== -1" + "}}"

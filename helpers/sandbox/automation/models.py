@@ -1,0 +1,215 @@
+"""Automation API state and rules: workflow definitions (versioned) and their runs.
+
+Runs execute synchronously when they start (the answer to the start request comes once the
+run is finished), so a client that polls the instance sees it Complete at once.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from ..errors import InvalidDefinition, InvalidRequest, NotFound, SandboxError
+from ..storage import Store
+from .engine import WorkflowEngine
+
+TRIGGERS = ("inbound_sms", "inbound_chat_apps", "http_request")
+STEP_TYPES = ("SMS", "ChatAppsMessage", "HttpRequest", "Branch", "Wait", "WaitForReply", "VoiceMessage",
+              "WaitForDTMF", "If")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS definitions (
+    id TEXT NOT NULL, version INTEGER NOT NULL, account TEXT NOT NULL, created_at TEXT NOT NULL,
+    body TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS workflows (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, definition_id TEXT NOT NULL, version INTEGER NOT NULL,
+    status TEXT NOT NULL, started_at TEXT NOT NULL, completed_at TEXT, data TEXT NOT NULL,
+    logs TEXT NOT NULL, errors TEXT NOT NULL, seq INTEGER NOT NULL);
+"""
+
+
+class InvalidDefinitionId(SandboxError):
+    status, code = 400, 1000
+
+    def __init__(self):
+        super().__init__("Invalid definition id.")
+
+
+class AutomationBackend:
+    def __init__(self, store: Store, engine: WorkflowEngine, account_for_subaccount):
+        self.store = store
+        self.engine = engine
+        self.account_for_subaccount = account_for_subaccount
+        store.add_schema(SCHEMA)
+
+    # --- definitions ------------------------------------------------------------------
+    @staticmethod
+    def validate(body: Any) -> dict:
+        """The definitionInput rules; 400 with code 5001 and the reason otherwise."""
+        if not isinstance(body, dict):
+            raise InvalidDefinition("The definition must be a JSON object.")
+        if body.get("trigger") not in TRIGGERS:
+            raise InvalidDefinition(f"Trigger must be one of {', '.join(TRIGGERS)}.")
+        if body.get("status", "disabled") not in ("enabled", "disabled"):
+            raise InvalidDefinition("Status must be enabled or disabled.")
+        definition = body.get("definition")
+        if not isinstance(definition, dict) or not isinstance(definition.get("name"), str) or not definition["name"].strip():
+            raise InvalidDefinition("Workflow name is required.")
+        steps = definition.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise InvalidDefinition("Workflow steps are required.")
+        ids = [s.get("id") if isinstance(s, dict) else None for s in steps]
+        if not all(isinstance(i, str) and i for i in ids) or len(set(ids)) != len(ids):
+            raise InvalidDefinition("Every step needs an id, unique within the definition.")
+        for step in steps:
+            if step.get("stepType") not in STEP_TYPES:
+                raise InvalidDefinition(f"Step {step['id']!r}: unknown stepType {step.get('stepType')!r}.")
+            targets = [step["nextStepId"]] if step.get("nextStepId") else []
+            if step["stepType"] == "Branch":
+                if not isinstance(step.get("selectNextStep"), dict) or not step["selectNextStep"]:
+                    raise InvalidDefinition(f"Branch step {step['id']!r} needs selectNextStep.")
+                targets += list(step["selectNextStep"])
+            elif not isinstance(step.get("inputs"), dict):
+                raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
+            missing = [t for t in targets if t not in ids]
+            if missing:
+                raise InvalidDefinition(f"Step {step['id']!r} points to unknown step(s): {', '.join(missing)}.")
+        if body.get("subAccountId") is not None:
+            if not isinstance(body["subAccountId"], str):
+                raise InvalidDefinition("subAccountId must be a string.")
+        return body
+
+    def _render(self, row) -> dict:
+        body = json.loads(row["body"])
+        return {"accountId": row["account"], "id": row["id"], "version": row["version"],
+                "createdAt": row["created_at"], "subAccountId": body.get("subAccountId"),
+                "trigger": body["trigger"], "status": body.get("status", "disabled"), "definition": body["definition"]}
+
+    @staticmethod
+    def _check_id(definition_id: str) -> None:
+        try:
+            uuid.UUID(definition_id)
+        except ValueError:
+            raise InvalidDefinitionId() from None
+
+    def _latest(self, account: str, definition_id: str):
+        self._check_id(definition_id)
+        rows = self.store.query("SELECT * FROM definitions WHERE account = ? AND id = ? AND deleted = 0 "
+                                "ORDER BY version DESC LIMIT 1", (account, definition_id))
+        if not rows:
+            raise NotFound(f"Definition {definition_id} not found.")
+        return rows[0]
+
+    def create(self, account: str, body: Any) -> dict:
+        body = self.validate(body)
+        definition_id = self.store.new_uuid("definition")
+        self._check_subaccount(account, body)
+        with self.store.transaction() as db:
+            db.execute("INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, 1, ?, ?, ?)",
+                       (definition_id, account, self.store.clock.iso(), json.dumps(_stored(body))))
+        return self._render(self._latest(account, definition_id))
+
+    def _check_subaccount(self, account: str, body: dict) -> None:
+        subaccount = body.get("subAccountId")
+        if subaccount is not None and self.account_for_subaccount(subaccount) != account:
+            raise InvalidRequest(f"Subaccount {subaccount!r} does not belong to account {account!r}.")
+
+    def update(self, account: str, definition_id: str, body: Any) -> dict:
+        body = self.validate(body)
+        self._check_subaccount(account, body)
+        with self.store.transaction() as db:
+            latest = self._latest(account, definition_id)
+            db.execute("INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, ?, ?, ?, ?)",
+                       (definition_id, latest["version"] + 1, account, latest["created_at"], json.dumps(_stored(body))))
+        return self._render(self._latest(account, definition_id))
+
+    def versions(self, account: str, definition_id: str, limit: int, offset: int) -> list[dict]:
+        self._check_id(definition_id)
+        rows = self.store.query("SELECT * FROM definitions WHERE account = ? AND id = ? AND deleted = 0 "
+                                "ORDER BY version DESC LIMIT ? OFFSET ?", (account, definition_id, limit, offset))
+        return [self._render(r) for r in rows]
+
+    def list(self, account: str, limit: int, offset: int) -> list[dict]:
+        rows = self.store.query(
+            "SELECT d.* FROM definitions d WHERE account = ? AND deleted = 0 AND version = "
+            "(SELECT max(version) FROM definitions WHERE id = d.id) ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (account, limit, offset))
+        return [self._render(r) for r in rows]
+
+    def delete(self, account: str, definition_id: str) -> None:
+        with self.store.transaction() as db:
+            self._latest(account, definition_id)
+            db.execute("UPDATE definitions SET deleted = 1 WHERE id = ?", (definition_id,))
+
+    # --- runs ---------------------------------------------------------------------------
+    def start(self, account: str, definition_id: str, data: Any, version: int | None = None) -> dict:
+        if not isinstance(data, dict):
+            raise InvalidRequest("The workflow data must be a JSON object (a webhook-shaped body).")
+        row = self._latest(account, definition_id)
+        if version is not None and version != row["version"]:
+            rows = self.store.query("SELECT * FROM definitions WHERE account = ? AND id = ? AND version = ?",
+                                    (account, definition_id, version))
+            if not rows:
+                raise NotFound(f"Definition {definition_id} version {version} not found.")
+            row = rows[0]
+        definition = self._render(row)
+        payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+        context = {**data, "accountId": account, "triggeredAt": self.store.clock.iso()}
+        subaccount = payload.get("subAccountId") or definition.get("subAccountId")
+        if subaccount:
+            context["subAccountId"] = subaccount
+        workflow_id = self.store.new_uuid("workflow")
+        started = self.store.clock.iso()
+        result = self.engine.run(definition["definition"]["steps"], context, workflow_id)
+        with self.store.transaction() as db:
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM workflows").fetchone()[0]
+            db.execute("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (workflow_id, account, definition_id, definition["version"], result.status, started,
+                        self.store.clock.iso(), json.dumps(result.data), json.dumps(result.logs),
+                        json.dumps(result.errors), seq))
+        return self.get_workflow(account, definition_id, workflow_id, include_logs=True)
+
+    def get_workflow(self, account: str, definition_id: str, workflow_id: str, *, include_logs: bool) -> dict:
+        self._check_id(definition_id)
+        rows = self.store.query("SELECT * FROM workflows WHERE account = ? AND definition_id = ? AND id = ?",
+                                (account, definition_id, workflow_id))
+        if not rows:
+            raise NotFound(f"Workflow {workflow_id} not found.")
+        return self._render_workflow(rows[0], include_logs)
+
+    @staticmethod
+    def _render_workflow(row, include_logs: bool) -> dict:
+        out = {"workflowId": row["id"], "data": json.loads(row["data"]), "definitionId": row["definition_id"],
+               "version": row["version"], "status": row["status"], "startedAt": row["started_at"],
+               "completedAt": row["completed_at"]}
+        if include_logs:
+            out["logs"] = json.loads(row["logs"])
+        return out
+
+    def list_workflows(self, account: str, definition_id: str, limit: int, offset: int) -> list[dict]:
+        self._latest(account, definition_id)
+        rows = self.store.query("SELECT * FROM workflows WHERE account = ? AND definition_id = ? ORDER BY seq "
+                                "LIMIT ? OFFSET ?", (account, definition_id, limit, offset))
+        return [self._render_workflow(r, False) for r in rows]
+
+    def errors(self, account: str, definition_id: str, workflow_id: str) -> list[dict]:
+        self._check_id(definition_id)
+        rows = self.store.query("SELECT errors FROM workflows WHERE account = ? AND definition_id = ? AND id = ?",
+                                (account, definition_id, workflow_id))
+        if not rows:
+            raise NotFound(f"Workflow {workflow_id} not found.")
+        return json.loads(rows[0]["errors"])
+
+    def deliver_inbound(self, subaccount: str, payload_data: dict, trigger: str) -> list[dict]:
+        """Start every enabled definition whose trigger and subaccount match, as the platform would."""
+        account = self.account_for_subaccount(subaccount)
+        started = []
+        for definition in self.list(account, 10_000, 0):
+            if (definition["status"] == "enabled" and definition["trigger"] == trigger
+                    and definition.get("subAccountId") in (None, subaccount)):
+                started.append(self.start(account, definition["id"], payload_data))
+        return started
+
+
+def _stored(body: dict) -> dict:
+    return {k: body[k] for k in ("subAccountId", "trigger", "status", "definition") if k in body}

@@ -1,0 +1,120 @@
+"""Messaging Apps API state: sent messages, and the blacklist as messaging sees it.
+
+8x8 syncs the Contacts blacklist to messaging hourly. The sandbox keeps a snapshot of the
+blocked numbers, taken at each full hour of its clock: when the clock is moved across an
+hour, or at the first send after one (wall-clock mode). A number added to a blacklisted
+group keeps receiving messages until the next sync; a removed one stays blocked as long.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ..errors import InvalidRequest, NotFound, SandboxError
+from ..storage import Store
+from ..contacts.models import ContactsBackend, check_msisdn, msisdn_key
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    umid TEXT PRIMARY KEY, subaccount TEXT NOT NULL, account TEXT NOT NULL, msisdn TEXT, channel TEXT NOT NULL,
+    type TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL,
+    error_code INTEGER, error_message TEXT, detail TEXT, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blacklist_snapshot (account TEXT NOT NULL, match_key TEXT NOT NULL,
+    PRIMARY KEY (account, match_key)) WITHOUT ROWID;
+"""
+BLOCKED = (15, "InvalidDestination", "UserId is not valid for that channel or is part of blacklist on Connect")
+
+
+class UnknownSubaccount(SandboxError):
+    status, code = 400, 1001  # documented: "Provided subAccountId doesn't belongs to your account"
+
+    def __init__(self, subaccount: str):
+        super().__init__(f"Provided subAccountId {subaccount!r} doesn't belong to your account")
+
+
+class MessagingBackend:
+    def __init__(self, store: Store, contacts: ContactsBackend, subaccounts: dict[str, str]):
+        self.store = store
+        self.contacts = contacts
+        self.subaccounts = dict(subaccounts)  # subaccount id -> account id
+        store.add_schema(SCHEMA)
+        if store.get_meta("blacklist_synced_at") is None:
+            store.set_meta("blacklist_synced_at", self._hour(store.clock.now()).isoformat())
+
+    def account_for(self, subaccount: str) -> str:
+        if subaccount not in self.subaccounts:
+            raise UnknownSubaccount(subaccount)
+        return self.subaccounts[subaccount]
+
+    @staticmethod
+    def _hour(when: datetime) -> datetime:
+        return when.replace(minute=0, second=0, microsecond=0)
+
+    def sync_blacklist_if_due(self) -> bool:
+        """Take the hourly snapshot if a full hour has passed since the last one."""
+        due = self._hour(self.store.clock.now())
+        if due.isoformat() <= self.store.get_meta("blacklist_synced_at"):
+            return False
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM blacklist_snapshot")
+            db.execute(
+                "INSERT OR IGNORE INTO blacklist_snapshot "
+                "SELECT a.account, a.match_key FROM addresses a JOIN memberships m ON m.contact_id = a.contact_id "
+                "JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1 WHERE a.kind = 'msisdn' "
+                "UNION SELECT account, match_key FROM msisdn_blacklist")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'blacklist_synced_at'", (due.isoformat(),))
+        return True
+
+    def last_sync(self) -> str:
+        return self.store.get_meta("blacklist_synced_at")
+
+    def is_blocked(self, account: str, msisdn: str) -> bool:
+        return bool(self.store.query("SELECT 1 FROM blacklist_snapshot WHERE account = ? AND match_key = ?",
+                                     (account, msisdn_key(msisdn))))
+
+    def send(self, subaccount: str, body: Any, *, channel: str = "WhatsApp") -> dict:
+        account = self.account_for(subaccount)
+        if not isinstance(body, dict) or not isinstance(body.get("user"), dict):
+            raise InvalidRequest("The body needs 'user' (with 'msisdn'), 'type' and 'content'.")
+        msisdn = check_msisdn(body["user"].get("msisdn"))
+        kind = body.get("type")
+        content = body.get("content")
+        if not isinstance(kind, str) or not isinstance(content, dict):
+            raise InvalidRequest("'type' must be a string (e.g. \"text\") and 'content' an object.")
+        if kind.lower() == "text" and not isinstance(content.get("text"), str):
+            raise InvalidRequest("A text message needs content.text.")
+        self.sync_blacklist_if_due()
+        now = self.store.clock.iso()
+        umid = self.store.new_uuid("umid")
+        blocked = self.is_blocked(account, msisdn)
+        code, message, detail = BLOCKED if blocked else (None, None, None)
+        with self.store.transaction() as db:
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages").fetchone()[0]
+            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (umid, subaccount, account, msisdn, channel, kind, json.dumps(content), now,
+                        "undelivered" if blocked else "delivered", code, message, detail, seq))
+        answer = {"umid": umid, "user": {"msisdn": msisdn}, "status": {"state": "queued", "timestamp": now}}
+        if body.get("clientMessageId"):
+            answer["clientMessageId"] = body["clientMessageId"]
+        return answer
+
+    def _render(self, row) -> dict:
+        status = {"state": row["state"], "timestamp": row["created_at"]}
+        if row["error_code"] is not None:
+            status.update(errorCode=row["error_code"], errorMessage=row["error_message"], detail=row["detail"])
+        return {"umid": row["umid"], "subAccountId": row["subaccount"], "channel": row["channel"],
+                "direction": "outbound", "status": status, "user": {"msisdn": row["msisdn"]},
+                "contentType": row["type"].capitalize(), "content": "**MASKED**", "createdAt": row["created_at"]}
+
+    def get(self, subaccount: str, umid: str) -> dict:
+        self.account_for(subaccount)
+        rows = self.store.query("SELECT * FROM messages WHERE subaccount = ? AND umid = ?", (subaccount, umid))
+        if not rows:
+            raise NotFound(f"Message {umid} not found")
+        return {"data": [self._render(rows[0])]}
+
+    def sent(self) -> list[dict]:
+        """Every message sent, oldest first, with its text (sandbox-only view)."""
+        rows = self.store.query("SELECT * FROM messages ORDER BY seq")
+        return [{**self._render(r), "content": json.loads(r["content"])} for r in rows]
