@@ -28,6 +28,18 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runbook(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .runbook import refresh_committed_outputs, run_runbook
+
+    if args.refresh_committed:
+        refresh_committed_outputs()
+    else:
+        run_runbook(Path(args.output) if args.output else None)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -40,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--share-503", type=float, default=0.0, help="share of requests answered 503 (0..1)")
     sandbox.add_argument("--deterministic", action="store_true", help="fixed ids and a frozen clock")
     sandbox.set_defaults(run=_sandbox)
+
+    runbook = commands.add_parser("runbook", help="execute every notebook in order into runs/<time>/")
+    runbook.add_argument("--output", help="folder for the executed notebooks (default: runs/<time>/)")
+    runbook.add_argument("--refresh-committed", action="store_true",
+                         help="maintainers: re-run each notebook alone on a fresh sandbox and save it in place")
+    runbook.set_defaults(run=_runbook)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -55,6 +55,10 @@ SETTINGS_DOC = {
 }
 
 
+# Read elsewhere, not settings of the connection: where 8x8's OpenAPI files are (helpers.openapi).
+OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS",)
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
@@ -151,7 +155,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     def get(name: str) -> str:
         return (values.get(ENV_PREFIX + name) or "").strip()
 
-    unknown = sorted(k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC)
+    unknown = sorted(k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC
+                     and k not in OTHER_VARIABLES)
     if unknown:
         raise ConfigError(f"Unknown setting(s) {', '.join(unknown)}. Known settings: {', '.join(SETTINGS_DOC)}.")
 

@@ -142,3 +142,35 @@ class TutorialRule:
 
     def js_condition(self, text_expression: str = "data.payload.content.text") -> str:
         return "{{" + f"String({text_expression}).indexOf('STOP') !== -1" + "}}"
+
+
+SAMPLE_MESSAGES = (
+    ("STOP", "opt-out"), ("stop", "opt-out"), ("Stop please 🙏", "opt-out"), ('"STOP"', "opt-out"),
+    ("Unsubscribe", "opt-out"), ("opt-out", "opt-out"), ("STOP ALL", "opt-out"),
+    ("please stop texting me", "opt-out"), ("remove me from your list", "opt-out"),
+    ("don't text me anymore", "opt-out"), ("don't stop", "other"), ("which bus stop?", "other"),
+    ("cancel my order", "other"), ("the end of the month", "other"), ("STOPPED by the store", "other"),
+    ("START", "opt-in"), ("UNSTOP", "opt-in"),
+)
+
+
+def compare_rules(messages=SAMPLE_MESSAGES, policy: KeywordPolicy | None = None):
+    """A table of what the tutorial's rule and the keyword policy (Python and JavaScript) catch."""
+    import pandas as pd
+
+    from .expressions import Expressions
+
+    policy = policy or KeywordPolicy()
+    rows = []
+    for text, expected in messages:
+        js = Expressions({"payload": {"content": {"text": text}}})
+        rows.append({"message": text, "expected": expected,
+                     "tutorial rule (STOP anywhere)": TutorialRule().is_opt_out(text),
+                     "policy: opt-out": policy.is_opt_out(text),
+                     "policy: opt-out (JavaScript)": js.render(policy.js_condition("opt_out")),
+                     "policy: opt-in": policy.is_opt_in(text)})
+    frame = pd.DataFrame(rows)
+    frame["tutorial right"] = frame["tutorial rule (STOP anywhere)"] == frame["expected"].eq("opt-out")
+    frame["policy right"] = (frame["policy: opt-out"] == frame["expected"].eq("opt-out")) & (
+        frame["policy: opt-in"] == frame["expected"].eq("opt-in"))
+    return frame

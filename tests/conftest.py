@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import openapi_contract  # noqa: E402
+from helpers import openapi as openapi_contract  # noqa: E402
 from helpers.client import Client  # noqa: E402
 from helpers.config import load_settings  # noqa: E402
 from helpers.sandbox import Sandbox  # noqa: E402

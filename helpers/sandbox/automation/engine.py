@@ -7,18 +7,15 @@ outside this machine); ChatAppsMessage and SMS steps go through the sandbox's Me
 """
 from __future__ import annotations
 
-import json
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-import quickjs
 import requests
 
-TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
-WHOLE_TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
+from ...expressions import Expressions, ExpressionError, truthy
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_STEPS_PER_RUN = 100  # guards against a definition whose steps loop forever
 
@@ -33,55 +30,6 @@ class RunResult:
     data: dict
     logs: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
-
-
-class Expressions:
-    """A QuickJS context holding ``data`` (and ``step`` while outputs are read)."""
-
-    def __init__(self, data: dict):
-        self._js = quickjs.Context()
-        self._js.set_time_limit(2)
-        self._js.set_memory_limit(64 * 1024 * 1024)
-        self._js.eval(f"var data = {json.dumps(data)}; var step = null;")
-
-    def set(self, name: str, value: Any) -> None:
-        self._js.eval(f"{name} = {json.dumps(value)};")
-
-    def set_data(self, key: str, value: Any) -> None:
-        self._js.eval(f"data[{json.dumps(key)}] = {json.dumps(value)};")
-
-    def evaluate(self, expression: str) -> Any:
-        try:
-            raw = self._js.eval(f"JSON.stringify(({expression}))")
-        except quickjs.JSException as exc:
-            raise StepFailed(f"expression {{{{{expression.strip()[:80]}}}}} failed: {exc}") from None
-        return None if raw is None else json.loads(raw)
-
-    def render(self, value: Any) -> Any:
-        """Evaluate every template inside a JSON value."""
-        if isinstance(value, str):
-            whole = WHOLE_TEMPLATE.match(value)
-            if whole and "{{" not in whole.group(1):
-                return self.evaluate(whole.group(1))
-            return TEMPLATE.sub(lambda m: _as_text(self.evaluate(m.group(1))), value)
-        if isinstance(value, dict):
-            return {k: self.render(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.render(v) for v in value]
-        return value
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript's truthiness of a JSON value ([] and {} are true there)."""
-    return value not in (False, None, 0, "")
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 class WorkflowEngine:
@@ -111,7 +59,7 @@ class WorkflowEngine:
                 queue.extend(self._run_step(step, js, data))
                 log.update(completedAt=self._now(), status="Complete")
                 result.logs.append(log)
-            except StepFailed as exc:
+            except (StepFailed, ExpressionError) as exc:
                 log.update(completedAt=self._now(), status="Failed")
                 result.logs.append(log)
                 result.errors.append({"workflowId": workflow_id, "step": step["id"], "message": str(exc),
@@ -127,7 +75,7 @@ class WorkflowEngine:
             for target, condition in (step.get("selectNextStep") or {}).items():
                 if condition is None:
                     default = target
-                elif _truthy(js.render(condition)):
+                elif truthy(js.render(condition)):
                     chosen.append(target)
             return chosen or ([default] if default else [])
         inputs = js.render(step.get("inputs") or {})

@@ -1,11 +1,13 @@
-"""Validate HTTP requests and responses against 8x8's official OpenAPI definitions.
+"""Validate requests, responses and workflow definitions against 8x8's official OpenAPI files.
 
-The definitions are read from ../shared/8x8-api (never copied into the project). Tests that
-need them skip, with the reason, when that folder is absent.
+The definitions are read from ../shared/8x8-api beside the project (never copied into it);
+``EIGHTXEIGHT_API_DEFINITIONS`` may point elsewhere. Where they are absent, callers skip
+the check and say so.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +17,8 @@ import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "8x8-api"
+SPEC_DIR = Path(os.environ.get("EIGHTXEIGHT_API_DEFINITIONS") or
+                Path(__file__).resolve().parents[2] / "shared" / "8x8-api")
 SPEC_FILES = {"contacts": "contacts_api.json", "automation": "automation_api.json",
               "messaging": "business_messaging_api.json"}
 MISSING_REASON = f"8x8's official OpenAPI definitions are not at {SPEC_DIR} (../shared/8x8-api)"
@@ -27,6 +30,13 @@ def available() -> bool:
 
 class ContractError(AssertionError):
     pass
+
+
+# 8x8's files use oneOf where the alternatives overlap by construction (workflowInstance and
+# workflowInstanceWithLogs: every instance with logs matches both), so a strict oneOf would
+# refuse every real answer. It is read as anyOf, as their authors evidently meant.
+_LenientOneOf = jsonschema.validators.extend(
+    jsonschema.Draft4Validator, {"oneOf": jsonschema.Draft4Validator.VALIDATORS["anyOf"]})
 
 
 @dataclass
@@ -78,7 +88,7 @@ class Contract:
         wrapped = {"$ref": uri + "#/_schema"}
         registry = self._registries[spec].with_resource(
             uri, Resource({**self._docs[spec][1], "_schema": schema}, specification=DRAFT4))
-        validator = jsonschema.Draft4Validator(wrapped, registry=registry)
+        validator = _LenientOneOf(wrapped, registry=registry)
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         if errors:
             detail = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors[:5])
@@ -96,11 +106,7 @@ class Contract:
                 continue
             value = query[param["name"]][-1]
             schema = param.get("schema", {})
-            if schema.get("type") == "integer":
-                try:
-                    value = int(value)
-                except ValueError:
-                    raise ContractError(f"{what}: query {param['name']}={value!r} is not an integer") from None
+            value = _query_value(value, schema.get("type"))
             self._validate(operation.spec, schema, value, f"{what} query {param['name']}")
         request_body = operation.op.get("requestBody")
         if body:
@@ -144,6 +150,11 @@ class Contract:
             return self._deref("contacts", {"$ref": "#/paths/~1api~1v1~1accounts~1%7BaccountId%7D~1groups/get/responses/400"})
         return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}}}
 
+    def check_definition(self, definition: dict) -> None:
+        """A workflow definition against the Automation API's definitionInput schema."""
+        schema = {"$ref": "#/components/schemas/definitionInput"}
+        self._validate("automation", schema, definition, "workflow definition")
+
     def _deref(self, spec: str, node: dict) -> dict:
         doc = self._docs[spec][1]
         while isinstance(node, dict) and "$ref" in node:
@@ -156,3 +167,15 @@ class Contract:
 def node_ref(ref: str) -> list[str]:
     """The parts of a local JSON pointer reference, percent- and ~-decoded."""
     return [unquote(p).replace("~1", "/").replace("~0", "~") for p in ref.lstrip("#/").split("/")]
+
+
+def _query_value(raw: str, kind: str | None):
+    """A query string value as the schema's type reads it (left as text when it does not parse)."""
+    if kind in ("integer", "number"):
+        try:
+            return int(raw) if kind == "integer" else float(raw)
+        except ValueError:
+            return raw
+    if kind == "boolean" and raw in ("true", "false"):
+        return raw == "true"
+    return raw

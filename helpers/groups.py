@@ -1,0 +1,104 @@
+"""The opt-out group: create it once, find it again, never change it silently."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .client import Client
+from .errors import Conflict
+
+# JSON Patch exactly as the official definition's example "Mark group as a blacklist" writes it.
+MARK_BLACKLISTED = [{"op": "replace", "path": "/isblacklist", "value": "true"}]
+GROUP_COLUMNS = ["id", "name", "isBlacklist", "contacts", "description", "createdAt"]
+
+
+@dataclass
+class GroupOutcome:
+    group: dict
+    created: bool
+    message: str
+
+    @property
+    def needs_blacklist(self) -> bool:
+        return not self.group.get("isBlacklist")
+
+
+def ensure_opt_out_group(client: Client, name: str, description: str | None = None) -> GroupOutcome:
+    """Create the blacklisted group, or find the one of that name (409, code 5003)."""
+    try:
+        group = client.contacts.create_group(name, description, is_blacklist=True)
+        return GroupOutcome(group, True, f"Created blacklisted group {name!r} with id {group['id']}.")
+    except Conflict as exc:
+        if exc.code != 5003:
+            raise
+    lookup = find_opt_out_group(client, name, blacklisted_only=False)
+    if lookup.group is None:
+        raise LookupError(f"8x8 says a group named {name!r} exists (code 5003), but no group of that exact name "
+                          f"was found. {lookup.advice}")
+    group = lookup.group
+    if group.get("isBlacklist"):
+        return GroupOutcome(group, False, f"Group {name!r} already exists (id {group['id']}) and is blacklisted: "
+                                          "nothing to do.")
+    return GroupOutcome(group, False, f"Group {name!r} exists (id {group['id']}) but is NOT blacklisted, so its "
+                                      "members still receive messages. It was left unchanged: mark it blacklisted "
+                                      "with mark_blacklisted() if that is what you want.")
+
+
+def mark_blacklisted(client: Client, group_id: int) -> dict:
+    return client.contacts.update_group(group_id, MARK_BLACKLISTED)
+
+
+def groups_table(groups: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(groups, columns=GROUP_COLUMNS).set_index("id")
+
+
+@dataclass
+class GroupLookup:
+    query: str
+    matches: list[dict] = field(default_factory=list)
+    group: dict | None = None
+    advice: str = ""
+
+    def table(self) -> pd.DataFrame:
+        frame = groups_table(self.matches)
+        frame["chosen"] = frame.index == (self.group["id"] if self.group else None)
+        return frame
+
+
+def find_opt_out_group(client: Client, name: str, *, search: str | None = None,
+                       blacklisted_only: bool = True) -> GroupLookup:
+    """Search by full or partial name (``search``, default ``name``; every page) and pick the
+    blacklisted group named exactly ``name``."""
+    matches = list(client.contacts.search_groups(search or name))
+    lookup = GroupLookup(search or name, matches)
+    exact = [g for g in matches if g["name"].casefold() == name.casefold()]
+    candidates = [g for g in exact if g.get("isBlacklist")] if blacklisted_only else exact
+    if len(candidates) == 1:
+        lookup.group = candidates[0]
+        lookup.advice = f"Using group {lookup.group['id']} ({lookup.group['name']!r})."
+    elif not candidates and exact:
+        lookup.advice = (f"A group named {name!r} exists but is not blacklisted. Run notebook 01, which offers "
+                         "to mark it, or pick another name.")
+    elif not candidates:
+        others = ", ".join(repr(g["name"]) for g in matches[:5])
+        lookup.advice = (f"No group is named exactly {name!r}" + (f" (similar: {others})" if others else "") +
+                         ". Run notebook 01 to create it, or fix OPT_OUT_GROUP_NAME.")
+    else:
+        lookup.advice = (f"{len(candidates)} groups match {name!r} exactly; 8x8 should not allow that. "
+                         "Check them in Connect and pass the id you mean.")
+    return lookup
+
+
+def opt_out_group_id(client: Client, name: str, *, create_if_missing: bool = False) -> int:
+    """The id of the blacklisted group of that name, as later notebooks need it.
+
+    ``create_if_missing`` (used on a fresh sandbox, so each notebook runs on its own) does
+    what notebook 01 does when the group is not there yet.
+    """
+    lookup = find_opt_out_group(client, name)
+    if lookup.group is not None:
+        return lookup.group["id"]
+    if create_if_missing and not lookup.matches:
+        return ensure_opt_out_group(client, name).group["id"]
+    raise LookupError(lookup.advice)
