@@ -40,6 +40,29 @@ def _runbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bulk_remove(args: argparse.Namespace) -> int:
+    from .bulk import BadFile, bulk_remove
+    from .config import ConfigError
+    from .errors import EightByEightError
+    from .runbook import connect
+
+    try:
+        runbook = connect()
+        run = bulk_remove(runbook.client, args.file, args.group, column=args.column,
+                          default_region=args.default_region, country_column=args.country_column,
+                          apply=args.apply, report_path=args.report, journal_path=args.journal,
+                          chunk_size=args.chunk_size)
+    except (BadFile, LookupError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except EightByEightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("Nothing more was sent. Run the same command again: finished chunks are not repeated.", file=sys.stderr)
+        return 1
+    print("\n".join(run.lines()))
+    return run.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     runbook.add_argument("--refresh-committed", action="store_true",
                          help="maintainers: re-run each notebook alone on a fresh sandbox and save it in place")
     runbook.set_defaults(run=_runbook)
+
+    bulk = commands.add_parser("bulk-remove", help="remove the numbers of a CSV file from the opt-out group",
+                               description="Dry run by default: reads, plans and writes the report. --apply removes "
+                                           "memberships (never contacts). Exit 0: done; 1: some rows failed or "
+                                           "were invalid; 2: bad input, nothing changed.")
+    bulk.add_argument("file", help="CSV file (comma, semicolon or tab; UTF-8)")
+    bulk.add_argument("--group", required=True, help="opt-out group: id, or exact name of the blacklisted group")
+    bulk.add_argument("--column", help="column holding the numbers (default: found from the header or the values)")
+    bulk.add_argument("--default-region", help="country for national numbers, e.g. SG, US, GB")
+    bulk.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
+    bulk.add_argument("--apply", action="store_true", help="remove the memberships (default: dry run)")
+    bulk.add_argument("--report", help="report CSV (default: reports/bulk-remove-<file>-group<id>.csv)")
+    bulk.add_argument("--journal", help="journal for resuming (default: beside the report)")
+    bulk.add_argument("--chunk-size", type=int, default=500, help="contacts per removal request (1..500)")
+    bulk.set_defaults(run=_bulk_remove)
 
     args = parser.parse_args(argv)
     return args.run(args)
