@@ -403,12 +403,15 @@ class BulkRun:
             out.append(f"  row {row['row']}: {row['input']!r}: {row['reason']}")
         if len(invalid) > 20:
             out.append(f"  ... and {len(invalid) - 20} more invalid rows (see the report)")
-        out.append(f"Report: {self.report_path}")
+        from .runbook import shown
+
+        out.append(f"Report: {shown(self.report_path)}")
         return out
 
 
 def default_report_path(csv_path: Path, group_id: int) -> Path:
-    return Path("reports") / f"bulk-remove-{Path(csv_path).stem}-group{group_id}.csv"
+    """reports/ in the current folder: the same command run again finds its journal there."""
+    return Path("reports").resolve() / f"bulk-remove-{Path(csv_path).stem}-group{group_id}.csv"
 
 
 def bulk_remove(client: Client, csv_path: str | Path, group: str | int, *, column: str | None = None,

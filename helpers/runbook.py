@@ -92,6 +92,18 @@ def connect(*, quiet: bool = False) -> Runbook:
     return Runbook(settings, Client(settings))
 
 
+def in_project(path: str | Path, *, base: Path = NOTEBOOKS) -> Path:
+    """A path as the notebooks write it: relative ones are read from notebooks/, whatever the cwd."""
+    path = Path(path)
+    return path if path.is_absolute() else base / path
+
+
+def shown(path: str | Path) -> str:
+    """A path for output: relative to the project when inside it, so outputs do not vary by clone."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def notebook_paths() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 

@@ -93,3 +93,17 @@ def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | 
 
     button.on_click(on_click)
     return widgets.VBox([widgets.HTML(f"<b>{outcome.message}</b>"), button, result])
+
+
+def confirm_button(description: str, action, *, warning: str = "") -> widgets.Widget:
+    """A button that runs ``action()`` once, on purpose; what it prints shows below it."""
+    button = widgets.Button(description=description, button_style="danger", layout=widgets.Layout(width="auto"))
+    result = widgets.Output()
+
+    def on_click(_):
+        button.disabled = True
+        with result:
+            action()
+
+    button.on_click(on_click)
+    return widgets.VBox([widgets.HTML(f"<b>{warning}</b>"), button, result] if warning else [button, result])

@@ -1,0 +1,39 @@
+"""Notebooks run as jobs: papermill with parameters, as a scheduler would."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import papermill
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def sandbox_mode(monkeypatch):
+    for name in ("EIGHTXEIGHT_API_KEY", "EIGHTXEIGHT_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def outputs(notebook) -> str:
+    return "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                     for cell in notebook.cells for o in cell.get("outputs", []))
+
+
+def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
+    result = papermill.execute_notebook(str(ROOT / "notebooks" / "05_bulk_remove_from_csv.ipynb"),
+                                        str(tmp_path / "05.ipynb"), cwd=str(tmp_path),
+                                        parameters={"APPLY": True, "REPORT_PATH": str(tmp_path / "report.csv")},
+                                        progress_bar=False, kernel_name="python3")
+    text = outputs(result)
+    assert "Dry run: nothing was changed" in text
+    assert "Applied: 1 chunk(s) sent" in text and "3 removed" in text
+    report = (tmp_path / "report.csv").read_text()
+    assert report.count(",removed") == 3 and report.count(",invalid,") == 2
+
+
+def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):
+    result = papermill.execute_notebook(str(ROOT / "notebooks" / "01_create_opt_out_group.ipynb"),
+                                        str(tmp_path / "01.ipynb"), parameters={"OPT_OUT_GROUP_NAME": "SMS STOP list"},
+                                        cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
+    assert "Created blacklisted group 'SMS STOP list'" in outputs(result)
