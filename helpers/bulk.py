@@ -149,6 +149,7 @@ class Plan:
     group: dict
     numbers: Numbers
     report: pd.DataFrame  # REPORT_COLUMNS
+    member_ids: set = field(default_factory=set)  # every member when the plan was made
 
     @property
     def to_remove(self) -> pd.DataFrame:
@@ -160,19 +161,22 @@ class Plan:
         return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
 
 
-def group_members_by_number(client: Client, group_id: int) -> pd.DataFrame:
-    """Every member of the group with an msisdn: one paged read (500 a page)."""
-    keys, ids = [], []
+def group_members_by_number(client: Client, group_id: int) -> tuple[pd.DataFrame, set[int]]:
+    """Every member of the group: one paged read (500 a page). (msisdn digits -> id, all ids)."""
+    keys, ids, everyone = [], [], set()
     for contact in client.contacts.group_members(group_id):
+        everyone.add(int(contact["id"]))
         msisdn = (contact.get("addresses") or {}).get("msisdn")
         if msisdn:
             keys.append(digits_key(msisdn))
             ids.append(int(contact["id"]))
-    return pd.DataFrame({"key": pd.Series(keys, dtype="string"), "contact_id": pd.Series(ids, dtype="int64")})
+    frame = pd.DataFrame({"key": pd.Series(keys, dtype="string"), "contact_id": pd.Series(ids, dtype="int64")})
+    return frame, everyone
 
 
 def plan_removal(client: Client, group: dict, numbers: Numbers) -> Plan:
-    members = group_members_by_number(client, group["id"]).drop_duplicates("key")
+    members, everyone = group_members_by_number(client, group["id"])
+    members = members.drop_duplicates("key")
     report = numbers.rows.copy()
     report["key"] = report["msisdn"].map(lambda m: digits_key(m) if isinstance(m, str) else None).astype("string")
     report = report.merge(members, on="key", how="left").drop(columns="key")
@@ -181,7 +185,7 @@ def plan_removal(client: Client, group: dict, numbers: Numbers) -> Plan:
     report.loc[valid & report["contact_id"].isna(), "status"] = "not in group"
     report["contact_id"] = report["contact_id"].astype("Int64")
     report["outcome"] = ""
-    return Plan(group, numbers, report[REPORT_COLUMNS].sort_values("row", ignore_index=True))
+    return Plan(group, numbers, report[REPORT_COLUMNS].sort_values("row", ignore_index=True), everyone)
 
 
 # --- applying ---------------------------------------------------------------------------
@@ -280,6 +284,7 @@ def apply_plan(client: Client, plan: Plan, journal: Journal, key: str, *, chunk_
     todo = [i for i in range(len(chunks)) if i not in done]
     bar = _progress(progress, total=len(chunks), initial=len(chunks) - len(todo))
     sent = requests = 0
+    removed_now: set[int] = set()
     try:
         for index in todo:
             if stop_after_chunks is not None and sent >= stop_after_chunks:
@@ -293,6 +298,7 @@ def apply_plan(client: Client, plan: Plan, journal: Journal, key: str, *, chunk_
             else:
                 journal.record({"type": "done", "chunk": index, "contacts": len(chunks[index])})
                 done.add(index)
+                removed_now.update(chunks[index])
             if bar is not None:
                 bar.update(1)
     finally:
@@ -300,13 +306,31 @@ def apply_plan(client: Client, plan: Plan, journal: Journal, key: str, *, chunk_
             bar.close()
     planned_ids = {cid for chunk in chunks for cid in chunk}
     chunk_of = {cid: i for i, chunk in enumerate(chunks) for cid in chunk}
-    still = set(group_members_by_number(client, group_id)["contact_id"]) & planned_ids
+    still, note = _verify(client, group_id, plan, chunks, done, removed_now)
     report["outcome"] = [
         _outcome(status, cid, still, chunk_of, failed, done) for status, cid in zip(report["status"], report["contact_id"])]
     report["reason"] = [
         failed.get(chunk_of.get(int(cid)), reason) if outcome == "failed" and pd.notna(cid) else reason
         for reason, cid, outcome in zip(report["reason"], report["contact_id"], report["outcome"])]
-    return ApplyResult(report, len(chunks), sent, len(chunks) - len(todo), requests, resumed)
+    return ApplyResult(report, len(chunks), sent, len(chunks) - len(todo), requests, resumed, [note])
+
+
+def _verify(client: Client, group_id: int, plan: Plan, chunks, done: set, removed_now: set) -> tuple[set, str]:
+    """Which planned contacts are still members, read from 8x8 after the removals.
+
+    One read of the group's member count settles it when the count is what the removals
+    should have left. If it is not (someone else changed the group meanwhile, or a removal
+    did not take), every member is read again and checked one by one.
+    """
+    planned = {cid for chunk in chunks for cid in chunk}
+    not_done = {cid for i, chunk in enumerate(chunks) if i not in done for cid in chunk}
+    expected = len(plan.member_ids - (removed_now & plan.member_ids))
+    actual = client.contacts.get_group(group_id)["contacts"]
+    if actual == expected:
+        return not_done, f"Verified: the group has {actual} member(s), as the removals should leave it."
+    _, everyone = group_members_by_number(client, group_id)
+    return everyone & planned, (f"The group has {actual} member(s), {expected} expected: every member was read "
+                                "again to check each planned removal.")
 
 
 def _outcome(status: str, cid, still: set, chunk_of: dict, failed: dict, done: set) -> str:
@@ -398,6 +422,7 @@ class BulkRun:
             out.append(f"Applied: {a.chunks_sent} chunk(s) sent, {a.chunks_skipped} already done"
                        f"{' (resumed from the journal)' if a.resumed else ''}; outcome: "
                        + ", ".join(f"{n} {k}" for k, n in a.counts().items()))
+            out += a.messages
         invalid = self.plan.report[self.plan.report["status"] == "invalid"]
         for _, row in invalid.head(20).iterrows():
             out.append(f"  row {row['row']}: {row['input']!r}: {row['reason']}")

@@ -230,3 +230,22 @@ def test_cli_exit_codes(client, sandbox, settings, opt_out_group, tmp_path):
     assert empty.returncode == 2 and "empty" in empty.stderr
     no_group = cli(sandbox, good, "--group", "No such group", cwd=tmp_path)
     assert no_group.returncode == 2 and "notebook 01" in no_group.stderr
+
+
+def test_verification_reads_every_member_when_the_count_is_off(client, sandbox, settings, opt_out_group, tmp_path):
+    from helpers.bulk import _verify
+
+    seed(sandbox, settings, opt_out_group, ["+6591234567", "+6591234568"])
+    data = read_numbers(write(tmp_path, "phone\n+6591234567\n"))
+    plan = plan_removal(client, opt_out_group, data)
+    planned = [int(plan.to_remove["contact_id"].iloc[0])]
+    # the removal "succeeded" but someone opted out meanwhile: the count no longer tells
+    client.contacts.upsert_contact("+6599990000", group_ids=[opt_out_group["id"]])
+    sandbox.reset_stats()
+    still, note = _verify(client, opt_out_group["id"], plan, [planned], {0}, set(planned))
+    assert still == set(planned) and "read again" in note
+    assert sandbox.request_count("contacts.search_contacts") == 1
+    client.contacts.remove_from_group(opt_out_group["id"], planned)
+    sandbox.reset_stats()
+    still, note = _verify(client, opt_out_group["id"], plan, [planned], {0}, set(planned))
+    assert still == set() and sandbox.request_count("contacts.search_contacts") == 1

@@ -1,0 +1,174 @@
+"""Benchmark: bulk removal of a 100,000-row CSV from an opt-out group of 200,000 members.
+
+    .venv/bin/python benchmarks/bulk_remove.py [--rows 100000] [--members 200000] [--latency-ms 20]
+
+The sandbox runs in its own process (``python -m helpers sandbox``) with 20 ms of latency per
+request, so the figures printed for this process (time, memory) are the client's alone. It
+prints: HTTP requests against the allowed bound, wall time, rows per second, peak memory;
+the naive way (look up and remove number by number) on a sample, and the ratio; and, with
+--million, the peak memory of planning 1,000,000 rows (the bound is 2 GiB).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers.bulk import bulk_remove, plan_removal, read_numbers  # noqa: E402
+from helpers.client import Client  # noqa: E402
+from helpers.config import load_settings  # noqa: E402
+from helpers.runbook import SandboxControls  # noqa: E402
+from helpers.sandbox import Sandbox  # noqa: E402
+
+GROUP = "WhatsApp opt-out"
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def numbers(start: int, count: int) -> list[str]:
+    return [f"+6590{n:06d}" if n < 1_000_000 else f"+6581{n - 1_000_000:06d}" for n in range(start, start + count)]
+
+
+def prepare(state: Path, members: int) -> int:
+    """A state file holding the opt-out group and its members (seeded directly, not over HTTP)."""
+    with Sandbox(state=str(state), deterministic=True) as sandbox:
+        client = Client(load_settings(env={}, env_file=None).with_base_url(sandbox.base_url))
+        group = client.contacts.create_group(GROUP, is_blacklist=True)
+        for start in range(0, members, 50_000):
+            sandbox.contacts.add_members_bulk("sandbox-account", group["id"], numbers(start, min(50_000, members - start)))
+        return group["id"]
+
+
+def write_csv(path: Path, rows: int, members: int) -> None:
+    """95% members, 4% outsiders, 0.5% duplicates, 0.5% invalid: a realistic export."""
+    in_group = int(rows * 0.95)
+    outsiders = int(rows * 0.04)
+    duplicates = int(rows * 0.005)
+    invalid = rows - in_group - outsiders - duplicates
+    lines = ["name,phone"]
+    lines += [f"member {i},{n[:3]} {n[3:7]} {n[7:]}" for i, n in enumerate(numbers(0, in_group))]
+    lines += [f"outsider {i},{n}" for i, n in enumerate(numbers(members, outsiders))]
+    lines += [f"again {i},{n}" for i, n in enumerate(numbers(0, duplicates))]
+    lines += [f"broken {i},call me maybe" for i in range(invalid)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def start_sandbox(state: Path, latency_ms: float) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "helpers", "sandbox", "--state", str(state),
+                                "--latency-ms", str(latency_ms), "--deterministic"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return process, process.stdout.readline().strip()
+
+
+def request_count(controls: SandboxControls) -> dict:
+    return controls._call("GET", "stats")
+
+
+def naive(client: Client, group_id: int, sample: list[str]) -> float:
+    """Number by number: find the contact in the group, then remove it. Seconds per row."""
+    started = time.perf_counter()
+    for msisdn in sample:
+        found = next(iter(client.contacts.search_contacts(msisdn, group_id=group_id, limit=1)), None)
+        if found:
+            client.contacts.remove_from_group(group_id, [found["id"]])
+    return (time.perf_counter() - started) / len(sample)
+
+
+def million(members: int) -> None:
+    """Plan 1,000,000 rows in a fresh process and report its peak memory."""
+    code = f"""
+import resource, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+import tempfile
+sys.argv = ['x']
+from benchmarks.bulk_remove import write_csv, prepare, start_sandbox, GROUP
+from helpers.bulk import read_numbers, plan_removal
+from helpers.client import Client
+from helpers.config import load_settings
+tmp = Path(tempfile.mkdtemp())
+group_id = prepare(tmp / 'state.sqlite', {members})
+write_csv(tmp / 'million.csv', 1_000_000, {members})
+process, url = start_sandbox(tmp / 'state.sqlite', 0)
+try:
+    started = time.perf_counter()
+    client = Client(load_settings(env={{}}, env_file=None).with_base_url(url))
+    data = read_numbers(tmp / 'million.csv')
+    plan = plan_removal(client, client.contacts.get_group(group_id), data)
+    print(f"1,000,000 rows planned in {{time.perf_counter() - started:.1f}} s: "
+          f"{{len(plan.to_remove):,}} to remove; peak memory {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}} MiB "
+          f"(bound: 2048 MiB)")
+finally:
+    process.terminate()
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=200_000)
+    parser.add_argument("--latency-ms", type=float, default=20)
+    parser.add_argument("--chunk-size", type=int, default=500)
+    parser.add_argument("--naive-sample", type=int, default=200)
+    parser.add_argument("--million", action="store_true", help="also plan 1,000,000 rows and report peak memory")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
+    print(f"Preparing a group of {args.members:,} members and a {args.rows:,}-row CSV ...", flush=True)
+    group_id = prepare(tmp / "state.sqlite", args.members)
+    write_csv(tmp / "opt_ins.csv", args.rows, args.members)
+    process, url = start_sandbox(tmp / "state.sqlite", args.latency_ms)
+    try:
+        settings = load_settings(env={}, env_file=None).with_base_url(url)
+        controls = SandboxControls(url)
+        client = Client(settings)
+        base_rss = peak_rss_mib()
+        before = request_count(controls).get("requests", 0)
+        started = time.perf_counter()
+        run = bulk_remove(client, tmp / "opt_ins.csv", GROUP, apply=True, report_path=tmp / "report.csv",
+                          chunk_size=args.chunk_size, progress=False)
+        elapsed = time.perf_counter() - started
+        requests = request_count(controls)["requests"] - before
+        bound = math.ceil(args.members / 500) + math.ceil(args.rows / args.chunk_size) + 10
+        counts = run.applied.counts()
+        print(f"Bulk removal, {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency:")
+        print(f"  outcome: {counts}")
+        print(f"  HTTP requests: {requests} (bound {bound} = ceil({args.members}/500) + "
+              f"ceil({args.rows}/{args.chunk_size}) + 10): {'within' if requests <= bound else 'OVER'} the bound")
+        print(f"  wall time: {elapsed:.1f} s; {args.rows / elapsed:,.0f} rows/s")
+        print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB (before the run: {base_rss:.0f} MiB)")
+
+        # The naive way, on a sample of numbers still in the group: re-add them first.
+        sample = numbers(0, args.naive_sample)
+        group = client.contacts.get_group(group_id)
+        for msisdn in sample:
+            client.contacts.upsert_contact(msisdn, group_ids=[group["id"]])
+        per_row = naive(client, group_id, sample)
+        naive_total = per_row * args.rows
+        print(f"Naive way (look up, then remove, number by number) on {args.naive_sample} rows: "
+              f"{per_row * 1000:.1f} ms/row, {1 / per_row:,.0f} rows/s; for {args.rows:,} rows about "
+              f"{naive_total / 60:.1f} min and {2 * args.rows:,} requests")
+        print(f"  ratio: the bulk way is {naive_total / elapsed:.0f}x faster and sends "
+              f"{2 * args.rows / requests:.0f}x fewer requests")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    if args.million:
+        million(args.members)
+
+
+if __name__ == "__main__":
+    main()
