@@ -24,6 +24,7 @@ import pandas as pd
 
 from .client import Client
 from .errors import EightByEightError, NotFound
+from .groups import members_by_number
 from .numbers import InvalidNumber, digits_key, looks_like_number, to_e164
 
 DEFAULT_CHUNK_SIZE = 500
@@ -161,21 +162,8 @@ class Plan:
         return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
 
 
-def group_members_by_number(client: Client, group_id: int) -> tuple[pd.DataFrame, set[int]]:
-    """Every member of the group: one paged read (500 a page). (msisdn digits -> id, all ids)."""
-    keys, ids, everyone = [], [], set()
-    for contact in client.contacts.group_members(group_id):
-        everyone.add(int(contact["id"]))
-        msisdn = (contact.get("addresses") or {}).get("msisdn")
-        if msisdn:
-            keys.append(digits_key(msisdn))
-            ids.append(int(contact["id"]))
-    frame = pd.DataFrame({"key": pd.Series(keys, dtype="string"), "contact_id": pd.Series(ids, dtype="int64")})
-    return frame, everyone
-
-
 def plan_removal(client: Client, group: dict, numbers: Numbers) -> Plan:
-    members, everyone = group_members_by_number(client, group["id"])
+    members, everyone = members_by_number(client, group["id"])
     members = members.drop_duplicates("key")
     report = numbers.rows.copy()
     report["key"] = report["msisdn"].map(lambda m: digits_key(m) if isinstance(m, str) else None).astype("string")
@@ -328,7 +316,7 @@ def _verify(client: Client, group_id: int, plan: Plan, chunks, done: set, remove
     actual = client.contacts.get_group(group_id)["contacts"]
     if actual == expected:
         return not_done, f"Verified: the group has {actual} member(s), as the removals should leave it."
-    _, everyone = group_members_by_number(client, group_id)
+    _, everyone = members_by_number(client, group_id)
     return everyone & planned, (f"The group has {actual} member(s), {expected} expected: every member was read "
                                 "again to check each planned removal.")
 

@@ -294,6 +294,15 @@ class MessagingAPI:
         self._client = client
         self._base = f"/api/v1/subaccounts/{subaccount}"
 
-    def send_text(self, msisdn: str, text: str) -> dict:
+    def _path(self, subaccount: str | None) -> str:
+        return f"/api/v1/subaccounts/{quote(subaccount, safe='')}" if subaccount else self._base
+
+    def send_text(self, msisdn: str, text: str, *, subaccount: str | None = None) -> dict:
+        """Send a text (from another subaccount of the account when named)."""
         body = {"user": {"msisdn": msisdn}, "type": "text", "content": {"text": text}}
-        return self._client.json("chatapps", "POST", self._base + "/messages", json=body)
+        return self._client.json("chatapps", "POST", self._path(subaccount) + "/messages", json=body)
+
+    def get_message(self, umid: str, *, subaccount: str | None = None) -> dict:
+        """The delivery record of a message (the first channel tried)."""
+        answer = self._client.json("chatapps", "GET", self._path(subaccount) + f"/messages/{quote(umid, safe='')}")
+        return (answer.get("data") or [{}])[0]

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .client import Client
 from .errors import Conflict
+from .numbers import digits_key
 
 # JSON Patch exactly as the official definition's example "Mark group as a blacklist" writes it.
 MARK_BLACKLISTED = [{"op": "replace", "path": "/isblacklist", "value": "true"}]
@@ -102,3 +103,16 @@ def opt_out_group_id(client: Client, name: str, *, create_if_missing: bool = Fal
     if create_if_missing and not lookup.matches:
         return ensure_opt_out_group(client, name).group["id"]
     raise LookupError(lookup.advice)
+
+
+def members_by_number(client: Client, group_id: int) -> tuple[pd.DataFrame, set[int]]:
+    """Every member of the group: one paged read (500 a page). (msisdn digits -> id, all ids)."""
+    keys, ids, everyone = [], [], set()
+    for contact in client.contacts.group_members(group_id):
+        everyone.add(int(contact["id"]))
+        msisdn = (contact.get("addresses") or {}).get("msisdn")
+        if msisdn:
+            keys.append(digits_key(msisdn))
+            ids.append(int(contact["id"]))
+    frame = pd.DataFrame({"key": pd.Series(keys, dtype="string"), "contact_id": pd.Series(ids, dtype="int64")})
+    return frame, everyone

@@ -57,6 +57,7 @@ class Contract:
     responses_validated: int = 0
     _registries: dict = field(default_factory=dict)
     _docs: dict = field(default_factory=dict)
+    _validators: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "Contract":
@@ -82,13 +83,19 @@ class Contract:
                 return operation
         raise ContractError(f"{method} {path} is not an operation of 8x8's published APIs")
 
+    def _validator(self, spec: str, schema: dict):
+        """A validator for one schema of a document, built once (building one is the slow part)."""
+        key = (spec, json.dumps(schema, sort_keys=True))
+        if key not in self._validators:
+            uri, doc = self._docs[spec]
+            # The schema sits inside its whole document so that every local "#/..." reference resolves.
+            registry = self._registries[spec].with_resource(
+                uri, Resource({**doc, "_schema": schema}, specification=DRAFT4))
+            self._validators[key] = _LenientOneOf({"$ref": uri + "#/_schema"}, registry=registry)
+        return self._validators[key]
+
     def _validate(self, spec: str, schema: dict, instance, what: str) -> None:
-        uri, _ = self._docs[spec]
-        # Resolve every local "#/..." reference inside the whole document.
-        wrapped = {"$ref": uri + "#/_schema"}
-        registry = self._registries[spec].with_resource(
-            uri, Resource({**self._docs[spec][1], "_schema": schema}, specification=DRAFT4))
-        validator = _LenientOneOf(wrapped, registry=registry)
+        validator = self._validator(spec, schema)
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         if errors:
             detail = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors[:5])

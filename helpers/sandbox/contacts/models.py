@@ -228,11 +228,12 @@ class ContactsBackend:
     def search_contacts(self, account: str, query: str | None, group_id: int | None, country: str | None,
                         limit: int, offset: int) -> dict:
         total = self.store.query("SELECT COUNT(*) AS n FROM contacts WHERE account = ?", (account,))[0]["n"]
-        where, params, source = ["c.account = ?"], [account], "contacts c"
+        where, params, source, order = ["c.account = ?"], [account], "contacts c", "c.id"
         if group_id is not None:
             if not self.store.query("SELECT 1 FROM groups WHERE account = ? AND id = ?", (account, group_id)):
                 raise InvalidRequest(f"Unable to find group with id {group_id}")  # no 404 documented here
             source = "memberships m JOIN contacts c ON c.id = m.contact_id"
+            order = "m.contact_id"  # the membership key's order: no sort of the whole group per page
             where.append("m.group_id = ?")
             params.append(group_id)
         if country:
@@ -247,7 +248,7 @@ class ContactsBackend:
         clause = " AND ".join(where)
         filtered = self.store.query(f"SELECT COUNT(*) AS n FROM {source} WHERE {clause}", params)[0]["n"]
         start, envelope = self.page(total, filtered, limit, offset)
-        rows = self.store.query(f"SELECT c.* FROM {source} WHERE {clause} ORDER BY c.id LIMIT ? OFFSET ?",
+        rows = self.store.query(f"SELECT c.* FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
                                 [*params, limit, start])
         return {"items": self._render_contacts(rows), **envelope}
 

@@ -8,6 +8,7 @@ group keeps receiving messages until the next sync; a removed one stays blocked 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,11 @@ CREATE TABLE IF NOT EXISTS blacklist_snapshot (account TEXT NOT NULL, match_key 
     PRIMARY KEY (account, match_key)) WITHOUT ROWID;
 """
 BLOCKED = (15, "InvalidDestination", "UserId is not valid for that channel or is part of blacklist on Connect")
+
+
+def _channel_id(subaccount: str, channel: str) -> str:
+    """A stable id for the sandbox's one channel of each kind per subaccount."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:{subaccount}:{channel}"))
 
 
 class UnknownSubaccount(SandboxError):
@@ -104,7 +110,7 @@ class MessagingBackend:
         if row["error_code"] is not None:
             status.update(errorCode=row["error_code"], errorMessage=row["error_message"], detail=row["detail"])
         return {"umid": row["umid"], "subAccountId": row["subaccount"], "channel": row["channel"],
-                "direction": "outbound", "status": status, "user": {"msisdn": row["msisdn"]},
+                "channelId": _channel_id(row["subaccount"], row["channel"]), "step": 1, "direction": "outbound", "status": status, "user": {"msisdn": row["msisdn"]},
                 "contentType": row["type"].capitalize(), "content": "**MASKED**", "createdAt": row["created_at"]}
 
     def get(self, subaccount: str, umid: str) -> dict:

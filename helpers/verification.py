@@ -1,0 +1,149 @@
+"""Proof, without a phone, that the deployed opt-out workflow does what it should.
+
+Test messages from distinct test numbers go through the deployed workflow: on the platform
+through the Automation API's test-run endpoint, on the sandbox also through the inbound
+message path. Each run is awaited and summed up in one row; a row that differs from the
+expectation fails the check with an explanation.
+"""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from .client import Client
+from .errors import EightByEightError
+from .suppression import is_opted_out
+from .workflow import sample_inbound_payload
+
+TEST_MESSAGES = (
+    ("STOP", "opt-out"), ("stop please", "opt-out"), ("Unsubscribe", "opt-out"), ("OPT-OUT", "opt-out"),
+    ("Quit", "opt-out"), ("END", "opt-out"), ("please stop texting me", "opt-out"),
+    ("remove me from your list", "opt-out"), ("don't text me anymore", "opt-out"),
+    ("which bus stop?", "other"), ("cancel my order", "other"), ("don't stop", "other"),
+    ("STOPPED by the store", "other"), ("START", "opt-in"), ("UNSTOP", "opt-in"),
+)
+BRANCHES = {"add_to_opt_out_group": "opt-out", "find_opted_in_contact": "opt-in"}
+CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in"}
+FINISHED = ("Complete", "Terminated")
+
+
+def numbered_msisdn(prefix: str, index: int) -> str:
+    return f"{prefix}{index:03d}"
+
+
+def wait_for_run(client: Client, definition_id: str, workflow_id: str, *, timeout: float = 60,
+                 poll: float = 0.5) -> dict:
+    """Poll a run until it is Complete or Terminated (the platform runs asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = client.automation.get_workflow(definition_id, workflow_id)
+        if run["status"] in FINISHED:
+            return run
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"workflow {workflow_id} is still {run['status']} after {timeout:g} s")
+        time.sleep(poll)
+
+
+def send_test_message(runbook, definition_id: str, msisdn: str, text: str, via: str) -> dict:
+    """One message through the workflow; returns the finished run."""
+    client = runbook.client
+    if via == "test-run":
+        payload = sample_inbound_payload(msisdn, text, runbook.settings.subaccount_id)
+        return wait_for_run(client, definition_id, client.automation.start_workflow(definition_id, payload))
+    if via == "inbound":
+        runs = [r for r in runbook.sandbox.deliver_inbound(msisdn, text) if r["definitionId"] == definition_id]
+        if len(runs) != 1:
+            raise RuntimeError(f"the inbound message started {len(runs)} runs of the definition, not 1: is it enabled?")
+        return wait_for_run(client, definition_id, runs[0]["workflowId"])
+    raise ValueError("via is 'test-run' or 'inbound'")
+
+
+def run_test_messages(runbook, definition_id: str, group_id: int, messages=TEST_MESSAGES, *,
+                      via: str = "test-run", prefix: str = "+6591000", first_index: int = 1) -> pd.DataFrame:
+    """Send each test message from its own number and describe what happened, one row each.
+
+    An opt-in message is sent from a number that opts out first (STOP), as in real life.
+    """
+    rows = []
+    for offset, (text, expected) in enumerate(messages):
+        msisdn = numbered_msisdn(prefix, first_index + offset)
+        if expected == "opt-in":
+            send_test_message(runbook, definition_id, msisdn, "STOP", via)
+        run = send_test_message(runbook, definition_id, msisdn, text, via)
+        steps = {log["stepName"]: log["status"] for log in run.get("logs", [])}
+        branch = next((name for step, name in BRANCHES.items() if step in steps), "none")
+        confirmed = next((name for step, name in CONFIRMATIONS.items() if steps.get(step) == "Complete"), "none")
+        status = run["data"].get("opt_out_response_code")
+        in_group = is_opted_out(runbook.client, group_id, msisdn)
+        rows.append({"path": via, "from": msisdn, "message": text, "expected": expected, "branch taken": branch,
+                     "add-to-group HTTP status": "" if status is None else str(status),
+                     "in opt-out group afterwards": in_group, "confirmation sent": confirmed,
+                     "run status": run["status"], "subaccount": run["data"].get("subAccountId", "")})
+    table = pd.DataFrame(rows)
+    table["as expected"] = [_problem(row) is None for row in rows]
+    return table
+
+
+def _problem(row: dict) -> str | None:
+    expected = row["expected"]
+    want = {"opt-out": ("opt-out", True, "opt-out"), "opt-in": ("opt-in", False, "opt-in"),
+            "other": ("none", False, "none")}[expected]
+    got = (row["branch taken"], row["in opt-out group afterwards"], row["confirmation sent"])
+    if row["run status"] != "Complete":
+        return f"the run ended {row['run status']} (see the run's errors)"
+    if expected == "opt-out" and row["add-to-group HTTP status"] not in ("200", "201"):
+        return f"adding to the group answered {row['add-to-group HTTP status'] or 'nothing'}"
+    if got != want:
+        return (f"expected branch {want[0]}, in group {want[1]}, confirmation {want[2]}; "
+                f"got branch {got[0]}, in group {got[1]}, confirmation {got[2]}")
+    return None
+
+
+def check_test_table(table: pd.DataFrame) -> str:
+    """Raise with an explanation of every row that differs from the expectation."""
+    wrong = table[~table["as expected"]]
+    if wrong.empty:
+        return f"All {len(table)} test messages did what was expected."
+    lines = [f"{len(wrong)} of {len(table)} test messages did not do what was expected:"]
+    for _, row in wrong.iterrows():
+        lines.append(f"- {row['message']!r} from {row['from']} ({row['path']}): {_problem(row.to_dict())}")
+    lines.append("Check the keyword policy and the deployed definition (notebook 03), then run this again.")
+    raise AssertionError("\n".join(lines))
+
+
+def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> int:
+    """Take the test numbers back out of the opt-out group (their contacts stay)."""
+    ids = [c["id"] for msisdn in table["from"].unique()
+           for c in client.contacts.search_contacts(msisdn, group_id=group_id)]
+    if ids:
+        client.contacts.remove_from_group(group_id, ids)
+    return len(ids)
+
+
+def blacklist_sync_demo(runbook, msisdn: str, *, other_subaccount: str | None = None) -> pd.DataFrame:
+    """Sandbox: a campaign message to an opted-out number before and after the hourly sync."""
+    client, controls = runbook.client, runbook.sandbox
+    text = "Our weekend sale starts now!"
+    rows = []
+
+    def send(moment: str, subaccount: str | None = None) -> None:
+        try:
+            umid = client.messaging.send_text(msisdn, text, subaccount=subaccount)["umid"]
+            record = client.messaging.get_message(umid, subaccount=subaccount)
+            status = record.get("status", {})
+            rows.append({"when": moment, "from subaccount": record.get("subAccountId"),
+                         "sandbox clock": status.get("timestamp"), "state": status.get("state"),
+                         "errorCode": status.get("errorCode"), "errorMessage": status.get("errorMessage")})
+        except EightByEightError as exc:
+            rows.append({"when": moment, "state": f"refused: {exc}"})
+
+    send("right after the opt-out")
+    synced = controls.advance_clock(hours=1)
+    send(f"after the hourly sync ({synced['blacklistSyncedAt'][11:16]} UTC)")
+    if other_subaccount:
+        send("after the sync, from another subaccount", other_subaccount)
+    table = pd.DataFrame(rows).set_index("when")
+    if "errorCode" in table:
+        table["errorCode"] = table["errorCode"].astype("Int64")
+    return table

@@ -1,0 +1,118 @@
+"""Suppression before sending, the hourly blacklist sync, and the test-message table."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from helpers.groups import ensure_opt_out_group
+from helpers.runbook import Runbook
+from helpers.suppression import filter_audience, is_opted_out
+from helpers.verification import (TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
+                                  run_test_messages)
+from helpers.workflow import build_opt_out_definition, deploy_definition
+
+
+@pytest.fixture
+def group(client):
+    return ensure_opt_out_group(client, "WhatsApp opt-out").group
+
+
+@pytest.fixture
+def runbook(client, settings):
+    return Runbook(settings, client)
+
+
+def test_one_number_is_one_request(client, sandbox, settings, group):
+    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], ["+6591234567", "+65912345678"])
+    sandbox.reset_stats()
+    assert is_opted_out(client, group["id"], "+65 9123 4567")
+    assert not is_opted_out(client, group["id"], "+6591234568")
+    assert sandbox.request_count() == 2
+
+
+def test_audience_of_100000_against_100000_members_reads_the_group_once(client, sandbox, settings, group):
+    from helpers.client import Client
+
+    client = Client(settings)  # no per-response contract check here: this test counts requests
+    members = [f"+6590{i:06d}" for i in range(100_000)]
+    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], members)
+    # half the audience opted out, half never did; written in mixed formats
+    audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, 100_000, 2)]
+                                       + [f"+6581{i:06d}" for i in range(50_000)]})
+    sandbox.reset_stats()
+    send_to, removed = filter_audience(client, group["id"], audience)
+    assert sandbox.request_count() == math.ceil(100_000 / 500)  # 200 pages of 500, nothing per number
+    assert sandbox.request_count("contacts.search_contacts") == 200
+    assert len(removed) == 50_000 and set(removed["reason"]) == {"opted out"}
+    assert len(send_to) == 50_000 and send_to["msisdn"].str.startswith("+6581").all()
+
+
+def test_audience_with_bad_numbers_and_a_missing_column(client, group):
+    audience = pd.DataFrame({"phone": ["junk", None, "+6581000000"]})
+    send_to, removed = filter_audience(client, group["id"], audience, "phone")
+    assert list(send_to["phone"]) == ["+6581000000"]
+    assert removed["reason"].str.startswith("invalid number").all()
+    with pytest.raises(KeyError, match="no column 'msisdn'"):
+        filter_audience(client, group["id"], audience)
+
+
+def test_blacklist_applies_only_after_the_hourly_sync(client, sandbox, settings, group):
+    client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])
+    first = client.messaging.send_text("+6591234567", "promo")
+    assert first["status"]["state"] == "queued"
+    assert client.messaging.get_message(first["umid"])["status"]["state"] == "delivered"
+    sandbox.clock.advance(59 * 60)  # still within the hour: no sync yet
+    assert client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])["status"][
+        "state"] == "delivered"
+    sandbox.clock.advance(60)
+    record = client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])
+    assert (record["status"]["state"], record["status"]["errorCode"]) == ("undelivered", 15)
+    # removed again: still blocked until the next sync
+    contact = next(client.contacts.group_members(group["id"]))
+    client.contacts.remove_from_group(group["id"], [contact["id"]])
+    assert client.messaging.get_message(client.messaging.send_text("+6591234567", "x")["umid"])["status"][
+        "errorCode"] == 15
+    sandbox.clock.advance(3600)
+    assert client.messaging.get_message(client.messaging.send_text("+6591234567", "x")["umid"])["status"][
+        "state"] == "delivered"
+
+
+def test_unknown_subaccount_is_refused_with_code_1001(client):
+    from helpers.errors import BadRequest
+
+    with pytest.raises(BadRequest) as info:
+        client.messaging.send_text("+6591234567", "x", subaccount="someone-else")
+    assert info.value.code == 1001
+
+
+def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
+    deployment = deploy_definition(runbook.client, build_opt_out_definition(runbook.settings, group["id"]))
+    table = pd.concat([run_test_messages(runbook, deployment.definition_id, group["id"], via=via, first_index=i)
+                       for i, via in ((1, "test-run"), (101, "inbound"))], ignore_index=True)
+    assert len(table) == 2 * len(TEST_MESSAGES) and table["as expected"].all()
+    assert check_test_table(table).startswith("All 30")
+    opted_in = table[table["expected"] == "opt-in"]
+    assert not opted_in["in opt-out group afterwards"].any() and (opted_in["confirmation sent"] == "opt-in").all()
+    assert set(table["subaccount"]) == {runbook.settings.subaccount_id}
+    assert remove_test_numbers(runbook.client, group["id"], table) == 18
+    assert runbook.client.contacts.get_group(group["id"])["contacts"] == 0
+
+
+def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
+    from helpers.policy import KeywordPolicy
+
+    # A policy without END: the END row must be reported, not silently passed.
+    policy = KeywordPolicy(opt_out_words=("STOP",))
+    deployment = deploy_definition(runbook.client, build_opt_out_definition(settings, group["id"], policy))
+    table = run_test_messages(runbook, deployment.definition_id, group["id"], [("END", "opt-out"), ("STOP", "opt-out")])
+    with pytest.raises(AssertionError, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(test-run\): adding to the group"):
+        check_test_table(table)
+
+
+def test_sync_demo_shows_the_gap(runbook, group):
+    runbook.client.contacts.upsert_contact("+6591000001", group_ids=[group["id"]])
+    demo = blacklist_sync_demo(runbook, "+6591000001", other_subaccount="sandbox-subaccount-sms")
+    assert list(demo["state"]) == ["delivered", "undelivered", "undelivered"]
+    assert list(demo["errorCode"].fillna(0)) == [0, 15, 15]
