@@ -67,7 +67,8 @@ NORMALISE_STEPS = (
 def _words_pattern(words) -> str:
     """Alternatives for a word list; spaces and hyphens inside a word match either."""
     parts = []
-    for word in sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True):
+    # Longest first (so "stop all" wins over "stop"), then alphabetical: the same text in every process.
+    for word in sorted({w.strip().lower() for w in words if w.strip()}, key=lambda w: (-len(w), w)):
         tokens = [re.escape(_fold(t)) for t in re.split(r"[\s-]+", word)]
         parts.append(r"[\s-]?".join(tokens) if len(tokens) > 1 else tokens[0])
     return "(?:" + "|".join(parts) + ")" if parts else "(?!)"

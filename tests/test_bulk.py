@@ -249,3 +249,40 @@ def test_verification_reads_every_member_when_the_count_is_off(client, sandbox, 
     sandbox.reset_stats()
     still, note = _verify(client, opt_out_group["id"], plan, [planned], {0}, set(planned))
     assert still == set() and sandbox.request_count("contacts.search_contacts") == 1
+
+
+def test_resume_after_a_real_kill(client, sandbox, settings, opt_out_group, tmp_path):
+    """SIGKILL the command mid-run, run it again: every number out, no chunk done twice."""
+    import signal
+    import time
+
+    numbers = [f"+6590{i:06d}" for i in range(1500)]
+    seed(sandbox, settings, opt_out_group, numbers)
+    csv_path = write(tmp_path, "phone\n" + "\n".join(numbers) + "\n")
+    journal = tmp_path / "reports" / "j.jsonl"
+    args = [sys.executable, "-m", "helpers", "bulk-remove", str(csv_path), "--group", str(opt_out_group["id"]),
+            "--apply", "--chunk-size", "10", "--journal", str(journal), "--report", str(tmp_path / "r.csv")]
+    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
+    env.pop("EIGHTXEIGHT_API_KEY", None)
+    sandbox.faults.configure(latency_ms=15)
+    sandbox.reset_stats()
+    process = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_text().count('"done"') >= 20:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    done_before = journal.read_text().count('"done"')
+    assert 20 <= done_before < 150, "the kill should land in the middle of the run"
+    assert len(members(client, opt_out_group)) > 0
+
+    finished = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert "resumed from the journal" in finished.stdout and "1500 removed" in finished.stdout
+    assert members(client, opt_out_group) == []
+    chunks = [json.loads(line)["chunk"] for line in journal.read_text().splitlines()[1:] if '"done"' in line]
+    assert sorted(chunks) == list(range(150)) and len(chunks) == len(set(chunks))
+    # at most the one chunk in flight at the kill was sent twice
+    assert sandbox.request_count("contacts.remove_members") <= 151

@@ -37,3 +37,31 @@ def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):
                                         str(tmp_path / "01.ipynb"), parameters={"OPT_OUT_GROUP_NAME": "SMS STOP list"},
                                         cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
     assert "Created blacklisted group 'SMS STOP list'" in outputs(result)
+
+
+def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch):
+    """Against one sandbox, as an operator re-running the runbook: same group, same definition."""
+    import re
+
+    from helpers.sandbox import Sandbox
+
+    with Sandbox(deterministic=True) as sandbox:
+        monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", sandbox.base_url)
+        texts = []
+        for run in (1, 2):
+            text = ""
+            for name in ("01_create_opt_out_group", "02_find_group_id", "03_build_and_deploy_workflow"):
+                done = papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"),
+                                                  str(tmp_path / f"{run}-{name}.ipynb"), cwd=str(tmp_path),
+                                                  parameters={"DEFINITION_JSON": str(tmp_path / "wf.json")}
+                                                  if name.startswith("03") else {},
+                                                  progress_bar=False, kernel_name="python3")
+                text += outputs(done)
+            texts.append(text)
+        groups = [set(re.findall(r"id (\d+)", t)) for t in texts]
+        definitions = [re.findall(r"(created|updated|unchanged): definition ([0-9a-f-]+), version (\d+)", t) for t in texts]
+        assert groups[0] == groups[1] and len(groups[0]) == 1
+        assert definitions[0][0][0] == "created" and {d[0] for d in definitions[1]} == {"unchanged"}
+        assert {(d[1], d[2]) for d in definitions[0] + definitions[1]} == {(definitions[0][0][1], "1")}
+        assert "already exists" in texts[1] and "Created" not in texts[1]
+        assert len(list(sandbox.automation.list("sandbox-account", 100, 0))) == 1

@@ -85,3 +85,15 @@ def test_comparison_table_shows_where_the_tutorial_is_wrong():
     assert table["policy right"].all()
     assert not table["tutorial right"].all()
     assert (table["policy: opt-out"] == table["policy: opt-out (JavaScript)"]).all()
+
+
+def test_generated_condition_is_the_same_in_every_process():
+    """Set order varies with PYTHONHASHSEED; the condition text must not, or re-deploys would bump versions."""
+    import subprocess
+    import sys
+
+    code = "from helpers.policy import KeywordPolicy; print(KeywordPolicy().js_condition())"
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3", "4")}
+    assert len(outputs) == 1
