@@ -72,10 +72,6 @@ def start_sandbox(state: Path, latency_ms: float) -> tuple[subprocess.Popen, str
     return process, process.stdout.readline().strip()
 
 
-def request_count(controls: SandboxControls) -> dict:
-    return controls._call("GET", "stats")
-
-
 def naive(client: Client, group_id: int, sample: list[str]) -> float:
     """Number by number: find the contact in the group, then remove it. Seconds per row."""
     started = time.perf_counter()
@@ -136,12 +132,12 @@ def main() -> None:
         controls = SandboxControls(url)
         client = Client(settings)
         base_rss = peak_rss_mib()
-        before = request_count(controls).get("requests", 0)
+        before = controls.stats().get("requests", 0)
         started = time.perf_counter()
         run = bulk_remove(client, tmp / "opt_ins.csv", GROUP, apply=True, report_path=tmp / "report.csv",
                           chunk_size=args.chunk_size, progress=False)
         elapsed = time.perf_counter() - started
-        requests = request_count(controls)["requests"] - before
+        requests = controls.stats()["requests"] - before
         bound = math.ceil(args.members / 500) + math.ceil(args.rows / args.chunk_size) + 10
         counts = run.applied.counts()
         print(f"Bulk removal, {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency:")

@@ -161,6 +161,10 @@ class ContactsAPI:
         params = {"name": name} if name else {}
         return self._client.paginate("contacts", self._base + "/groups", params, limit=limit)
 
+    def count_groups(self) -> int:
+        """How many groups the account has: one small read (a harmless connection check)."""
+        return self._call("GET", "/groups", params={"limit": 1, "offset": 0})["totalCount"]
+
     def create_group(self, name: str, description: str | None = None, *, is_blacklist: bool = False) -> dict:
         body: dict[str, Any] = {"name": name, "isBlacklist": is_blacklist}
         if description:

@@ -53,6 +53,10 @@ class SandboxControls:
             body["subAccountId"] = subaccount
         return self._call("POST", "inbound", body)["workflows"]
 
+    def stats(self) -> dict:
+        """Requests served so far: in all, per route, per error status."""
+        return self._call("GET", "stats")
+
     def messages(self) -> pd.DataFrame:
         """Every message the sandbox sent, with its delivery state."""
         rows = [{"to": m["user"]["msisdn"], "subaccount": m["subAccountId"], "channel": m["channel"],

@@ -13,10 +13,10 @@ from .errors import EightByEightError
 def check_connection(client: Client) -> str:
     """One harmless read (the first page of groups, one item) to prove the settings work."""
     try:
-        page = client.json("contacts", "GET", client.contacts._base + "/groups", params={"limit": 1, "offset": 0})
+        groups = client.contacts.count_groups()
     except EightByEightError as exc:
         return f"Connection FAILED: {exc}"
-    return f"Connection OK: the Contacts API answered; the account has {page['totalCount']} contact group(s)."
+    return f"Connection OK: the Contacts API answered; the account has {groups} contact group(s)."
 
 
 def setup_form(env_path: str | Path = ".env", *, current: Settings | None = None) -> widgets.VBox:
