@@ -145,6 +145,13 @@ def _find_number_column(header: list[str], body, width: int, path: Path) -> int:
 
 # --- planning ---------------------------------------------------------------------------
 
+def summarise(report: pd.DataFrame) -> pd.DataFrame:
+    """Rows per plan status, in a fixed order (for tables and charts)."""
+    order = ["to remove", "not in group", "duplicate", "invalid"]
+    counts = report["status"].value_counts()
+    return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
+
+
 @dataclass
 class Plan:
     group: dict
@@ -157,9 +164,7 @@ class Plan:
         return self.report[self.report["status"] == "to remove"]
 
     def summary(self) -> pd.DataFrame:
-        order = ["to remove", "not in group", "duplicate", "invalid"]
-        counts = self.report["status"].value_counts()
-        return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
+        return summarise(self.report)
 
 
 def plan_removal(client: Client, group: dict, numbers: Numbers) -> Plan:
@@ -398,7 +403,8 @@ class BulkRun:
         return 1 if (self.plan.report["status"] == "invalid").any() else 0
 
     def lines(self) -> list[str]:
-        counts = self.plan.summary()["rows"].to_dict()
+        # From this run's report: on a resume, rows removed before the interruption count as planned.
+        counts = summarise(self.report)["rows"].to_dict()
         out = [f"Group {self.plan.group['id']} ({self.plan.group['name']!r}); numbers from column "
                f"{self.plan.numbers.column!r}, delimiter {self.plan.numbers.delimiter!r}.",
                "Plan: " + ", ".join(f"{n} {status}" for status, n in counts.items())]

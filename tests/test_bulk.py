@@ -281,6 +281,7 @@ def test_resume_after_a_real_kill(client, sandbox, settings, opt_out_group, tmp_
     finished = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert "resumed from the journal" in finished.stdout and "1500 removed" in finished.stdout
+    assert "Plan: 1500 to remove, 0 not in group" in finished.stdout
     assert members(client, opt_out_group) == []
     chunks = [json.loads(line)["chunk"] for line in journal.read_text().splitlines()[1:] if '"done"' in line]
     assert sorted(chunks) == list(range(150)) and len(chunks) == len(set(chunks))
