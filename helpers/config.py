@@ -45,6 +45,8 @@ SANDBOX_API_KEY = "sandbox-api-key"
 SANDBOX_ACCOUNT_ID = "sandbox-account"
 SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE = PROJECT_ROOT / ".env"  # where the set-up form saves the settings (git-ignored)
 ENV_PREFIX = "EIGHTXEIGHT_"
 SETTINGS_DOC = {
     "EIGHTXEIGHT_API_KEY": "API key from the API Keys page of 8x8 Connect. Unset: sandbox mode.",
@@ -187,20 +189,13 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
 
 
 def _find_env_file(path: Path) -> Path | None:
-    """An absolute path as is; a relative one from here up to the project root (notebooks/ runs)."""
-    if path.is_absolute():
-        return path if path.is_file() else None
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        candidate = folder / path
-        if candidate.is_file():
-            return candidate
-        if (folder / ".git").exists() or (folder / "helpers").is_dir():
-            break
-    return None
+    """An absolute path as is; a relative one in the current folder, else in the project root
+    (notebooks run with notebooks/ as their folder, jobs with the project root)."""
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, PROJECT_ROOT / path]
+    return next((c for c in candidates if c.is_file()), None)
 
 
-def write_env_file(settings: Settings, path: str | Path = ".env") -> Path:
+def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
     """Write the settings to ``.env`` (git-ignored), readable by its owner only."""
     path = Path(path)
     lines = []

@@ -21,10 +21,10 @@ import pandas as pd
 import requests
 
 from .client import Client
-from .config import Settings, load_settings
+from .config import PROJECT_ROOT, Settings, load_settings
 from .sandbox import Sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 NOTEBOOKS = ROOT / "notebooks"
 
 _embedded: Sandbox | None = None

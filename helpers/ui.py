@@ -6,7 +6,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .client import Client
-from .config import REGIONS, SANDBOX_ACCOUNT_ID, SANDBOX_SUBACCOUNT_ID, Secret, Settings, load_settings, write_env_file
+from .config import ENV_FILE, REGIONS, SANDBOX_ACCOUNT_ID, SANDBOX_SUBACCOUNT_ID, Secret, Settings, load_settings, write_env_file
 from .errors import EightByEightError
 
 
@@ -19,7 +19,7 @@ def check_connection(client: Client) -> str:
     return f"Connection OK: the Contacts API answered; the account has {groups} contact group(s)."
 
 
-def setup_form(env_path: str | Path = ".env", *, current: Settings | None = None) -> widgets.VBox:
+def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = None) -> widgets.VBox:
     current = current or load_settings()
     key = widgets.Password(description="API key", placeholder="from the API Keys page of 8x8 Connect")
     account = widgets.Text(description="Account id",
@@ -52,7 +52,8 @@ def setup_form(env_path: str | Path = ".env", *, current: Settings | None = None
                     print(".env was not written: fix the values above and try again.")
                     return
             path = write_env_file(chosen, env_path)
-            print(f"Saved {path} (git-ignored, readable by you only). Restart the kernel of later notebooks.")
+            print(f"Saved .env in the project folder (git-ignored, readable by you only). "
+                  "Restart the kernel of the other notebooks so they read it.")
             key.value = ""  # the key does not linger in the widget state
 
     button.on_click(on_click)

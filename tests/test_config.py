@@ -46,3 +46,53 @@ def test_environment_wins_over_env_file(tmp_path):
     env_file.write_text("EIGHTXEIGHT_ACCOUNT_ID=from-file\nEIGHTXEIGHT_REGION=us\n")
     settings = load_settings(env={"EIGHTXEIGHT_ACCOUNT_ID": "from-env"}, env_file=env_file)
     assert (settings.account_id, settings.region) == ("from-env", "us")
+
+
+def test_env_file_in_the_project_root_is_found_from_the_notebooks_folder(tmp_path, monkeypatch):
+    from helpers import config
+
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / ".env").write_text("EIGHTXEIGHT_ACCOUNT_ID=from-root\n")
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert load_settings(env={}).account_id == "from-root"
+    (tmp_path / "notebooks" / ".env").write_text("EIGHTXEIGHT_ACCOUNT_ID=from-here\n")
+    assert load_settings(env={}).account_id == "from-here"  # the current folder first
+
+
+def test_setup_form_builds_without_a_person():
+    from helpers.ui import setup_form
+
+    form = setup_form()
+    assert [type(w).__name__ for w in form.children] == ["Checkbox", "Password", "Text", "Text", "Dropdown", "Button",
+                                                       "Output"]
+
+
+def test_setup_form_saves_the_sandbox_choice_without_a_key(tmp_path):
+    from helpers.ui import setup_form
+
+    target = tmp_path / ".env"
+    form = setup_form(target, current=load_settings(env={}, env_file=None))
+    form.children[5].click()  # "Check and save .env", with "Use the sandbox" ticked
+    text = target.read_text()
+    assert "EIGHTXEIGHT_API_KEY" not in text and "EIGHTXEIGHT_ACCOUNT_ID=sandbox-account" in text
+
+
+def test_setup_form_refuses_to_save_a_key_that_does_not_work(tmp_path, sandbox):
+    from helpers.ui import setup_form
+
+    target = tmp_path / ".env"
+    form = setup_form(target, current=load_settings(env={}, env_file=None))
+    use_sandbox, key, account, subaccount, region, button, _ = form.children
+    use_sandbox.value = False
+    key.value, account.value, subaccount.value = "wrong-key", "acme", "acme-wa"
+    # The form talks to the region's real URLs; point it at the sandbox through a base URL instead.
+    import helpers.ui as ui
+    real_settings = ui.Settings
+    ui.Settings = lambda **kw: real_settings(**kw, base_url=sandbox.base_url)
+    try:
+        button.click()
+    finally:
+        ui.Settings = real_settings
+    assert not target.exists()
+    assert key.value == "wrong-key"  # left for the person to correct; nothing was saved
