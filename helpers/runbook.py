@@ -162,7 +162,7 @@ def refresh_committed_outputs() -> None:
         raise SystemExit("Refusing: EIGHTXEIGHT_API_KEY is set. Committed outputs come from a sandbox run only.")
     for path in notebook_paths():
         notebook = nbformat.read(path, as_version=4)
-        NotebookClient(notebook, timeout=600, kernel_name="python3",
+        NotebookClient(notebook, timeout=600, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(ROOT)}}).execute()
         nbformat.write(notebook, path)
         print(f"refreshed {path.relative_to(ROOT)}", file=sys.stderr)
