@@ -232,7 +232,6 @@ class ApplyResult:
     chunks_total: int
     chunks_sent: int
     chunks_skipped: int
-    requests_for_removal: int
     resumed: bool
     messages: list[str] = field(default_factory=list)
 
@@ -276,14 +275,13 @@ def apply_plan(client: Client, plan: Plan, journal: Journal, key: str, *, chunk_
         done, failed = set(), {}
     todo = [i for i in range(len(chunks)) if i not in done]
     bar = _progress(progress, total=len(chunks), initial=len(chunks) - len(todo))
-    sent = requests = 0
+    sent = 0
     removed_now: set[int] = set()
     try:
         for index in todo:
             if stop_after_chunks is not None and sent >= stop_after_chunks:
                 break  # tests: an interruption at a chunk boundary
-            reason, calls = _remove_chunk(client, group_id, chunks[index])
-            requests += calls
+            reason = _remove_chunk(client, group_id, chunks[index])
             sent += 1
             if reason:
                 failed[index] = reason
@@ -297,7 +295,6 @@ def apply_plan(client: Client, plan: Plan, journal: Journal, key: str, *, chunk_
     finally:
         if bar is not None:
             bar.close()
-    planned_ids = {cid for chunk in chunks for cid in chunk}
     chunk_of = {cid: i for i, chunk in enumerate(chunks) for cid in chunk}
     still, note = _verify(client, group_id, plan, chunks, done, removed_now)
     report["outcome"] = [
@@ -305,7 +302,7 @@ def apply_plan(client: Client, plan: Plan, journal: Journal, key: str, *, chunk_
     report["reason"] = [
         failed.get(chunk_of.get(int(cid)), reason) if outcome == "failed" and pd.notna(cid) else reason
         for reason, cid, outcome in zip(report["reason"], report["contact_id"], report["outcome"])]
-    return ApplyResult(report, len(chunks), sent, len(chunks) - len(todo), requests, resumed, [note])
+    return ApplyResult(report, len(chunks), sent, len(chunks) - len(todo), resumed, [note])
 
 
 def _verify(client: Client, group_id: int, plan: Plan, chunks, done: set, removed_now: set) -> tuple[set, str]:
@@ -336,23 +333,18 @@ def _outcome(status: str, cid, still: set, chunk_of: dict, failed: dict, done: s
     return "removed"
 
 
-def _remove_chunk(client: Client, group_id: int, contact_ids: list[int]) -> tuple[str | None, int]:
+def _remove_chunk(client: Client, group_id: int, contact_ids: list[int]) -> str | None:
     """Remove one chunk; a chunk refused as a whole is retried contact by contact to isolate the bad one."""
     try:
         client.contacts.remove_from_group(group_id, contact_ids)
-        return None, 1
+        return None
     except NotFound:
         if len(contact_ids) == 1:
-            return "contact not found (deleted meanwhile?)", 1
+            return "contact not found (deleted meanwhile?)"
     except EightByEightError as exc:
-        return f"{type(exc).__name__}: {exc}", 1
-    reasons, calls = [], 1
-    for cid in contact_ids:
-        reason, n = _remove_chunk(client, group_id, [cid])
-        calls += n
-        if reason:
-            reasons.append(f"{cid}: {reason}")
-    return ("; ".join(reasons) if reasons else None), calls
+        return f"{type(exc).__name__}: {exc}"
+    reasons = [f"{cid}: {reason}" for cid in contact_ids if (reason := _remove_chunk(client, group_id, [cid]))]
+    return "; ".join(reasons) or None
 
 
 def _progress(progress, total: int, initial: int):

@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .config import Secret, Settings
-from .errors import APIError, TransportError, error_for_status
+from .errors import APIError, NotFound, TransportError, error_for_status
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,6 @@ class AutomationAPI:
         """The newest version of a definition (the API answers a list of versions)."""
         versions = self._call("GET", f"/{quote(definition_id, safe='')}") or []
         if not versions:
-            from .errors import NotFound
             raise NotFound(404, "GET", self._base + f"/{definition_id}", message="no such definition")
         return max(versions, key=lambda d: d.get("version", 0))
 

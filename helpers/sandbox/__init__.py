@@ -23,6 +23,7 @@ from .contacts.models import ContactsBackend
 from .messaging import urls as messaging_urls
 from .messaging.models import MessagingBackend
 from .control import mount_controls
+from .errors import SandboxError
 from .server import App, Faults, SandboxHTTPServer
 from .storage import Store
 
@@ -60,7 +61,7 @@ class Sandbox:
         if channel == "SMS":  # the sandbox serves no SMS API: record it directly
             try:
                 return self.messaging.send(subaccount, body, channel="SMS")
-            except Exception as exc:
+            except SandboxError as exc:
                 raise StepFailed(f"SMS step failed: {exc}") from None
         answer = self._http.post(f"{self.base_url}/api/v1/subaccounts/{subaccount}/messages", json=body,
                                  headers={"Authorization": f"Bearer {self._api_keys[0]}"}, timeout=10)

@@ -51,6 +51,15 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 
 
+# Every number blocked now, per account: members of a blacklisted group, and blacklisted msisdns.
+# The one definition of "blocked": Contacts answers from it, messaging's hourly snapshot copies it.
+BLOCKED_NUMBERS = (
+    "SELECT a.account AS account, a.match_key AS match_key, m.added_at AS since FROM addresses a "
+    "JOIN memberships m ON m.contact_id = a.contact_id JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1 "
+    "WHERE a.kind = 'msisdn' "
+    "UNION ALL SELECT account, match_key, added_at FROM msisdn_blacklist")
+
+
 def msisdn_key(value: str) -> str:
     return value.lstrip("+")
 
@@ -387,14 +396,8 @@ class ContactsBackend:
 
     def blocked_since(self, account: str, msisdn: str) -> str | None:
         """When this number became blocked for the account (blacklisted group or msisdn), or None."""
-        key = msisdn_key(msisdn)
-        rows = self.store.query(
-            "SELECT min(t) AS since FROM ("
-            " SELECT m.added_at AS t FROM addresses a JOIN memberships m ON m.contact_id = a.contact_id"
-            " JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1"
-            " WHERE a.account = ? AND a.kind = 'msisdn' AND a.match_key = ?"
-            " UNION ALL SELECT added_at FROM msisdn_blacklist WHERE account = ? AND match_key = ?)",
-            (account, key, account, key))
+        rows = self.store.query(f"SELECT min(since) AS since FROM ({BLOCKED_NUMBERS}) WHERE account = ? AND match_key = ?",
+                                (account, msisdn_key(msisdn)))
         return rows[0]["since"] if rows else None
 
     # --- batches ------------------------------------------------------------------------

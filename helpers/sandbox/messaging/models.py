@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidRequest, NotFound, SandboxError
 from ..storage import Store
-from ..contacts.models import ContactsBackend, check_msisdn, msisdn_key
+from ..contacts.models import BLOCKED_NUMBERS, ContactsBackend, check_msisdn, msisdn_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -64,11 +64,7 @@ class MessagingBackend:
             return False
         with self.store.transaction() as db:
             db.execute("DELETE FROM blacklist_snapshot")
-            db.execute(
-                "INSERT OR IGNORE INTO blacklist_snapshot "
-                "SELECT a.account, a.match_key FROM addresses a JOIN memberships m ON m.contact_id = a.contact_id "
-                "JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1 WHERE a.kind = 'msisdn' "
-                "UNION SELECT account, match_key FROM msisdn_blacklist")
+            db.execute(f"INSERT OR IGNORE INTO blacklist_snapshot SELECT account, match_key FROM ({BLOCKED_NUMBERS})")
             db.execute("UPDATE meta SET value = ? WHERE key = 'blacklist_synced_at'", (due.isoformat(),))
         return True
 
