@@ -85,6 +85,17 @@ def run_test_messages(runbook, definition_id: str, group_id: int, messages=TEST_
     return table
 
 
+def run_on_every_path(runbook, definition_id: str, group_id: int, messages=TEST_MESSAGES, *,
+                      prefix: str = "+6591000") -> pd.DataFrame:
+    """The test messages on each path there is: test-run always, inbound too on the sandbox.
+
+    Each path gets its own block of test numbers (1.., 101..), so no run sees another's opt-out.
+    """
+    paths = ["test-run", "inbound"] if runbook.on_sandbox else ["test-run"]
+    return pd.concat([run_test_messages(runbook, definition_id, group_id, messages, via=path, prefix=prefix,
+                                        first_index=1 + 100 * i) for i, path in enumerate(paths)], ignore_index=True)
+
+
 def _problem(row: dict) -> str | None:
     expected = row["expected"]
     want = {"opt-out": ("opt-out", True, "opt-out"), "opt-in": ("opt-in", False, "opt-in"),

@@ -10,7 +10,7 @@ from helpers.groups import ensure_opt_out_group
 from helpers.runbook import Runbook
 from helpers.suppression import filter_audience, is_opted_out
 from helpers.verification import (TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
-                                  run_test_messages)
+                                  run_on_every_path, run_test_messages)
 from helpers.workflow import build_opt_out_definition, deploy_definition
 
 
@@ -89,8 +89,7 @@ def test_unknown_subaccount_is_refused_with_code_1001(client):
 
 def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
     deployment = deploy_definition(runbook.client, build_opt_out_definition(runbook.settings, group["id"]))
-    table = pd.concat([run_test_messages(runbook, deployment.definition_id, group["id"], via=via, first_index=i)
-                       for i, via in ((1, "test-run"), (101, "inbound"))], ignore_index=True)
+    table = run_on_every_path(runbook, deployment.definition_id, group["id"])
     assert len(table) == 2 * len(TEST_MESSAGES) and table["as expected"].all()
     assert check_test_table(table).startswith("All 30")
     opted_in = table[table["expected"] == "opt-in"]
