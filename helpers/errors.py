@@ -10,6 +10,10 @@ class TransportError(EightByEightError):
     """The request did not get an answer (connection refused, timeout), even after retries."""
 
 
+class WorkflowNotDeployed(EightByEightError):
+    """The runbook's opt-out workflow is not deployed on the subaccount (run notebook 03)."""
+
+
 class APIError(EightByEightError):
     """8x8 answered with an error status. Carries 8x8's own error code, message and errorId."""
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import quickjs
 
-TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+from . import script_functions
+from .scripts import MAX_SCRIPT_RUN_MS, TEMPLATE
 WHOLE_TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 
 
@@ -20,14 +21,19 @@ class ExpressionError(Exception):
     pass
 
 
+class ScriptTimeout(ExpressionError):
+    """A script ran longer than 8x8 allows (500 ms): the platform stops it and the step fails."""
+
+
 class Expressions:
     """A QuickJS context holding ``data`` (and ``step`` while a step's outputs are read)."""
 
     def __init__(self, data: dict):
         self._js = quickjs.Context()
-        self._js.set_time_limit(2)
         self._js.set_memory_limit(64 * 1024 * 1024)
+        script_functions.install(self._js)  # 8x8's own functions: stringContains, isCountryCode, ...
         self._js.eval(f"var data = {json.dumps(data)}; var step = null;")
+        self._js.set_time_limit(MAX_SCRIPT_RUN_MS / 1000)  # each eval (one script) gets 500 ms
 
     def set(self, name: str, value: Any) -> None:
         self._js.eval(f"{name} = {json.dumps(value)};")
@@ -39,6 +45,9 @@ class Expressions:
         try:
             raw = self._js.eval(f"JSON.stringify(({expression}))")
         except quickjs.JSException as exc:
+            if "interrupted" in str(exc):
+                raise ScriptTimeout(f"script {{{{{expression.strip()[:80]}}}}} ran longer than "
+                                    f"{MAX_SCRIPT_RUN_MS} ms and was stopped") from None
             raise ExpressionError(f"expression {{{{{expression.strip()[:80]}}}}} failed: {exc}") from None
         return None if raw is None else json.loads(raw)
 

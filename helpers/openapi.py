@@ -39,6 +39,19 @@ _LenientOneOf = jsonschema.validators.extend(
     jsonschema.Draft4Validator, {"oneOf": jsonschema.Draft4Validator.VALIDATORS["anyOf"]})
 
 
+def _read_as_meant(spec: str, doc: dict) -> None:
+    """Where a file contradicts its own example, read it as the example shows.
+
+    automation_api.json types a function parameter's ``default`` and ``example`` as objects,
+    while its own ``functions`` example gives ``null`` and strings ("2021-05-25", "Monday"):
+    they are read as any JSON value. Nothing else is loosened.
+    """
+    if spec == "automation":
+        params = doc["components"]["schemas"]["function"]["properties"]["parameters"]["items"]["properties"]
+        for name in ("default", "example"):
+            params[name] = {"description": params[name].get("description", "")}
+
+
 @dataclass
 class Operation:
     spec: str
@@ -64,6 +77,7 @@ class Contract:
         contract = cls()
         for spec, name in SPEC_FILES.items():
             doc = json.loads((SPEC_DIR / name).read_text(encoding="utf-8"))
+            _read_as_meant(spec, doc)
             uri = f"urn:8x8:{spec}"
             contract._docs[spec] = (uri, doc)
             contract._registries[spec] = Registry().with_resource(uri, Resource(doc, specification=DRAFT4))

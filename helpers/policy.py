@@ -22,6 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .scripts import MAX_SCRIPT_LENGTH, js_length
+
 DEFAULT_OPT_OUT_WORDS = ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
                          "OPTOUT", "OPT OUT", "OPT-OUT")
 DEFAULT_OPT_IN_WORDS = ("START", "UNSTOP")
@@ -42,6 +44,8 @@ DEFAULT_OPT_OUT_PHRASES = (
     rf"(?:please\s+)?(?:remove|take|unsubscribe|delete)\s+{_ME}\s+(?:off|from)(?:\s+of)?\s+"
     rf"(?:(?:your|this|the|these|all|my)\s+)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s+)?"
     rf"(?:lists?|{_MESSAGES}){_MORE}",
+    # stop promotions (WhatsApp's marketing button) / cancel all messages / unsubscribe from marketing
+    rf"(?:please\s+)?(?:stop|cancel|end|unsubscribe(?:\s+from)?)\s+(?:(?:all|these|the|your|my)\s+)?{_MESSAGES}{_MORE}",
     # no more messages / no more texts please
     rf"(?:(?:please|just)\s+)?no\s+more\s+(?:(?:of\s+)?(?:these|your)\s+)?{_MESSAGES}{_MORE}",
     # don't text me anymore / do not contact me / dont message me again
@@ -96,11 +100,7 @@ class KeywordPolicy:
     # --- the shared definition -------------------------------------------------------
     def pattern(self, kind: str = "opt_out") -> str:
         """The regular expression a normalised message must match in full."""
-        courtesy = _words_pattern(self.courtesy_words)
-        words = _words_pattern(self.opt_out_words if kind == "opt_out" else self.opt_in_words)
-        keyword = rf"(?:{courtesy}\s)*{words}(?:\s{courtesy})*"
-        alternatives = [keyword, *(self.opt_out_phrases if kind == "opt_out" else ())]
-        return "^(?:" + "|".join(f"(?:{a})" for a in alternatives) + ")$"
+        return "^(?:" + "|".join(f"(?:{a})" for a in self._units(kind)) + ")$"
 
     # --- Python --------------------------------------------------------------------------
     @staticmethod
@@ -123,16 +123,130 @@ class KeywordPolicy:
         return "opt-in" if self.is_opt_in(text) else "other"
 
     # --- JavaScript ------------------------------------------------------------------------
-    def js_function(self, kind: str = "opt_out") -> str:
-        """A JavaScript function expression: text -> boolean, the same steps as above."""
-        steps = "".join(f".replace(new RegExp({json.dumps(p)}, 'g'), {json.dumps(r)})" for p, r in NORMALISE_STEPS)
-        return ("(function (text) { var t = String(text == null ? '' : text).toLowerCase().normalize('NFD')"
-                f"{steps}; return new RegExp({json.dumps(self.pattern(kind))}).test(t); }})")
+    def js_conditions(self, kind: str = "opt_out", channel: str = "WhatsApp") -> list[str]:
+        """The Branch conditions for ``kind``: ``{{ }}`` scripts within 8x8's rules, true for a message
+        of the kind when any one of them is. A policy too large for one script (1000 characters)
+        is spread over several, each a pure expression (no declarations, assignments or ``new``).
+        """
+        source = message_source(channel)
+        scripts, pending = [], []
+        for unit in self._units(kind):
+            trial = _script(source, [*pending, unit])
+            if pending and js_length(trial) > MAX_SCRIPT_LENGTH:
+                scripts.append(_script(source, pending))
+                pending = [unit]
+            else:
+                pending.append(unit)
+        if pending:
+            scripts.append(_script(source, pending))
+        too_long = [s for s in scripts if js_length(s) > MAX_SCRIPT_LENGTH]
+        if too_long:
+            raise ValueError(f"a phrase of the keyword policy does not fit in one {MAX_SCRIPT_LENGTH}-character "
+                             f"script ({js_length(too_long[0])} characters): shorten it or split it in two")
+        return ["{{" + s + "}}" for s in scripts]
 
-    def js_condition(self, kind: str = "opt_out", text_expression: str = "data.payload.content.text") -> str:
-        """The ``{{ }}`` condition for an Automation Branch step."""
-        guarded = f"(data.payload && data.payload.content ? {text_expression} : '')"
-        return "{{" + f"{self.js_function(kind)}({guarded})" + "}}"
+    def _units(self, kind: str) -> list[str]:
+        """Alternatives small enough to pack into scripts: a long word list becomes several."""
+        courtesy = _words_pattern(self.courtesy_words)
+        words = sorted({w.strip().lower() for w in (self.opt_out_words if kind == "opt_out" else self.opt_in_words)
+                        if w.strip()}, key=lambda w: (-len(w), w))
+        budget = MAX_SCRIPT_LENGTH - js_length(_script(message_source("WhatsApp"), [""])) - 2 * len(courtesy) - 20
+        groups, current = [], []
+        for word in words:
+            if current and len(_words_pattern(current + [word])) > budget:
+                groups.append(current)
+                current = []
+            current.append(word)
+        groups.append(current)
+        keyword_units = [rf"(?:{courtesy}\s)*{_words_pattern(g)}(?:\s{courtesy})*" for g in groups]
+        return [*keyword_units, *(self.opt_out_phrases if kind == "opt_out" else ())]
+
+    def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:
+        """What the deployed Branch chain decides for ``data``, run by QuickJS: the opt-out
+        conditions first, then the opt-in ones, as the workflow orders them."""
+        from .expressions import Expressions
+
+        js = js or Expressions({})
+        js.set("data", data)
+        for kind, label in (("opt_out", "opt-out"), ("opt_in", "opt-in")):
+            key = ("js", kind, channel.lower())
+            if key not in self._compiled:
+                self._compiled[key] = self.js_conditions(kind, channel)
+            if any(js.render(condition) for condition in self._compiled[key]):
+                return label
+        return "other"
+
+    def classify_event(self, data: dict, channel: str = "WhatsApp") -> str:
+        """What the workflow's Branch steps decide for a trigger's ``data``: any of the message's
+        texts (typed text, a button's title or id, a quick-reply payload) counts."""
+        texts = message_texts(data, channel)
+        if any(self.is_opt_out(t) for t in texts):
+            return "opt-out"
+        return "opt-in" if any(self.is_opt_in(t) for t in texts) else "other"
+
+
+# Where a channel's trigger carries the customer's words, as a JavaScript expression over a
+# function ``f`` (text -> bool): ``f`` is tried on each text in turn. On WhatsApp a typed
+# message is ``content.text``; a tap on a quick-reply button (WhatsApp's "Stop promotions")
+# is an interactive reply whose ``title`` is the button's label and ``id`` the business's
+# own id for it, or a template button's ``content.payload``. On SMS, ``payload.body``.
+_MESSAGE_SOURCES = {
+    "whatsapp": "(c=>f(c.text)||f(c.payload)||(i=>f(i.title)||f(i.id))"
+                "(c.interactive?.button_reply??c.interactive?.list_reply??{}))(data.payload?.content??{})",
+    "sms": "f(data.payload?.body)",
+}
+
+
+def message_source(channel: str) -> str:
+    try:
+        return _MESSAGE_SOURCES[channel.lower()]
+    except KeyError:
+        raise ValueError(f"unknown channel {channel!r}: use WhatsApp or SMS") from None
+
+
+def message_texts(data: dict, channel: str = "WhatsApp") -> list[str]:
+    """The texts ``message_source(channel)`` tries, in its order, as JavaScript's String() gives them."""
+    def get(value, key):
+        return value.get(key) if isinstance(value, dict) else None
+
+    payload = get(data, "payload")
+    if channel.lower() == "sms":
+        return [_js_string(get(payload, "body"))]
+    content = get(payload, "content")
+    content = {} if content is None else content
+    interactive = get(content, "interactive")
+    reply = get(interactive, "button_reply")
+    reply = get(interactive, "list_reply") if reply is None else reply
+    reply = {} if reply is None else reply
+    return [_js_string(v) for v in (get(content, "text"), get(content, "payload"), get(reply, "title"), get(reply, "id"))]
+
+
+def _js_string(value) -> str:
+    """``String(value ?? '')`` as JavaScript computes it, for JSON values."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, list):
+        return ",".join(_js_string(v) for v in value)
+    return value if isinstance(value, str) else "[object Object]"
+
+
+def _regex_literal(pattern: str, flags: str = "") -> str:
+    return "/" + pattern.replace("/", "\\/") + "/" + flags
+
+
+def _js_normalise(variable: str) -> str:
+    """NORMALISE_STEPS in JavaScript: a chain of String methods, no declarations."""
+    steps = "".join(f".replace({_regex_literal(p, 'g')},{json.dumps(r)})" for p, r in NORMALISE_STEPS)
+    return f"String({variable}??'').toLowerCase().normalize('NFD'){steps}"
+
+
+def _script(source: str, alternatives: list[str]) -> str:
+    pattern = "^(?:" + "|".join(f"(?:{a})" for a in alternatives) + ")$"
+    return f"(f=>{source})(t=>{_regex_literal(pattern)}.test({_js_normalise('t')}))"
 
 
 class TutorialRule:
@@ -142,7 +256,7 @@ class TutorialRule:
         return "STOP" in (text or "")
 
     def js_condition(self, text_expression: str = "data.payload.content.text") -> str:
-        return "{{" + f"String({text_expression}).indexOf('STOP') !== -1" + "}}"
+        return "{{" + f"stringContains({text_expression}, 'STOP')" + "}}"
 
 
 SAMPLE_MESSAGES = (
@@ -163,12 +277,13 @@ def compare_rules(messages=SAMPLE_MESSAGES, policy: KeywordPolicy | None = None)
 
     policy = policy or KeywordPolicy()
     rows = []
+    js = Expressions({})
     for text, expected in messages:
-        js = Expressions({"payload": {"content": {"text": text}}})
         rows.append({"message": text, "expected": expected,
                      "tutorial rule (STOP anywhere)": TutorialRule().is_opt_out(text),
                      "policy: opt-out": policy.is_opt_out(text),
-                     "policy: opt-out (JavaScript)": js.render(policy.js_condition("opt_out")),
+                     "policy: opt-out (JavaScript)": policy.js_classify(
+                         {"payload": {"content": {"text": text}}}, js=js) == "opt-out",
                      "policy: opt-in": policy.is_opt_in(text)})
     frame = pd.DataFrame(rows)
     frame["tutorial right"] = frame["tutorial rule (STOP anywhere)"] == frame["expected"].eq("opt-out")

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from .client import Client
 from .config import Settings
+from .errors import WorkflowNotDeployed
 from .policy import KeywordPolicy
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
@@ -27,7 +28,7 @@ DEFAULT_CHANNELS = ("WhatsApp", "SMS")
 
 
 def opt_out_request_body(group_id: int) -> dict:
-    """The HttpRequest body that adds the sender to the opt-out group (create or merge contact)."""
+    """The HttpRequest body that adds the WhatsApp sender to the opt-out group (create or merge contact)."""
     return {"groups": [{"id": int(group_id)}], "addresses": {"msisdn": CUSTOMER_MSISDN}}
 
 
@@ -53,46 +54,97 @@ def _headers() -> dict:
     return {"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY_PLACEHOLDER}"}
 
 
-def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
-                             name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
-                             enabled: bool = True) -> dict:
-    """The whole Automation API definition (definitionInput), with the API key as a placeholder.
+@dataclass(frozen=True)
+class Channel:
+    """Where a channel's inbound trigger carries the customer's number, and how to answer them."""
+    name: str
+    trigger: str
+    sender: str  # JavaScript path of the customer's number in ``data``
 
-    Trigger: inbound Messaging Apps messages on the subaccount. A Branch on the keyword
-    policy; opt-out words add the sender to the group and confirm; opt-in words find the
-    sender among the group's members, remove the membership (the contact stays) and confirm.
-    """
-    policy = policy or KeywordPolicy()
-    channels = tuple(channels)
-    contacts = f"{settings.base_urls()['contacts']}/api/v1/accounts/{settings.account_id}"
-    success = "{{data.%s == 200 || data.%s == 201}}"
-    same_number = ("{{(function (items, msisdn) { var want = String(msisdn).replace(/^\\+/, ''); "
-                   "for (var i = 0; i < items.length; i++) { var a = items[i].addresses || {}; "
-                   "if (String(a.msisdn || '').replace(/^\\+/, '') === want) { return items[i].id; } } "
-                   "return null; })((step.responseBody && step.responseBody.items) || [], data.payload.user.msisdn)}}")
-
-    def message(step_id: str, text: str) -> dict:
+    def reply(self, step_id: str, settings: Settings, text: str) -> dict:
+        if self.name == "SMS":  # answer from the number the customer wrote to
+            return {"id": step_id, "stepType": "SMS",
+                    "inputs": {"subAccountId": settings.subaccount_id, "destination": "{{%s}}" % self.sender,
+                               "source": "{{data.payload.destination}}", "text": text}}
         return {"id": step_id, "stepType": "ChatAppsMessage",
-                "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": CUSTOMER_MSISDN},
+                "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": "{{%s}}" % self.sender},
                            "type": "text", "content": {"text": text}}}
 
+
+CHANNEL_SPECS = {"WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
+                 "SMS": Channel("SMS", "inbound_sms", "data.payload.source")}
+TRIGGER_CHANNELS = {c.trigger: c.name for c in CHANNEL_SPECS.values()}
+
+# The customer's number as the Contacts API accepts it (addresses.msisdn's pattern). A v3
+# webhook leaves user.msisdn out for customers known only by a channel id (NOTES.md): such a
+# run takes the "without number" step instead of creating a contact with an empty number.
+_HAS_NUMBER = "{{/^\\+?[1-9][0-9]{6,14}$/.test(String(%s??''))}}"
+_SUCCESS = "{{data.%s == 200 || data.%s == 201}}"
+# Names the audit looks for in a run's step log.
+NO_NUMBER_STEPS = {"opt-out": "opt_out_without_phone_number", "opt-in": "opt_in_without_phone_number"}
+MAX_BRANCH_CHOICES = 5  # the Automation Builder UI's limit; the API allows more
+
+
+def _channel(name: str) -> Channel:
+    for key, spec in CHANNEL_SPECS.items():
+        if key.lower() == str(name).lower():
+            return spec
+    raise ValueError(f"unknown channel {name!r}: use {' or '.join(CHANNEL_SPECS)}")
+
+
+def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str | None) -> list[dict]:
+    """One Branch per condition: its target when true, else (the default) the next Branch."""
+    steps = []
+    for i, condition in enumerate(conditions, start=1):
+        following = f"{prefix}_{i + 1}" if i < len(conditions) else after
+        choices = {target: condition}
+        if following:
+            choices[following] = None
+        steps.append({"id": f"{prefix}_{i}", "stepType": "Branch", "selectNextStep": choices})
+    return steps
+
+
+def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
+                             channel: str = "WhatsApp", name: str = DEFAULT_NAME,
+                             channels: Iterable[str] = DEFAULT_CHANNELS, enabled: bool = True) -> dict:
+    """The whole Automation API definition (definitionInput) for one channel, key as a placeholder.
+
+    The keyword policy runs as a chain of Branch steps, each condition one script within 8x8's
+    rules. An opt-out adds the sender to the group (create or merge the contact) and confirms;
+    an opt-in creates-or-merges the sender's contact, which answers its id, removes that
+    membership (the contact stays) and confirms. No script loops, declares or assigns.
+    ``channels`` are the channels named in the confirmations.
+    """
+    policy = policy or KeywordPolicy()
+    spec = _channel(channel)
+    channels = tuple(channels)
+    contacts = f"{settings.base_urls()['contacts']}/api/v1/accounts/{settings.account_id}"
+    sender = "{{%s}}" % spec.sender
+    opt_out = policy.js_conditions("opt_out", spec.name)
+    opt_in = policy.js_conditions("opt_in", spec.name)
     steps = [
-        {"id": "keyword_branch", "stepType": "Branch",
-         "selectNextStep": {"add_to_opt_out_group": policy.js_condition("opt_out"),
-                            "find_opted_in_contact": policy.js_condition("opt_in")}},
+        *_keyword_chain("opt_out_keywords", opt_out, "check_opt_out_number", "opt_in_keywords_1"),
+        *_keyword_chain("opt_in_keywords", opt_in, "check_opt_in_number", None),
+        {"id": "check_opt_out_number", "stepType": "Branch",
+         "selectNextStep": {"add_to_opt_out_group": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
         {"id": "add_to_opt_out_group", "stepType": "HttpRequest",
          "inputs": {"url": f"{contacts}/contacts", "method": "POST", "headers": _headers(),
-                    "body": opt_out_request_body(group_id), "timeoutSeconds": 10},
+                    "body": {"groups": [{"id": int(group_id)}], "addresses": {"msisdn": sender}},
+                    "timeoutSeconds": 10},
          "outputs": {"opt_out_response_code": "{{step.responseCode}}"},
          "nextStepId": "check_opt_out_added"},
         {"id": "check_opt_out_added", "stepType": "Branch",
-         "selectNextStep": {"confirm_opt_out": success % ("opt_out_response_code", "opt_out_response_code")}},
-        message("confirm_opt_out", opt_out_confirmation(channels)),
+         "selectNextStep": {"confirm_opt_out": _SUCCESS % ("opt_out_response_code", "opt_out_response_code")}},
+        spec.reply("confirm_opt_out", settings, opt_out_confirmation(channels)),
+        {"id": "check_opt_in_number", "stepType": "Branch",
+         "selectNextStep": {"find_opted_in_contact": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None}},
+        # Create-or-merge by number answers the one contact with that number: its id and its
+        # groups. Only a member of the opt-out group is taken out and told so.
         {"id": "find_opted_in_contact", "stepType": "HttpRequest",
-         "inputs": {"url": f"{contacts}/contacts", "method": "GET", "headers": _headers(),
-                    "parameters": {"query": CUSTOMER_MSISDN, "groupId": str(int(group_id)), "limit": "500"},
-                    "timeoutSeconds": 10},
-         "outputs": {"opt_in_contact_id": same_number},
+         "inputs": {"url": f"{contacts}/contacts", "method": "POST", "headers": _headers(),
+                    "body": {"addresses": {"msisdn": sender}}, "timeoutSeconds": 10},
+         "outputs": {"opt_in_contact_id": "{{(step.responseBody?.groups ?? []).some(g => g.id == %d) "
+                                          "? step.responseBody.id : null}}" % int(group_id)},
          "nextStepId": "check_opted_in_contact"},
         {"id": "check_opted_in_contact", "stepType": "Branch",
          "selectNextStep": {"remove_from_opt_out_group": "{{data.opt_in_contact_id != null}}"}},
@@ -102,12 +154,53 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
          "outputs": {"opt_in_response_code": "{{step.responseCode}}"},
          "nextStepId": "check_opt_in_removed"},
         {"id": "check_opt_in_removed", "stepType": "Branch",
-         "selectNextStep": {"confirm_opt_in": success % ("opt_in_response_code", "opt_in_response_code")}},
-        message("confirm_opt_in", opt_in_confirmation(channels)),
+         "selectNextStep": {"confirm_opt_in": _SUCCESS % ("opt_in_response_code", "opt_in_response_code")}},
+        spec.reply("confirm_opt_in", settings, opt_in_confirmation(channels)),
+        # A customer without a phone number cannot join a group: the run ends here, visibly, in
+        # its step log (a one-second Wait does nothing else), for the operator's audit.
+        *({"id": step_id, "stepType": "Wait", "inputs": {"duration": "00:00:01"}}
+          for step_id in NO_NUMBER_STEPS.values()),
     ]
     return {"accountId": settings.account_id, "subAccountId": settings.subaccount_id,
-            "trigger": "inbound_chat_apps", "status": "enabled" if enabled else "disabled",
+            "trigger": spec.trigger, "status": "enabled" if enabled else "disabled",
             "definition": {"name": name, "steps": steps}}
+
+
+def build_opt_out_definitions(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
+                              name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
+                              enabled: bool = True) -> dict[str, dict]:
+    """One definition per channel (WhatsApp: inbound_chat_apps, SMS: inbound_sms), same group and policy."""
+    channels = tuple(_channel(c).name for c in channels)
+    return {c: build_opt_out_definition(settings, group_id, policy, channel=c, name=name, channels=channels,
+                                        enabled=enabled) for c in channels}
+
+
+def script_table(definitions: dict[str, dict]):
+    """Every script the definitions carry: workflow, step, field, length against 8x8's limit, rules."""
+    import pandas as pd
+
+    from .scripts import MAX_SCRIPT_LENGTH, definition_scripts
+
+    rows = []
+    for channel, definition in definitions.items():
+        for script in definition_scripts(definition["definition"]["steps"]):
+            broken = script.violations()
+            rows.append({"workflow": channel, "step": script.step, "field": script.field, "length": script.length,
+                         "limit": MAX_SCRIPT_LENGTH, "rules": "ok" if not broken else "; ".join(map(str, broken))})
+    return pd.DataFrame(rows)
+
+
+def check_definition_rules(definition: dict) -> None:
+    """Raise ValueError naming each script that breaks 8x8's rules, and each Branch with too many choices."""
+    from .scripts import definition_scripts
+
+    problems = [f"step {s.step!r}, {s.field}: {v}" for s in definition_scripts(definition["definition"]["steps"])
+                for v in s.violations()]
+    problems += [f"step {step['id']!r}: {len(step['selectNextStep'])} choices, the Builder UI allows "
+                 f"{MAX_BRANCH_CHOICES}" for step in definition["definition"]["steps"]
+                 if step["stepType"] == "Branch" and len(step["selectNextStep"]) > MAX_BRANCH_CHOICES]
+    if problems:
+        raise ValueError("the definition breaks 8x8's rules:\n" + "\n".join(problems))
 
 
 def with_api_key(definition: dict, settings: Settings) -> dict:
@@ -151,6 +244,7 @@ def deploy_definition(client: Client, definition: dict) -> Deployment:
 
     A re-run never makes a duplicate, and the version moves only when the content changed.
     """
+    check_definition_rules(definition)
     wanted = with_api_key(definition, client.settings)
     name = wanted["definition"]["name"]
     same = [d for d in client.automation.list_definitions()
@@ -166,14 +260,79 @@ def deploy_definition(client: Client, definition: dict) -> Deployment:
     return Deployment(updated["id"], updated["version"], "updated")
 
 
-def sample_inbound_payload(msisdn: str = "+6591234567", text: str = "STOP", subaccount: str = "sandbox-subaccount") -> dict:
-    """A v3 Messaging Apps inbound webhook, as the trigger sees it in ``data``."""
+def deploy_definitions(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
+    """Deploy each channel's definition (create or update, idempotent)."""
+    return {channel: deploy_definition(client, definition) for channel, definition in definitions.items()}
+
+
+@dataclass
+class DeployedWorkflow:
+    channel: str
+    definition_id: str
+    version: int
+    group_id: int
+    status: str
+    definition: dict  # as 8x8 answers it, the key put back to the placeholder
+
+
+def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, DeployedWorkflow]:
+    """The opt-out workflows of this name deployed on the subaccount, one per channel, as 8x8 holds them.
+
+    Notebooks after 03 read these instead of building their own, so they test and audit what is
+    really deployed, with the settings notebook 03 chose. Raises NotFound when none is deployed.
+    """
+    found: dict[str, DeployedWorkflow] = {}
+    for d in client.automation.list_definitions():
+        channel = TRIGGER_CHANNELS.get(d.get("trigger"))
+        if (channel is None or d["definition"].get("name") != name
+                or d.get("subAccountId") != client.settings.subaccount_id):
+            continue
+        steps = {s.get("id"): s for s in d["definition"].get("steps", [])}
+        try:
+            group_id = int(steps["add_to_opt_out_group"]["inputs"]["body"]["groups"][0]["id"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue  # a workflow of that name that this runbook did not build
+        if channel not in found or d.get("createdAt", "") < found[channel].definition.get("createdAt", ""):
+            found[channel] = DeployedWorkflow(channel, d["id"], d["version"], group_id, d.get("status", ""),
+                                              redact(d, client.settings))
+    if not found:
+        raise WorkflowNotDeployed(f"no opt-out workflow named {name!r} is deployed on subaccount "
+                       f"{client.settings.subaccount_id}: run notebook 03 to deploy it")
+    return found
+
+
+def inbound_payload(msisdn: str | None, text: str | None, subaccount: str = "sandbox-subaccount", *,
+                    channel: str = "whatsapp", name: str = "Test customer", button: dict | None = None,
+                    umid: str = "0b5e7d4f-1c51-4a57-9d71-2f8a0c2f7b10", timestamp: str = "2026-01-05T09:00:00.00Z",
+                    channel_user_id: str = "1203458869942",
+                    channel_id: str = "6c1f53a2-4f0e-4bf6-a0d4-7a1f3b0e9c22") -> dict:
+    """The webhook body 8x8 posts for an inbound message, as the trigger sees it in ``data``.
+
+    SMS: ``payload.source`` (the customer), ``destination``, ``body``. Messaging Apps v3:
+    ``payload.user``, ``recipient``, ``type`` and ``content``; a ``button`` ({"id", "title"})
+    makes it an Interactive quick-reply tap; ``msisdn=None`` leaves ``user.msisdn`` out, as v3
+    does for a customer known only by a channel user id.
+    """
+    if channel.lower() == "sms":
+        return {"namespace": "SMS", "eventType": "inbound_message_received",
+                "payload": {"umid": umid, "subAccountId": subaccount, "source": msisdn,
+                            "destination": "+6500000000", "body": text, "timestamp": timestamp}}
+    user = {"channelUserId": channel_user_id, "name": name}
+    if msisdn is not None:
+        user = {"msisdn": msisdn, **user}
+    if button is not None:
+        kind, content = "Interactive", {"interactive": {"type": "button_reply", "button_reply": dict(button)}}
+    else:
+        kind, content = "Text", {"text": text}
     return {"namespace": "ChatApps", "eventType": "inbound_message_received", "version": 3,
-            "payload": {"umid": "0b5e7d4f-1c51-4a57-9d71-2f8a0c2f7b10", "subAccountId": subaccount,
-                        "timestamp": "2026-01-05T09:00:00.00Z",
-                        "user": {"msisdn": msisdn, "channelUserId": "1203458869942", "name": "Test customer"},
-                        "recipient": {"channel": "whatsapp", "channelId": "6c1f53a2-4f0e-4bf6-a0d4-7a1f3b0e9c22"},
-                        "type": "Text", "content": {"text": text}}}
+            "payload": {"umid": umid, "subAccountId": subaccount, "timestamp": timestamp, "user": user,
+                        "recipient": {"channel": channel.lower(), "channelId": channel_id},
+                        "type": kind, "content": content}}
+
+
+def sample_inbound_payload(msisdn: str = "+6591234567", text: str = "STOP", subaccount: str = "sandbox-subaccount") -> dict:
+    """A v3 Messaging Apps inbound webhook with typed text."""
+    return inbound_payload(msisdn, text, subaccount)
 
 
 def msisdn_source_table(group_id: int, payload: dict | None = None):

@@ -85,7 +85,7 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
     result = run(client, deployed, "Stop please")
     assert result["status"] == "Complete"
     assert [log["stepName"] for log in result["logs"]] == [
-        "keyword_branch", "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
+        "opt_out_keywords_1", "check_opt_out_number", "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
     assert result["data"]["opt_out_response_code"] == 201
     members = list(client.contacts.group_members(group_id))
     assert [m["addresses"]["msisdn"] for m in members] == ["+6591234567"]
@@ -94,7 +94,9 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
 
 def test_look_alike_does_nothing(client, sandbox, deployed, group_id):
     result = run(client, deployed, "which bus stop?")
-    assert [log["stepName"] for log in result["logs"]] == ["keyword_branch"]
+    chain = [s["id"] for s in build_opt_out_definition(client.settings, group_id)["definition"]["steps"]
+             if s["id"].startswith(("opt_out_keywords_", "opt_in_keywords_"))]
+    assert [log["stepName"] for log in result["logs"]] == chain  # every Branch of the chain, nothing else
     assert list(client.contacts.group_members(group_id)) == [] and sandbox.messaging.sent() == []
 
 
@@ -112,9 +114,9 @@ def test_opt_in_removes_membership_and_keeps_the_contact(client, sandbox, deploy
 
 def test_opt_in_from_someone_not_opted_out_sends_nothing(client, sandbox, deployed):
     result = run(client, deployed, "START")
-    assert [log["stepName"] for log in result["logs"]] == ["keyword_branch", "find_opted_in_contact",
-                                                          "check_opted_in_contact"]
-    assert sandbox.messaging.sent() == []
+    steps = [log["stepName"] for log in result["logs"]]
+    assert steps[-3:] == ["check_opt_in_number", "find_opted_in_contact", "check_opted_in_contact"]
+    assert "remove_from_opt_out_group" not in steps and sandbox.messaging.sent() == []
 
 
 def test_inbound_message_starts_matching_enabled_definitions_only(client, sandbox, settings, group_id):
@@ -127,7 +129,8 @@ def test_inbound_message_starts_matching_enabled_definitions_only(client, sandbo
 
 def test_failed_step_is_logged_and_listed_in_errors(client, settings, group_id):
     definition = build_opt_out_definition(settings, group_id)
-    definition["definition"]["steps"][1]["inputs"]["url"] = "https://contacts.8x8.com/api/v1/accounts/x/contacts"
+    add = next(s for s in definition["definition"]["steps"] if s["id"] == "add_to_opt_out_group")
+    add["inputs"]["url"] = "https://contacts.8x8.com/api/v1/accounts/x/contacts"
     deployment = deploy_definition(client, definition)
     result = run(client, deployment, "STOP")
     assert result["status"] == "Terminated" and result["logs"][-1]["status"] == "Failed"
@@ -148,6 +151,10 @@ def test_templates_keep_types_and_interpolate():
     (lambda d: d.update(trigger="inbound_fax"), "Trigger"),
     (lambda d: d["definition"]["steps"][0]["selectNextStep"].update(nowhere="{{true}}"), "unknown step"),
     (lambda d: d["definition"]["steps"].append(dict(d["definition"]["steps"][1])), "unique"),
+    (lambda d: d.pop("accountId"), "accountId is required"),
+    (lambda d: d["definition"]["steps"][-1]["inputs"].update(duration="soon"), "timespan"),
+    (lambda d: next(s for s in d["definition"]["steps"] if s["id"] == "confirm_opt_out")["inputs"].pop("content"),
+     "content required"),
 ])
 def test_invalid_definitions_are_400_code_5001(client, recorder, settings, group_id, mutate, message):
     definition = build_opt_out_definition(settings, group_id)

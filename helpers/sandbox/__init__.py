@@ -69,11 +69,16 @@ class Sandbox:
             raise StepFailed(f"ChatAppsMessage answered {answer.status_code}: {answer.text[:200]}")
         return answer.json()
 
-    def deliver_inbound(self, msisdn: str, text: str, *, subaccount: str = SANDBOX_SUBACCOUNT_ID,
-                        channel: str = "whatsapp", name: str = "Test customer") -> list[dict]:
-        """A customer's message arrives, as the platform would deliver it: matching workflows start."""
-        return self.automation.deliver_inbound(subaccount, inbound_webhook(self.store, subaccount, msisdn, text,
-                                                                           channel, name), _trigger_for(channel))
+    def deliver_inbound(self, msisdn: str | None, text: str | None, *, subaccount: str = SANDBOX_SUBACCOUNT_ID,
+                        channel: str = "whatsapp", name: str = "Test customer",
+                        button: dict | None = None) -> list[dict]:
+        """A customer's message arrives, as the platform would deliver it: matching workflows start.
+
+        ``button`` ({"id", "title"}) makes it a WhatsApp quick-reply tap instead of typed text;
+        ``msisdn=None`` a customer known only by a channel user id (v3 leaves msisdn out).
+        """
+        webhook = inbound_webhook(self.store, subaccount, msisdn, text, channel, name, button=button)
+        return self.automation.deliver_inbound(subaccount, webhook, _trigger_for(channel))
 
     @property
     def faults(self) -> Faults:
@@ -137,15 +142,11 @@ def _trigger_for(channel: str) -> str:
     return "inbound_sms" if channel.lower() == "sms" else "inbound_chat_apps"
 
 
-def inbound_webhook(store, subaccount: str, msisdn: str, text: str, channel: str = "whatsapp",
-                    name: str = "Test customer") -> dict:
+def inbound_webhook(store, subaccount: str, msisdn: str | None, text: str | None, channel: str = "whatsapp",
+                    name: str = "Test customer", *, button: dict | None = None) -> dict:
     """The body 8x8 posts for an inbound message (v3 Messaging Apps, or SMS)."""
-    if channel.lower() == "sms":
-        return {"namespace": "SMS", "eventType": "inbound_message_received",
-                "payload": {"umid": store.new_uuid("umid"), "subAccountId": subaccount, "source": msisdn,
-                            "destination": "+6500000000", "body": text, "timestamp": store.clock.iso()}}
-    return {"namespace": "ChatApps", "eventType": "inbound_message_received", "version": 3,
-            "payload": {"umid": store.new_uuid("umid"), "subAccountId": subaccount, "timestamp": store.clock.iso(),
-                        "user": {"msisdn": msisdn, "channelUserId": store.new_uuid("channel-user"), "name": name},
-                        "recipient": {"channel": channel, "channelId": store.new_uuid("channel")},
-                        "type": "Text", "content": {"text": text}}}
+    from ..workflow import inbound_payload  # one shape for test runs and inbound deliveries
+
+    return inbound_payload(msisdn, text, subaccount, channel=channel, name=name, button=button,
+                           umid=store.new_uuid("umid"), timestamp=store.clock.iso(),
+                           channel_user_id=store.new_uuid("channel-user"), channel_id=store.new_uuid("channel"))

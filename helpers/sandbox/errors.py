@@ -23,6 +23,14 @@ class InvalidRequest(SandboxError):
     status, code = 400, 1000
 
 
+class InvalidDefinitionId(SandboxError):
+    """Automation: the definition id is not a uuid (documented: 400, code 1000)."""
+    status, code = 400, 1000
+
+    def __init__(self):
+        super().__init__("Invalid definition id.")
+
+
 class InvalidMsisdn(SandboxError):
     status, code = 400, 1002
 

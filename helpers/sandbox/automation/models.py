@@ -6,16 +6,43 @@ run is finished), so a client that polls the instance sees it Complete at once.
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidDefinition, InvalidRequest, NotFound, SandboxError
+from ... import script_functions
+
+from ...scripts import definition_scripts
+from ..errors import InvalidDefinition, InvalidDefinitionId, InvalidRequest, NotFound
 from ..storage import Store
 from .engine import WorkflowEngine
 
 TRIGGERS = ("inbound_sms", "inbound_chat_apps", "http_request")
 STEP_TYPES = ("SMS", "ChatAppsMessage", "HttpRequest", "Branch", "Wait", "WaitForReply", "VoiceMessage",
-              "WaitForDTMF", "If")
+              "WaitForDTMF")  # the step schemas of automation_api.json
+
+REQUIRED_INPUTS = {"SMS": ("subAccountId", "destination", "text"), "ChatAppsMessage": ("subAccountId", "user", "type", "content"),
+                   "HttpRequest": ("url", "method"), "Wait": ("duration",), "WaitForReply": ("from", "channel"),
+                   "VoiceMessage": ("action", "params")}  # as automation_api.json requires them
+WAIT_DURATION = re.compile(r"^(?:\d+|(?:\d+\.)?\d{1,2}:\d{2}:\d{2})$")  # "d.HH:mm:ss", or whole days "2"
+
+
+@dataclass(frozen=True)
+class DefinitionInput:
+    """A definition as the API receives it (definitionInput), parsed by responses.py."""
+    trigger: str
+    status: str
+    name: str
+    steps: list
+    subaccount_id: str | None = None
+
+    def stored(self) -> dict:
+        out = {"trigger": self.trigger, "status": self.status, "definition": {"name": self.name, "steps": self.steps}}
+        if self.subaccount_id is not None:
+            out["subAccountId"] = self.subaccount_id
+        return out
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS definitions (
@@ -28,13 +55,6 @@ CREATE TABLE IF NOT EXISTS workflows (
 """
 
 
-class InvalidDefinitionId(SandboxError):
-    status, code = 400, 1000
-
-    def __init__(self):
-        super().__init__("Invalid definition id.")
-
-
 class AutomationBackend:
     def __init__(self, store: Store, engine: WorkflowEngine, account_for_subaccount):
         self.store = store
@@ -44,40 +64,50 @@ class AutomationBackend:
 
     # --- definitions ------------------------------------------------------------------
     @staticmethod
-    def validate(body: Any) -> dict:
-        """The definitionInput rules; 400 with code 5001 and the reason otherwise."""
-        if not isinstance(body, dict):
-            raise InvalidDefinition("The definition must be a JSON object.")
-        if body.get("trigger") not in TRIGGERS:
+    def validate(spec: DefinitionInput) -> None:
+        """8x8's rules for a definition: 400 with code 5001 and the reason otherwise."""
+        if spec.trigger not in TRIGGERS:
             raise InvalidDefinition(f"Trigger must be one of {', '.join(TRIGGERS)}.")
-        if body.get("status", "disabled") not in ("enabled", "disabled"):
+        if spec.status not in ("enabled", "disabled"):
             raise InvalidDefinition("Status must be enabled or disabled.")
-        definition = body.get("definition")
-        if not isinstance(definition, dict) or not isinstance(definition.get("name"), str) or not definition["name"].strip():
+        if not spec.name.strip():
             raise InvalidDefinition("Workflow name is required.")
-        steps = definition.get("steps")
-        if not isinstance(steps, list) or not steps:
+        if not spec.steps:
             raise InvalidDefinition("Workflow steps are required.")
-        ids = [s.get("id") if isinstance(s, dict) else None for s in steps]
+        ids = [s.get("id") if isinstance(s, dict) else None for s in spec.steps]
         if not all(isinstance(i, str) and i for i in ids) or len(set(ids)) != len(ids):
             raise InvalidDefinition("Every step needs an id, unique within the definition.")
-        for step in steps:
-            if step.get("stepType") not in STEP_TYPES:
-                raise InvalidDefinition(f"Step {step['id']!r}: unknown stepType {step.get('stepType')!r}.")
+        for step in spec.steps:
+            kind = step.get("stepType")
+            if kind not in STEP_TYPES:
+                raise InvalidDefinition(f"Step {step['id']!r}: unknown stepType {kind!r}.")
             targets = [step["nextStepId"]] if step.get("nextStepId") else []
-            if step["stepType"] == "Branch":
-                if not isinstance(step.get("selectNextStep"), dict) or not step["selectNextStep"]:
+            if kind == "Branch":
+                choices = step.get("selectNextStep")
+                if not isinstance(choices, dict) or not choices:
                     raise InvalidDefinition(f"Branch step {step['id']!r} needs selectNextStep.")
-                targets += list(step["selectNextStep"])
-            elif not isinstance(step.get("inputs"), dict):
-                raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
-            missing = [t for t in targets if t not in ids]
-            if missing:
-                raise InvalidDefinition(f"Step {step['id']!r} points to unknown step(s): {', '.join(missing)}.")
-        if body.get("subAccountId") is not None:
-            if not isinstance(body["subAccountId"], str):
-                raise InvalidDefinition("subAccountId must be a string.")
-        return body
+                if not all(c is None or isinstance(c, str) for c in choices.values()):
+                    raise InvalidDefinition(f"Branch step {step['id']!r}: each condition is a script or null.")
+                targets += list(choices)
+            else:
+                inputs = step.get("inputs")
+                if not isinstance(inputs, dict):
+                    raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
+                missing = [k for k in REQUIRED_INPUTS.get(kind, ()) if inputs.get(k) in (None, "")]
+                if missing:
+                    raise InvalidDefinition(f"Step {step['id']!r} ({kind}): inputs {', '.join(missing)} required.")
+                if kind == "Wait" and not WAIT_DURATION.match(str(inputs["duration"])):
+                    raise InvalidDefinition(f"Step {step['id']!r}: duration {inputs['duration']!r} is not a "
+                                            "timespan d.HH:mm:ss.")
+            unknown = [t for t in targets if t not in ids]
+            if unknown:
+                raise InvalidDefinition(f"Step {step['id']!r} points to unknown step(s): {', '.join(unknown)}.")
+        # 8x8's script rules (Context & Scripting): every {{ }} within them, or the definition is refused.
+        for script in definition_scripts(spec.steps):
+            broken = script.violations()
+            if broken:
+                raise InvalidDefinition(f"Step {script.step!r}, field {script.field!r}: the script breaks 8x8's "
+                                        f"script rules: {'; '.join(map(str, broken))}.")
 
     def _render(self, row) -> dict:
         body = json.loads(row["body"])
@@ -100,27 +130,27 @@ class AutomationBackend:
             raise NotFound(f"Definition {definition_id} not found.")
         return rows[0]
 
-    def create(self, account: str, body: Any) -> dict:
-        body = self.validate(body)
+    def create(self, account: str, spec: DefinitionInput) -> dict:
+        self.validate(spec)
+        self._check_subaccount(account, spec)
         definition_id = self.store.new_uuid("definition")
-        self._check_subaccount(account, body)
         with self.store.transaction() as db:
             db.execute("INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, 1, ?, ?, ?)",
-                       (definition_id, account, self.store.clock.iso(), json.dumps(_stored(body))))
+                       (definition_id, account, self.store.clock.iso(), json.dumps(spec.stored())))
         return self._render(self._latest(account, definition_id))
 
-    def _check_subaccount(self, account: str, body: dict) -> None:
-        subaccount = body.get("subAccountId")
-        if subaccount is not None and self.account_for_subaccount(subaccount) != account:
-            raise InvalidRequest(f"Subaccount {subaccount!r} does not belong to account {account!r}.")
+    def _check_subaccount(self, account: str, spec: DefinitionInput) -> None:
+        if spec.subaccount_id is not None and self.account_for_subaccount(spec.subaccount_id) != account:
+            raise InvalidRequest(f"Subaccount {spec.subaccount_id!r} does not belong to account {account!r}.")
 
-    def update(self, account: str, definition_id: str, body: Any) -> dict:
-        body = self.validate(body)
-        self._check_subaccount(account, body)
+    def update(self, account: str, definition_id: str, spec: DefinitionInput) -> dict:
+        self.validate(spec)
+        self._check_subaccount(account, spec)
         with self.store.transaction() as db:
             latest = self._latest(account, definition_id)
             db.execute("INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, ?, ?, ?, ?)",
-                       (definition_id, latest["version"] + 1, account, latest["created_at"], json.dumps(_stored(body))))
+                       (definition_id, latest["version"] + 1, account, latest["created_at"],
+                        json.dumps(spec.stored())))
         return self._render(self._latest(account, definition_id))
 
     def versions(self, account: str, definition_id: str, limit: int, offset: int) -> list[dict]:
@@ -211,5 +241,10 @@ class AutomationBackend:
         return started
 
 
-def _stored(body: dict) -> dict:
-    return {k: body[k] for k in ("subAccountId", "trigger", "status", "definition") if k in body}
+def functions() -> list[dict]:
+    """8x8's own script functions (GET .../steps/functions)."""
+    return script_functions.FUNCTIONS
+
+
+def time_zones(contains: str | None) -> list[dict]:
+    return script_functions.time_zones(contains)

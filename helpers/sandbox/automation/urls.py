@@ -14,4 +14,6 @@ url_patterns = [
     ("POST", ONE + r"/workflows", r.start_workflow),
     ("GET", ONE + r"/workflows/(?P<workflowId>[^/]+)", r.get_workflow),
     ("GET", ONE + r"/workflows/(?P<workflowId>[^/]+)/errors", r.workflow_errors),
+    ("GET", r"/api/v1/accounts/(?P<accountId>[^/]+)/steps/functions", r.list_functions),
+    ("GET", r"/api/v1/accounts/(?P<accountId>[^/]+)/steps/timezones", r.list_time_zones),
 ]
