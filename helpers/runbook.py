@@ -21,7 +21,7 @@ import pandas as pd
 import requests
 
 from .client import Client
-from .config import PROJECT_ROOT, Settings, load_settings
+from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .sandbox import Sandbox
 
 ROOT = PROJECT_ROOT
@@ -33,9 +33,13 @@ _embedded: Sandbox | None = None
 class SandboxControls:
     """The sandbox-only controls (/_sandbox/...), over HTTP: work for an embedded or a separate sandbox."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, api_key: str = SANDBOX_API_KEY):
         self.base_url = base_url
         self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {api_key}"  # the controls take the API's key
+
+    def __repr__(self) -> str:
+        return f"SandboxControls({self.base_url})"
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         answer = self._http.request(method, f"{self.base_url}/_sandbox/{path}", json=body, timeout=30)
@@ -46,9 +50,11 @@ class SandboxControls:
         """Move the sandbox clock on; crossing a full hour runs the hourly blacklist sync."""
         return self._call("POST", "clock", {"advanceSeconds": hours * 3600 + seconds})
 
-    def deliver_inbound(self, msisdn: str, text: str, *, subaccount: str | None = None,
-                        channel: str = "whatsapp") -> list[dict]:
-        body = {"msisdn": msisdn, "text": text, "channel": channel}
+    def deliver_inbound(self, msisdn: str | None, text: str | None, *, subaccount: str | None = None,
+                        channel: str = "whatsapp", button: dict | None = None) -> list[dict]:
+        """A customer's message (or, with ``button``, a quick-reply tap) arrives; msisdn None: a
+        customer known only by a channel user id."""
+        body = {"msisdn": msisdn, "text": text, "channel": channel, "button": button}
         if subaccount:
             body["subAccountId"] = subaccount
         return self._call("POST", "inbound", body)["workflows"]

@@ -12,9 +12,9 @@ import time
 import pandas as pd
 
 from .client import Client
-from .errors import EightByEightError
+from .errors import EightByEightError, WorkflowNotDeployed
 from .suppression import is_opted_out
-from .workflow import sample_inbound_payload
+from .workflow import inbound_payload
 
 TEST_MESSAGES = (
     ("STOP", "opt-out"), ("stop please", "opt-out"), ("Unsubscribe", "opt-out"), ("OPT-OUT", "opt-out"),
@@ -23,9 +23,38 @@ TEST_MESSAGES = (
     ("which bus stop?", "other"), ("cancel my order", "other"), ("don't stop", "other"),
     ("STOPPED by the store", "other"), ("START", "opt-in"), ("UNSTOP", "opt-in"),
 )
+# WhatsApp quick-reply taps: (button title, expected, the interactive reply).
+BUTTON_TAPS = (
+    ("Stop promotions", "opt-out", {"id": "stop-promotions", "title": "Stop promotions"}),
+    ("Shop now", "other", {"id": "shop-now", "title": "Shop now"}),
+)
 BRANCHES = {"add_to_opt_out_group": "opt-out", "find_opted_in_contact": "opt-in"}
 CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in"}
 FINISHED = ("Complete", "Terminated")
+
+
+DEFAULT_GROUP_NAME = "WhatsApp opt-out"  # notebook 01's default
+
+
+def workflows_to_test(runbook, name: str):
+    """The deployed opt-out workflows of this name, as 8x8 (or the sandbox) holds them.
+
+    On 8x8, nothing deployed is an error that says to run notebook 03. On a fresh sandbox
+    (this notebook run on its own), the default workflows are deployed first, and it says so:
+    a deployed workflow is never replaced here.
+    """
+    from .groups import opt_out_group_id
+    from .workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
+
+    try:
+        return deployed_workflows(runbook.client, name)
+    except WorkflowNotDeployed:
+        if not runbook.on_sandbox:
+            raise
+    group_id = opt_out_group_id(runbook.client, DEFAULT_GROUP_NAME, create_if_missing=True)
+    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id, name=name))
+    print(f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
+    return deployed_workflows(runbook.client, name)
 
 
 def numbered_msisdn(prefix: str, index: int) -> str:
@@ -45,39 +74,48 @@ def wait_for_run(client: Client, definition_id: str, workflow_id: str, *, timeou
         time.sleep(poll)
 
 
-def send_test_message(runbook, definition_id: str, msisdn: str, text: str, via: str) -> dict:
-    """One message through the workflow; returns the finished run."""
+def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None, via: str, *,
+                      channel: str = "WhatsApp", button: dict | None = None) -> dict:
+    """One message (or button tap) through the workflow; returns the finished run."""
     client = runbook.client
     if via == "test-run":
-        payload = sample_inbound_payload(msisdn, text, runbook.settings.subaccount_id)
+        payload = inbound_payload(msisdn, text, runbook.settings.subaccount_id, channel=channel, button=button)
         return wait_for_run(client, definition_id, client.automation.start_workflow(definition_id, payload))
     if via == "inbound":
-        runs = [r for r in runbook.sandbox.deliver_inbound(msisdn, text) if r["definitionId"] == definition_id]
+        runs = [r for r in runbook.sandbox.deliver_inbound(msisdn, text, channel=channel, button=button)
+                if r["definitionId"] == definition_id]
         if len(runs) != 1:
             raise RuntimeError(f"the inbound message started {len(runs)} runs of the definition, not 1: is it enabled?")
         return wait_for_run(client, definition_id, runs[0]["workflowId"])
     raise ValueError("via is 'test-run' or 'inbound'")
 
 
-def run_test_messages(runbook, definition_id: str, group_id: int, messages=TEST_MESSAGES, *,
-                      via: str = "test-run", prefix: str = "+6591000", first_index: int = 1) -> pd.DataFrame:
-    """Send each test message from its own number and describe what happened, one row each.
+def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "test-run",
+                      prefix: str = "+6591000", first_index: int = 1) -> pd.DataFrame:
+    """Send each test message from its own number through one deployed workflow, one row each.
 
-    An opt-in message is sent from a number that opts out first (STOP), as in real life.
+    ``workflow`` is a :class:`helpers.workflow.DeployedWorkflow` (what 8x8 holds, not what this
+    process would build). An opt-in message is sent from a number that opts out first (STOP),
+    as in real life. Button taps are sent on WhatsApp only (SMS has no buttons).
     """
     rows = []
-    for offset, (text, expected) in enumerate(messages):
+    channel, definition_id, group_id = workflow.channel, workflow.definition_id, workflow.group_id
+    if channel == "WhatsApp":
+        messages = [*messages, *BUTTON_TAPS]
+    for offset, message in enumerate(messages):
+        text, expected, button = (*message, None)[:3]
         msisdn = numbered_msisdn(prefix, first_index + offset)
         if expected == "opt-in":
-            send_test_message(runbook, definition_id, msisdn, "STOP", via)
-        run = send_test_message(runbook, definition_id, msisdn, text, via)
+            send_test_message(runbook, definition_id, msisdn, "STOP", via, channel=channel)
+        run = send_test_message(runbook, definition_id, msisdn, text, via, channel=channel, button=button)
         steps = {log["stepName"]: log["status"] for log in run.get("logs", [])}
         branch = next((name for step, name in BRANCHES.items() if step in steps), "none")
         confirmed = next((name for step, name in CONFIRMATIONS.items() if steps.get(step) == "Complete"), "none")
         status = run["data"].get("opt_out_response_code")
         in_group = is_opted_out(runbook.client, group_id, msisdn)
-        rows.append({"path": via, "from": msisdn, "message": text, "expected": expected, "branch taken": branch,
-                     "add-to-group HTTP status": "" if status is None else str(status),
+        rows.append({"channel": channel, "path": via, "from": msisdn,
+                     "message": f"[button] {button['title']}" if button else text, "expected": expected,
+                     "branch taken": branch, "add-to-group HTTP status": "" if status is None else str(status),
                      "in opt-out group afterwards": in_group, "confirmation sent": confirmed,
                      "run status": run["status"], "subaccount": run["data"].get("subAccountId", "")})
     table = pd.DataFrame(rows)
@@ -85,15 +123,16 @@ def run_test_messages(runbook, definition_id: str, group_id: int, messages=TEST_
     return table
 
 
-def run_on_every_path(runbook, definition_id: str, group_id: int, messages=TEST_MESSAGES, *,
-                      prefix: str = "+6591000") -> pd.DataFrame:
-    """The test messages on each path there is: test-run always, inbound too on the sandbox.
+def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefix: str = "+6591000") -> pd.DataFrame:
+    """The test messages through every deployed workflow (WhatsApp, SMS), on each path there is:
+    test-run always, inbound too on the sandbox.
 
-    Each path gets its own block of test numbers (1.., 101..), so no run sees another's opt-out.
+    Each (channel, path) gets its own block of 100 test numbers, so no run sees another's opt-out.
     """
     paths = ["test-run", "inbound"] if runbook.on_sandbox else ["test-run"]
-    return pd.concat([run_test_messages(runbook, definition_id, group_id, messages, via=path, prefix=prefix,
-                                        first_index=1 + 100 * i) for i, path in enumerate(paths)], ignore_index=True)
+    blocks = [(workflow, path) for workflow in workflows.values() for path in paths]
+    return pd.concat([run_test_messages(runbook, workflow, messages, via=path, prefix=prefix, first_index=1 + 100 * i)
+                      for i, (workflow, path) in enumerate(blocks)], ignore_index=True)
 
 
 def _problem(row: dict) -> str | None:
@@ -118,7 +157,8 @@ def check_test_table(table: pd.DataFrame) -> str:
         return f"All {len(table)} test messages did what was expected."
     lines = [f"{len(wrong)} of {len(table)} test messages did not do what was expected:"]
     for _, row in wrong.iterrows():
-        lines.append(f"- {row['message']!r} from {row['from']} ({row['path']}): {_problem(row.to_dict())}")
+        lines.append(f"- {row['message']!r} from {row['from']} ({row['channel']}, {row['path']}): "
+                     f"{_problem(row.to_dict())}")
     lines.append("Check the keyword policy and the deployed definition (notebook 03), then run this again.")
     raise AssertionError("\n".join(lines))
 

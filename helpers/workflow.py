@@ -380,5 +380,7 @@ def validate_definition(definition: dict) -> str:
     return "Valid: the definition matches definitionInput in 8x8's official automation_api.json."
 
 
-def default_definition_path() -> Path:
-    return Path(__file__).resolve().parents[1] / "runs" / "opt_out_workflow.json"
+def default_definition_path(channel: str = "WhatsApp", folder: str | Path | None = None) -> Path:
+    """Where the Builder JSON of a channel's workflow goes: ``folder`` (default runs/)."""
+    folder = Path(folder) if folder else Path(__file__).resolve().parents[1] / "runs"
+    return folder / f"opt_out_workflow_{_channel(channel).name.lower()}.json"

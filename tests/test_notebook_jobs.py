@@ -53,7 +53,7 @@ def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch)
             for name in ("01_create_opt_out_group", "02_find_group_id", "03_build_and_deploy_workflow"):
                 done = papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"),
                                                   str(tmp_path / f"{run}-{name}.ipynb"), cwd=str(tmp_path),
-                                                  parameters={"DEFINITION_JSON": str(tmp_path / "wf.json")}
+                                                  parameters={"DEFINITION_DIR": str(tmp_path)}
                                                   if name.startswith("03") else {},
                                                   progress_bar=False, kernel_name="python3")
                 text += outputs(done)
@@ -61,7 +61,10 @@ def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch)
         groups = [set(re.findall(r"id (\d+)", t)) for t in texts]
         definitions = [re.findall(r"(created|updated|unchanged): definition ([0-9a-f-]+), version (\d+)", t) for t in texts]
         assert groups[0] == groups[1] and len(groups[0]) == 1
-        assert definitions[0][0][0] == "created" and {d[0] for d in definitions[1]} == {"unchanged"}
-        assert {(d[1], d[2]) for d in definitions[0] + definitions[1]} == {(definitions[0][0][1], "1")}
+        assert [d[0] for d in definitions[0]] == ["created", "created"]  # WhatsApp and SMS
+        assert {d[0] for d in definitions[1]} == {"unchanged"}
+        assert {(d[1], d[2]) for d in definitions[0] + definitions[1]} == {(d[1], "1") for d in definitions[0]}
         assert "already exists" in texts[1] and "Created" not in texts[1]
-        assert len(list(sandbox.automation.list("sandbox-account", 100, 0))) == 1
+        assert len(list(sandbox.automation.list("sandbox-account", 100, 0))) == 2
+        assert sorted(p.name for p in tmp_path.glob("opt_out_workflow_*.json")) == [
+            "opt_out_workflow_sms.json", "opt_out_workflow_whatsapp.json"]

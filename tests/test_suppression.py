@@ -9,9 +9,9 @@ import pytest
 from helpers.groups import ensure_opt_out_group
 from helpers.runbook import Runbook
 from helpers.suppression import filter_audience, is_opted_out
-from helpers.verification import (TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
+from helpers.verification import (BUTTON_TAPS, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
                                   run_on_every_path, run_test_messages)
-from helpers.workflow import build_opt_out_definition, deploy_definition
+from helpers.workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
 
 
 @pytest.fixture
@@ -88,14 +88,20 @@ def test_unknown_subaccount_is_refused_with_code_1001(client):
 
 
 def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
-    deployment = deploy_definition(runbook.client, build_opt_out_definition(runbook.settings, group["id"]))
-    table = run_on_every_path(runbook, deployment.definition_id, group["id"])
-    assert len(table) == 2 * len(TEST_MESSAGES) and table["as expected"].all()
-    assert check_test_table(table).startswith("All 30")
+    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group["id"]))
+    table = run_on_every_path(runbook, deployed_workflows(runbook.client), prefix="+6591000")
+    per_path = {"WhatsApp": len(TEST_MESSAGES) + len(BUTTON_TAPS), "SMS": len(TEST_MESSAGES)}
+    assert table.groupby(["channel", "path"]).size().to_dict() == {
+        (c, p): n for c, n in per_path.items() for p in ("test-run", "inbound")}
+    assert table["as expected"].all() and check_test_table(table).startswith(f"All {len(table)}")
+    taps = table[table["message"] == "[button] Stop promotions"]
+    assert len(taps) == 2 and taps["in opt-out group afterwards"].all()
     opted_in = table[table["expected"] == "opt-in"]
     assert not opted_in["in opt-out group afterwards"].any() and (opted_in["confirmation sent"] == "opt-in").all()
     assert set(table["subaccount"]) == {runbook.settings.subaccount_id}
-    assert remove_test_numbers(runbook.client, group["id"], table) == 18
+    still_in = int(table["in opt-out group afterwards"].sum())
+    assert still_in == 2 * (9 + 1) + 2 * 9  # WhatsApp: 9 words + 1 tap; SMS: 9 words; on both paths
+    assert remove_test_numbers(runbook.client, group["id"], table) == still_in
     assert runbook.client.contacts.get_group(group["id"])["contacts"] == 0
 
 
@@ -104,9 +110,9 @@ def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
 
     # A policy without END: the END row must be reported, not silently passed.
     policy = KeywordPolicy(opt_out_words=("STOP",))
-    deployment = deploy_definition(runbook.client, build_opt_out_definition(settings, group["id"], policy))
-    table = run_test_messages(runbook, deployment.definition_id, group["id"], [("END", "opt-out"), ("STOP", "opt-out")])
-    with pytest.raises(AssertionError, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(test-run\): adding to the group"):
+    deploy_definitions(runbook.client, build_opt_out_definitions(settings, group["id"], policy, channels=["SMS"]))
+    table = run_test_messages(runbook, deployed_workflows(runbook.client)["SMS"], [("END", "opt-out"), ("STOP", "opt-out")])
+    with pytest.raises(AssertionError, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"):
         check_test_table(table)
 
 

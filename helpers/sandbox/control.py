@@ -1,10 +1,12 @@
 """Sandbox-only controls under /_sandbox/: health, clock, faults, request counts.
 
-They need no API key and exist only on the sandbox, so a notebook pointed at a sandbox in
+They take the same Bearer key as the API (``health`` alone answers without one, for readiness
+checks) and exist only on the sandbox, so a notebook pointed at a sandbox in
 another process (EIGHTXEIGHT_BASE_URL) can move its clock or inject faults.
 """
 from __future__ import annotations
 
+from .errors import InvalidRequest
 from .http import Request, Response
 
 
@@ -14,18 +16,43 @@ def mount_controls(sandbox) -> None:
     def health(request: Request) -> Response:
         return Response(200, {"sandbox": True, "deterministic": store.deterministic, "now": store.clock.iso()})
 
+    def object_body(request: Request, usage: str) -> dict:
+        body = request.json(required=False)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise InvalidRequest(f"The body must be a JSON object: {usage}.")
+        return body
+
     def clock(request: Request) -> Response:
-        body = request.json(required=False) or {}
+        body = object_body(request, '{"advanceSeconds": 3600}')
         seconds = body.get("advanceSeconds", 0)
-        if not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ValueError("advanceSeconds must be a number >= 0")
-        now = store.clock.advance(seconds)
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < float("inf"):
+            raise InvalidRequest("advanceSeconds must be a finite number >= 0.")
+        try:
+            now = store.clock.advance(seconds)
+        except ValueError as exc:
+            raise InvalidRequest(f"{exc}.") from None
         synced = sandbox.messaging.sync_blacklist_if_due()  # the hourly blacklist sync runs on the hour
         return Response(200, {"now": store.clock.iso(now), "blacklistSyncedAt": sandbox.messaging.last_sync(),
                               "synced": synced})
 
     def faults(request: Request) -> Response:
-        body = request.json(required=False) or {}
+        body = object_body(request, '{"latencyMs", "share429", "share503", "retryAfter", "inject"}')
+        for name in ("latencyMs", "share429", "share503"):
+            value = body.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not 0 <= value < float("inf")):
+                raise InvalidRequest(f"{name} must be a finite number >= 0.")
+        if (body.get("latencyMs") or 0) > 60_000:
+            raise InvalidRequest("latencyMs is at most 60000.")
+        retry_after = body.get("retryAfter", "keep")
+        if retry_after not in ("keep", None) and (isinstance(retry_after, bool) or not isinstance(retry_after, int)
+                                                  or not 0 <= retry_after <= 3600):
+            raise InvalidRequest("retryAfter is a whole number of seconds 0..3600, or null for no header.")
+        inject = body.get("inject", [])
+        if not isinstance(inject, list) or any(s not in (429, 503) or isinstance(s, bool) for s in inject):
+            raise InvalidRequest("inject is a list of statuses, each 429 or 503.")
         app.faults.configure(latency_ms=body.get("latencyMs"), share_429=body.get("share429"),
                              share_503=body.get("share503"), retry_after=body.get("retryAfter", "keep"))
         app.faults.inject(*body.get("inject", []))
@@ -34,10 +61,20 @@ def mount_controls(sandbox) -> None:
 
     def inbound(request: Request) -> Response:
         body = request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("msisdn"), str) or not isinstance(body.get("text"), str):
-            raise ValueError('inbound needs {"msisdn": "+65...", "text": "STOP"} (and optional subAccountId, channel)')
-        runs = sandbox.deliver_inbound(body["msisdn"], body["text"], subaccount=body.get("subAccountId") or
-                                       next(iter(sandbox.messaging.subaccounts)), channel=body.get("channel", "whatsapp"))
+        usage = ('inbound needs {"msisdn": "+65..." or null, "text": "STOP"} or a "button": {"id", "title"} '
+                 '(and optional subAccountId, channel)')
+        if not isinstance(body, dict):
+            raise InvalidRequest(usage)
+        msisdn, text, button = body.get("msisdn"), body.get("text"), body.get("button")
+        channel, subaccount = body.get("channel", "whatsapp"), body.get("subAccountId")
+        if (not (msisdn is None or isinstance(msisdn, str)) or not (text is None or isinstance(text, str))
+                or not (button is None or (isinstance(button, dict) and isinstance(button.get("title"), str)
+                                           and isinstance(button.get("id"), str)))
+                or (text is None and button is None) or str(channel).lower() not in ("whatsapp", "sms")
+                or not (subaccount is None or isinstance(subaccount, str))):
+            raise InvalidRequest(usage)
+        runs = sandbox.deliver_inbound(msisdn, text, subaccount=subaccount or next(iter(sandbox.messaging.subaccounts)),
+                                       channel=channel.lower(), button=button)
         return Response(200, {"workflows": runs})
 
     def messages(request: Request) -> Response:

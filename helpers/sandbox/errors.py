@@ -77,6 +77,16 @@ class MethodNotAllowed(SandboxError):
     status, code = 405, 1000
 
 
+class PayloadTooLarge(SandboxError):
+    """Not documented: the sandbox's limit on a request body (server.MAX_BODY_BYTES)."""
+    status, code = 413, 1000
+
+
+class LengthRequired(SandboxError):
+    """Not documented: the sandbox reads bodies by Content-Length only."""
+    status, code = 411, 1000
+
+
 class TooManyRequests(SandboxError):
     """Injected fault. The code is the sandbox's choice; 8x8 documents only the status."""
     status, code = 429, 1429

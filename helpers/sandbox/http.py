@@ -7,6 +7,8 @@ from typing import Any
 
 from .errors import InvalidRequest
 
+MAX_INT64 = 2**63 - 1
+
 
 @dataclass
 class Request:
@@ -28,6 +30,8 @@ class Request:
             raise InvalidRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}.")
         try:
             return json.loads(self.body)
+        except RecursionError:
+            raise InvalidRequest("Malformed JSON body: nested too deeply.") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidRequest(f"Malformed JSON body: {exc}.") from None
 
@@ -44,8 +48,9 @@ class Request:
             value = int(raw)
         except ValueError:
             raise InvalidRequest(f"Query parameter {name!r} must be an integer, got {raw!r}.") from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        high = MAX_INT64 if high is None else min(high, MAX_INT64)  # SQLite's integers are 64-bit
+        if (low is not None and value < low) or value > high:
+            bounds = f"{low}..{high}" if low is not None else f"<= {high}"
             raise InvalidRequest(f"Query parameter {name!r} must be in {bounds}, got {value}.")
         return value
 

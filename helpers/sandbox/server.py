@@ -19,8 +19,8 @@ from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..config import SANDBOX_API_KEY
-from .errors import (InvalidRequest, MethodNotAllowed, NotAuthenticated, NotFound, SandboxError,
-                     ServiceUnavailable, TooManyRequests)
+from .errors import (InvalidRequest, LengthRequired, MethodNotAllowed, NotAuthenticated, NotFound,
+                     PayloadTooLarge, SandboxError, ServiceUnavailable, TooManyRequests)
 from .http import Request, Response
 
 log = logging.getLogger(__name__)
@@ -134,12 +134,17 @@ class App:
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/_sandbox/"):
             try:
-                handler, request.params, _ = self.control.resolve(request.method, request.path)
+                handler, request.params, name = self.control.resolve(request.method, request.path)
+                if name != "health" and not self._authenticated(request):
+                    raise NotAuthenticated()
                 return handler(request)
             except SandboxError as exc:
                 return self.error(exc)
             except ValueError as exc:
                 return self.error(InvalidRequest(str(exc)))
+            except Exception:  # a sandbox bug: answer like a platform failure, keep serving
+                log.exception("sandbox control failed")
+                return self.error(SandboxError("Internal sandbox error"), status=500)
         with self._stats_lock:
             self.stats["requests"] += 1
         if self.faults.latency_ms:
@@ -179,18 +184,44 @@ def _bind(handler, backend) -> Handler:
     return bound
 
 
+# Limits of the sandbox's own (8x8 documents none for JSON bodies; the strict choice):
+MAX_BODY_BYTES = 10 * 1024 * 1024  # a larger request body is refused with 413, unread
+CONNECTION_TIMEOUT_SECONDS = 60  # a connection silent this long (mid-request or idle) is closed
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stall between
+    timeout = CONNECTION_TIMEOUT_SECONDS
     server: SandboxHTTPServer
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding"):
+            return self._refuse(LengthRequired("Send the body with a Content-Length, not chunked."))
+        if raw_length is not None and not (raw_length.strip().isascii() and raw_length.strip().isdigit()):
+            return self._refuse(InvalidRequest(f"Content-Length must be a whole number of bytes, "
+                                               f"got {raw_length[:40]!r}."))
+        length = int(raw_length or 0)
+        if length > MAX_BODY_BYTES:
+            return self._refuse(PayloadTooLarge(f"The body is {length} bytes; the sandbox accepts at most "
+                                                f"{MAX_BODY_BYTES}."))
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client went away or lied about the length
+            self.close_connection = True
+            return
         request = Request(method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
                           headers={k.lower(): v for k, v in self.headers.items()}, body=body)
         response = self.server.app.handle(request)
+        self._send(response)
+
+    def _refuse(self, error: SandboxError) -> None:
+        """Answer before reading the body, then close: what is left of it cannot be trusted."""
+        self.close_connection = True
+        self._send(self.server.app.error(error))
+
+    def _send(self, response: Response) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         self.send_response(response.status)
         if payload:

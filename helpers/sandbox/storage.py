@@ -6,6 +6,7 @@ service keeps its tables here; a single lock serialises access, as SQLite wants.
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 import threading
 import uuid
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
+MAX_CLOCK_OFFSET_SECONDS = 100 * 365.25 * 86400  # far from datetime's year 9999, whatever "now" is
 # Deterministic mode starts every clock here and every id counter at a fixed value.
 DETERMINISTIC_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -104,9 +106,14 @@ class Clock:
         return base + self.offset
 
     def advance(self, seconds: float) -> datetime:
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+            raise ValueError("the sandbox clock moves by a finite number of seconds")
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
         total = self.offset.total_seconds() + seconds
+        if total > MAX_CLOCK_OFFSET_SECONDS:
+            raise ValueError(f"the sandbox clock moves at most {MAX_CLOCK_OFFSET_SECONDS:.0f} s "
+                             f"(100 years) from where it started")
         self._store.set_meta("clock_offset_seconds", repr(total))
         return self.now()
 

@@ -83,6 +83,7 @@ class ContactsBackend:
         """Row offset for the query, and the list envelope without ``items``."""
         start = offset * limit if self.offset_mode == "pages" else offset
         page = start // limit + 1
+        start = min(start, 2**63 - 1)  # past every row: an empty page, never an overflow
         total_pages = math.ceil(total_filtered / limit) if total_filtered else 0
         return start, {"page": page, "totalPages": total_pages, "totalCount": total_count,
                        "totalFiltered": total_filtered, "hasPreviousPage": page > 1,

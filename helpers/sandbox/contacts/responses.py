@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import InvalidRequest
-from ..http import Request, Response
+from ..http import MAX_INT64, Request, Response
 from .models import ContactsBackend, check_msisdn
 
 LIMIT = dict(low=1, high=500)  # documented range of `limit`
@@ -14,8 +14,8 @@ def _paging(request: Request) -> tuple[int, int]:
 
 def _int_param(request: Request, name: str) -> int:
     raw = request.params[name]
-    if not raw.isdigit():
-        raise InvalidRequest(f"{name} must be an integer, got {raw!r}.")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_INT64:
+        raise InvalidRequest(f"{name} must be an integer from 0 to {MAX_INT64}, got {raw[:40]!r}.")
     return int(raw)
 
 
