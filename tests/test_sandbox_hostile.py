@@ -138,3 +138,20 @@ def test_a_body_shorter_than_its_length_does_not_hang_the_server(sandbox):
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(request)  # and then says nothing more: this connection waits, the others do not
         healthy(sandbox.base_url)
+
+
+@pytest.mark.parametrize("path,body", [
+    (f"{ACCOUNT}/contacts", {"addresses": {"msisdn": "+6591234567"}, "groups": [{"id": 10**23}]}),
+    (f"{ACCOUNT}/contacts", {"addresses": {"msisdn": 6591234567}}),
+    (f"{ACCOUNT}/contacts", {"addresses": {"msisdn": "+6591234567"}, "firstName": ["x"]}),
+    (f"{ACCOUNT}/groups/11001/contacts", {"contacts": [10**23]}),
+    (f"{ACCOUNT}/groups/11001/contacts", {"contacts": [True]}),
+    (f"{ACCOUNT}/contacts/batches/deleteContacts", {"ids": [10**23]}),
+    (f"{ACCOUNT}/groups", {"name": "x", "description": 5}),
+])
+def test_body_ids_and_fields_of_the_wrong_type_or_size_are_400(sandbox, path, body):
+    requests.post(f"{sandbox.base_url}{ACCOUNT}/groups", json={"name": "g", "isBlacklist": True}, headers=AUTH,
+                  timeout=5)
+    answer = requests.post(f"{sandbox.base_url}{path}", json=body, headers=AUTH, timeout=5)
+    assert answer.status_code == 400, answer.text
+    healthy(sandbox.base_url)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import AmbiguousContact, DuplicateGroupName, InvalidJobId, InvalidMsisdn, InvalidRequest, NotFound
@@ -49,6 +50,22 @@ CREATE TABLE IF NOT EXISTS msisdn_blacklist (
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
 """
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """A contact as POST /contacts sends it, parsed by responses.py (types checked there)."""
+    addresses: dict[str, str]
+    fields: dict[str, str] = field(default_factory=dict)  # firstName, lastName, externalId, country
+    custom_attributes: dict = field(default_factory=dict)
+    group_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PatchOperation:
+    op: Any
+    path: str
+    value: Any = None
 
 
 # Every number blocked now, per account: members of a blacklisted group, and blacklisted msisdns.
@@ -135,14 +152,8 @@ class ContactsBackend:
         if description is not None and (not isinstance(description, str) or not 1 <= len(description) <= 100):
             raise InvalidRequest("Group 'description' must be a string of 1 to 100 characters.")
 
-    def create_group(self, account: str, body: Any) -> dict:
-        if not isinstance(body, dict):
-            raise InvalidRequest("The body must be a JSON object with 'name', 'description', 'isBlacklist'.")
-        name, description = body.get("name"), body.get("description")
+    def create_group(self, account: str, name: str, description: str | None, is_blacklist: bool) -> dict:
         self._check_group_fields(name, description, name_required=True)
-        is_blacklist = body.get("isBlacklist", False)
-        if not isinstance(is_blacklist, bool):
-            raise InvalidRequest("'isBlacklist' must be true or false.")
         with self.store.transaction() as db:
             if db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ?",
                           (account, name.casefold())).fetchone():
@@ -153,22 +164,17 @@ class ContactsBackend:
                         self.store.clock.iso()))
         return self.get_group(account, group_id)
 
-    def update_group(self, account: str, group_id: int, operations: Any) -> dict:
+    def update_group(self, account: str, group_id: int, operations: list[PatchOperation]) -> dict:
         """JSON Patch on name, description, isBlacklist (paths matched regardless of case)."""
-        if not isinstance(operations, list) or not operations:
-            raise InvalidRequest("The body must be a JSON Patch array, e.g. "
-                                 '[{"op": "replace", "path": "/isBlacklist", "value": true}].')
         fields = {"/name": "name", "/description": "description", "/isblacklist": "isBlacklist"}
         with self.store.transaction() as db:
             row = self._group_row(account, group_id)
             group = {"name": row["name"], "description": row["description"], "isBlacklist": bool(row["is_blacklist"])}
             for op in operations:
-                if not isinstance(op, dict) or not isinstance(op.get("path"), str):
-                    raise InvalidRequest("Each operation needs 'op' and 'path'.")
-                field = fields.get(op["path"].lower())
+                field = fields.get(op.path.lower())
                 if field is None:
-                    raise InvalidRequest(f"Path {op['path']!r} cannot be changed; use /name, /description or /isBlacklist.")
-                kind, value = op.get("op"), op.get("value")
+                    raise InvalidRequest(f"Path {op.path!r} cannot be changed; use /name, /description or /isBlacklist.")
+                kind, value = op.op, op.value
                 if field == "isBlacklist" and kind in ("add", "replace", "test"):
                     value = _as_bool(value)
                 if kind in ("add", "replace"):
@@ -177,9 +183,9 @@ class ContactsBackend:
                     group[field] = None
                 elif kind == "test":
                     if group[field] != value:
-                        raise InvalidRequest(f"Test failed: {op['path']} is not {value!r}; nothing was changed.")
+                        raise InvalidRequest(f"Test failed: {op.path} is not {value!r}; nothing was changed.")
                 else:
-                    raise InvalidRequest(f"Operation {kind!r} is not supported on {op['path']!r}.")
+                    raise InvalidRequest(f"Operation {kind!r} is not supported on {op.path!r}.")
             self._check_group_fields(group["name"], group["description"], name_required=True)
             clash = db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ? AND id != ?",
                                (account, group["name"].casefold(), group_id)).fetchone()
@@ -262,12 +268,10 @@ class ContactsBackend:
                                 [*params, limit, start])
         return {"items": self._render_contacts(rows), **envelope}
 
-    def upsert_contact(self, account: str, body: Any) -> tuple[dict, bool]:
+    def upsert_contact(self, account: str, contact: ContactInput) -> tuple[dict, bool]:
         """Create (True) or merge into the one contact sharing an address (False)."""
-        if not isinstance(body, dict):
-            raise InvalidRequest("The body must be a JSON object with 'addresses'.")
-        addresses = body.get("addresses")
-        if not isinstance(addresses, dict) or not any(addresses.get(k) for k in ADDRESS_KINDS):
+        addresses = contact.addresses
+        if not any(addresses.get(k) for k in ADDRESS_KINDS):
             raise InvalidRequest(f"'addresses' must name at least one of: {', '.join(ADDRESS_KINDS)}.")
         unknown = sorted(set(addresses) - set(ADDRESS_KINDS))
         if unknown:
@@ -275,22 +279,24 @@ class ContactsBackend:
         if "msisdn" in addresses:
             check_msisdn(addresses["msisdn"])
         for kind, value in addresses.items():
-            if not isinstance(value, str) or not value or len(value) > 320:
+            if not value or len(value) > 320:
                 raise InvalidRequest(f"Address {kind!r} must be a non-empty string.")
         fields = {}
         for key, max_len in CONTACT_FIELDS.items():
-            if key in body:
-                if not isinstance(body[key], str) or not 1 <= len(body[key]) <= max_len:
+            if key in contact.fields:
+                if not 1 <= len(contact.fields[key]) <= max_len:
                     raise InvalidRequest(f"{key!r} must be a string of 1 to {max_len} characters.")
-                fields[key] = body[key]
-        if "country" in body:
-            if not isinstance(body["country"], str) or len(body["country"]) != 2:
+                fields[key] = contact.fields[key]
+        if "country" in contact.fields:
+            if len(contact.fields["country"]) != 2:
                 raise InvalidRequest("'country' must be a two-letter country code, e.g. SG.")
-            fields["country"] = body["country"].upper()
-        custom = body.get("customAttributes", {})
-        if not isinstance(custom, dict) or len(custom) > 50:
+            fields["country"] = contact.fields["country"].upper()
+        custom = contact.custom_attributes
+        if len(custom) > 50:
             raise InvalidRequest("'customAttributes' must be an object of at most 50 properties.")
-        group_ids = _group_ids(body.get("groups"))
+        if len(contact.group_ids) > MAX_GROUPS_PER_CONTACT:
+            raise InvalidRequest(f"'groups' lists at most {MAX_GROUPS_PER_CONTACT} groups; got {len(contact.group_ids)}.")
+        group_ids = list(dict.fromkeys(contact.group_ids))
         with self.store.transaction() as db:
             for gid in group_ids:
                 if not db.execute("SELECT 1 FROM groups WHERE account = ? AND id = ?", (account, gid)).fetchone():
@@ -327,7 +333,7 @@ class ContactsBackend:
         return self.get_contact(account, contact_id), created
 
     def _add_memberships(self, db, contact_id: int, group_ids: Iterable[int], now: str) -> None:
-        # The documented limit of 10 groups applies to the create-contact body (_group_ids);
+        # The documented limit of 10 groups applies to the create-contact body (upsert_contact);
         # 8x8 documents no error for membership requests, so the sandbox invents none.
         db.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)",
                        [(gid, contact_id, now) for gid in group_ids])
@@ -339,9 +345,9 @@ class ContactsBackend:
             db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
 
     # --- membership -------------------------------------------------------------------
-    def _contact_id_list(self, body: Any) -> list[int]:
-        ids = body.get("contacts") if isinstance(body, dict) else None
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    @staticmethod
+    def _contact_id_list(ids: list[int]) -> list[int]:
+        if not ids:
             raise InvalidRequest('The body must be {"contacts": [contactId, ...]} with at least one integer id.')
         if len(ids) > MAX_MEMBERSHIP_BATCH:
             raise InvalidRequest(f"At most {MAX_MEMBERSHIP_BATCH} contacts per request; got {len(ids)}.")
@@ -354,8 +360,8 @@ class ContactsBackend:
         if missing:
             raise NotFound(f"Unable to find contact(s) with id {', '.join(map(str, missing[:10]))}")
 
-    def add_members(self, account: str, group_id: int, body: Any) -> dict:
-        ids = self._contact_id_list(body)
+    def add_members(self, account: str, group_id: int, contact_ids: list[int]) -> dict:
+        ids = self._contact_id_list(contact_ids)
         with self.store.transaction() as db:
             self._group_row(account, group_id)
             self._check_contacts_exist(db, account, ids)
@@ -364,9 +370,9 @@ class ContactsBackend:
                 self._add_memberships(db, cid, [group_id], now)
         return self.get_group(account, group_id)
 
-    def remove_members(self, account: str, group_id: int, body: Any) -> dict:
+    def remove_members(self, account: str, group_id: int, contact_ids: list[int]) -> dict:
         """Take contacts out of a group; the contacts stay. Non-members are ignored."""
-        ids = self._contact_id_list(body)
+        ids = self._contact_id_list(contact_ids)
         with self.store.transaction() as db:
             self._group_row(account, group_id)
             self._check_contacts_exist(db, account, ids)
@@ -402,14 +408,9 @@ class ContactsBackend:
         return rows[0]["since"] if rows else None
 
     # --- batches ------------------------------------------------------------------------
-    def delete_contacts_batch(self, account: str, body: Any) -> dict:
-        if not isinstance(body, dict):
-            raise InvalidRequest('The body must be a JSON object: {"ids": [...], "msisdns": [...]} or {"all": true}.')
-        ids, msisdns, everything = body.get("ids") or [], body.get("msisdns") or [], body.get("all") is True
+    def delete_contacts_batch(self, account: str, ids: list[int], msisdns: list[str], everything: bool) -> dict:
         if not (ids or msisdns or everything):
             raise InvalidRequest("Name the contacts to delete with 'ids' or 'msisdns' (or 'all': true).")
-        if not all(isinstance(i, int) for i in ids) or not all(isinstance(m, str) for m in msisdns):
-            raise InvalidRequest("'ids' must be integers and 'msisdns' strings.")
         for m in msisdns:
             check_msisdn(m)
         job = {"id": self.store.new_uuid("batch"), "type": "deleteContacts", "status": "queued",
@@ -451,15 +452,6 @@ class ContactsBackend:
 
 def _match_key(kind: str, value: str) -> str:
     return msisdn_key(value) if kind == "msisdn" else value.casefold()
-
-
-def _group_ids(groups: Any) -> list[int]:
-    if groups is None:
-        return []
-    if (not isinstance(groups, list) or len(groups) > MAX_GROUPS_PER_CONTACT
-            or not all(isinstance(g, dict) and isinstance(g.get("id"), int) for g in groups)):
-        raise InvalidRequest(f"'groups' must be a list of at most {MAX_GROUPS_PER_CONTACT} objects like {{\"id\": 11344}}.")
-    return list(dict.fromkeys(g["id"] for g in groups))
 
 
 def _as_bool(value: Any) -> bool:

@@ -1,9 +1,11 @@
 """Contacts API over HTTP: parse the request, call the backend, render the answer."""
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import InvalidRequest
 from ..http import MAX_INT64, Request, Response
-from .models import ContactsBackend, check_msisdn
+from .models import CONTACT_FIELDS, ContactInput, ContactsBackend, PatchOperation, check_msisdn
 
 LIMIT = dict(low=1, high=500)  # documented range of `limit`
 
@@ -24,8 +26,34 @@ def search_groups(backend: ContactsBackend, request: Request) -> Response:
     return Response(200, backend.search_groups(request.params["accountId"], request.arg("name"), limit, offset))
 
 
+def _object(request: Request, usage: str) -> dict:
+    body = request.json()
+    if not isinstance(body, dict):
+        raise InvalidRequest(f"The body must be a JSON object: {usage}.")
+    return body
+
+
+def _id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT64
+
+
+def _string(body: dict, key: str, what: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest(f"{key!r} must be {what}.")
+    return value
+
+
 def create_group(backend: ContactsBackend, request: Request) -> Response:
-    return Response(201, backend.create_group(request.params["accountId"], request.json()))
+    body = _object(request, "'name', 'description', 'isBlacklist'")
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise InvalidRequest("Group 'name' is required: a string of 1 to 100 characters.")
+    description = _string(body, "description", "a string of 1 to 100 characters")
+    is_blacklist = body.get("isBlacklist", False)
+    if not isinstance(is_blacklist, bool):
+        raise InvalidRequest("'isBlacklist' must be true or false.")
+    return Response(201, backend.create_group(request.params["accountId"], name, description, is_blacklist))
 
 
 def get_group(backend: ContactsBackend, request: Request) -> Response:
@@ -34,7 +62,13 @@ def get_group(backend: ContactsBackend, request: Request) -> Response:
 
 def update_group(backend: ContactsBackend, request: Request) -> Response:
     group_id = _int_param(request, "groupId")
-    return Response(200, backend.update_group(request.params["accountId"], group_id, request.json()))
+    operations = request.json()
+    if (not isinstance(operations, list) or not operations
+            or not all(isinstance(op, dict) and isinstance(op.get("path"), str) for op in operations)):
+        raise InvalidRequest("The body must be a JSON Patch array, e.g. "
+                             '[{"op": "replace", "path": "/isBlacklist", "value": true}]; each needs op and path.')
+    parsed = [PatchOperation(op.get("op"), op["path"], op.get("value")) for op in operations]
+    return Response(200, backend.update_group(request.params["accountId"], group_id, parsed))
 
 
 def delete_group(backend: ContactsBackend, request: Request) -> Response:
@@ -42,14 +76,21 @@ def delete_group(backend: ContactsBackend, request: Request) -> Response:
     return Response(204)
 
 
+def _contact_ids(request: Request) -> list[int]:
+    ids = _object(request, '{"contacts": [contactId, ...]}').get("contacts")
+    if not isinstance(ids, list) or not all(_id(i) for i in ids):
+        raise InvalidRequest(f'The body must be {{"contacts": [contactId, ...]}}: integer ids from 0 to {MAX_INT64}.')
+    return ids
+
+
 def add_members(backend: ContactsBackend, request: Request) -> Response:
     group_id = _int_param(request, "groupId")
-    return Response(201, backend.add_members(request.params["accountId"], group_id, request.json()))
+    return Response(201, backend.add_members(request.params["accountId"], group_id, _contact_ids(request)))
 
 
 def remove_members(backend: ContactsBackend, request: Request) -> Response:
     group_id = _int_param(request, "groupId")
-    return Response(200, backend.remove_members(request.params["accountId"], group_id, request.json()))
+    return Response(200, backend.remove_members(request.params["accountId"], group_id, _contact_ids(request)))
 
 
 def search_contacts(backend: ContactsBackend, request: Request) -> Response:
@@ -61,7 +102,20 @@ def search_contacts(backend: ContactsBackend, request: Request) -> Response:
 
 
 def upsert_contact(backend: ContactsBackend, request: Request) -> Response:
-    contact, created = backend.upsert_contact(request.params["accountId"], request.json())
+    body = _object(request, "'addresses' and optional 'groups', names, 'customAttributes'")
+    addresses = body.get("addresses")
+    if not isinstance(addresses, dict) or not all(isinstance(v, str) for v in addresses.values()):
+        raise InvalidRequest("'addresses' must be an object of strings, e.g. {\"msisdn\": \"+6591234567\"}.")
+    fields = {key: _string(body, key, "a string") for key in (*CONTACT_FIELDS, "country") if key in body}
+    custom = body.get("customAttributes", {})
+    if not isinstance(custom, dict):
+        raise InvalidRequest("'customAttributes' must be an object.")
+    groups = body.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and _id(g.get("id")) for g in groups):
+        raise InvalidRequest("'groups' must be a list of objects like {\"id\": 11344}.")
+    contact_input = ContactInput(addresses=addresses, fields={k: v for k, v in fields.items() if v is not None},
+                                 custom_attributes=custom, group_ids=[g["id"] for g in groups])
+    contact, created = backend.upsert_contact(request.params["accountId"], contact_input)
     return Response(201 if created else 200, contact)
 
 
@@ -80,7 +134,13 @@ def blacklist_msisdn(backend: ContactsBackend, request: Request) -> Response:
 
 
 def delete_contacts_batch(backend: ContactsBackend, request: Request) -> Response:
-    return Response(202, backend.delete_contacts_batch(request.params["accountId"], request.json()))
+    body = _object(request, '{"ids": [...], "msisdns": [...]} or {"all": true}')
+    ids, msisdns = body.get("ids") or [], body.get("msisdns") or []
+    if (not isinstance(ids, list) or not isinstance(msisdns, list) or not all(_id(i) for i in ids)
+            or not all(isinstance(m, str) for m in msisdns)):
+        raise InvalidRequest("'ids' must be integers and 'msisdns' strings.")
+    return Response(202, backend.delete_contacts_batch(request.params["accountId"], ids, msisdns,
+                                                       body.get("all") is True))
 
 
 def get_batch(backend: ContactsBackend, request: Request) -> Response:
