@@ -22,6 +22,7 @@ from .contacts import urls as contacts_urls
 from .contacts.models import ContactsBackend
 from .messaging import urls as messaging_urls
 from .messaging.models import MessagingBackend
+from .messaging.responses import parse_message
 from .control import mount_controls
 from .errors import SandboxError
 from .server import App, Faults, SandboxHTTPServer
@@ -60,7 +61,7 @@ class Sandbox:
         body = {k: inputs[k] for k in ("user", "type", "content", "clientMessageId") if k in inputs}
         if channel == "SMS":  # the sandbox serves no SMS API: record it directly
             try:
-                return self.messaging.send(subaccount, body, channel="SMS")
+                return self.messaging.send(subaccount, parse_message(body), channel="SMS")
             except SandboxError as exc:
                 raise StepFailed(f"SMS step failed: {exc}") from None
         answer = self._http.post(f"{self.base_url}/api/v1/subaccounts/{subaccount}/messages", json=body,

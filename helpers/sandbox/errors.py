@@ -38,6 +38,14 @@ class InvalidMsisdn(SandboxError):
         super().__init__(f"Invalid MSISDN format (not E.164 international number): {value!r}")
 
 
+class UnknownSubaccount(SandboxError):
+    """Messaging Apps, documented: "Provided subAccountId doesn't belongs to your account"."""
+    status, code = 400, 1001
+
+    def __init__(self, subaccount: str):
+        super().__init__(f"Provided subAccountId {subaccount!r} doesn't belong to your account")
+
+
 class InvalidDefinition(SandboxError):
     status, code = 400, 5001
 

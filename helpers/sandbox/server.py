@@ -173,7 +173,7 @@ class App:
 
     def error(self, exc: SandboxError, status: int | None = None) -> Response:
         body = {"code": exc.code, "message": exc.message, "errorId": self.store.new_uuid("error"),
-                "timestamp": self.store.clock.now().isoformat()}
+                "timestamp": self.store.clock.iso()}
         return Response(status or exc.status, body, dict(exc.headers))
 
 

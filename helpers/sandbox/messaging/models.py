@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..errors import InvalidRequest, NotFound, SandboxError
+from ..errors import InvalidRequest, NotFound, UnknownSubaccount
 from ..storage import Store
 from ..contacts.models import BLOCKED_NUMBERS, ContactsBackend, check_msisdn, msisdn_key
 
@@ -32,11 +33,13 @@ def _channel_id(subaccount: str, channel: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:{subaccount}:{channel}"))
 
 
-class UnknownSubaccount(SandboxError):
-    status, code = 400, 1001  # documented: "Provided subAccountId doesn't belongs to your account"
-
-    def __init__(self, subaccount: str):
-        super().__init__(f"Provided subAccountId {subaccount!r} doesn't belong to your account")
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message to send, as responses.py parsed it from the wire."""
+    msisdn: Any
+    kind: str
+    content: dict
+    client_message_id: str | None = None
 
 
 class MessagingBackend:
@@ -75,30 +78,25 @@ class MessagingBackend:
         return bool(self.store.query("SELECT 1 FROM blacklist_snapshot WHERE account = ? AND match_key = ?",
                                      (account, msisdn_key(msisdn))))
 
-    def send(self, subaccount: str, body: Any, *, channel: str = "WhatsApp") -> dict:
+    def send(self, subaccount: str, message: OutboundMessage, *, channel: str = "WhatsApp") -> dict:
         account = self.account_for(subaccount)
-        if not isinstance(body, dict) or not isinstance(body.get("user"), dict):
-            raise InvalidRequest("The body needs 'user' (with 'msisdn'), 'type' and 'content'.")
-        msisdn = check_msisdn(body["user"].get("msisdn"))
-        kind = body.get("type")
-        content = body.get("content")
-        if not isinstance(kind, str) or not isinstance(content, dict):
-            raise InvalidRequest("'type' must be a string (e.g. \"text\") and 'content' an object.")
+        msisdn = check_msisdn(message.msisdn)
+        kind, content = message.kind, message.content
         if kind.lower() == "text" and not isinstance(content.get("text"), str):
             raise InvalidRequest("A text message needs content.text.")
         self.sync_blacklist_if_due()
         now = self.store.clock.iso()
         umid = self.store.new_uuid("umid")
         blocked = self.is_blocked(account, msisdn)
-        code, message, detail = BLOCKED if blocked else (None, None, None)
+        code, error_message, detail = BLOCKED if blocked else (None, None, None)
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages").fetchone()[0]
             db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (umid, subaccount, account, msisdn, channel, kind, json.dumps(content), now,
-                        "undelivered" if blocked else "delivered", code, message, detail, seq))
+                        "undelivered" if blocked else "delivered", code, error_message, detail, seq))
         answer = {"umid": umid, "user": {"msisdn": msisdn}, "status": {"state": "queued", "timestamp": now}}
-        if body.get("clientMessageId"):
-            answer["clientMessageId"] = body["clientMessageId"]
+        if message.client_message_id:
+            answer["clientMessageId"] = message.client_message_id
         return answer
 
     def _render(self, row) -> dict:
