@@ -68,3 +68,22 @@ def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch)
         assert len(list(sandbox.automation.list("sandbox-account", 100, 0))) == 2
         assert sorted(p.name for p in tmp_path.glob("opt_out_workflow_*.json")) == [
             "opt_out_workflow_sms.json", "opt_out_workflow_whatsapp.json"]
+
+
+def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path, monkeypatch):
+    """04 tests what 03 deployed; it never reverts the live workflows to the defaults."""
+    import json
+
+    from helpers.sandbox import Sandbox
+
+    with Sandbox(deterministic=True) as sandbox:
+        monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", sandbox.base_url)
+        for name, parameters in (("03_build_and_deploy_workflow", {"EXTRA_OPT_OUT_WORDS": ["ARRET"],
+                                                                   "DEFINITION_DIR": str(tmp_path)}),
+                                 ("04_test_opt_outs", {})):
+            papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                                       cwd=str(tmp_path), parameters=parameters, progress_bar=False,
+                                       kernel_name="python3")
+        deployed = sandbox.automation.list("sandbox-account", 100, 0)
+        assert len(deployed) == 2 and {d["version"] for d in deployed} == {1}
+        assert all("arret" in json.dumps(d["definition"]) for d in deployed)
