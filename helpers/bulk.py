@@ -430,6 +430,10 @@ def bulk_remove(client: Client, csv_path: str | Path, group: str | int, *, colum
                 report_path: str | Path | None = None, journal_path: str | Path | None = None,
                 chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool | Callable = True) -> BulkRun:
     """Read, plan, and (only with ``apply``) remove; the report CSV is written in both cases."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= DEFAULT_CHUNK_SIZE:
+        # Checked before anything is read or sent: 0 or a negative size once "removed" nothing, exit 0.
+        raise BadFile(f"--chunk-size must be a whole number from 1 to {DEFAULT_CHUNK_SIZE} "
+                      f"(8x8's page size), not {chunk_size!r}; nothing was changed.")
     csv_path = Path(csv_path)
     numbers = read_numbers(csv_path, column=column, default_region=default_region, country_column=country_column)
     target = resolve_group(client, str(group))

@@ -121,6 +121,18 @@ def test_dry_run_changes_nothing_and_writes_the_report(client, sandbox, settings
     assert (tmp_path / "r.csv").read_text().count("\n") == 13
 
 
+@pytest.mark.parametrize("chunk_size", [-5, 0, 501, 2.5])
+def test_a_chunk_size_out_of_range_is_refused_before_anything_changes(client, sandbox, settings, opt_out_group,
+                                                                      tmp_path, chunk_size):
+    seed(sandbox, settings, opt_out_group, ["+6591234567"])
+    sandbox.reset_stats()
+    with pytest.raises(BadFile, match="chunk-size must be a whole number from 1 to 500"):
+        bulk_remove(client, SAMPLE, "WhatsApp opt-out", default_region="SG", apply=True, chunk_size=chunk_size,
+                    report_path=tmp_path / "r.csv")
+    assert sandbox.request_count() == 0 and not (tmp_path / "r.csv").exists()
+    assert members(client, opt_out_group) == ["+6591234567"]
+
+
 def test_apply_removes_memberships_keeps_contacts_and_verifies(client, sandbox, settings, opt_out_group, tmp_path):
     seed(sandbox, settings, opt_out_group, ["+6591234567", "6591234569", "+6599999999"])
     sandbox.reset_stats()
