@@ -48,7 +48,6 @@ TIME_ZONES = {
     "E. South America Standard Time": ("America/Sao_Paulo", "Brasilia (UTC-03:00)"),
     "Central Standard Time (Mexico)": ("America/Mexico_City", "Guadalajara, Mexico City, Monterrey (UTC-06:00)"),
 }
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _param(name, kind, required, description, example, default=None) -> dict:
