@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers sandbox|runbook|bulk-remove``."""
+"""Command line: ``python -m helpers sandbox|runbook|bulk-remove|bulk-add``."""
 from __future__ import annotations
 
 import argparse
@@ -40,25 +40,30 @@ def _runbook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bulk_remove(args: argparse.Namespace) -> int:
-    from .bulk import BadFile, bulk_remove
+def _bulk(args: argparse.Namespace) -> int:
+    from .bulk import BadFile, RunInProgress, RunInterrupted, bulk_add, bulk_remove
     from .config import ConfigError
     from .errors import EightByEightError
     from .runbook import connect
 
+    work = bulk_remove if args.command == "bulk-remove" else bulk_add
     try:
         runbook = connect()
-        run = bulk_remove(runbook.client, args.file, args.group, column=args.column,
-                          default_region=args.default_region, country_column=args.country_column,
-                          apply=args.apply, report_path=args.report, journal_path=args.journal,
-                          chunk_size=args.chunk_size)
-    except (BadFile, LookupError, ConfigError) as exc:
+        run = work(runbook.client, args.file, args.group, column=args.column, default_region=args.default_region,
+                   country_column=args.country_column, apply=args.apply, report_path=args.report,
+                   reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
+    except (BadFile, RunInProgress, LookupError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except EightByEightError as exc:
+    except RunInterrupted as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("Nothing more was sent. Run the same command again: finished chunks are not repeated.", file=sys.stderr)
+        print("The journal keeps what was done: run the same command again to resume (nothing is sent twice).",
+              file=sys.stderr)
         return 1
+    except EightByEightError as exc:  # before the apply began: reading the group or planning
+        print(f"error: {exc}", file=sys.stderr)
+        print("Nothing was changed.", file=sys.stderr)
+        return 2
     print("\n".join(run.lines()))
     return run.exit_code
 
@@ -82,20 +87,27 @@ def main(argv: list[str] | None = None) -> int:
                          help="maintainers: re-run each notebook alone on a fresh sandbox and save it in place")
     runbook.set_defaults(run=_runbook)
 
-    bulk = commands.add_parser("bulk-remove", help="remove the numbers of a CSV file from the opt-out group",
-                               description="Dry run by default: reads, plans and writes the report. --apply removes "
-                                           "memberships (never contacts). Exit 0: done; 1: some rows failed or "
-                                           "were invalid; 2: bad input, nothing changed.")
-    bulk.add_argument("file", help="CSV file (comma, semicolon or tab; UTF-8)")
-    bulk.add_argument("--group", required=True, help="opt-out group: id, or exact name of the blacklisted group")
-    bulk.add_argument("--column", help="column holding the numbers (default: found from the header or the values)")
-    bulk.add_argument("--default-region", help="country for national numbers, e.g. SG, US, GB")
-    bulk.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
-    bulk.add_argument("--apply", action="store_true", help="remove the memberships (default: dry run)")
-    bulk.add_argument("--report", help="report CSV (default: reports/bulk-remove-<file>-group<id>.csv)")
-    bulk.add_argument("--journal", help="journal for resuming (default: beside the report)")
-    bulk.add_argument("--chunk-size", type=int, default=500, help="contacts per removal request (1..500)")
-    bulk.set_defaults(run=_bulk_remove)
+    for name, what in (("bulk-remove", "remove the numbers of a file from the opt-out group (opt-ins)"),
+                       ("bulk-add", "add the numbers of a file to the opt-out group (an opt-out list)")):
+        verb = "removes memberships (never contacts)" if name == "bulk-remove" else \
+            "creates or merges each number's contact into the group"
+        bulk = commands.add_parser(
+            name, help=what, description=f"{what[0].upper()}{what[1:]}. Dry run by default: reads, plans and writes "
+            f"the report. --apply {verb}, then reads the group back to check every row. Exit 0: done; 1: some rows "
+            "were invalid, or not as wanted at the check, or the run was interrupted (run it again to resume); "
+            "2: nothing was changed (bad file or option, unknown group, another run on the group, 8x8 unreadable).")
+        bulk.add_argument("file", help="CSV (comma, semicolon or tab; UTF-8) or Excel .xlsx file")
+        bulk.add_argument("--group", required=True, help="opt-out group: id, or exact name of the blacklisted group")
+        bulk.add_argument("--column", help="column holding the numbers (default: found from the header or the values)")
+        bulk.add_argument("--default-region", help="country of national numbers (written without +), e.g. SG, US, GB")
+        bulk.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
+        bulk.add_argument("--apply", action="store_true", help="change the group (default: dry run)")
+        bulk.add_argument("--report", help="report CSV (default: a new timestamped file in --reports-dir)")
+        bulk.add_argument("--reports-dir", default="reports", help="folder for reports and journals (default: reports)")
+        bulk.add_argument("--journal", help="journal for resuming (default: in <reports-dir>/journals, named after "
+                                            "the file's content, the group and the options)")
+        bulk.add_argument("--chunk-size", type=int, default=500, help="numbers per chunk (1..500)")
+        bulk.set_defaults(run=_bulk)
 
     args = parser.parse_args(argv)
     return args.run(args)

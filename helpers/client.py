@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .config import Secret, Settings
-from .errors import APIError, NotFound, TransportError, error_for_status
+from .errors import APIError, NotFound, TransportError, UnexpectedResponse, error_for_status
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,7 @@ class Client:
         return response
 
     def json(self, api: str, method: str, path: str, **kwargs) -> Any:
-        response = self.request(api, method, path, **kwargs)
-        return response.json() if response.content else None
+        return decode_json(self.request(api, method, path, **kwargs), method, path)
 
     def paginate(self, api: str, path: str, params: dict | None = None, *, limit: int = MAX_PAGE_SIZE,
                  id_key: str = "id") -> Iterator[dict]:
@@ -130,6 +129,20 @@ class Client:
             if counts_items is None and offset > 0:
                 counts_items = len(fresh) < len(items)
             offset = len(seen) if counts_items else offset + 1
+
+
+def decode_json(response: requests.Response, method: str, path: str) -> Any:
+    """The body of a success answer; UnexpectedResponse when it is not JSON (never a bare ValueError)."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type") or "no content type"
+        raise UnexpectedResponse(
+            f"{method} {path} answered {response.status_code} with a body that is not JSON ({kind}, "
+            f"{len(response.content)} bytes), so it is not 8x8's API: check EIGHTXEIGHT_BASE_URL and "
+            "EIGHTXEIGHT_REGION, and any proxy in between.") from None
 
 
 def _api_error(response: requests.Response, method: str, path: str) -> APIError:
@@ -193,7 +206,7 @@ class ContactsAPI:
         if groups:
             body["groups"] = groups
         response = self._client.request("contacts", "POST", self._base + "/contacts", json=body, ok=(200, 201))
-        return response.json(), response.status_code == 201
+        return decode_json(response, "POST", self._base + "/contacts"), response.status_code == 201
 
     def get_contact(self, contact_id: int) -> dict:
         return self._call("GET", f"/contacts/{int(contact_id)}")

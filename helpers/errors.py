@@ -10,6 +10,10 @@ class TransportError(EightByEightError):
     """The request did not get an answer (connection refused, timeout), even after retries."""
 
 
+class UnexpectedResponse(EightByEightError):
+    """A success status whose body is not the JSON the API defines (a wrong base URL, a proxy's page)."""
+
+
 class WorkflowNotDeployed(EightByEightError):
     """The runbook's opt-out workflow is not deployed on the subaccount (run notebook 03)."""
 

@@ -1,0 +1,82 @@
+"""Stage 2, plan (the dry run): join the file's numbers with the group's members as read now.
+
+Removal: each valid number is ``to remove`` (a member) or ``not in group``. Import: ``to add``
+or ``already in group``. Duplicates and invalid rows keep their status. Nothing is changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+from ..client import Client
+from .check import GroupSnapshot, key_of, read_group
+from .read import Numbers
+from .statuses import Status
+
+REPORT_COLUMNS = ["row", "input", "msisdn", "status", "contact_id", "reason", "outcome"]
+
+
+class Mode(StrEnum):
+    REMOVE = "remove"
+    ADD = "add"
+
+
+PLAN_ORDER = {Mode.REMOVE: [Status.TO_REMOVE, Status.NOT_IN_GROUP, Status.DUPLICATE, Status.INVALID],
+              Mode.ADD: [Status.TO_ADD, Status.ALREADY_IN_GROUP, Status.DUPLICATE, Status.INVALID]}
+
+
+@dataclass
+class Plan:
+    mode: Mode
+    group: dict
+    numbers: Numbers
+    report: pd.DataFrame  # REPORT_COLUMNS
+    snapshot: GroupSnapshot
+
+    @property
+    def pending(self) -> pd.DataFrame:
+        """The rows the apply will act on (to remove, or to add)."""
+        return self.report[self.report["status"] == (Status.TO_REMOVE if self.mode is Mode.REMOVE else Status.TO_ADD)]
+
+    @property
+    def to_remove(self) -> pd.DataFrame:
+        return self.pending if self.mode is Mode.REMOVE else self.report.iloc[0:0]
+
+    def summary(self) -> pd.DataFrame:
+        return summarise(self.report, self.mode)
+
+
+def summarise(report: pd.DataFrame, mode: Mode = Mode.REMOVE) -> pd.DataFrame:
+    """Rows per plan status, in a fixed order (for tables and charts)."""
+    order = [s.value for s in PLAN_ORDER[mode]]
+    counts = report["status"].value_counts()
+    return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
+
+
+def make_plan(client: Client, group: dict, numbers: Numbers, mode: Mode) -> Plan:
+    snapshot = read_group(client, group["id"])
+    return Plan(mode, group, numbers, plan_report(numbers.rows, snapshot.keys, mode), snapshot)
+
+
+def plan_report(rows: pd.DataFrame, members: dict[str, int], mode: Mode) -> pd.DataFrame:
+    """The report frame: each valid row's plan status and, for members, its contact id."""
+    report = rows.copy()
+    report["status"] = report["status"].astype(object)
+    valid = report["status"] == Status.VALID
+    contact = pd.Series(pd.NA, index=report.index, dtype="Int64")
+    if valid.any():
+        found = report.loc[valid, "msisdn"].map(lambda m: members.get(key_of(m)))
+        contact.loc[valid] = found.astype("Int64")
+    report["contact_id"] = contact
+    member = valid & contact.notna()
+    if mode is Mode.REMOVE:
+        report.loc[member, "status"] = Status.TO_REMOVE.value
+        report.loc[valid & ~member, "status"] = Status.NOT_IN_GROUP.value
+    else:
+        report.loc[member, "status"] = Status.ALREADY_IN_GROUP.value
+        report.loc[valid & ~member, "status"] = Status.TO_ADD.value
+    report["status"] = pd.Categorical(report["status"], categories=[s.value for s in Status])
+    report["outcome"] = ""
+    return report[REPORT_COLUMNS]

@@ -1,0 +1,301 @@
+"""Stage 1, read: a CSV or Excel file of phone numbers, streamed, every row accounted for.
+
+CSV: comma, semicolon or tab; UTF-8 with or without BOM; any line ends (Unix, Windows, old
+Mac). Excel: the first sheet of an .xlsx workbook, read row by row (openpyxl's read-only
+mode, the engine pandas uses for .xlsx, without loading the sheet whole). The number column
+is named or found from the header or the values; numbers in any common format become E.164.
+
+A row that cannot be used is kept with status ``invalid`` and its reason; a repeated number
+is kept with status ``duplicate``: nothing is dropped, and a bad row never stops the good
+ones. A file that cannot be used at all raises :class:`BadFile`, before anything is sent.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain, islice
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import phonenumbers
+
+from ..numbers import InvalidNumber, looks_like_number, to_e164
+from .statuses import Status
+
+NUMBER_HEADERS = ("msisdn", "phone", "phone_number", "phonenumber", "mobile", "number", "tel", "telephone",
+                  "whatsapp", "cell", "contact")
+COUNTRY_HEADERS = ("country", "country_code", "countrycode", "region", "iso_country")
+MAX_CELL_BYTES = 128 * 1024  # no list of numbers holds such a cell: it is a broken quote or the wrong file
+MAX_NUMBER_CHARS = 64  # longer than any written phone number; the report keeps this much of the cell
+SAMPLE_ROWS = 1000  # rows read before deciding which column holds the numbers
+_BLOCK = 50_000  # rows per column block while streaming (keeps the peak memory flat)
+
+
+class BadFile(ValueError):
+    """The file or an option cannot be used; nothing was changed (exit code 2)."""
+
+
+@dataclass
+class Numbers:
+    """What a file holds: one row per input row (row, input, msisdn, status, reason)."""
+    rows: pd.DataFrame
+    column: str
+    delimiter: str | None  # None for Excel
+    has_header: bool
+    path: Path
+    digest: str  # sha256 of the file's bytes: a journal belongs to this content only
+
+    @property
+    def valid(self) -> pd.DataFrame:
+        return self.rows[self.rows["status"] == Status.VALID]
+
+    def counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.rows["status"].value_counts().items() if v}
+
+    @property
+    def source(self) -> str:
+        kind = "Excel sheet" if self.delimiter is None else f"CSV, delimiter {self.delimiter!r}"
+        return f"{self.path.name} ({kind}); numbers from column {self.column!r}"
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- records: (row number, list of cell strings), streamed -------------------------------
+
+def _excel_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    handle = open(path, "rb")  # a file object: openpyxl then ignores the name's extension
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:  # a zip that is no workbook fails in many ways inside openpyxl
+        handle.close()
+        raise BadFile(f"{path} looks like an Excel file but cannot be opened ({type(exc).__name__}): "
+                      "open it in Excel and save it again as .xlsx, or export it as CSV UTF-8.") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_excel_cell(v) for v in values]
+    finally:
+        workbook.close()
+        handle.close()
+
+
+def _excel_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 6591234567 typed as a number comes back as 6591234567.0
+    return str(value)
+
+
+def _sniff_delimiter(sample: str) -> str:
+    lines = "\n".join(sample.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(lines, delimiters=",;\t").delimiter
+    except csv.Error:
+        counts = {d: lines.count(d) for d in ",;\t"}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _csv_records(path: Path, head: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    try:
+        sample = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the sample's end
+            raise BadFile(f"{path} is not UTF-8 text (byte {exc.start}): save it as CSV UTF-8 and try again.") from None
+        sample = head[:exc.start].decode("utf-8-sig")
+    delimiter = _sniff_delimiter(sample)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        csv.field_size_limit(MAX_CELL_BYTES)
+        number = 0
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            try:
+                for number, record in enumerate(reader, start=1):
+                    yield number, record
+            except csv.Error as exc:
+                where = f"row {number + 1} (line {reader.line_num})"
+                if "field larger than field limit" in str(exc):
+                    raise BadFile(f"{path}: {where} has a cell longer than {MAX_CELL_BYTES // 1024} KiB. A list of "
+                                  "numbers never does: usually a quote (\") that is never closed. Fix that row "
+                                  "and try again.") from None
+                if "NUL" in str(exc):
+                    raise BadFile(f"{path} looks binary (a NUL byte at {where}): export it as CSV (UTF-8) and "
+                                  "try again.") from None
+                raise BadFile(f"{path}: {where} is not valid CSV ({exc}): fix it and try again.") from None
+            except UnicodeDecodeError as exc:
+                raise BadFile(f"{path} is not UTF-8 text (after row {number}, byte {exc.start} of a block): save it "
+                              "as CSV UTF-8 and try again.") from None
+
+    return delimiter, records()
+
+
+def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]]]]:
+    if not path.is_file():
+        raise BadFile(f"{path} does not exist{' (it is a folder)' if path.is_dir() else ''}: check the path.")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError as exc:
+        raise BadFile(f"{path} cannot be read ({exc.strerror}): check its permissions.") from None
+    if not head.strip():
+        raise BadFile(f"{path} is empty: expected a CSV or Excel file with a column of phone numbers.")
+    if head.startswith(b"PK\x03\x04"):
+        return None, _excel_records(path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise BadFile(f"{path} is an old Excel (.xls) file: save it as .xlsx (Excel workbook) or CSV UTF-8.")
+    if b"\x00" in head:
+        raise BadFile(f"{path} looks binary (it contains NUL bytes): export it as CSV (UTF-8) and try again.")
+    return _csv_records(path, head)
+
+
+# --- the numbers ----------------------------------------------------------------------------
+
+def read_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
+                 country_column: str | None = None) -> Numbers:
+    """Read and normalise the numbers of a CSV or .xlsx file. Raises BadFile for a file that cannot be used."""
+    path = Path(path)
+    region_option = _check_region(default_region)
+    delimiter, records = _open_records(path)
+    records = (item for item in records if any(cell.strip() for cell in item[1]))
+    first = next(records, None)
+    if first is None:
+        raise BadFile(f"{path} has no rows: expected a column of phone numbers.")
+    head = [c.strip() for c in first[1]]
+    has_header = column is not None or not any(looks_like_number(c) for c in head)
+    header = [c.casefold() for c in head] if has_header else []
+    sample = list(islice(records, SAMPLE_ROWS))
+    body = chain(sample, records) if has_header else chain([first], sample, records)
+    if column is not None:
+        if column.casefold() not in header:
+            raise BadFile(f"{path} has no column {column!r}; its columns are: {', '.join(head)}.")
+        index = header.index(column.casefold())
+    else:
+        index = _find_number_column(header, sample if has_header else [first, *sample], path)
+    country_index = None
+    if country_column is not None:
+        if country_column.casefold() not in header:
+            raise BadFile(f"{path} has no column {country_column!r}; its columns are: {', '.join(head)}.")
+        country_index = header.index(country_column.casefold())
+    elif has_header:
+        country_index = next((header.index(h) for h in COUNTRY_HEADERS if h in header), None)
+    name = head[index] if has_header else f"column {index + 1}"
+
+    frame = _normalise(body, index, country_index, region_option)
+    if frame.empty:
+        raise BadFile(f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
+                      "Check that this is the file you meant.")
+    if not (frame["status"] != Status.INVALID).any():
+        raise BadFile(f"{path}: no row of column {name!r} holds a valid phone number. Name the column with "
+                      "--column, or give --default-region for national numbers.")
+    _hint_national(frame, region_option)
+    return Numbers(frame, name, delimiter, has_header, path, file_digest(path))
+
+
+def _check_region(region: str | None) -> str | None:
+    if region is None or region == "":
+        return None
+    code = str(region).strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise BadFile(f"--default-region {region!r} is not a country code phonenumbers knows: give two letters, "
+                      "e.g. SG, US, GB.")
+    return code
+
+
+def _find_number_column(header: list[str], sample: list, path: Path) -> int:
+    for name in NUMBER_HEADERS:
+        if name in header:
+            return header.index(name)
+    width = max((len(r) for _, r in sample), default=len(header))
+    scores = [sum(looks_like_number(r[i]) for _, r in sample if i < len(r)) for i in range(width)]
+    best = max(range(width), key=lambda i: scores[i]) if width else 0
+    if not sample or scores[best] < max(1, len(sample) // 2):
+        raise BadFile(f"{path}: found no column of phone numbers. Name it with --column "
+                      f"(columns: {', '.join(header) or 'none'}).")
+    return best
+
+
+def _normalise(body, index: int, country_index: int | None, default_region: str | None) -> pd.DataFrame:
+    """One pass over the rows, in blocks, into compact columns."""
+    blocks, seen = [], set()
+    rows, inputs, msisdns, statuses, reasons = [], [], [], [], []
+
+    def flush() -> None:
+        if rows:
+            blocks.append(pd.DataFrame({
+                "row": pd.array(rows, dtype="int64"), "input": pd.array(inputs, dtype=object),
+                "msisdn": pd.array(msisdns, dtype=object),
+                "status": pd.Categorical(statuses, categories=[s.value for s in Status]),
+                "reason": pd.Categorical(reasons)}))
+            for column in (rows, inputs, msisdns, statuses, reasons):
+                column.clear()
+
+    for number, record in body:
+        raw = record[index].strip() if index < len(record) else ""
+        region = record[country_index].strip().upper() if country_index is not None and country_index < len(record) else ""
+        shown = raw if len(raw) <= MAX_NUMBER_CHARS else raw[:MAX_NUMBER_CHARS] + "…"
+        rows.append(number)
+        inputs.append(shown)
+        try:
+            if len(raw) > MAX_NUMBER_CHARS:
+                raise InvalidNumber(f"longer than any phone number ({len(raw)} characters)")
+            # A leading apostrophe is Excel's "this is text" mark (our reports write one before + and -).
+            msisdn = to_e164(raw[1:] if raw.startswith("'") else raw, region or default_region)
+        except InvalidNumber as exc:
+            msisdns.append(None)
+            statuses.append(Status.INVALID)
+            reasons.append(str(exc) if raw else "no number in this row")
+        else:
+            msisdns.append(msisdn)
+            if msisdn in seen:
+                statuses.append(Status.DUPLICATE)
+                reasons.append("same number as an earlier row")
+            else:
+                seen.add(msisdn)
+                statuses.append(Status.VALID)
+                reasons.append("")
+        if len(rows) >= _BLOCK:
+            flush()
+    flush()
+    if not blocks:
+        return pd.DataFrame({"row": pd.array([], dtype="int64"), "input": [], "msisdn": [],
+                             "status": pd.Categorical([], categories=[s.value for s in Status]), "reason": []})
+    frame = pd.concat(blocks, ignore_index=True)
+    frame["reason"] = frame["reason"].astype(object)
+    return frame
+
+
+def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
+    """Invalid rows that are valid national numbers of the file's main country say so (and how to read them)."""
+    if default_region:
+        return
+    invalid = frame.index[(frame["status"] == Status.INVALID) & frame["input"].str.fullmatch(r"[\d\s\-().]{6,}",
+                                                                                               na=False)]
+    if not len(invalid):
+        return
+    regions = Counter(phonenumbers.region_code_for_country_code(int(phonenumbers.parse(m).country_code))
+                      for m in frame.loc[frame["status"] == Status.VALID, "msisdn"].head(SAMPLE_ROWS))
+    if not regions:
+        return
+    region = regions.most_common(1)[0][0]
+    for i in invalid:
+        try:
+            national = to_e164(frame.at[i, "input"], region)
+        except InvalidNumber:
+            continue
+        frame.at[i, "reason"] = (f"{frame.at[i, 'reason']}; as a national number of {region} it would be {national}: "
+                                 f"give --default-region {region} if that is what it is")

@@ -1,0 +1,88 @@
+"""Stage 5, report: the per-row CSV, safe to open in Excel, readable by its owner only.
+
+Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return; OWASP's list) get a leading apostrophe, Excel's "this is text" mark.
+That includes E.164 numbers (``'+6591234567``): Excel would otherwise read them as formulas
+and drop the +. The reader strips that apostrophe again, so a report can be fed back in.
+Reports and journals hold phone numbers: they are created with mode 0600 in folders of 0700.
+Without an explicit path each run writes its own report, named with the time it started.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .read import BadFile
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def private_open(path: Path, mode: str = "w"):
+    """Open a text file for writing that only its owner can read (also when it existed before)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, mode, encoding="utf-8", newline="")
+
+
+def neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, (pd.CategoricalDtype, pd.StringDtype)) \
+                or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].astype(object).map(neutralise)
+    return out
+
+
+def check_writable(path: Path) -> Path:
+    """Refuse, before anything is read or sent, a report path that cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadFile(f"--report {path} is a folder: give a file name, e.g. {path / 'report.csv'}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        existed = path.exists()
+        with private_open(path, "a"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise BadFile(f"The report {path} cannot be written ({exc.strerror}): give a --report path in a folder you "
+                   "can write to. Nothing was changed.") from None
+    return path
+
+
+def reserve_report(folder: Path, stem: str) -> Path:
+    """A new file ``<stem>-<YYYYmmdd-HHMMSS>.csv`` in ``folder`` (-2, -3 ... when taken): one per run."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for n in range(1, 1000):
+            path = folder / f"{stem}-{stamp}{'' if n == 1 else f'-{n}'}.csv"
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise BadFile(f"Reports cannot be written in {folder} ({exc.strerror}): give --report PATH in a folder you "
+                   "can write to. Nothing was changed.") from None
+    raise BadFile(f"{folder} already has 999 reports named {stem}-{stamp}: give --report PATH.")
+
+
+def write_report(report: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with private_open(path) as handle:
+        safe_for_spreadsheets(report).to_csv(handle, index=False)
+    return path

@@ -1,0 +1,280 @@
+"""One bulk run, removal (opt-ins) or import (an opt-out list): read, plan, apply, check, report.
+
+Every outcome comes from the group as read back after the work, never from what was sent:
+a row is ``removed`` only if the check no longer finds its number in the group. A removal
+run ends with no valid number of the file in the group: numbers that joined while it worked
+(the opt-out workflow runs all the time) are taken out in further passes, up to
+``MAX_PASSES``. An import does not re-add numbers that left the group while it worked (that
+is what an opt-in does); the check reports them and the run exits 1.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..client import Client
+from ..errors import NotFound
+from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk, send_in_chunks, DEFAULT_CHUNK_SIZE
+from .check import GroupSnapshot, key_of, read_group
+from .plan import Mode, Plan, make_plan, summarise
+from .read import BadFile, Numbers, read_numbers
+from .report import check_writable, reserve_report, write_report
+from .statuses import FAILURES, Outcome, Status
+
+MAX_PASSES = 3  # the planned removals, then up to two more for numbers that joined meanwhile
+
+
+class UnknownGroup(BadFile):
+    """No such group (exit code 2)."""
+
+
+@dataclass
+class Applied:
+    report: pd.DataFrame
+    passes: list[dict]
+    final: GroupSnapshot
+    journal: Journal
+
+    def counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.report["outcome"].value_counts().items() if k}
+
+
+@dataclass
+class BulkRun:
+    mode: Mode
+    plan: Plan
+    report_path: Path
+    applied: Applied | None = None
+
+    @property
+    def report(self) -> pd.DataFrame:
+        return self.applied.report if self.applied else self.plan.report
+
+    @property
+    def journal_path(self) -> Path | None:
+        return self.applied.journal.path if self.applied else None
+
+    @property
+    def exit_code(self) -> int:
+        """0: done (or, dry run, nothing wrong found); 1: some rows invalid, or not as wanted at the check."""
+        if self.applied is not None:
+            return 1 if self.applied.report["outcome"].isin(FAILURES).any() else 0
+        return 1 if (self.plan.report["status"] == Status.INVALID).any() else 0
+
+    def lines(self) -> list[str]:
+        from ..runbook import shown
+
+        verb = "remove" if self.mode is Mode.REMOVE else "add"
+        counts = summarise(self.plan.report, self.mode)["rows"].to_dict()
+        out = [f"Group {self.plan.group['id']} ({self.plan.group['name']!r}); {self.plan.numbers.source}.",
+               f"Group read for the plan: {self.plan.snapshot.describe()}.",
+               "Plan: " + ", ".join(f"{n} {status}" for status, n in counts.items())]
+        if self.applied is None:
+            pending = len(self.plan.pending)
+            out.append(f"Dry run: nothing was changed. Add --apply (or press Apply) to {verb} {pending} "
+                       f"membership(s); contacts are never deleted.")
+        else:
+            applied = self.applied
+            journal = applied.journal
+            if journal.resumed:
+                out.append(f"Resumed an interrupted run ({len(journal.earlier)} number(s) sent before); "
+                           "the plan above is the group as it is now.")
+            for p in applied.passes:
+                what = "planned" if p["pass"] == 1 else "found in the group at the check (joined during the run)"
+                out.append(f"Pass {p['pass']}: {p['numbers']} number(s) {what}, sent in {p['chunks']} chunk(s); "
+                           f"{p['failed']} refused.")
+            out.append(f"Checked by reading the group back: {applied.final.describe()}.")
+            out.append("Outcome: " + (", ".join(f"{n} {k}" for k, n in applied.counts().items()) or "no rows"))
+            failures = applied.report["outcome"].isin([Outcome.STILL_IN_GROUP, Outcome.MISSING_FROM_GROUP]).sum()
+            if failures:
+                state = "still in the group" if self.mode is Mode.REMOVE else "not in the group"
+                out.append(f"NOT done: {failures} number(s) {state} at the check; the report's reason column says "
+                           "why. Run the same command again to retry them.")
+            elif self.mode is Mode.REMOVE:
+                out.append("Done: the check found no valid number of the file in the group.")
+            else:
+                out.append("Done: the check found every valid number of the file in the group.")
+        invalid = self.plan.report[self.plan.report["status"] == Status.INVALID]
+        for _, row in invalid.head(20).iterrows():
+            out.append(f"  row {row['row']}: {row['input']!r}: {row['reason']}")
+        if len(invalid) > 20:
+            out.append(f"  ... and {len(invalid) - 20} more invalid rows (see the report)")
+        out.append(f"Report: {shown(self.report_path)}")
+        if self.applied is not None:
+            out.append(f"Journal: {shown(self.applied.journal.path)}")
+        return out
+
+
+def resolve_group(client: Client, name_or_id: str | int) -> dict:
+    """A group by id (digits) or by exact name (the blacklisted one); UnknownGroup if there is none."""
+    from ..groups import find_opt_out_group
+
+    text = str(name_or_id).strip()
+    if text.isdigit():
+        try:
+            return client.contacts.get_group(int(text))
+        except NotFound:
+            raise UnknownGroup(f"There is no group with id {text} in account {client.settings.account_id!r}: find "
+                               "the opt-out group's id with notebook 02, or give its name. Nothing was changed.") \
+                from None
+    lookup = find_opt_out_group(client, text)
+    if lookup.group is None:
+        raise UnknownGroup(f"{lookup.advice} Nothing was changed.")
+    return lookup.group
+
+
+def bulk_remove(client: Client, path: str | Path, group: str | int, **options) -> BulkRun:
+    """Take the file's numbers out of the opt-out group (memberships only; contacts are kept).
+
+    A dry run unless ``apply=True``. Options: column, default_region, country_column, report_path,
+    reports_dir, journal_path, chunk_size (1..500), progress.
+    """
+    return run_bulk(Mode.REMOVE, client, path, group, **options)
+
+
+def bulk_add(client: Client, path: str | Path, group: str | int, **options) -> BulkRun:
+    """Put the file's numbers into the opt-out group (an opt-out list from another provider).
+
+    Each number's contact is created or merged by ``POST /contacts`` with ``groups``. A dry
+    run unless ``apply=True``; the same options as :func:`bulk_remove`.
+    """
+    return run_bulk(Mode.ADD, client, path, group, **options)
+
+
+def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, column: str | None = None,
+             default_region: str | None = None, country_column: str | None = None, apply: bool = False,
+             report_path: str | Path | None = None, reports_dir: str | Path | None = None,
+             journal_path: str | Path | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+             progress: bool | Callable = True) -> BulkRun:
+    # Options first, then the file, then the group: a mistake is reported before anything is sent.
+    chunk_size = check_chunk_size(chunk_size)
+    explicit_report = check_writable(Path(report_path)) if report_path else None
+    if journal_path:
+        check_writable(Path(journal_path))
+    reports_dir = Path(reports_dir or "reports").resolve()
+    numbers = read_numbers(path, column=column, default_region=default_region, country_column=country_column)
+    target = resolve_group(client, group)
+    if mode is Mode.ADD and not target.get("isBlacklist"):
+        raise BadFile(f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would still "
+                      "receive messages: mark it blacklisted (notebook 01) or give the opt-out group. Nothing was "
+                      "changed.")
+    stem = re.sub(r"[^\w.-]+", "_", numbers.path.stem)[:60]
+    report_path = explicit_report or reserve_report(reports_dir, f"bulk-{mode}-{stem}-group{target['id']}")
+    if not apply:
+        plan = make_plan(client, target, numbers, mode)
+        write_report(plan.report, report_path)
+        return BulkRun(mode, plan, report_path)
+
+    options = {"column": numbers.column, "defaultRegion": default_region, "countryColumn": country_column,
+               "chunkSize": chunk_size}
+    key = Journal.run_key(numbers.digest, target["id"], mode.value, options)
+    journal = Journal(Path(journal_path) if journal_path else
+                      Journal.default_path(reports_dir / "journals", mode.value, target["id"], key), key)
+    with GroupLock(client, target["id"], f"bulk-{mode} of {numbers.path.name}"):
+        plan = make_plan(client, target, numbers, mode)  # in the lock: no other bulk run changes the group now
+        write_report(plan.report, report_path)
+        journal.open({"mode": mode.value, "groupId": target["id"], "file": numbers.path.name,
+                      "sha256": numbers.digest, "options": options, "planned": len(plan.pending)})
+        work = _remove if mode is Mode.REMOVE else _add
+        applied = work(client, plan, journal, chunk_size, progress)
+        journal.record({"type": "finished", "outcomes": applied.counts()})
+    write_report(applied.report, report_path)
+    return BulkRun(mode, plan, report_path, applied)
+
+
+def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress) -> Applied:
+    group_id = plan.group["id"]
+    report = plan.report.copy()
+    wanted = {key_of(m) for m in report.loc[report["status"].isin([Status.TO_REMOVE, Status.NOT_IN_GROUP]),
+                                            "msisdn"]}
+    ids = dict(plan.snapshot.keys)  # number key -> contact id
+    pending = sorted(key_of(m) for m in plan.pending["msisdn"])
+    sent, failed, passes, joined = set(), {}, [], {}
+
+    def send(chunk: list[str]) -> dict:
+        refused = remove_chunk(client, group_id, [ids[k] for k in chunk])
+        key_for = {ids[k]: k for k in chunk}
+        return {key_for[cid]: reason for cid, reason in refused.items()}
+
+    for number in range(1, MAX_PASSES + 1):
+        if pending or number == 1:
+            refused = send_in_chunks(journal, pending, chunk_size, send, pass_number=number, progress=progress,
+                                     label=f"Removing memberships (pass {number})")
+            sent.update(pending)
+            failed.update(refused)
+            passes.append({"pass": number, "numbers": len(pending), "chunks": -(-len(pending) // chunk_size),
+                           "failed": len(refused)})
+        final = read_group(client, group_id)
+        left = sorted(k for k in wanted if k in final.ever)
+        if not left or number == MAX_PASSES:
+            break
+        for k in left:
+            ids[k] = final.ever[k]
+            joined.setdefault(k, number + 1)
+        pending = left
+
+    outcomes, reasons, contact_ids = [], [], []
+    for status, msisdn, reason, cid in zip(report["status"], report["msisdn"], report["reason"], report["contact_id"]):
+        if status in (Status.INVALID, Status.DUPLICATE):
+            outcomes.append(Outcome(status))
+            reasons.append(reason)
+            contact_ids.append(cid)
+            continue
+        k = key_of(msisdn)
+        contact_ids.append(ids.get(k, cid))
+        if k in final.ever:
+            outcomes.append(Outcome.STILL_IN_GROUP)
+            reasons.append(failed.get(k) or "a member at the check: added back while this run worked")
+        elif k in sent or k in journal.earlier:
+            outcomes.append(Outcome.REMOVED)
+            reasons.append(f"joined the group during the run; removed in pass {joined[k]}" if k in joined else
+                           "" if k in sent else "removed by the interrupted run; absent at the check")
+        else:
+            outcomes.append(Outcome.NOTHING_TO_DO)
+            reasons.append("")
+    report["outcome"] = [o.value for o in outcomes]
+    report["reason"] = reasons
+    report["contact_id"] = pd.array(contact_ids, dtype="Int64")
+    return Applied(report, passes, final, journal)
+
+
+def _add(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress) -> Applied:
+    # One pass only: a number that left the group while this run worked was most likely taken
+    # out by an opt-in, which an import must not undo. The check reports it instead.
+    group_id = plan.group["id"]
+    report = plan.report.copy()
+    pending = sorted(key_of(m) for m in plan.pending["msisdn"])
+
+    def send(chunk: list[str]) -> dict:
+        return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
+
+    failed = send_in_chunks(journal, pending, chunk_size, send, pass_number=1, progress=progress,
+                            label="Adding to the opt-out group")
+    sent = set(pending)
+    final = read_group(client, group_id)
+    outcomes, reasons, contact_ids = [], [], []
+    for status, msisdn, reason, cid in zip(report["status"], report["msisdn"], report["reason"], report["contact_id"]):
+        if status in (Status.INVALID, Status.DUPLICATE):
+            outcomes.append(Outcome(status))
+            reasons.append(reason)
+            contact_ids.append(cid)
+            continue
+        k = key_of(msisdn)
+        contact_ids.append(final.keys.get(k, pd.NA))
+        if k in final.keys:
+            added = k in sent or k in journal.earlier
+            outcomes.append(Outcome.ADDED if added else Outcome.NOTHING_TO_DO)
+            reasons.append("" if k in sent or not added else "added by the interrupted run; a member at the check")
+        else:
+            outcomes.append(Outcome.MISSING_FROM_GROUP)
+            reasons.append(failed.get(k) or "not a member at the check: taken out while this run worked "
+                                            "(an opt-in?); not added again")
+    report["outcome"] = [o.value for o in outcomes]
+    report["reason"] = reasons
+    report["contact_id"] = pd.array(contact_ids, dtype="Int64")
+    passes = [{"pass": 1, "numbers": len(pending), "chunks": -(-len(pending) // chunk_size), "failed": len(failed)}]
+    return Applied(report, passes, final, journal)

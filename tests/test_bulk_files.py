@@ -1,0 +1,202 @@
+"""Bulk work, stage 1: reading the files operators really have (CSV of every kind, Excel), streamed,
+with every bad file refused by a message that says what to do, and every bad row kept and reported."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import phonenumbers
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from helpers.bulk import BadFile, read_numbers
+from helpers.bulk.report import safe_for_spreadsheets, write_report
+from helpers.numbers import InvalidNumber, to_e164
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "notebooks" / "data" / "sample_opt_ins.csv"
+
+
+def write(folder: Path, content: str | bytes, name: str = "numbers.csv") -> Path:
+    path = folder / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,region,expected", [
+    ("+65 9123 4567", None, "+6591234567"), ("0065 9123-4567", None, "+6591234567"),
+    ("(9123) 4567", "SG", "+6591234567"), ("6591234567", None, "+6591234567"), ("+1 (415) 555-0100", None, "+14155550100"),
+    ("07911 123456", "GB", "+447911123456"), ("+44 7911 123456", None, "+447911123456"),
+    ("9123.4567", "sg", "+6591234567"), ("\u00a0+65\u00a091234567 ", None, "+6591234567"),
+])
+def test_common_formats_normalise_to_e164(raw, region, expected):
+    assert to_e164(raw, region) == expected
+
+
+@pytest.mark.parametrize("raw,reason", [("", "empty"), ("call me", "not a phone number"), ("+65 123", "not a valid"),
+                                        ("07911 123456", "default region"), ("+999 1234567", "unknown country code")])
+def test_invalid_numbers_say_why(raw, reason):
+    with pytest.raises(InvalidNumber, match=reason):
+        to_e164(raw)
+
+
+REGIONS = ["SG", "GB", "US", "FR", "IN", "ID", "MY", "JP", "DE", "BR"]
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.sampled_from(REGIONS), st.sampled_from(["", " ", "-", "."]), st.sampled_from(["", " ", "\u00a0"]))
+def test_any_written_form_gives_the_same_e164(region, sep, pad):
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", sep)
+    international = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL).replace(" ", sep)
+    assert to_e164(pad + national + pad, region) == e164
+    assert to_e164(international) == e164
+    assert to_e164("00" + international[1:]) == e164
+    assert to_e164(e164[1:]) == e164  # digits alone: international without the +, as 8x8 stores them
+
+
+# --- CSV layouts -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_delimiters_and_bom(tmp_path, delimiter, bom):
+    text = delimiter.join(["name", "Mobile", "note"]) + "\n" + delimiter.join(["A", "+65 9123 4567", "x"]) + "\n" + \
+        delimiter.join(["B", "+65 9123 4568", "y"]) + "\n"
+    numbers = read_numbers(write(tmp_path, bom + text.encode()))
+    assert numbers.column == "Mobile" and numbers.delimiter == delimiter
+    assert list(numbers.valid["msisdn"]) == ["+6591234567", "+6591234568"]
+
+
+MOBILES = [phonenumbers.format_number(phonenumbers.example_number_for_type(r, phonenumbers.PhoneNumberType.MOBILE),
+                                      phonenumbers.PhoneNumberFormat.E164) for r in REGIONS]
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(delimiter=st.sampled_from([",", ";", "\t"]), newline=st.sampled_from(["\n", "\r\n", "\r"]),
+       bom=st.booleans(), header=st.booleans(), quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+       extra=st.integers(0, 3), position=st.integers(0, 3), blank_lines=st.booleans(),
+       picks=st.lists(st.sampled_from(MOBILES), min_size=1, max_size=12))
+def test_any_csv_layout_reads_the_same_numbers(tmp_path, delimiter, newline, bom, header, quoting, extra, position,
+                                               blank_lines, picks):
+    width = extra + 1
+    position = min(position, extra)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, quoting=quoting, lineterminator=newline)
+    if header:
+        writer.writerow([("phone" if i == position else f"note {i}") for i in range(width)])
+    for n, msisdn in enumerate(picks):
+        writer.writerow([(msisdn if i == position else f"name {n}") for i in range(width)])
+        if blank_lines and n == 0:
+            buffer.write(newline)
+    path = write(tmp_path, (b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode(), "layout.csv")
+    numbers = read_numbers(path)
+    expected = list(dict.fromkeys(picks))
+    assert list(numbers.valid["msisdn"]) == expected
+    assert len(numbers.rows) == len(picks)  # every row accounted for: duplicates kept, as duplicates
+    assert (numbers.rows["status"] == "duplicate").sum() == len(picks) - len(expected)
+
+
+def test_old_mac_line_ends(tmp_path):
+    numbers = read_numbers(write(tmp_path, b"phone\r+6591234567\r+6591234568\r"))
+    assert list(numbers.valid["msisdn"]) == ["+6591234567", "+6591234568"]
+    assert list(numbers.rows["row"]) == [2, 3]
+
+
+def test_headerless_single_column_and_named_column(tmp_path):
+    assert list(read_numbers(write(tmp_path, "+6591234567\n+6591234568\n")).valid["row"]) == [1, 2]
+    numbers = read_numbers(write(tmp_path, "a,b\n+6591234567,+6591234568\n"), column="B")
+    assert list(numbers.valid["msisdn"]) == ["+6591234568"]
+
+
+def test_sample_file_reports_bad_rows_and_duplicates():
+    numbers = read_numbers(SAMPLE, default_region="SG")
+    assert numbers.counts() == {"valid": 9, "invalid": 2, "duplicate": 1}
+    invalid = numbers.rows[numbers.rows["status"] == "invalid"].set_index("row")["reason"].to_dict()
+    assert invalid == {7: "not a phone number", 10: "no number in this row"}
+
+
+def test_a_bad_row_never_stops_the_good_ones(tmp_path):
+    rows = ["phone", "+6591234567", "x" * 5000, "=cmd|' /C calc'!A0", "", "+6591234568", "\u202e+6591234569"]
+    numbers = read_numbers(write(tmp_path, "\n".join(rows) + "\n"))
+    assert list(numbers.valid["msisdn"]) == ["+6591234567", "+6591234568"]
+    bad = numbers.rows[numbers.rows["status"] == "invalid"]
+    assert len(bad) == 3 and bad["reason"].str.len().gt(0).all()
+    assert bad["input"].str.len().max() <= 65  # a huge cell is cut in the report, not copied whole
+
+
+def test_national_numbers_mixed_with_international_get_the_region_hint(tmp_path):
+    numbers = read_numbers(write(tmp_path, "phone\n+6591234567\n+6591234568\n91234569\n"))
+    reason = numbers.rows.set_index("row").at[4, "reason"]
+    assert "+6591234569" in reason and "--default-region SG" in reason
+    with_region = read_numbers(write(tmp_path, "phone\n+6591234567\n91234569\n"), default_region="SG")
+    assert list(with_region.valid["msisdn"]) == ["+6591234567", "+6591234569"]
+
+
+def test_a_report_can_be_read_back(tmp_path):
+    numbers = read_numbers(write(tmp_path, "phone\n+6591234567\n=1+1\n"))
+    path = write_report(numbers.rows, tmp_path / "report.csv")
+    assert "'+6591234567" in path.read_text()  # formula-safe: Excel would read +659... as a formula
+    again = read_numbers(path, column="msisdn")
+    assert list(again.valid["msisdn"]) == ["+6591234567"]
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"])
+def test_report_cells_never_start_a_formula(cell):
+    import pandas as pd
+
+    frame = safe_for_spreadsheets(pd.DataFrame({"input": [cell], "reason": [cell]}))
+    assert frame.at[0, "input"] == "'" + cell and frame.at[0, "reason"] == "'" + cell
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+def test_excel_workbook(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Phone", "Country"])
+    sheet.append(["Ana", 6591234567, None])  # typed as a number
+    sheet.append(["Ben", "+65 9123 4568", None])
+    sheet.append(["Cho", "91234569", "SG"])
+    sheet.append([None, None, None])
+    sheet.append(["Dee", "call me", None])
+    book.save(tmp_path / "list.xlsx")
+    numbers = read_numbers(tmp_path / "list.xlsx")
+    assert numbers.delimiter is None and numbers.column == "Phone"
+    assert list(numbers.valid["msisdn"]) == ["+6591234567", "+6591234568", "+6591234569"]
+    assert numbers.rows.set_index("row").at[6, "status"] == "invalid"
+
+
+# --- files that cannot be used: BadFile, with what to do --------------------------------------
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty"), (b"   \n\n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("name;phone\nA;+6591234567\n".encode("utf-16"), "binary"), (b"phone\n\xff\xfe+6591234567\n", "not UTF-8"),
+    (b"name,city\nAna,Singapore\nBen,London\n", "no column of phone numbers"),
+    (b"phone\nnot a number\nnor this\n", "no row"),
+    (b"phone\n", "header row .* but no rows"), (b"name,phone\r\n", "header row .* but no rows"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, r"old Excel \(.xls\)"),
+    (b"PK\x03\x04 not really a workbook", "cannot be opened"),
+    (b"phone\n+6591234567\n\"" + b"9" * (130 * 1024) + b"\n", "longer than 128 KiB"),
+    (b"phone\n+6591234567\n" + b"+65912345\x0068\n", "binary"),
+    (b"phone\n" + b"+6591234567\n" * 5000 + b"\xff\xfe\n", "not UTF-8"),  # past the first block
+])
+def test_bad_files_are_refused_with_a_reason(tmp_path, content, message):
+    with pytest.raises(BadFile, match=message):
+        read_numbers(write(tmp_path, content))
+
+
+def test_missing_file_and_unknown_options(tmp_path):
+    with pytest.raises(BadFile, match="does not exist"):
+        read_numbers(tmp_path / "nope.csv")
+    with pytest.raises(BadFile, match="is a folder"):
+        read_numbers(tmp_path)
+    with pytest.raises(BadFile, match="columns are: name, phone"):
+        read_numbers(write(tmp_path, "name,phone\nA,+6591234567\n"), column="msisdn")
+    with pytest.raises(BadFile, match="--default-region 'XX'"):
+        read_numbers(write(tmp_path, "phone\n+6591234567\n"), default_region="XX")
