@@ -23,13 +23,27 @@ def outputs(notebook) -> str:
 def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
     result = papermill.execute_notebook(str(ROOT / "notebooks" / "05_bulk_remove_from_csv.ipynb"),
                                         str(tmp_path / "05.ipynb"), cwd=str(tmp_path),
-                                        parameters={"APPLY": True, "REPORT_PATH": str(tmp_path / "report.csv")},
+                                        parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports")},
                                         progress_bar=False, kernel_name="python3")
     text = outputs(result)
     assert "Dry run: nothing was changed" in text
-    assert "Applied: 1 chunk(s) sent" in text and "3 removed" in text
-    report = (tmp_path / "report.csv").read_text()
-    assert report.count(",removed") == 3 and report.count(",invalid,") == 2
+    assert "Pass 1: 3 number(s) planned, sent in 1 chunk(s); 0 refused." in text and "3 removed" in text
+    assert "Done: the check found no valid number of the file in the group." in text
+    reports = sorted((tmp_path / "reports").glob("bulk-remove-sample_opt_ins-group*.csv"))
+    assert len(reports) == 2  # the dry run's and the apply's: one report per run
+    applied = next(r.read_text() for r in reports if ",removed" in r.read_text())
+    assert applied.count(",removed") == 3 and applied.count(",invalid,") == 2
+
+
+def test_import_notebook_applies_when_a_job_asks(tmp_path):
+    result = papermill.execute_notebook(str(ROOT / "notebooks" / "06_import_opt_out_list.ipynb"),
+                                        str(tmp_path / "06.ipynb"), cwd=str(tmp_path),
+                                        parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports")},
+                                        progress_bar=False, kernel_name="python3")
+    text = outputs(result)
+    assert "Plan: 5 to add, 1 already in group, 1 duplicate, 1 invalid" in text
+    assert "Outcome: 5 added, 1 nothing to do, 1 invalid, 1 duplicate" in text
+    assert "Done: the check found every valid number of the file in the group." in text
 
 
 def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):

@@ -23,7 +23,7 @@ import pandas as pd
 import phonenumbers
 
 from ..numbers import InvalidNumber, looks_like_number, to_e164
-from .statuses import Status
+from .statuses import STATUS_CATEGORIES, Status
 
 NUMBER_HEADERS = ("msisdn", "phone", "phone_number", "phonenumber", "mobile", "number", "tel", "telephone",
                   "whatsapp", "cell", "contact")
@@ -239,7 +239,7 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
             blocks.append(pd.DataFrame({
                 "row": pd.array(rows, dtype="int64"), "input": pd.array(inputs, dtype=object),
                 "msisdn": pd.array(msisdns, dtype=object),
-                "status": pd.Categorical(statuses, categories=[s.value for s in Status]),
+                "status": pd.Categorical(statuses, categories=STATUS_CATEGORIES),
                 "reason": pd.Categorical(reasons)}))
             for column in (rows, inputs, msisdns, statuses, reasons):
                 column.clear()
@@ -273,7 +273,7 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
     flush()
     if not blocks:
         return pd.DataFrame({"row": pd.array([], dtype="int64"), "input": [], "msisdn": [],
-                             "status": pd.Categorical([], categories=[s.value for s in Status]), "reason": []})
+                             "status": pd.Categorical([], categories=STATUS_CATEGORIES), "reason": []})
     frame = pd.concat(blocks, ignore_index=True)
     frame["reason"] = frame["reason"].astype(object)
     return frame

@@ -40,7 +40,9 @@ class Applied:
     journal: Journal
 
     def counts(self) -> dict[str, int]:
-        return {str(k): int(v) for k, v in self.report["outcome"].value_counts().items() if k}
+        """Rows per outcome, in the order of :class:`Outcome`."""
+        counts = self.report["outcome"].value_counts()
+        return {o.value: int(counts[o.value]) for o in Outcome if counts.get(o.value)}
 
 
 @dataclass
@@ -75,8 +77,9 @@ class BulkRun:
                "Plan: " + ", ".join(f"{n} {status}" for status, n in counts.items())]
         if self.applied is None:
             pending = len(self.plan.pending)
-            out.append(f"Dry run: nothing was changed. Add --apply (or press Apply) to {verb} {pending} "
-                       f"membership(s); contacts are never deleted.")
+            what = ("membership(s); contacts are never deleted" if self.mode is Mode.REMOVE else
+                    "number(s) to the group, each contact created or merged")
+            out.append(f"Dry run: nothing was changed. Add --apply (or press Apply) to {verb} {pending} {what}.")
         else:
             applied = self.applied
             journal = applied.journal

@@ -15,6 +15,9 @@ class Status(StrEnum):
     ALREADY_IN_GROUP = "already in group"
 
 
+STATUS_CATEGORIES = [s.value for s in Status]  # the categories of every status column, in this order
+
+
 class Outcome(StrEnum):
     """What the final read of the group says about a row after an apply (the ``outcome`` column)."""
     REMOVED = "removed"  # in the group when the run began, absent at the check
