@@ -105,14 +105,52 @@ def opt_out_group_id(client: Client, name: str, *, create_if_missing: bool = Fal
     raise LookupError(lookup.advice)
 
 
-def members_by_number(client: Client, group_id: int) -> tuple[pd.DataFrame, set[int]]:
-    """Every member of the group: one paged read (500 a page). (msisdn digits -> id, all ids)."""
-    keys, ids, everyone = [], [], set()
-    for contact in client.contacts.group_members(group_id):
-        everyone.add(int(contact["id"]))
-        msisdn = (contact.get("addresses") or {}).get("msisdn")
-        if msisdn:
-            keys.append(digits_key(msisdn))
-            ids.append(int(contact["id"]))
-    frame = pd.DataFrame({"key": pd.Series(keys, dtype="string"), "contact_id": pd.Series(ids, dtype="int64")})
-    return frame, everyone
+# Reading a group's members. 8x8 pages them by offset: a member added or removed while the pages
+# are read shifts the later pages, so one pass can miss members. read_group() therefore reads
+# the member count before and after the pages and accepts the read only when both agree with the
+# members seen; otherwise it reads again (up to ``attempts`` times). When the group never holds
+# still (a busy opt-out workflow), the snapshot keeps the union of what the reads saw (``ever``:
+# a removal re-checks, and a pre-send check leaves out, a number that was a member at any point)
+# besides the last read (``keys``: an import counts as added only what the last read saw). Each
+# errs on the side of reporting a failure, never a success.
+
+@dataclass
+class GroupSnapshot:
+    group_id: int
+    keys: dict[str, int]  # msisdn digits -> contact id, in the last read
+    ever: dict[str, int] = field(default_factory=dict)  # the same over every read of this snapshot
+    counts: list[int] = field(default_factory=list)  # member counts read around the pages
+    reads: int = 0
+    stable: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.counts[-1] if self.counts else len(self.keys)
+
+    def describe(self) -> str:
+        if self.stable:
+            return f"{self.size} member(s), read in {self.reads} pass(es)"
+        return (f"the group kept changing while it was read ({self.reads} passes; member counts "
+                f"{', '.join(map(str, self.counts))}): numbers seen in any pass count as members")
+
+
+def read_group(client: Client, group_id: int, *, attempts: int = 3) -> GroupSnapshot:
+    """Every member of the group, read until the member count holds still around the read."""
+    snapshot = GroupSnapshot(group_id, {})
+    for _ in range(attempts):
+        before = client.contacts.get_group(group_id)["contacts"]
+        keys, ids = {}, set()
+        for contact in client.contacts.group_members(group_id):
+            ids.add(int(contact["id"]))
+            msisdn = (contact.get("addresses") or {}).get("msisdn")
+            if msisdn:
+                keys[digits_key(msisdn)] = int(contact["id"])
+        after = client.contacts.get_group(group_id)["contacts"]
+        snapshot.keys = keys
+        snapshot.ever.update(keys)
+        snapshot.counts += [before, after] if not snapshot.counts or snapshot.counts[-1] != before else [after]
+        snapshot.reads += 1
+        if before == after == len(ids):
+            snapshot.stable = True
+            break
+    return snapshot

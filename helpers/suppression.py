@@ -3,14 +3,14 @@
 8x8 syncs the blacklist to messaging hourly, so a customer who opted out a minute ago can
 still receive a campaign. Checking the opt-out group itself right before a send closes that
 gap. One number costs one request; an audience costs one paged read of the group (500
-members a request), never one request per number.
+members a request, read again if the group changed meanwhile), never one request per number.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .client import Client
-from .groups import members_by_number
+from .groups import read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 
 
@@ -29,8 +29,7 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
     """
     if column not in audience.columns:
         raise KeyError(f"the audience has no column {column!r}; its columns: {', '.join(map(str, audience.columns))}")
-    members, _ = members_by_number(client, group_id)
-    opted_out = set(members["key"])
+    opted_out = read_group(client, group_id).ever  # a member at any point of the read counts
     keys, reasons = [], []
     for raw in audience[column].astype("string").fillna(""):
         try:

@@ -51,8 +51,8 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
                 if outcome.startswith("Connection FAILED"):
                     print(".env was not written: fix the values above and try again.")
                     return
-            path = write_env_file(chosen, env_path)
-            print(f"Saved .env in the project folder (git-ignored, readable by you only). "
+            write_env_file(chosen, env_path)
+            print("Saved .env in the project folder (git-ignored, readable by you only). "
                   "Restart the kernel of the other notebooks so they read it.")
             key.value = ""  # the key does not linger in the widget state
 

@@ -14,8 +14,7 @@ import pytest
 
 from helpers.bulk import BadFile, RunInProgress, RunInterrupted, UnknownGroup, bulk_add, bulk_remove, resolve_group
 from helpers.bulk.apply import GroupLock
-from helpers.bulk.check import read_group
-from helpers.groups import ensure_opt_out_group
+from helpers.groups import ensure_opt_out_group, read_group
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "notebooks" / "data" / "sample_opt_ins.csv"

@@ -1,64 +1,74 @@
-"""Reading the group as it is: for the plan, and for the check that decides every outcome.
+"""Stage 4, check: every row's outcome, judged from the group as read back after the work.
 
-8x8 pages a group's members by offset. A member added or removed while the pages are read
-shifts the later pages, so one pass can miss members. :func:`read_group` therefore reads the
-member count before and after the pages and accepts the read only when both counts agree with
-the members seen; otherwise it reads again (up to ``attempts`` times). When the group never
-holds still (a busy opt-out workflow), the snapshot keeps the union of what the reads saw
-(``ever``: a removal re-checks a number that was a member at any point) besides the last read
-(``keys``: an import counts as added only what the last read saw): each errs on the side of
-reporting a failure, never a success.
+Never from what was sent: a row is ``removed`` only if the final read no longer finds its
+number, ``added`` only if it does. What was sent (this run, or an interrupted one in the
+journal) only says whether the change was ours or already so (``nothing to do``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import pandas as pd
 
-from ..client import Client
+from ..groups import GroupSnapshot
 from ..numbers import digits_key
-
-
-@dataclass
-class GroupSnapshot:
-    group_id: int
-    keys: dict[str, int]  # msisdn digits -> contact id, in the last read
-    ever: dict[str, int] = field(default_factory=dict)  # the same over every read of this snapshot
-    counts: list[int] = field(default_factory=list)  # member counts read around the pages
-    reads: int = 0
-    stable: bool = False
-
-    @property
-    def size(self) -> int:
-        return self.counts[-1] if self.counts else len(self.keys)
-
-    def describe(self) -> str:
-        if self.stable:
-            return f"{self.size} member(s), read in {self.reads} pass(es)"
-        return (f"the group kept changing while it was read ({self.reads} passes; member counts "
-                f"{', '.join(map(str, self.counts))}): numbers seen in any pass count as members")
-
-
-def read_group(client: Client, group_id: int, *, attempts: int = 3) -> GroupSnapshot:
-    """Every member of the group, read until the member count holds still around the read."""
-    snapshot = GroupSnapshot(group_id, {})
-    for _ in range(attempts):
-        before = client.contacts.get_group(group_id)["contacts"]
-        keys, ids = {}, set()
-        for contact in client.contacts.group_members(group_id):
-            ids.add(int(contact["id"]))
-            msisdn = (contact.get("addresses") or {}).get("msisdn")
-            if msisdn:
-                keys[digits_key(msisdn)] = int(contact["id"])
-        after = client.contacts.get_group(group_id)["contacts"]
-        snapshot.keys = keys
-        snapshot.ever.update(keys)
-        snapshot.counts += [before, after] if not snapshot.counts or snapshot.counts[-1] != before else [after]
-        snapshot.reads += 1
-        if before == after == len(ids):
-            snapshot.stable = True
-            break
-    return snapshot
+from .statuses import Outcome, Status
 
 
 def key_of(msisdn: str) -> str:
     """The digits of an E.164 number: how 8x8 matches numbers (with or without the +)."""
     return msisdn[1:] if msisdn.startswith("+") else digits_key(msisdn)
+
+
+def judge_removal(report: pd.DataFrame, final: GroupSnapshot, *, sent: set, earlier: set, failed: dict,
+                  joined: dict, ids: dict) -> pd.DataFrame:
+    """The report with each row's outcome after a removal (``joined``: key -> pass that removed it)."""
+    outcomes, reasons, contact_ids = [], [], []
+    for status, msisdn, reason, cid in zip(report["status"], report["msisdn"], report["reason"], report["contact_id"]):
+        if status in (Status.INVALID, Status.DUPLICATE):
+            outcomes.append(Outcome(status))
+            reasons.append(reason)
+            contact_ids.append(cid)
+            continue
+        k = key_of(msisdn)
+        contact_ids.append(ids.get(k, cid))
+        if k in final.ever:
+            outcomes.append(Outcome.STILL_IN_GROUP)
+            reasons.append(failed.get(k) or "a member at the check: added back while this run worked")
+        elif k in sent or k in earlier:
+            outcomes.append(Outcome.REMOVED)
+            reasons.append(f"joined the group during the run; removed in pass {joined[k]}" if k in joined else
+                           "" if k in sent else "removed by the interrupted run; absent at the check")
+        else:
+            outcomes.append(Outcome.NOTHING_TO_DO)
+            reasons.append("")
+    return _with(report, outcomes, reasons, contact_ids)
+
+
+def judge_addition(report: pd.DataFrame, final: GroupSnapshot, *, sent: set, earlier: set,
+                   failed: dict) -> pd.DataFrame:
+    """The report with each row's outcome after an import (membership per the last read)."""
+    outcomes, reasons, contact_ids = [], [], []
+    for status, msisdn, reason, cid in zip(report["status"], report["msisdn"], report["reason"], report["contact_id"]):
+        if status in (Status.INVALID, Status.DUPLICATE):
+            outcomes.append(Outcome(status))
+            reasons.append(reason)
+            contact_ids.append(cid)
+            continue
+        k = key_of(msisdn)
+        contact_ids.append(final.keys.get(k, pd.NA))
+        if k in final.keys:
+            ours = k in sent or k in earlier
+            outcomes.append(Outcome.ADDED if ours else Outcome.NOTHING_TO_DO)
+            reasons.append("" if k in sent or not ours else "added by the interrupted run; a member at the check")
+        else:
+            outcomes.append(Outcome.MISSING_FROM_GROUP)
+            reasons.append(failed.get(k) or "not a member at the check: taken out while this run worked "
+                                            "(an opt-in?); not added again")
+    return _with(report, outcomes, reasons, contact_ids)
+
+
+def _with(report: pd.DataFrame, outcomes: list, reasons: list, contact_ids: list) -> pd.DataFrame:
+    out = report.copy(deep=False)
+    out["outcome"] = [o.value for o in outcomes]
+    out["reason"] = reasons
+    out["contact_id"] = pd.array(contact_ids, dtype="Int64")
+    return out

@@ -11,7 +11,8 @@ from enum import StrEnum
 import pandas as pd
 
 from ..client import Client
-from .check import GroupSnapshot, key_of, read_group
+from ..groups import GroupSnapshot, read_group
+from .check import key_of
 from .read import Numbers
 from .statuses import STATUS_CATEGORIES, Status
 

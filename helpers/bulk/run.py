@@ -10,7 +10,7 @@ is what an opt-in does); the check reports them and the run exits 1.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -19,9 +19,10 @@ import pandas as pd
 from ..client import Client
 from ..errors import NotFound
 from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk, send_in_chunks, DEFAULT_CHUNK_SIZE
-from .check import GroupSnapshot, key_of, read_group
+from ..groups import GroupSnapshot, read_group
+from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
-from .read import BadFile, Numbers, read_numbers
+from .read import BadFile, read_numbers
 from .report import check_writable, reserve_report, write_report
 from .statuses import FAILURES, Outcome, Status
 
@@ -191,7 +192,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
 
 def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress) -> Applied:
     group_id = plan.group["id"]
-    report = plan.report.copy()
+    report = plan.report
     wanted = {key_of(m) for m in report.loc[report["status"].isin([Status.TO_REMOVE, Status.NOT_IN_GROUP]),
                                             "msisdn"]}
     ids = dict(plan.snapshot.keys)  # number key -> contact id
@@ -220,28 +221,7 @@ def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progr
             joined.setdefault(k, number + 1)
         pending = left
 
-    outcomes, reasons, contact_ids = [], [], []
-    for status, msisdn, reason, cid in zip(report["status"], report["msisdn"], report["reason"], report["contact_id"]):
-        if status in (Status.INVALID, Status.DUPLICATE):
-            outcomes.append(Outcome(status))
-            reasons.append(reason)
-            contact_ids.append(cid)
-            continue
-        k = key_of(msisdn)
-        contact_ids.append(ids.get(k, cid))
-        if k in final.ever:
-            outcomes.append(Outcome.STILL_IN_GROUP)
-            reasons.append(failed.get(k) or "a member at the check: added back while this run worked")
-        elif k in sent or k in journal.earlier:
-            outcomes.append(Outcome.REMOVED)
-            reasons.append(f"joined the group during the run; removed in pass {joined[k]}" if k in joined else
-                           "" if k in sent else "removed by the interrupted run; absent at the check")
-        else:
-            outcomes.append(Outcome.NOTHING_TO_DO)
-            reasons.append("")
-    report["outcome"] = [o.value for o in outcomes]
-    report["reason"] = reasons
-    report["contact_id"] = pd.array(contact_ids, dtype="Int64")
+    report = judge_removal(report, final, sent=sent, earlier=journal.earlier, failed=failed, joined=joined, ids=ids)
     return Applied(report, passes, final, journal)
 
 
@@ -249,7 +229,7 @@ def _add(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress
     # One pass only: a number that left the group while this run worked was most likely taken
     # out by an opt-in, which an import must not undo. The check reports it instead.
     group_id = plan.group["id"]
-    report = plan.report.copy()
+    report = plan.report
     pending = sorted(key_of(m) for m in plan.pending["msisdn"])
 
     def send(chunk: list[str]) -> dict:
@@ -259,25 +239,6 @@ def _add(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress
                             label="Adding to the opt-out group")
     sent = set(pending)
     final = read_group(client, group_id)
-    outcomes, reasons, contact_ids = [], [], []
-    for status, msisdn, reason, cid in zip(report["status"], report["msisdn"], report["reason"], report["contact_id"]):
-        if status in (Status.INVALID, Status.DUPLICATE):
-            outcomes.append(Outcome(status))
-            reasons.append(reason)
-            contact_ids.append(cid)
-            continue
-        k = key_of(msisdn)
-        contact_ids.append(final.keys.get(k, pd.NA))
-        if k in final.keys:
-            added = k in sent or k in journal.earlier
-            outcomes.append(Outcome.ADDED if added else Outcome.NOTHING_TO_DO)
-            reasons.append("" if k in sent or not added else "added by the interrupted run; a member at the check")
-        else:
-            outcomes.append(Outcome.MISSING_FROM_GROUP)
-            reasons.append(failed.get(k) or "not a member at the check: taken out while this run worked "
-                                            "(an opt-in?); not added again")
-    report["outcome"] = [o.value for o in outcomes]
-    report["reason"] = reasons
-    report["contact_id"] = pd.array(contact_ids, dtype="Int64")
+    report = judge_addition(report, final, sent=sent, earlier=journal.earlier, failed=failed)
     passes = [{"pass": 1, "numbers": len(pending), "chunks": -(-len(pending) // chunk_size), "failed": len(failed)}]
     return Applied(report, passes, final, journal)
