@@ -157,7 +157,8 @@ def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]
     if head.startswith(b"PK\x03\x04"):
         return None, _excel_records(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise BadFile(f"{path} is an old Excel (.xls) file: save it as .xlsx (Excel workbook) or CSV UTF-8.")
+        raise BadFile(f"{path} is an old Excel (.xls) file or a password-protected workbook: save it without a "
+                      "password as .xlsx (Excel workbook) or as CSV UTF-8.")
     if b"\x00" in head:
         raise BadFile(f"{path} looks binary (it contains NUL bytes): export it as CSV (UTF-8) and try again.")
     return _csv_records(path, head)

@@ -84,6 +84,9 @@ class BulkRun:
         else:
             applied = self.applied
             journal = applied.journal
+            if journal.archived is not None:
+                out.append(f"The same file's earlier run had finished: its journal was archived as "
+                           f"{journal.archived.name}, and this run started afresh from the group as it is.")
             if journal.resumed:
                 out.append(f"Resumed an interrupted run ({len(journal.earlier)} number(s) sent before); "
                            "the plan above is the group as it is now.")
