@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers sandbox|runbook|bulk-remove|bulk-add``."""
+"""Command line: ``python -m helpers sandbox|runbook|bulk-remove|bulk-add|reconcile``."""
 from __future__ import annotations
 
 import argparse
@@ -68,6 +68,37 @@ def _bulk(args: argparse.Namespace) -> int:
     return run.exit_code
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from .bulk import BadFile, RunInProgress, RunInterrupted
+    from .config import ConfigError
+    from .errors import EightByEightError, WorkflowNotDeployed
+    from .ledger import BadWindow
+    from .reconcile import reconcile
+    from .runbook import connect
+
+    try:
+        runbook = connect()
+        result = reconcile(runbook.client, name=args.name, hours=args.hours, since=args.since, apply=args.apply,
+                           ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
+    except WorkflowNotDeployed as exc:
+        print(f"error: {exc}. Nothing to reconcile.", file=sys.stderr)
+        return 2
+    except (BadWindow, BadFile, RunInProgress, LookupError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RunInterrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("Run the same command again: it plans from the group as it is, so nothing is done twice.",
+              file=sys.stderr)
+        return 1
+    except EightByEightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("Nothing was changed.", file=sys.stderr)
+        return 2
+    print("\n".join(result.lines()))
+    return result.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +139,23 @@ def main(argv: list[str] | None = None) -> int:
                                             "the file's content, the group and the options)")
         bulk.add_argument("--chunk-size", type=int, default=500, help="numbers per chunk (1..500)")
         bulk.set_defaults(run=_bulk)
+
+    rec = commands.add_parser(
+        "reconcile", help="audit the opt-out workflows' runs against the group; repair lost opt-outs",
+        description="Reads every run of the runbook's opt-out workflows (both channels) in the window and the "
+        "opt-out group, and lists lost opt-outs (the Contacts call failed and the number is not in the group), "
+        "opt-ins not applied, and opt-outs without a phone number. Dry run by default; --apply repairs (adds lost "
+        "opt-outs; removes a member only when that number's latest message is an opt-in) and checks by reading the "
+        "group back. Exit 0: nothing left lost; 1: some remain (each with its reason); 2: bad input or no "
+        "workflow deployed.")
+    window = rec.add_mutually_exclusive_group()
+    window.add_argument("--hours", type=float, help="the last N hours (default: 168, seven days)")
+    window.add_argument("--since", help="from this ISO 8601 time, e.g. 2026-01-05T09:00:00Z")
+    rec.add_argument("--apply", action="store_true", help="repair (default: dry run)")
+    rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
+    rec.add_argument("--name", default="Opt-out keyword", help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
+    rec.set_defaults(run=_reconcile)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -8,7 +8,9 @@ exceptions of :mod:`helpers.errors`, with 8x8's error code, message and errorId.
 """
 from __future__ import annotations
 
+import email.utils
 import logging
+from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
@@ -108,10 +110,11 @@ class Client:
                  id_key: str = "id") -> Iterator[dict]:
         """Yield every item of a paged list once.
 
-        8x8's text leaves open whether ``offset`` counts pages or items. This asks for
-        offset=1 after the first page and reads the answer: if it overlaps the first page,
-        offsets count items and the walk continues by item count; else by page. It stops
-        on ``hasNextPage: false``, on an empty page, or on a page with nothing new.
+        Contacts answers ``{"items": [...], "hasNextPage": ...}``; Automation answers a plain
+        array (a short page is the last). 8x8's text leaves open whether ``offset`` counts pages
+        or items. This asks for offset=1 after the first page and reads the answer: if it
+        overlaps the first page, offsets count items and the walk continues by item count;
+        else by page. It stops on the last page, an empty page, or a page with nothing new.
         """
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
@@ -119,16 +122,28 @@ class Client:
         offset, counts_items = 0, None
         while True:
             body = self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": offset})
-            items = body.get("items") or []
+            if isinstance(body, list):
+                items, more = body, len(body) >= limit
+            else:
+                items, more = (body or {}).get("items") or [], bool((body or {}).get("hasNextPage"))
             fresh = [item for item in items if item.get(id_key) not in seen]
             for item in fresh:
                 seen.add(item.get(id_key))
                 yield item
-            if not items or not fresh or not body.get("hasNextPage"):
+            if not items or not fresh or not more:
                 return
             if counts_items is None and offset > 0:
                 counts_items = len(fresh) < len(items)
             offset = len(seen) if counts_items else offset + 1
+
+    def platform_time(self, api: str = "automation") -> datetime:
+        """What time the platform says it is (its Date header): windows of time are the platform's."""
+        response = self.request(api, "GET", f"/api/v1/accounts/{quote(self.settings.account_id, safe='')}"
+                                            "/definitions", params={"limit": 1, "offset": 0})
+        try:
+            return email.utils.parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError):
+            return datetime.now(timezone.utc)
 
 
 def decode_json(response: requests.Response, method: str, path: str) -> Any:
@@ -260,14 +275,30 @@ class AutomationAPI:
         return self._client.json("automation", method, self._base + path, **kwargs)
 
     def list_definitions(self, *, page_size: int = 100) -> Iterator[dict]:
-        """Every definition of the account (this API answers plain arrays, paged by limit/offset)."""
-        offset = 0
-        while True:
-            page = self._call("GET", params={"limit": page_size, "offset": offset}) or []
-            yield from page
-            if len(page) < page_size:
-                return
-            offset += len(page)
+        """Every definition of the account (all pages)."""
+        return self._client.paginate("automation", self._base, limit=page_size)
+
+    def versions(self, definition_id: str) -> list[int]:
+        """The versions of a definition, oldest first."""
+        answer = self._call("GET", f"/{quote(definition_id, safe='')}") or []
+        return sorted({int(d["version"]) for d in answer})
+
+    def list_workflows(self, definition_id: str, *, version: int | None = None, status: str | None = None,
+                       started_from: str | None = None, started_to: str | None = None,
+                       limit: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+        """The runs of one version (default: the latest) of a definition, newest first, all pages.
+
+        ``started_from`` / ``started_to``: ISO 8601 bounds of the start time; ``status``:
+        Runnable, Suspended, Complete or Terminated. Instances carry their ``data`` (the trigger's
+        payload and every step output), not their step logs (``get_workflow`` has those).
+        """
+        params: dict[str, Any] = {}
+        for name, value in (("version", version), ("status", status), ("startTimeFrom", started_from),
+                            ("startTimeTo", started_to)):
+            if value is not None:
+                params[name] = value
+        return self._client.paginate("automation", self._base + f"/{quote(definition_id, safe='')}/workflows",
+                                     params, limit=limit, id_key="workflowId")
 
     def create_definition(self, definition: dict) -> dict:
         return self._call("POST", json=definition)

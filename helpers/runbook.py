@@ -59,6 +59,11 @@ class SandboxControls:
             body["subAccountId"] = subaccount
         return self._call("POST", "inbound", body)["workflows"]
 
+    def inject_faults(self, *statuses: int, method: str | None = None, path_contains: str | None = None) -> dict:
+        """Answer the next matching API requests (the workflows' own HTTP calls included) with these statuses."""
+        return self._call("POST", "faults", {"inject": list(statuses), "injectMethod": method,
+                                             "injectPath": path_contains})
+
     def stats(self) -> dict:
         """Requests served so far: in all, per route, per error status."""
         return self._call("GET", "stats")

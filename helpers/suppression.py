@@ -22,14 +22,18 @@ def is_opted_out(client: Client, group_id: int, msisdn: str) -> bool:
 
 
 def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, column: str = "msisdn", *,
-                    default_region: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    default_region: str | None = None, ledger=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split an audience into (who may be sent to, who was removed and why).
 
-    Numbers that are opted out, or that cannot be read as phone numbers, are removed.
+    Numbers that are opted out, or that cannot be read as phone numbers, are removed. With a
+    ``ledger`` (helpers.ledger.build_ledger), numbers whose latest message in its window is an
+    opt-out are removed too, even when the group does not hold them yet (a lost opt-out not
+    repaired, or one the group has not caught up with): the customer asked, that is enough.
     """
     if column not in audience.columns:
         raise KeyError(f"the audience has no column {column!r}; its columns: {', '.join(map(str, audience.columns))}")
     opted_out = read_group(client, group_id).ever  # a member at any point of the read counts
+    asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
     keys, reasons = [], []
     for raw in audience[column].astype("string").fillna(""):
         try:
@@ -39,7 +43,8 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
             reasons.append(f"invalid number: {exc}")
             continue
         keys.append(key)
-        reasons.append("opted out" if key in opted_out else "")
+        reasons.append("opted out" if key in opted_out else
+                       "opted out (in the ledger; not in the group yet)" if key in asked else "")
     reason = pd.Series(reasons, index=audience.index)
     removed = audience[reason != ""].assign(reason=reason[reason != ""])
     return audience[reason == ""], removed

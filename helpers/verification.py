@@ -198,3 +198,31 @@ def blacklist_sync_demo(runbook, msisdn: str, *, other_subaccount: str | None = 
     if "errorCode" in table:
         table["errorCode"] = table["errorCode"].astype("Int64")
     return table
+
+
+# A few days of customers, for notebook 07 on the sandbox: (hours after the previous message,
+# channel, number or None, text, fail the workflow's Contacts call). Failures are injected into
+# the sandbox for exactly the marked messages, so the ledger has lost opt-outs to find.
+SANDBOX_HISTORY = (
+    (0, "whatsapp", "+6597000001", "STOP", False), (1, "whatsapp", "+6597000002", "Unsubscribe", True),
+    (2, "whatsapp", "+6597000003", "stop please", False), (3, "sms", "+6597000004", "STOP", True),
+    (5, "whatsapp", None, "STOP", False), (20, "whatsapp", "+6597000005", "opt out", True),
+    (1, "whatsapp", "+6597000006", "Where is my order?", False), (2, "sms", "+6597000007", "STOP ALL", False),
+    (3, "whatsapp", "+6597000001", "START", False), (4, "whatsapp", "+6597000008", "HELP", False),
+    (18, "sms", "+6597000009", "stop", True), (1, "whatsapp", "+6597000010", "STOP", False),
+    (2, "whatsapp", "+6597000002", "STOP", True), (0.5, "whatsapp", "+6597000011", "remove me from your list", False),
+)
+
+
+def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
+    """Deliver ``history`` to the sandbox, failing the marked opt-outs' Contacts calls (503)."""
+    controls = runbook.sandbox
+    rows = []
+    for hours, channel, msisdn, text, fail in history:
+        controls.advance_clock(hours=hours)
+        if fail:
+            controls.inject_faults(503, method="POST", path_contains="/contacts")
+        runs = controls.deliver_inbound(msisdn, text, channel=channel)
+        rows.append({"channel": channel, "from": msisdn or "(no number)", "text": text,
+                     "Contacts call failed on purpose": fail, "runs": len(runs)})
+    return pd.DataFrame(rows)

@@ -61,15 +61,24 @@ class Channel:
     trigger: str
     sender: str  # JavaScript path of the customer's number in ``data``
 
-    def reply(self, step_id: str, settings: Settings, text: str) -> dict:
+    def reply(self, step_id: str, settings: Settings, text: str, record_as: str) -> dict:
+        """A step answering the customer; the message's umid is kept in ``data.<record_as>``, so the
+        run's own record (the instance list) says that the confirmation went out."""
+        outputs = {record_as: "{{step.umid}}"}  # both SMS and ChatAppsMessage steps output umid
         if self.name == "SMS":  # answer from the number the customer wrote to
             return {"id": step_id, "stepType": "SMS",
                     "inputs": {"subAccountId": settings.subaccount_id, "destination": "{{%s}}" % self.sender,
-                               "source": "{{data.payload.destination}}", "text": text}}
+                               "source": "{{data.payload.destination}}", "text": text}, "outputs": outputs}
         return {"id": step_id, "stepType": "ChatAppsMessage",
                 "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": "{{%s}}" % self.sender},
-                           "type": "text", "content": {"text": text}}}
+                           "type": "text", "content": {"text": text}}, "outputs": outputs}
 
+
+# What each run writes into its ``data`` (step outputs), which the instance list returns: the
+# opt-out ledger (helpers/ledger.py) reads a run's outcome from these, without its step log.
+RECORDED = {"opt-out answer": "opt_out_response_code", "opt-out confirmation": "opt_out_confirmation",
+            "opt-in contact": "opt_in_contact_id", "opt-in answer": "opt_in_response_code",
+            "opt-in confirmation": "opt_in_confirmation"}
 
 CHANNEL_SPECS = {"WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
                  "SMS": Channel("SMS", "inbound_sms", "data.payload.source")}
@@ -135,7 +144,7 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
          "nextStepId": "check_opt_out_added"},
         {"id": "check_opt_out_added", "stepType": "Branch",
          "selectNextStep": {"confirm_opt_out": _SUCCESS % ("opt_out_response_code", "opt_out_response_code")}},
-        spec.reply("confirm_opt_out", settings, opt_out_confirmation(channels)),
+        spec.reply("confirm_opt_out", settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"]),
         {"id": "check_opt_in_number", "stepType": "Branch",
          "selectNextStep": {"find_opted_in_contact": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None}},
         # Create-or-merge by number answers the one contact with that number: its id and its
@@ -155,7 +164,7 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
          "nextStepId": "check_opt_in_removed"},
         {"id": "check_opt_in_removed", "stepType": "Branch",
          "selectNextStep": {"confirm_opt_in": _SUCCESS % ("opt_in_response_code", "opt_in_response_code")}},
-        spec.reply("confirm_opt_in", settings, opt_in_confirmation(channels)),
+        spec.reply("confirm_opt_in", settings, opt_in_confirmation(channels), RECORDED["opt-in confirmation"]),
         # A customer without a phone number cannot join a group: the run ends here, visibly, in
         # its step log (a one-second Wait does nothing else), for the operator's audit.
         *({"id": step_id, "stepType": "Wait", "inputs": {"duration": "00:00:01"}}

@@ -46,6 +46,19 @@ def test_import_notebook_applies_when_a_job_asks(tmp_path):
     assert "Done: the check found every valid number of the file in the group." in text
 
 
+def test_audit_notebook_finds_and_repairs_lost_opt_outs_when_a_job_asks(tmp_path):
+    result = papermill.execute_notebook(str(ROOT / "notebooks" / "07_audit_and_repair_opt_outs.ipynb"),
+                                        str(tmp_path / "07.ipynb"), cwd=str(tmp_path),
+                                        parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"),
+                                                    "LEDGER_PATH": str(tmp_path / "ledger.csv")},
+                                        progress_bar=False, kernel_name="python3")
+    text = outputs(result)
+    assert "4 lost opt-out: add to the group:" in text and "1 cannot repair: no phone number:" in text
+    assert "Applied: 4 added to the group (each confirmed by reading the group back)." in text
+    ledger = (tmp_path / "ledger.csv").read_text()
+    assert ledger.count("repaired: added to the group") == 4 and len(ledger.splitlines()) == 15
+
+
 def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):
     result = papermill.execute_notebook(str(ROOT / "notebooks" / "01_create_opt_out_group.ipynb"),
                                         str(tmp_path / "01.ipynb"), parameters={"OPT_OUT_GROUP_NAME": "SMS STOP list"},

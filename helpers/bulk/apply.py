@@ -114,8 +114,9 @@ class Journal:
         return hashlib.sha256(json.dumps([digest, int(group_id), mode, options], sort_keys=True).encode()).hexdigest()
 
     @classmethod
-    def default_path(cls, folder: Path, mode: str, group_id: int, key: str) -> Path:
-        return folder / f"bulk-{mode}-group{int(group_id)}-{key[:16]}.jsonl"
+    def default_path(cls, folder: Path, work: str, group_id: int, key: str) -> Path:
+        """``<folder>/<work>-group<id>-<key>.jsonl``, e.g. bulk-remove-group11001-2cc328c78c48eeaa.jsonl."""
+        return folder / f"{work}-group{int(group_id)}-{key[:16]}.jsonl"
 
     def entries(self) -> list[dict]:
         if not self.path.exists():

@@ -180,7 +180,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
                "chunkSize": chunk_size}
     key = Journal.run_key(numbers.digest, target["id"], mode.value, options)
     journal = Journal(Path(journal_path) if journal_path else
-                      Journal.default_path(reports_dir / "journals", mode.value, target["id"], key), key)
+                      Journal.default_path(reports_dir / "journals", f"bulk-{mode}", target["id"], key), key)
     with GroupLock(client, target["id"], f"bulk-{mode} of {numbers.path.name}"):
         plan = make_plan(client, target, numbers, mode)  # in the lock: no other bulk run changes the group now
         write_report(plan.report, report_path)

@@ -38,7 +38,8 @@ def mount_controls(sandbox) -> None:
                               "synced": synced})
 
     def faults(request: Request) -> Response:
-        body = object_body(request, '{"latencyMs", "share429", "share503", "retryAfter", "inject"}')
+        body = object_body(request, '{"latencyMs", "share429", "share503", "retryAfter", "inject", "injectMethod", '
+                                    '"injectPath"}')
         for name in ("latencyMs", "share429", "share503"):
             value = body.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -55,7 +56,10 @@ def mount_controls(sandbox) -> None:
             raise InvalidRequest("inject is a list of statuses, each 429 or 503.")
         app.faults.configure(latency_ms=body.get("latencyMs"), share_429=body.get("share429"),
                              share_503=body.get("share503"), retry_after=body.get("retryAfter", "keep"))
-        app.faults.inject(*body.get("inject", []))
+        target = {"method": body.get("injectMethod"), "path_contains": body.get("injectPath")}
+        if any(v is not None and not isinstance(v, str) for v in target.values()):
+            raise InvalidRequest("injectMethod and injectPath are strings (e.g. POST, /contacts).")
+        app.faults.inject(*body.get("inject", []), **target)
         return Response(200, {"latencyMs": app.faults.latency_ms, "share429": app.faults.share_429,
                               "share503": app.faults.share_503, "queued": len(app.faults.queue)})
 

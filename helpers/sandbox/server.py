@@ -6,6 +6,7 @@ controls live under ``/_sandbox/`` (like moto's ``/moto-api/``).
 """
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import random
@@ -234,6 +235,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def date_time_string(self, timestamp=None) -> str:
+        # The Date header tells the sandbox's time, not the machine's: a client that asks the
+        # platform what time it is (the reconcile window) gets the clock its data was stamped with.
+        if timestamp is None:
+            return email.utils.format_datetime(self.server.app.store.clock.now(), usegmt=True)
+        return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args) -> None:  # request lines go to logging, never stderr
         log.debug("%s %s", self.address_string(), format % args)

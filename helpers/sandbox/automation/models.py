@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS workflows (
     id TEXT PRIMARY KEY, account TEXT NOT NULL, definition_id TEXT NOT NULL, version INTEGER NOT NULL,
     status TEXT NOT NULL, started_at TEXT NOT NULL, completed_at TEXT, data TEXT NOT NULL,
     logs TEXT NOT NULL, errors TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS workflows_newest_first ON workflows (account, definition_id, version, started_at, seq);
 """
+INSTANCE_STATUSES = ("Runnable", "Suspended", "Complete", "Terminated")  # the list's status filter
 
 
 class AutomationBackend:
@@ -216,11 +218,44 @@ class AutomationBackend:
             out["logs"] = json.loads(row["logs"])
         return out
 
-    def list_workflows(self, account: str, definition_id: str, limit: int, offset: int) -> list[dict]:
-        self._latest(account, definition_id)
-        rows = self.store.query("SELECT * FROM workflows WHERE account = ? AND definition_id = ? ORDER BY seq "
-                                "LIMIT ? OFFSET ?", (account, definition_id, limit, offset))
+    def list_workflows(self, account: str, definition_id: str, limit: int, offset: int, *, version: int | None = None,
+                       status: str | None = None, started_from: str | None = None,
+                       started_to: str | None = None) -> list[dict]:
+        """A definition's instances, newest first, as automation_api.json describes the list.
+
+        Without ``version``, the latest version's instances only (as documented); an unknown
+        version is 404 (8x8's text is silent; the strict reading). ``offset`` counts items, as
+        for definitions. The start-time bounds are inclusive.
+        """
+        latest = self._latest(account, definition_id)
+        version = latest["version"] if version is None else version
+        if not self.store.query("SELECT 1 FROM definitions WHERE account = ? AND id = ? AND version = ?",
+                                (account, definition_id, version)):
+            raise NotFound(f"Definition {definition_id} version {version} not found.")
+        where, params = ["account = ?", "definition_id = ?", "version = ?"], [account, definition_id, version]
+        if status is not None:
+            if status not in INSTANCE_STATUSES:
+                raise InvalidRequest(f"status must be one of {', '.join(INSTANCE_STATUSES)}, got {status!r}.")
+            where.append("status = ?")
+            params.append(status)
+        for bound, value, name in ((">=", started_from, "startTimeFrom"), ("<=", started_to, "startTimeTo")):
+            if value is not None:
+                where.append(f"started_at {bound} ?")
+                params.append(self.store.clock.iso(_iso_8601(value, name)))
+        rows = self.store.query(f"SELECT * FROM workflows WHERE {' AND '.join(where)} "
+                                "ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
         return [self._render_workflow(r, False) for r in rows]
+
+    def seed_instances(self, account: str, definition_id: str, instances: list[dict]) -> int:
+        """Sandbox-only, for benchmarks: store finished runs as given (data, status, startedAt), fast."""
+        version = self._latest(account, definition_id)["version"]
+        with self.store.transaction() as db:
+            seq = db.execute("SELECT coalesce(max(seq), 0) FROM workflows").fetchone()[0]
+            db.executemany("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', ?)",
+                           [(self.store.new_uuid("workflow"), account, definition_id, version, i["status"],
+                             i["startedAt"], i["startedAt"], json.dumps(i["data"]), seq + n + 1)
+                            for n, i in enumerate(instances)])
+        return len(instances)
 
     def errors(self, account: str, definition_id: str, workflow_id: str) -> list[dict]:
         self._check_id(definition_id)
@@ -239,6 +274,17 @@ class AutomationBackend:
                     and definition.get("subAccountId") in (None, subaccount)):
                 started.append(self.start(account, definition["id"], payload_data))
         return started
+
+
+def _iso_8601(value: str, name: str):
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an ISO 8601 time such as 2021-06-24T09:33:06.60Z, got {value!r}.") \
+            from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def functions() -> list[dict]:

@@ -70,8 +70,10 @@ def start_workflow(backend: AutomationBackend, request: Request) -> Response:
 
 
 def list_workflows(backend: AutomationBackend, request: Request) -> Response:
-    return Response(200, backend.list_workflows(request.params["accountId"], request.params["definitionId"],
-                                                *_paging(request)))
+    return Response(200, backend.list_workflows(
+        request.params["accountId"], request.params["definitionId"], *_paging(request),
+        version=request.int_arg("version", None, low=1), status=request.arg("status"),
+        started_from=request.arg("startTimeFrom"), started_to=request.arg("startTimeTo")))
 
 
 def get_workflow(backend: AutomationBackend, request: Request) -> Response:

@@ -1,0 +1,297 @@
+"""The opt-out ledger: every inbound message the opt-out workflows handled, and what became of it.
+
+8x8 keeps no history of group membership; the workflows' own runs are the record (NOTES.md,
+"Workflow instances"). The ledger reads every run of the runbook's workflows (both channels,
+every version: the list answers the latest version unless asked) in a window of time, from
+the instance list alone: each run's ``data`` carries the trigger's payload (who, what, where)
+and the step outputs the workflow records (``workflow.RECORDED``: the Contacts answer, the
+confirmation's umid). Only runs that faulted (``Terminated``) cost one more request each, for
+their error. Then it reads the opt-out group once and says, per message:
+
+- time, number (or the channel's user id when the webhook had none), channel, subaccount, text
+  (or the button's title), matched as opt-out, opt-in, help or other;
+- the Contacts answer, whether the confirmation went out, membership now, and whether 8x8's
+  hourly blacklist sync may not have caught up yet;
+- the action needed. Per number, only the latest opt-out or opt-in counts:
+  * a lost opt-out: the workflow's Contacts call did not succeed (no 2xx, or the step faulted)
+    and the number is not in the group: add it;
+  * an opt-in not applied: the number is still a member after the customer's latest word was
+    an opt-in: remove it (the only case where a repair removes anyone);
+  * an opt-out without a phone number (a v3 webhook without ``user.msisdn``): it cannot be
+    repaired through the group; the operator must act (the channel user id says who).
+  An opt-out whose Contacts call succeeded but whose number has left the group since is not
+  re-added: someone took it out on purpose (a bulk removal of opt-ins); the ledger notes it.
+
+Which texts count is the workflow's record where it has one (an opt-out run has a Contacts
+answer, an opt-in run has its contact lookup); otherwise the keyword policy classifies the text
+as the deployed Branch steps do (the same source).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+from .client import Client
+from .groups import GroupSnapshot, read_group
+from .numbers import InvalidNumber, digits_key, to_e164
+from .policy import KeywordPolicy, message_texts
+from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows
+
+DEFAULT_HOURS = 7 * 24
+HELP_WORDS = frozenset({"help", "info"})  # answered by the workflow once it handles HELP; recorded here already
+COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
+           "confirmation_sent", "member_now", "awaiting_sync", "action", "workflow_id", "status", "version"]
+
+
+class Matched(StrEnum):
+    OPT_OUT = "opt-out"
+    OPT_IN = "opt-in"
+    HELP = "help"
+    OTHER = "other"
+
+
+class Action(StrEnum):
+    NONE = ""
+    ADD = "lost opt-out: add to the group"
+    REMOVE = "opt-in not applied: remove from the group"
+    NO_NUMBER = "cannot repair: no phone number"
+    LEFT_SINCE = "note: left the group after a successful opt-out"
+    SUPERSEDED = "superseded by a later message"
+    REPAIRED_ADD = "repaired: added to the group"
+    REPAIRED_REMOVE = "repaired: removed from the group"
+
+
+REPAIRS = (Action.ADD, Action.REMOVE)
+UNRESOLVED = (Action.ADD, Action.REMOVE, Action.NO_NUMBER)
+
+
+class BadWindow(ValueError):
+    """--hours or --since cannot be used (exit code 2)."""
+
+
+@dataclass
+class Window:
+    start: datetime
+    end: datetime  # the platform's "now" when the ledger was read
+
+    def iso(self, when: datetime) -> str:
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
+
+    def describe(self) -> str:
+        return f"{self.iso(self.start)} to {self.iso(self.end)}"
+
+
+def make_window(client: Client, *, hours: float | None = None, since: str | datetime | None = None) -> Window:
+    """From ``since`` (ISO 8601) or the last ``hours`` (default 7 days) to the platform's now."""
+    if hours is not None and since is not None:
+        raise BadWindow("Give --hours or --since, not both.")
+    end = client.platform_time()
+    if since is not None:
+        if isinstance(since, str):
+            try:
+                start = datetime.fromisoformat(since.strip().replace("z", "Z"))
+            except ValueError:
+                raise BadWindow(f"--since {since!r} is not an ISO 8601 time: write it like 2026-01-05T09:00:00Z.") \
+                    from None
+        else:
+            start = since
+        start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+    else:
+        hours = DEFAULT_HOURS if hours is None else hours
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 366:
+            raise BadWindow(f"--hours must be a number of hours from 1 to {24 * 366}, not {hours!r}.")
+        start = end - timedelta(hours=hours)
+    if start > end:
+        raise BadWindow(f"--since {since} is after the platform's time now ({Window(end, end).iso(end)}).")
+    return Window(start, end)
+
+
+@dataclass
+class Ledger:
+    rows: pd.DataFrame  # COLUMNS, oldest first
+    window: Window
+    workflows: dict[str, DeployedWorkflow]
+    groups: dict[int, GroupSnapshot] = field(default_factory=dict)
+
+    @property
+    def group_id(self) -> int:
+        return next(iter(self.workflows.values())).group_id
+
+    def needing(self, *actions: Action) -> pd.DataFrame:
+        return self.rows[self.rows["action"].isin([a.value for a in actions])]
+
+    @property
+    def lost(self) -> pd.DataFrame:
+        """Opt-outs not honoured (and opt-ins not applied) that a repair can fix."""
+        return self.needing(*REPAIRS)
+
+    @property
+    def unrepairable(self) -> pd.DataFrame:
+        return self.needing(Action.NO_NUMBER)
+
+    def opted_out_numbers(self) -> set[str]:
+        """Numbers whose latest word in the window is an opt-out (members or not): for the pre-send check."""
+        latest = self._latest()
+        return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "number"])
+
+    def _latest(self) -> pd.DataFrame:
+        decided = self.rows[self.rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & self.rows["number"].ne("")]
+        return decided.drop_duplicates("number", keep="last")
+
+    def per_day(self) -> pd.DataFrame:
+        """Opt-outs per day (UTC) and channel: a table for a chart."""
+        opt_outs = self.rows[self.rows["matched"] == Matched.OPT_OUT]
+        if opt_outs.empty:
+            return pd.DataFrame()
+        day = pd.to_datetime(opt_outs["time"], utc=True).dt.strftime("%Y-%m-%d")
+        return opt_outs.assign(day=day).pivot_table(index="day", columns="channel", values="workflow_id",
+                                                    aggfunc="count", fill_value=0)
+
+    def counts(self) -> dict[str, int]:
+        matched = self.rows["matched"].value_counts()
+        return {m.value: int(matched.get(m.value, 0)) for m in Matched}
+
+    def lines(self) -> list[str]:
+        names = ", ".join(f"{w.channel} ({w.definition_id}, v{w.version})" for w in self.workflows.values())
+        counts = self.counts()
+        out = [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
+               f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items()) + ".",
+               "Opt-out group read: " + "; ".join(f"group {g}: {s.describe()}" for g, s in self.groups.items()) + "."]
+        waiting = int(self.rows["awaiting_sync"].sum())
+        if waiting:
+            out.append(f"{waiting} opt-out(s) of the last hour are in the group but may not be in 8x8's blacklist "
+                       "yet (hourly sync): check audiences with helpers.suppression before sending.")
+        for action in (Action.ADD, Action.REMOVE, Action.NO_NUMBER, Action.LEFT_SINCE):
+            rows = self.needing(action)
+            if len(rows):
+                out.append(f"{len(rows)} {action.value}:")
+                for _, row in rows.head(20).iterrows():
+                    who = row["number"] or f"channel user {row['channel_user_id'] or '?'}"
+                    out.append(f"  {row['time']} {row['channel']} {who}: {row['text']!r}; Contacts answer: "
+                               f"{row['contacts_answer'] or 'none'}")
+                if len(rows) > 20:
+                    out.append(f"  ... and {len(rows) - 20} more (see the ledger CSV)")
+        if self.needing(*UNRESOLVED).empty:
+            out.append("Nothing lost: every opt-out in the window is honoured.")
+        return out
+
+
+def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
+                 since: str | datetime | None = None, policy: KeywordPolicy | None = None,
+                 window: Window | None = None) -> Ledger:
+    """Read every run of the opt-out workflows in the window, and the group, into a ledger."""
+    workflows = deployed_workflows(client, name)  # WorkflowNotDeployed when none is there
+    window = window or make_window(client, hours=hours, since=since)
+    policy = policy or KeywordPolicy()
+    records = []
+    for workflow in workflows.values():
+        for version in client.automation.versions(workflow.definition_id):
+            listed = client.automation.list_workflows(workflow.definition_id, version=version,
+                                                      started_from=window.iso(window.start),
+                                                      started_to=window.iso(window.end))
+            # newest first as listed: reversed, runs of the same time stay in the order they started
+            records += reversed([_record(client, workflow, instance, policy) for instance in listed])
+    groups = {gid: read_group(client, gid) for gid in sorted({w.group_id for w in workflows.values()})}
+    rows = pd.DataFrame(records, columns=[*COLUMNS, "group_id"])
+    rows = rows.sort_values("time", kind="stable", ignore_index=True)
+    _judge(rows, groups, window)
+    return Ledger(rows[COLUMNS], window, workflows, groups)
+
+
+def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy) -> dict:
+    data = instance.get("data") or {}
+    payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+    raw_number = payload.get("source") if workflow.channel == "SMS" else user.get("msisdn")
+    number = _e164(raw_number)
+    texts = [t for t in message_texts(data, workflow.channel) if t and t not in ("undefined", "null")]
+    text = texts[0] if texts else ""
+    answer_key, in_key = RECORDED["opt-out answer"], RECORDED["opt-in contact"]
+    if answer_key in data:
+        matched = Matched.OPT_OUT
+    elif in_key in data:
+        matched = Matched.OPT_IN
+    else:
+        kind = policy.classify_event(data, workflow.channel)
+        matched = Matched(kind) if kind != "other" else (
+            Matched.HELP if policy.normalise(text) in HELP_WORDS else Matched.OTHER)
+    answer = ""
+    if matched is Matched.OPT_OUT:
+        answer = _answer(data.get(answer_key))
+    elif matched is Matched.OPT_IN:
+        if in_key in data and data.get(in_key) is None:
+            answer = "not a member: nothing to remove"
+        else:
+            answer = _answer(data.get(RECORDED["opt-in answer"]))
+    if matched in (Matched.OPT_OUT, Matched.OPT_IN):
+        if not number:
+            answer = "no call: no phone number in the webhook"
+        elif instance.get("status") == "Terminated" and not _succeeded(answer):
+            errors = client.automation.workflow_errors(workflow.definition_id, instance["workflowId"])
+            answer = "failed: " + ("; ".join(f"{e.get('step')}: {e.get('message')}" for e in errors) or "faulted")
+    confirmation = data.get(RECORDED["opt-out confirmation" if matched is Matched.OPT_OUT else "opt-in confirmation"])
+    return {"time": data.get("triggeredAt") or instance.get("startedAt") or "", "number": number,
+            "channel_user_id": str(user.get("channelUserId") or ""), "channel": workflow.channel,
+            "subaccount": str(data.get("subAccountId") or payload.get("subAccountId") or ""), "text": text,
+            "matched": matched.value, "contacts_answer": answer,
+            "confirmation_sent": "yes" if confirmation else "no",
+            "member_now": None, "awaiting_sync": False, "action": "", "workflow_id": instance.get("workflowId", ""),
+            "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
+
+
+def _e164(raw) -> str:
+    if not raw:
+        return ""
+    try:
+        return to_e164(str(raw))
+    except InvalidNumber:
+        return str(raw)
+
+
+def _answer(code) -> str:
+    if code is None:
+        return "none recorded"
+    return f"HTTP {code}"
+
+
+def _succeeded(answer: str) -> bool:
+    return answer.startswith("HTTP 2")
+
+
+def _judge(rows: pd.DataFrame, groups: dict[int, GroupSnapshot], window: Window) -> None:
+    """Fill member_now, awaiting_sync and action, in place."""
+    if rows.empty:
+        return
+    sync_boundary = window.iso(window.end.replace(minute=0, second=0, microsecond=0))
+    members, waiting, actions = [], [], []
+    for number, group_id, matched, time in zip(rows["number"], rows["group_id"], rows["matched"], rows["time"]):
+        member = digits_key(number) in groups[group_id].keys if number else None
+        members.append(member)
+        waiting.append(bool(member) and matched == Matched.OPT_OUT and time >= sync_boundary)
+        actions.append(Action.NONE.value)
+    rows["member_now"] = members
+    rows["awaiting_sync"] = waiting
+    decided = rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
+    latest = rows[decided & rows["number"].ne("")].groupby(["group_id", "number"]).tail(1).index
+    for i in rows.index[decided]:
+        matched, member, answer = rows.at[i, "matched"], rows.at[i, "member_now"], rows.at[i, "contacts_answer"]
+        if not rows.at[i, "number"]:
+            actions[i] = Action.NO_NUMBER.value if matched == Matched.OPT_OUT else Action.NONE.value
+        elif i not in latest:
+            actions[i] = Action.SUPERSEDED.value
+        elif matched == Matched.OPT_OUT and not member:
+            actions[i] = Action.LEFT_SINCE.value if _succeeded(answer) else Action.ADD.value
+        elif matched == Matched.OPT_IN and member:
+            actions[i] = Action.REMOVE.value
+    rows["action"] = actions
+
+
+def write_ledger(ledger: Ledger, path: str | Path) -> Path:
+    """The ledger as CSV: formula-safe cells, readable by its owner only (it holds phone numbers)."""
+    from .bulk.report import check_writable, write_report
+
+    return write_report(ledger.rows, check_writable(Path(path)))

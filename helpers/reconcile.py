@@ -1,0 +1,136 @@
+"""Reconcile the opt-out workflows' runs with the opt-out group: find lost opt-outs, repair them.
+
+A dry run (the default) builds the ledger (:mod:`helpers.ledger`) and lists what is lost.
+``apply=True`` repairs, under the same one-run-per-group lock and journal as bulk work:
+lost opt-outs are added to the group (create-or-merge by number, as the workflow does);
+a member whose latest word was an opt-in is taken out (membership only). Then the group is
+read back and each repair is reported only if the group shows it. Running it again finds
+nothing left to do: it is idempotent because it plans from the group as it is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .bulk.apply import GroupLock, Journal, add_chunk, remove_chunk, send_in_chunks
+from .bulk.check import key_of
+from .bulk.report import check_writable, write_report
+from .client import Client
+from .groups import read_group
+from .ledger import Action, Ledger, UNRESOLVED, build_ledger, make_window
+from .policy import KeywordPolicy
+from .workflow import DEFAULT_NAME
+
+CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
+
+
+@dataclass
+class Reconciliation:
+    ledger: Ledger
+    applied: bool = False
+    repaired: dict[str, int] = field(default_factory=dict)  # action -> rows repaired (read back)
+    journal_path: Path | None = None
+    ledger_path: Path | None = None
+
+    @property
+    def remaining(self):
+        return self.ledger.needing(*UNRESOLVED)
+
+    @property
+    def exit_code(self) -> int:
+        """0: nothing lost is left; 1: some opt-outs are still not honoured (each has its reason)."""
+        return 1 if len(self.remaining) else 0
+
+    def lines(self) -> list[str]:
+        from .runbook import shown
+
+        out = self.ledger.lines()
+        if self.applied:
+            done = ", ".join(f"{n} {action}" for action, n in self.repaired.items()) or "nothing to repair"
+            out.append(f"Applied: {done} (each confirmed by reading the group back).")
+        elif len(self.ledger.lost):
+            out.append(f"Dry run: nothing was changed. Add --apply (or press Repair) to repair "
+                       f"{len(self.ledger.lost)} row(s).")
+        if len(self.remaining):
+            out.append(f"NOT done: {len(self.remaining)} opt-out(s) or opt-in(s) still need action (see above).")
+        if self.ledger_path:
+            out.append(f"Ledger: {shown(self.ledger_path)}")
+        if self.journal_path:
+            out.append(f"Journal: {shown(self.journal_path)}")
+        return out
+
+
+def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
+              since: str | datetime | None = None, apply: bool = False, ledger_path: str | Path | None = None,
+              reports_dir: str | Path | None = None, policy: KeywordPolicy | None = None,
+              progress=False) -> Reconciliation:
+    """Build the ledger for the window; with ``apply``, repair what is lost and confirm it."""
+    ledger_path = check_writable(Path(ledger_path)) if ledger_path else None  # before anything is read
+    window = make_window(client, hours=hours, since=since)
+    ledger = build_ledger(client, name=name, window=window, policy=policy)
+    result = Reconciliation(ledger, ledger_path=ledger_path)
+    if apply and len(ledger.lost):
+        group_ids = sorted({w.group_id for w in ledger.workflows.values()})
+        for group_id in group_ids:
+            with GroupLock(client, group_id, "reconcile"):
+                # planned again inside the lock: no bulk run changes the group while this repairs it
+                ledger = build_ledger(client, name=name, window=window, policy=policy)
+                result.ledger = ledger
+                _repair(client, ledger, group_id, result, Path(reports_dir or "reports").resolve(), progress)
+        result.applied = True
+    elif apply:
+        result.applied = True
+    if ledger_path:
+        write_report(result.ledger.rows, ledger_path)
+    return result
+
+
+def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliation, reports_dir: Path,
+            progress) -> None:
+    rows = ledger.lost
+    workflows_of_group = {w.channel for w in ledger.workflows.values() if w.group_id == group_id}
+    rows = rows[rows["channel"].isin(workflows_of_group)]
+    to_add = sorted({key_of(n) for n in rows.loc[rows["action"] == Action.ADD, "number"]})
+    to_remove = sorted({key_of(n) for n in rows.loc[rows["action"] == Action.REMOVE, "number"]})
+    if not to_add and not to_remove:
+        return
+    plan = sorted([["add", k] for k in to_add] + [["remove", k] for k in to_remove])
+    key = Journal.run_key("ledger", group_id, "reconcile", {"plan": plan, "window": ledger.window.describe()})
+    journal = Journal(Journal.default_path(reports_dir / "journals", "reconcile", group_id, key), key)
+    journal.open({"mode": "reconcile", "groupId": group_id, "window": ledger.window.describe(),
+                  "add": len(to_add), "remove": len(to_remove)})
+    result.journal_path = journal.path
+    ids = ledger.groups[group_id].keys
+
+    def add(chunk: list[str]) -> dict:
+        return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
+
+    def remove(chunk: list[str]) -> dict:
+        refused = remove_chunk(client, group_id, [ids[k] for k in chunk])
+        key_for = {ids[k]: k for k in chunk}
+        return {key_for[cid]: reason for cid, reason in refused.items()}
+
+    failed = {}
+    failed.update(send_in_chunks(journal, to_add, CHUNK_SIZE, add, label="Adding lost opt-outs", pass_number=1,
+                                 progress=progress))
+    failed.update(send_in_chunks(journal, to_remove, CHUNK_SIZE, remove, label="Removing opt-ins", pass_number=1,
+                                 progress=progress))
+    after = read_group(client, group_id)
+    ledger.groups[group_id] = after
+    repaired = {Action.ADD: 0, Action.REMOVE: 0}
+    for i in rows.index:
+        k = key_of(ledger.rows.at[i, "number"])
+        action = ledger.rows.at[i, "action"]
+        member = k in after.keys
+        ledger.rows.at[i, "member_now"] = member
+        if (action == Action.ADD and member) or (action == Action.REMOVE and not member):
+            ledger.rows.at[i, "action"] = (Action.REPAIRED_ADD if action == Action.ADD else Action.REPAIRED_REMOVE).value
+            repaired[Action(action)] += 1
+        elif k in failed:
+            ledger.rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"
+    journal.record({"type": "finished", "repaired": {a.value: n for a, n in repaired.items()}})
+    for action, n in repaired.items():
+        if n:
+            label = "added to the group" if action == Action.ADD else "removed from the group"
+            result.repaired[label] = result.repaired.get(label, 0) + n
