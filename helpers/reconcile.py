@@ -9,6 +9,7 @@ nothing left to do: it is idempotent because it plans from the group as it is.
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from .client import Client
 from .groups import read_group
 from .ledger import Action, Ledger, UNRESOLVED, build_ledger, make_window
 from .policy import KeywordPolicy
-from .workflow import DEFAULT_NAME
+from .workflow import DEFAULT_NAME, deployed_workflows
 
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
 
@@ -46,9 +47,11 @@ class Reconciliation:
         from .runbook import shown
 
         out = self.ledger.lines()
-        if self.applied:
-            done = ", ".join(f"{n} {action}" for action, n in self.repaired.items()) or "nothing to repair"
+        if self.applied and self.repaired:
+            done = ", ".join(f"{n} {action}" for action, n in self.repaired.items())
             out.append(f"Applied: {done} (each confirmed by reading the group back).")
+        elif self.applied:
+            out.append("Applied: nothing needed repair.")
         elif len(self.ledger.lost):
             out.append(f"Dry run: nothing was changed. Add --apply (or press Repair) to repair "
                        f"{len(self.ledger.lost)} row(s).")
@@ -68,19 +71,17 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
     """Build the ledger for the window; with ``apply``, repair what is lost and confirm it."""
     ledger_path = check_writable(Path(ledger_path)) if ledger_path else None  # before anything is read
     window = make_window(client, hours=hours, since=since)
-    ledger = build_ledger(client, name=name, window=window, policy=policy)
-    result = Reconciliation(ledger, ledger_path=ledger_path)
-    if apply and len(ledger.lost):
-        group_ids = sorted({w.group_id for w in ledger.workflows.values()})
-        for group_id in group_ids:
-            with GroupLock(client, group_id, "reconcile"):
-                # planned again inside the lock: no bulk run changes the group while this repairs it
-                ledger = build_ledger(client, name=name, window=window, policy=policy)
-                result.ledger = ledger
+    if not apply:
+        result = Reconciliation(build_ledger(client, name=name, window=window, policy=policy), ledger_path=ledger_path)
+    else:
+        group_ids = sorted({w.group_id for w in deployed_workflows(client, name).values()})
+        with ExitStack() as locks:
+            for group_id in group_ids:  # read and repaired under the lock: no bulk run changes the group meanwhile
+                locks.enter_context(GroupLock(client, group_id, "reconcile"))
+            ledger = build_ledger(client, name=name, window=window, policy=policy)
+            result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
+            for group_id in group_ids:
                 _repair(client, ledger, group_id, result, Path(reports_dir or "reports").resolve(), progress)
-        result.applied = True
-    elif apply:
-        result.applied = True
     if ledger_path:
         write_report(result.ledger.rows, ledger_path)
     return result
