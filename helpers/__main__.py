@@ -40,9 +40,23 @@ def _runbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _failed(exc) -> int:
+    """One clear message (no traceback) and the exit code the error carries: 2 when nothing was changed."""
+    from .errors import APIError, RunInterrupted, TransportError, UnexpectedResponse
+
+    print(f"error: {exc}", file=sys.stderr)
+    if isinstance(exc, RunInterrupted):
+        print("Run the same command again: it plans from the group as it is and resumes its journal, so nothing "
+              "is done twice.", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, (APIError, TransportError, UnexpectedResponse)):  # before anything was changed
+        print("Nothing was changed.", file=sys.stderr)
+        return 2
+    return exc.exit_code
+
+
 def _bulk(args: argparse.Namespace) -> int:
-    from .bulk import BadFile, RunInProgress, RunInterrupted, bulk_add, bulk_remove
-    from .config import ConfigError
+    from .bulk import bulk_add, bulk_remove
     from .errors import EightByEightError
     from .runbook import connect
 
@@ -52,27 +66,14 @@ def _bulk(args: argparse.Namespace) -> int:
         run = work(runbook.client, args.file, args.group, column=args.column, default_region=args.default_region,
                    country_column=args.country_column, apply=args.apply, report_path=args.report,
                    reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
-    except (BadFile, RunInProgress, LookupError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except RunInterrupted as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("The journal keeps what was done: run the same command again to resume (nothing is sent twice).",
-              file=sys.stderr)
-        return 1
-    except EightByEightError as exc:  # before the apply began: reading the group or planning
-        print(f"error: {exc}", file=sys.stderr)
-        print("Nothing was changed.", file=sys.stderr)
-        return 2
+    except EightByEightError as exc:
+        return _failed(exc)
     print("\n".join(run.lines()))
     return run.exit_code
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from .bulk import BadFile, RunInProgress, RunInterrupted
-    from .config import ConfigError
     from .errors import EightByEightError, WorkflowNotDeployed
-    from .ledger import BadWindow
     from .reconcile import reconcile
     from .runbook import connect
 
@@ -82,19 +83,9 @@ def _reconcile(args: argparse.Namespace) -> int:
                            ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
     except WorkflowNotDeployed as exc:
         print(f"error: {exc}. Nothing to reconcile.", file=sys.stderr)
-        return 2
-    except (BadWindow, BadFile, RunInProgress, LookupError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except RunInterrupted as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("Run the same command again: it plans from the group as it is, so nothing is done twice.",
-              file=sys.stderr)
-        return 1
+        return exc.exit_code
     except EightByEightError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("Nothing was changed.", file=sys.stderr)
-        return 2
+        return _failed(exc)
     print("\n".join(result.lines()))
     return result.exit_code
 

@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .config import Secret, Settings
-from .errors import APIError, NotFound, TransportError, UnexpectedResponse, error_for_status
+from .errors import APIError, BadInput, NotFound, TransportError, UnexpectedResponse, error_for_status
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class Client:
         else by page. It stops on the last page, an empty page, or a page with nothing new.
         """
         if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+            raise BadInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
         seen: set = set()
         offset, counts_items = 0, None
         while True:
@@ -257,7 +257,7 @@ class ContactsAPI:
         """Delete whole contacts (not only memberships). Never use it to undo an opt-out."""
         body = {"ids": [int(i) for i in ids], "msisdns": list(msisdns)}
         if not body["ids"] and not body["msisdns"]:
-            raise ValueError("delete_contacts_batch needs ids or msisdns; it never deletes every contact")
+            raise BadInput("delete_contacts_batch needs ids or msisdns; it never deletes every contact")
         return self._call("POST", "/contacts/batches/deleteContacts", json=body)
 
     def batch_status(self, batch_id: str) -> dict:

@@ -14,6 +14,8 @@ from typing import Mapping
 
 from dotenv import dotenv_values
 
+from .errors import ConfigError  # noqa: F401  (raised here; importable from here as before)
+
 # Documented base URLs per region (../shared/8x8-api/NOTES.md). 8x8 documents the
 # Automation host for Asia-Pacific only; other regions use it too.
 REGIONS: dict[str, dict[str, str]] = {
@@ -59,10 +61,6 @@ SETTINGS_DOC = {
 
 # Read elsewhere, not settings of the connection: where 8x8's OpenAPI files are (helpers.openapi).
 OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS",)
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message says which and how to fix it."""
 
 
 class Secret:

@@ -1,9 +1,83 @@
-"""Exceptions raised by the 8x8 client. Catch :class:`EightByEightError` for all of them."""
+"""Everything the runbook's library raises, under one root (as stripe's ``_error.py`` does).
+
+Catch :class:`EightByEightError` for all of them. Each class says what a command's exit code
+is when it ends a run (``exit_code``): 2 when nothing was changed because the input, the
+settings or the situation is wrong; 1 when work was interrupted or some of it failed.
+
+    EightByEightError
+    ├── BadInput (also a ValueError)        settings, files, options, windows, unknown groups: exit 2
+    │   ├── ConfigError                     a setting is missing or malformed
+    │   ├── GroupNotFound (also LookupError)
+    │   └── (bulk) BadFile, UnknownGroup; (ledger) BadWindow; (policy, workflow) rule breaks
+    ├── WorkflowNotDeployed                 exit 2
+    ├── RunInProgress                       another bulk run holds the group: exit 2
+    ├── RunInterrupted                      the platform failed mid-run; the same command resumes: exit 1
+    ├── VerificationFailed                  test messages did not do what was expected
+    ├── WorkflowTimeout (also TimeoutError) a run did not finish in time
+    ├── NotOnSandbox                        sandbox-only controls asked for in live mode
+    ├── SandboxControlError                 a /_sandbox/ control answered an error
+    ├── TransportError                      no answer (connection refused, timeout) after retries
+    ├── UnexpectedResponse                  a success status without the JSON the API defines, or a redirect
+    └── APIError                            8x8 answered an error status, with its code, message and errorId
+        ├── BadRequest 400, Unauthorized 401, Forbidden 403, NotFound 404, Conflict 409
+        ├── RateLimited 429
+        └── ServerError 5xx
+"""
 from __future__ import annotations
 
 
 class EightByEightError(Exception):
-    """Base class of everything the client raises."""
+    """The root of everything the runbook's library raises."""
+
+    exit_code = 1
+
+
+class BadInput(EightByEightError, ValueError):
+    """Something given to the runbook cannot be used; the message says what and how to fix it."""
+
+    exit_code = 2
+
+
+class ConfigError(BadInput):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+class GroupNotFound(BadInput, LookupError):
+    """No opt-out group of that name or id (run notebook 01, or fix the name)."""
+
+
+class WorkflowNotDeployed(EightByEightError):
+    """The runbook's opt-out workflow is not deployed on the subaccount (run notebook 03)."""
+
+    exit_code = 2
+
+
+class RunInProgress(EightByEightError):
+    """Another bulk run holds this group; nothing was changed by this one."""
+
+    exit_code = 2
+
+
+class RunInterrupted(EightByEightError):
+    """The work stopped part-way (the platform failed); the same command resumes it."""
+
+
+class VerificationFailed(EightByEightError):
+    """Test messages through the deployed workflow did not do what was expected (notebook 04)."""
+
+
+class WorkflowTimeout(EightByEightError, TimeoutError):
+    """A workflow run did not finish in the time allowed."""
+
+
+class NotOnSandbox(EightByEightError):
+    """A sandbox-only control was asked for while talking to 8x8."""
+
+    exit_code = 2
+
+
+class SandboxControlError(EightByEightError):
+    """A sandbox control (/_sandbox/...) answered with an error."""
 
 
 class TransportError(EightByEightError):
@@ -11,11 +85,10 @@ class TransportError(EightByEightError):
 
 
 class UnexpectedResponse(EightByEightError):
-    """A success status whose body is not the JSON the API defines (a wrong base URL, a proxy's page)."""
+    """A success status whose body is not the JSON the API defines (a wrong base URL, a proxy's
+    page), or a redirect, which 8x8's APIs never answer."""
 
-
-class WorkflowNotDeployed(EightByEightError):
-    """The runbook's opt-out workflow is not deployed on the subaccount (run notebook 03)."""
+    exit_code = 2
 
 
 class APIError(EightByEightError):
@@ -57,6 +130,10 @@ class Unauthorized(APIError):
     """401, code 1200: the API key is missing or wrong."""
 
 
+class Forbidden(APIError):
+    """403: the key is valid but may not do this (a key without the Contacts or Automation scope)."""
+
+
 class NotFound(APIError):
     """404: the group, contact, definition or job does not exist."""
 
@@ -73,9 +150,10 @@ class ServerError(APIError):
     """5xx: the platform failed, and still did after the retries (for requests safe to repeat)."""
 
 
-_BY_STATUS = {400: BadRequest, 401: Unauthorized, 404: NotFound, 409: Conflict, 429: RateLimited}
+_BY_STATUS = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 429: RateLimited}
 _HINTS = {
     401: "Check EIGHTXEIGHT_API_KEY (API Keys page of 8x8 Connect), or unset it to use the sandbox.",
+    403: "The API key is valid but not allowed to do this: give it the Contacts and Automation scopes in Connect.",
     429: "8x8 is rate limiting this key; wait and run again (finished work is not repeated).",
 }
 

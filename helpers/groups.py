@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .client import Client
-from .errors import Conflict
+from .errors import Conflict, GroupNotFound
 from .numbers import digits_key
 
 # JSON Patch exactly as the official definition's example "Mark group as a blacklist" writes it.
@@ -35,7 +35,7 @@ def ensure_opt_out_group(client: Client, name: str, description: str | None = No
             raise
     lookup = find_opt_out_group(client, name, blacklisted_only=False)
     if lookup.group is None:
-        raise LookupError(f"8x8 says a group named {name!r} exists (code 5003), but no group of that exact name "
+        raise GroupNotFound(f"8x8 says a group named {name!r} exists (code 5003), but no group of that exact name "
                           f"was found. {lookup.advice}")
     group = lookup.group
     if group.get("isBlacklist"):
@@ -102,7 +102,7 @@ def opt_out_group_id(client: Client, name: str, *, create_if_missing: bool = Fal
         return lookup.group["id"]
     if create_if_missing and not lookup.matches:
         return ensure_opt_out_group(client, name).group["id"]
-    raise LookupError(lookup.advice)
+    raise GroupNotFound(lookup.advice)
 
 
 # Reading a group's members. 8x8 pages them by offset: a member added or removed while the pages

@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from .client import Client
+from .errors import BadInput
 from .groups import GroupSnapshot, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 from .policy import KeywordPolicy, message_texts
@@ -69,7 +70,7 @@ REPAIRS = (Action.ADD, Action.REMOVE)
 UNRESOLVED = (Action.ADD, Action.REMOVE, Action.NO_NUMBER)
 
 
-class BadWindow(ValueError):
+class BadWindow(BadInput):
     """--hours or --since cannot be used (exit code 2)."""
 
 

@@ -6,6 +6,8 @@ the check and say so.
 """
 from __future__ import annotations
 
+from .errors import EightByEightError
+
 import json
 import os
 import re
@@ -28,8 +30,8 @@ def available() -> bool:
     return all((SPEC_DIR / name).is_file() for name in SPEC_FILES.values())
 
 
-class ContractError(AssertionError):
-    pass
+class ContractError(EightByEightError, AssertionError):
+    """A request, answer or definition does not match 8x8's official OpenAPI definition."""
 
 
 # 8x8's files use oneOf where the alternatives overlap by construction (workflowInstance and

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .errors import BadInput
 from .scripts import MAX_SCRIPT_LENGTH, js_length
 
 DEFAULT_OPT_OUT_WORDS = ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
@@ -93,7 +94,7 @@ class KeywordPolicy:
     def __post_init__(self):
         overlap = {w.lower() for w in self.opt_out_words} & {w.lower() for w in self.opt_in_words}
         if overlap:
-            raise ValueError(f"words cannot be both opt-out and opt-in: {', '.join(sorted(overlap))}")
+            raise BadInput(f"words cannot be both opt-out and opt-in: {', '.join(sorted(overlap))}")
         for kind in ("opt_out", "opt_in"):
             self._compiled[kind] = re.compile(self.pattern(kind))
 
@@ -141,7 +142,7 @@ class KeywordPolicy:
             scripts.append(_script(source, pending))
         too_long = [s for s in scripts if js_length(s) > MAX_SCRIPT_LENGTH]
         if too_long:
-            raise ValueError(f"a phrase of the keyword policy does not fit in one {MAX_SCRIPT_LENGTH}-character "
+            raise BadInput(f"a phrase of the keyword policy does not fit in one {MAX_SCRIPT_LENGTH}-character "
                              f"script ({js_length(too_long[0])} characters): shorten it or split it in two")
         return ["{{" + s + "}}" for s in scripts]
 
@@ -201,7 +202,7 @@ def message_source(channel: str) -> str:
     try:
         return _MESSAGE_SOURCES[channel.lower()]
     except KeyError:
-        raise ValueError(f"unknown channel {channel!r}: use WhatsApp or SMS") from None
+        raise BadInput(f"unknown channel {channel!r}: use WhatsApp or SMS") from None
 
 
 def message_texts(data: dict, channel: str = "WhatsApp") -> list[str]:

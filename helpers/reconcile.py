@@ -18,6 +18,7 @@ from .bulk.apply import GroupLock, Journal, add_chunk, remove_chunk, send_in_chu
 from .bulk.check import key_of
 from .bulk.report import check_writable, write_report
 from .client import Client
+from .errors import EightByEightError, RunInterrupted
 from .groups import read_group
 from .ledger import Action, Ledger, UNRESOLVED, build_ledger, make_window
 from .policy import KeywordPolicy
@@ -81,7 +82,12 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
             ledger = build_ledger(client, name=name, window=window, policy=policy)
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
-                _repair(client, ledger, group_id, result, Path(reports_dir or "reports").resolve(), progress)
+                try:
+                    _repair(client, ledger, group_id, result, Path(reports_dir or "reports").resolve(), progress)
+                except RunInterrupted:
+                    raise
+                except EightByEightError as exc:
+                    raise RunInterrupted(f"The repair stopped after changing the group: {exc}") from exc
     if ledger_path:
         write_report(result.ledger.rows, ledger_path)
     return result

@@ -22,6 +22,7 @@ import requests
 
 from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
+from .errors import NotOnSandbox, SandboxControlError
 from .sandbox import Sandbox
 
 ROOT = PROJECT_ROOT
@@ -42,8 +43,12 @@ class SandboxControls:
         return f"SandboxControls({self.base_url})"
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
-        answer = self._http.request(method, f"{self.base_url}/_sandbox/{path}", json=body, timeout=30)
-        answer.raise_for_status()
+        try:
+            answer = self._http.request(method, f"{self.base_url}/_sandbox/{path}", json=body, timeout=30)
+        except requests.RequestException as exc:
+            raise SandboxControlError(f"the sandbox at {self.base_url} did not answer ({type(exc).__name__})") from None
+        if answer.status_code != 200:
+            raise SandboxControlError(f"/_sandbox/{path} answered {answer.status_code}: {answer.text[:300]}")
         return answer.json()
 
     def advance_clock(self, *, hours: float = 0, seconds: float = 0) -> dict:
@@ -89,7 +94,7 @@ class Runbook:
     @property
     def sandbox(self) -> SandboxControls:
         if not self.on_sandbox:
-            raise RuntimeError("sandbox controls exist only on the sandbox (no EIGHTXEIGHT_API_KEY set)")
+            raise NotOnSandbox("sandbox controls exist only on the sandbox (no EIGHTXEIGHT_API_KEY set)")
         return SandboxControls(self.settings.base_url)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .client import Client
+from .errors import BadInput
 from .groups import read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 
@@ -31,7 +32,7 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
     repaired, or one the group has not caught up with): the customer asked, that is enough.
     """
     if column not in audience.columns:
-        raise KeyError(f"the audience has no column {column!r}; its columns: {', '.join(map(str, audience.columns))}")
+        raise BadInput(f"the audience has no column {column!r}; its columns: {', '.join(map(str, audience.columns))}")
     opted_out = read_group(client, group_id).ever  # a member at any point of the read counts
     asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
     keys, reasons = [], []

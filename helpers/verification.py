@@ -12,7 +12,7 @@ import time
 import pandas as pd
 
 from .client import Client
-from .errors import EightByEightError, WorkflowNotDeployed
+from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
 from .workflow import inbound_payload
 
@@ -70,7 +70,7 @@ def wait_for_run(client: Client, definition_id: str, workflow_id: str, *, timeou
         if run["status"] in FINISHED:
             return run
         if time.monotonic() > deadline:
-            raise TimeoutError(f"workflow {workflow_id} is still {run['status']} after {timeout:g} s")
+            raise WorkflowTimeout(f"workflow {workflow_id} is still {run['status']} after {timeout:g} s")
         time.sleep(poll)
 
 
@@ -85,9 +85,9 @@ def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None
         runs = [r for r in runbook.sandbox.deliver_inbound(msisdn, text, channel=channel, button=button)
                 if r["definitionId"] == definition_id]
         if len(runs) != 1:
-            raise RuntimeError(f"the inbound message started {len(runs)} runs of the definition, not 1: is it enabled?")
+            raise EightByEightError(f"the inbound message started {len(runs)} runs of the definition, not 1: is it enabled?")
         return wait_for_run(client, definition_id, runs[0]["workflowId"])
-    raise ValueError("via is 'test-run' or 'inbound'")
+    raise BadInput("via is 'test-run' or 'inbound'")
 
 
 def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "test-run",
@@ -160,7 +160,7 @@ def check_test_table(table: pd.DataFrame) -> str:
         lines.append(f"- {row['message']!r} from {row['from']} ({row['channel']}, {row['path']}): "
                      f"{_problem(row.to_dict())}")
     lines.append("Check the keyword policy and the deployed definition (notebook 03), then run this again.")
-    raise AssertionError("\n".join(lines))
+    raise VerificationFailed("\n".join(lines))
 
 
 def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> int:

@@ -17,7 +17,7 @@ from typing import Iterable
 
 from .client import Client
 from .config import Settings
-from .errors import WorkflowNotDeployed
+from .errors import BadInput, WorkflowNotDeployed
 from .policy import KeywordPolicy
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
@@ -98,7 +98,7 @@ def _channel(name: str) -> Channel:
     for key, spec in CHANNEL_SPECS.items():
         if key.lower() == str(name).lower():
             return spec
-    raise ValueError(f"unknown channel {name!r}: use {' or '.join(CHANNEL_SPECS)}")
+    raise BadInput(f"unknown channel {name!r}: use {' or '.join(CHANNEL_SPECS)}")
 
 
 def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str | None) -> list[dict]:
@@ -209,7 +209,7 @@ def check_definition_rules(definition: dict) -> None:
                  f"{MAX_BRANCH_CHOICES}" for step in definition["definition"]["steps"]
                  if step["stepType"] == "Branch" and len(step["selectNextStep"]) > MAX_BRANCH_CHOICES]
     if problems:
-        raise ValueError("the definition breaks 8x8's rules:\n" + "\n".join(problems))
+        raise BadInput("the definition breaks 8x8's rules:\n" + "\n".join(problems))
 
 
 def with_api_key(definition: dict, settings: Settings) -> dict:

@@ -6,6 +6,7 @@ import math
 import pandas as pd
 import pytest
 
+from helpers.errors import BadInput, VerificationFailed
 from helpers.groups import ensure_opt_out_group
 from helpers.runbook import Runbook
 from helpers.suppression import filter_audience, is_opted_out
@@ -55,7 +56,7 @@ def test_audience_with_bad_numbers_and_a_missing_column(client, group):
     send_to, removed = filter_audience(client, group["id"], audience, "phone")
     assert list(send_to["phone"]) == ["+6581000000"]
     assert removed["reason"].str.startswith("invalid number").all()
-    with pytest.raises(KeyError, match="no column 'msisdn'"):
+    with pytest.raises(BadInput, match="no column 'msisdn'"):
         filter_audience(client, group["id"], audience)
 
 
@@ -113,7 +114,7 @@ def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
     policy = KeywordPolicy(opt_out_words=("STOP",))
     deploy_definitions(runbook.client, build_opt_out_definitions(settings, group["id"], policy, channels=["SMS"]))
     table = run_test_messages(runbook, deployed_workflows(runbook.client)["SMS"], [("END", "opt-out"), ("STOP", "opt-out")])
-    with pytest.raises(AssertionError, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"):
+    with pytest.raises(VerificationFailed, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"):
         check_test_table(table)
 
 

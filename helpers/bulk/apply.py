@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..client import Client
-from ..errors import (APIError, BadRequest, EightByEightError, NotFound, RateLimited, TransportError, Unauthorized,
-                      UnexpectedResponse)
+from ..errors import (APIError, BadRequest, EightByEightError, NotFound, RateLimited, RunInProgress, RunInterrupted,
+                      TransportError, Unauthorized, UnexpectedResponse)
 from .read import BadFile
 from .report import private_open
 
@@ -34,14 +34,6 @@ DEFAULT_CHUNK_SIZE = 500  # 8x8's largest membership request
 # instead of marking every remaining chunk failed. A 5xx that outlived the retries fails its chunk
 # only: the check finds those numbers still in the group and the next pass sends them again.
 SYSTEMIC = (TransportError, Unauthorized, RateLimited, UnexpectedResponse)
-
-
-class RunInProgress(Exception):
-    """Another bulk run holds this group (exit code 2; nothing was changed by this one)."""
-
-
-class RunInterrupted(Exception):
-    """The apply stopped part-way (the platform failed); the same command resumes it (exit code 1)."""
 
 
 def check_chunk_size(chunk_size) -> int:

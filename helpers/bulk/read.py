@@ -22,6 +22,7 @@ from typing import Iterator
 import pandas as pd
 import phonenumbers
 
+from ..errors import BadInput
 from ..numbers import InvalidNumber, looks_like_number, to_e164
 from .statuses import STATUS_CATEGORIES, Status
 
@@ -34,7 +35,7 @@ SAMPLE_ROWS = 1000  # rows read before deciding which column holds the numbers
 _BLOCK = 50_000  # rows per column block while streaming (keeps the peak memory flat)
 
 
-class BadFile(ValueError):
+class BadFile(BadInput):
     """The file or an option cannot be used; nothing was changed (exit code 2)."""
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 import pandas as pd
 
 from ..client import Client
-from ..errors import NotFound
+from ..errors import EightByEightError, GroupNotFound, NotFound, RunInterrupted
 from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk, send_in_chunks, DEFAULT_CHUNK_SIZE
 from ..groups import GroupSnapshot, read_group
 from .check import judge_addition, judge_removal, key_of
@@ -29,7 +29,7 @@ from .statuses import FAILURES, Outcome, Status
 MAX_PASSES = 3  # the planned removals, then up to two more for numbers that joined meanwhile
 
 
-class UnknownGroup(BadFile):
+class UnknownGroup(GroupNotFound):
     """No such group (exit code 2)."""
 
 
@@ -187,7 +187,12 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
         journal.open({"mode": mode.value, "groupId": target["id"], "file": numbers.path.name,
                       "sha256": numbers.digest, "options": options, "planned": len(plan.pending)})
         work = _remove if mode is Mode.REMOVE else _add
-        applied = work(client, plan, journal, chunk_size, progress)
+        try:
+            applied = work(client, plan, journal, chunk_size, progress)
+        except RunInterrupted:
+            raise
+        except EightByEightError as exc:  # e.g. the check could not read the group back: changes were made
+            raise RunInterrupted(f"The run stopped after changing the group: {exc}") from exc
         journal.record({"type": "finished", "outcomes": applied.counts()})
     write_report(applied.report, report_path)
     return BulkRun(mode, plan, report_path, applied)
