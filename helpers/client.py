@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
@@ -28,13 +29,20 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
+MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After is not slept in full (the error says what 8x8 asked)
+
+
 class _RetryPolicy(Retry):
-    """Retry 429 whatever the method (the platform did nothing); 5xx only for safe methods."""
+    """Retry 429 whatever the method (the platform did nothing); 5xx only for safe methods.
+    A Retry-After is honoured up to MAX_RETRY_AFTER seconds."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429:
             return True
         return super().is_retry(method, status_code, has_retry_after)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER)
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -52,9 +60,11 @@ class _BearerAuth(requests.auth.AuthBase):
 class Client:
     """Entry point: ``Client(settings).contacts``, ``.automation``, ``.messaging``."""
 
-    def __init__(self, settings: Settings, *, timeout: tuple[float, float] = (5.0, 30.0),
-                 retries: int = 5, backoff_factor: float = 0.5, backoff_max: float = 30.0,
+    def __init__(self, settings: Settings, *, timeout: tuple[float, float] = (5.0, 20.0),
+                 retries: int = 5, network_retries: int = 1, backoff_factor: float = 0.5, backoff_max: float = 10.0,
                  pool_size: int = 16):
+        """``retries``: for 429 and 5xx answers; ``network_retries``: for no answer (refused, timed
+        out), kept low so that an unreachable API fails in seconds, not minutes."""
         self.settings = settings
         self.timeout = timeout
         self.base_urls = settings.base_urls()
@@ -62,7 +72,8 @@ class Client:
         self.session.auth = _BearerAuth(Secret(settings.bearer_token()))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "8x8-opt-out-runbook"})
         retry = _RetryPolicy(
-            total=retries, connect=retries, read=retries, status=retries,
+            total=retries + network_retries, connect=network_retries, read=network_retries, status=retries,
+            other=0, redirect=0,
             allowed_methods=SAFE_METHODS, status_forcelist=RETRY_STATUSES,
             backoff_factor=backoff_factor, backoff_max=backoff_max,
             respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
@@ -92,13 +103,24 @@ class Client:
                 json: Any = None, ok: Iterable[int] = (200, 201, 202, 204)) -> requests.Response:
         """Send one request to ``api`` (contacts, chatapps, automation); raise on error statuses."""
         url = self.base_urls[api] + path
+        started = time.monotonic()
         try:
-            response = self.session.request(method, url, params=params, json=json, timeout=self.timeout)
+            # Never follow a redirect: 8x8's APIs do not send them, and requests would turn a
+            # redirected DELETE or POST into a GET that "succeeds".
+            response = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
+                                            allow_redirects=False)
         except requests.RequestException as exc:
             # The message of a requests exception carries the URL only, never headers.
-            raise TransportError(f"{method} {path}: no answer from {self.base_urls[api]} ({type(exc).__name__}: {exc}). "
-                                 "Check the network, or that the sandbox is running.") from None
+            where = ("Check that the sandbox is running there." if self.settings.sandbox_mode else
+                     "Check the network, and EIGHTXEIGHT_REGION / EIGHTXEIGHT_BASE_URL.")
+            raise TransportError(f"{method} {path}: no answer from {self.base_urls[api]} after "
+                                 f"{time.monotonic() - started:.0f} s ({_reason(exc)}). {where}") from None
         log.debug("%s %s -> %s", method, path, response.status_code)
+        if 300 <= response.status_code < 400:
+            target = response.headers.get("Location", "no Location")
+            raise UnexpectedResponse(f"{method} {path} answered {response.status_code}, a redirect to {target}; "
+                                     "8x8's APIs never redirect, so nothing was followed. Check EIGHTXEIGHT_BASE_URL "
+                                     "(https, the right host).")
         if response.status_code not in ok:
             raise _api_error(response, method, path)
         return response
@@ -146,6 +168,18 @@ class Client:
             return datetime.now(timezone.utc)
 
 
+def _reason(exc: requests.RequestException) -> str:
+    """What went wrong, in words, without the exception's long nested repr."""
+    text = str(exc)
+    for marker, words in (("timed out", "timed out"), ("Read timed out", "timed out"),
+                          ("Connection refused", "connection refused"), ("Name or service not known", "unknown host"),
+                          ("Temporary failure in name resolution", "unknown host"),
+                          ("No route to host", "no route to host"), ("Max retries exceeded", "no answer")):
+        if marker in text:
+            return f"{type(exc).__name__}: {words}"
+    return type(exc).__name__
+
+
 def decode_json(response: requests.Response, method: str, path: str) -> Any:
     """The body of a success answer; UnexpectedResponse when it is not JSON (never a bare ValueError)."""
     if not response.content:
@@ -170,7 +204,7 @@ def _api_error(response: requests.Response, method: str, path: str) -> APIError:
         code, message, error_id = body.get("code"), body.get("message"), body.get("errorId")
     return error_for_status(response.status_code)(
         response.status_code, method, path, code=code, message=message or response.reason or "",
-        error_id=error_id, body=body)
+        error_id=error_id, body=body, retry_after=response.headers.get("Retry-After"))
 
 
 class ContactsAPI:

@@ -100,7 +100,9 @@ class APIError(EightByEightError):
     error_id: str | None
 
     def __init__(self, status: int, method: str, path: str, code: int | None = None,
-                 message: str = "", error_id: str | None = None, body: object = None):
+                 message: str = "", error_id: str | None = None, body: object = None,
+                 retry_after: str | None = None):
+        self.retry_after = retry_after
         self.status = status
         self.method = method
         self.path = path
@@ -118,6 +120,8 @@ class APIError(EightByEightError):
             text += f": {self.message}"
         if self.error_id:
             text += f" [errorId {self.error_id}]"
+        if self.retry_after and self.retry_after.strip() not in ("0", "0.0"):
+            text += f" (it asked to wait {self.retry_after} s; retries wait at most 30 s each)"
         hint = _HINTS.get(self.status)
         return f"{text}. {hint}" if hint else text
 

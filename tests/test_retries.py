@@ -64,3 +64,69 @@ def test_a_share_of_faults_still_completes_a_paged_read(client, sandbox, setting
     sandbox.faults.configure(share_429=0.2, share_503=0.2)
     assert len(list(client.contacts.group_members(group["id"]))) == 2000
     assert sandbox.request_count("status 429") + sandbox.request_count("status 503") > 0
+
+
+def test_a_long_retry_after_is_capped_and_said(client, sandbox, group, monkeypatch):
+    slept = []
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", slept.append)
+    sandbox.faults.configure(retry_after=120)
+    sandbox.faults.inject(*[429] * 6)
+    with pytest.raises(RateLimited, match=r"it asked to wait 120 s; retries wait at most 30 s each"):
+        client.contacts.get_group(group["id"])
+    assert slept and max(slept) == 30.0
+
+
+def _serve(handler_class):
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_redirect_is_an_error_never_followed(settings):
+    import http.server
+
+    from helpers.client import Client
+    from helpers.errors import UnexpectedResponse
+
+    seen = []
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            seen.append(self.command)
+            self.send_response(302)
+            self.send_header("Location", "https://example.invalid/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_DELETE = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = _serve(Redirecting)
+    try:
+        client = Client(settings.with_base_url(f"http://127.0.0.1:{server.server_port}"))  # no contract check:
+        # a redirect is no answer of 8x8's, which is the point
+        with pytest.raises(UnexpectedResponse, match="answered 302, a redirect to https://example.invalid/elsewhere"):
+            client.contacts.remove_from_group(5, [1])
+        assert seen == ["DELETE"]  # not followed as a GET
+    finally:
+        server.shutdown()
+
+
+def test_an_unreachable_api_fails_after_few_attempts(settings):
+    import socket
+
+    from helpers.client import Client
+    from helpers.errors import TransportError
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = Client(settings.with_base_url(f"http://127.0.0.1:{port}"), backoff_factor=0)
+    with pytest.raises(TransportError, match="connection refused.*Check that the sandbox is running there"):
+        client.contacts.count_groups()
+    assert client.session.adapters["http://"].max_retries.connect == 1
