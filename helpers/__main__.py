@@ -8,8 +8,29 @@ import time
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from . import local_sandbox
     from .sandbox import Sandbox
 
+    if args.reset or args.stop:
+        was = local_sandbox.stop()
+        if args.reset:
+            local_sandbox.reset()
+        print(("Stopped the local sandbox" if was else "The local sandbox was not running") +
+              ("; its state is deleted: the next use starts from nothing." if args.reset else "."))
+        return 0
+    if args.serve_local:
+        return local_sandbox.serve_local(args.port)
+    local = not (args.state or args.deterministic or local_sandbox.wants_fresh())
+    if local:  # the operator's one local 8x8, shared with the notebooks and the commands
+        info = local_sandbox.running()
+        if info:
+            print(info["url"], flush=True)
+            print(f"The local sandbox is already running (pid {info['pid']}, state {local_sandbox.STATE}); it "
+                  "stops by itself when idle, or with --stop.", file=sys.stderr, flush=True)
+            return 0
+        print(f"8x8 sandbox (the local one, state {local_sandbox.STATE}); Ctrl-C to stop.", file=sys.stderr,
+              flush=True)
+        return local_sandbox.serve_local(args.port or local_sandbox.PREFERRED_PORT)
     sandbox = Sandbox(port=args.port, state=args.state, deterministic=args.deterministic,
                       latency_ms=args.latency_ms)
     sandbox.faults.configure(share_429=args.share_429, share_503=args.share_503)
@@ -96,11 +117,15 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox = commands.add_parser("sandbox", help="serve the 8x8 sandbox on 127.0.0.1 until stopped")
     sandbox.add_argument("--port", type=int, default=0, help="port (default: any free port)")
-    sandbox.add_argument("--state", help="SQLite file that keeps the state across restarts (default: in memory)")
+    sandbox.add_argument("--state", help="SQLite file for a separate sandbox (default: the local sandbox's own "
+                                         "state, .sandbox/state.sqlite, shared with the notebooks and commands)")
     sandbox.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
     sandbox.add_argument("--share-429", type=float, default=0.0, help="share of requests answered 429 (0..1)")
     sandbox.add_argument("--share-503", type=float, default=0.0, help="share of requests answered 503 (0..1)")
     sandbox.add_argument("--deterministic", action="store_true", help="fixed ids and a frozen clock")
+    sandbox.add_argument("--stop", action="store_true", help="stop the local sandbox (the one the notebooks share)")
+    sandbox.add_argument("--reset", action="store_true", help="stop the local sandbox and delete its state")
+    sandbox.add_argument("--serve-local", action="store_true", help=argparse.SUPPRESS)  # the background server
     sandbox.set_defaults(run=_sandbox)
 
     runbook = commands.add_parser("runbook", help="execute every notebook in order into runs/<time>/")

@@ -60,7 +60,11 @@ SETTINGS_DOC = {
 
 
 # Read elsewhere, not settings of the connection: where 8x8's OpenAPI files are (helpers.openapi).
-OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS",)
+# EIGHTXEIGHT_SANDBOX=fresh: a fresh in-process sandbox per run instead of the shared local one (tests);
+# EIGHTXEIGHT_OUTPUT_DIR: where runs/ and reports/ go (tests point it away from the operator's);
+# EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files.
+OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_OUTPUT_DIR",
+                   "EIGHTXEIGHT_RUN_DIR")
 
 
 class Secret:
@@ -121,6 +125,10 @@ class Settings:
         if self.base_url:
             return {api: self.base_url for api in APIS}
         return dict(REGIONS[self.region])
+
+    def on_platform(self) -> "Settings":
+        """The same settings addressed to 8x8's own hosts for the region (no sandbox or proxy URL)."""
+        return replace(self, base_url=None)
 
     def with_base_url(self, base_url: str) -> "Settings":
         return replace(self, base_url=base_url.rstrip("/"))
@@ -196,16 +204,19 @@ def _find_env_file(path: Path) -> Path | None:
 def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
     """Write the settings to ``.env`` (git-ignored), readable by its owner only."""
     path = Path(path)
-    lines = []
-    if not settings.sandbox_mode:
-        lines.append(f"EIGHTXEIGHT_API_KEY={settings.api_key.reveal()}")
-    lines += [
-        f"EIGHTXEIGHT_ACCOUNT_ID={settings.account_id}",
-        f"EIGHTXEIGHT_SUBACCOUNT_ID={settings.subaccount_id}",
-        f"EIGHTXEIGHT_REGION={settings.region}",
-    ]
+    if settings.sandbox_mode:
+        # No key and no account: a key added later must come with the real account, not the sandbox's.
+        lines = ["# Sandbox mode: no EIGHTXEIGHT_API_KEY, so nothing reaches 8x8.",
+                 f"EIGHTXEIGHT_REGION={settings.region}"]
+    else:
+        lines = [f"EIGHTXEIGHT_API_KEY={settings.api_key.reveal()}",
+                 f"EIGHTXEIGHT_ACCOUNT_ID={settings.account_id}",
+                 f"EIGHTXEIGHT_SUBACCOUNT_ID={settings.subaccount_id}",
+                 f"EIGHTXEIGHT_REGION={settings.region}"]
     if settings.base_url:
         lines.append(f"EIGHTXEIGHT_BASE_URL={settings.base_url}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
     return path

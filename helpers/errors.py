@@ -52,6 +52,12 @@ class WorkflowNotDeployed(EightByEightError):
     exit_code = 2
 
 
+class ConnectionCheckFailed(EightByEightError):
+    """Notebook 00's connection check failed: nothing after it could work."""
+
+    exit_code = 2
+
+
 class RunInProgress(EightByEightError):
     """Another bulk run holds this group; nothing was changed by this one."""
 

@@ -22,6 +22,7 @@ from .errors import EightByEightError, RunInterrupted
 from .groups import read_group
 from .ledger import Action, Ledger, UNRESOLVED, build_ledger, make_window
 from .policy import KeywordPolicy
+from .runbook import reports_folder
 from .workflow import DEFAULT_NAME, deployed_workflows
 
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
@@ -76,6 +77,7 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
         result = Reconciliation(build_ledger(client, name=name, window=window, policy=policy), ledger_path=ledger_path)
     else:
         group_ids = sorted({w.group_id for w in deployed_workflows(client, name).values()})
+        folder = Path(reports_dir).resolve() if reports_dir else reports_folder()
         with ExitStack() as locks:
             for group_id in group_ids:  # read and repaired under the lock: no bulk run changes the group meanwhile
                 locks.enter_context(GroupLock(client, group_id, "reconcile"))
@@ -83,7 +85,7 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
                 try:
-                    _repair(client, ledger, group_id, result, Path(reports_dir or "reports").resolve(), progress)
+                    _repair(client, ledger, group_id, result, folder, progress)
                 except RunInterrupted:
                     raise
                 except EightByEightError as exc:

@@ -23,6 +23,7 @@ import requests
 from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .errors import NotOnSandbox, SandboxControlError
+from . import local_sandbox
 from .sandbox import Sandbox
 
 ROOT = PROJECT_ROOT
@@ -98,71 +99,138 @@ class Runbook:
         return SandboxControls(self.settings.base_url)
 
 
-def connect(*, quiet: bool = False) -> Runbook:
-    """Settings, a client, and (in sandbox mode with nowhere to point) an embedded sandbox."""
+def sandbox_url() -> str:
+    """Where sandbox mode talks when no EIGHTXEIGHT_BASE_URL is set: the local sandbox shared by
+    notebooks and commands, or (EIGHTXEIGHT_SANDBOX=fresh: tests, nbval) a fresh deterministic
+    one in this process."""
     global _embedded
+    if not local_sandbox.wants_fresh():
+        return local_sandbox.ensure_running()
+    if _embedded is None:
+        _embedded = Sandbox(deterministic=True).start()
+        atexit.register(_embedded.close)
+    return _embedded.base_url
+
+
+def connect(*, quiet: bool = False) -> Runbook:
+    """Settings, a client, and (in sandbox mode with nowhere to point) the sandbox to talk to."""
     settings = load_settings()
     if settings.needs_embedded_sandbox:
-        if _embedded is None:
-            _embedded = Sandbox(deterministic=True).start()
-            atexit.register(_embedded.close)
-        settings = settings.with_base_url(_embedded.base_url)
+        settings = settings.with_base_url(sandbox_url())
     if not quiet:
         print(settings.describe())
     return Runbook(settings, Client(settings))
 
 
-def in_project(path: str | Path, *, base: Path = NOTEBOOKS) -> Path:
-    """A path as the notebooks write it: relative ones are read from notebooks/, whatever the cwd."""
+def in_project(path: str | Path | None, *, base: Path = NOTEBOOKS) -> Path | None:
+    """A path as the notebooks write it: relative ones are read from notebooks/, whatever the cwd
+    (None stays None: the library's default place)."""
+    if path is None:
+        return None
     path = Path(path)
     return path if path.is_absolute() else base / path
 
 
 def shown(path: str | Path) -> str:
-    """A path for output: relative to the project when inside it, so outputs do not vary by clone."""
+    """A path for output: relative to where runs/ and reports/ go, or to the project, when inside
+    them, so that outputs do not vary by clone or test run."""
     path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    for base in (output_root().resolve(), ROOT):
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
 
 
 def notebook_paths() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def output_root() -> Path:
+    """Where runs/ and reports/ go: the project, unless EIGHTXEIGHT_OUTPUT_DIR says (tests do)."""
+    return Path(os.environ.get("EIGHTXEIGHT_OUTPUT_DIR") or ROOT)
+
+
+def reports_folder() -> Path:
+    return output_root() / "reports"
+
+
+def run_folder() -> Path:
+    """Where a notebook writes its files: the runbook job's folder for this run, else runs/lab/."""
+    folder = Path(os.environ.get("EIGHTXEIGHT_RUN_DIR") or output_root() / "runs" / "lab")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_run_folder() -> Path:
+    """runs/<date-time>/, created exclusively: two runbooks started in the same second get two folders."""
+    base = output_root() / "runs"
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        folder = base / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{base} has 999 runs named {stamp}")
+
+
+def _quiet_kernel_manager(log_path: Path):
+    """A kernel manager whose kernels write their own stderr (ipykernel's transport warning, the
+    KeyboardInterrupt of a shutdown) to a log file, so the runbook's output says only what ran."""
+    from jupyter_client.manager import KernelManager
+
+    class QuietKernelManager(KernelManager):
+        async def _async_start_kernel(self, **kw):
+            kw.setdefault("stderr", open(log_path, "a"))
+            kw.setdefault("stdout", kw["stderr"])
+            return await super()._async_start_kernel(**kw)
+
+    return QuietKernelManager
+
+
 def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = None) -> Path:
-    """Execute every notebook in order into ``output_dir`` (default runs/<time>/) and return it."""
+    """Execute every notebook in order into ``output_dir`` (default runs/<time>/); stop at the first
+    that fails (later notebooks build on earlier ones) with SystemExit naming it."""
     import papermill
 
-    output_dir = output_dir or ROOT / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    settings = load_settings()  # ConfigError: one clear message, before anything runs
+    output_dir = output_dir or new_run_folder()
     output_dir.mkdir(parents=True, exist_ok=True)
-    settings = load_settings()
-    sandbox = None
-    env = dict(os.environ)
+    env = {"EIGHTXEIGHT_RUN_DIR": str(output_dir)}
     if settings.needs_embedded_sandbox:
-        sandbox = Sandbox(deterministic=True, state=str(output_dir / "sandbox.sqlite")).start()
-        env["EIGHTXEIGHT_BASE_URL"] = sandbox.base_url
-    print(settings.with_base_url(sandbox.base_url).describe() if sandbox else settings.describe(), flush=True)
+        env["EIGHTXEIGHT_BASE_URL"] = sandbox_url()
+    print(settings.with_base_url(env["EIGHTXEIGHT_BASE_URL"]).describe() if "EIGHTXEIGHT_BASE_URL" in env
+          else settings.describe(), flush=True)
     previous = dict(os.environ)
     os.environ.update(env)  # papermill's kernels inherit this environment
-    failures = []
+    failed = None
+    started_run = time.monotonic()
     try:
         for notebook in notebook_paths():
             target = output_dir / notebook.name
             started = time.monotonic()
             try:
                 papermill.execute_notebook(str(notebook), str(target), parameters=parameters or {},
-                                           cwd=str(ROOT), progress_bar=False, kernel_name="python3")
-                print(f"  ok      {notebook.name} ({time.monotonic() - started:.1f} s)", flush=True)
+                                           cwd=str(ROOT), progress_bar=False, kernel_name="python3",
+                                           kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log"))
             except papermill.PapermillExecutionError as exc:
-                failures.append(notebook.name)
-                print(f"  FAILED  {notebook.name}: {exc.ename}: {exc.evalue}", flush=True)
+                failed = notebook.name
+                message = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
+                print(f"  FAILED  {notebook.name} ({time.monotonic() - started:.1f} s): {exc.ename}: {message}",
+                      flush=True)
+                break
+            print(f"  ok      {notebook.name} ({time.monotonic() - started:.1f} s)", flush=True)
     finally:
         os.environ.clear()
         os.environ.update(previous)
-        if sandbox is not None:
-            sandbox.close()
-    print(f"Executed notebooks are in {output_dir}", flush=True)
-    if failures:
-        raise SystemExit(f"{len(failures)} notebook(s) failed: {', '.join(failures)} (see {output_dir})")
+    written = sorted(p.name for p in output_dir.iterdir() if p.suffix != ".ipynb" and p.name != "kernels.log")
+    print(f"Executed notebooks are in {shown(output_dir)} ({time.monotonic() - started_run:.0f} s)"
+          + (f"; also there: {', '.join(written)}" if written else "") + ".", flush=True)
+    if failed:
+        raise SystemExit(f"Stopped at {failed}: later notebooks build on it. Open {shown(output_dir / failed)} "
+                         "to see the failing cell.")
     return output_dir
 
 
@@ -176,6 +244,12 @@ def refresh_committed_outputs() -> None:
 
     if load_settings().api_key:
         raise SystemExit("Refusing: EIGHTXEIGHT_API_KEY is set. Committed outputs come from a sandbox run only.")
+    import tempfile
+
+    os.environ["EIGHTXEIGHT_SANDBOX"] = "fresh"  # each notebook on its own fresh, deterministic sandbox
+    os.environ["EIGHTXEIGHT_OUTPUT_DIR"] = tempfile.mkdtemp(prefix="refresh-")  # not the operator's runs/, reports/
+    os.environ.pop("EIGHTXEIGHT_BASE_URL", None)
+    os.environ.pop("EIGHTXEIGHT_RUN_DIR", None)
     for path in notebook_paths():
         notebook = nbformat.read(path, as_version=4)
         NotebookClient(notebook, timeout=600, kernel_name="python3", record_timing=False,

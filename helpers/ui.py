@@ -6,8 +6,11 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .client import Client
-from .config import ENV_FILE, REGIONS, SANDBOX_ACCOUNT_ID, SANDBOX_SUBACCOUNT_ID, Secret, Settings, load_settings, write_env_file
-from .errors import EightByEightError
+from .config import ENV_FILE, REGIONS, Secret, Settings, load_settings, write_env_file
+from .errors import ConnectionCheckFailed, EightByEightError
+
+LABELS = {"description_width": "11em"}  # wide enough for every label of the form
+FIELD = widgets.Layout(width="36em")
 
 
 def check_connection(client: Client) -> str:
@@ -19,42 +22,72 @@ def check_connection(client: Client) -> str:
     return f"Connection OK: the Contacts API answered; the account has {groups} contact group(s)."
 
 
+def require_connection(client: Client) -> str:
+    """Print the connection check; stop (raise) when it failed, so a job stops here, not later."""
+    outcome = check_connection(client)
+    print(outcome)
+    if outcome.startswith("Connection FAILED"):
+        raise ConnectionCheckFailed(f"{outcome} Fix the settings (the form above, or .env), then run again.")
+    return outcome
+
+
 def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = None) -> widgets.VBox:
     current = current or load_settings()
-    key = widgets.Password(description="API key", placeholder="from the API Keys page of 8x8 Connect")
-    account = widgets.Text(description="Account id",
-                           value="" if current.sandbox_mode else current.account_id, placeholder="your account id")
-    subaccount = widgets.Text(description="Subaccount", value="" if current.sandbox_mode else current.subaccount_id,
-                              placeholder="subaccount that receives WhatsApp messages")
-    region = widgets.Dropdown(description="Region", options=list(REGIONS), value=current.region)
+    key = widgets.Password(description="API key", placeholder="from the API Keys page of 8x8 Connect",
+                           style=LABELS, layout=FIELD)
+    account = widgets.Text(description="Account id", value="" if current.sandbox_mode else current.account_id,
+                           placeholder="your account id", style=LABELS, layout=FIELD)
+    subaccount = widgets.Text(description="Subaccount id", value="" if current.sandbox_mode else current.subaccount_id,
+                              placeholder="the subaccount that receives your customers' messages",
+                              style=LABELS, layout=FIELD)
+    region = widgets.Dropdown(description="Region", options=list(REGIONS), value=current.region, style=LABELS)
     use_sandbox = widgets.Checkbox(description="Use the sandbox (no key, nothing reaches 8x8)",
-                                   value=current.sandbox_mode)
-    button = widgets.Button(description="Check and save .env", button_style="primary")
+                                   value=current.sandbox_mode, indent=False, layout=FIELD)
+    button = widgets.Button(description="Check and save .env", button_style="primary",
+                            layout=widgets.Layout(width="auto"))
     result = widgets.Output()
+    live_fields = (key, account, subaccount, region)
+
+    def on_mode(change=None):
+        for field in live_fields:  # the sandbox needs none of them: they cannot be edited by mistake
+            field.disabled = use_sandbox.value
+        button.description = "Save .env (sandbox)" if use_sandbox.value else "Check and save .env"
+
+    use_sandbox.observe(on_mode, names="value")
+    on_mode()
 
     def on_click(_):
         result.clear_output()
-        with result:
-            if use_sandbox.value:
-                chosen = Settings(account_id=SANDBOX_ACCOUNT_ID, subaccount_id=SANDBOX_SUBACCOUNT_ID,
-                                  region=region.value)
-                print(f"Sandbox chosen: .env gets no key. {chosen.describe()}")
-            else:
-                if not (key.value and account.value and subaccount.value):
-                    print("Enter the API key, the account id and the subaccount id, or tick 'Use the sandbox'.")
-                    return
-                chosen = Settings(api_key=Secret(key.value.strip()), account_id=account.value.strip(),
-                                  subaccount_id=subaccount.value.strip(), region=region.value)
-                with Client(chosen) as client:
-                    outcome = check_connection(client)
-                print(outcome)
-                if outcome.startswith("Connection FAILED"):
-                    print(".env was not written: fix the values above and try again.")
-                    return
+        button.disabled = True
+        try:
+            with result:
+                save(use_sandbox.value)
+        finally:
+            button.disabled = False
+
+    def save(sandbox: bool) -> None:
+        if sandbox:
+            chosen = Settings()
             write_env_file(chosen, env_path)
-            print("Saved .env in the project folder (git-ignored, readable by you only). "
+            print("Sandbox chosen: .env now holds no key and no account, so nothing reaches 8x8. "
                   "Restart the kernel of the other notebooks so they read it.")
-            key.value = ""  # the key does not linger in the widget state
+            return
+        if not (key.value and account.value and subaccount.value):
+            print("Enter the API key, the account id and the subaccount id, or tick 'Use the sandbox'.")
+            return
+        chosen = Settings(api_key=Secret(key.value.strip()), account_id=account.value.strip(),
+                          subaccount_id=subaccount.value.strip(), region=region.value)
+        print(f"Checking the connection to 8x8 region {region.value!r} (at most about 15 s) ...", flush=True)
+        with Client(chosen, timeout=(5, 10), retries=1, network_retries=0) as client:
+            outcome = check_connection(client)
+        print(outcome)
+        if outcome.startswith("Connection FAILED"):
+            print(".env was not written: fix the values above and try again.")
+            return
+        write_env_file(chosen, env_path)
+        print("Saved .env in the project folder (git-ignored, readable by you only). "
+              "Restart the kernel of the other notebooks so they read it.")
+        key.value = ""  # the key does not linger in the widget state
 
     button.on_click(on_click)
     return widgets.VBox([use_sandbox, key, account, subaccount, region, button, result])
@@ -96,15 +129,44 @@ def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | 
     return widgets.VBox([widgets.HTML(f"<b>{outcome.message}</b>"), button, result])
 
 
-def confirm_button(description: str, action, *, warning: str = "") -> widgets.Widget:
-    """A button that runs ``action()`` once, on purpose; what it prints shows below it."""
+def confirm_button(description: str, action, *, warning: str = "", count: int | None = None,
+                   confirm_over: int = 5) -> widgets.Widget:
+    """A button that runs ``action()`` once, on purpose; what it prints shows below it.
+
+    When ``count`` (how many memberships will change) is more than ``confirm_over``, a first
+    click only asks again, naming the count; the second, explicit click runs it. Once it ran,
+    the dry-run ``warning`` gives way to a line saying the outcome is below.
+    """
+    note = widgets.HTML(f"<b>{warning}</b>")
     button = widgets.Button(description=description, button_style="danger", layout=widgets.Layout(width="auto"))
+    confirm = widgets.Button(description=f"Yes: change {count} memberships", button_style="danger",
+                             layout=widgets.Layout(width="auto", display="none"))
+    cancel = widgets.Button(description="Cancel", layout=widgets.Layout(width="auto", display="none"))
     result = widgets.Output()
 
-    def on_click(_):
-        button.disabled = True
+    def run(_=None):
+        for b in (button, confirm, cancel):
+            b.disabled = True
+        confirm.layout.display = cancel.layout.display = "none"
+        note.value = "<b>Applied: the outcome below was read back from 8x8.</b>"
         with result:
             action()
 
-    button.on_click(on_click)
-    return widgets.VBox([widgets.HTML(f"<b>{warning}</b>"), button, result] if warning else [button, result])
+    def first_click(_):
+        if count is not None and count > confirm_over:
+            button.disabled = True
+            note.value = (f"<b>This changes {count} memberships. Press the red button again to confirm, "
+                          "or Cancel.</b>")
+            confirm.layout.display = cancel.layout.display = "inline-flex"
+        else:
+            run()
+
+    def on_cancel(_):
+        button.disabled = False
+        confirm.layout.display = cancel.layout.display = "none"
+        note.value = f"<b>{warning}</b>"
+
+    button.on_click(first_click)
+    confirm.on_click(run)
+    cancel.on_click(on_cancel)
+    return widgets.VBox([note, widgets.HBox([button, confirm, cancel]), result])

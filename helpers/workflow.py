@@ -390,6 +390,22 @@ def validate_definition(definition: dict) -> str:
 
 
 def default_definition_path(channel: str = "WhatsApp", folder: str | Path | None = None) -> Path:
-    """Where the Builder JSON of a channel's workflow goes: ``folder`` (default runs/)."""
-    folder = Path(folder) if folder else Path(__file__).resolve().parents[1] / "runs"
+    """Where the Builder JSON of a channel's workflow goes: ``folder`` (default: this run's folder)."""
+    from .runbook import run_folder
+
+    folder = Path(folder) if folder else run_folder()
     return folder / f"opt_out_workflow_{_channel(channel).name.lower()}.json"
+
+
+def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
+                        name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
+                        folder: str | Path | None = None) -> list[Path]:
+    """The definitions as JSON for the Automation Builder UI, one file per channel.
+
+    They carry 8x8's real URLs for the region (never a sandbox's loopback address, which the
+    Builder could not call) and the key placeholder, never the key.
+    """
+    builder = settings.on_platform()
+    return [write_definition_json(definition, default_definition_path(channel, folder))
+            for channel, definition in build_opt_out_definitions(builder, group_id, policy, name=name,
+                                                                 channels=channels).items()]

@@ -19,6 +19,7 @@ from helpers.sandbox import Sandbox  # noqa: E402
 _CONTRACT = openapi_contract.Contract.load() if openapi_contract.available() else None
 
 
+
 class ContractRecorder:
     """Checks each exchange of a client as it happens; can relax request checks for bad-input tests."""
 

@@ -73,9 +73,16 @@ def test_setup_form_saves_the_sandbox_choice_without_a_key(tmp_path):
 
     target = tmp_path / ".env"
     form = setup_form(target, current=load_settings(env={}, env_file=None))
-    form.children[5].click()  # "Check and save .env", with "Use the sandbox" ticked
+    use_sandbox, key, account, subaccount, region, button, _ = form.children
+    assert all(field.disabled for field in (key, account, subaccount, region))  # nothing to type by mistake
+    button.click()  # "Save .env (sandbox)"
     text = target.read_text()
-    assert "EIGHTXEIGHT_API_KEY" not in text and "EIGHTXEIGHT_ACCOUNT_ID=sandbox-account" in text
+    assert "EIGHTXEIGHT_API_KEY=" not in text and "ACCOUNT_ID" not in text  # a key added later needs its account
+    assert load_settings(env={}, env_file=target).sandbox_mode
+    with pytest.raises(ConfigError, match="EIGHTXEIGHT_ACCOUNT_ID is not"):  # a key added later: no sandbox account
+        load_settings(env={"EIGHTXEIGHT_API_KEY": "k"}, env_file=target)
+    use_sandbox.value = False
+    assert not any(field.disabled for field in (key, account, subaccount, region))
 
 
 def test_setup_form_refuses_to_save_a_key_that_does_not_work(tmp_path, sandbox):

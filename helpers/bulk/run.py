@@ -116,6 +116,12 @@ class BulkRun:
         return out
 
 
+def _reports_folder() -> Path:
+    from ..runbook import reports_folder
+
+    return reports_folder()
+
+
 def resolve_group(client: Client, name_or_id: str | int) -> dict:
     """A group by id (digits) or by exact name (the blacklisted one); UnknownGroup if there is none."""
     from ..groups import find_opt_out_group
@@ -162,7 +168,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
     explicit_report = check_writable(Path(report_path)) if report_path else None
     if journal_path:
         check_writable(Path(journal_path))
-    reports_dir = Path(reports_dir or "reports").resolve()
+    reports_dir = Path(reports_dir).resolve() if reports_dir else _reports_folder()
     numbers = read_numbers(path, column=column, default_region=default_region, country_column=country_column)
     target = resolve_group(client, group)
     if mode is Mode.ADD and not target.get("isBlacklist"):

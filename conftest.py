@@ -1,0 +1,16 @@
+"""For every pytest run, tests/ and notebooks/ (nbval) alike, set before any kernel starts.
+
+Tests, nbval's kernels and papermill jobs (they inherit this environment) each get a fresh,
+deterministic sandbox, never the operator's local one (helpers/local_sandbox.py), and write
+runs/ and reports/ to a temporary folder, never the operator's.
+"""
+import atexit
+import os
+import shutil
+import tempfile
+
+os.environ["EIGHTXEIGHT_SANDBOX"] = "fresh"
+_OUTPUTS = tempfile.mkdtemp(prefix="runbook-tests-")
+os.environ["EIGHTXEIGHT_OUTPUT_DIR"] = _OUTPUTS
+os.environ.pop("EIGHTXEIGHT_RUN_DIR", None)
+atexit.register(shutil.rmtree, _OUTPUTS, ignore_errors=True)
