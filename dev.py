@@ -47,7 +47,12 @@ def main(argv: list[str]) -> int:
     if command == "runbook":
         args = [str(PYTHON), "-m", "helpers", "runbook", *rest]
     elif command == "lab":
-        args = [str(PYTHON), "-m", "jupyterlab", "--notebook-dir", str(ROOT / "notebooks"), *rest]
+        args = [str(PYTHON), "-m", "jupyterlab", "--notebook-dir", str(ROOT / "notebooks"), "--ip", "127.0.0.1",
+                "--no-browser", *rest]
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
+            args.append("--allow-root")  # containers run as root; JupyterLab refuses without this
+        print("dev.py: starting JupyterLab on 127.0.0.1; open the http://127.0.0.1:... URL it prints "
+              "(with its token) in a browser. Ctrl-C stops it.", flush=True)
     else:
         args = [str(PYTHON), "-m", "pytest", *rest]
     return subprocess.run(args, cwd=ROOT, env=env).returncode

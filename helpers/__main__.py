@@ -52,12 +52,17 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _runbook(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .errors import EightByEightError
     from .runbook import refresh_committed_outputs, run_runbook
 
-    if args.refresh_committed:
-        refresh_committed_outputs()
-    else:
-        run_runbook(Path(args.output) if args.output else None)
+    try:
+        if args.refresh_committed:
+            refresh_committed_outputs()
+        else:
+            run_runbook(Path(args.output) if args.output else None)
+    except EightByEightError as exc:  # settings: one clear message, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     return 0
 
 

@@ -182,10 +182,11 @@ def _quiet_kernel_manager(log_path: Path):
     from jupyter_client.manager import KernelManager
 
     class QuietKernelManager(KernelManager):
-        async def _async_start_kernel(self, **kw):
-            kw.setdefault("stderr", open(log_path, "a"))
-            kw.setdefault("stdout", kw["stderr"])
-            return await super()._async_start_kernel(**kw)
+        def start_kernel(self, **kw):  # KernelManager.start_kernel wraps the base coroutine: override it here
+            with open(log_path, "a") as log:
+                kw.setdefault("stderr", log)
+                kw.setdefault("stdout", log)
+                return super().start_kernel(**kw)
 
     return QuietKernelManager
 
