@@ -48,7 +48,8 @@ SANDBOX_ACCOUNT_ID = "sandbox-account"
 SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-ENV_FILE = PROJECT_ROOT / ".env"  # where the set-up form saves the settings (git-ignored)
+# Where the set-up form saves the settings (git-ignored); EIGHTXEIGHT_ENV_FILE moves it (the browser test).
+ENV_FILE = Path(os.environ.get("EIGHTXEIGHT_ENV_FILE") or PROJECT_ROOT / ".env")
 ENV_PREFIX = "EIGHTXEIGHT_"
 SETTINGS_DOC = {
     "EIGHTXEIGHT_API_KEY": "API key from the API Keys page of 8x8 Connect. Unset: sandbox mode.",
@@ -64,7 +65,7 @@ SETTINGS_DOC = {
 # EIGHTXEIGHT_OUTPUT_DIR: where runs/ and reports/ go (tests point it away from the operator's);
 # EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files.
 OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_OUTPUT_DIR",
-                   "EIGHTXEIGHT_RUN_DIR")
+                   "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE")
 
 
 class Secret:
@@ -153,6 +154,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     ``env`` replaces ``os.environ`` (tests); ``env_file=None`` skips the file.
     """
     values: dict[str, str] = {}
+    if env_file == ".env" and os.environ.get("EIGHTXEIGHT_ENV_FILE"):
+        env_file = os.environ["EIGHTXEIGHT_ENV_FILE"]
     if env_file is not None:
         path = _find_env_file(Path(env_file))
         if path is not None:

@@ -147,8 +147,12 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
                              layout=widgets.Layout(width="auto", display="none"))
     cancel = widgets.Button(description="Cancel", layout=widgets.Layout(width="auto", display="none"))
     result = widgets.Output()
+    done: list[bool] = []
 
     def run(_=None):
+        if done:  # once only, however many clicks arrive
+            return
+        done.append(True)
         for b in (button, confirm, cancel):
             b.disabled = True
         confirm.layout.display = cancel.layout.display = "none"
