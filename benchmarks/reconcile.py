@@ -100,7 +100,9 @@ def main() -> None:
             ledger = result.ledger
             print(f"Reconcile {label}: {len(ledger.rows):,} runs against {args.members:,} members, "
                   f"{args.latency_ms:g} ms latency")
-            print(f"  found: {len(ledger.lost):,} lost; repaired: {result.repaired or 'nothing'}")
+            repaired = sum(result.repaired.values())
+            print(f"  lost opt-outs found: {len(ledger.lost) + repaired:,}; repaired (read back): {repaired:,}; "
+                  f"left: {len(result.remaining):,}")
             print(f"  HTTP requests: {requests}")
             print(f"  wall time: {elapsed:.1f} s (sequential latency floor {requests * args.latency_ms / 1000:.1f} s)")
             print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB", flush=True)
