@@ -88,7 +88,7 @@ def _bulk(args: argparse.Namespace) -> int:
 
     work = bulk_remove if args.command == "bulk-remove" else bulk_add
     try:
-        runbook = connect()
+        runbook = connect(parallel=args.parallel)
         run = work(runbook.client, args.file, args.group, column=args.column, default_region=args.default_region,
                    country_column=args.country_column, apply=args.apply, report_path=args.report,
                    reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
@@ -104,7 +104,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from .runbook import connect
 
     try:
-        runbook = connect()
+        runbook = connect(parallel=args.parallel)
         result = reconcile(runbook.client, name=args.name, hours=args.hours, since=args.since, apply=args.apply,
                            ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
     except WorkflowNotDeployed as exc:
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         bulk.add_argument("--journal", help="journal for resuming (default: in <reports-dir>/journals, named after "
                                             "the file's content, the group and the options)")
         bulk.add_argument("--chunk-size", type=int, default=500, help="numbers per chunk (1..500)")
+        bulk.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default: "
+                                                       "EIGHTXEIGHT_PARALLEL_REQUESTS, else 4)")
         bulk.set_defaults(run=_bulk)
 
     rec = commands.add_parser(
@@ -176,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
     rec.add_argument("--name", default="Opt-out keyword", help="the workflows' name (notebook 03's WORKFLOW_NAME)")
     rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
+    rec.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     rec.set_defaults(run=_reconcile)
 
     args = parser.parse_args(argv)

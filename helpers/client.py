@@ -12,7 +12,9 @@ import email.utils
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
 import requests
@@ -25,6 +27,7 @@ from .errors import APIError, BadInput, NotFound, TransportError, UnexpectedResp
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 500  # documented maximum of `limit`
+_END = object()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -41,8 +44,20 @@ class _RetryPolicy(Retry):
             return True
         return super().is_retry(method, status_code, has_retry_after)
 
+    on_429: Callable[[], None] | None = None  # told of every 429, retried or not (the client slows down)
+
     def parse_retry_after(self, retry_after: str) -> float:
         return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER)
+
+    def new(self, **kw):
+        copy = super().new(**kw)
+        copy.on_429 = self.on_429
+        return copy
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if response is not None and response.status == 429 and self.on_429 is not None:
+            self.on_429()
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -78,13 +93,43 @@ class Client:
             backoff_factor=backoff_factor, backoff_max=backoff_max,
             respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
         )
+        retry.on_429 = self._slow_down
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # Requests in flight at once (page reads, bulk chunks): the setting, until the first 429, then
+        # one at a time for the rest of this client's life (the retry honours Retry-After, capped).
+        self.parallel = settings.parallel
         account = quote(settings.account_id, safe="")
         self.contacts = ContactsAPI(self, account)
         self.automation = AutomationAPI(self, account)
         self.messaging = MessagingAPI(self, quote(settings.subaccount_id, safe=""))
+
+    def _slow_down(self) -> None:
+        if self.parallel > 1:
+            log.warning("8x8 answered 429: one request at a time from now on")
+            self.parallel = 1
+
+    def in_parallel(self, work: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``work(item)`` for each item, up to ``self.parallel`` at once, results in the items' order.
+
+        The bound is read before each new request, so a 429 seen by any of them makes the rest
+        go one at a time. An exception is raised in order, after the results before it.
+        """
+        pending: deque = deque()
+        items = iter(items)
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.parallel), thread_name_prefix="8x8") as pool:
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < max(1, self.parallel):
+                    item = next(items, _END)
+                    if item is _END:
+                        exhausted = True
+                        break
+                    pending.append(pool.submit(work, item))
+                if not pending:
+                    return
+                yield pending.popleft().result()
 
     def __repr__(self) -> str:
         mode = "sandbox" if self.settings.sandbox_mode else "live"
@@ -142,8 +187,12 @@ class Client:
             raise BadInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
         seen: set = set()
         offset, counts_items = 0, None
+
+        def page(at: int):
+            return self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": at})
+
         while True:
-            body = self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": offset})
+            body = page(offset)
             if isinstance(body, list):
                 items, more = body, len(body) >= limit
             else:
@@ -156,6 +205,18 @@ class Client:
                 return
             if counts_items is None and offset > 0:
                 counts_items = len(fresh) < len(items)
+                total = body.get("totalFiltered") if isinstance(body, dict) else None
+                if isinstance(total, int) and self.parallel > 1:
+                    # The rest of the pages at once (up to self.parallel in flight), in order. Pages
+                    # that a shrinking list no longer fills come back short or empty: harmless.
+                    starts = range(len(seen), total, limit) if counts_items else \
+                        range(offset + 1, -(-total // limit))
+                    for rest in self.in_parallel(page, starts):
+                        for item in (rest or {}).get("items") or []:
+                            if item.get(id_key) not in seen:
+                                seen.add(item.get(id_key))
+                                yield item
+                    return
             offset = len(seen) if counts_items else offset + 1
 
     def platform_time(self, api: str = "automation") -> datetime:

@@ -57,6 +57,8 @@ SETTINGS_DOC = {
     "EIGHTXEIGHT_SUBACCOUNT_ID": f"Subaccount that receives the customers' messages. Sandbox default: {SANDBOX_SUBACCOUNT_ID}.",
     "EIGHTXEIGHT_REGION": "asia (default), us, europe or indonesia: picks the documented base URLs.",
     "EIGHTXEIGHT_BASE_URL": "One base URL for every API: a running sandbox or a proxy. Overrides the region.",
+    "EIGHTXEIGHT_PARALLEL_REQUESTS": "Requests in flight at once for page reads and bulk chunks (1..16; default "
+                                     "4; one at a time after a 429).",
 }
 
 
@@ -66,6 +68,22 @@ SETTINGS_DOC = {
 # EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files.
 OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_OUTPUT_DIR",
                    "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE")
+
+
+DEFAULT_PARALLEL = 4
+MAX_PARALLEL = 16
+
+
+def check_parallel(value) -> int:
+    """1..MAX_PARALLEL requests at once; anything else is a clear error."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_PARALLEL:
+        raise ConfigError(f"Parallel requests must be a whole number from 1 to {MAX_PARALLEL}, not {value!r} "
+                          "(EIGHTXEIGHT_PARALLEL_REQUESTS or --parallel).")
+    return number
 
 
 class Secret:
@@ -107,6 +125,7 @@ class Settings:
     subaccount_id: str = SANDBOX_SUBACCOUNT_ID
     region: str = "asia"
     base_url: str | None = None
+    parallel: int = DEFAULT_PARALLEL  # requests in flight at once for page reads and chunks
 
     @property
     def sandbox_mode(self) -> bool:
@@ -126,6 +145,9 @@ class Settings:
         if self.base_url:
             return {api: self.base_url for api in APIS}
         return dict(REGIONS[self.region])
+
+    def with_parallel(self, parallel: int | None) -> "Settings":
+        return self if parallel is None else replace(self, parallel=check_parallel(parallel))
 
     def on_platform(self) -> "Settings":
         """The same settings addressed to 8x8's own hosts for the region (no sandbox or proxy URL)."""
@@ -194,6 +216,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         subaccount_id=subaccount or SANDBOX_SUBACCOUNT_ID,
         region=region,
         base_url=base_url,
+        parallel=check_parallel(get("PARALLEL_REQUESTS") or DEFAULT_PARALLEL),
     )
 
 

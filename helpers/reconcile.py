@@ -121,9 +121,9 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
         return {key_for[cid]: reason for cid, reason in refused.items()}
 
     failed = {}
-    failed.update(send_in_chunks(journal, to_add, CHUNK_SIZE, add, label="Adding lost opt-outs", pass_number=1,
+    failed.update(send_in_chunks(client, journal, to_add, CHUNK_SIZE, add, label="Adding lost opt-outs", pass_number=1,
                                  progress=progress))
-    failed.update(send_in_chunks(journal, to_remove, CHUNK_SIZE, remove, label="Removing opt-ins", pass_number=1,
+    failed.update(send_in_chunks(client, journal, to_remove, CHUNK_SIZE, remove, label="Removing opt-ins", pass_number=1,
                                  progress=progress))
     after = read_group(client, group_id)
     ledger.groups[group_id] = after

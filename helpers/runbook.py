@@ -112,9 +112,10 @@ def sandbox_url() -> str:
     return _embedded.base_url
 
 
-def connect(*, quiet: bool = False) -> Runbook:
-    """Settings, a client, and (in sandbox mode with nowhere to point) the sandbox to talk to."""
-    settings = load_settings()
+def connect(*, quiet: bool = False, parallel: int | None = None) -> Runbook:
+    """Settings, a client, and (in sandbox mode with nowhere to point) the sandbox to talk to.
+    ``parallel`` overrides EIGHTXEIGHT_PARALLEL_REQUESTS (the commands' --parallel)."""
+    settings = load_settings().with_parallel(parallel)
     if settings.needs_embedded_sandbox:
         settings = settings.with_base_url(sandbox_url())
     if not quiet:

@@ -114,3 +114,51 @@ def test_limit_outside_1_to_500_is_refused(client):
         list(client.contacts.search_groups(limit=501))
     with pytest.raises(ValueError):
         list(client.contacts.search_groups(limit=0))
+
+
+def test_member_counts_are_kept_current(client, sandbox, settings):
+    """Counts are kept by triggers, not recounted per request: they must stay exact through every change."""
+    group = client.contacts.create_group("Counted", is_blacklist=True)
+    other = client.contacts.create_group("Other")
+    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(10)])
+    ids = [c["id"] for c in client.contacts.group_members(group["id"])]
+    client.contacts.add_to_group(group["id"], ids[:3])  # already members: nothing changes
+    client.contacts.add_to_group(other["id"], ids[:4])
+    client.contacts.remove_from_group(group["id"], ids[:2])
+    sandbox.contacts.delete_contact(settings.account_id, ids[5])  # a deleted contact leaves its groups
+    client.contacts.upsert_contact("+6581234567", group_ids=[group["id"]])
+    assert client.contacts.get_group(group["id"])["contacts"] == 10 - 2 - 1 + 1 == 8
+    assert client.contacts.get_group(other["id"])["contacts"] == 4
+    page = client.json("contacts", "GET", f"/api/v1/accounts/{settings.account_id}/contacts",
+                       params={"groupId": group["id"], "limit": 3, "offset": 0})
+    assert page["totalFiltered"] == 8 and page["totalCount"] == 10 - 1 + 1 and page["totalPages"] == 3
+    assert len(list(client.contacts.group_members(group["id"]))) == 8
+
+
+def test_pages_read_in_parallel_give_every_member_once(make_client, settings, sandbox):
+    sequential, parallel = make_client(settings.with_parallel(1)), make_client(settings.with_parallel(4))
+    group = sequential.contacts.create_group("Big", is_blacklist=True)
+    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(2345)])
+    one = [c["id"] for c in sequential.contacts.group_members(group["id"], limit=100)]
+    sandbox.reset_stats()
+    four = [c["id"] for c in parallel.contacts.group_members(group["id"], limit=100)]
+    assert four == one and len(set(four)) == 2345
+    assert sandbox.request_count("contacts.search_contacts") == 24  # every page once
+
+
+def test_the_first_429_drops_to_one_request_at_a_time(make_client, settings, sandbox):
+    client = make_client(settings.with_parallel(4))
+    group = client.contacts.create_group("Busy", is_blacklist=True)
+    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(1000)])
+    sandbox.faults.inject(429, method="GET", path_contains="/contacts")
+    assert len(list(client.contacts.group_members(group["id"], limit=100))) == 1000
+    assert client.parallel == 1
+
+
+def test_parallel_setting_is_checked():
+    from helpers.config import ConfigError, load_settings
+
+    assert load_settings(env={"EIGHTXEIGHT_PARALLEL_REQUESTS": "8"}, env_file=None).parallel == 8
+    for bad in ("0", "17", "four"):
+        with pytest.raises(ConfigError, match="from 1 to 16"):
+            load_settings(env={"EIGHTXEIGHT_PARALLEL_REQUESTS": bad}, env_file=None)

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -99,6 +100,7 @@ class Journal:
         self.resumed = False
         self.archived: Path | None = None
         self.earlier: set[str] = set()  # numbers (as digit keys) the interrupted attempts sent
+        self._lock = threading.Lock()  # chunks in flight at once append from several threads
 
     @staticmethod
     def run_key(digest: str, group_id: int, mode: str, options: dict) -> str:
@@ -148,7 +150,7 @@ class Journal:
         self._append(entry)
 
     def _append(self, entry: dict, fresh: bool = False) -> None:
-        with private_open(self.path, "w" if fresh else "a") as handle:
+        with self._lock, private_open(self.path, "w" if fresh else "a") as handle:
             handle.write(json.dumps(entry) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -197,25 +199,36 @@ def add_chunk(client: Client, group_id: int, msisdns: list[str]) -> dict[str, st
     return failed
 
 
-def send_in_chunks(journal: Journal, items: list, chunk_size: int, send: Callable[[list], dict],
+def send_in_chunks(client: Client, journal: Journal, items: list, chunk_size: int, send: Callable[[list], dict],
                    *, label: str, pass_number: int, progress=True) -> dict:
-    """Send ``items`` in chunks, journaling each before and after. Returns {item: reason} of failures."""
+    """Send ``items`` in chunks, up to ``client.parallel`` at once, journaling each chunk when it
+    is sent and when it ends. Returns {item: reason} of failures.
+
+    A kill leaves at most the chunks in flight without their "done" line; the next run plans
+    from the group as it is, so none of them is sent again unless the group still needs it.
+    """
     failed: dict = {}
     chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
     bar = _progress(progress, total=len(chunks), desc=label)
+
+    def one(numbered: tuple[int, list]) -> tuple[int, list, dict | Exception]:
+        index, chunk = numbered
+        journal.record({"type": "sending", "pass": pass_number, "chunk": index, "items": chunk})
+        try:
+            return index, chunk, send(chunk)
+        except EightByEightError as exc:  # the run stops; chunks already in flight finish first
+            return index, chunk, exc
+
     try:
-        for index, chunk in enumerate(chunks):
-            journal.record({"type": "sending", "pass": pass_number, "chunk": index, "items": chunk})
-            try:
-                chunk_failed = send(chunk)
-            except EightByEightError as exc:
+        for index, chunk, outcome in client.in_parallel(one, enumerate(chunks)):
+            if isinstance(outcome, Exception):
                 journal.record({"type": "interrupted", "pass": pass_number, "chunk": index, "at": _now(),
-                                "reason": f"{type(exc).__name__}: {exc}"})
+                                "reason": f"{type(outcome).__name__}: {outcome}"})
                 raise RunInterrupted(f"The run stopped at chunk {index + 1} of {len(chunks)} (pass {pass_number}): "
-                                     f"{exc}") from None
-            failed.update(chunk_failed)
+                                     f"{outcome}") from None
+            failed.update(outcome)
             journal.record({"type": "done", "pass": pass_number, "chunk": index, "items": chunk,
-                            "failed": {str(k): v for k, v in chunk_failed.items()}})
+                            "failed": {str(k): v for k, v in outcome.items()}})
             if bar is not None:
                 bar.update(1)
     finally:

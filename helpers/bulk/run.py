@@ -220,7 +220,7 @@ def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progr
 
     for number in range(1, MAX_PASSES + 1):
         if pending or number == 1:
-            refused = send_in_chunks(journal, pending, chunk_size, send, pass_number=number, progress=progress,
+            refused = send_in_chunks(client, journal, pending, chunk_size, send, pass_number=number, progress=progress,
                                      label=f"Removing memberships (pass {number})")
             sent.update(pending)
             failed.update(refused)
@@ -249,7 +249,7 @@ def _add(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress
     def send(chunk: list[str]) -> dict:
         return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
 
-    failed = send_in_chunks(journal, pending, chunk_size, send, pass_number=1, progress=progress,
+    failed = send_in_chunks(client, journal, pending, chunk_size, send, pass_number=1, progress=progress,
                             label="Adding to the opt-out group")
     sent = set(pending)
     final = read_group(client, group_id)
