@@ -152,6 +152,9 @@ def main() -> None:
               f"ceil({args.rows}/{args.chunk_size}) chunks + ceil({left}/500) to check + 10): "
               f"{'within' if requests <= bound else 'OVER'} the bound")
         print(f"  wall time: {elapsed:.1f} s; {args.rows / elapsed:,.0f} rows/s")
+        floor = requests * args.latency_ms / 1000
+        print(f"  sequential latency floor: {requests} x {args.latency_ms:g} ms = {floor:.1f} s; wall time / floor = "
+              f"{elapsed / floor:.2f} ({settings.parallel} requests at once)")
         print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB (before the run: {base_rss:.0f} MiB)")
 
         # The naive way, on a sample of numbers still in the group: re-add them first.

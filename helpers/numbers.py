@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException
+from phonenumbers.phonemetadata import PhoneMetadata
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 _REASONS = {
@@ -33,6 +34,49 @@ def to_e164(raw: str, region: str | None = None) -> str:
     A number written without + or 00 is read in ``region`` when one is given; without a
     region, digits alone are read as international without the + (as 8x8 stores them).
     """
+    return _to_e164(raw, region, fast=True)
+
+
+@lru_cache(maxsize=None)
+def _parsing_prefix(country_code: int):
+    """The national prefix that phonenumbers' parse may strip after this country code (None: none)."""
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+        country_code, phonenumbers.region_code_for_country_code(country_code))
+    pattern = metadata.national_prefix_for_parsing if metadata is not None else None
+    return re.compile(pattern) if pattern else None
+
+
+def _fast_international(candidate: str) -> str | None:
+    """``candidate`` ('+' and digits) itself when it is a valid number that a full parse would keep
+    exactly as written; None whenever the parse could change it (the caller then does the parse).
+
+    The parse's own steps, skipped only where they cannot act: the country code is read as
+    phonenumbers reads it (the first of 1, 2 or 3 digits that is a country code); a national
+    number starting with 0, or where the country's national prefix for parsing matches, goes the
+    full way (the parse could strip or transform it); validity is phonenumbers' own check.
+    """
+    digits = candidate[1:]
+    if not 7 <= len(digits) <= 15:
+        return None
+    for size in (1, 2, 3):
+        country_code = int(digits[:size])
+        if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[size:]
+    if len(national) < 2 or national[0] == "0":
+        return None
+    prefix = _parsing_prefix(country_code)
+    if prefix is not None:
+        match = prefix.match(national)
+        if match and (match.end() > 0 or any(g is not None for g in match.groups())):
+            return None
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    return candidate if phonenumbers.is_valid_number(number) else None
+
+
+def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidNumber("empty")
@@ -48,6 +92,10 @@ def to_e164(raw: str, region: str | None = None) -> str:
         if region:
             attempts.append((compact, region.upper()))
         attempts.append(("+" + compact, None))
+    if fast and attempts[0][0].startswith("+"):  # already international: most files are
+        quick = _fast_international(attempts[0][0])
+        if quick is not None:
+            return quick
     reasons = []  # the first attempt's reason is the one to report: it read the number as written
     for candidate, where in attempts:
         try:
