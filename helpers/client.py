@@ -129,7 +129,13 @@ class Client:
                     pending.append(pool.submit(work, item))
                 if not pending:
                     return
-                yield pending.popleft().result()
+                try:
+                    result = pending.popleft().result()
+                except BaseException:
+                    for future in pending:  # those not started yet never start; those running finish
+                        future.cancel()
+                    raise
+                yield result
 
     def __repr__(self) -> str:
         mode = "sandbox" if self.settings.sandbox_mode else "live"

