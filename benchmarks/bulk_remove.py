@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from helpers.bulk import bulk_remove  # noqa: E402
 from helpers.client import Client  # noqa: E402
 from helpers.config import load_settings  # noqa: E402
+from helpers.groups import read_group  # noqa: E402
 from helpers.runbook import SandboxControls  # noqa: E402
 from helpers.sandbox import Sandbox  # noqa: E402
 
@@ -112,6 +114,71 @@ print(f"1,000,000 rows planned against {members:,} members in {{time.perf_counte
         process.wait(timeout=10)
 
 
+def one_run(args, state: Path, csv_path: Path, parallel: int) -> tuple[float, int]:
+    """Bulk removal on a fresh copy of the prepared state; prints its figures; (wall time, requests)."""
+    copy = state.with_name(f"run-{parallel}.sqlite")
+    shutil.copy(state, copy)
+    process, url = start_sandbox(copy, args.latency_ms)
+    try:
+        settings = load_settings(env={}, env_file=None).with_base_url(url).with_parallel(parallel)
+        controls = SandboxControls(url)
+        client = Client(settings)
+        base_rss = peak_rss_mib()
+        before = controls.stats().get("requests", 0)
+        started = time.perf_counter()
+        run = bulk_remove(client, csv_path, GROUP, apply=True, report_path=copy.with_suffix(".csv"),
+                          chunk_size=args.chunk_size, progress=False)
+        elapsed = time.perf_counter() - started
+        requests = controls.stats()["requests"] - before
+        counts = run.applied.counts()
+        left = args.members - counts.get("removed", 0)
+        # the plan reads the group, the chunks go, the check reads back what is left: every outcome is read
+        bound = math.ceil(args.members / 500) + math.ceil(args.rows / args.chunk_size) + math.ceil(left / 500) + 10
+        floor = requests * args.latency_ms / 1000
+        print(f"Bulk removal, {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency, "
+              f"{parallel} request(s) at once:")
+        print(f"  outcome: {counts}")
+        print(f"  HTTP requests: {requests} (bound {bound} = ceil({args.members}/500) to plan + "
+              f"ceil({args.rows}/{args.chunk_size}) chunks + ceil({left}/500) to check + 10): "
+              f"{'within' if requests <= bound else 'OVER'} the bound")
+        print(f"  wall time: {elapsed:.1f} s; {args.rows / elapsed:,.0f} rows/s")
+        print(f"  sequential latency floor: {requests} x {args.latency_ms:g} ms = {floor:.1f} s; "
+              f"wall time / floor = {elapsed / floor:.2f}")
+        print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB (before the run: {base_rss:.0f} MiB)",
+              flush=True)
+        if parallel == 1:
+            # The naive way, on a sample of numbers: put them back first, then look up and remove one by one.
+            sample = numbers(0, args.naive_sample)
+            group_id = client.contacts.get_group(run.plan.group["id"])["id"]
+            for msisdn in sample:
+                client.contacts.upsert_contact(msisdn, group_ids=[group_id])
+            per_row = naive(client, group_id, sample)
+            naive_total = per_row * args.rows
+            print(f"Naive way (look up with contacts?query=, trigram-indexed, then remove, number by number) on "
+                  f"{args.naive_sample} rows: {per_row * 1000:.1f} ms/row; for {args.rows:,} rows about "
+                  f"{naive_total / 60:.1f} min and {2 * args.rows:,} requests")
+        return elapsed, requests
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def group_read(members: int) -> None:
+    """Read a group of ``members`` at no added latency, 4 requests at once, and print the time."""
+    tmp = Path(tempfile.mkdtemp(prefix="group-read-"))
+    group_id = prepare(tmp / "state.sqlite", members)
+    process, url = start_sandbox(tmp / "state.sqlite", 0)
+    try:
+        client = Client(load_settings(env={}, env_file=None).with_base_url(url))
+        started = time.perf_counter()
+        snapshot = read_group(client, group_id)
+        print(f"Reading a group of {members:,} members (no added latency, {client.parallel} at once): "
+              f"{len(snapshot.keys):,} read in {time.perf_counter() - started:.1f} s", flush=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -119,6 +186,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--naive-sample", type=int, default=200)
+    parser.add_argument("--group-read", type=int, default=1_000_000, help="members of the group read at the end "
+                                                                          "(0: skip)")
     parser.add_argument("--million", action="store_true", help="also plan 1,000,000 rows and report peak memory")
     parser.add_argument("--million-only", action="store_true", help="only the 1,000,000-row plan")
     args = parser.parse_args()
@@ -128,50 +197,14 @@ def main() -> None:
         return
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
     print(f"Preparing a group of {args.members:,} members and a {args.rows:,}-row CSV ...", flush=True)
-    group_id = prepare(tmp / "state.sqlite", args.members)
+    prepare(tmp / "state.sqlite", args.members)
     write_csv(tmp / "opt_ins.csv", args.rows, args.members)
-    process, url = start_sandbox(tmp / "state.sqlite", args.latency_ms)
-    try:
-        settings = load_settings(env={}, env_file=None).with_base_url(url)
-        controls = SandboxControls(url)
-        client = Client(settings)
-        base_rss = peak_rss_mib()
-        before = controls.stats().get("requests", 0)
-        started = time.perf_counter()
-        run = bulk_remove(client, tmp / "opt_ins.csv", GROUP, apply=True, report_path=tmp / "report.csv",
-                          chunk_size=args.chunk_size, progress=False)
-        elapsed = time.perf_counter() - started
-        requests = controls.stats()["requests"] - before
-        counts = run.applied.counts()
-        left = args.members - counts.get("removed", 0)
-        # the plan reads the group, the chunks go, the check reads back what is left: every outcome is read
-        bound = math.ceil(args.members / 500) + math.ceil(args.rows / args.chunk_size) + math.ceil(left / 500) + 10
-        print(f"Bulk removal, {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency:")
-        print(f"  outcome: {counts}")
-        print(f"  HTTP requests: {requests} (bound {bound} = ceil({args.members}/500) to plan + "
-              f"ceil({args.rows}/{args.chunk_size}) chunks + ceil({left}/500) to check + 10): "
-              f"{'within' if requests <= bound else 'OVER'} the bound")
-        print(f"  wall time: {elapsed:.1f} s; {args.rows / elapsed:,.0f} rows/s")
-        floor = requests * args.latency_ms / 1000
-        print(f"  sequential latency floor: {requests} x {args.latency_ms:g} ms = {floor:.1f} s; wall time / floor = "
-              f"{elapsed / floor:.2f} ({settings.parallel} requests at once)")
-        print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB (before the run: {base_rss:.0f} MiB)")
-
-        # The naive way, on a sample of numbers still in the group: re-add them first.
-        sample = numbers(0, args.naive_sample)
-        group = client.contacts.get_group(group_id)
-        for msisdn in sample:
-            client.contacts.upsert_contact(msisdn, group_ids=[group["id"]])
-        per_row = naive(client, group_id, sample)
-        naive_total = per_row * args.rows
-        print(f"Naive way (look up, then remove, number by number) on {args.naive_sample} rows: "
-              f"{per_row * 1000:.1f} ms/row, {1 / per_row:,.0f} rows/s; for {args.rows:,} rows about "
-              f"{naive_total / 60:.1f} min and {2 * args.rows:,} requests")
-        print(f"  ratio: the bulk way is {naive_total / elapsed:.0f}x faster and sends "
-              f"{2 * args.rows / requests:.0f}x fewer requests")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    parallel_time, parallel_requests = one_run(args, tmp / "state.sqlite", tmp / "opt_ins.csv", 4)
+    sequential_time, _ = one_run(args, tmp / "state.sqlite", tmp / "opt_ins.csv", 1)
+    print(f"4 at once against one at a time: {parallel_time:.1f} s against {sequential_time:.1f} s "
+          f"({sequential_time / parallel_time:.1f}x)")
+    if args.group_read:
+        group_read(args.group_read)
     if args.million:
         million(args.members)
 

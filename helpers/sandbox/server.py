@@ -223,7 +223,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(self.server.app.error(error))
 
     def _send(self, response: Response) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
         self.send_response(response.status)
         if payload:
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -70,6 +71,25 @@ CREATE TRIGGER IF NOT EXISTS contact_counted AFTER INSERT ON contacts BEGIN
         ON CONFLICT(account) DO UPDATE SET contacts = contacts + 1; END;
 CREATE TRIGGER IF NOT EXISTS contact_uncounted AFTER DELETE ON contacts BEGIN
     UPDATE account_counts SET contacts = contacts - 1 WHERE account = OLD.account; END;
+-- The search text of each contact (names, external id, every address), in a trigram index: the
+-- `query` search (any substring) looks up candidates there instead of reading every contact.
+CREATE VIRTUAL TABLE IF NOT EXISTS contact_text USING fts5(text, tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS contact_text_added AFTER INSERT ON contacts BEGIN
+    INSERT INTO contact_text (rowid, text) VALUES (NEW.id, lower(coalesce(NEW.first_name, '') || ' ' || coalesce(NEW.last_name, '') || ' ' || coalesce(NEW.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = NEW.id), ''))); END;
+CREATE TRIGGER IF NOT EXISTS contact_text_changed AFTER UPDATE ON contacts BEGIN
+    DELETE FROM contact_text WHERE rowid = OLD.id;
+    INSERT INTO contact_text (rowid, text) VALUES (NEW.id, lower(coalesce(NEW.first_name, '') || ' ' || coalesce(NEW.last_name, '') || ' ' || coalesce(NEW.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = NEW.id), ''))); END;
+CREATE TRIGGER IF NOT EXISTS contact_text_removed AFTER DELETE ON contacts BEGIN
+    DELETE FROM contact_text WHERE rowid = OLD.id; END;
+CREATE TRIGGER IF NOT EXISTS address_text_added AFTER INSERT ON addresses BEGIN
+    DELETE FROM contact_text WHERE rowid = NEW.contact_id;
+    INSERT INTO contact_text (rowid, text) SELECT c.id, lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), '')) FROM contacts c WHERE c.id = NEW.contact_id; END;
+CREATE TRIGGER IF NOT EXISTS address_text_changed AFTER UPDATE ON addresses BEGIN
+    DELETE FROM contact_text WHERE rowid = NEW.contact_id;
+    INSERT INTO contact_text (rowid, text) SELECT c.id, lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), '')) FROM contacts c WHERE c.id = NEW.contact_id; END;
+CREATE TRIGGER IF NOT EXISTS address_text_removed AFTER DELETE ON addresses BEGIN
+    DELETE FROM contact_text WHERE rowid = OLD.contact_id;
+    INSERT INTO contact_text (rowid, text) SELECT c.id, lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), '')) FROM contacts c WHERE c.id = OLD.contact_id; END;
 """
 
 
@@ -98,6 +118,9 @@ BLOCKED_NUMBERS = (
     "UNION ALL SELECT account, match_key, added_at FROM msisdn_blacklist")
 
 
+TEXT_OF_CONTACT = "lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), ''))"
+
+
 def msisdn_key(value: str) -> str:
     return value.lstrip("+")
 
@@ -118,16 +141,25 @@ class ContactsBackend:
         # group id -> (version, member contact ids in order): any page, in any order, is a slice of it.
         # Rebuilt when the group's version moves, so a read sees the group as it is, offsets and all.
         self._member_order: dict[int, tuple[int, array]] = {}
+        self._order_lock = threading.Lock()  # pages asked at once rebuild the order once, not once each
+        with store.transaction() as db:  # a state file from before the index: fill it once
+            if not db.execute("SELECT 1 FROM contact_text LIMIT 1").fetchone() and \
+                    db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone():
+                db.execute("INSERT INTO contact_text (rowid, text) SELECT c.id, " +
+                           TEXT_OF_CONTACT + " FROM contacts c")
 
     def _members_in_order(self, group_id: int) -> array:
         version = self.store.query("SELECT version FROM group_counts WHERE group_id = ?", (group_id,))
         version = version[0]["version"] if version else -1
         cached = self._member_order.get(group_id)
         if cached is None or cached[0] != version:
-            ids = array("q", (r[0] for r in self.store.query(
-                "SELECT contact_id FROM memberships WHERE group_id = ? ORDER BY contact_id", (group_id,))))
-            cached = (version, ids)
-            self._member_order[group_id] = cached
+            with self._order_lock:
+                cached = self._member_order.get(group_id)
+                if cached is None or cached[0] != version:
+                    ids = array("q", (r[0] for r in self.store.query(
+                        "SELECT contact_id FROM memberships WHERE group_id = ? ORDER BY contact_id", (group_id,))))
+                    cached = (version, ids)
+                    self._member_order[group_id] = cached
         return cached[1]
 
     def member_count(self, group_id: int) -> int:
@@ -296,6 +328,11 @@ class ContactsBackend:
             params.append(country.upper())
         if query:
             needle = query.casefold().lstrip("+")
+            if len(needle) >= 3 and not any(c in needle for c in "%_\\"):
+                # Candidates from the trigram index (LIKE without ESCAPE: with it SQLite reads the whole
+                # index); the exact test below still decides. Wildcard characters: the plain scan.
+                where.append("c.id IN (SELECT rowid FROM contact_text WHERE text LIKE ?)")
+                params.append(f"%{needle}%")
             where.append("(instr(lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || "
                          "coalesce(c.external_id, '')), ?) > 0 OR EXISTS (SELECT 1 FROM addresses a "
                          "WHERE a.contact_id = c.id AND instr(lower(a.match_key), ?) > 0))")
