@@ -5,7 +5,7 @@ digits alone, national with their region, and look-alikes (a digit more or less,
 country code, Argentina's mobile 9): each is normalised with and without the fast path, and the
 two answers (the number, or the reason it is invalid) must be identical.
 
-The suite compares 48,000 of them (seconds). ``benchmarks/numbers.py`` compares one million with
+The suite compares 48,000 of them (seconds). ``benchmarks/phone_numbers.py`` compares one million with
 the same generator: the full parse of mixed and invalid numbers costs about 0.2 ms each, so that
 run takes minutes, too long for every test run.
 """

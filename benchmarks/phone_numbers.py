@@ -1,6 +1,6 @@
 """Benchmark: phone numbers to E.164, the fast path against the full parse.
 
-    .venv/bin/python benchmarks/numbers.py [--mixed 1000000]
+    .venv/bin/python benchmarks/phone_numbers.py [--mixed 1000000]
 
 Prints the throughput of both on numbers as export files hold them (international, spaced),
 then compares both paths on ``--mixed`` numbers of every region and format (the test suite's
