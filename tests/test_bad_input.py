@@ -12,7 +12,7 @@ def snapshot(sandbox) -> dict:
     """Every row of every table: what 'nothing changed' is checked against."""
     tables = [r["name"] for r in sandbox.store.query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('counters', 'meta')")]
-    return {t: [tuple(r) for r in sandbox.store.query(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in tables}
+    return {t: sorted((tuple(r) for r in sandbox.store.query(f"SELECT * FROM {t}")), key=repr) for t in tables}
 
 
 @pytest.fixture
