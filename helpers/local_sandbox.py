@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -96,11 +97,13 @@ def ensure_running() -> str:
                                    start_new_session=True, text=True,
                                    env={k: v for k, v in os.environ.items() if k != "EIGHTXEIGHT_SANDBOX"})
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        url = process.stdout.readline().strip()  # the server prints its URL first, once it listens
+        ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_SECONDS)
+        url = process.stdout.readline().strip() if ready else ""  # the server prints its URL once it listens
         process.stdout.close()
-        if not url.startswith("http") or time.monotonic() > deadline:
-            raise SandboxControlError(f"the local sandbox did not start (see {FOLDER / 'server.log'})")
+        if not url.startswith("http"):
+            process.kill()
+            raise SandboxControlError(f"the local sandbox did not start within {START_TIMEOUT_SECONDS} s "
+                                      f"(see {FOLDER / 'server.log'})")
         return url
 
 
