@@ -147,13 +147,16 @@ class Journal:
         return self
 
     def record(self, entry: dict) -> None:
-        self._append(entry)
+        # "sending" lines are written but not forced to disk: one lost in a crash costs nothing, as
+        # the next run plans from the group; every other line is fsynced before the run goes on.
+        self._append(entry, durable=entry.get("type") != "sending")
 
-    def _append(self, entry: dict, fresh: bool = False) -> None:
+    def _append(self, entry: dict, fresh: bool = False, durable: bool = True) -> None:
         with self._lock, private_open(self.path, "w" if fresh else "a") as handle:
             handle.write(json.dumps(entry) + "\n")
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
 
 
 # --- chunks ----------------------------------------------------------------------------------
