@@ -43,7 +43,6 @@ from .policy import KeywordPolicy, message_texts
 from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows
 
 DEFAULT_HOURS = 7 * 24
-HELP_WORDS = frozenset({"help", "info"})  # answered by the workflow once it handles HELP; recorded here already
 COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
            "confirmation_sent", "member_now", "awaiting_sync", "action", "workflow_id", "status", "version"]
 
@@ -216,10 +215,10 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
         matched = Matched.OPT_OUT
     elif in_key in data:
         matched = Matched.OPT_IN
+    elif RECORDED["help reply"] in data:
+        matched = Matched.HELP
     else:
-        kind = policy.classify_event(data, workflow.channel)
-        matched = Matched(kind) if kind != "other" else (
-            Matched.HELP if policy.normalise(text) in HELP_WORDS else Matched.OTHER)
+        matched = Matched(policy.classify_event(data, workflow.channel))
     answer = ""
     if matched is Matched.OPT_OUT:
         answer = _answer(data.get(answer_key))
@@ -234,7 +233,8 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
         elif instance.get("status") == "Terminated" and not _succeeded(answer):
             errors = client.automation.workflow_errors(workflow.definition_id, instance["workflowId"])
             answer = "failed: " + ("; ".join(f"{e.get('step')}: {e.get('message')}" for e in errors) or "faulted")
-    confirmation = data.get(RECORDED["opt-out confirmation" if matched is Matched.OPT_OUT else "opt-in confirmation"])
+    confirmation = data.get(RECORDED[{Matched.OPT_OUT: "opt-out confirmation", Matched.HELP: "help reply"}.get(
+        matched, "opt-in confirmation")])
     return {"time": data.get("triggeredAt") or instance.get("startedAt") or "", "number": number,
             "channel_user_id": str(user.get("channelUserId") or ""), "channel": workflow.channel,
             "subaccount": str(data.get("subAccountId") or payload.get("subAccountId") or ""), "text": text,

@@ -28,6 +28,9 @@ from .scripts import MAX_SCRIPT_LENGTH, js_length
 DEFAULT_OPT_OUT_WORDS = ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
                          "OPTOUT", "OPT OUT", "OPT-OUT")
 DEFAULT_OPT_IN_WORDS = ("START", "UNSTOP")
+# HELP is answered (who writes, how to reach support, how to stop), never an opt-out. The whole
+# message must be the word (with courtesy words around it), in English and a few languages.
+DEFAULT_HELP_WORDS = ("HELP", "INFO", "AIDE", "AYUDA", "HILFE", "BANTUAN", "AJUDA")
 DEFAULT_COURTESY_WORDS = ("please", "now", "it")
 
 # Plainly worded requests (US rules since April 2025 expect them honoured), matched against
@@ -69,6 +72,9 @@ NORMALISE_STEPS = (
 )
 
 
+KINDS = {"opt_out": "opt-out", "opt_in": "opt-in", "help": "help"}  # the order the workflow asks in
+
+
 def _words_pattern(words) -> str:
     """Alternatives for a word list; spaces and hyphens inside a word match either."""
     parts = []
@@ -87,6 +93,7 @@ def _fold(text: str) -> str:
 class KeywordPolicy:
     opt_out_words: tuple[str, ...] = DEFAULT_OPT_OUT_WORDS
     opt_in_words: tuple[str, ...] = DEFAULT_OPT_IN_WORDS
+    help_words: tuple[str, ...] = DEFAULT_HELP_WORDS
     courtesy_words: tuple[str, ...] = DEFAULT_COURTESY_WORDS
     opt_out_phrases: tuple[str, ...] = DEFAULT_OPT_OUT_PHRASES
     _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -95,7 +102,10 @@ class KeywordPolicy:
         overlap = {w.lower() for w in self.opt_out_words} & {w.lower() for w in self.opt_in_words}
         if overlap:
             raise BadInput(f"words cannot be both opt-out and opt-in: {', '.join(sorted(overlap))}")
-        for kind in ("opt_out", "opt_in"):
+        helping = {w.lower() for w in self.help_words} & {w.lower() for w in (*self.opt_out_words, *self.opt_in_words)}
+        if helping:
+            raise BadInput(f"help words cannot be opt-out or opt-in words too: {', '.join(sorted(helping))}")
+        for kind in KINDS:
             self._compiled[kind] = re.compile(self.pattern(kind))
 
     # --- the shared definition -------------------------------------------------------
@@ -117,11 +127,13 @@ class KeywordPolicy:
     def is_opt_in(self, text: str | None) -> bool:
         return bool(self._compiled["opt_in"].match(self.normalise(text)))
 
+    def is_help(self, text: str | None) -> bool:
+        return bool(self._compiled["help"].match(self.normalise(text)))
+
     def classify(self, text: str | None) -> str:
-        """'opt-out', 'opt-in' or 'other'."""
-        if self.is_opt_out(text):
-            return "opt-out"
-        return "opt-in" if self.is_opt_in(text) else "other"
+        """'opt-out', 'opt-in', 'help' or 'other', in the order the workflow's Branch steps ask."""
+        normalised = self.normalise(text)
+        return next((label for kind, label in KINDS.items() if self._compiled[kind].match(normalised)), "other")
 
     # --- JavaScript ------------------------------------------------------------------------
     def js_conditions(self, kind: str = "opt_out", channel: str = "WhatsApp") -> list[str]:
@@ -149,8 +161,8 @@ class KeywordPolicy:
     def _units(self, kind: str) -> list[str]:
         """Alternatives small enough to pack into scripts: a long word list becomes several."""
         courtesy = _words_pattern(self.courtesy_words)
-        words = sorted({w.strip().lower() for w in (self.opt_out_words if kind == "opt_out" else self.opt_in_words)
-                        if w.strip()}, key=lambda w: (-len(w), w))
+        chosen = {"opt_out": self.opt_out_words, "opt_in": self.opt_in_words, "help": self.help_words}[kind]
+        words = sorted({w.strip().lower() for w in chosen if w.strip()}, key=lambda w: (-len(w), w))
         budget = MAX_SCRIPT_LENGTH - js_length(_script(message_source("WhatsApp"), [""])) - 2 * len(courtesy) - 20
         groups, current = [], []
         for word in words:
@@ -164,12 +176,12 @@ class KeywordPolicy:
 
     def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:
         """What the deployed Branch chain decides for ``data``, run by QuickJS: the opt-out
-        conditions first, then the opt-in ones, as the workflow orders them."""
+        conditions first, then the opt-in ones, then help, as the workflow orders them."""
         from .expressions import Expressions
 
         js = js or Expressions({})
         js.set("data", data)
-        for kind, label in (("opt_out", "opt-out"), ("opt_in", "opt-in")):
+        for kind, label in KINDS.items():
             key = ("js", kind, channel.lower())
             if key not in self._compiled:
                 self._compiled[key] = self.js_conditions(kind, channel)
@@ -180,10 +192,9 @@ class KeywordPolicy:
     def classify_event(self, data: dict, channel: str = "WhatsApp") -> str:
         """What the workflow's Branch steps decide for a trigger's ``data``: any of the message's
         texts (typed text, a button's title or id, a quick-reply payload) counts."""
-        texts = message_texts(data, channel)
-        if any(self.is_opt_out(t) for t in texts):
-            return "opt-out"
-        return "opt-in" if any(self.is_opt_in(t) for t in texts) else "other"
+        texts = [self.normalise(t) for t in message_texts(data, channel)]
+        return next((label for kind, label in KINDS.items() if any(self._compiled[kind].match(t) for t in texts)),
+                    "other")
 
 
 # Where a channel's trigger carries the customer's words, as a JavaScript expression over a

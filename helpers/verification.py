@@ -22,14 +22,15 @@ TEST_MESSAGES = (
     ("remove me from your list", "opt-out"), ("don't text me anymore", "opt-out"),
     ("which bus stop?", "other"), ("cancel my order", "other"), ("don't stop", "other"),
     ("STOPPED by the store", "other"), ("START", "opt-in"), ("UNSTOP", "opt-in"),
+    ("HELP", "help"), ("info please", "help"), ("I need help with my order", "other"),
 )
 # WhatsApp quick-reply taps: (button title, expected, the interactive reply).
 BUTTON_TAPS = (
     ("Stop promotions", "opt-out", {"id": "stop-promotions", "title": "Stop promotions"}),
     ("Shop now", "other", {"id": "shop-now", "title": "Shop now"}),
 )
-BRANCHES = {"add_to_opt_out_group": "opt-out", "find_opted_in_contact": "opt-in"}
-CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in"}
+BRANCHES = {"add_to_opt_out_group": "opt-out", "find_opted_in_contact": "opt-in", "answer_help": "help"}
+CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in", "answer_help": "help"}
 FINISHED = ("Complete", "Terminated")
 
 
@@ -138,7 +139,7 @@ def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefi
 def _problem(row: dict) -> str | None:
     expected = row["expected"]
     want = {"opt-out": ("opt-out", True, "opt-out"), "opt-in": ("opt-in", False, "opt-in"),
-            "other": ("none", False, "none")}[expected]
+            "help": ("help", False, "help"), "other": ("none", False, "none")}[expected]
     got = (row["branch taken"], row["in opt-out group afterwards"], row["confirmation sent"])
     if row["run status"] != "Complete":
         return f"the run ended {row['run status']} (see the run's errors)"

@@ -50,6 +50,16 @@ def opt_in_confirmation(channels: Iterable[str] = DEFAULT_CHANNELS) -> str:
     return f"You are subscribed again and will receive our messages on {joined}. Reply STOP to unsubscribe."
 
 
+DEFAULT_BRAND = "Our team"
+DEFAULT_SUPPORT = "our support team"
+
+
+def help_reply(brand: str = DEFAULT_BRAND, support: str = DEFAULT_SUPPORT) -> str:
+    """The answer to HELP: who is writing, how to reach support, how to stop (what carriers expect)."""
+    return (f"{brand}: for help, contact {support}. Reply STOP to stop receiving our messages, "
+            "START to receive them again.")
+
+
 def _headers() -> dict:
     return {"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY_PLACEHOLDER}"}
 
@@ -78,7 +88,7 @@ class Channel:
 # opt-out ledger (helpers/ledger.py) reads a run's outcome from these, without its step log.
 RECORDED = {"opt-out answer": "opt_out_response_code", "opt-out confirmation": "opt_out_confirmation",
             "opt-in contact": "opt_in_contact_id", "opt-in answer": "opt_in_response_code",
-            "opt-in confirmation": "opt_in_confirmation"}
+            "opt-in confirmation": "opt_in_confirmation", "help reply": "help_reply"}
 
 CHANNEL_SPECS = {"WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
                  "SMS": Channel("SMS", "inbound_sms", "data.payload.source")}
@@ -115,7 +125,8 @@ def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str |
 
 def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
                              channel: str = "WhatsApp", name: str = DEFAULT_NAME,
-                             channels: Iterable[str] = DEFAULT_CHANNELS, enabled: bool = True) -> dict:
+                             channels: Iterable[str] = DEFAULT_CHANNELS, enabled: bool = True,
+                             brand: str = DEFAULT_BRAND, support: str = DEFAULT_SUPPORT) -> dict:
     """The whole Automation API definition (definitionInput) for one channel, key as a placeholder.
 
     The keyword policy runs as a chain of Branch steps, each condition one script within 8x8's
@@ -131,9 +142,12 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
     sender = "{{%s}}" % spec.sender
     opt_out = policy.js_conditions("opt_out", spec.name)
     opt_in = policy.js_conditions("opt_in", spec.name)
+    asks_help = policy.js_conditions("help", spec.name)
     steps = [
         *_keyword_chain("opt_out_keywords", opt_out, "check_opt_out_number", "opt_in_keywords_1"),
-        *_keyword_chain("opt_in_keywords", opt_in, "check_opt_in_number", None),
+        *_keyword_chain("opt_in_keywords", opt_in, "check_opt_in_number", "help_keywords_1"),
+        *_keyword_chain("help_keywords", asks_help, "answer_help", None),
+        spec.reply("answer_help", settings, help_reply(brand, support), RECORDED["help reply"]),
         {"id": "check_opt_out_number", "stepType": "Branch",
          "selectNextStep": {"add_to_opt_out_group": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
         {"id": "add_to_opt_out_group", "stepType": "HttpRequest",
@@ -177,11 +191,12 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
 
 def build_opt_out_definitions(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
                               name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
-                              enabled: bool = True) -> dict[str, dict]:
+                              enabled: bool = True, brand: str = DEFAULT_BRAND,
+                              support: str = DEFAULT_SUPPORT) -> dict[str, dict]:
     """One definition per channel (WhatsApp: inbound_chat_apps, SMS: inbound_sms), same group and policy."""
     channels = tuple(_channel(c).name for c in channels)
     return {c: build_opt_out_definition(settings, group_id, policy, channel=c, name=name, channels=channels,
-                                        enabled=enabled) for c in channels}
+                                        enabled=enabled, brand=brand, support=support) for c in channels}
 
 
 def script_table(definitions: dict[str, dict]):
@@ -399,7 +414,8 @@ def default_definition_path(channel: str = "WhatsApp", folder: str | Path | None
 
 def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
                         name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
-                        folder: str | Path | None = None) -> list[Path]:
+                        folder: str | Path | None = None, brand: str = DEFAULT_BRAND,
+                        support: str = DEFAULT_SUPPORT) -> list[Path]:
     """The definitions as JSON for the Automation Builder UI, one file per channel.
 
     They carry 8x8's real URLs for the region (never a sandbox's loopback address, which the
@@ -408,4 +424,5 @@ def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy
     builder = settings.on_platform()
     return [write_definition_json(definition, default_definition_path(channel, folder))
             for channel, definition in build_opt_out_definitions(builder, group_id, policy, name=name,
-                                                                 channels=channels).items()]
+                                                                 channels=channels, brand=brand,
+                                                                 support=support).items()]

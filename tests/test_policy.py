@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from helpers.expressions import Expressions
 from helpers.policy import DEFAULT_OPT_OUT_WORDS, KeywordPolicy, TutorialRule, compare_rules
+from helpers.workflow import inbound_payload
 
 # (message, expected): opt-out, opt-in or other.
 LABELLED = [
@@ -103,3 +104,19 @@ def test_generated_condition_is_the_same_in_every_process():
                               env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2", "3", "4")}
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("HELP", "help"), ("help please", "help"), ("Info", "help"), ("AIDE", "help"), ("ayuda", "help"),
+    ("Hilfe!", "help"), ("bantuan", "help"), ("STOP", "opt-out"), ("help me stop these messages", "other"),
+    ("I need help with my order", "other"), ("helpful", "other"), ("stop help", "other"),
+])
+def test_help_is_its_own_kind_never_an_opt_out(text, kind):
+    policy = KeywordPolicy()
+    assert policy.classify(text) == kind
+    assert policy.js_classify(inbound_payload("+6591234567", text)) == kind  # what the deployed Branch steps do
+
+
+def test_help_words_cannot_double_as_opt_out_words():
+    with pytest.raises(ValueError, match="help words cannot be"):
+        KeywordPolicy(opt_out_words=("STOP", "HELP"))

@@ -95,9 +95,20 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
 def test_look_alike_does_nothing(client, sandbox, deployed, group_id):
     result = run(client, deployed, "which bus stop?")
     chain = [s["id"] for s in build_opt_out_definition(client.settings, group_id)["definition"]["steps"]
-             if s["id"].startswith(("opt_out_keywords_", "opt_in_keywords_"))]
+             if s["id"].startswith(("opt_out_keywords_", "opt_in_keywords_", "help_keywords_"))]
     assert [log["stepName"] for log in result["logs"]] == chain  # every Branch of the chain, nothing else
     assert list(client.contacts.group_members(group_id)) == [] and sandbox.messaging.sent() == []
+
+
+@pytest.mark.parametrize("text", ["HELP", "help please", "Info", "AYUDA", "hilfe"])
+def test_help_is_answered_never_an_opt_out(client, sandbox, deployed, group_id, text):
+    result = run(client, deployed, text)
+    steps = [log["stepName"] for log in result["logs"]]
+    assert steps[-1] == "answer_help" and "add_to_opt_out_group" not in steps
+    assert result["data"]["help_reply"]  # the reply's umid, recorded for the ledger
+    assert list(client.contacts.group_members(group_id)) == []
+    reply = sandbox.messaging.sent()[-1]["content"]["text"]
+    assert "for help, contact" in reply and "Reply STOP" in reply
 
 
 def test_opt_in_removes_membership_and_keeps_the_contact(client, sandbox, deployed, group_id):
