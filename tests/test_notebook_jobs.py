@@ -20,12 +20,16 @@ def outputs(notebook) -> str:
                      for cell in notebook.cells for o in cell.get("outputs", []))
 
 
+def apply_job(name: str, tmp_path, **parameters):
+    """A notebook run as a scheduled job with APPLY=True, its reports in tmp_path/reports."""
+    return papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                                      cwd=str(tmp_path), progress_bar=False, kernel_name="python3",
+                                      parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"),
+                                                  **parameters})
+
+
 def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
-    result = papermill.execute_notebook(str(ROOT / "notebooks" / "05_bulk_remove_from_csv.ipynb"),
-                                        str(tmp_path / "05.ipynb"), cwd=str(tmp_path),
-                                        parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports")},
-                                        progress_bar=False, kernel_name="python3")
-    text = outputs(result)
+    text = outputs(apply_job("05_bulk_remove_from_csv", tmp_path))
     assert "Dry run: nothing was changed" in text
     assert "Pass 1: 3 number(s) planned, sent in 1 chunk(s); 0 refused." in text and "3 removed" in text
     assert "Done: the check found no valid number of the file in the group." in text
@@ -36,23 +40,14 @@ def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
 
 
 def test_import_notebook_applies_when_a_job_asks(tmp_path):
-    result = papermill.execute_notebook(str(ROOT / "notebooks" / "06_import_opt_out_list.ipynb"),
-                                        str(tmp_path / "06.ipynb"), cwd=str(tmp_path),
-                                        parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports")},
-                                        progress_bar=False, kernel_name="python3")
-    text = outputs(result)
+    text = outputs(apply_job("06_import_opt_out_list", tmp_path))
     assert "Plan: 5 to add, 1 already in group, 1 duplicate, 1 invalid" in text
     assert "Outcome: 5 added, 1 nothing to do, 1 invalid, 1 duplicate" in text
     assert "Done: the check found every valid number of the file in the group." in text
 
 
 def test_audit_notebook_finds_and_repairs_lost_opt_outs_when_a_job_asks(tmp_path):
-    result = papermill.execute_notebook(str(ROOT / "notebooks" / "07_audit_and_repair_opt_outs.ipynb"),
-                                        str(tmp_path / "07.ipynb"), cwd=str(tmp_path),
-                                        parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"),
-                                                    "LEDGER_PATH": str(tmp_path / "ledger.csv")},
-                                        progress_bar=False, kernel_name="python3")
-    text = outputs(result)
+    text = outputs(apply_job("07_audit_and_repair_opt_outs", tmp_path, LEDGER_PATH=str(tmp_path / "ledger.csv")))
     assert "4 lost opt-out: add to the group:" in text and "1 cannot repair: no phone number:" in text
     assert "Applied: 4 added to the group (each confirmed by reading the group back)." in text
     ledger = (tmp_path / "ledger.csv").read_text()

@@ -162,9 +162,6 @@ class ContactsBackend:
                     self._member_order[group_id] = cached
         return cached[1]
 
-    def member_count(self, group_id: int) -> int:
-        rows = self.store.query("SELECT members FROM group_counts WHERE group_id = ?", (group_id,))
-        return rows[0]["members"] if rows else 0
 
     # --- paging -----------------------------------------------------------------------
     def page(self, total_count: int, total_filtered: int, limit: int, offset: int) -> tuple[int, dict]:
