@@ -1,138 +1,217 @@
-"""The keyword policy: which inbound messages are opt-outs (and opt-ins), in one place.
+"""The keyword policy: which inbound messages are opt-outs, opt-ins or requests for help.
 
-One :class:`KeywordPolicy` yields both the Python predicate (``is_opt_out``) and the
-JavaScript condition that the workflow's Branch step evaluates (``js_condition``). Both run
-the same steps, built from the same strings:
+One :class:`KeywordPolicy` yields both the Python predicate (``classify``) and the JavaScript
+conditions that the workflow's Branch steps evaluate (``js_conditions``). Both run the same
+steps, built from the same strings:
 
-1. lower-case; decompose accents and drop them (ARRÊT -> arret);
+1. lower-case; compatibility-decompose (full-width ＳＴＯＰ -> stop, half-width kana -> kana)
+   and drop accents (ARRÊT -> arret);
 2. curly apostrophes become ', and every character that is not a letter, digit, space,
    apostrophe or hyphen becomes a space (quotes, punctuation, emoji);
-3. spaces collapse, the ends are trimmed, stray apostrophes at the ends go;
-4. the result must be a whole keyword (optionally with courtesy words, "stop please") or a
-   whole plainly worded request ("please stop texting me"). A message that only mentions a
-   keyword ("which bus stop?", "cancel my order") is not an opt-out.
+3. spaces collapse, the ends are trimmed, a word repeated at once counts once ("stop stop");
+4. the result must be a whole keyword of a chosen language (optionally with that language's
+   courtesy words: "stop please", "baja por favor") or a whole plainly worded request ("please
+   stop texting me"). A message that only mentions a keyword ("which bus stop?", "cancel my
+   order") is not an opt-out.
 
-The regular expressions use only syntax that Python's ``re`` and ECMAScript 5 read alike
-(no lookbehind, no Unicode property escapes), so the Automation engine needs nothing newer.
+The words come from language packs (helpers/languages.py); the operator picks the languages.
+Keywords of four letters or more also match bounded typos ("stpo", "unsubcribe"): see
+:func:`typo_variants`. The regular expressions use only syntax that Python's ``re`` and
+ECMAScript 5 read alike (no lookbehind, no Unicode property escapes).
 """
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Iterable
 
 from .errors import BadInput
+from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_languages
 from .scripts import MAX_SCRIPT_LENGTH, js_length
 
-DEFAULT_OPT_OUT_WORDS = ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
-                         "OPTOUT", "OPT OUT", "OPT-OUT")
-DEFAULT_OPT_IN_WORDS = ("START", "UNSTOP")
-# HELP is answered (who writes, how to reach support, how to stop), never an opt-out. The whole
-# message must be the word (with courtesy words around it), in English and a few languages.
-DEFAULT_HELP_WORDS = ("HELP", "INFO", "AIDE", "AYUDA", "HILFE", "BANTUAN", "AJUDA")
-DEFAULT_COURTESY_WORDS = ("please", "now", "it")
-
-# Plainly worded requests (US rules since April 2025 expect them honoured), matched against
-# the whole normalised message. Each is a regular expression fragment.
-_ME = r"(?:me|us)"
-_MESSAGES = r"(?:messages?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|spam)"
-_MORE = r"(?:\s+(?:any\s*more|ever\s+again|again|please|thanks|thank\s+you|now))*"
-DEFAULT_OPT_OUT_PHRASES = (
-    # please stop texting me / stop sending me messages / quit messaging us
-    rf"(?:please\s+)?(?:stop|quit|cease)\s+(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
-    rf"(?:\s+{_ME})?(?:\s+(?:these\s+|any\s+|your\s+)?{_MESSAGES})?{_MORE}",
-    # unsubscribe me / opt me out / please remove me
-    rf"(?:please\s+)?(?:unsubscribe(?:\s+{_ME})?|opt\s+{_ME}\s+out|opt\s+out\s+{_ME}|remove\s+{_ME}|delete\s+{_ME}){_MORE}",
-    # remove me from your list / take me off this list / unsubscribe me from this list
-    rf"(?:please\s+)?(?:remove|take|unsubscribe|delete)\s+{_ME}\s+(?:off|from)(?:\s+of)?\s+"
-    rf"(?:(?:your|this|the|these|all|my)\s+)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s+)?"
-    rf"(?:lists?|{_MESSAGES}){_MORE}",
-    # stop promotions (WhatsApp's marketing button) / cancel all messages / unsubscribe from marketing
-    rf"(?:please\s+)?(?:stop|cancel|end|unsubscribe(?:\s+from)?)\s+(?:(?:all|these|the|your|my)\s+)?{_MESSAGES}{_MORE}",
-    # no more messages / no more texts please
-    rf"(?:(?:please|just)\s+)?no\s+more\s+(?:(?:of\s+)?(?:these|your)\s+)?{_MESSAGES}{_MORE}",
-    # don't text me anymore / do not contact me / dont message me again
-    rf"(?:please\s+)?(?:don'?t|do\s+not|never)\s+(?:text|message|contact|send|sms|whatsapp|call)\s+{_ME}"
-    rf"(?:\s+(?:any\s+)?{_MESSAGES})?{_MORE}",
-    # i want to unsubscribe / i'd like to opt out
-    rf"i(?:\s+(?:want|wish|would\s+like)\s+to|'d\s+like\s+to)\s+(?:unsubscribe|opt\s+out|stop(?:\s+{_MESSAGES})?)"
-    rf"{_MORE}",
-)
+# The English pack's words, for callers that extend them.
+DEFAULT_OPT_OUT_WORDS = PACKS["en"].opt_out_words + PACKS["en"].ordinary_words
+DEFAULT_OPT_IN_WORDS = PACKS["en"].opt_in_words
+DEFAULT_HELP_WORDS = PACKS["en"].help_words
 
 # Normalisation, as (pattern, replacement) pairs applied in order after lower-casing and
-# accent folding. Same strings in Python and JavaScript.
-_LETTERS = r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff"
+# compatibility decomposition. Same strings in Python and JavaScript (replacements in JavaScript's
+# $n form). Letters: Latin, Greek, Cyrillic, Hangul jamo (Hangul decomposes), kana, CJK.
+_LETTERS = (r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
+            r"\u3400-\u4dbf\u4e00-\u9fff")
 NORMALISE_STEPS = (
-    (r"[\u0300-\u036f]", ""),          # accents left over from NFD
+    (r"[\u0300-\u036f]", ""),          # accents left over from the decomposition
     (r"[\u2018\u2019\u02bc`]", "'"),    # curly apostrophes
     (rf"[^{_LETTERS}\s'-]", " "),      # punctuation, quotes, emoji
     (r"\s+", " "),
     (r"^[\s'-]+|[\s'-]+$", ""),          # trim, with stray apostrophes and hyphens at the ends
+    (r"(^| )([^ ]+)(?: \2)+(?= |$)", "$1$2"),  # a word repeated at once counts once: "stop stop" -> "stop"
 )
 
-
 KINDS = {"opt_out": "opt-out", "opt_in": "opt-in", "help": "help"}  # the order the workflow asks in
-
-
-def _words_pattern(words) -> str:
-    """Alternatives for a word list; spaces and hyphens inside a word match either."""
-    parts = []
-    # Longest first (so "stop all" wins over "stop"), then alphabetical: the same text in every process.
-    for word in sorted({w.strip().lower() for w in words if w.strip()}, key=lambda w: (-len(w), w)):
-        tokens = [re.escape(_fold(t)) for t in re.split(r"[\s-]+", word)]
-        parts.append(r"[\s-]?".join(tokens) if len(tokens) > 1 else tokens[0])
-    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
+_SEPARATOR = "\x00"  # inside a keyword: a space or hyphen, or nothing ("opt out", "opt-out", "optout")
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFD", text.lower())
+    return unicodedata.normalize("NFKD", text.lower())
+
+
+def normalise(text: str | None) -> str:
+    """A message as the policy reads it (the same steps as the deployed JavaScript)."""
+    text = _fold(text or "")
+    for pattern, replacement in NORMALISE_STEPS:
+        text = re.sub(pattern, re.sub(r"\$(\d)", r"\\\1", replacement), text)
+    return text
+
+
+def typo_variants(word: str) -> set[str]:
+    """The bounded typos of a normalised keyword: one swap of neighbouring letters or one doubled
+    letter from four letters up ("stpo", "stopp"), one missing letter (not the first) from eight
+    up ("unsubcribe"). Only single words of plain letters; never the word itself."""
+    if not re.fullmatch(r"[a-z]{4,}", word):
+        return set()
+    variants = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    variants |= {word[:i + 1] + word[i] + word[i + 1:] for i in range(len(word))}
+    if len(word) >= 8:
+        variants |= {word[:i] + word[i + 1:] for i in range(1, len(word))}
+    variants.discard(word)
+    return variants
+
+
+def _keyword(word: str) -> str:
+    """A keyword as a key of the trie: normalised, its inner spaces and hyphens as _SEPARATOR."""
+    return re.sub(r"[\s-]+", _SEPARATOR, normalise(word))
+
+
+_SPECIAL = set("\\^$.|?*+()[]{}/-")
+
+
+def _atom(char: str) -> str:
+    if char == _SEPARATOR:
+        return r"[\s-]?"
+    return "\\" + char if char in _SPECIAL else char
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regular expression for a word list, shared prefixes written once: compact enough that
+    hundreds of keywords and typos fit in a few 1000-character scripts. Sorted: the same text in
+    every process."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    pattern, _ = _emit(trie)
+    return pattern or "(?!)"
+
+
+def _emit(node: dict) -> tuple[str, bool]:
+    """(pattern, is one atom) for the words below ``node``."""
+    ends = "" in node
+    children = sorted((char, child) for char, child in node.items() if char)
+    if not children:
+        return "", True
+    leaves = [c for c, child in children if list(child) == [""] and c != _SEPARATOR]
+    alternatives = []
+    if len(leaves) > 1:  # single last letters: one character class
+        alternatives.append("[" + "".join("\\" + c if c in "\\]^-" else c for c in leaves) + "]")
+    else:
+        leaves = []
+    for char, child in children:
+        if char in leaves:
+            continue
+        rest, _ = _emit(child)
+        alternatives.append(_atom(char) + rest)
+    if len(alternatives) == 1:
+        body = alternatives[0]
+        atom = len(body) == 1 or (body.startswith("[") and body.endswith("]") and body.count("[") == 1
+                                  and not body.endswith("?]")) or (len(body) == 2 and body[0] == "\\")
+        atom = atom and body != r"[\s-]?"
+    else:
+        body, atom = "(?:" + "|".join(alternatives) + ")", True
+    if ends:
+        return (body + "?" if atom else "(?:" + body + ")?"), True
+    return body, atom
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """Alternatives that go into one script together, from one language pack."""
+    language: str
+    pattern: str
 
 
 @dataclass(frozen=True)
 class KeywordPolicy:
-    opt_out_words: tuple[str, ...] = DEFAULT_OPT_OUT_WORDS
-    opt_in_words: tuple[str, ...] = DEFAULT_OPT_IN_WORDS
-    help_words: tuple[str, ...] = DEFAULT_HELP_WORDS
-    courtesy_words: tuple[str, ...] = DEFAULT_COURTESY_WORDS
-    opt_out_phrases: tuple[str, ...] = DEFAULT_OPT_OUT_PHRASES
+    """The keywords of the chosen languages (ISO 639-1 codes; English is always in).
+
+    ``extra_opt_out_words`` adds an operator's own words (with English courtesy words and typos);
+    ``packs`` replaces the language packs altogether (custom or test policies)."""
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    extra_opt_out_words: tuple[str, ...] = ()
+    packs: tuple[LanguagePack, ...] | None = None
     _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        overlap = {w.lower() for w in self.opt_out_words} & {w.lower() for w in self.opt_in_words}
+        if self.packs is None:
+            object.__setattr__(self, "languages", parse_languages(self.languages))
+            packs = packs_for(self.languages)
+        else:
+            packs = tuple(self.packs)
+            object.__setattr__(self, "languages", tuple(p.code for p in packs))
+        if self.extra_opt_out_words:
+            extra = tuple(str(w) for w in self.extra_opt_out_words if str(w).strip())
+            packs = (replace(packs[0], opt_out_words=packs[0].opt_out_words + extra), *packs[1:])
+        object.__setattr__(self, "packs", packs)
+        words = {kind: {_keyword(w) for p in packs for w in self._words(p, kind)} for kind in KINDS}
+        overlap = words["opt_out"] & words["opt_in"]
         if overlap:
             raise BadInput(f"words cannot be both opt-out and opt-in: {', '.join(sorted(overlap))}")
-        helping = {w.lower() for w in self.help_words} & {w.lower() for w in (*self.opt_out_words, *self.opt_in_words)}
+        helping = words["help"] & (words["opt_out"] | words["opt_in"])
         if helping:
             raise BadInput(f"help words cannot be opt-out or opt-in words too: {', '.join(sorted(helping))}")
+        # No typo may become a word of another kind, or an everyday word of any known language.
+        self._compiled["taken"] = (words["opt_in"] | words["help"] | {
+            _keyword(w) for p in (*PACKS.values(), *packs) for w in (*p.look_alikes, *p.opt_in_words, *p.help_words,
+                                                                       *p.courtesy_words)})
         for kind in KINDS:
             self._compiled[kind] = re.compile(self.pattern(kind))
+
+    @staticmethod
+    def _words(pack: LanguagePack, kind: str) -> tuple[str, ...]:
+        return {"opt_out": pack.opt_out_words + pack.ordinary_words, "opt_in": pack.opt_in_words,
+                "help": pack.help_words}[kind]
+
+    def variants(self, pack: LanguagePack) -> dict[str, set[str]]:
+        """Each opt-out word of ``pack`` (not its ordinary words) and the typos that count as it."""
+        taken = self._compiled["taken"]
+        own = {_keyword(w) for w in pack.opt_out_words + pack.ordinary_words}
+        return {word: {v for v in typo_variants(word) if v not in taken and v not in own}
+                for word in sorted({_keyword(w) for w in pack.opt_out_words})}
 
     # --- the shared definition -------------------------------------------------------
     def pattern(self, kind: str = "opt_out") -> str:
         """The regular expression a normalised message must match in full."""
-        return "^(?:" + "|".join(f"(?:{a})" for a in self._units(kind)) + ")$"
+        return _alternation([u.pattern for u in self._units(kind)])
 
     # --- Python --------------------------------------------------------------------------
-    @staticmethod
-    def normalise(text: str | None) -> str:
-        text = _fold(text or "")
-        for pattern, replacement in NORMALISE_STEPS:
-            text = re.sub(pattern, replacement, text)
-        return text
+    normalise = staticmethod(normalise)
 
     def is_opt_out(self, text: str | None) -> bool:
-        return bool(self._compiled["opt_out"].match(self.normalise(text)))
+        return bool(self._compiled["opt_out"].match(normalise(text)))
 
     def is_opt_in(self, text: str | None) -> bool:
-        return bool(self._compiled["opt_in"].match(self.normalise(text)))
+        return bool(self._compiled["opt_in"].match(normalise(text)))
 
     def is_help(self, text: str | None) -> bool:
-        return bool(self._compiled["help"].match(self.normalise(text)))
+        return bool(self._compiled["help"].match(normalise(text)))
 
     def classify(self, text: str | None) -> str:
         """'opt-out', 'opt-in', 'help' or 'other', in the order the workflow's Branch steps ask."""
-        normalised = self.normalise(text)
+        normalised = normalise(text)
         return next((label for kind, label in KINDS.items() if self._compiled[kind].match(normalised)), "other")
 
     # --- JavaScript ------------------------------------------------------------------------
@@ -141,38 +220,81 @@ class KeywordPolicy:
         of the kind when any one of them is. A policy too large for one script (1000 characters)
         is spread over several, each a pure expression (no declarations, assignments or ``new``).
         """
+        return ["{{" + _script(message_source(channel), units) + "}}" for units in self._packed(kind, channel)]
+
+    def _packed(self, kind: str, channel: str) -> list[list[str]]:
+        """The units of ``kind`` packed into scripts, in order: each list is one script's alternatives."""
+        key = ("packed", kind, channel.lower())
+        if key in self._compiled:
+            return self._compiled[key]
         source = message_source(channel)
         scripts, pending = [], []
         for unit in self._units(kind):
-            trial = _script(source, [*pending, unit])
-            if pending and js_length(trial) > MAX_SCRIPT_LENGTH:
-                scripts.append(_script(source, pending))
-                pending = [unit]
-            else:
-                pending.append(unit)
+            if pending and js_length(_script(source, [*pending, unit.pattern])) > MAX_SCRIPT_LENGTH:
+                scripts.append(pending)
+                pending = []
+            pending.append(unit.pattern)
         if pending:
-            scripts.append(_script(source, pending))
-        too_long = [s for s in scripts if js_length(s) > MAX_SCRIPT_LENGTH]
+            scripts.append(pending)
+        too_long = [s for s in scripts if js_length(_script(source, s)) > MAX_SCRIPT_LENGTH]
         if too_long:
             raise BadInput(f"a phrase of the keyword policy does not fit in one {MAX_SCRIPT_LENGTH}-character "
-                             f"script ({js_length(too_long[0])} characters): shorten it or split it in two")
-        return ["{{" + s + "}}" for s in scripts]
+                           f"script ({js_length(_script(source, too_long[0]))} characters): shorten it or split it")
+        self._compiled[key] = scripts
+        return scripts
 
-    def _units(self, kind: str) -> list[str]:
-        """Alternatives small enough to pack into scripts: a long word list becomes several."""
-        courtesy = _words_pattern(self.courtesy_words)
-        chosen = {"opt_out": self.opt_out_words, "opt_in": self.opt_in_words, "help": self.help_words}[kind]
-        words = sorted({w.strip().lower() for w in chosen if w.strip()}, key=lambda w: (-len(w), w))
-        budget = MAX_SCRIPT_LENGTH - js_length(_script(message_source("WhatsApp"), [""])) - 2 * len(courtesy) - 20
-        groups, current = [], []
-        for word in words:
-            if current and len(_words_pattern(current + [word])) > budget:
-                groups.append(current)
-                current = []
-            current.append(word)
-        groups.append(current)
-        keyword_units = [rf"(?:{courtesy}\s)*{_words_pattern(g)}(?:\s{courtesy})*" for g in groups]
-        return [*keyword_units, *(self.opt_out_phrases if kind == "opt_out" else ())]
+    def _units(self, kind: str) -> list[_Unit]:
+        """Each pack's alternatives, grouped into units small enough for one script each:
+        ``(courtesy )*(keywords or phrases)( courtesy)*``."""
+        key = ("units", kind)
+        if key in self._compiled:
+            return self._compiled[key]
+        budget = MAX_SCRIPT_LENGTH - js_length(_script(message_source("WhatsApp"), [""])) - 10
+        units = []
+        for pack in self.packs:
+            courtesy = _trie_pattern(sorted({_keyword(w) for w in pack.courtesy_words}))
+            space = r"\s?" if pack.joined else r"\s"
+            wrap = (f"(?:{courtesy}{space})*(?:{{}})(?:{space}{courtesy})*" if pack.courtesy_words else "{}")
+            room = budget - js_length(wrap.format(""))
+            words = {_keyword(w) for w in self._words(pack, kind)}
+            if kind == "opt_out":
+                for found in self.variants(pack).values():
+                    words |= found
+            alternatives = [*_trie_chunks(sorted(words), room),
+                            *(unicodedata.normalize("NFKD", p) for p in pack.opt_out_phrases if kind == "opt_out")]
+            group: list[str] = []
+            for alternative in alternatives:
+                if group and js_length("|".join([*group, alternative])) > room:
+                    units.append(_Unit(pack.code, wrap.format("|".join(group))))
+                    group = []
+                group.append(alternative)
+            if group:
+                units.append(_Unit(pack.code, wrap.format("|".join(group))))
+        self._compiled[key] = units
+        return units
+
+    def language_table(self, channel: str = "WhatsApp"):
+        """Per language: what is deployed (words, typos, phrases, opt-in and help words) and in how
+        many of the opt-out Branch steps' scripts it sits."""
+        import pandas as pd
+
+        scripts = self._packed("opt_out", channel)
+        where = {}
+        for unit in self._units("opt_out"):
+            where.setdefault(unit.language, set()).update(
+                i for i, script in enumerate(scripts, start=1) if unit.pattern in script)
+        rows = []
+        for pack in self.packs:
+            steps = sorted(where.get(pack.code, ()))
+            rows.append({"language": f"{pack.code} ({pack.name})",
+                         "opt-out words": len(set(pack.opt_out_words + pack.ordinary_words)),
+                         "whole-message only": len(pack.ordinary_words),
+                         "typo variants": sum(len(v) for v in self.variants(pack).values()),
+                         "phrases": len(pack.opt_out_phrases), "courtesy words": len(pack.courtesy_words),
+                         "opt-in words": len(pack.opt_in_words), "help words": len(pack.help_words),
+                         "opt-out scripts": len(steps),
+                         "Branch steps": ", ".join(f"opt_out_keywords_{i}" for i in steps)})
+        return pd.DataFrame(rows).set_index("language")
 
     def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:
         """What the deployed Branch chain decides for ``data``, run by QuickJS: the opt-out
@@ -192,9 +314,26 @@ class KeywordPolicy:
     def classify_event(self, data: dict, channel: str = "WhatsApp") -> str:
         """What the workflow's Branch steps decide for a trigger's ``data``: any of the message's
         texts (typed text, a button's title or id, a quick-reply payload) counts."""
-        texts = [self.normalise(t) for t in message_texts(data, channel)]
+        texts = [normalise(t) for t in message_texts(data, channel)]
         return next((label for kind, label in KINDS.items() if any(self._compiled[kind].match(t) for t in texts)),
                     "other")
+
+
+def _trie_chunks(words: list[str], room: int) -> list[str]:
+    """Tries of consecutive words (sorted, so shared prefixes stay together), each within ``room``."""
+    chunks, current = [], []
+    for word in words:
+        if current and js_length(_trie_pattern([*current, word])) > room:
+            chunks.append(_trie_pattern(current))
+            current = []
+        current.append(word)
+    if current:
+        chunks.append(_trie_pattern(current))
+    return chunks
+
+
+def _alternation(alternatives: list[str]) -> str:
+    return "^(?:" + "|".join(f"(?:{a})" for a in alternatives) + ")$"
 
 
 # Where a channel's trigger carries the customer's words, as a JavaScript expression over a
@@ -253,11 +392,11 @@ def _regex_literal(pattern: str, flags: str = "") -> str:
 def _js_normalise(variable: str) -> str:
     """NORMALISE_STEPS in JavaScript: a chain of String methods, no declarations."""
     steps = "".join(f".replace({_regex_literal(p, 'g')},{json.dumps(r)})" for p, r in NORMALISE_STEPS)
-    return f"String({variable}??'').toLowerCase().normalize('NFD'){steps}"
+    return f"String({variable}??'').toLowerCase().normalize('NFKD'){steps}"
 
 
 def _script(source: str, alternatives: list[str]) -> str:
-    pattern = "^(?:" + "|".join(f"(?:{a})" for a in alternatives) + ")$"
+    pattern = _alternation(alternatives)
     return f"(f=>{source})(t=>{_regex_literal(pattern)}.test({_js_normalise('t')}))"
 
 

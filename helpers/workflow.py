@@ -143,10 +143,15 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
     opt_out = policy.js_conditions("opt_out", spec.name)
     opt_in = policy.js_conditions("opt_in", spec.name)
     asks_help = policy.js_conditions("help", spec.name)
+    # Each chain falls through to the next one that has conditions (a custom policy may have no
+    # opt-in or help words): a Branch never points to a step that is not there.
+    chains = [(prefix, conditions, target) for prefix, conditions, target in (
+        ("opt_out_keywords", opt_out, "check_opt_out_number"), ("opt_in_keywords", opt_in, "check_opt_in_number"),
+        ("help_keywords", asks_help, "answer_help")) if conditions]
     steps = [
-        *_keyword_chain("opt_out_keywords", opt_out, "check_opt_out_number", "opt_in_keywords_1"),
-        *_keyword_chain("opt_in_keywords", opt_in, "check_opt_in_number", "help_keywords_1"),
-        *_keyword_chain("help_keywords", asks_help, "answer_help", None),
+        *(step for i, (prefix, conditions, target) in enumerate(chains)
+          for step in _keyword_chain(prefix, conditions, target,
+                                     f"{chains[i + 1][0]}_1" if i + 1 < len(chains) else None)),
         spec.reply("answer_help", settings, help_reply(brand, support), RECORDED["help reply"]),
         {"id": "check_opt_out_number", "stepType": "Branch",
          "selectNextStep": {"add_to_opt_out_group": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},

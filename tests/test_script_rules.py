@@ -163,7 +163,7 @@ def test_a_customer_without_a_number_creates_no_contact_and_is_visible(client, s
 
 
 def test_later_notebooks_read_the_deployed_workflows(client, settings, group_id):
-    custom = KeywordPolicy(opt_out_words=DEFAULT_OPT_OUT_WORDS + ("ARRET",))
+    custom = KeywordPolicy(extra_opt_out_words=("ARRET",))
     deploy_definitions(client, build_opt_out_definitions(settings, group_id, custom, name="Custom"))
     found = deployed_workflows(client, "Custom")
     assert set(found) == {"WhatsApp", "SMS"} and {w.group_id for w in found.values()} == {group_id}
@@ -179,7 +179,7 @@ WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzàéü", min_size=3, max_size
 
 def test_200_extra_words_deploy_and_agree(client, settings, group_id):
     extra = tuple(f"optword{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(200))
-    policy = KeywordPolicy(opt_out_words=DEFAULT_OPT_OUT_WORDS + extra)
+    policy = KeywordPolicy(extra_opt_out_words=extra)
     definitions = build_opt_out_definitions(settings, group_id, policy)
     for definition in definitions.values():
         deploy_definition(client, definition)  # the sandbox checks every script
@@ -195,7 +195,7 @@ def test_200_extra_words_deploy_and_agree(client, settings, group_id):
 @given(words=st.lists(WORD, min_size=1, max_size=200, unique=True), probe=st.integers(min_value=0))
 def test_generated_policies_keep_the_rules_and_agree_with_python(words, probe):
     words = [w for w in words if w not in ("start", "unstop")]
-    policy = KeywordPolicy(opt_out_words=DEFAULT_OPT_OUT_WORDS + tuple(words))
+    policy = KeywordPolicy(extra_opt_out_words=tuple(words))
     conditions = policy.js_conditions("opt_out")
     assert all(check_script(c[2:-2]) == [] for c in conditions)
     js = Expressions({})

@@ -108,10 +108,11 @@ def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
 
 
 def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
+    from helpers.languages import LanguagePack
     from helpers.policy import KeywordPolicy
 
     # A policy without END: the END row must be reported, not silently passed.
-    policy = KeywordPolicy(opt_out_words=("STOP",))
+    policy = KeywordPolicy(packs=(LanguagePack("xx", "STOP only", opt_out_words=("STOP",)),))
     deploy_definitions(runbook.client, build_opt_out_definitions(settings, group["id"], policy, channels=["SMS"]))
     table = run_test_messages(runbook, deployed_workflows(runbook.client)["SMS"], [("END", "opt-out"), ("STOP", "opt-out")])
     with pytest.raises(VerificationFailed, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"):

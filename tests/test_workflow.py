@@ -84,8 +84,9 @@ def run(client, deployed, text, msisdn="+6591234567"):
 def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, group_id):
     result = run(client, deployed, "Stop please")
     assert result["status"] == "Complete"
-    assert [log["stepName"] for log in result["logs"]] == [
-        "opt_out_keywords_1", "check_opt_out_number", "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
+    steps = [log["stepName"] for log in result["logs"]]  # the opt-out chain up to the script that matched
+    assert steps[0] == "opt_out_keywords_1" and all(s.startswith("opt_out_keywords_") for s in steps[:-4])
+    assert steps[-4:] == ["check_opt_out_number", "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
     assert result["data"]["opt_out_response_code"] == 201
     members = list(client.contacts.group_members(group_id))
     assert [m["addresses"]["msisdn"] for m in members] == ["+6591234567"]
@@ -100,7 +101,7 @@ def test_look_alike_does_nothing(client, sandbox, deployed, group_id):
     assert list(client.contacts.group_members(group_id)) == [] and sandbox.messaging.sent() == []
 
 
-@pytest.mark.parametrize("text", ["HELP", "help please", "Info", "AYUDA", "hilfe"])
+@pytest.mark.parametrize("text", ["HELP", "help please", "Info", "HELP!"])
 def test_help_is_answered_never_an_opt_out(client, sandbox, deployed, group_id, text):
     result = run(client, deployed, text)
     steps = [log["stepName"] for log in result["logs"]]
@@ -109,6 +110,22 @@ def test_help_is_answered_never_an_opt_out(client, sandbox, deployed, group_id, 
     assert list(client.contacts.group_members(group_id)) == []
     reply = sandbox.messaging.sent()[-1]["content"]["text"]
     assert "for help, contact" in reply and "Reply STOP" in reply
+
+
+@pytest.mark.parametrize("text,kind", [("Baja por favor", "opt-out"), ("AYUDA", "help"), ("hilfe", "help"),
+                                       ("STOPP", "opt-out"), ("退订", "opt-out"), ("STPO", "opt-out"),
+                                       ("el precio es muy alto", "other"), ("Darme de alta", "opt-in")])
+def test_the_chosen_languages_reach_the_deployed_workflow(client, sandbox, settings, group_id, text, kind):
+    from helpers.policy import KeywordPolicy
+
+    policy = KeywordPolicy(languages=("es", "de", "zh"))
+    deployed = deploy_definition(client, build_opt_out_definition(settings, group_id, policy))
+    steps = [log["stepName"] for log in run(client, deployed, text)["logs"]]
+    landed = {"opt-out": "confirm_opt_out", "help": "answer_help", "opt-in": "check_opted_in_contact"}
+    assert steps[-1] == landed.get(kind, "help_keywords_1" if kind == "other" else None) or (
+        kind == "other" and steps[-1].startswith("help_keywords_")), steps
+    members = [m["addresses"]["msisdn"] for m in client.contacts.group_members(group_id)]
+    assert members == (["+6591234567"] if kind == "opt-out" else [])
 
 
 def test_opt_in_removes_membership_and_keeps_the_contact(client, sandbox, deployed, group_id):

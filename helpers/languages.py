@@ -1,0 +1,268 @@
+"""Language packs for the keyword policy: the words customers use to opt out, opt back in and ask
+for help, per language (ISO 639-1 code).
+
+Sources: 8x8's notes on keywords beyond English (../shared/8x8-api/NOTES.md: ARRET, BAJA, STOPP,
+BERHENTI, 退订, 配信停止, 수신거부 ...), AWS's default keyword lists, and carriers' HELP rules.
+
+How each field is read (see helpers/policy.py for the matching itself):
+
+- ``opt_out_words``: an opt-out when the word is the whole message, alone or with the pack's
+  courtesy words ("baja por favor", "stop bitte"), or repeated ("stop stop"). Words of four
+  letters or more also match their bounded typos (one swap of neighbouring letters, one doubled
+  letter; one missing letter from eight letters up), except where a typo is an everyday word.
+- ``ordinary_words``: opt-out words that are also everyday words of the language ("alto" is
+  "tall", "pare" and "para" are "stop" but also "for"/"equal"): whole message only, and no typo
+  variants, so their look-alikes ("alta", "bajo") stay ordinary. Strict reading of the issue's
+  "counts only as the whole message": courtesy words around them are still allowed, since
+  "Baja, por favor" is the commonest way to write an opt-out in Spanish.
+- ``opt_out_phrases``: regular-expression fragments over the normalised message (lower case,
+  accents dropped, punctuation gone), matched against the whole message, for plainly worded
+  requests ("no me envíes más mensajes"). Only syntax that Python's ``re`` and ECMAScript 5
+  read alike.
+- ``look_alikes``: everyday words that no typo variant may become ("stoop" is not "stop").
+- ``joined``: the language writes without spaces (zh, ja, ko), so courtesy words may touch the
+  keyword ("退订谢谢", "수신거부해주세요").
+
+English is always part of a policy: STOP, START and HELP are the words carriers require in every
+market, so an operator who picks ``["es"]`` gets English and Spanish.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import BadInput
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    code: str
+    name: str
+    opt_out_words: tuple[str, ...] = ()
+    ordinary_words: tuple[str, ...] = ()
+    opt_out_phrases: tuple[str, ...] = ()
+    opt_in_words: tuple[str, ...] = ()
+    help_words: tuple[str, ...] = ()
+    courtesy_words: tuple[str, ...] = ()
+    look_alikes: tuple[str, ...] = ()
+    joined: bool = False
+
+
+# English plainly worded requests (US rules since April 2025 expect them honoured).
+_ME = r"(?:me|us)"
+_MESSAGES = r"(?:messages?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|spam)"
+_MORE = r"(?:\s(?:any\s?more|ever\sagain|again|please|thanks|thank\syou|now))*"
+_EN_PHRASES = (
+    # please stop texting me / stop sending me messages / quit messaging us
+    rf"(?:please\s)?(?:stop|quit|cease)\s(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
+    rf"(?:\s{_ME})?(?:\s(?:these\s|any\s|your\s)?{_MESSAGES})?{_MORE}",
+    # unsubscribe me / opt me out / please remove me
+    rf"(?:please\s)?(?:unsubscribe(?:\s{_ME})?|opt\s{_ME}\sout|opt\sout\s{_ME}|remove\s{_ME}|delete\s{_ME}){_MORE}",
+    # remove me from your list / take me off this list / unsubscribe me from this list
+    rf"(?:please\s)?(?:remove|take|unsubscribe|delete)\s{_ME}\s(?:off|from)(?:\sof)?\s"
+    rf"(?:(?:your|this|the|these|all|my)\s)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s)?"
+    rf"(?:lists?|{_MESSAGES}){_MORE}",
+    # stop promotions (WhatsApp's marketing button) / cancel all messages / unsubscribe from marketing
+    rf"(?:please\s)?(?:stop|cancel|end|unsubscribe(?:\sfrom)?)\s(?:(?:all|these|the|your|my)\s)?{_MESSAGES}{_MORE}",
+    # no more messages / no more texts please
+    rf"(?:(?:please|just)\s)?no\smore\s(?:(?:of\s)?(?:these|your)\s)?{_MESSAGES}{_MORE}",
+    # don't text me anymore / do not contact me / dont message me again
+    rf"(?:please\s)?(?:don'?t|do\snot|never)\s(?:text|message|contact|send|sms|whatsapp|call)\s{_ME}"
+    rf"(?:\s(?:any\s)?{_MESSAGES})?{_MORE}",
+    # i want to unsubscribe / i'd like to opt out
+    rf"i(?:\s(?:want|wish|would\slike)\sto|'d\slike\sto)\s(?:unsubscribe|opt\sout|stop(?:\s{_MESSAGES})?){_MORE}",
+)
+
+PACKS: dict[str, LanguagePack] = {p.code: p for p in (
+    LanguagePack(
+        "en", "English",
+        opt_out_words=("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "UNSUB", "CANCEL", "QUIT", "REVOKE",
+                       "OPTOUT", "OPT OUT", "OPT-OUT"),
+        ordinary_words=("END",),
+        opt_out_phrases=_EN_PHRASES,
+        opt_in_words=("START", "UNSTOP"),
+        help_words=("HELP", "INFO"),
+        courtesy_words=("please", "pls", "plz", "now", "it", "thanks", "thank you", "thx"),
+        look_alikes=("stoop", "spot", "post", "tops", "pots", "opts", "quiet", "quite", "cancels", "cancer"),
+    ),
+    LanguagePack(
+        "es", "Spanish",
+        opt_out_words=("STOP", "CANCELAR", "DESUSCRIBIR", "DESUSCRIBIRME", "DARME DE BAJA", "DAR DE BAJA",
+                       "DE BAJA", "DETENER"),
+        ordinary_words=("BAJA", "ALTO", "PARAR", "PARA", "FIN", "BASTA"),
+        opt_out_phrases=(
+            r"(?:ya\s)?no\s(?:me\s)?(?:envie[ns]?|mande[ns]?|escriba[ns]?|contacte[ns]?)(?:\smas)?"
+            r"(?:\s(?:mensajes|sms|whatsapps?|publicidad|promociones))?(?:\smas)?",
+            r"(?:ya\s)?no\squiero\s(?:recibir\s)?(?:mas\s)?(?:mensajes|sms|whatsapps?|publicidad|promociones)(?:\smas)?",
+            r"(?:quiero|deseo|quisiera)\s(?:darme\sde\sbaja|desuscribirme|(?:cancelar|anular)\s(?:la\s|mi\s)?"
+            r"suscripcion|dejar\sde\srecibir(?:\s(?:mensajes|sms|publicidad|promociones))?)",
+            r"(?:dejen|deja|deje)\sde\s(?:enviarme|mandarme|escribirme|contactarme)(?:\s(?:mensajes|sms|publicidad))?",
+            r"(?:eliminar|borrar|sacar|quitar|eliminen|borren|saquen|quiten|saquenme|quitenme|eliminenme|borrenme)"
+            r"(?:me)?\sde\s(?:la|su|tu|esta|vuestra)\slista",
+            r"(?:cancelar|anular)\s(?:la\s|mi\s)?suscripcion",
+            r"no\smas\s(?:mensajes|sms|publicidad|promociones)",
+        ),
+        opt_in_words=("SUSCRIBIR", "DARME DE ALTA"),
+        help_words=("AYUDA",),
+        courtesy_words=("por favor", "porfa", "porfavor", "gracias", "muchas gracias", "ya", "ahora"),
+        look_alikes=("detenr",),
+    ),
+    LanguagePack(
+        "fr", "French",
+        opt_out_words=("STOP", "ARRET", "ARRETER", "DESABONNER", "DESABONNEMENT", "DESINSCRIRE",
+                       "DESINSCRIPTION", "STOP SMS"),
+        ordinary_words=("FIN",),
+        opt_out_phrases=(
+            r"je\s(?:(?:veux|souhaite|voudrais|desire)\s(?:me\s(?:desabonner|desinscrire)|ne\splus)|ne\s(?:veux|souhaite|"
+            r"desire)\splus)(?:\s(?:recevoir|etre\scontacte)(?:\s(?:de\s|d'|vos\s|ces\s|des\s)?(?:messages|sms|"
+            r"notifications|publicites))?)?",
+            r"(?:desabonnez|desinscrivez|retirez|supprimez)[\s-]moi(?:\s(?:de\s(?:la|votre|cette)\sliste))?",
+            r"(?:ne\s)?(?:m'|me\s)?(?:envoyez|ecrivez|contactez)\splus(?:\s(?:de\s|d')?(?:messages|sms|rien))?",
+            r"arretez(?:\sde\sm'(?:envoyer|ecrire)(?:\s(?:des\s|de\s)?(?:messages|sms))?)?",
+            r"(?:plus\sde|pas\sde)\s(?:messages|sms|publicites?|notifications)",
+        ),
+        opt_in_words=("DEMARRER", "REABONNER"),
+        help_words=("AIDE",),
+        courtesy_words=("s'il vous plait", "s'il te plait", "svp", "stp", "merci", "merci beaucoup", "maintenant"),
+    ),
+    LanguagePack(
+        "de", "German",
+        opt_out_words=("STOPP", "STOP", "ABMELDEN", "ABBESTELLEN", "KUNDIGEN", "AUSTRAGEN", "ABMELDUNG"),
+        ordinary_words=("ENDE", "SCHLUSS"),
+        opt_out_phrases=(
+            r"(?:bitte\s)?keine\s(?:nachrichten|sms|werbung|whatsapps?|mitteilungen)\smehr",
+            r"ich\s(?:mochte|will|mochte\smich|will\smich)\s(?:mich\s)?(?:abmelden|austragen|abbestellen|"
+            r"keine\s(?:nachrichten|sms|werbung)\smehr(?:\serhalten|\sbekommen)?)",
+            r"(?:bitte\s)?(?:nicht\smehr|nie\swieder)\s(?:schreiben|kontaktieren|anschreiben|senden)",
+            r"(?:bitte\s)?(?:schreiben\ssie\smir|schreib\smir)\snicht\smehr",
+            r"(?:hort|horen\ssie)\sauf(?:\smir\s(?:zu\sschreiben|nachrichten\szu\s(?:senden|schicken)))?",
+            r"(?:bitte\s)?(?:nachrichten|newsletter|werbung)\s(?:abbestellen|stoppen|abmelden)",
+        ),
+        opt_in_words=("ANMELDEN", "STARTEN"),
+        help_words=("HILFE",),
+        courtesy_words=("bitte", "danke", "danke schon", "vielen dank", "jetzt", "sofort"),
+        look_alikes=("stopf",),
+    ),
+    LanguagePack(
+        "pt", "Portuguese",
+        opt_out_words=("STOP", "CANCELAR", "DESCADASTRAR", "DESCADASTRE", "DESCADASTRA", "DESINSCREVER"),
+        ordinary_words=("PARE", "PARAR", "SAIR", "CHEGA", "BASTA"),
+        opt_out_phrases=(
+            r"(?:eu\s)?(?:nao|n)\s(?:quero|desejo)\s(?:mais\s)?receber(?:\smais)?"
+            r"(?:\s(?:mensagens|sms|promocoes|propaganda|whatsapps?))?(?:\smais)?",
+            r"(?:pare|parem|para)\sde\s(?:me\s)?(?:enviar|mandar)(?:\s(?:mensagens|sms|promocoes))?",
+            r"(?:me\s)?(?:tire|tirem|remova|removam|exclua|excluam)(?:[\s-]me)?\s(?:da|desta|dessa)\slista",
+            r"quero\s(?:sair(?:\sda\slista)?|me\sdescadastrar|cancelar(?:\sa\sinscricao)?|descadastrar)",
+            r"(?:nao|n)\s(?:me\s)?(?:envie|mande|enviem|mandem)\smais(?:\s(?:mensagens|sms|nada))?",
+            r"chega\sde\s(?:mensagens|sms|propaganda|promocoes)",
+        ),
+        opt_in_words=("ASSINAR",),
+        help_words=("AJUDA",),
+        courtesy_words=("por favor", "pf", "pfv", "obrigado", "obrigada", "agora", "ja"),
+    ),
+    LanguagePack(
+        "id", "Indonesian",
+        opt_out_words=("STOP", "BERHENTI", "BERHENTI BERLANGGANAN", "HENTIKAN", "UNSUB", "BATAL LANGGANAN"),
+        opt_out_phrases=(
+            r"(?:tolong\s|mohon\s)?jangan\s(?:kirim|kirimi|kirimkan|hubungi|sms)(?:\s(?:saya|aku))?"
+            r"(?:\s(?:pesan|sms|promo|iklan))?(?:\s(?:lagi|lg))?",
+            r"(?:saya\s|aku\s)?(?:mau|ingin|minta)\s(?:berhenti(?:\sberlangganan)?|unsub|keluar(?:\sdari\s(?:daftar|list))?)",
+            r"(?:tolong\s)?(?:hapus|keluarkan)\s(?:saya|aku|nomor\s(?:saya|aku))(?:\sdari\s(?:daftar|list))?",
+            r"(?:berhenti|stop)\s(?:kirim|mengirim)(?:\s(?:pesan|sms|promo))?",
+        ),
+        opt_in_words=("MULAI",),
+        help_words=("BANTUAN",),
+        courtesy_words=("tolong", "mohon", "ya", "yaa", "kak", "terima kasih", "makasih", "trims", "dong", "aja",
+                        "saja", "sekarang"),
+    ),
+    LanguagePack(
+        "ms", "Malay",
+        opt_out_words=("STOP", "BERHENTI", "BERHENTI MELANGGAN", "NYAHLANGGAN", "HENTIKAN", "BATAL LANGGANAN"),
+        opt_out_phrases=(
+            r"(?:tolong\s|sila\s)?jangan\s(?:hantar|hubungi|sms)(?:\s(?:saya|aku))?(?:\s(?:mesej|sms|promosi|iklan))?"
+            r"(?:\slagi)?",
+            r"(?:saya\s)?(?:mahu|nak|ingin)\s(?:berhenti(?:\smelanggan)?|keluar(?:\sdari\ssenarai)?|nyahlanggan)",
+            r"(?:tolong\s|sila\s)?(?:buang|keluarkan)\s(?:saya|nombor\ssaya)(?:\sdari\ssenarai)?",
+        ),
+        opt_in_words=("MULA",),
+        help_words=("BANTUAN",),
+        courtesy_words=("tolong", "sila", "ya", "terima kasih", "tq", "sekarang"),
+    ),
+    LanguagePack(
+        "nl", "Dutch",
+        opt_out_words=("STOP", "STOPPEN", "AFMELDEN", "UITSCHRIJVEN", "OPZEGGEN"),
+        opt_out_phrases=(
+            r"(?:geen|niet\smeer)\s(?:berichten|sms(?:jes)?|reclame|whatsapps?|appjes)(?:\smeer)?",
+            r"ik\swil\s(?:me\s|mij\s)?(?:afmelden|uitschrijven|geen\s(?:berichten|sms(?:jes)?|reclame)\smeer"
+            r"(?:\sontvangen)?)",
+            r"stop\smet\s(?:sturen|berichten|sms(?:en)?|appen)",
+            r"(?:haal|verwijder)\s(?:me|mij)\s(?:van|uit)\s(?:de|jullie|deze|uw)\slijst",
+            r"(?:stuur|app|sms)\s(?:me|mij)\s(?:geen\s(?:berichten\s)?meer|niet\smeer)",
+        ),
+        opt_in_words=("AANMELDEN",),
+        help_words=("HULP",),
+        courtesy_words=("alsjeblieft", "alstublieft", "aub", "graag", "dank je", "dankjewel", "bedankt", "nu"),
+        look_alikes=("stopen",),
+    ),
+    LanguagePack(
+        "zh", "Chinese",
+        opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送",
+                       "不要再发", "别再发了", "不要再发了", "退出"),
+        ordinary_words=("TD", "停止"),
+        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別)再(?:发|發|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
+        opt_in_words=("订阅", "訂閱", "重新订阅"),
+        help_words=("帮助", "幫助"),
+        courtesy_words=("请", "請", "谢谢", "謝謝", "麻烦", "了", "吧", "啊"),
+        joined=True,
+    ),
+    LanguagePack(
+        "ja", "Japanese",
+        opt_out_words=("配信停止", "配信解除", "登録解除", "停止", "ストップ", "解除"),
+        opt_out_phrases=(
+            r"(?:配信|メッセージ|メール|通知|送信)を?(?:停止|解除|やめて|止めて)(?:して)?(?:ください|下さい|ほしい|欲しい)?",
+            r"(?:もう)?(?:送らないで|送信しないで|連絡しないで)(?:ください|下さい)?",
+        ),
+        opt_in_words=("配信再開", "配信開始"),
+        help_words=("ヘルプ",),
+        courtesy_words=("ください", "下さい", "お願いします", "おねがいします", "して", "希望", "です"),
+        joined=True,
+    ),
+    LanguagePack(
+        "ko", "Korean",
+        opt_out_words=("수신거부", "수신 거부", "수신거절", "구독취소", "구독 취소", "광고거부", "광고 거부", "탈퇴"),
+        ordinary_words=("그만",),
+        opt_out_phrases=(
+            r"(?:이제\s?)?(?:그만|더\s?이상)\s?(?:보내(?:세요|지\s?마세요|주세요|지\s?말아\s?주세요)?|연락(?:하지\s?마세요)?)",
+            r"(?:문자|메시지|광고)\s?(?:보내지\s?마세요|그만\s?보내(?:세요|주세요)?|거부)",
+        ),
+        opt_in_words=("수신동의", "수신 동의"),
+        help_words=("도움말",),
+        courtesy_words=("해주세요", "해 주세요", "합니다", "할게요", "주세요", "감사합니다", "부탁드립니다"),
+        joined=True,
+    ),
+)}
+
+DEFAULT_LANGUAGES = ("en",)
+ALWAYS = "en"  # STOP, START and HELP: what carriers require in every market
+
+
+def known_languages() -> str:
+    return ", ".join(f"{p.code} ({p.name})" for p in PACKS.values())
+
+
+def parse_languages(value) -> tuple[str, ...]:
+    """ISO 639-1 codes from a list or a comma-separated string; English first, each once.
+
+    An unknown code is a clear error listing the known ones."""
+    if value is None:
+        return DEFAULT_LANGUAGES
+    items = value.split(",") if isinstance(value, str) else list(value)
+    codes = [str(item).strip().lower() for item in items if str(item).strip()]
+    unknown = [c for c in codes if c not in PACKS]
+    if unknown:
+        raise BadInput(f"unknown language code(s) {', '.join(map(repr, unknown))}: use ISO 639-1 codes among "
+                       f"{known_languages()}")
+    return tuple(dict.fromkeys([ALWAYS, *codes]))
+
+
+def packs_for(languages) -> tuple[LanguagePack, ...]:
+    return tuple(PACKS[code] for code in parse_languages(languages))
