@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers sandbox|runbook|bulk-remove|bulk-add|reconcile``."""
+"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile``."""
 from __future__ import annotations
 
 import argparse
@@ -116,6 +116,49 @@ def _reconcile(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    """Notebook 03's job: build both workflows for the chosen languages, check them, deploy on --apply."""
+    from .errors import EightByEightError
+    from .groups import opt_out_group_id
+    from .policy import KeywordPolicy
+    from .runbook import connect
+    from .workflow import (build_opt_out_definitions, deploy_definitions, script_table, validate_definition,
+                           write_builder_files)
+
+    try:
+        runbook = connect()
+        languages = args.languages if args.languages is not None else runbook.settings.languages
+        policy = KeywordPolicy(languages=languages)
+        group_id = opt_out_group_id(runbook.client, args.group, create_if_missing=runbook.on_sandbox and args.apply)
+        channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+        definitions = build_opt_out_definitions(runbook.settings, group_id, policy, name=args.name, channels=channels,
+                                                brand=args.brand, support=args.support)
+        print(f"Opt-out group {group_id} ({args.group!r}); languages: {', '.join(policy.languages)}.")
+        print(policy.language_table().drop(columns=["Branch steps"]).to_string())
+        scripts = script_table(definitions)
+        for channel, definition in definitions.items():
+            print(f"{channel}: {validate_definition(definition)}")
+        broken = scripts[scripts["rules"] != "ok"]
+        print(f"{len(scripts)} scripts, the longest {scripts['length'].max()} characters (limit 1000): "
+              + ("all within 8x8's rules." if broken.empty else f"{len(broken)} break 8x8's rules."))
+        if not broken.empty:
+            return 1
+        if not args.apply:
+            print("Dry run: nothing was deployed. Add --apply to deploy (create, or update in place).")
+            return 0
+        for channel, deployment in deploy_definitions(runbook.client, definitions).items():
+            deployed = runbook.client.automation.get_definition(deployment.definition_id)  # read back
+            print(f"{channel}: {deployment.action}; 8x8 holds definition {deployed['id']} version "
+                  f"{deployed['version']}, status {deployed['status']}, {len(deployed['definition']['steps'])} steps.")
+        if args.builder_dir:
+            for path in write_builder_files(runbook.settings, group_id, policy, name=args.name, channels=channels,
+                                            folder=args.builder_dir, brand=args.brand, support=args.support):
+                print(f"Wrote {path} for the Automation Builder UI (the key as a placeholder).")
+    except EightByEightError as exc:
+        return _failed(exc)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +181,23 @@ def main(argv: list[str] | None = None) -> int:
     runbook.add_argument("--refresh-committed", action="store_true",
                          help="maintainers: re-run each notebook alone on a fresh sandbox and save it in place")
     runbook.set_defaults(run=_runbook)
+
+    deploy = commands.add_parser(
+        "deploy", help="build and deploy the opt-out workflows (notebook 03's job)",
+        description="Builds the WhatsApp and SMS opt-out workflows for the chosen languages, checks every script "
+        "against 8x8's rules and the definitions against the official schema, and prints per language what is "
+        "deployed. Dry run by default; --apply creates the workflows or updates them in place (idempotent) and "
+        "reads them back. Exit 0: done; 1: a script breaks 8x8's rules; 2: bad input, nothing deployed.")
+    deploy.add_argument("--group", default="WhatsApp opt-out", help="name of the opt-out group (notebook 01's)")
+    deploy.add_argument("--languages", help="ISO 639-1 codes separated by commas, e.g. en,es,zh (default: "
+                                            "EIGHTXEIGHT_LANGUAGES, else en; English is always in)")
+    deploy.add_argument("--name", default="Opt-out keyword", help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    deploy.add_argument("--channels", default="WhatsApp,SMS", help="channels, one workflow each (default both)")
+    deploy.add_argument("--brand", default="Our team", help="named in the answer to HELP")
+    deploy.add_argument("--support", default="our support team", help="support contact named in the answer to HELP")
+    deploy.add_argument("--builder-dir", help="also write the Automation Builder JSON files here")
+    deploy.add_argument("--apply", action="store_true", help="deploy (default: dry run)")
+    deploy.set_defaults(run=_deploy)
 
     for name, what in (("bulk-remove", "remove the numbers of a file from the opt-out group (opt-ins)"),
                        ("bulk-add", "add the numbers of a file to the opt-out group (an opt-out list)")):

@@ -381,8 +381,12 @@ class AutomationAPI:
 
     def versions(self, definition_id: str) -> list[int]:
         """The versions of a definition, oldest first."""
+        return list(self.definition_versions(definition_id))
+
+    def definition_versions(self, definition_id: str) -> dict[int, dict]:
+        """Every version of a definition (the API answers them all), oldest first."""
         answer = self._call("GET", f"/{quote(definition_id, safe='')}") or []
-        return sorted({int(d["version"]) for d in answer})
+        return {int(d["version"]): d for d in sorted(answer, key=lambda d: int(d["version"]))}
 
     def list_workflows(self, definition_id: str, *, version: int | None = None, status: str | None = None,
                        started_from: str | None = None, started_to: str | None = None,

@@ -14,7 +14,8 @@ from typing import Mapping
 
 from dotenv import dotenv_values
 
-from .errors import ConfigError  # noqa: F401  (raised here; importable from here as before)
+from .errors import BadInput, ConfigError  # noqa: F401  (ConfigError: importable from here as before)
+from .languages import DEFAULT_LANGUAGES, parse_languages
 
 # Documented base URLs per region (../shared/8x8-api/NOTES.md). 8x8 documents the
 # Automation host for Asia-Pacific only; other regions use it too.
@@ -57,6 +58,8 @@ SETTINGS_DOC = {
     "EIGHTXEIGHT_SUBACCOUNT_ID": f"Subaccount that receives the customers' messages. Sandbox default: {SANDBOX_SUBACCOUNT_ID}.",
     "EIGHTXEIGHT_REGION": "asia (default), us, europe or indonesia: picks the documented base URLs.",
     "EIGHTXEIGHT_BASE_URL": "One base URL for every API: a running sandbox or a proxy. Overrides the region.",
+    "EIGHTXEIGHT_LANGUAGES": "Languages of the opt-out keywords the workflows deploy: ISO 639-1 codes separated by "
+                             "commas, e.g. en,es,zh (default en; English is always in).",
     "EIGHTXEIGHT_PARALLEL_REQUESTS": "Requests in flight at once for page reads and bulk chunks (1..16; default "
                                      "4; one at a time after a 429).",
 }
@@ -126,6 +129,7 @@ class Settings:
     region: str = "asia"
     base_url: str | None = None
     parallel: int = DEFAULT_PARALLEL  # requests in flight at once for page reads and chunks
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the keyword policy's language packs (helpers/languages.py)
 
     @property
     def sandbox_mode(self) -> bool:
@@ -210,6 +214,10 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
                           "Set the subaccount that receives your customers' messages.")
     if account and "/" in account:
         raise ConfigError(f"EIGHTXEIGHT_ACCOUNT_ID={account!r} must not contain '/'.")
+    try:
+        languages = parse_languages(get("LANGUAGES") or None)
+    except BadInput as exc:
+        raise ConfigError(f"EIGHTXEIGHT_LANGUAGES: {exc}.") from None
     return Settings(
         api_key=Secret(key),
         account_id=account or SANDBOX_ACCOUNT_ID,
@@ -217,6 +225,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         region=region,
         base_url=base_url,
         parallel=check_parallel(get("PARALLEL_REQUESTS") or DEFAULT_PARALLEL),
+        languages=languages,
     )
 
 
@@ -241,6 +250,8 @@ def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
                  f"EIGHTXEIGHT_REGION={settings.region}"]
     if settings.base_url:
         lines.append(f"EIGHTXEIGHT_BASE_URL={settings.base_url}")
+    if settings.languages != DEFAULT_LANGUAGES:
+        lines.append(f"EIGHTXEIGHT_LANGUAGES={','.join(settings.languages)}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -50,26 +50,26 @@ class LanguagePack:
 # English plainly worded requests (US rules since April 2025 expect them honoured).
 _ME = r"(?:me|us)"
 _MESSAGES = r"(?:messages?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|spam)"
-_MORE = r"(?:\s(?:any\s?more|ever\sagain|again|please|thanks|thank\syou|now))*"
 _EN_PHRASES = (
     # please stop texting me / stop sending me messages / quit messaging us
-    rf"(?:please\s)?(?:stop|quit|cease)\s(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
-    rf"(?:\s{_ME})?(?:\s(?:these\s|any\s|your\s)?{_MESSAGES})?{_MORE}",
+    rf"(?:stop|quit|cease)\s(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
+    rf"(?:\s{_ME})?(?:\s(?:these\s|any\s|your\s)?{_MESSAGES})?",
     # unsubscribe me / opt me out / please remove me
-    rf"(?:please\s)?(?:unsubscribe(?:\s{_ME})?|opt\s{_ME}\sout|opt\sout\s{_ME}|remove\s{_ME}|delete\s{_ME}){_MORE}",
+    rf"(?:unsubscribe(?:\s{_ME})?|opt\s{_ME}\sout|opt\sout\s{_ME}|remove\s{_ME}|delete\s{_ME})",
     # remove me from your list / take me off this list / unsubscribe me from this list
-    rf"(?:please\s)?(?:remove|take|unsubscribe|delete)\s{_ME}\s(?:off|from)(?:\sof)?\s"
+    rf"(?:remove|take|unsubscribe|delete)\s{_ME}\s(?:off|from)(?:\sof)?\s"
     rf"(?:(?:your|this|the|these|all|my)\s)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s)?"
-    rf"(?:lists?|{_MESSAGES}){_MORE}",
+    rf"(?:lists?|{_MESSAGES})",
     # stop promotions (WhatsApp's marketing button) / cancel all messages / unsubscribe from marketing
-    rf"(?:please\s)?(?:stop|cancel|end|unsubscribe(?:\sfrom)?)\s(?:(?:all|these|the|your|my)\s)?{_MESSAGES}{_MORE}",
+    rf"(?:stop|cancel|end|unsubscribe(?:\sfrom)?)\s(?:(?:all|these|the|your|my)\s)?{_MESSAGES}",
     # no more messages / no more texts please
-    rf"(?:(?:please|just)\s)?no\smore\s(?:(?:of\s)?(?:these|your)\s)?{_MESSAGES}{_MORE}",
+    rf"(?:just\s)?no\smore\s(?:(?:of\s)?(?:these|your)\s)?{_MESSAGES}",
     # don't text me anymore / do not contact me / dont message me again
-    rf"(?:please\s)?(?:don'?t|do\snot|never)\s(?:text|message|contact|send|sms|whatsapp|call)\s{_ME}"
-    rf"(?:\s(?:any\s)?{_MESSAGES})?{_MORE}",
+    rf"(?:don'?t|do\snot|never)\s(?:text|message|contact|send|sms|whatsapp|call)\s{_ME}"
+    rf"(?:\s(?:any\s)?{_MESSAGES})?",
     # i want to unsubscribe / i'd like to opt out
-    rf"i(?:\s(?:want|wish|would\slike)\sto|'d\slike\sto)\s(?:unsubscribe|opt\sout|stop(?:\s{_MESSAGES})?){_MORE}",
+    rf"i(?:\s(?:want|wish|would\slike)\sto|'d\slike\sto)\s(?:unsubscribe|opt\sout|stop(?:\s{_MESSAGES})?)",
+    r"leave\s(?:me|us)\salone",
 )
 
 PACKS: dict[str, LanguagePack] = {p.code: p for p in (
@@ -77,11 +77,13 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         "en", "English",
         opt_out_words=("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "UNSUB", "CANCEL", "QUIT", "REVOKE",
                        "OPTOUT", "OPT OUT", "OPT-OUT"),
-        ordinary_words=("END",),
+        ordinary_words=("END", "REMOVE"),
         opt_out_phrases=_EN_PHRASES,
         opt_in_words=("START", "UNSTOP"),
         help_words=("HELP", "INFO"),
-        courtesy_words=("please", "pls", "plz", "now", "it", "thanks", "thank you", "thx"),
+        # also what ends a plain request: "no more texts anymore", "don't text me again"
+        courtesy_words=("please", "pls", "plz", "now", "it", "thanks", "thank you", "thx", "anymore", "any more",
+                        "again", "ever again"),
         look_alikes=("stoop", "spot", "post", "tops", "pots", "opts", "quiet", "quite", "cancels", "cancer"),
     ),
     LanguagePack(
@@ -100,6 +102,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:me)?\sde\s(?:la|su|tu|esta|vuestra)\slista",
             r"(?:cancelar|anular)\s(?:la\s|mi\s)?suscripcion",
             r"no\smas\s(?:mensajes|sms|publicidad|promociones)",
+            r"no\s(?:me\s)?molest(?:en|es|e)(?:\smas)?",
         ),
         opt_in_words=("SUSCRIBIR", "DARME DE ALTA"),
         help_words=("AYUDA",),
@@ -108,7 +111,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     ),
     LanguagePack(
         "fr", "French",
-        opt_out_words=("STOP", "ARRET", "ARRETER", "DESABONNER", "DESABONNEMENT", "DESINSCRIRE",
+        opt_out_words=("STOP", "ARRET", "ARRETE", "ARRETER", "STOP PUB", "DESABONNER", "DESABONNEMENT", "DESINSCRIRE",
                        "DESINSCRIPTION", "STOP SMS"),
         ordinary_words=("FIN",),
         opt_out_phrases=(
@@ -127,7 +130,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     LanguagePack(
         "de", "German",
         opt_out_words=("STOPP", "STOP", "ABMELDEN", "ABBESTELLEN", "KUNDIGEN", "AUSTRAGEN", "ABMELDUNG"),
-        ordinary_words=("ENDE", "SCHLUSS"),
+        ordinary_words=("ENDE", "SCHLUSS", "AUFHOREN"),
         opt_out_phrases=(
             r"(?:bitte\s)?keine\s(?:nachrichten|sms|werbung|whatsapps?|mitteilungen)\smehr",
             r"ich\s(?:mochte|will|mochte\smich|will\smich)\s(?:mich\s)?(?:abmelden|austragen|abbestellen|"
@@ -147,8 +150,9 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_words=("STOP", "CANCELAR", "DESCADASTRAR", "DESCADASTRE", "DESCADASTRA", "DESINSCREVER"),
         ordinary_words=("PARE", "PARAR", "SAIR", "CHEGA", "BASTA"),
         opt_out_phrases=(
-            r"(?:eu\s)?(?:nao|n)\s(?:quero|desejo)\s(?:mais\s)?receber(?:\smais)?"
+            r"(?:eu\s)?(?:nao|n)\s(?:quero|desejo)\s(?:mais(?:\sreceber)?|receber(?:\smais)?)"
             r"(?:\s(?:mensagens|sms|promocoes|propaganda|whatsapps?))?(?:\smais)?",
+            r"cancelar\s(?:a\s|minha\s)?(?:inscricao|assinatura)",
             r"(?:pare|parem|para)\sde\s(?:me\s)?(?:enviar|mandar)(?:\s(?:mensagens|sms|promocoes))?",
             r"(?:me\s)?(?:tire|tirem|remova|removam|exclua|excluam)(?:[\s-]me)?\s(?:da|desta|dessa)\slista",
             r"quero\s(?:sair(?:\sda\slista)?|me\sdescadastrar|cancelar(?:\sa\sinscricao)?|descadastrar)",
@@ -168,6 +172,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:saya\s|aku\s)?(?:mau|ingin|minta)\s(?:berhenti(?:\sberlangganan)?|unsub|keluar(?:\sdari\s(?:daftar|list))?)",
             r"(?:tolong\s)?(?:hapus|keluarkan)\s(?:saya|aku|nomor\s(?:saya|aku))(?:\sdari\s(?:daftar|list))?",
             r"(?:berhenti|stop)\s(?:kirim|mengirim)(?:\s(?:pesan|sms|promo))?",
+            r"jangan\sganggu(?:\s(?:saya|aku))?(?:\slagi)?",
         ),
         opt_in_words=("MULAI",),
         help_words=("BANTUAN",),
@@ -176,7 +181,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     ),
     LanguagePack(
         "ms", "Malay",
-        opt_out_words=("STOP", "BERHENTI", "BERHENTI MELANGGAN", "NYAHLANGGAN", "HENTIKAN", "BATAL LANGGANAN"),
+        opt_out_words=("STOP", "BERHENTI", "HENTI", "BERHENTI MELANGGAN", "NYAHLANGGAN", "HENTIKAN", "BATAL LANGGANAN"),
         opt_out_phrases=(
             r"(?:tolong\s|sila\s)?jangan\s(?:hantar|hubungi|sms)(?:\s(?:saya|aku))?(?:\s(?:mesej|sms|promosi|iklan))?"
             r"(?:\slagi)?",
@@ -205,10 +210,10 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     ),
     LanguagePack(
         "zh", "Chinese",
-        opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送",
+        opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送", "拒收",
                        "不要再发", "别再发了", "不要再发了", "退出"),
         ordinary_words=("TD", "停止"),
-        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別)再(?:发|發|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
+        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別)再?(?:发|發|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
         opt_in_words=("订阅", "訂閱", "重新订阅"),
         help_words=("帮助", "幫助"),
         courtesy_words=("请", "請", "谢谢", "謝謝", "麻烦", "了", "吧", "啊"),
@@ -216,7 +221,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     ),
     LanguagePack(
         "ja", "Japanese",
-        opt_out_words=("配信停止", "配信解除", "登録解除", "停止", "ストップ", "解除"),
+        opt_out_words=("配信停止", "配信解除", "登録解除", "停止", "ストップ", "解除", "やめて", "止めて"),
         opt_out_phrases=(
             r"(?:配信|メッセージ|メール|通知|送信)を?(?:停止|解除|やめて|止めて)(?:して)?(?:ください|下さい|ほしい|欲しい)?",
             r"(?:もう)?(?:送らないで|送信しないで|連絡しないで)(?:ください|下さい)?",
@@ -231,12 +236,13 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_words=("수신거부", "수신 거부", "수신거절", "구독취소", "구독 취소", "광고거부", "광고 거부", "탈퇴"),
         ordinary_words=("그만",),
         opt_out_phrases=(
-            r"(?:이제\s?)?(?:그만|더\s?이상)\s?(?:보내(?:세요|지\s?마세요|주세요|지\s?말아\s?주세요)?|연락(?:하지\s?마세요)?)",
+            r"(?:이제\s?)?(?:그만|더\s?이상)\s?(?:좀\s?)?(?:보내(?:세요|지\s?마세요|주세요|지\s?말아\s?주세요)?|연락(?:하지\s?마세요)?)",
+            r"(?:이제\s?)?그만\s?(?:해|해요|하세요|해라)",
             r"(?:문자|메시지|광고)\s?(?:보내지\s?마세요|그만\s?보내(?:세요|주세요)?|거부)",
         ),
         opt_in_words=("수신동의", "수신 동의"),
         help_words=("도움말",),
-        courtesy_words=("해주세요", "해 주세요", "합니다", "할게요", "주세요", "감사합니다", "부탁드립니다"),
+        courtesy_words=("해주세요", "해 주세요", "합니다", "할게요", "주세요", "감사합니다", "부탁드립니다", "좀"),
         joined=True,
     ),
 )}

@@ -23,12 +23,13 @@ their error. Then it reads the opt-out group once and says, per message:
   re-added: someone took it out on purpose (a bulk removal of opt-ins); the ledger notes it.
 
 Which texts count is the workflow's record where it has one (an opt-out run has a Contacts
-answer, an opt-in run has its contact lookup); otherwise the keyword policy classifies the text
-as the deployed Branch steps do (the same source).
+answer, an opt-in run has its contact lookup); otherwise the deployed workflow's own Branch
+conditions classify the text (run by QuickJS), so the audit judges with the languages that were
+deployed. A ``policy`` given to :func:`build_ledger` classifies instead (what-if audits).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -37,10 +38,11 @@ import pandas as pd
 
 from .client import Client
 from .errors import BadInput
+from .expressions import Expressions
 from .groups import GroupSnapshot, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 from .policy import KeywordPolicy, message_texts
-from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows
+from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
 
 DEFAULT_HOURS = 7 * 24
 COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
@@ -186,15 +188,17 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
     """Read every run of the opt-out workflows in the window, and the group, into a ledger."""
     workflows = deployed_workflows(client, name)  # WorkflowNotDeployed when none is there
     window = window or make_window(client, hours=hours, since=since)
-    policy = policy or KeywordPolicy()
     records = []
+    js = Expressions({})
     for workflow in workflows.values():
-        for version in client.automation.versions(workflow.definition_id):
+        for version, definition in client.automation.definition_versions(workflow.definition_id).items():
+            # each run is judged by the version it ran (an older one may have had other languages)
+            ran = replace(workflow, version=version, definition=redact(definition, client.settings))
             listed = client.automation.list_workflows(workflow.definition_id, version=version,
                                                       started_from=window.iso(window.start),
                                                       started_to=window.iso(window.end))
             # newest first as listed: reversed, runs of the same time stay in the order they started
-            records += reversed([_record(client, workflow, instance, policy) for instance in listed])
+            records += reversed([_record(client, ran, instance, policy, js) for instance in listed])
     groups = {gid: read_group(client, gid) for gid in sorted({w.group_id for w in workflows.values()})}
     rows = pd.DataFrame(records, columns=[*COLUMNS, "group_id"])
     rows = rows.sort_values("time", kind="stable", ignore_index=True)
@@ -202,7 +206,8 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
     return Ledger(rows[COLUMNS], window, workflows, groups)
 
 
-def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy) -> dict:
+def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy | None,
+            js: Expressions) -> dict:
     data = instance.get("data") or {}
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
@@ -218,7 +223,8 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     elif RECORDED["help reply"] in data:
         matched = Matched.HELP
     else:
-        matched = Matched(policy.classify_event(data, workflow.channel))
+        matched = Matched(policy.classify_event(data, workflow.channel) if policy
+                          else workflow.classify_event(data, js))
     answer = ""
     if matched is Matched.OPT_OUT:
         answer = _answer(data.get(answer_key))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -192,6 +193,19 @@ def _quiet_kernel_manager(log_path: Path):
     return QuietKernelManager
 
 
+def _parameters_for(notebook: Path, settings, given: dict) -> dict:
+    """The job's parameters for one notebook: the given ones, and the settings a notebook takes as a
+    parameter (EIGHTXEIGHT_LANGUAGES as notebook 03's LANGUAGES), so the job deploys what the settings say."""
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    declared = "".join(c.source for c in cells if "parameters" in c.metadata.get("tags", []))
+    parameters = dict(given)
+    if re.search(r"^LANGUAGES\s*=", declared, re.M):
+        parameters.setdefault("LANGUAGES", list(settings.languages))
+    return parameters
+
+
 def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = None) -> Path:
     """Execute every notebook in order into ``output_dir`` (default runs/<time>/); stop at the first
     that fails (later notebooks build on earlier ones) with SystemExit naming it."""
@@ -214,7 +228,8 @@ def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = Non
             target = output_dir / notebook.name
             started = time.monotonic()
             try:
-                papermill.execute_notebook(str(notebook), str(target), parameters=parameters or {},
+                papermill.execute_notebook(str(notebook), str(target),
+                                           parameters=_parameters_for(notebook, settings, parameters or {}),
                                            cwd=str(ROOT), progress_bar=False, kernel_name="python3",
                                            kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log"))
             except papermill.PapermillExecutionError as exc:

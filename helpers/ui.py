@@ -71,7 +71,7 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
 
     def save(sandbox: bool) -> None:
         if sandbox:
-            chosen = Settings()
+            chosen = Settings(languages=current.languages)  # the form changes the connection, nothing else
             write_env_file(chosen, env_path)
             print("Sandbox chosen: .env now holds no key and no account, so nothing reaches 8x8. "
                   "Restart the kernel of the other notebooks so they read it.")
@@ -80,7 +80,7 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
             print("Enter the API key, the account id and the subaccount id, or tick 'Use the sandbox'.")
             return
         chosen = Settings(api_key=Secret(key.value.strip()), account_id=account.value.strip(),
-                          subaccount_id=subaccount.value.strip(), region=region.value)
+                          subaccount_id=subaccount.value.strip(), region=region.value, languages=current.languages)
         print(f"Checking the connection to 8x8 region {region.value!r} (at most about 15 s) ...", flush=True)
         with Client(chosen, timeout=(5, 10), retries=1, network_retries=0) as client:
             outcome = check_connection(client)
@@ -107,7 +107,8 @@ def settings_table(settings: Settings):
               "EIGHTXEIGHT_ACCOUNT_ID": settings.account_id, "EIGHTXEIGHT_SUBACCOUNT_ID": settings.subaccount_id,
               "EIGHTXEIGHT_REGION": settings.region,
               "EIGHTXEIGHT_BASE_URL": settings.base_url or "not set (region's URLs)",
-              "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel)}
+              "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel),
+              "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages)}
     return pd.DataFrame([{"setting": k, "in use": values[k], "meaning": v} for k, v in SETTINGS_DOC.items()]
                         ).set_index("setting")
 

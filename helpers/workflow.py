@@ -303,6 +303,24 @@ class DeployedWorkflow:
     status: str
     definition: dict  # as 8x8 answers it, the key put back to the placeholder
 
+    def classify_event(self, data: dict, js=None) -> str:
+        """'opt-out', 'opt-in', 'help' or 'other': what this deployed workflow's own Branch chains
+        decide for a trigger's ``data``, run by QuickJS. The audit reads runs with these, so it
+        judges with the languages and words that were deployed, whatever the settings say now."""
+        from .expressions import Expressions, truthy
+
+        js = js or Expressions({})
+        js.set("data", data)
+        steps = self.definition.get("definition", {}).get("steps", [])
+        for prefix, label in (("opt_out_keywords_", "opt-out"), ("opt_in_keywords_", "opt-in"),
+                              ("help_keywords_", "help")):
+            for step in steps:
+                if step.get("id", "").startswith(prefix):
+                    if any(condition and truthy(js.render(condition))
+                           for condition in step.get("selectNextStep", {}).values()):
+                        return label
+        return "other"
+
 
 def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, DeployedWorkflow]:
     """The opt-out workflows of this name deployed on the subaccount, one per channel, as 8x8 holds them.

@@ -122,6 +122,22 @@ def test_ledger_of_lost_opt_outs_under_failures(client, controls, group, deploye
     assert rows.loc["HELP", "matched"] == "help"
 
 
+def test_runs_are_judged_by_the_languages_of_the_version_they_ran(client, settings, controls, group):
+    """A run without recorded outputs (no number) is classified by its own version's Branch steps:
+    Spanish was deployed when 'BAJA' arrived, English only since."""
+    from helpers.policy import KeywordPolicy
+
+    deploy_definitions(client, build_opt_out_definitions(settings, group["id"], KeywordPolicy(languages=("es",))))
+    say(controls, None, "BAJA")
+    deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))  # English only: version 2
+    say(controls, None, "BAJA")
+    rows = build_ledger(client).rows
+    whatsapp = rows[rows["channel"] == "WhatsApp"]
+    assert list(whatsapp["version"]) == [1, 2] and list(whatsapp["matched"]) == ["opt-out", "other"]
+    what_if = build_ledger(client, policy=KeywordPolicy()).rows  # a policy given: it classifies instead
+    assert list(what_if["matched"]) == ["other"] * len(what_if)
+
+
 def test_an_opt_out_removed_on_purpose_is_noted_not_re_added(client, controls, group, deployed, tmp_path):
     say(controls, "+6590000005", "STOP")
     path = tmp_path / "opt_ins.csv"
