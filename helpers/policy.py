@@ -292,7 +292,7 @@ class KeywordPolicy:
                          "phrases": len(pack.opt_out_phrases), "courtesy words": len(pack.courtesy_words),
                          "opt-in words": len(pack.opt_in_words), "help words": len(pack.help_words),
                          "opt-out scripts": len(steps),
-                         "Branch steps": ", ".join(f"opt_out_keywords_{i}" for i in steps)})
+                         "Branch steps": _step_ranges("opt_out_keywords_", steps)})
         return pd.DataFrame(rows).set_index("language")
 
     def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:
@@ -316,6 +316,17 @@ class KeywordPolicy:
         texts = [normalise(t) for t in message_texts(data, channel)]
         return next((label for kind, label in KINDS.items() if any(self._compiled[kind].match(t) for t in texts)),
                     "other")
+
+
+def _step_ranges(prefix: str, numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> 'opt_out_keywords_1-3, opt_out_keywords_7'."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{prefix}{r[0]}" + (f"-{r[-1]}" if len(r) > 1 else "") for r in runs)
 
 
 def _trie_chunks(words: list[str], room: int) -> list[str]:

@@ -35,6 +35,7 @@ def test_base_url_overrides_every_api():
     ({"EIGHTXEIGHT_API_KEY": "k"}, "EIGHTXEIGHT_ACCOUNT_ID"),
     ({"EIGHTXEIGHT_API_KEY": "k", "EIGHTXEIGHT_ACCOUNT_ID": "a"}, "EIGHTXEIGHT_SUBACCOUNT_ID"),
     ({"EIGHTXEIGHT_APIKEY": "k"}, "Unknown setting"),
+    ({"EIGHTXEIGHT_LANGUAGES": "es,klingon"}, r"EIGHTXEIGHT_LANGUAGES: unknown language code\(s\) 'klingon'.*es \(Spanish\)"),
 ])
 def test_bad_settings_say_what_to_do(env, words):
     with pytest.raises(ConfigError, match=words):
@@ -103,3 +104,18 @@ def test_setup_form_refuses_to_save_a_key_that_does_not_work(tmp_path, sandbox):
         ui.Settings = real_settings
     assert not target.exists()
     assert key.value == "wrong-key"  # left for the person to correct; nothing was saved
+
+
+def test_languages_setting_keeps_english_first():
+    assert load_settings(env={}, env_file=None).languages == ("en",)
+    assert load_settings(env={"EIGHTXEIGHT_LANGUAGES": " ES, zh ,es"}, env_file=None).languages == ("en", "es", "zh")
+
+
+def test_the_runbook_job_passes_the_languages_setting_to_notebook_03():
+    from helpers.runbook import ROOT, _parameters_for
+
+    settings = load_settings(env={"EIGHTXEIGHT_LANGUAGES": "es,fr"}, env_file=None)
+    notebooks = ROOT / "notebooks"
+    assert _parameters_for(notebooks / "03_build_and_deploy_workflow.ipynb", settings, {}) == {
+        "LANGUAGES": ["en", "es", "fr"]}
+    assert _parameters_for(notebooks / "04_test_opt_outs.ipynb", settings, {}) == {}

@@ -52,3 +52,38 @@ def test_fault_injection_from_the_command_line():
         assert answer.status_code == 503 and answer.json()["code"] == 1503
     finally:
         stop(process)
+
+
+def test_deploy_command_previews_then_deploys_the_chosen_languages(tmp_path):
+    """Notebook 03's job as a command: a dry run deploys nothing; --apply deploys and reads back."""
+    import json
+
+    process, base_url = start("--state", str(tmp_path / "sandbox.sqlite"))
+    env = {k: v for k, v in os.environ.items() if k != "EIGHTXEIGHT_API_KEY"}
+    env.update(EIGHTXEIGHT_BASE_URL=base_url, EIGHTXEIGHT_LANGUAGES="es", PYTHONPATH=str(ROOT))
+    headers = {"Authorization": "Bearer sandbox-api-key"}
+    definitions = base_url + "/api/v1/accounts/sandbox-account/definitions"
+
+    def deploy(*args):
+        return subprocess.run([sys.executable, "-m", "helpers", "deploy", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+    try:
+        requests.post(base_url + "/api/v1/accounts/sandbox-account/groups", headers=headers, timeout=5,
+                      json={"name": "WhatsApp opt-out", "isBlacklist": True}).raise_for_status()
+        preview = deploy("--languages", "de")
+        assert preview.returncode == 0, preview.stderr
+        assert "languages: en, de." in preview.stdout and "de (German)" in preview.stdout
+        assert "Dry run: nothing was deployed" in preview.stdout
+        assert requests.get(definitions, headers=headers, timeout=5).json() == []
+        applied = deploy("--apply")  # the setting: English and Spanish
+        assert applied.returncode == 0, applied.stderr
+        assert "WhatsApp: created; 8x8 holds definition" in applied.stdout and "es (Spanish)" in applied.stdout
+        deployed = requests.get(definitions, headers=headers, timeout=5).json()
+        assert len(deployed) == 2 and all("baja" in json.dumps(d["definition"]) for d in deployed)
+        again = deploy("--apply")
+        assert again.stdout.count(": unchanged;") == 2
+        wrong = deploy("--languages", "es,xx")
+        assert wrong.returncode == 2 and "unknown language code(s) 'xx'" in wrong.stderr
+        assert "Traceback" not in wrong.stderr
+    finally:
+        stop(process)
