@@ -94,13 +94,14 @@ def million(members: int) -> None:
     code = f"""
 import resource, sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from helpers.bulk import Mode, read_numbers
+from helpers.bulk import Mode
 from helpers.bulk.plan import make_plan
+from helpers.bulk.read import open_numbers
 from helpers.client import Client
 from helpers.config import load_settings
 started = time.perf_counter()
 client = Client(load_settings(env={{}}, env_file=None).with_base_url({url!r}))
-data = read_numbers({str(tmp / "million.csv")!r})
+data = open_numbers({str(tmp / "million.csv")!r})
 plan = make_plan(client, client.contacts.get_group({group_id}), data, Mode.REMOVE)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"1,000,000 rows planned against {members:,} members in {{time.perf_counter() - started:.1f}} s: "

@@ -9,6 +9,7 @@ exceptions of :mod:`helpers.errors`, with 8x8's error code, message and errorId.
 from __future__ import annotations
 
 import email.utils
+import os
 import logging
 import time
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -86,6 +88,7 @@ class Client:
         self.session = requests.Session()
         self.session.auth = _BearerAuth(Secret(settings.bearer_token()))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "8x8-opt-out-runbook"})
+        _read_environment_once(self.session, self.base_urls.values())
         retry = _RetryPolicy(
             total=retries + network_retries, connect=network_retries, read=network_retries, status=retries,
             other=0, redirect=0,
@@ -235,6 +238,20 @@ class Client:
             return datetime.now(timezone.utc)
 
 
+def _read_environment_once(session: requests.Session, urls: Iterable[str]) -> None:
+    """requests reads the proxy and CA-bundle variables on every request (a scan of os.environ,
+    about 0.7 ms: a sixth of a page read's cost here). Read them once, for the client's own base
+    URLs; when the proxies differ between them (NO_PROXY naming one host), keep requests' way."""
+    found = {tuple(sorted(requests.utils.get_environ_proxies(url).items())) for url in urls}
+    if len(found) != 1:
+        return
+    session.trust_env = False  # also: no ~/.netrc credentials in place of the API key
+    session.proxies.update(dict(found.pop()))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+
+
 def _reason(exc: requests.RequestException) -> str:
     """What went wrong, in words, without the exception's long nested repr."""
     text = str(exc)
@@ -251,8 +268,12 @@ def decode_json(response: requests.Response, method: str, path: str) -> Any:
     """The body of a success answer; UnexpectedResponse when it is not JSON (never a bare ValueError)."""
     if not response.content:
         return None
+    try:  # orjson: strict RFC 8259, several times faster on 500-contact pages; json for what it refuses
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass
     try:
-        return response.json()
+        return response.json()  # e.g. a lone surrogate escape, which orjson refuses
     except ValueError:
         kind = response.headers.get("Content-Type") or "no content type"
         raise UnexpectedResponse(

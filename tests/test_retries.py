@@ -130,3 +130,33 @@ def test_an_unreachable_api_fails_after_few_attempts(settings):
     with pytest.raises(TransportError, match="connection refused.*Check that the sandbox is running there"):
         client.contacts.count_groups()
     assert client.session.adapters["http://"].max_retries.connect == 1
+
+
+def test_proxy_settings_are_read_once_and_still_honoured(monkeypatch):
+    """The client reads HTTPS_PROXY and the CA bundle once (not per request), and keeps NO_PROXY."""
+    from helpers.client import Client
+    from helpers.config import load_settings
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    live = {"EIGHTXEIGHT_API_KEY": "k", "EIGHTXEIGHT_ACCOUNT_ID": "a", "EIGHTXEIGHT_SUBACCOUNT_ID": "s"}
+    with Client(load_settings(env=live, env_file=None)) as client:
+        assert client.session.trust_env is False
+        assert client.session.proxies["https"] == "http://proxy.example:3128"
+        assert client.session.verify == "/etc/ssl/certs/ca-certificates.crt"
+    monkeypatch.setenv("NO_PROXY", "contacts.8x8.com")  # one host bypasses the proxy: requests decides per URL
+    with Client(load_settings(env=live, env_file=None)) as client:
+        assert client.session.trust_env is True
+
+
+def test_json_beyond_what_the_fast_reader_takes_is_still_read():
+    import requests
+
+    from helpers.client import decode_json
+
+    response = requests.Response()
+    response._content = b'{"name": "\\ud800", "ok": true}'  # a lone surrogate: orjson refuses it, json reads it
+    response.status_code = 200
+    assert decode_json(response, "GET", "/x") == {"name": "\ud800", "ok": True}

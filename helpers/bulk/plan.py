@@ -5,6 +5,7 @@ or ``already in group``. Duplicates and invalid rows keep their status. Nothing 
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -13,7 +14,7 @@ import pandas as pd
 from ..client import Client
 from ..groups import GroupSnapshot, read_group
 from .check import key_of
-from .read import Numbers
+from .read import Numbers, OpenedFile
 from .statuses import STATUS_CATEGORIES, Status
 
 REPORT_COLUMNS = ["row", "input", "msisdn", "status", "contact_id", "reason", "outcome"]
@@ -57,8 +58,15 @@ def summarise(report: pd.DataFrame, mode: Mode = Mode.REMOVE) -> pd.DataFrame:
     return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
 
 
-def make_plan(client: Client, group: dict, numbers: Numbers, mode: Mode) -> Plan:
-    snapshot = read_group(client, group["id"])
+def make_plan(client: Client, group: dict, opened: OpenedFile, mode: Mode) -> Plan:
+    """Read the group (network) while the file's numbers are normalised (CPU), then plan each row.
+
+    A file found bad while the group is read raises when the read has finished (reads only: nothing
+    changes); the checks that need only the first rows were made before any request."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-read") as pool:
+        reading = pool.submit(read_group, client, group["id"])
+        numbers = opened.read()
+        snapshot = reading.result()
     return Plan(mode, group, numbers, plan_report(numbers.rows, snapshot.keys, mode), snapshot)
 
 

@@ -170,6 +170,39 @@ def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]
 def read_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
                  country_column: str | None = None) -> Numbers:
     """Read and normalise the numbers of a CSV or .xlsx file. Raises BadFile for a file that cannot be used."""
+    return open_numbers(path, column=column, default_region=default_region, country_column=country_column).read()
+
+
+@dataclass
+class OpenedFile:
+    """A file whose format, header and number column are known (every check that needs only its
+    first rows is done); ``read()`` normalises the rest. Bulk runs read the group meanwhile."""
+    path: Path
+    body: Iterator
+    index: int
+    country_index: int | None
+    default_region: str | None
+    name: str
+    head: list[str]
+    delimiter: str | None
+    has_header: bool
+
+    def read(self) -> Numbers:
+        frame = _normalise(self.body, self.index, self.country_index, self.default_region)
+        if frame.empty:
+            raise BadFile(f"{self.path} has a header row ({', '.join(self.head)}) but no rows below it: nothing to "
+                          "do. Check that this is the file you meant.")
+        if not (frame["status"] != Status.INVALID).any():
+            raise BadFile(f"{self.path}: no row of column {self.name!r} holds a valid phone number. Name the column "
+                          "with --column, or give --default-region for national numbers.")
+        _hint_national(frame, self.default_region)
+        return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path))
+
+
+def open_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
+                 country_column: str | None = None) -> OpenedFile:
+    """Open a CSV or .xlsx file of numbers: its format, header and columns checked (BadFile when they
+    cannot be used), the rows not read yet."""
     path = Path(path)
     region_option = _check_region(default_region)
     delimiter, records = _open_records(path)
@@ -196,16 +229,10 @@ def read_numbers(path: str | Path, *, column: str | None = None, default_region:
     elif has_header:
         country_index = next((header.index(h) for h in COUNTRY_HEADERS if h in header), None)
     name = head[index] if has_header else f"column {index + 1}"
-
-    frame = _normalise(body, index, country_index, region_option)
-    if frame.empty:
+    if has_header and not sample:
         raise BadFile(f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
                       "Check that this is the file you meant.")
-    if not (frame["status"] != Status.INVALID).any():
-        raise BadFile(f"{path}: no row of column {name!r} holds a valid phone number. Name the column with "
-                      "--column, or give --default-region for national numbers.")
-    _hint_national(frame, region_option)
-    return Numbers(frame, name, delimiter, has_header, path, file_digest(path))
+    return OpenedFile(path, body, index, country_index, region_option, name, head, delimiter, has_header)
 
 
 def _check_region(region: str | None) -> str | None:

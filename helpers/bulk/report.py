@@ -37,9 +37,16 @@ def neutralise(value):
 def safe_for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or isinstance(out[column].dtype, (pd.CategoricalDtype, pd.StringDtype)) \
-                or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].astype(object).map(neutralise)
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values.map(neutralise)  # maps the few categories, not every row
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            values = values.astype(object)
+            risky = values.str.startswith(FORMULA_START, na=False).to_numpy(dtype=bool)  # strings only
+            if risky.any():
+                values = values.copy()
+                values[risky] = "'" + values[risky]
+            out[column] = values
     return out
 
 

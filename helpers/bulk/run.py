@@ -22,7 +22,7 @@ from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk
 from ..groups import GroupSnapshot, read_group
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
-from .read import BadFile, read_numbers
+from .read import BadFile, open_numbers
 from .report import check_writable, reserve_report, write_report
 from .statuses import FAILURES, Outcome, Status
 
@@ -169,26 +169,32 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
     if journal_path:
         check_writable(Path(journal_path))
     reports_dir = Path(reports_dir).resolve() if reports_dir else _reports_folder()
-    numbers = read_numbers(path, column=column, default_region=default_region, country_column=country_column)
+    opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
     target = resolve_group(client, group)
     if mode is Mode.ADD and not target.get("isBlacklist"):
         raise BadFile(f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would still "
                       "receive messages: mark it blacklisted (notebook 01) or give the opt-out group. Nothing was "
                       "changed.")
-    stem = re.sub(r"[^\w.-]+", "_", numbers.path.stem)[:60]
-    report_path = explicit_report or reserve_report(reports_dir, f"bulk-{mode}-{stem}-group{target['id']}")
+    stem = re.sub(r"[^\w.-]+", "_", opened.path.stem)[:60]
+
+    def report_file() -> Path:
+        return explicit_report or reserve_report(reports_dir, f"bulk-{mode}-{stem}-group{target['id']}")
+
     if not apply:
-        plan = make_plan(client, target, numbers, mode)
+        plan = make_plan(client, target, opened, mode)
+        report_path = report_file()
         write_report(plan.report, report_path)
         return BulkRun(mode, plan, report_path)
 
-    options = {"column": numbers.column, "defaultRegion": default_region, "countryColumn": country_column,
-               "chunkSize": chunk_size}
-    key = Journal.run_key(numbers.digest, target["id"], mode.value, options)
-    journal = Journal(Path(journal_path) if journal_path else
-                      Journal.default_path(reports_dir / "journals", f"bulk-{mode}", target["id"], key), key)
-    with GroupLock(client, target["id"], f"bulk-{mode} of {numbers.path.name}"):
-        plan = make_plan(client, target, numbers, mode)  # in the lock: no other bulk run changes the group now
+    with GroupLock(client, target["id"], f"bulk-{mode} of {opened.path.name}"):
+        plan = make_plan(client, target, opened, mode)  # in the lock: no other bulk run changes the group now
+        numbers = plan.numbers
+        options = {"column": numbers.column, "defaultRegion": default_region, "countryColumn": country_column,
+                   "chunkSize": chunk_size}
+        key = Journal.run_key(numbers.digest, target["id"], mode.value, options)
+        journal = Journal(Path(journal_path) if journal_path else
+                          Journal.default_path(reports_dir / "journals", f"bulk-{mode}", target["id"], key), key)
+        report_path = report_file()
         write_report(plan.report, report_path)
         journal.open({"mode": mode.value, "groupId": target["id"], "file": numbers.path.name,
                       "sha256": numbers.digest, "options": options, "planned": len(plan.pending)})

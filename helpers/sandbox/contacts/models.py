@@ -29,6 +29,9 @@ MAX_GROUPS_PER_CONTACT = 10
 MAX_MEMBERSHIP_BATCH = 1000  # not documented: the sandbox's limit per membership request
 GROUP_ID_START, CONTACT_ID_START = 11001, 41700001
 
+# What _render_contacts reads, in this order (rows as plain tuples: faster than sqlite3.Row).
+CONTACT_COLUMNS = "c.id, c.created_at, c.first_name, c.last_name, c.external_id, c.country, c.custom"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS groups (
     id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
@@ -269,47 +272,62 @@ class ContactsBackend:
             db.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     # --- contacts ---------------------------------------------------------------------
-    def _render_contacts(self, rows) -> list[dict]:
-        """Contacts as the API answers them: three queries a page (rows, addresses, groups with counts)."""
+    @staticmethod
+    def _ids_clause(column: str, ids: list[int]) -> tuple[str, list[int]]:
+        """SQL selecting ``ids`` by ``column``: a range when they are dense (a page of a group read
+        is a slice of sorted ids: one index range scan instead of 500 lookups, twice as fast), else
+        IN. A range can take rows of other ids: the caller keeps only its own."""
+        low, high = min(ids), max(ids)
+        if high - low < 2 * len(ids):
+            return f"{column} BETWEEN ? AND ?", [low, high]
+        return f"{column} IN ({','.join('?' * len(ids))})", ids
+
+    def _render_contacts(self, rows: list[tuple]) -> list[dict]:
+        """Contacts as the API answers them: three queries a page (rows, addresses, memberships) and
+        one for the few groups they name."""
         if not rows:
             return []
-        ids = [r["id"] for r in rows]
-        marks = ",".join("?" * len(ids))
+        ids = [r[0] for r in rows]
         addresses: dict[int, dict] = {i: {} for i in ids}
-        for contact_id, kind, value in self.store.db_rows(
-                f"SELECT contact_id, kind, value FROM addresses WHERE contact_id IN ({marks})", ids):
-            addresses[contact_id][kind] = value
+        clause, params = self._ids_clause("contact_id", ids)
+        for contact_id, kind, value in self.store.db_rows(f"SELECT contact_id, kind, value FROM addresses WHERE {clause}",
+                                                          params):
+            if contact_id in addresses:
+                addresses[contact_id][kind] = value
         by_contact: dict[int, list] = {i: [] for i in ids}
+        pairs = [(c, g) for c, g in self.store.db_rows(
+            f"SELECT contact_id, group_id FROM memberships WHERE {clause}", params) if c in by_contact]
         groups: dict[int, dict] = {}
-        for contact_id, group_id, name, description, blacklist, created, members in self.store.db_rows(
-                "SELECT m.contact_id, g.id, g.name, g.description, g.is_blacklist, g.created_at, gc.members "
-                "FROM memberships m JOIN groups g ON g.id = m.group_id "
-                "LEFT JOIN group_counts gc ON gc.group_id = g.id "
-                f"WHERE m.contact_id IN ({marks}) ORDER BY m.group_id", ids):
-            group = groups.get(group_id)
-            if group is None:  # one dict per group, shared by the page's contacts (as _render_groups renders it)
+        named = sorted({g for _, g in pairs})
+        if named:  # one dict per group, shared by the page's contacts (as _render_groups renders it)
+            for group_id, name, description, blacklist, created, members in self.store.db_rows(
+                    "SELECT g.id, g.name, g.description, g.is_blacklist, g.created_at, gc.members FROM groups g "
+                    f"LEFT JOIN group_counts gc ON gc.group_id = g.id WHERE g.id IN ({','.join('?' * len(named))})",
+                    named):
                 group = {"id": group_id, "contacts": members or 0, "createdAt": created, "name": name,
                          "isBlacklist": bool(blacklist)}
                 if description is not None:
                     group["description"] = description
                 groups[group_id] = group
-            by_contact[contact_id].append(group)
+        for contact_id, group_id in sorted(pairs, key=lambda pair: pair[1]):  # each contact's groups by id
+            by_contact[contact_id].append(groups[group_id])
         out = []
-        for r in rows:
-            contact: dict[str, Any] = {"id": r["id"], "createdAt": r["created_at"]}
-            for key, column in (("firstName", "first_name"), ("lastName", "last_name"),
-                                ("externalId", "external_id"), ("country", "country")):
-                if r[column] is not None:
-                    contact[key] = r[column]
-            if by_contact[r["id"]]:  # the definition says minItems 1: omit an empty list
-                contact["groups"] = by_contact[r["id"]]
-            contact["addresses"] = addresses[r["id"]]
-            contact["customAttributes"] = {} if r["custom"] == "{}" else json.loads(r["custom"])
+        for contact_id, created, first, last, external, country, custom in rows:  # CONTACT_COLUMNS
+            contact: dict[str, Any] = {"id": contact_id, "createdAt": created}
+            for key, value in (("firstName", first), ("lastName", last), ("externalId", external),
+                               ("country", country)):
+                if value is not None:
+                    contact[key] = value
+            if by_contact[contact_id]:  # the definition says minItems 1: omit an empty list
+                contact["groups"] = by_contact[contact_id]
+            contact["addresses"] = addresses[contact_id]
+            contact["customAttributes"] = {} if custom == "{}" else json.loads(custom)
             out.append(contact)
         return out
 
     def get_contact(self, account: str, contact_id: int) -> dict:
-        rows = self.store.query("SELECT * FROM contacts WHERE account = ? AND id = ?", (account, contact_id))
+        rows = self.store.db_rows(f"SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account = ? AND c.id = ?",
+                                  (account, contact_id))
         if not rows:
             raise NotFound(f"Unable to find contact with id {contact_id}")
         return self._render_contacts(rows)[0]
@@ -346,12 +364,16 @@ class ContactsBackend:
             members = self._members_in_order(group_id)
             start, envelope = self.page(total, len(members), limit, offset)
             ids = members[start:start + limit].tolist()
-            rows = self.store.query(f"SELECT * FROM contacts WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
-                                    ids) if ids else []
+            rows = []
+            if ids:
+                wanted = set(ids)
+                clause, params = self._ids_clause("c.id", ids)
+                rows = [r for r in self.store.db_rows(
+                    f"SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {clause} ORDER BY c.id", params) if r[0] in wanted]
             return {"items": self._render_contacts(rows), **envelope}
         filtered = self.store.query(f"SELECT COUNT(*) AS n FROM {source} WHERE {clause}", params)[0]["n"]
         start, envelope = self.page(total, filtered, limit, offset)
-        rows = self.store.query(f"SELECT c.* FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+        rows = self.store.db_rows(f"SELECT {CONTACT_COLUMNS} FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
                                 [*params, limit, start])
         return {"items": self._render_contacts(rows), **envelope}
 
