@@ -4,9 +4,12 @@
 
 The sandbox runs in its own process (``python -m helpers sandbox``) with 20 ms of latency per
 request, so the figures printed for this process (time, memory) are the client's alone. It
-prints: HTTP requests against the allowed bound, wall time, rows per second, peak memory;
-the naive way (look up and remove number by number) on a sample, and the ratio; and, with
---million, the peak memory of planning 1,000,000 rows (the bound is 400 MiB).
+prints: HTTP requests against the allowed bound, wall time, rows per second, the sequential
+latency floor (requests x latency) and the ratio of the wall time to it, peak memory; the same
+with one request at a time; the naive way (look up and remove number by number) on a sample;
+the audience check (100,000 numbers against 100,000 members) the same way; the time to read a
+1,000,000-member group; and, with --million, the peak memory of planning 1,000,000 rows (the
+bound is 400 MiB).
 """
 from __future__ import annotations
 
@@ -164,6 +167,37 @@ def one_run(args, state: Path, csv_path: Path, parallel: int) -> tuple[float, in
         process.wait(timeout=10)
 
 
+def audience_check(latency_ms: float, size: int = 100_000) -> None:
+    """The pre-send check: an audience of ``size`` numbers (half of them opted out, mixed formats)
+    against a group of ``size`` members, at ``latency_ms``, 4 requests at once and one at a time."""
+    import pandas as pd
+
+    from helpers.suppression import filter_audience
+
+    tmp = Path(tempfile.mkdtemp(prefix="audience-"))
+    group_id = prepare(tmp / "state.sqlite", size)
+    audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, size, 2)]
+                                       + [f"+6581{i:06d}" for i in range(size // 2)]})
+    process, url = start_sandbox(tmp / "state.sqlite", latency_ms)
+    try:
+        controls = SandboxControls(url)
+        for parallel in (4, 1):
+            client = Client(load_settings(env={}, env_file=None).with_base_url(url).with_parallel(parallel))
+            before = controls.stats().get("requests", 0)
+            started = time.perf_counter()
+            send_to, removed = filter_audience(client, group_id, audience)
+            elapsed = time.perf_counter() - started
+            requests = controls.stats()["requests"] - before
+            floor = requests * latency_ms / 1000
+            print(f"Audience check, {size:,} numbers against {size:,} members, {latency_ms:g} ms latency, "
+                  f"{parallel} request(s) at once: {len(removed):,} opted out, {len(send_to):,} to send to; "
+                  f"HTTP requests: {requests}; wall time: {elapsed:.1f} s; sequential latency floor: {floor:.1f} s; "
+                  f"wall time / floor = {elapsed / floor:.2f}", flush=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def group_read(members: int) -> None:
     """Read a group of ``members`` at no added latency, 4 requests at once, and print the time."""
     tmp = Path(tempfile.mkdtemp(prefix="group-read-"))
@@ -204,6 +238,7 @@ def main() -> None:
     sequential_time, _ = one_run(args, tmp / "state.sqlite", tmp / "opt_ins.csv", 1)
     print(f"4 at once against one at a time: {parallel_time:.1f} s against {sequential_time:.1f} s "
           f"({sequential_time / parallel_time:.1f}x)")
+    audience_check(args.latency_ms)
     if args.group_read:
         group_read(args.group_read)
     if args.million:

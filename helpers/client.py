@@ -121,23 +121,30 @@ class Client:
         """
         pending: deque = deque()
         items = iter(items)
+        exhausted = False
+
+        def top_up() -> None:
+            nonlocal exhausted
+            while not exhausted and len(pending) < max(1, self.parallel):
+                item = next(items, _END)
+                if item is _END:
+                    exhausted = True
+                    return
+                pending.append(pool.submit(work, item))
+
         with ThreadPoolExecutor(max_workers=max(1, self.settings.parallel), thread_name_prefix="8x8") as pool:
-            exhausted = False
             while True:
-                while not exhausted and len(pending) < max(1, self.parallel):
-                    item = next(items, _END)
-                    if item is _END:
-                        exhausted = True
-                        break
-                    pending.append(pool.submit(work, item))
+                top_up()
                 if not pending:
                     return
                 try:
-                    result = pending.popleft().result()
+                    result = pending[0].result()
                 except BaseException:
                     for future in pending:  # those not started yet never start; those running finish
                         future.cancel()
                     raise
+                pending.popleft()
+                top_up()  # the next request starts before the caller works on this result
                 yield result
 
     def __repr__(self) -> str:

@@ -255,4 +255,5 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args) -> None:  # request lines go to logging, never stderr
-        log.debug("%s %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s", self.address_string(), format % args)

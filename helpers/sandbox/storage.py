@@ -103,10 +103,12 @@ class Clock:
 
     def __init__(self, store: Store):
         self._store = store
+        # Read once: every answer's Date header asks the time, and only advance() moves it.
+        self._offset = timedelta(seconds=float(store.get_meta("clock_offset_seconds", "0")))
 
     @property
     def offset(self) -> timedelta:
-        return timedelta(seconds=float(self._store.get_meta("clock_offset_seconds", "0")))
+        return self._offset
 
     def now(self) -> datetime:
         base = DETERMINISTIC_EPOCH if self._store.deterministic else datetime.now(timezone.utc)
@@ -122,6 +124,7 @@ class Clock:
             raise ValueError(f"the sandbox clock moves at most {MAX_CLOCK_OFFSET_SECONDS:.0f} s "
                              f"(100 years) from where it started")
         self._store.set_meta("clock_offset_seconds", repr(total))
+        self._offset = timedelta(seconds=total)
         return self.now()
 
     def iso(self, when: datetime | None = None) -> str:
