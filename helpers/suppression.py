@@ -11,7 +11,7 @@ import pandas as pd
 
 from .client import Client
 from .errors import BadInput
-from .groups import read_group
+from .groups import Steps, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 
 
@@ -33,19 +33,25 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
     """
     if column not in audience.columns:
         raise BadInput(f"the audience has no column {column!r}; its columns: {', '.join(map(str, audience.columns))}")
-    opted_out = read_group(client, group_id).ever  # a member at any point of the read counts
+    raws = audience[column].astype("string").fillna("").tolist()
+
+    def normalise():  # in steps of 500 numbers, run while the group's pages arrive
+        found = []
+        for start in range(0, len(raws), 500):
+            for raw in raws[start:start + 500]:
+                try:
+                    found.append(digits_key(to_e164(raw, default_region)))
+                except InvalidNumber as exc:
+                    found.append(InvalidNumber(f"invalid number: {exc}"))
+            yield
+        return found
+
+    reading = Steps(normalise())
+    opted_out = read_group(client, group_id, meanwhile=reading).ever  # a member at any point of the read counts
     asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
-    keys, reasons = [], []
-    for raw in audience[column].astype("string").fillna(""):
-        try:
-            key = digits_key(to_e164(raw, default_region))
-        except InvalidNumber as exc:
-            keys.append(None)
-            reasons.append(f"invalid number: {exc}")
-            continue
-        keys.append(key)
-        reasons.append("opted out" if key in opted_out else
-                       "opted out (in the ledger; not in the group yet)" if key in asked else "")
+    reasons = [str(key) if isinstance(key, InvalidNumber) else
+               "opted out" if key in opted_out else
+               "opted out (in the ledger; not in the group yet)" if key in asked else "" for key in reading.finish()]
     reason = pd.Series(reasons, index=audience.index)
     removed = audience[reason != ""].assign(reason=reason[reason != ""])
     return audience[reason == ""], removed

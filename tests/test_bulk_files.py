@@ -200,3 +200,22 @@ def test_missing_file_and_unknown_options(tmp_path):
         read_numbers(write(tmp_path, "name,phone\nA,+6591234567\n"), column="msisdn")
     with pytest.raises(BadFile, match="--default-region 'XX'"):
         read_numbers(write(tmp_path, "phone\n+6591234567\n"), default_region="XX")
+
+
+def test_reading_in_steps_gives_what_reading_at_once_gives(tmp_path):
+    """A bulk run advances the file's reading one step per page of the group (helpers.groups.Steps)."""
+    from helpers.bulk.read import STEP_ROWS, open_numbers
+    from helpers.groups import Steps
+
+    rows = [f"+6590{i:06d}" for i in range(3 * STEP_ROWS + 7)] + ["junk"]
+    path = write(tmp_path, "phone\n" + "\n".join(rows) + "\n")
+    steps = Steps(open_numbers(path).read_in_steps())
+    taken = 0
+    while not steps.done:
+        steps.step()
+        taken += 1
+    assert taken >= 4 and steps.finish() is steps.result
+    assert steps.result.rows.equals(open_numbers(path).read().rows)
+    bad = Steps(open_numbers(write(tmp_path, "phone\njunk\nmore junk\n")).read_in_steps())
+    with pytest.raises(BadFile, match="no row of column 'phone' holds a valid phone number"):
+        bad.finish()

@@ -11,7 +11,7 @@ from enum import StrEnum
 import pandas as pd
 
 from ..client import Client
-from ..groups import GroupSnapshot, read_group
+from ..groups import GroupSnapshot, Steps, read_group
 from .check import key_of
 from .read import Numbers, OpenedFile
 from .statuses import STATUS_CATEGORIES, Status
@@ -58,12 +58,11 @@ def summarise(report: pd.DataFrame, mode: Mode = Mode.REMOVE) -> pd.DataFrame:
 
 
 def make_plan(client: Client, group: dict, opened: OpenedFile, mode: Mode) -> Plan:
-    """Read the file's numbers, then the group as it is now, and plan each row.
-
-    (Reading the group in a thread while the numbers are parsed was measured: no faster, the parse
-    holds the interpreter lock that the page reads need.)"""
-    numbers = opened.read()
-    snapshot = read_group(client, group["id"])
+    """Read the group as it is now and the file's numbers (a step of the file per page, while the next
+    pages are on their way), then plan each row."""
+    reading = Steps(opened.read_in_steps())
+    snapshot = read_group(client, group["id"], meanwhile=reading)
+    numbers = reading.finish()
     return Plan(mode, group, numbers, plan_report(numbers.rows, snapshot.keys, mode), snapshot)
 
 
