@@ -152,6 +152,18 @@ def test_report_cells_never_start_a_formula(cell):
     assert frame.at[0, "input"] == "'" + cell and frame.at[0, "reason"] == "'" + cell
 
 
+def test_report_columns_of_every_kind_are_written():
+    """Columns without strings (all empty, booleans, nullable integers) pass as they are; mixed and
+    categorical ones are neutralised cell by cell (the ledger has all of these)."""
+    import pandas as pd
+
+    frame = safe_for_spreadsheets(pd.DataFrame({
+        "mixed": ["=1", "x", None, 3], "category": pd.Categorical(["=x", "y", "=x", "y"]), "empty": [None] * 4,
+        "flag": [True, False, True, False], "count": pd.array([1, None, 3, 4], dtype="Int64")}))
+    assert list(frame["mixed"]) == ["'=1", "x", None, 3] and list(frame["category"]) == ["'=x", "y", "'=x", "y"]
+    assert list(frame["empty"]) == [None] * 4 and list(frame["flag"]) == [True, False, True, False]
+
+
 # --- Excel -----------------------------------------------------------------------------------
 
 def test_excel_workbook(tmp_path):

@@ -42,7 +42,10 @@ def safe_for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = values.map(neutralise)  # maps the few categories, not every row
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
             values = values.astype(object)
-            risky = values.str.startswith(FORMULA_START, na=False).to_numpy(dtype=bool)  # strings only
+            try:
+                risky = values.str.startswith(FORMULA_START, na=False).to_numpy(dtype=bool)  # strings only
+            except AttributeError:  # pandas: no string in the column, so nothing a spreadsheet could run
+                continue
             if risky.any():
                 values = values.copy()
                 values[risky] = "'" + values[risky]
