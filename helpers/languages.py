@@ -49,7 +49,7 @@ class LanguagePack:
 
 # English plainly worded requests (US rules since April 2025 expect them honoured).
 _ME = r"(?:me|us)"
-_MESSAGES = r"(?:messages?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|spam)"
+_MESSAGES = r"(?:messages?|msgs?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|promos?|ads|spam)"
 _EN_PHRASES = (
     # please stop texting me / stop sending me messages / quit messaging us
     rf"(?:stop|quit|cease)\s(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
@@ -68,7 +68,15 @@ _EN_PHRASES = (
     rf"(?:don'?t|do\snot|never)\s(?:text|message|contact|send|sms|whatsapp|call)\s{_ME}"
     rf"(?:\s(?:any\s)?{_MESSAGES})?",
     # i want to unsubscribe / i'd like to opt out
-    rf"i(?:\s(?:want|wish|would\slike)\sto|'d\slike\sto)\s(?:unsubscribe|opt\sout|stop(?:\s{_MESSAGES})?)",
+    rf"i(?:\s(?:want|wish|would\slike)\sto|'d\slike\sto)\s(?:unsubscribe|opt\sout|stop(?:\s(?:receiving|getting))?"
+    rf"(?:\s(?:these\s|your\s)?{_MESSAGES})?)",
+    # i don't want these messages / i do not want any more texts
+    rf"i\s(?:don'?t|do\snot)\swant\s(?:any\s?more\s|these\s|your\s|any\s)?(?:more\s)?{_MESSAGES}",
+    # remove my number / delete my number from your list
+    r"(?:remove|delete|take)\smy\s(?:number|phone(?:\snumber)?|contact|details)(?:\s(?:from|off)\s(?:(?:your|this|the|all)"
+    r"\s)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s)?(?:lists?|database|system))?",
+    # cancel my subscription / unsubscribe from all
+    r"(?:cancel|end|stop)\s(?:my\s|the\s|this\s)?subscription|unsubscribe(?:\sme)?\sfrom\s(?:all|everything|this|it)",
     r"leave\s(?:me|us)\salone",
 )
 
@@ -97,7 +105,9 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:ya\s)?no\squiero\s(?:recibir\s)?(?:mas\s)?(?:mensajes|sms|whatsapps?|publicidad|promociones)(?:\smas)?",
             r"(?:quiero|deseo|quisiera)\s(?:darme\sde\sbaja|desuscribirme|(?:cancelar|anular)\s(?:la\s|mi\s)?"
             r"suscripcion|dejar\sde\srecibir(?:\s(?:mensajes|sms|publicidad|promociones))?)",
-            r"(?:dejen|deja|deje)\sde\s(?:enviarme|mandarme|escribirme|contactarme)(?:\s(?:mensajes|sms|publicidad))?",
+            r"(?:dejen|deja|deje|para|pare|paren)\sde\s(?:enviar|mandar|escribir|contactar)(?:me)?"
+            r"(?:\s(?:mensajes|sms|publicidad))?",
+            r"basta\sde\s(?:mensajes|sms|publicidad|spam|promociones)",
             r"(?:eliminar|borrar|sacar|quitar|eliminen|borren|saquen|quiten|saquenme|quitenme|eliminenme|borrenme)"
             r"(?:me)?\sde\s(?:la|su|tu|esta|vuestra)\slista",
             r"(?:cancelar|anular)\s(?:la\s|mi\s)?suscripcion",
@@ -137,7 +147,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"keine\s(?:nachrichten|sms|werbung)\smehr(?:\serhalten|\sbekommen)?)",
             r"(?:bitte\s)?(?:nicht\smehr|nie\swieder)\s(?:schreiben|kontaktieren|anschreiben|senden)",
             r"(?:bitte\s)?(?:schreiben\ssie\smir|schreib\smir)\snicht\smehr",
-            r"(?:hort|horen\ssie)\sauf(?:\smir\s(?:zu\sschreiben|nachrichten\szu\s(?:senden|schicken)))?",
+            r"(?:hor|hort|horen\ssie)\sauf(?:\smir\s(?:zu\sschreiben|nachrichten\szu\s(?:senden|schicken)))?",
             r"(?:bitte\s)?(?:nachrichten|newsletter|werbung)\s(?:abbestellen|stoppen|abmelden)",
         ),
         opt_in_words=("ANMELDEN", "STARTEN"),
@@ -173,6 +183,8 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:tolong\s)?(?:hapus|keluarkan)\s(?:saya|aku|nomor\s(?:saya|aku))(?:\sdari\s(?:daftar|list))?",
             r"(?:berhenti|stop)\s(?:kirim|mengirim)(?:\s(?:pesan|sms|promo))?",
             r"jangan\sganggu(?:\s(?:saya|aku))?(?:\slagi)?",
+            r"(?:saya\s|aku\s)?(?:tidak|nggak|gak|ga|ngga)\s(?:mau|ingin)\s(?:terima|menerima|dapat|dapet)"
+            r"(?:\s(?:pesan|sms|promo|iklan))?(?:\slagi)?",
         ),
         opt_in_words=("MULAI",),
         help_words=("BANTUAN",),
@@ -199,7 +211,8 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:geen|niet\smeer)\s(?:berichten|sms(?:jes)?|reclame|whatsapps?|appjes)(?:\smeer)?",
             r"ik\swil\s(?:me\s|mij\s)?(?:afmelden|uitschrijven|geen\s(?:berichten|sms(?:jes)?|reclame)\smeer"
             r"(?:\sontvangen)?)",
-            r"stop\smet\s(?:sturen|berichten|sms(?:en)?|appen)",
+            r"stop\s(?:met\s)?(?:sturen|berichten|sms(?:en)?|appen)",
+            r"niet\smeer\s(?:sturen|appen|sms(?:en)?|berichten\ssturen)",
             r"(?:haal|verwijder)\s(?:me|mij)\s(?:van|uit)\s(?:de|jullie|deze|uw)\slijst",
             r"(?:stuur|app|sms)\s(?:me|mij)\s(?:geen\s(?:berichten\s)?meer|niet\smeer)",
         ),
@@ -213,7 +226,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送", "拒收",
                        "不要再发", "别再发了", "不要再发了", "退出"),
         ordinary_words=("TD", "停止"),
-        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別)再?(?:发|發|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
+        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別|勿)再?(?:发|發|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
         opt_in_words=("订阅", "訂閱", "重新订阅"),
         help_words=("帮助", "幫助"),
         courtesy_words=("请", "請", "谢谢", "謝謝", "麻烦", "了", "吧", "啊"),
@@ -224,7 +237,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_words=("配信停止", "配信解除", "登録解除", "停止", "ストップ", "解除", "やめて", "止めて"),
         opt_out_phrases=(
             r"(?:配信|メッセージ|メール|通知|送信)を?(?:停止|解除|やめて|止めて)(?:して)?(?:ください|下さい|ほしい|欲しい)?",
-            r"(?:もう)?(?:送らないで|送信しないで|連絡しないで)(?:ください|下さい)?",
+            r"(?:もう)?(?:送らないで|送信しないで|連絡しないで|配信しないで)(?:ください|下さい)?",
         ),
         opt_in_words=("配信再開", "配信開始"),
         help_words=("ヘルプ",),
