@@ -31,11 +31,6 @@ from .errors import BadInput
 from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_languages
 from .scripts import MAX_SCRIPT_LENGTH, js_length
 
-# The English pack's words, for callers that extend them.
-DEFAULT_OPT_OUT_WORDS = PACKS["en"].opt_out_words + PACKS["en"].ordinary_words
-DEFAULT_OPT_IN_WORDS = PACKS["en"].opt_in_words
-DEFAULT_HELP_WORDS = PACKS["en"].help_words
-
 # Normalisation, as (pattern, replacement) pairs applied in order after lower-casing and
 # compatibility decomposition. Same strings in Python and JavaScript (replacements in JavaScript's
 # $n form). Letters: Latin, Greek, Cyrillic, Hangul jamo (Hangul decomposes), kana, CJK.

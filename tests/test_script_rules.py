@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from helpers.errors import BadRequest
 from helpers.expressions import Expressions
 from helpers.groups import ensure_opt_out_group
-from helpers.policy import DEFAULT_OPT_OUT_WORDS, KeywordPolicy, TutorialRule, message_texts
+from helpers.policy import KeywordPolicy, TutorialRule, message_texts
 from helpers.scripts import MAX_SCRIPT_LENGTH, check_script
 from helpers.workflow import (MAX_BRANCH_CHOICES, NO_NUMBER_STEPS,
                               build_opt_out_definitions, deploy_definition, deploy_definitions, deployed_workflows,
