@@ -97,7 +97,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     LanguagePack(
         "es", "Spanish",
         opt_out_words=("STOP", "CANCELAR", "DESUSCRIBIR", "DESUSCRIBIRME", "DARME DE BAJA", "DAR DE BAJA",
-                       "DE BAJA", "DETENER"),
+                       "DAME DE BAJA", "DENME DE BAJA", "QUIERO LA BAJA", "DE BAJA", "DETENER"),
         ordinary_words=("BAJA", "ALTO", "PARAR", "PARA", "FIN", "BASTA"),
         opt_out_phrases=(
             r"(?:ya\s)?no\s(?:me\s)?(?:envie[ns]?|mande[ns]?|escriba[ns]?|contacte[ns]?)(?:\smas)?"
@@ -161,13 +161,13 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         ordinary_words=("PARE", "PARAR", "SAIR", "CHEGA", "BASTA"),
         opt_out_phrases=(
             r"(?:eu\s)?(?:nao|n)\s(?:quero|desejo)\s(?:mais(?:\sreceber)?|receber(?:\smais)?)"
-            r"(?:\s(?:mensagens|sms|promocoes|propaganda|whatsapps?))?(?:\smais)?",
+            r"(?:\s(?:mensage(?:m|ns)|sms|promocoes|propaganda|whatsapps?))?(?:\smais)?",
             r"cancelar\s(?:a\s|minha\s)?(?:inscricao|assinatura)",
-            r"(?:pare|parem|para)\sde\s(?:me\s)?(?:enviar|mandar)(?:\s(?:mensagens|sms|promocoes))?",
+            r"(?:pare|parem|para)\sde\s(?:me\s)?(?:enviar|mandar)(?:\s(?:mensage(?:m|ns)|sms|promocoes))?",
             r"(?:me\s)?(?:tire|tirem|remova|removam|exclua|excluam)(?:[\s-]me)?\s(?:da|desta|dessa)\slista",
             r"quero\s(?:sair(?:\sda\slista)?|me\sdescadastrar|cancelar(?:\sa\sinscricao)?|descadastrar)",
-            r"(?:nao|n)\s(?:me\s)?(?:envie|mande|enviem|mandem)\smais(?:\s(?:mensagens|sms|nada))?",
-            r"chega\sde\s(?:mensagens|sms|propaganda|promocoes)",
+            r"(?:nao|n)\s(?:me\s)?(?:envie|mande|enviem|mandem)\smais(?:\s(?:mensage(?:m|ns)|sms|nada))?",
+            r"chega\sde\s(?:mensage(?:m|ns)|sms|propaganda|promocoes)",
         ),
         opt_in_words=("ASSINAR",),
         help_words=("AJUDA",),
@@ -223,10 +223,11 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     ),
     LanguagePack(
         "zh", "Chinese",
-        opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送", "拒收",
+        opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送", "停止推送",
+                       "停止推播", "拒收",
                        "不要再发", "别再发了", "不要再发了", "退出"),
         ordinary_words=("TD", "停止"),
-        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別|勿)再?(?:发|發|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
+        opt_out_phrases=(r"(?:请|請)?(?:不要|别|別|勿)再?(?:发|發|传送|傳送|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
         opt_in_words=("订阅", "訂閱", "重新订阅"),
         help_words=("帮助", "幫助"),
         courtesy_words=("请", "請", "谢谢", "謝謝", "麻烦", "了", "吧", "啊"),
@@ -234,14 +235,14 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     ),
     LanguagePack(
         "ja", "Japanese",
-        opt_out_words=("配信停止", "配信解除", "登録解除", "停止", "ストップ", "解除", "やめて", "止めて"),
+        opt_out_words=("配信停止", "配信解除", "配信不要", "登録解除", "停止", "ストップ", "解除", "やめて", "止めて"),
         opt_out_phrases=(
-            r"(?:配信|メッセージ|メール|通知|送信)を?(?:停止|解除|やめて|止めて)(?:して)?(?:ください|下さい|ほしい|欲しい)?",
+            r"(?:メール|メッセージ|line)?(?:配信|メッセージ|メール|通知|送信)を?(?:停止|解除|やめて|止めて)(?:して)?(?:ください|下さい|ほしい|欲しい)?",
             r"(?:もう)?(?:送らないで|送信しないで|連絡しないで|配信しないで)(?:ください|下さい)?",
         ),
         opt_in_words=("配信再開", "配信開始"),
         help_words=("ヘルプ",),
-        courtesy_words=("ください", "下さい", "お願いします", "おねがいします", "して", "希望", "です"),
+        courtesy_words=("ください", "下さい", "お願いします", "おねがいします", "でお願いします", "して", "希望", "です"),
         joined=True,
     ),
     LanguagePack(
@@ -251,11 +252,11 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_phrases=(
             r"(?:이제\s?)?(?:그만|더\s?이상)\s?(?:좀\s?)?(?:보내(?:세요|지\s?마세요|주세요|지\s?말아\s?주세요)?|연락(?:하지\s?마세요)?)",
             r"(?:이제\s?)?그만\s?(?:해|해요|하세요|해라)",
-            r"(?:문자|메시지|광고)\s?(?:보내지\s?마세요|그만\s?보내(?:세요|주세요)?|거부)",
+            r"(?:문자|메시지|광고)\s?(?:보내지\s?마세요|그만(?:\s?보내(?:세요|주세요)?)?|(?:수신\s?)?거부)",
         ),
         opt_in_words=("수신동의", "수신 동의"),
         help_words=("도움말",),
-        courtesy_words=("해주세요", "해 주세요", "합니다", "할게요", "주세요", "감사합니다", "부탁드립니다", "좀"),
+        courtesy_words=("해주세요", "해 주세요", "합니다", "할게요", "주세요", "감사합니다", "부탁드립니다", "좀", "요"),
         joined=True,
     ),
 )}
