@@ -49,7 +49,8 @@ class LanguagePack:
 
 # English plainly worded requests (US rules since April 2025 expect them honoured).
 _ME = r"(?:me|us)"
-_MESSAGES = r"(?:messages?|msgs?|texts?|texting|sms|whatsapps?|notifications?|marketing|promotions?|promos?|ads|spam)"
+_MESSAGES = (r"(?:(?:marketing|promotional)\s)?(?:messages?|msgs?|texts?|texting|sms|whatsapps?|notifications?|marketing|"
+             r"promotions?|promos?|offers|deals|updates|newsletters?|ads|spam)")
 _EN_PHRASES = (
     # please stop texting me / stop sending me messages / quit messaging us
     rf"(?:stop|quit|cease)\s(?:texting|messaging|sending|contacting|spamming|calling|emailing)"
@@ -65,8 +66,9 @@ _EN_PHRASES = (
     # no more messages / no more texts please
     rf"(?:just\s)?no\smore\s(?:(?:of\s)?(?:these|your)\s)?{_MESSAGES}",
     # don't text me anymore / do not contact me / dont message me again
-    rf"(?:don'?t|do\snot|never)\s(?:text|message|contact|send|sms|whatsapp|call)\s{_ME}"
-    rf"(?:\s(?:any\s)?{_MESSAGES})?",
+    rf"(?:don'?t|do\snot|never)\s(?:text|message|contact|send|sms|whatsapp|call)\s{_ME}(?:\s(?:any\s)?{_MESSAGES})?",
+    # don't send promotions / do not send any more texts
+    rf"(?:don'?t|do\snot|never)\ssend\s(?:any\s)?(?:more\s)?{_MESSAGES}",
     # i want to unsubscribe / i'd like to opt out
     rf"i(?:\s(?:want|wish|would\slike)\sto|'d\slike\sto)\s(?:unsubscribe|opt\sout|stop(?:\s(?:receiving|getting))?"
     rf"(?:\s(?:these\s|your\s)?{_MESSAGES})?)",
@@ -108,6 +110,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:dejen|deja|deje|para|pare|paren)\sde\s(?:enviar|mandar|escribir|contactar)(?:me)?"
             r"(?:\s(?:mensajes|sms|publicidad))?",
             r"basta\sde\s(?:mensajes|sms|publicidad|spam|promociones)",
+            r"(?:detener|parar|cancelar|no\smas)\s(?:las\s|los\s)?(?:promociones|mensajes|publicidad|ofertas|anuncios)",
             r"(?:eliminar|borrar|sacar|quitar|eliminen|borren|saquen|quiten|saquenme|quitenme|eliminenme|borrenme)"
             r"(?:me)?\sde\s(?:la|su|tu|esta|vuestra)\slista",
             r"(?:cancelar|anular)\s(?:la\s|mi\s)?suscripcion",
@@ -132,6 +135,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:ne\s)?(?:m'|me\s)?(?:envoyez|ecrivez|contactez)\splus(?:\s(?:de\s|d')?(?:messages|sms|rien))?",
             r"arretez(?:\sde\sm'(?:envoyer|ecrire)(?:\s(?:des\s|de\s)?(?:messages|sms))?)?",
             r"(?:plus\sde|pas\sde)\s(?:messages|sms|publicites?|notifications)",
+            r"(?:arreter|stopper|stop)\s(?:les\s)?(?:promotions|messages|notifications|publicites|offres)",
         ),
         opt_in_words=("DEMARRER", "REABONNER"),
         help_words=("AIDE",),
@@ -148,7 +152,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:bitte\s)?(?:nicht\smehr|nie\swieder)\s(?:schreiben|kontaktieren|anschreiben|senden)",
             r"(?:bitte\s)?(?:schreiben\ssie\smir|schreib\smir)\snicht\smehr",
             r"(?:hor|hort|horen\ssie)\sauf(?:\smir\s(?:zu\sschreiben|nachrichten\szu\s(?:senden|schicken)))?",
-            r"(?:bitte\s)?(?:nachrichten|newsletter|werbung)\s(?:abbestellen|stoppen|abmelden)",
+            r"(?:bitte\s)?(?:nachrichten|newsletter|werbung|angebote|promotions|aktionen)\s(?:abbestellen|stoppen|abmelden)",
         ),
         opt_in_words=("ANMELDEN", "STARTEN"),
         help_words=("HILFE",),
@@ -168,6 +172,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"quero\s(?:sair(?:\sda\slista)?|me\sdescadastrar|cancelar(?:\sa\sinscricao)?|descadastrar)",
             r"(?:nao|n)\s(?:me\s)?(?:envie|mande|enviem|mandem)\smais(?:\s(?:mensage(?:m|ns)|sms|nada))?",
             r"chega\sde\s(?:mensage(?:m|ns)|sms|propaganda|promocoes)",
+            r"(?:parar|cancelar)\s(?:as\s|os\s)?(?:promocoes|mensage(?:m|ns)|propagandas?|ofertas|anuncios)",
         ),
         opt_in_words=("ASSINAR",),
         help_words=("AJUDA",),
@@ -183,6 +188,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:tolong\s)?(?:hapus|keluarkan)\s(?:saya|aku|nomor\s(?:saya|aku))(?:\sdari\s(?:daftar|list))?",
             r"(?:berhenti|stop)\s(?:kirim|mengirim)(?:\s(?:pesan|sms|promo))?",
             r"jangan\sganggu(?:\s(?:saya|aku))?(?:\slagi)?",
+            r"(?:hentikan|berhenti|stop)\s(?:promosi|pesan|iklan|promo)",
             r"(?:saya\s|aku\s)?(?:tidak|nggak|gak|ga|ngga)\s(?:mau|ingin)\s(?:terima|menerima|dapat|dapet)"
             r"(?:\s(?:pesan|sms|promo|iklan))?(?:\slagi)?",
         ),
@@ -199,6 +205,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:\slagi)?",
             r"(?:saya\s)?(?:mahu|nak|ingin)\s(?:berhenti(?:\smelanggan)?|keluar(?:\sdari\ssenarai)?|nyahlanggan)",
             r"(?:tolong\s|sila\s)?(?:buang|keluarkan)\s(?:saya|nombor\ssaya)(?:\sdari\ssenarai)?",
+            r"(?:hentikan|berhenti|stop)\s(?:promosi|mesej|iklan|promo)",
         ),
         opt_in_words=("MULA",),
         help_words=("BANTUAN",),
@@ -213,6 +220,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
             r"(?:\sontvangen)?)",
             r"stop\s(?:met\s)?(?:sturen|berichten|sms(?:en)?|appen)",
             r"niet\smeer\s(?:sturen|appen|sms(?:en)?|berichten\ssturen)",
+            r"stop(?:pen)?\s(?:met\s)?(?:promoties|reclame|aanbiedingen|nieuwsbrieven?)",
             r"(?:haal|verwijder)\s(?:me|mij)\s(?:van|uit)\s(?:de|jullie|deze|uw)\slijst",
             r"(?:stuur|app|sms)\s(?:me|mij)\s(?:geen\s(?:berichten\s)?meer|niet\smeer)",
         ),
@@ -224,7 +232,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     LanguagePack(
         "zh", "Chinese",
         opt_out_words=("退订", "退訂", "取消订阅", "取消訂閱", "退订短信", "停止订阅", "停止發送", "停止发送", "停止推送",
-                       "停止推播", "拒收",
+                       "停止推播", "停止推广", "停止推廣", "停止促销", "拒收",
                        "不要再发", "别再发了", "不要再发了", "退出"),
         ordinary_words=("TD", "停止"),
         opt_out_phrases=(r"(?:请|請)?(?:不要|别|別|勿)再?(?:发|發|传送|傳送|给我发|給我發)(?:了|短信|信息|消息|讯息)*",),
@@ -239,6 +247,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_phrases=(
             r"(?:メール|メッセージ|line)?(?:配信|メッセージ|メール|通知|送信)を?(?:停止|解除|やめて|止めて)(?:して)?(?:ください|下さい|ほしい|欲しい)?",
             r"(?:もう)?(?:送らないで|送信しないで|連絡しないで|配信しないで)(?:ください|下さい)?",
+            r"(?:プロモーション|広告|お知らせ|キャンペーン)(?:の配信)?を?(?:停止|解除|中止)",
         ),
         opt_in_words=("配信再開", "配信開始"),
         help_words=("ヘルプ",),
@@ -252,6 +261,7 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         opt_out_phrases=(
             r"(?:이제\s?)?(?:그만|더\s?이상)\s?(?:좀\s?)?(?:보내(?:세요|지\s?마세요|주세요|지\s?말아\s?주세요)?|연락(?:하지\s?마세요)?)",
             r"(?:이제\s?)?그만\s?(?:해|해요|하세요|해라)",
+            r"(?:프로모션|광고|마케팅|수신)\s?(?:중지|중단|거부)",
             r"(?:문자|메시지|광고)\s?(?:보내지\s?마세요|그만(?:\s?보내(?:세요|주세요)?)?|(?:수신\s?)?거부)",
         ),
         opt_in_words=("수신동의", "수신 동의"),

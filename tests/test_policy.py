@@ -190,3 +190,14 @@ def test_help_is_its_own_kind_never_an_opt_out(text, kind):
 def test_help_words_cannot_double_as_opt_out_words():
     with pytest.raises(ValueError, match="help words cannot be"):
         KeywordPolicy(extra_opt_out_words=("HELP",))
+
+
+@pytest.mark.parametrize("title,language", [("Detener promociones", "es"), ("Parar promoções", "pt"),
+                                            ("Arrêter les promotions", "fr"), ("Hentikan promosi", "id"),
+                                            ("停止推广", "zh"), ("프로모션 중지", "ko")])
+def test_a_marketing_button_tap_in_the_customers_language_is_an_opt_out(js, title, language):
+    """WhatsApp's quick-reply buttons carry the label in the customer's language."""
+    tap = inbound_payload("+6591234567", None, button={"id": "marketing-stop", "title": title})
+    policy = KeywordPolicy(languages=(language,))
+    assert policy.classify_event(tap) == "opt-out" == policy.js_classify(tap, js=js)
+    assert KeywordPolicy().classify_event(tap) == "other"  # English alone does not read it
