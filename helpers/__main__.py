@@ -160,6 +160,8 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .workflow import DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT
+
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -191,10 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--group", default="WhatsApp opt-out", help="name of the opt-out group (notebook 01's)")
     deploy.add_argument("--languages", help="ISO 639-1 codes separated by commas, e.g. en,es,zh (default: "
                                             "EIGHTXEIGHT_LANGUAGES, else en; English is always in)")
-    deploy.add_argument("--name", default="Opt-out keyword", help="the workflows' name (notebook 03's WORKFLOW_NAME)")
-    deploy.add_argument("--channels", default="WhatsApp,SMS", help="channels, one workflow each (default both)")
-    deploy.add_argument("--brand", default="Our team", help="named in the answer to HELP")
-    deploy.add_argument("--support", default="our support team", help="support contact named in the answer to HELP")
+    deploy.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    deploy.add_argument("--channels", default=",".join(DEFAULT_CHANNELS),
+                        help="channels, one workflow each (default both)")
+    deploy.add_argument("--brand", default=DEFAULT_BRAND, help="named in the answer to HELP")
+    deploy.add_argument("--support", default=DEFAULT_SUPPORT,
+                        help="support contact named in the answer to HELP")
     deploy.add_argument("--builder-dir", help="also write the Automation Builder JSON files here")
     deploy.add_argument("--apply", action="store_true", help="deploy (default: dry run)")
     deploy.set_defaults(run=_deploy)
@@ -236,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     window.add_argument("--since", help="from this ISO 8601 time, e.g. 2026-01-05T09:00:00Z")
     rec.add_argument("--apply", action="store_true", help="repair (default: dry run)")
     rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
-    rec.add_argument("--name", default="Opt-out keyword", help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    rec.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
     rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
     rec.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     rec.set_defaults(run=_reconcile)
