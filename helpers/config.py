@@ -62,7 +62,16 @@ SETTINGS_DOC = {
                              "commas, e.g. en,es,zh (default en; English is always in).",
     "EIGHTXEIGHT_PARALLEL_REQUESTS": "Requests in flight at once for page reads and bulk chunks (1..16; default "
                                      "4; one at a time after a 429).",
+    "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": "Deadline for an opt-out to be in the group, in business days "
+                                               "(Mon-Fri; default 5: Australia's Spam Act, stricter than the "
+                                               "US FCC's 10). The ledger flags rows past it.",
+    "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": "Deadline for the one opt-out confirmation, in minutes (default 5: the "
+                                          "US FCC rule of 2025-04-11). The ledger flags rows past it.",
 }
+# The deadlines in force (../shared/8x8-api/NOTES.md, "Deadlines in force"): the stricter reading
+# as default, so that a ledger that says "in time" is in time under both rules.
+DEFAULT_HONOUR_BUSINESS_DAYS = 5  # Spam Act (AU): 5 working days; FCC (US): 10 business days
+DEFAULT_CONFIRM_MINUTES = 5  # FCC (US): at most one confirmation, within 5 minutes
 
 
 # Read elsewhere, not settings of the connection: where 8x8's OpenAPI files are (helpers.openapi).
@@ -130,6 +139,8 @@ class Settings:
     base_url: str | None = None
     parallel: int = DEFAULT_PARALLEL  # requests in flight at once for page reads and chunks
     languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the keyword policy's language packs (helpers/languages.py)
+    honour_business_days: int = DEFAULT_HONOUR_BUSINESS_DAYS
+    confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
 
     @property
     def sandbox_mode(self) -> bool:
@@ -218,7 +229,12 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         languages = parse_languages(get("LANGUAGES") or None)
     except BadInput as exc:
         raise ConfigError(f"EIGHTXEIGHT_LANGUAGES: {exc}.") from None
+    deadlines = {name: _whole_number(get(name), default, name, upper)
+                 for name, default, upper in (("HONOUR_WITHIN_BUSINESS_DAYS", DEFAULT_HONOUR_BUSINESS_DAYS, 60),
+                                              ("CONFIRM_WITHIN_MINUTES", DEFAULT_CONFIRM_MINUTES, 24 * 60))}
     return Settings(
+        honour_business_days=deadlines["HONOUR_WITHIN_BUSINESS_DAYS"],
+        confirm_minutes=deadlines["CONFIRM_WITHIN_MINUTES"],
         api_key=Secret(key),
         account_id=account or SANDBOX_ACCOUNT_ID,
         subaccount_id=subaccount or SANDBOX_SUBACCOUNT_ID,
@@ -227,6 +243,14 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         parallel=check_parallel(get("PARALLEL_REQUESTS") or DEFAULT_PARALLEL),
         languages=languages,
     )
+
+
+def _whole_number(text: str, default: int, name: str, upper: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= upper:
+        raise ConfigError(f"EIGHTXEIGHT_{name}={text!r} must be a whole number from 1 to {upper}.")
+    return int(text)
 
 
 def _find_env_file(path: Path) -> Path | None:

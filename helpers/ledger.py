@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from .client import Client
+from .config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
 from .errors import BadInput
 from .expressions import Expressions
 from .groups import GroupSnapshot, read_group
@@ -46,7 +47,10 @@ from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflo
 
 DEFAULT_HOURS = 7 * 24
 COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
-           "confirmation_sent", "member_now", "awaiting_sync", "action", "workflow_id", "status", "version"]
+           "confirmation_sent", "member_now", "awaiting_sync", "action",
+           # time to honour (opt-outs): "time" is when it was received
+           "in_group_at", "honoured_by", "confirmation_sent_at", "blacklist_sync_at", "late",
+           "workflow_id", "status", "version"]
 
 
 class Matched(StrEnum):
@@ -63,6 +67,7 @@ class Action(StrEnum):
     NO_NUMBER = "cannot repair: no phone number"
     LEFT_SINCE = "note: left the group after a successful opt-out"
     SUPERSEDED = "superseded by a later message"
+    IN_PROGRESS = "in progress: the workflow retries the call"
     REPAIRED_ADD = "repaired: added to the group"
     REPAIRED_REMOVE = "repaired: removed from the group"
 
@@ -75,13 +80,50 @@ class BadWindow(BadInput):
     """--hours or --since cannot be used (exit code 2)."""
 
 
+def iso(when: datetime) -> str:
+    """8x8's timestamp shape: 2022-04-18T07:39:55.52Z."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
+
+
+def parse_time(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(text).strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """``days`` business days (Monday to Friday) after ``start``; public holidays are not known, so
+    the deadline may be a day early where one falls in between (the strict side)."""
+    when = start
+    left = days
+    while left > 0:
+        when += timedelta(days=1)
+        if when.weekday() < 5:
+            left -= 1
+    return when
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The deadlines the ledger flags (settings EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS and
+    EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES)."""
+    honour_business_days: int = DEFAULT_HONOUR_BUSINESS_DAYS
+    confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
+
+    @classmethod
+    def of(cls, settings) -> "Deadlines":
+        return cls(settings.honour_business_days, settings.confirm_minutes)
+
+
 @dataclass
 class Window:
     start: datetime
     end: datetime  # the platform's "now" when the ledger was read
 
     def iso(self, when: datetime) -> str:
-        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
+        return iso(when)
 
     def describe(self) -> str:
         return f"{self.iso(self.start)} to {self.iso(self.end)}"
@@ -167,6 +209,18 @@ class Ledger:
         if waiting:
             out.append(f"{waiting} opt-out(s) of the last hour are in the group but may not be in 8x8's blacklist "
                        "yet (hourly sync): check audiences with helpers.suppression before sending.")
+        in_progress = self.needing(Action.IN_PROGRESS)
+        if len(in_progress):
+            out.append(f"{len(in_progress)} opt-out(s) or opt-in(s) in progress: the workflow waits to try the "
+                       "Contacts call again (the run is Runnable); not lost yet.")
+        honoured = self.rows[self.rows["in_group_at"].ne("")]
+        if len(honoured):
+            ways = honoured["honoured_by"].value_counts()
+            late = self.rows[self.rows["late"].ne("")]
+            out.append(f"Time to honour: {len(honoured)} opt-out(s) in the group ("
+                       + ", ".join(f"{n} {how}" for how, n in ways.items()) + "); "
+                       + (f"{len(late)} past a deadline (see the 'late' column)." if len(late)
+                          else "none past a deadline."))
         for action in (Action.ADD, Action.REMOVE, Action.NO_NUMBER, Action.LEFT_SINCE):
             rows = self.needing(action)
             if len(rows):
@@ -184,8 +238,13 @@ class Ledger:
 
 def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
-                 window: Window | None = None) -> Ledger:
-    """Read every run of the opt-out workflows in the window, and the group, into a ledger."""
+                 window: Window | None = None, seen_in_group: dict[str, str] | None = None,
+                 deadlines: Deadlines | None = None) -> Ledger:
+    """Read every run of the opt-out workflows in the window, and the group, into a ledger.
+
+    ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
+    the group (``check`` keeps it); a member not in it was first seen by this read.
+    """
     workflows = deployed_workflows(client, name)  # WorkflowNotDeployed when none is there
     window = window or make_window(client, hours=hours, since=since)
     records = []
@@ -203,6 +262,7 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
     rows = pd.DataFrame(records, columns=[*COLUMNS, "group_id"])
     rows = rows.sort_values("time", kind="stable", ignore_index=True)
     _judge(rows, groups, window)
+    _time_to_honour(rows, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
     return Ledger(rows[COLUMNS], window, workflows, groups)
 
 
@@ -215,7 +275,7 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     number = _e164(raw_number)
     texts = [t for t in message_texts(data, workflow.channel) if t and t not in ("undefined", "null")]
     text = texts[0] if texts else ""
-    answer_key, in_key = RECORDED["opt-out answer"], RECORDED["opt-in contact"]
+    answer_key, in_key, lookup_key = RECORDED["opt-out answer"], RECORDED["opt-in contact"], RECORDED["opt-in lookup"]
     if answer_key in data:
         matched = Matched.OPT_OUT
     elif in_key in data:
@@ -225,14 +285,21 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     else:
         matched = Matched(policy.classify_event(data, workflow.channel) if policy
                           else workflow.classify_event(data, js))
-    answer = ""
+    answer, attempts = "", None
     if matched is Matched.OPT_OUT:
         answer = _answer(data.get(answer_key))
+        attempts = data.get(RECORDED["opt-out attempts"])
     elif matched is Matched.OPT_IN:
-        if in_key in data and data.get(in_key) is None:
+        attempts = data.get(RECORDED["opt-in attempts"])
+        looked_up = data.get(lookup_key)
+        if lookup_key in data and not _succeeded(_answer(looked_up)):
+            answer = f"{_answer(looked_up)} (looking the contact up)"
+        elif in_key in data and data.get(in_key) is None:
             answer = "not a member: nothing to remove"
         else:
             answer = _answer(data.get(RECORDED["opt-in answer"]))
+    if isinstance(attempts, int) and attempts > 1:
+        answer += f" (try {attempts})"
     if matched in (Matched.OPT_OUT, Matched.OPT_IN):
         if not number:
             answer = "no call: no phone number in the webhook"
@@ -241,12 +308,16 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
             answer = "failed: " + ("; ".join(f"{e.get('step')}: {e.get('message')}" for e in errors) or "faulted")
     confirmation = data.get(RECORDED[{Matched.OPT_OUT: "opt-out confirmation", Matched.HELP: "help reply"}.get(
         matched, "opt-in confirmation")])
+    confirmed_at = data.get(RECORDED["opt-out confirmed at"]) if matched is Matched.OPT_OUT else None
     return {"time": data.get("triggeredAt") or instance.get("startedAt") or "", "number": number,
             "channel_user_id": str(user.get("channelUserId") or ""), "channel": workflow.channel,
             "subaccount": str(data.get("subAccountId") or payload.get("subAccountId") or ""), "text": text,
             "matched": matched.value, "contacts_answer": answer,
             "confirmation_sent": "yes" if confirmation else "no",
-            "member_now": None, "awaiting_sync": False, "action": "", "workflow_id": instance.get("workflowId", ""),
+            "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
+            "honoured_by": f"retry {attempts - 1}" if isinstance(attempts, int) and attempts > 1 else "first try",
+            "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
+            "blacklist_sync_at": "", "late": "", "workflow_id": instance.get("workflowId", ""),
             "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
 
 
@@ -291,10 +362,49 @@ def _judge(rows: pd.DataFrame, groups: dict[int, GroupSnapshot], window: Window)
         elif i not in latest:
             actions[i] = Action.SUPERSEDED.value
         elif matched == Matched.OPT_OUT and not member:
-            actions[i] = Action.LEFT_SINCE.value if _succeeded(answer) else Action.ADD.value
+            if _succeeded(answer):
+                actions[i] = Action.LEFT_SINCE.value
+            else:  # a run still Runnable waits to try again: in progress, not lost
+                actions[i] = Action.IN_PROGRESS.value if rows.at[i, "status"] == "Runnable" else Action.ADD.value
+        elif matched == Matched.OPT_IN and member and rows.at[i, "status"] == "Runnable":
+            actions[i] = Action.IN_PROGRESS.value
         elif matched == Matched.OPT_IN and member:
             actions[i] = Action.REMOVE.value
     rows["action"] = actions
+
+
+def _time_to_honour(rows: pd.DataFrame, window: Window, seen: dict[str, str], deadlines: Deadlines) -> None:
+    """For each opt-out that counts (the latest word of its number): when a read-back first saw it in
+    the group, how it got there, the hourly blacklist sync after that, and the deadlines missed."""
+    if rows.empty:
+        return
+    read_at = window.iso(window.end)
+    counted = (rows["matched"] == Matched.OPT_OUT) & rows["action"].isin(
+        [Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value])
+    for i in rows.index[counted]:
+        received = parse_time(rows.at[i, "time"])
+        late = []
+        if rows.at[i, "member_now"]:
+            in_group = seen.get(rows.at[i, "number"]) or read_at
+            rows.at[i, "in_group_at"] = in_group
+            if not _succeeded(rows.at[i, "contacts_answer"]):
+                rows.at[i, "honoured_by"] = "repair"
+            seen_at = parse_time(in_group)
+            if seen_at is not None:
+                sync = seen_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+                rows.at[i, "blacklist_sync_at"] = window.iso(sync)
+                if received is not None and seen_at > add_business_days(received, deadlines.honour_business_days):
+                    late.append(f"in the group after {deadlines.honour_business_days} business days")
+        else:
+            rows.at[i, "honoured_by"] = ""
+            if received is not None and window.end > add_business_days(received, deadlines.honour_business_days):
+                late.append(f"not in the group after {deadlines.honour_business_days} business days")
+        confirmed = parse_time(rows.at[i, "confirmation_sent_at"]) if rows.at[i, "confirmation_sent_at"] else None
+        if confirmed is not None and received is not None and \
+                confirmed - received > timedelta(minutes=deadlines.confirm_minutes):
+            late.append(f"confirmation after {deadlines.confirm_minutes} minutes")
+        rows.at[i, "late"] = "; ".join(late)
+    rows.loc[~counted, "honoured_by"] = ""
 
 
 def write_ledger(ledger: Ledger, path: str | Path) -> Path:

@@ -46,12 +46,19 @@ def _read_as_meant(spec: str, doc: dict) -> None:
 
     automation_api.json types a function parameter's ``default`` and ``example`` as objects,
     while its own ``functions`` example gives ``null`` and strings ("2021-05-25", "Monday"):
-    they are read as any JSON value. Nothing else is loosened.
+    they are read as any JSON value. An instance's ``completedAt`` is typed a string whose
+    description says "Otherwise, null" (default null) for a run not completed (Runnable, a Wait
+    step sleeping): a string or null. Nothing else is loosened.
     """
     if spec == "automation":
-        params = doc["components"]["schemas"]["function"]["properties"]["parameters"]["items"]["properties"]
+        schemas = doc["components"]["schemas"]
+        params = schemas["function"]["properties"]["parameters"]["items"]["properties"]
         for name in ("default", "example"):
             params[name] = {"description": params[name].get("description", "")}
+        for instance in ("workflowInstance", "workflowInstanceWithLogs"):
+            completed = schemas.get(instance, {}).get("properties", {}).get("completedAt")
+            if completed and "null" in completed.get("description", ""):
+                completed["type"] = ["string", "null"]
 
 
 @dataclass

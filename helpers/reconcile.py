@@ -20,7 +20,7 @@ from .bulk.report import check_writable, write_report
 from .client import Client
 from .errors import EightByEightError, RunInterrupted
 from .groups import read_group
-from .ledger import Action, Ledger, UNRESOLVED, build_ledger, make_window
+from .ledger import Action, Ledger, UNRESOLVED, build_ledger, iso, make_window
 from .policy import KeywordPolicy
 from .runbook import reports_folder
 from .workflow import DEFAULT_NAME, deployed_workflows
@@ -126,6 +126,7 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
     failed.update(send_in_chunks(client, journal, to_remove, CHUNK_SIZE, remove, label="Removing opt-ins", pass_number=1,
                                  progress=progress))
     after = read_group(client, group_id)
+    after_read_at = iso(client.platform_time())
     ledger.groups[group_id] = after
     repaired = {Action.ADD: 0, Action.REMOVE: 0}
     for i in rows.index:
@@ -136,6 +137,10 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
         if (action == Action.ADD and member) or (action == Action.REMOVE and not member):
             ledger.rows.at[i, "action"] = (Action.REPAIRED_ADD if action == Action.ADD else Action.REPAIRED_REMOVE).value
             repaired[Action(action)] += 1
+            if action == Action.ADD:  # first seen in the group by this read-back
+                ledger.rows.at[i, "in_group_at"] = after_read_at
+                ledger.rows.at[i, "honoured_by"] = "repair"
+                ledger.rows.at[i, "late"] = ""
         elif k in failed:
             ledger.rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"
     journal.record({"type": "finished", "repaired": {a.value: n for a, n in repaired.items()}})

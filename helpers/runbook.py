@@ -71,6 +71,11 @@ class SandboxControls:
         return self._call("POST", "faults", {"inject": list(statuses), "injectMethod": method,
                                              "injectPath": path_contains})
 
+    def fail_share(self, share_503: float, *, method: str | None = None, path_contains: str | None = None) -> dict:
+        """Answer this share (0..1) of the matching API requests with 503 from now on (0 stops it)."""
+        return self._call("POST", "faults", {"share503": share_503, "shareMethod": method,
+                                             "sharePath": path_contains})
+
     def stats(self) -> dict:
         """Requests served so far: in all, per route, per error status."""
         return self._call("GET", "stats")

@@ -108,7 +108,9 @@ def settings_table(settings: Settings):
               "EIGHTXEIGHT_REGION": settings.region,
               "EIGHTXEIGHT_BASE_URL": settings.base_url or "not set (region's URLs)",
               "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel),
-              "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages)}
+              "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
+              "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": str(settings.honour_business_days),
+              "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": str(settings.confirm_minutes)}
     return pd.DataFrame([{"setting": k, "in use": values[k], "meaning": v} for k, v in SETTINGS_DOC.items()]
                         ).set_index("setting")
 

@@ -202,28 +202,41 @@ def blacklist_sync_demo(runbook, msisdn: str, *, other_subaccount: str | None = 
 
 
 # A few days of customers, for notebook 07 on the sandbox: (hours after the previous message,
-# channel, number or None, text, fail the workflow's Contacts call). Failures are injected into
-# the sandbox for exactly the marked messages, so the ledger has lost opt-outs to find.
+# channel, number or None, text, how many of the workflow's Contacts calls fail). Failures are
+# injected into the sandbox for exactly the marked messages: one failed call is tried again by
+# the workflow itself (a Wait, then the retry succeeds); EVERY try failing leaves a lost opt-out
+# for the ledger to find.
+EVERY = "every try"
 SANDBOX_HISTORY = (
-    (0, "whatsapp", "+6597000001", "STOP", False), (1, "whatsapp", "+6597000002", "Unsubscribe", True),
-    (2, "whatsapp", "+6597000003", "stop please", False), (3, "sms", "+6597000004", "STOP", True),
-    (5, "whatsapp", None, "STOP", False), (20, "whatsapp", "+6597000005", "opt out", True),
-    (1, "whatsapp", "+6597000006", "Where is my order?", False), (2, "sms", "+6597000007", "STOP ALL", False),
-    (3, "whatsapp", "+6597000001", "START", False), (4, "whatsapp", "+6597000008", "HELP", False),
-    (18, "sms", "+6597000009", "stop", True), (1, "whatsapp", "+6597000010", "STOP", False),
-    (2, "whatsapp", "+6597000002", "STOP", True), (0.5, "whatsapp", "+6597000011", "remove me from your list", False),
+    (0, "whatsapp", "+6597000001", "STOP", 0), (1, "whatsapp", "+6597000002", "Unsubscribe", EVERY),
+    (2, "whatsapp", "+6597000003", "stop please", 1), (3, "sms", "+6597000004", "STOP", EVERY),
+    (5, "whatsapp", None, "STOP", 0), (20, "whatsapp", "+6597000005", "opt out", EVERY),
+    (1, "whatsapp", "+6597000006", "Where is my order?", 0), (2, "sms", "+6597000007", "STOP ALL", 0),
+    (3, "whatsapp", "+6597000001", "START", 0), (4, "whatsapp", "+6597000008", "HELP", 0),
+    (18, "sms", "+6597000009", "stop", EVERY), (1, "whatsapp", "+6597000010", "STOP", 1),
+    (2, "whatsapp", "+6597000002", "STOP", EVERY), (1, "whatsapp", "+6597000011", "remove me from your list", 0),
 )
 
 
 def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
-    """Deliver ``history`` to the sandbox, failing the marked opt-outs' Contacts calls (503)."""
+    """Deliver ``history`` to the sandbox, failing the marked opt-outs' Contacts calls (503): the
+    first try only (the workflow's retry succeeds), or every try (the workflow gives up after an hour)."""
     controls = runbook.sandbox
     rows = []
+    ahead = 0.0  # hours already played past the previous message (its retries)
     for hours, channel, msisdn, text, fail in history:
-        controls.advance_clock(hours=hours)
-        if fail:
-            controls.inject_faults(503, method="POST", path_contains="/contacts")
+        controls.advance_clock(hours=max(0.0, hours - ahead))
+        ahead = 0.0
+        if fail == EVERY:
+            controls.fail_share(1.0, method="POST", path_contains="/contacts")
+        elif fail:
+            controls.inject_faults(*[503] * fail, method="POST", path_contains="/contacts")
         runs = controls.deliver_inbound(msisdn, text, channel=channel)
+        if fail:
+            ahead = 1.0
+            controls.advance_clock(hours=ahead)  # past the workflow's last retry (42.5 minutes)
+            controls.fail_share(0.0)
         rows.append({"channel": channel, "from": msisdn or "(no number)", "text": text,
-                     "Contacts call failed on purpose": fail, "runs": len(runs)})
+                     "Contacts calls failed on purpose": {0: "", EVERY: "every try"}.get(fail, f"first {fail}"),
+                     "runs": len(runs)})
     return pd.DataFrame(rows)

@@ -71,10 +71,13 @@ class Channel:
     trigger: str
     sender: str  # JavaScript path of the customer's number in ``data``
 
-    def reply(self, step_id: str, settings: Settings, text: str, record_as: str) -> dict:
+    def reply(self, step_id: str, settings: Settings, text: str, record_as: str, sent_at: str | None = None) -> dict:
         """A step answering the customer; the message's umid is kept in ``data.<record_as>``, so the
-        run's own record (the instance list) says that the confirmation went out."""
+        run's own record (the instance list) says that the confirmation went out, and (``sent_at``)
+        the time 8x8 stamped on it (the send answer's ``status.timestamp``)."""
         outputs = {record_as: "{{step.umid}}"}  # both SMS and ChatAppsMessage steps output umid
+        if sent_at:
+            outputs[sent_at] = "{{step.status?.timestamp ?? null}}"
         if self.name == "SMS":  # answer from the number the customer wrote to
             return {"id": step_id, "stepType": "SMS",
                     "inputs": {"subAccountId": settings.subaccount_id, "destination": "{{%s}}" % self.sender,
@@ -86,9 +89,12 @@ class Channel:
 
 # What each run writes into its ``data`` (step outputs), which the instance list returns: the
 # opt-out ledger (helpers/ledger.py) reads a run's outcome from these, without its step log.
-RECORDED = {"opt-out answer": "opt_out_response_code", "opt-out confirmation": "opt_out_confirmation",
-            "opt-in contact": "opt_in_contact_id", "opt-in answer": "opt_in_response_code",
-            "opt-in confirmation": "opt_in_confirmation", "help reply": "help_reply"}
+RECORDED = {"opt-out answer": "opt_out_response_code", "opt-out attempts": "opt_out_attempts",
+            "opt-out confirmation": "opt_out_confirmation", "opt-out confirmed at": "opt_out_confirmed_at",
+            "opt-in contact": "opt_in_contact_id",
+            "opt-in lookup": "opt_in_lookup_code", "opt-in attempts": "opt_in_attempts",
+            "opt-in answer": "opt_in_response_code", "opt-in confirmation": "opt_in_confirmation",
+            "help reply": "help_reply"}
 
 CHANNEL_SPECS = {"WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
                  "SMS": Channel("SMS", "inbound_sms", "data.payload.source")}
@@ -109,6 +115,90 @@ def _channel(name: str) -> Channel:
         if key.lower() == str(name).lower():
             return spec
     raise BadInput(f"unknown channel {name!r}: use {' or '.join(CHANNEL_SPECS)}")
+
+
+# The Contacts call of an opt-out (and both calls of an opt-in) is tried again when it does not
+# answer 2xx, after each of these waits (8x8's Wait step, "d.HH:mm:ss"): unrolled, since a
+# definition has no loops. Create-or-merge by number makes a repeated call harmless (8x8 also
+# re-delivers a webhook up to four times). The run stays Runnable while it waits; the audit
+# reads such a run as "in progress", never as lost. After the last try the run ends, and
+# ``check --apply`` (reconcile) repairs what is still lost.
+RETRY_WAITS = ("00:00:30", "00:02:00", "00:10:00", "00:30:00")
+# Step ids of the first try; retry N adds "_retry_N" (see _attempt_id).
+STEP = {"add": "add_to_opt_out_group", "added": "check_opt_out_added", "wait_out": "wait_before_opt_out_retry",
+        "find": "find_opted_in_contact", "found": "check_opted_in_contact", "remove": "remove_from_opt_out_group",
+        "removed": "check_opt_in_removed", "wait_in": "wait_before_opt_in_retry",
+        "confirm_out": "confirm_opt_out", "confirm_in": "confirm_opt_in"}
+
+
+def _attempt_id(step: str, attempt: int) -> str:
+    """The id of a step in try ``attempt`` (1 is the first try, which keeps the plain id)."""
+    return STEP[step] if attempt == 1 else f"{STEP[step]}_retry_{attempt - 1}"
+
+
+def _wait_id(step: str, retry: int) -> str:
+    return f"{STEP[step]}_{retry}"
+
+
+def _opt_out_attempts(url: str, group_id: int, sender: str) -> list[dict]:
+    """Add to the group (create or merge the contact); on no 2xx, wait and try again, then confirm once."""
+    steps = []
+    tries = len(RETRY_WAITS) + 1
+    for attempt in range(1, tries + 1):
+        if attempt > 1:
+            steps.append({"id": _wait_id("wait_out", attempt - 1), "stepType": "Wait",
+                          "inputs": {"duration": RETRY_WAITS[attempt - 2]}, "nextStepId": _attempt_id("add", attempt)})
+        choices = {STEP["confirm_out"]: _SUCCESS % ("opt_out_response_code", "opt_out_response_code")}
+        if attempt < tries:
+            choices[_wait_id("wait_out", attempt)] = None
+        steps += [
+            {"id": _attempt_id("add", attempt), "stepType": "HttpRequest",
+             "inputs": {"url": url, "method": "POST", "headers": _headers(),
+                        "body": {"groups": [{"id": int(group_id)}], "addresses": {"msisdn": sender}},
+                        "timeoutSeconds": 10},
+             "outputs": {RECORDED["opt-out answer"]: "{{step.responseCode}}",
+                         RECORDED["opt-out attempts"]: "{{%d}}" % attempt},
+             "nextStepId": _attempt_id("added", attempt)},
+            {"id": _attempt_id("added", attempt), "stepType": "Branch", "selectNextStep": choices}]
+    return steps
+
+
+def _opt_in_attempts(contacts: str, group_id: int, sender: str) -> list[dict]:
+    """Find the contact by create-or-merge (its id and groups); a member is taken out of the group
+    (membership only) and told so. Either call without a 2xx waits and tries again."""
+    steps = []
+    tries = len(RETRY_WAITS) + 1
+    found = _SUCCESS % ("opt_in_lookup_code", "opt_in_lookup_code")
+    removed = _SUCCESS % ("opt_in_response_code", "opt_in_response_code")
+    for attempt in range(1, tries + 1):
+        again = _wait_id("wait_in", attempt) if attempt < tries else None
+        if attempt > 1:
+            steps.append({"id": _wait_id("wait_in", attempt - 1), "stepType": "Wait",
+                          "inputs": {"duration": RETRY_WAITS[attempt - 2]}, "nextStepId": _attempt_id("find", attempt)})
+        # found and a member: remove; found and not a member: no choice is true and the run ends
+        found_choices = {_attempt_id("remove", attempt): "{{(%s) && data.opt_in_contact_id != null}}" % found[2:-2]}
+        removed_choices = {STEP["confirm_in"]: removed}
+        if again:
+            found_choices[again] = "{{!(%s)}}" % found[2:-2]
+            removed_choices[again] = None
+        steps += [
+            {"id": _attempt_id("find", attempt), "stepType": "HttpRequest",
+             "inputs": {"url": f"{contacts}/contacts", "method": "POST", "headers": _headers(),
+                        "body": {"addresses": {"msisdn": sender}}, "timeoutSeconds": 10},
+             "outputs": {RECORDED["opt-in contact"]: "{{(step.responseBody?.groups ?? []).some(g => g.id == %d) "
+                                                     "? step.responseBody.id : null}}" % int(group_id),
+                         RECORDED["opt-in lookup"]: "{{step.responseCode}}",
+                         RECORDED["opt-in attempts"]: "{{%d}}" % attempt},
+             "nextStepId": _attempt_id("found", attempt)},
+            {"id": _attempt_id("found", attempt), "stepType": "Branch", "selectNextStep": found_choices},
+            {"id": _attempt_id("remove", attempt), "stepType": "HttpRequest",
+             "inputs": {"url": f"{contacts}/groups/{int(group_id)}/contacts", "method": "DELETE",
+                        "headers": _headers(), "body": {"contacts": ["{{data.opt_in_contact_id}}"]},
+                        "timeoutSeconds": 10},
+             "outputs": {RECORDED["opt-in answer"]: "{{step.responseCode}}"},
+             "nextStepId": _attempt_id("removed", attempt)},
+            {"id": _attempt_id("removed", attempt), "stepType": "Branch", "selectNextStep": removed_choices}]
+    return steps
 
 
 def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str | None) -> list[dict]:
@@ -132,7 +222,9 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
     The keyword policy runs as a chain of Branch steps, each condition one script within 8x8's
     rules. An opt-out adds the sender to the group (create or merge the contact) and confirms;
     an opt-in creates-or-merges the sender's contact, which answers its id, removes that
-    membership (the contact stays) and confirms. No script loops, declares or assigns.
+    membership (the contact stays) and confirms. A call that does not answer 2xx is tried
+    again after each of ``RETRY_WAITS`` (Wait steps, unrolled); the confirmation goes out once,
+    after the call succeeded. No script loops, declares or assigns.
     ``channels`` are the channels named in the confirmations.
     """
     policy = policy or KeywordPolicy()
@@ -154,35 +246,13 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
                                      f"{chains[i + 1][0]}_1" if i + 1 < len(chains) else None)),
         spec.reply("answer_help", settings, help_reply(brand, support), RECORDED["help reply"]),
         {"id": "check_opt_out_number", "stepType": "Branch",
-         "selectNextStep": {"add_to_opt_out_group": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
-        {"id": "add_to_opt_out_group", "stepType": "HttpRequest",
-         "inputs": {"url": f"{contacts}/contacts", "method": "POST", "headers": _headers(),
-                    "body": {"groups": [{"id": int(group_id)}], "addresses": {"msisdn": sender}},
-                    "timeoutSeconds": 10},
-         "outputs": {"opt_out_response_code": "{{step.responseCode}}"},
-         "nextStepId": "check_opt_out_added"},
-        {"id": "check_opt_out_added", "stepType": "Branch",
-         "selectNextStep": {"confirm_opt_out": _SUCCESS % ("opt_out_response_code", "opt_out_response_code")}},
-        spec.reply("confirm_opt_out", settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"]),
+         "selectNextStep": {STEP["add"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
+        *_opt_out_attempts(f"{contacts}/contacts", group_id, sender),
+        spec.reply("confirm_opt_out", settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"],
+                   RECORDED["opt-out confirmed at"]),
         {"id": "check_opt_in_number", "stepType": "Branch",
-         "selectNextStep": {"find_opted_in_contact": _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None}},
-        # Create-or-merge by number answers the one contact with that number: its id and its
-        # groups. Only a member of the opt-out group is taken out and told so.
-        {"id": "find_opted_in_contact", "stepType": "HttpRequest",
-         "inputs": {"url": f"{contacts}/contacts", "method": "POST", "headers": _headers(),
-                    "body": {"addresses": {"msisdn": sender}}, "timeoutSeconds": 10},
-         "outputs": {"opt_in_contact_id": "{{(step.responseBody?.groups ?? []).some(g => g.id == %d) "
-                                          "? step.responseBody.id : null}}" % int(group_id)},
-         "nextStepId": "check_opted_in_contact"},
-        {"id": "check_opted_in_contact", "stepType": "Branch",
-         "selectNextStep": {"remove_from_opt_out_group": "{{data.opt_in_contact_id != null}}"}},
-        {"id": "remove_from_opt_out_group", "stepType": "HttpRequest",
-         "inputs": {"url": f"{contacts}/groups/{int(group_id)}/contacts", "method": "DELETE", "headers": _headers(),
-                    "body": {"contacts": ["{{data.opt_in_contact_id}}"]}, "timeoutSeconds": 10},
-         "outputs": {"opt_in_response_code": "{{step.responseCode}}"},
-         "nextStepId": "check_opt_in_removed"},
-        {"id": "check_opt_in_removed", "stepType": "Branch",
-         "selectNextStep": {"confirm_opt_in": _SUCCESS % ("opt_in_response_code", "opt_in_response_code")}},
+         "selectNextStep": {STEP["find"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None}},
+        *_opt_in_attempts(contacts, group_id, sender),
         spec.reply("confirm_opt_in", settings, opt_in_confirmation(channels), RECORDED["opt-in confirmation"]),
         # A customer without a phone number cannot join a group: the run ends here, visibly, in
         # its step log (a one-second Wait does nothing else), for the operator's audit.

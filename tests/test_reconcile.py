@@ -45,6 +45,14 @@ def say(controls, msisdn, text, **options):
     controls.advance_clock(seconds=60)
 
 
+def lose(controls, msisdn, text="STOP", *, method="POST", **options):
+    """A message whose every Contacts call fails, retries included: the workflow gives up."""
+    controls.fail_share(1.0, method=method, path_contains="/contacts")
+    controls.deliver_inbound(msisdn, text, **options)
+    controls.advance_clock(hours=1)  # past the last retry (30 s + 2 + 10 + 30 min)
+    controls.fail_share(0.0)
+
+
 # --- the instance list, as automation_api.json defines it ----------------------------------
 
 def test_instance_list_filters_pages_and_orders_newest_first(client, controls, deployed):
@@ -98,9 +106,8 @@ def test_the_date_header_tells_the_sandbox_clock(client, controls, deployed):
 # --- the ledger ------------------------------------------------------------------------------
 
 def test_ledger_of_lost_opt_outs_under_failures(client, controls, group, deployed):
-    controls.inject_faults(503, 503, method="POST", path_contains="/contacts")  # the workflow's first 2 calls fail
-    say(controls, "+6590000001", "STOP")                     # lost (503)
-    say(controls, "+6590000002", "Unsubscribe")              # lost (503), then opts back in
+    lose(controls, "+6590000001", "STOP")                    # lost (503 at every try)
+    lose(controls, "+6590000002", "Unsubscribe")             # lost, then opts back in
     say(controls, "+6590000003", "stop", channel="sms")      # honoured
     say(controls, None, "STOP")                              # no number
     say(controls, "+6590000002", "START")
@@ -112,7 +119,7 @@ def test_ledger_of_lost_opt_outs_under_failures(client, controls, group, deploye
     assert len(ledger.rows) == 8
     assert ledger.counts() == {"opt-out": 5, "opt-in": 1, "help": 1, "other": 1}
     lost = ledger.lost
-    assert list(lost["number"]) == ["+6590000001"] and list(lost["contacts_answer"]) == ["HTTP 503"]
+    assert list(lost["number"]) == ["+6590000001"] and list(lost["contacts_answer"]) == ["HTTP 503 (try 5)"]
     assert list(ledger.unrepairable["channel_user_id"].str.len().gt(0)) == [True]
     by_number = ledger.rows.set_index(["number", "matched"])
     assert by_number.loc[("+6590000002", "opt-out"), "action"] == Action.SUPERSEDED
@@ -149,9 +156,8 @@ def test_an_opt_out_removed_on_purpose_is_noted_not_re_added(client, controls, g
 
 
 def test_reconcile_repairs_then_finds_nothing(client, sandbox, controls, group, deployed, tmp_path):
-    controls.inject_faults(503, 503, 503, method="POST", path_contains="/contacts")
     for i in range(6):
-        say(controls, f"+659000001{i}", "STOP")
+        (lose if i < 3 else say)(controls, f"+659000001{i}", "STOP")
     assert len(members(client, group)) == 3
     dry = reconcile(client)
     assert len(dry.ledger.lost) == 3 and dry.exit_code == 1 and len(members(client, group)) == 3
@@ -168,8 +174,7 @@ def test_reconcile_repairs_then_finds_nothing(client, sandbox, controls, group, 
 
 def test_a_failed_opt_in_is_repaired_by_removing_the_membership(client, controls, group, deployed, tmp_path):
     say(controls, "+6590000020", "STOP")
-    controls.inject_faults(503, method="DELETE", path_contains="/contacts")
-    say(controls, "+6590000020", "START")
+    lose(controls, "+6590000020", "START", method="DELETE")
     assert "+6590000020" in members(client, group)
     result = reconcile(client, apply=True, reports_dir=tmp_path)
     assert result.repaired == {"removed from the group": 1}
@@ -187,9 +192,11 @@ def test_a_run_that_faults_after_the_opt_out_keeps_its_contacts_answer(client, c
 
 
 def test_forty_customers_and_forty_percent_failures(client, sandbox, controls, group, deployed, tmp_path):
-    sandbox.faults.configure(share_503=0.4)
+    sandbox.faults.configure(share_503=0.4)  # every request, the workflows' own included
     for i in range(40):
         controls.deliver_inbound(f"+65911{i:05d}", "STOP")
+    sandbox.faults.configure(share_503=1.0)  # the retries fail too: some are lost for good
+    controls.advance_clock(hours=1)
     sandbox.faults.configure(share_503=0.0)
     lost_before = 40 - len(members(client, group))
     assert lost_before > 0
@@ -202,8 +209,7 @@ def test_forty_customers_and_forty_percent_failures(client, sandbox, controls, g
 def test_the_pre_send_check_takes_the_ledgers_opt_outs(client, controls, group, deployed):
     import pandas as pd
 
-    controls.inject_faults(503, method="POST", path_contains="/contacts")
-    say(controls, "+6590000040", "STOP")  # lost: not in the group
+    lose(controls, "+6590000040")  # lost: not in the group
     say(controls, "+6590000041", "STOP")  # in the group
     audience = pd.DataFrame({"msisdn": ["+6590000040", "+6590000041", "+6590000042"]})
     send_to, removed = filter_audience(client, group["id"], audience)
@@ -251,8 +257,7 @@ def test_cli(client, sandbox, controls, group, tmp_path):
     nothing = cli(sandbox, cwd=tmp_path)
     assert nothing.returncode == 2 and "run notebook 03" in nothing.stderr and "Traceback" not in nothing.stderr
     deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
-    controls.inject_faults(503, method="POST", path_contains="/contacts")
-    say(controls, "+6590000070", "STOP")
+    lose(controls, "+6590000070")
     dry = cli(sandbox, "--hours", "24", cwd=tmp_path)
     assert dry.returncode == 1 and "1 lost opt-out: add to the group:" in dry.stdout and "HTTP 503" in dry.stdout
     assert not (tmp_path / "reports").exists()  # a dry run writes nothing

@@ -10,6 +10,7 @@ store (``storage.py``) and one server (``server.py``); errors live in ``errors.p
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Iterable
 
 import requests
@@ -44,7 +45,7 @@ class Sandbox:
         self._http = requests.Session()  # the engine's own calls (HttpRequest, ChatAppsMessage steps)
         self.contacts = ContactsBackend(self.store, offset_mode=offset_mode)
         self.messaging = MessagingBackend(self.store, self.contacts, subaccounts or DEFAULT_SUBACCOUNTS)
-        engine = WorkflowEngine(now=self.store.clock.iso, new_id=lambda: self.store.new_uuid("step"),
+        engine = WorkflowEngine(clock=self.store.clock, new_id=lambda: self.store.new_uuid("step"),
                                 send_message=self._send_from_workflow, http=self._http)
         self.automation = AutomationBackend(self.store, engine, self.messaging.account_for)
         self.app = App(self.store, api_keys=self._api_keys, faults=Faults(latency_ms=latency_ms))
@@ -55,6 +56,34 @@ class Sandbox:
         self._port = port
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._waker: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def advance_clock(self, seconds: float):
+        """Move the sandbox clock on as if the time had passed: it stops at each sleeping run's wake
+        time on the way, so that the run goes on then (and waits again from then), and the hourly
+        blacklist sync runs at each hour it passes. Answers the new time."""
+        clock = self.store.clock
+        target = clock.now() + timedelta(seconds=clock.check_step(seconds))
+        while (wake := self.automation.next_wake()) is not None and wake <= target:
+            if wake > clock.now():
+                clock.advance((wake - clock.now()).total_seconds())
+            self.messaging.sync_blacklist_if_due()
+            self.automation.resume_due()
+        if target > clock.now():
+            clock.advance((target - clock.now()).total_seconds())
+        self.automation.resume_due()
+        self.messaging.sync_blacklist_if_due()
+        return clock.now()
+
+    def _wake_sleeping_runs(self) -> None:
+        """On wall time the clock moves by itself: wake due runs every second, as the platform would."""
+        while not self._stopping.wait(1.0):
+            try:
+                self.automation.resume_due()
+            except Exception:  # a sandbox bug must not stop the server; the next tick tries again
+                import logging
+                logging.getLogger(__name__).exception("waking sleeping runs failed")
 
     def _send_from_workflow(self, subaccount: str, inputs: dict, channel: str) -> dict:
         """ChatAppsMessage steps go through the Messaging Apps endpoint over HTTP, as on the platform."""
@@ -101,14 +130,26 @@ class Sandbox:
             self._server = SandboxHTTPServer(self._port, self.app)
             self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="8x8-sandbox", daemon=True)
             self._thread.start()
+            self._start_waker()
         return self
+
+    def _start_waker(self) -> None:
+        if not self.store.deterministic and self._waker is None:  # a frozen clock moves only by advance_clock
+            self._stopping.clear()
+            self._waker = threading.Thread(target=self._wake_sleeping_runs, name="8x8-sandbox-waits", daemon=True)
+            self._waker.start()
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the command line)."""
         self._server = self._server or SandboxHTTPServer(self._port, self.app)
+        self._start_waker()
         self._server.serve_forever()
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._waker is not None:
+            self._waker.join(timeout=5)
+            self._waker = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

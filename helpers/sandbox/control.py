@@ -29,17 +29,17 @@ def mount_controls(sandbox) -> None:
         seconds = body.get("advanceSeconds", 0)
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < float("inf"):
             raise InvalidRequest("advanceSeconds must be a finite number >= 0.")
+        before = sandbox.messaging.last_sync()
         try:
-            now = store.clock.advance(seconds)
+            now = sandbox.advance_clock(seconds)  # wakes runs whose Wait passed; the hourly sync on the hour
         except ValueError as exc:
             raise InvalidRequest(f"{exc}.") from None
-        synced = sandbox.messaging.sync_blacklist_if_due()  # the hourly blacklist sync runs on the hour
         return Response(200, {"now": store.clock.iso(now), "blacklistSyncedAt": sandbox.messaging.last_sync(),
-                              "synced": synced})
+                              "synced": sandbox.messaging.last_sync() != before})
 
     def faults(request: Request) -> Response:
-        body = object_body(request, '{"latencyMs", "share429", "share503", "retryAfter", "inject", "injectMethod", '
-                                    '"injectPath"}')
+        body = object_body(request, '{"latencyMs", "share429", "share503", "shareMethod", "sharePath", "retryAfter", '
+                                    '"inject", "injectMethod", "injectPath"}')
         for name in ("latencyMs", "share429", "share503"):
             value = body.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -54,14 +54,18 @@ def mount_controls(sandbox) -> None:
         inject = body.get("inject", [])
         if not isinstance(inject, list) or any(s not in (429, 503) or isinstance(s, bool) for s in inject):
             raise InvalidRequest("inject is a list of statuses, each 429 or 503.")
-        app.faults.configure(latency_ms=body.get("latencyMs"), share_429=body.get("share429"),
-                             share_503=body.get("share503"), retry_after=body.get("retryAfter", "keep"))
         target = {"method": body.get("injectMethod"), "path_contains": body.get("injectPath")}
-        if any(v is not None and not isinstance(v, str) for v in target.values()):
-            raise InvalidRequest("injectMethod and injectPath are strings (e.g. POST, /contacts).")
+        scope = {"share_method": body.get("shareMethod", False), "share_path": body.get("sharePath", False)}
+        if any(v is not None and not isinstance(v, str) for v in target.values()) or \
+                any(v not in (None, False) and not isinstance(v, str) for v in scope.values()):
+            raise InvalidRequest("injectMethod, injectPath, shareMethod and sharePath are strings (e.g. POST, "
+                                 "/contacts), or null.")
+        app.faults.configure(latency_ms=body.get("latencyMs"), share_429=body.get("share429"),
+                             share_503=body.get("share503"), retry_after=body.get("retryAfter", "keep"), **scope)
         app.faults.inject(*body.get("inject", []), **target)
         return Response(200, {"latencyMs": app.faults.latency_ms, "share429": app.faults.share_429,
-                              "share503": app.faults.share_503, "queued": len(app.faults.queue)})
+                              "share503": app.faults.share_503, "shareMethod": app.faults.share_method,
+                              "sharePath": app.faults.share_path, "queued": len(app.faults.queue)})
 
     def inbound(request: Request) -> Response:
         body = request.json()

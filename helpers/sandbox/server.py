@@ -40,6 +40,8 @@ class Faults:
     retry_after: int | None = 0  # seconds sent in Retry-After with injected faults; None: no header
     seed: int = 8
     queue: deque = field(default_factory=deque)  # exact statuses for the next matching requests
+    share_method: str | None = None  # the shares apply to requests of this method only (None: all)
+    share_path: str | None = None  # ... and whose path contains this (None: all)
 
     def __post_init__(self):
         self._random = random.Random(self.seed)
@@ -53,7 +55,14 @@ class Faults:
             self.queue.append((status, method, path_contains))
 
     def configure(self, *, latency_ms: float | None = None, share_429: float | None = None,
-                  share_503: float | None = None, retry_after: int | None | str = "keep") -> None:
+                  share_503: float | None = None, retry_after: int | None | str = "keep",
+                  share_method: str | None | bool = False, share_path: str | None | bool = False) -> None:
+        """Shares of 429 and 503 answers (``share_method``/``share_path`` narrow them to some requests,
+        e.g. the workflows' POST .../contacts; left False, they stay as they were)."""
+        if share_method is not False:
+            self.share_method = share_method
+        if share_path is not False:
+            self.share_path = share_path
         for name, value in (("latency_ms", latency_ms), ("share_429", share_429), ("share_503", share_503)):
             if value is not None:
                 if value < 0 or (name != "latency_ms" and value > 1):
@@ -64,6 +73,7 @@ class Faults:
 
     def clear(self) -> None:
         self.latency_ms = self.share_429 = self.share_503 = 0.0
+        self.share_method = self.share_path = None
         self.queue.clear()
 
     def pick(self, method: str, path: str) -> SandboxError | None:
@@ -74,7 +84,9 @@ class Faults:
                     status = queued
                     del self.queue[i]
                     break
-            if status is None and (self.share_429 or self.share_503):
+            if status is None and (self.share_429 or self.share_503) \
+                    and (self.share_method is None or self.share_method == method) \
+                    and (self.share_path is None or self.share_path in path):
                 draw = self._random.random()
                 if draw < self.share_429:
                     status = 429

@@ -114,18 +114,28 @@ class Clock:
         base = DETERMINISTIC_EPOCH if self._store.deterministic else datetime.now(timezone.utc)
         return base + self.offset
 
-    def advance(self, seconds: float) -> datetime:
+    def check_step(self, seconds: float) -> float:
+        """``seconds`` if the clock may move by it; ValueError saying why not otherwise."""
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
             raise ValueError("the sandbox clock moves by a finite number of seconds")
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
-        total = self.offset.total_seconds() + seconds
-        if total > MAX_CLOCK_OFFSET_SECONDS:
+        if self.offset.total_seconds() + seconds > MAX_CLOCK_OFFSET_SECONDS:
             raise ValueError(f"the sandbox clock moves at most {MAX_CLOCK_OFFSET_SECONDS:.0f} s "
                              f"(100 years) from where it started")
+        return float(seconds)
+
+    def advance(self, seconds: float) -> datetime:
+        self.check_step(seconds)
+        total = self.offset.total_seconds() + seconds
         self._store.set_meta("clock_offset_seconds", repr(total))
         self._offset = timedelta(seconds=total)
         return self.now()
+
+    @staticmethod
+    def parse(text: str) -> datetime:
+        """The inverse of :meth:`iso`."""
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
 
     def iso(self, when: datetime | None = None) -> str:
         """8x8's timestamp shape: 2022-04-18T07:39:55.52Z."""

@@ -4,11 +4,19 @@
 a value that is one template keeps its type, a string with templates inside is interpolated.
 HttpRequest steps make real HTTP requests, to loopback hosts only (the sandbox calls no one
 outside this machine); ChatAppsMessage and SMS steps go through the sandbox's Messaging API.
+
+A ``Wait`` step pauses the run as 8x8 documents it (examples/automation_definitions.json,
+"wait_pauses"; the workflowLog statuses): the instance stays ``Runnable``, the step's log shows
+``Sleeping`` until the sandbox clock has passed the wait, and only then does the next step run
+(:meth:`WorkflowEngine.run` with ``resume``). The sandbox's clock decides, in deterministic mode
+too: a run never wakes before the clock is moved past its wait.
 """
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -18,54 +26,92 @@ from ...expressions import Expressions, ExpressionError, truthy
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_STEPS_PER_RUN = 100  # guards against a definition whose steps loop forever
+# 8x8's duration format for Wait: "d.HH:mm:ss" (the day part optional), or whole days ("1").
+WAIT_DURATION = re.compile(r"^(?:(?P<days_only>\d+)|(?:(?P<days>\d+)\.)?(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2}))$")
 
 
 class StepFailed(Exception):
     pass
 
 
+def wait_seconds(duration: str) -> float:
+    """Seconds of a Wait step's ``duration``; ValueError when it is not 8x8's timespan format."""
+    match = WAIT_DURATION.match(str(duration))
+    if not match:
+        raise ValueError(f"duration {duration!r} is not a timespan d.HH:mm:ss")
+    if match["days_only"] is not None:
+        return int(match["days_only"]) * 86400.0
+    hours, minutes, seconds = int(match["h"]), int(match["m"]), int(match["s"])
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError(f"duration {duration!r}: hours 0-23, minutes and seconds 0-59")
+    return int(match["days"] or 0) * 86400.0 + hours * 3600 + minutes * 60 + seconds
+
+
 @dataclass
 class RunResult:
-    status: str  # Complete or Terminated
+    status: str  # Complete, Terminated, or Runnable (asleep in a Wait step until ``wake_at``)
     data: dict
     logs: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    queue: list[str] = field(default_factory=list)  # the steps still to run when it wakes
+    executed: int = 0
+    wake_at: str | None = None  # the sandbox clock's ISO time when a Runnable run wakes
+
+    def state(self) -> dict:
+        return {"queue": self.queue, "executed": self.executed}
 
 
 class WorkflowEngine:
-    def __init__(self, *, now: Callable[[], str], new_id: Callable[[], str],
+    def __init__(self, *, clock, new_id: Callable[[], str],
                  send_message: Callable[[str, dict, str], dict], http: requests.Session | None = None):
-        self._now = now
+        self._clock = clock  # the sandbox's Clock: now() and iso()
         self._new_id = new_id
         self._send_message = send_message
         self._http = http or requests.Session()
 
-    def run(self, steps: list[dict], data: dict, workflow_id: str) -> RunResult:
-        result = RunResult(status="Complete", data=data)
-        if not steps:
-            return result
+    def run(self, steps: list[dict], data: dict, workflow_id: str, *, resume: RunResult | None = None) -> RunResult:
+        """Run from the first step, or (``resume``) wake a sleeping run and go on from its queue."""
+        if resume is None:
+            result = RunResult(status="Complete", data=data)
+            if not steps:
+                return result
+            queue: deque[str] = deque([steps[0]["id"]])
+        else:
+            result = resume
+            result.status, result.wake_at = "Complete", None
+            for log in result.logs:
+                if log.get("status") == "Sleeping":  # its completedAt already holds the end of the wait
+                    log["status"] = "Complete"
+            queue = deque(result.queue)
         by_id = {s["id"]: s for s in steps}
-        js = Expressions(data)
-        queue: deque[str] = deque([steps[0]["id"]])
-        executed = 0
+        js = Expressions(result.data)
         while queue:
             step = by_id[queue.popleft()]
-            executed += 1
-            started = self._now()
+            result.executed += 1
+            started = self._clock.iso()
             log = {"id": self._new_id(), "stepName": step["id"], "startedAt": started}
             try:
-                if executed > MAX_STEPS_PER_RUN:
+                if result.executed > MAX_STEPS_PER_RUN:
                     raise StepFailed(f"more than {MAX_STEPS_PER_RUN} steps ran: does the definition loop?")
-                queue.extend(self._run_step(step, js, data))
-                log.update(completedAt=self._now(), status="Complete")
+                if step.get("stepType") == "Wait":
+                    wake = self._clock.now() + timedelta(seconds=wait_seconds(js.render(step["inputs"]["duration"])))
+                    # workflowLog requires completedAt: a sleeping step's is the end of its wait.
+                    log.update(completedAt=self._clock.iso(wake), status="Sleeping")
+                    result.logs.append(log)
+                    queue.extend([step["nextStepId"]] if step.get("nextStepId") else [])  # a last Wait sleeps too
+                    result.status, result.wake_at, result.queue = "Runnable", log["completedAt"], list(queue)
+                    return result
+                queue.extend(self._run_step(step, js, result.data))
+                log.update(completedAt=self._clock.iso(), status="Complete")
                 result.logs.append(log)
-            except (StepFailed, ExpressionError) as exc:
-                log.update(completedAt=self._now(), status="Failed")
+            except (StepFailed, ExpressionError, ValueError) as exc:
+                log.update(completedAt=self._clock.iso(), status="Failed")
                 result.logs.append(log)
                 result.errors.append({"workflowId": workflow_id, "step": step["id"], "message": str(exc),
                                       "errorTime": log["completedAt"]})
                 result.status = "Terminated"
                 break
+        result.queue = []
         return result
 
     def _run_step(self, step: dict, js: Expressions, data: dict) -> list[str]:
@@ -86,8 +132,6 @@ class WorkflowEngine:
         elif kind == "SMS":
             body = {"user": {"msisdn": inputs.get("destination")}, "type": "text", "content": {"text": inputs.get("text")}}
             outcome = self._send_message(inputs.get("subAccountId"), body, "SMS")
-        elif kind == "Wait":
-            outcome = {}  # the sandbox does not sleep: time is the sandbox clock's business
         else:
             raise StepFailed(f"step type {kind!r} is not supported by the sandbox")
         js.set("step", outcome)
@@ -109,6 +153,8 @@ class WorkflowEngine:
                                           params=inputs.get("parameters") or None,
                                           json=inputs.get("body"), timeout=inputs.get("timeoutSeconds") or 5)
         except requests.RequestException as exc:
+            # 8x8's text is silent on what a timeout does; the strict reading: the step faults and
+            # the run is Terminated (no responseCode for the workflow to branch on).
             raise StepFailed(f"HTTP request to {url} failed: {type(exc).__name__}") from None
         try:
             body = response.json()

@@ -1,13 +1,16 @@
 """Automation API state and rules: workflow definitions (versioned) and their runs.
 
 Runs execute synchronously when they start (the answer to the start request comes once the
-run is finished), so a client that polls the instance sees it Complete at once.
+run is finished or asleep), so a client that polls the instance sees it Complete at once, or
+Runnable while a Wait step sleeps. :meth:`AutomationBackend.resume_due` wakes the runs whose
+wait the sandbox clock has passed (after every clock move, and every second on wall time).
 """
 from __future__ import annotations
 
 import json
 import re
 import uuid
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +19,7 @@ from ... import script_functions
 from ...scripts import definition_scripts
 from ..errors import InvalidDefinition, InvalidDefinitionId, InvalidRequest, NotFound
 from ..storage import Store
-from .engine import WorkflowEngine
+from .engine import RunResult, WorkflowEngine, wait_seconds
 
 TRIGGERS = ("inbound_sms", "inbound_chat_apps", "http_request")
 STEP_TYPES = ("SMS", "ChatAppsMessage", "HttpRequest", "Branch", "Wait", "WaitForReply", "VoiceMessage",
@@ -25,7 +28,6 @@ STEP_TYPES = ("SMS", "ChatAppsMessage", "HttpRequest", "Branch", "Wait", "WaitFo
 REQUIRED_INPUTS = {"SMS": ("subAccountId", "destination", "text"), "ChatAppsMessage": ("subAccountId", "user", "type", "content"),
                    "HttpRequest": ("url", "method"), "Wait": ("duration",), "WaitForReply": ("from", "channel"),
                    "VoiceMessage": ("action", "params")}  # as automation_api.json requires them
-WAIT_DURATION = re.compile(r"^(?:\d+|(?:\d+\.)?\d{1,2}:\d{2}:\d{2})$")  # "d.HH:mm:ss", or whole days "2"
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,11 @@ CREATE TABLE IF NOT EXISTS definitions (
 CREATE TABLE IF NOT EXISTS workflows (
     id TEXT PRIMARY KEY, account TEXT NOT NULL, definition_id TEXT NOT NULL, version INTEGER NOT NULL,
     status TEXT NOT NULL, started_at TEXT NOT NULL, completed_at TEXT, data TEXT NOT NULL,
-    logs TEXT NOT NULL, errors TEXT NOT NULL, seq INTEGER NOT NULL);
+    logs TEXT NOT NULL, errors TEXT NOT NULL, seq INTEGER NOT NULL, wake_at TEXT, state TEXT);
 CREATE INDEX IF NOT EXISTS workflows_newest_first ON workflows (account, definition_id, version, started_at, seq);
 """
+# A sleeping run (Runnable, in a Wait step): when it wakes, and where it goes on.
+_WAKE_SCHEMA = "CREATE INDEX IF NOT EXISTS workflows_sleeping ON workflows (wake_at) WHERE wake_at IS NOT NULL;"
 INSTANCE_STATUSES = ("Runnable", "Suspended", "Complete", "Terminated")  # the list's status filter
 
 
@@ -63,6 +67,12 @@ class AutomationBackend:
         self.engine = engine
         self.account_for_subaccount = account_for_subaccount
         store.add_schema(SCHEMA)
+        columns = {row["name"] for row in store.query("PRAGMA table_info(workflows)")}
+        for column in ("wake_at", "state"):  # a state file written before Wait steps slept
+            if column not in columns:
+                store.add_schema(f"ALTER TABLE workflows ADD COLUMN {column} TEXT;")
+        store.add_schema(_WAKE_SCHEMA)
+        self._waking = threading.Lock()  # one thread wakes sleeping runs at a time
 
     # --- definitions ------------------------------------------------------------------
     @staticmethod
@@ -98,9 +108,11 @@ class AutomationBackend:
                 missing = [k for k in REQUIRED_INPUTS.get(kind, ()) if inputs.get(k) in (None, "")]
                 if missing:
                     raise InvalidDefinition(f"Step {step['id']!r} ({kind}): inputs {', '.join(missing)} required.")
-                if kind == "Wait" and not WAIT_DURATION.match(str(inputs["duration"])):
-                    raise InvalidDefinition(f"Step {step['id']!r}: duration {inputs['duration']!r} is not a "
-                                            "timespan d.HH:mm:ss.")
+                if kind == "Wait" and "{{" not in str(inputs["duration"]):
+                    try:
+                        wait_seconds(inputs["duration"])
+                    except ValueError as exc:
+                        raise InvalidDefinition(f"Step {step['id']!r}: {exc}.") from None
             unknown = [t for t in targets if t not in ids]
             if unknown:
                 raise InvalidDefinition(f"Step {step['id']!r} points to unknown step(s): {', '.join(unknown)}.")
@@ -195,11 +207,50 @@ class AutomationBackend:
         result = self.engine.run(definition["definition"]["steps"], context, workflow_id)
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM workflows").fetchone()[0]
-            db.execute("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (workflow_id, account, definition_id, definition["version"], result.status, started,
-                        self.store.clock.iso(), json.dumps(result.data), json.dumps(result.logs),
-                        json.dumps(result.errors), seq))
+                        self._completed_at(result), json.dumps(result.data), json.dumps(result.logs),
+                        json.dumps(result.errors), seq, result.wake_at,
+                        json.dumps(result.state()) if result.wake_at else None))
         return self.get_workflow(account, definition_id, workflow_id, include_logs=True)
+
+    def _completed_at(self, result: RunResult) -> str | None:
+        return None if result.status == "Runnable" else self.store.clock.iso()
+
+    def next_wake(self):
+        """When the next sleeping run wakes (a datetime), or None."""
+        rows = self.store.query("SELECT min(wake_at) AS wake FROM workflows WHERE wake_at IS NOT NULL")
+        return self.store.clock.parse(rows[0]["wake"]) if rows and rows[0]["wake"] else None
+
+    def resume_due(self) -> int:
+        """Wake every sleeping run whose wait the clock has passed, oldest wake first; a run that
+        sleeps again and is already due goes on at once. Answers how many steps of runs woke."""
+        woken = 0
+        with self._waking:
+            while True:
+                rows = self.store.query("SELECT * FROM workflows WHERE wake_at IS NOT NULL AND wake_at <= ? "
+                                        "ORDER BY wake_at, seq LIMIT 100", (self.store.clock.iso(),))
+                if not rows:
+                    return woken
+                for row in rows:
+                    self._wake(row)
+                    woken += 1
+
+    def _wake(self, row) -> None:
+        body = self.store.query("SELECT body FROM definitions WHERE account = ? AND id = ? AND version = ?",
+                                (row["account"], row["definition_id"], row["version"]))
+        steps = json.loads(body[0]["body"])["definition"]["steps"] if body else []
+        state = json.loads(row["state"] or "{}")
+        asleep = RunResult(status="Runnable", data=json.loads(row["data"]), logs=json.loads(row["logs"]),
+                           errors=json.loads(row["errors"]), queue=state.get("queue", []),
+                           executed=state.get("executed", 0), wake_at=row["wake_at"])
+        result = self.engine.run(steps, asleep.data, row["id"], resume=asleep)
+        with self.store.transaction() as db:
+            db.execute("UPDATE workflows SET status = ?, completed_at = ?, data = ?, logs = ?, errors = ?, "
+                       "wake_at = ?, state = ? WHERE id = ?",
+                       (result.status, self._completed_at(result), json.dumps(result.data), json.dumps(result.logs),
+                        json.dumps(result.errors), result.wake_at,
+                        json.dumps(result.state()) if result.wake_at else None, row["id"]))
 
     def get_workflow(self, account: str, definition_id: str, workflow_id: str, *, include_logs: bool) -> dict:
         self._check_id(definition_id)
@@ -251,7 +302,7 @@ class AutomationBackend:
         version = self._latest(account, definition_id)["version"]
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) FROM workflows").fetchone()[0]
-            db.executemany("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', ?)",
+            db.executemany("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', ?, NULL, NULL)",
                            [(self.store.new_uuid("workflow"), account, definition_id, version, i["status"],
                              i["startedAt"], i["startedAt"], json.dumps(i["data"]), seq + n + 1)
                             for n, i in enumerate(instances)])
