@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile``."""
+"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile|check``."""
 from __future__ import annotations
 
 import argparse
@@ -114,6 +114,28 @@ def _reconcile(args: argparse.Namespace) -> int:
         return _failed(exc)
     print("\n".join(result.lines()))
     return result.exit_code
+
+
+def _check(args: argparse.Namespace) -> int:
+    """The scheduled health check: drift, canary, lost opt-outs; exit 0 ok, 1 action needed, 2 could not run."""
+    from .errors import EightByEightError
+    from .health import CheckOptions, HealthReport, run_check
+    from .runbook import connect
+
+    options = CheckOptions(group=args.group, name=args.name, languages=args.languages, brand=args.brand,
+                           support=args.support, hours=args.hours, since=args.since, apply=args.apply,
+                           canary=not args.no_canary)
+    try:
+        runbook = connect(quiet=args.json, parallel=args.parallel)
+        if args.languages is not None:
+            from .languages import parse_languages
+
+            options.languages = parse_languages(args.languages)
+        report = run_check(runbook.client, options, reports_dir=args.reports_dir)
+    except EightByEightError as exc:
+        report = HealthReport(could_not_run=f"{exc}")
+    print(report.as_json() if args.json else "\n".join(report.lines()))
+    return report.exit_code
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -244,6 +266,30 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
     rec.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     rec.set_defaults(run=_reconcile)
+
+    check = commands.add_parser(
+        "check", help="the health check to schedule: drift, canary, lost opt-outs (repaired with --apply)",
+        description="Checks that both opt-out workflows are deployed, enabled and as the runbook builds them "
+        "(same group, languages and HELP answer: give the options deploy was given); runs a canary through each "
+        "(a test STOP and START from a reserved test number, read back from the group, which is left as it was); "
+        "and finds opt-outs lost since the last check (a checkpoint in --reports-dir), repaired with --apply and "
+        "read back. Exit 0: all is well; 1: something needs action (each line says what, and the fix); 2: the check "
+        "could not run (nothing verified). The last line is a one-line summary.")
+    check.add_argument("--apply", action="store_true", help="repair lost opt-outs and opt-ins not applied")
+    check.add_argument("--json", action="store_true", help="print the result as JSON (for monitoring systems)")
+    check_window = check.add_mutually_exclusive_group()
+    check_window.add_argument("--hours", type=float, help="runs of the last N hours (default: since the last check, "
+                                                          "else 168)")
+    check_window.add_argument("--since", help="runs from this ISO 8601 time")
+    check.add_argument("--group", default="WhatsApp opt-out", help="name of the opt-out group")
+    check.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name")
+    check.add_argument("--languages", help="the languages deployed (default: EIGHTXEIGHT_LANGUAGES, else en)")
+    check.add_argument("--brand", default=DEFAULT_BRAND, help="as given to deploy")
+    check.add_argument("--support", default=DEFAULT_SUPPORT, help="as given to deploy")
+    check.add_argument("--no-canary", action="store_true", help="skip the test runs")
+    check.add_argument("--reports-dir", default="reports", help="folder of the checkpoint and repair journals")
+    check.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
+    check.set_defaults(run=_check)
 
     args = parser.parse_args(argv)
     return args.run(args)

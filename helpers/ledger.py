@@ -68,6 +68,7 @@ class Action(StrEnum):
     LEFT_SINCE = "note: left the group after a successful opt-out"
     SUPERSEDED = "superseded by a later message"
     IN_PROGRESS = "in progress: the workflow retries the call"
+    TEST = "test number: not a customer"
     REPAIRED_ADD = "repaired: added to the group"
     REPAIRED_REMOVE = "repaired: removed from the group"
 
@@ -239,11 +240,12 @@ class Ledger:
 def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
                  window: Window | None = None, seen_in_group: dict[str, str] | None = None,
-                 deadlines: Deadlines | None = None) -> Ledger:
+                 deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset()) -> Ledger:
     """Read every run of the opt-out workflows in the window, and the group, into a ledger.
 
     ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
-    the group (``check`` keeps it); a member not in it was first seen by this read.
+    the group (``check`` keeps it); a member not in it was first seen by this read. Rows of
+    ``test_numbers`` (the health check's canaries) are marked as tests and never need action.
     """
     workflows = deployed_workflows(client, name)  # WorkflowNotDeployed when none is there
     window = window or make_window(client, hours=hours, since=since)
@@ -261,7 +263,7 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
     groups = {gid: read_group(client, gid) for gid in sorted({w.group_id for w in workflows.values()})}
     rows = pd.DataFrame(records, columns=[*COLUMNS, "group_id"])
     rows = rows.sort_values("time", kind="stable", ignore_index=True)
-    _judge(rows, groups, window)
+    _judge(rows, groups, window, test_numbers)
     _time_to_honour(rows, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
     return Ledger(rows[COLUMNS], window, workflows, groups)
 
@@ -340,7 +342,8 @@ def _succeeded(answer: str) -> bool:
     return answer.startswith("HTTP 2")
 
 
-def _judge(rows: pd.DataFrame, groups: dict[int, GroupSnapshot], window: Window) -> None:
+def _judge(rows: pd.DataFrame, groups: dict[int, GroupSnapshot], window: Window,
+           test_numbers: set[str] | frozenset = frozenset()) -> None:
     """Fill member_now, awaiting_sync and action, in place."""
     if rows.empty:
         return
@@ -356,6 +359,9 @@ def _judge(rows: pd.DataFrame, groups: dict[int, GroupSnapshot], window: Window)
     decided = rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
     latest = rows[decided & rows["number"].ne("")].groupby(["group_id", "number"]).tail(1).index
     for i in rows.index[decided]:
+        if rows.at[i, "number"] in test_numbers:
+            actions[i] = Action.TEST.value
+            continue
         matched, member, answer = rows.at[i, "matched"], rows.at[i, "member_now"], rows.at[i, "contacts_answer"]
         if not rows.at[i, "number"]:
             actions[i] = Action.NO_NUMBER.value if matched == Matched.OPT_OUT else Action.NONE.value

@@ -20,7 +20,7 @@ from .bulk.report import check_writable, write_report
 from .client import Client
 from .errors import EightByEightError, RunInterrupted
 from .groups import read_group
-from .ledger import Action, Ledger, UNRESOLVED, build_ledger, iso, make_window
+from .ledger import Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time
 from .policy import KeywordPolicy
 from .runbook import reports_folder
 from .workflow import DEFAULT_NAME, deployed_workflows
@@ -69,19 +69,23 @@ class Reconciliation:
 def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
               since: str | datetime | None = None, apply: bool = False, ledger_path: str | Path | None = None,
               reports_dir: str | Path | None = None, policy: KeywordPolicy | None = None,
-              progress=False) -> Reconciliation:
-    """Build the ledger for the window; with ``apply``, repair what is lost and confirm it."""
+              progress=False, window=None, seen_in_group: dict[str, str] | None = None,
+              canary_numbers: set[str] | frozenset = frozenset()) -> Reconciliation:
+    """Build the ledger for the window (``window``, or ``hours``/``since``); with ``apply``, repair
+    what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
     ledger_path = check_writable(Path(ledger_path)) if ledger_path else None  # before anything is read
-    window = make_window(client, hours=hours, since=since)
+    window = window or make_window(client, hours=hours, since=since)
+    read = {"name": name, "window": window, "policy": policy, "seen_in_group": seen_in_group,
+            "test_numbers": canary_numbers}
     if not apply:
-        result = Reconciliation(build_ledger(client, name=name, window=window, policy=policy), ledger_path=ledger_path)
+        result = Reconciliation(build_ledger(client, **read), ledger_path=ledger_path)
     else:
         group_ids = sorted({w.group_id for w in deployed_workflows(client, name).values()})
         folder = Path(reports_dir).resolve() if reports_dir else reports_folder()
         with ExitStack() as locks:
             for group_id in group_ids:  # read and repaired under the lock: no bulk run changes the group meanwhile
                 locks.enter_context(GroupLock(client, group_id, "reconcile"))
-            ledger = build_ledger(client, name=name, window=window, policy=policy)
+            ledger = build_ledger(client, **read)
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
                 try:
@@ -140,7 +144,10 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
             if action == Action.ADD:  # first seen in the group by this read-back
                 ledger.rows.at[i, "in_group_at"] = after_read_at
                 ledger.rows.at[i, "honoured_by"] = "repair"
-                ledger.rows.at[i, "late"] = ""
+                received = parse_time(ledger.rows.at[i, "time"])
+                days = client.settings.honour_business_days
+                in_time = received is None or parse_time(after_read_at) <= add_business_days(received, days)
+                ledger.rows.at[i, "late"] = "" if in_time else f"in the group after {days} business days (repaired)"
         elif k in failed:
             ledger.rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"
     journal.record({"type": "finished", "repaired": {a.value: n for a, n in repaired.items()}})

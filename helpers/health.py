@@ -1,0 +1,407 @@
+"""The one health check to schedule between runbook runs (``python -m helpers check``).
+
+Honouring opt-outs is a continuous duty; a notebook proves it only when someone runs it. The
+check answers, each time it runs, three questions, every answer read from 8x8 (or the sandbox):
+
+1. **Drift.** Are both deployed workflows there, enabled, and equal to what the runbook would
+   build from the same settings (group, languages, HELP answer)? Each difference is named:
+   deleted, disabled, another group id, another language set, steps edited in the Automation
+   Builder UI; the fix is ``deploy --apply``.
+2. **Canary.** Does each deployed workflow still do its job? A test run (the test-run endpoint,
+   no phone) sends STOP from a reserved test number, the group is read back, then START takes it
+   out again through the workflow's own opt-in path (and, should that fail, by the API), so the
+   check leaves the group as it found it. On 8x8 the canary's contact record stays (only its
+   membership goes), and its confirmation messages are sent to the reserved number.
+3. **Lost opt-outs** since the last check (a checkpoint in the reports folder; ``--since`` or
+   ``--hours`` for a wider window): the ledger (:mod:`helpers.ledger`), repaired with ``apply``
+   under the bulk lock and journal, each repair confirmed by reading back. The checkpoint never
+   moves past a row that still needs action or a run still retrying, so nothing is forgotten.
+
+A check that could not run (8x8 unreachable, a bad key) says so and never says "ok".
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .client import Client
+from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
+from .groups import opt_out_group_id
+from .ledger import Action, UNRESOLVED, iso, make_window, parse_time
+from .languages import PACKS
+from .numbers import digits_key
+from .policy import KeywordPolicy
+from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
+                       DeployedWorkflow, build_opt_out_definitions, inbound_payload, redact)
+
+# Reserved test numbers (the North American 555-01XX range is set aside for fiction: no customer
+# has one). One per channel, so the two canaries never meet in the group.
+CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
+CHECKPOINT_NAME = "check-checkpoint.json"
+FIX_DEPLOY = "python -m helpers deploy --apply"
+
+
+@dataclass
+class Finding:
+    area: str  # workflow, canary, opt-outs
+    ok: bool
+    what: str
+    fix: str = ""
+
+    def line(self) -> str:
+        return f"{'ok' if self.ok else 'ACTION'} [{self.area}] {self.what}" + (f" Fix: {self.fix}" if self.fix else "")
+
+
+@dataclass
+class CheckOptions:
+    """What the runbook would build (the same options as ``deploy``), and the window of runs."""
+    group: str = "WhatsApp opt-out"
+    name: str = DEFAULT_NAME
+    languages: tuple[str, ...] | None = None  # None: the settings' (EIGHTXEIGHT_LANGUAGES)
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    brand: str = DEFAULT_BRAND
+    support: str = DEFAULT_SUPPORT
+    hours: float | None = None
+    since: str | None = None
+    apply: bool = False
+    canary: bool = True
+
+
+@dataclass
+class HealthReport:
+    findings: list[Finding] = field(default_factory=list)
+    could_not_run: str = ""  # why the check could not run (exit 2); never "ok" then
+    window: str = ""
+    repaired: dict[str, int] = field(default_factory=dict)
+    checked_at: str = ""
+
+    @property
+    def needing_action(self) -> list[Finding]:
+        return [f for f in self.findings if not f.ok]
+
+    @property
+    def exit_code(self) -> int:
+        """0: all is well; 1: something needs action (each finding says what); 2: the check could not run."""
+        if self.could_not_run:
+            return 2
+        return 1 if self.needing_action else 0
+
+    def summary(self) -> str:
+        if self.could_not_run:
+            return f"check: COULD NOT RUN: {self.could_not_run} Nothing was verified."
+        if self.needing_action:
+            return (f"check: {len(self.needing_action)} need action: "
+                    + "; ".join(f"{f.area}: {f.what}" for f in self.needing_action))
+        return f"check: ok: {len(self.findings)} checks passed, each read back from 8x8 ({self.checked_at})."
+
+    def lines(self) -> list[str]:
+        out = [f.line() for f in self.findings]
+        if self.window:
+            out.append(f"Runs read: {self.window} (the platform's time).")
+        out.append(self.summary())  # the last line, for people and for mail from cron
+        return out
+
+    def as_json(self) -> str:
+        return json.dumps({"exitCode": self.exit_code, "summary": self.summary(), "checkedAt": self.checked_at,
+                           "couldNotRun": self.could_not_run or None, "window": self.window,
+                           "repaired": self.repaired, "findings": [asdict(f) for f in self.findings]}, indent=2)
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"area": f.area, "status": "ok" if f.ok else "ACTION", "what": f.what, "fix": f.fix}
+                             for f in self.findings])
+
+
+def run_check(client: Client, options: CheckOptions | None = None, *, reports_dir: str | Path) -> HealthReport:
+    """Drift, canary and lost opt-outs, in that order; an error of 8x8 makes it 'could not run'."""
+    options = options or CheckOptions()
+    report = HealthReport()
+    try:
+        report.checked_at = iso(client.platform_time())
+        workflows = check_drift(client, options, report)
+        if options.canary:
+            for workflow in workflows.values():
+                report.findings.append(run_canary(client, workflow))
+        if workflows:
+            check_opt_outs(client, options, report, Path(reports_dir))
+    except (WorkflowNotDeployed, GroupNotFound) as exc:
+        report.findings.append(Finding("workflow", False, str(exc), FIX_DEPLOY))
+    except EightByEightError as exc:
+        report.could_not_run = f"{exc}."
+    return report
+
+
+# --- 1. drift ---------------------------------------------------------------------------------
+
+def _fix_command(options: CheckOptions, languages: tuple[str, ...]) -> str:
+    parts = [FIX_DEPLOY, f"--languages {','.join(languages)}"]
+    if options.group != CheckOptions.group:
+        parts.append(f"--group {options.group!r}")
+    if options.name != DEFAULT_NAME:
+        parts.append(f"--name {options.name!r}")
+    if options.brand != DEFAULT_BRAND:
+        parts.append(f"--brand {options.brand!r}")
+    if options.support != DEFAULT_SUPPORT:
+        parts.append(f"--support {options.support!r}")
+    return " ".join(parts)
+
+
+def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> dict[str, DeployedWorkflow]:
+    """Compare each deployed workflow with what the runbook builds; answer the ones deployed."""
+    settings = client.settings
+    policy = KeywordPolicy(languages=options.languages if options.languages is not None else settings.languages)
+    fix = _fix_command(options, policy.languages)
+    group_id = opt_out_group_id(client, options.group)  # GroupNotFound: the finding says so
+    wanted = build_opt_out_definitions(settings, group_id, policy, name=options.name, channels=options.channels,
+                                       brand=options.brand, support=options.support)
+    deployed = _deployed_by_channel(client, options.name)
+    found: dict[str, DeployedWorkflow] = {}
+    for channel, definition in wanted.items():
+        current = deployed.get(channel)
+        if current is None:
+            report.findings.append(Finding("workflow", False, f"{channel}: no workflow named {options.name!r} is "
+                                           f"deployed on subaccount {settings.subaccount_id} (deleted, or never "
+                                           "deployed).", fix))
+            continue
+        shown = redact(current, settings)
+        problems = _differences(channel, shown, definition, group_id, policy)
+        if current.get("status") != "enabled":
+            problems.insert(0, f"disabled (status {current.get('status')!r}): no customer's STOP is handled")
+        if problems:
+            report.findings.append(Finding("workflow", False, f"{channel} ({current['id']}, v{current['version']}): "
+                                           + "; ".join(problems) + ".", fix))
+        else:
+            report.findings.append(Finding("workflow", True, f"{channel} ({current['id']}, v{current['version']}): "
+                                           f"enabled and as the runbook builds it (group {group_id}, languages "
+                                           f"{','.join(policy.languages)})."))
+        found[channel] = DeployedWorkflow(channel, current["id"], current["version"], _group_of(shown) or group_id,
+                                          current.get("status", ""), shown)
+    return found
+
+
+def _deployed_by_channel(client: Client, name: str) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for d in client.automation.list_definitions():
+        channel = TRIGGER_CHANNELS.get(d.get("trigger"))
+        if channel and d["definition"].get("name") == name and d.get("subAccountId") == client.settings.subaccount_id:
+            if channel not in found or d.get("createdAt", "") < found[channel].get("createdAt", ""):
+                found[channel] = d  # the oldest, as deploy updates it
+    return found
+
+
+def _group_of(definition: dict) -> int | None:
+    for step in definition.get("definition", {}).get("steps", []):
+        if step.get("id") == STEP["add"]:
+            try:
+                return int(step["inputs"]["body"]["groups"][0]["id"])
+            except (KeyError, IndexError, TypeError, ValueError):
+                return None
+    return None
+
+
+def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy: KeywordPolicy) -> list[str]:
+    problems = []
+    for key in ("subAccountId", "trigger"):
+        if shown.get(key) != wanted.get(key):
+            problems.append(f"{key} is {shown.get(key)!r}, the runbook builds {wanted.get(key)!r}")
+    have = {s.get("id"): s for s in shown.get("definition", {}).get("steps", [])}
+    want = {s["id"]: s for s in wanted["definition"]["steps"]}
+    deployed_group = _group_of(shown)
+    if deployed_group != group_id:
+        problems.append(f"adds to group {deployed_group}, not the opt-out group {group_id}")
+    keyword_ids = {i for i in set(have) | set(want) if "_keywords_" in str(i)}
+    languages_differ = False
+    if any(have.get(i) != want.get(i) for i in keyword_ids):
+        understood = _languages_understood(channel, shown)
+        if set(understood) != set(policy.languages):
+            languages_differ = True
+            problems.append(f"another language set: the deployed keyword steps understand "
+                            f"{','.join(understood) or 'no language'}, the runbook builds {','.join(policy.languages)}")
+    # the group id appears in every Contacts step: a group difference is said once, above
+    other = [i for i in sorted(set(have) | set(want), key=str) if not (languages_differ and i in keyword_ids)
+             and _without_group(have.get(i), deployed_group) != _without_group(want.get(i), group_id)]
+    missing = [i for i in other if i not in have]
+    added = [i for i in other if i not in want]
+    edited = [i for i in other if i in have and i in want]
+    if edited:
+        problems.append(f"step(s) edited (in the Automation Builder UI?): {', '.join(map(str, edited))}")
+    if missing:
+        problems.append(f"step(s) missing: {', '.join(map(str, missing))}")
+    if added:
+        problems.append(f"step(s) the runbook does not build: {', '.join(map(str, added))}")
+    return problems
+
+
+def _without_group(step: dict | None, group_id: int | None):
+    if step is None:
+        return None
+    return json.loads(json.dumps(step).replace(f'"id": {group_id}', '"id": "<group>"')
+                      .replace(f"/groups/{group_id}/", "/groups/<group>/")
+                      .replace(f"g.id == {group_id}", "g.id == <group>"))
+
+
+def _languages_understood(channel: str, definition: dict) -> list[str]:
+    """Which language packs the deployed Branch chain recognises: for each pack, a word of its own
+    that no other pack reads as an opt-out is put through the deployed conditions (QuickJS), so the
+    answer is what the workflow does, not what its steps look like."""
+    from .expressions import Expressions
+
+    workflow = DeployedWorkflow(channel, "", 0, 0, "", definition)
+    js = Expressions({})
+    return [code for code, word in _probe_words().items()
+            if workflow.classify_event(inbound_payload("+6590000000", word, channel=channel.lower()), js) == "opt-out"]
+
+
+_PROBES: dict[str, str] = {}
+
+
+def _probe_words() -> dict[str, str]:
+    """Per language, an opt-out word of that pack that the policy of all the other packs does not take."""
+    if not _PROBES:
+        for code, pack in PACKS.items():
+            others = KeywordPolicy(languages=tuple(c for c in PACKS if c != code))
+            word = next((w for w in pack.opt_out_words if not others.is_opt_out(w)), None)
+            if code == "en" or word:  # English is always in: its probe is the carriers' STOP
+                _PROBES[code] = "STOP" if code == "en" else word
+    return _PROBES
+
+
+# --- 2. canary --------------------------------------------------------------------------------
+
+def run_canary(client: Client, workflow: DeployedWorkflow, *, timeout: float = 30.0) -> Finding:
+    """STOP then START from the channel's reserved number through the test-run endpoint, each
+    checked by reading the group back; the number leaves the group whatever happens."""
+    from .suppression import is_opted_out
+
+    number, group_id, channel = CANARY_NUMBERS[workflow.channel], workflow.group_id, workflow.channel
+    was_member = is_opted_out(client, group_id, number)
+    problems = []
+    try:
+        stop = _test_run(client, workflow, number, "STOP", timeout)
+        if not is_opted_out(client, group_id, number):
+            problems.append(f"a test STOP did not put {number} in group {group_id} (run {stop['workflowId']}: "
+                            f"{stop['status']}, Contacts answer {stop['data'].get('opt_out_response_code')})")
+        start = _test_run(client, workflow, number, "START", timeout)
+        if is_opted_out(client, group_id, number):
+            problems.append(f"a test START did not take {number} out of the group (run {start['workflowId']}: "
+                            f"{start['status']})")
+    finally:
+        _take_out(client, group_id, number)
+    if was_member:
+        problems.append(f"{number} (a reserved test number) was in the group before the check, left by an "
+                        "interrupted check; it was taken out")
+    if problems:
+        return Finding("canary", False, f"{channel}: " + "; ".join(problems) + ".",
+                       "look at the run's step log (notebook 04), then " + FIX_DEPLOY)
+    return Finding("canary", True, f"{channel}: a test STOP from {number} put it in group {group_id} and a test "
+                                   "START took it out, both read back; the group is as it was.")
+
+
+def _test_run(client: Client, workflow: DeployedWorkflow, number: str, text: str, timeout: float) -> dict:
+    payload = inbound_payload(number, text, client.settings.subaccount_id, channel=workflow.channel.lower(),
+                              name="Health check canary", timestamp=iso(client.platform_time()))
+    run_id = client.automation.start_workflow(workflow.definition_id, payload)
+    deadline = time.monotonic() + timeout
+    while True:  # a run that waits to retry stays Runnable: it did not succeed at the first try
+        run = client.automation.get_workflow(workflow.definition_id, run_id)
+        if run["status"] != "Runnable" or time.monotonic() > deadline or _sleeping(run):
+            return run
+        time.sleep(0.5)
+
+
+def _sleeping(run: dict) -> bool:
+    return any(log.get("status") == "Sleeping" for log in run.get("logs", []))
+
+
+def _take_out(client: Client, group_id: int, number: str) -> None:
+    """Remove the canary's membership (never its contact) if it is there."""
+    key = digits_key(number)
+    ids = [int(c["id"]) for c in client.contacts.search_contacts(key, group_id=group_id)
+           if digits_key((c.get("addresses") or {}).get("msisdn", "")) == key]
+    if ids:
+        client.contacts.remove_from_group(group_id, ids)
+
+
+# --- 3. lost opt-outs since the last check ------------------------------------------------------
+
+@dataclass
+class Checkpoint:
+    """Where the next check's window starts, and when read-backs first saw numbers in the group."""
+    path: Path
+    next_start: str | None = None
+    seen_in_group: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> "Checkpoint":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, ValueError) as exc:
+            raise EightByEightError(f"the checkpoint {path} cannot be read ({exc}): delete it, and give --hours "
+                                    "for the window to check") from None
+        return cls(path, data.get("nextStart"), dict(data.get("seenInGroup") or {}))
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds phone numbers
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"nextStart": self.next_start, "seenInGroup": self.seen_in_group}, handle)
+        os.replace(temporary, self.path)
+
+
+def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, reports_dir: Path) -> None:
+    from .reconcile import reconcile
+
+    checkpoint = Checkpoint.load(reports_dir / CHECKPOINT_NAME)
+    since = options.since
+    if since is None and options.hours is None and checkpoint.next_start:
+        since = checkpoint.next_start
+    window = make_window(client, hours=options.hours, since=since)
+    result = reconcile(client, name=options.name, window=window, apply=options.apply, reports_dir=reports_dir,
+                       seen_in_group=checkpoint.seen_in_group, canary_numbers=set(CANARY_NUMBERS.values()))
+    ledger = result.ledger
+    report.window = window.describe()
+    report.repaired = dict(result.repaired)
+    if result.repaired:
+        report.findings.append(Finding("opt-outs", True, "repaired: " + ", ".join(
+            f"{n} {what}" for what, n in result.repaired.items()) + " (each read back from the group)."))
+    for action in UNRESOLVED:
+        rows = ledger.needing(action)
+        if len(rows):
+            who = ", ".join(rows["number"].where(rows["number"].ne(""), "channel user " + rows["channel_user_id"])
+                            .head(5))
+            more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+            fix = ("python -m helpers check --apply" if action in (Action.ADD, Action.REMOVE) else
+                   "reach the customer by their channel user id; they cannot be put in a group")
+            report.findings.append(Finding("opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.", fix))
+    waiting = ledger.needing(Action.IN_PROGRESS)
+    late = ledger.rows[ledger.rows["late"].ne("")]
+    if len(late):
+        report.findings.append(Finding("opt-outs", False, f"{len(late)} opt-out(s) past a deadline: "
+                                       + "; ".join(f"{n} ({why})" for n, why in zip(late["number"].head(5),
+                                                                                     late["late"].head(5))) + ".",
+                                       "repair them now (check --apply), and find out why they were late"))
+    if ledger.needing(*UNRESOLVED).empty and not len(late):
+        counts = ledger.counts()
+        report.findings.append(Finding("opt-outs", True, f"{counts['opt-out']} opt-out(s) and {counts['opt-in']} "
+                                       f"opt-in(s) in the window, none lost"
+                                       + (f"; {len(waiting)} in progress (the workflow retries)" if len(waiting)
+                                          else "") + "."))
+    # The next window starts at the oldest row still open (to act on, or retrying), else now.
+    open_rows = ledger.rows[ledger.rows["action"].isin([a.value for a in (*UNRESOLVED, Action.IN_PROGRESS)])]
+    starts = [t for t in (parse_time(x) for x in open_rows["time"]) if t is not None]
+    checkpoint.next_start = iso(min(starts) if starts else window.end)
+    numbers = set(ledger.rows["number"])
+    seen = {n: t for n, t in checkpoint.seen_in_group.items() if n in numbers}
+    for number, at in zip(ledger.rows["number"], ledger.rows["in_group_at"]):
+        if number and at and number not in seen:
+            seen[number] = at
+    checkpoint.seen_in_group = seen
+    checkpoint.save()
+

@@ -1,0 +1,148 @@
+"""`python -m helpers check`: the health check an operator schedules between runbook runs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers.groups import ensure_opt_out_group
+from helpers.health import CANARY_NUMBERS, CheckOptions, run_check
+from helpers.policy import KeywordPolicy
+from helpers.runbook import SandboxControls
+from helpers.workflow import build_opt_out_definitions, deploy_definitions
+
+GROUP = "WhatsApp opt-out"
+
+
+@pytest.fixture
+def group(client):
+    return ensure_opt_out_group(client, GROUP).group
+
+
+@pytest.fixture
+def deployed(client, settings, group):
+    return deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
+
+
+@pytest.fixture
+def controls(sandbox):
+    return SandboxControls(sandbox.base_url)
+
+
+def members(client, group_id) -> set[str]:
+    return {c["addresses"]["msisdn"] for c in client.contacts.group_members(group_id)}
+
+
+def check(sandbox, *args, cwd):
+    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
+    env.pop("EIGHTXEIGHT_API_KEY", None)
+    return subprocess.run([sys.executable, "-m", "helpers", "check", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def last_line(done) -> str:
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, sandbox, controls, group, deployed,
+                                                                       tmp_path):
+    controls.deliver_inbound("+6590004444", "STOP")  # a real customer, in the group before the check
+    before = members(client, group["id"])
+    done = check(sandbox, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert last_line(done).startswith("check: ok:")
+    assert members(client, group["id"]) == before == {"+6590004444"}
+    canaries = [line for line in done.stdout.splitlines() if "[canary]" in line]
+    assert len(canaries) == 2 and all(line.startswith("ok ") for line in canaries)
+    # the canary's contact stays (8x8 keeps contact records); only the membership went
+    assert next(iter(client.contacts.search_contacts(CANARY_NUMBERS["WhatsApp"][1:])))["addresses"]["msisdn"] \
+        == CANARY_NUMBERS["WhatsApp"]
+    as_json = json.loads(check(sandbox, "--json", cwd=tmp_path).stdout)
+    assert as_json["exitCode"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
+    assert (tmp_path / "reports" / "check-checkpoint.json").exists()
+
+
+def test_a_workflow_disabled_through_the_api_needs_action(client, sandbox, deployed, tmp_path):
+    whatsapp = client.automation.get_definition(deployed["WhatsApp"].definition_id)
+    client.automation.update_definition(whatsapp["id"], {**{k: whatsapp[k] for k in (
+        "subAccountId", "trigger", "definition")}, "accountId": "sandbox-account", "status": "disabled"})
+    done = check(sandbox, cwd=tmp_path)
+    assert done.returncode == 1
+    line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] WhatsApp"))
+    assert "disabled" in line and "python -m helpers deploy --apply" in line
+    assert last_line(done).startswith("check: 1 need action: workflow: WhatsApp")
+
+
+def test_a_branch_condition_edited_through_the_api_is_named(client, sandbox, deployed, tmp_path):
+    sms = client.automation.get_definition(deployed["SMS"].definition_id)
+    steps = sms["definition"]["steps"]
+    check_step = next(s for s in steps if s["id"] == "check_opt_out_added")
+    check_step["selectNextStep"]["confirm_opt_out"] = "{{data.opt_out_response_code == 201}}"  # 200 forgotten
+    client.automation.update_definition(sms["id"], {**{k: sms[k] for k in ("subAccountId", "trigger", "status",
+                                                                           "definition")},
+                                                    "accountId": "sandbox-account"})
+    done = check(sandbox, cwd=tmp_path)
+    assert done.returncode == 1
+    line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] SMS"))
+    assert "step(s) edited (in the Automation Builder UI?): check_opt_out_added" in line
+
+
+def test_another_language_set_another_group_and_a_deleted_workflow_are_named(client, settings, sandbox, group,
+                                                                               tmp_path):
+    other = ensure_opt_out_group(client, "Old opt-out list").group
+    definitions = build_opt_out_definitions(settings, other["id"], KeywordPolicy(languages=("es",)))
+    deploy_definitions(client, {"WhatsApp": definitions["WhatsApp"]})
+    report = run_check(client, CheckOptions(canary=False), reports_dir=tmp_path)
+    whatsapp, sms = [f.what for f in report.findings if f.area == "workflow"]
+    assert f"adds to group {other['id']}, not the opt-out group {group['id']}" in whatsapp
+    assert "another language set: the deployed keyword steps understand en,es, the runbook builds en" in whatsapp
+    assert "SMS: no workflow named 'Opt-out keyword' is deployed" in sms
+    assert report.exit_code == 1
+
+
+def test_a_stop_lost_to_three_hours_of_failures_is_found_then_repaired(client, sandbox, controls, group, deployed,
+                                                                         tmp_path):
+    assert check(sandbox, cwd=tmp_path).returncode == 0  # the checkpoint: later checks read from here
+    controls.fail_share(1.0, method="POST", path_contains="/contacts")
+    controls.deliver_inbound("+6590005555", "STOP")
+    controls.advance_clock(hours=3)  # every try of the workflow failed
+    controls.fail_share(0.0)
+    found = check(sandbox, "--no-canary", cwd=tmp_path)
+    assert found.returncode == 1 and "1 lost opt-out: add to the group: +6590005555." in found.stdout
+    assert "+6590005555" not in members(client, group["id"])
+    repaired = check(sandbox, "--apply", cwd=tmp_path)
+    assert repaired.returncode == 0, repaired.stdout
+    assert "repaired: 1 added to the group (each read back from the group)" in repaired.stdout
+    assert "+6590005555" in members(client, group["id"])
+    again = check(sandbox, cwd=tmp_path)
+    assert again.returncode == 0 and last_line(again).startswith("check: ok:")
+
+
+def test_a_lost_opt_out_left_unrepaired_stays_in_the_next_window(client, sandbox, controls, deployed, tmp_path):
+    controls.fail_share(1.0, method="POST", path_contains="/contacts")
+    controls.deliver_inbound("+6590006666", "STOP")
+    controls.advance_clock(hours=1)
+    controls.fail_share(0.0)
+    assert check(sandbox, "--no-canary", cwd=tmp_path).returncode == 1
+    controls.advance_clock(hours=30)
+    later = check(sandbox, "--no-canary", cwd=tmp_path)  # the checkpoint did not move past it
+    assert later.returncode == 1 and "+6590006666" in later.stdout
+
+
+def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
+    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": "http://127.0.0.1:9"}  # nothing listens there
+    env.pop("EIGHTXEIGHT_API_KEY", None)
+    done = subprocess.run([sys.executable, "-m", "helpers", "check", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    answer = json.loads(done.stdout)
+    assert answer["exitCode"] == 2 and "COULD NOT RUN" in answer["summary"] and "ok" not in answer["summary"].split()
+    assert not (tmp_path / "reports" / "check-checkpoint.json").exists()
+
+
+def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):
+    done = check(sandbox, cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout.count("ACTION [workflow]") == 2
