@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bulk_remove import numbers, start_sandbox  # noqa: E402
 from helpers.client import Client  # noqa: E402
 from helpers.config import load_settings  # noqa: E402
+from helpers.ledger import build_ledger  # noqa: E402
 from helpers.reconcile import reconcile  # noqa: E402
 from helpers.runbook import SandboxControls  # noqa: E402
 from helpers.sandbox import Sandbox  # noqa: E402
@@ -104,8 +105,20 @@ def main() -> None:
             print(f"  lost opt-outs found: {len(ledger.lost) + repaired:,}; repaired (read back): {repaired:,}; "
                   f"left: {len(result.remaining):,}")
             print(f"  HTTP requests: {requests}")
-            print(f"  wall time: {elapsed:.1f} s (sequential latency floor {requests * args.latency_ms / 1000:.1f} s)")
+            floor = requests * args.latency_ms / 1000
+            print(f"  wall time: {elapsed:.1f} s (sequential latency floor {floor:.1f} s); wall time / floor = "
+                  f"{elapsed / floor:.2f}" if floor else f"  wall time: {elapsed:.1f} s")
             print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB", flush=True)
+        # What a scheduled `check` reads after its checkpoint: only the runs of the last hour, and the
+        # membership of their numbers (looked up one by one when that is cheaper than the group).
+        for hours in (1, 0.1):
+            before = controls.stats().get("requests", 0)
+            started = time.perf_counter()
+            ledger = build_ledger(client, hours=hours)
+            elapsed = time.perf_counter() - started
+            print(f"Incremental ledger of the last {hours:g} hour(s) (as `check` reads after its checkpoint): "
+                  f"{len(ledger.rows):,} runs; HTTP requests: {controls.stats()['requests'] - before}; "
+                  f"wall time: {elapsed:.2f} s", flush=True)
     finally:
         process.terminate()
         process.wait(timeout=10)

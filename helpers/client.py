@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import os
 import logging
+import threading
 import time
 from datetime import datetime, timezone
 from collections import deque
@@ -103,6 +104,8 @@ class Client:
         # Requests in flight at once (page reads, bulk chunks): the setting, until the first 429, then
         # one at a time for the rest of this client's life (the retry honours Retry-After, capped).
         self.parallel = settings.parallel
+        self._flight = threading.Condition()  # requests in flight, across every thread of this client
+        self._in_flight = 0
         account = quote(settings.account_id, safe="")
         self.contacts = ContactsAPI(self, account)
         self.automation = AutomationAPI(self, account)
@@ -164,6 +167,18 @@ class Client:
                 json: Any = None, ok: Iterable[int] = (200, 201, 202, 204)) -> requests.Response:
         """Send one request to ``api`` (contacts, chatapps, automation); raise on error statuses."""
         url = self.base_urls[api] + path
+        with self._flight:  # at most ``parallel`` requests in flight, whichever threads send them
+            while self._in_flight >= max(1, self.parallel):
+                self._flight.wait()
+            self._in_flight += 1
+        try:
+            return self._send(api, method, path, url, params, json, ok)
+        finally:
+            with self._flight:
+                self._in_flight -= 1
+                self._flight.notify()
+
+    def _send(self, api: str, method: str, path: str, url: str, params, json, ok) -> requests.Response:
         started = time.monotonic()
         try:
             # Never follow a redirect: 8x8's APIs do not send them, and requests would turn a

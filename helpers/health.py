@@ -32,7 +32,6 @@ from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id
 from .ledger import Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
-from .numbers import digits_key
 from .policy import KeywordPolicy
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
                        DeployedWorkflow, build_opt_out_definitions, inbound_payload, redact)
@@ -319,9 +318,9 @@ def _sleeping(run: dict) -> bool:
 
 def _take_out(client: Client, group_id: int, number: str) -> None:
     """Remove the canary's membership (never its contact) if it is there."""
-    key = digits_key(number)
-    ids = [int(c["id"]) for c in client.contacts.search_contacts(key, group_id=group_id)
-           if digits_key((c.get("addresses") or {}).get("msisdn", "")) == key]
+    from .suppression import member_ids
+
+    ids = member_ids(client, group_id, number)
     if ids:
         client.contacts.remove_from_group(group_id, ids)
 

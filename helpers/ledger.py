@@ -29,6 +29,8 @@ deployed. A ``policy`` given to :func:`build_ledger` classifies instead (what-if
 """
 from __future__ import annotations
 
+import queue
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -43,6 +45,7 @@ from .expressions import Expressions
 from .groups import GroupSnapshot, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 from .policy import KeywordPolicy, message_texts
+from .suppression import member_ids
 from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
 
 DEFAULT_HOURS = 7 * 24
@@ -196,6 +199,15 @@ class Ledger:
         return opt_outs.assign(day=day).pivot_table(index="day", columns="channel", values="workflow_id",
                                                     aggfunc="count", fill_value=0)
 
+    def time_to_honour(self) -> pd.DataFrame:
+        """Opt-outs in the group: received, in the group at, how, minutes it took, and any deadline missed."""
+        honoured = self.rows[self.rows["in_group_at"].ne("")]
+        minutes = (pd.to_datetime(honoured["in_group_at"], utc=True)
+                   - pd.to_datetime(honoured["time"], utc=True)).dt.total_seconds() / 60
+        return honoured.assign(minutes=minutes.round(1))[
+            ["time", "channel", "number", "in_group_at", "honoured_by", "minutes", "confirmation_sent_at",
+             "blacklist_sync_at", "late"]]
+
     def counts(self) -> dict[str, int]:
         matched = self.rows["matched"].value_counts()
         return {m.value: int(matched.get(m.value, 0)) for m in Matched}
@@ -240,32 +252,143 @@ class Ledger:
 def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
                  window: Window | None = None, seen_in_group: dict[str, str] | None = None,
-                 deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset()) -> Ledger:
+                 deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset(),
+                 membership: str = "auto") -> Ledger:
     """Read every run of the opt-out workflows in the window, and the group, into a ledger.
 
     ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
     the group (``check`` keeps it); a member not in it was first seen by this read. Rows of
     ``test_numbers`` (the health check's canaries) are marked as tests and never need action.
+    ``membership``: "group" reads the whole group; "numbers" looks up only the window's numbers
+    (one request each: the incremental check of the last hour); "auto" takes the cheaper one.
     """
     workflows = deployed_workflows(client, name)  # WorkflowNotDeployed when none is there
     window = window or make_window(client, hours=hours, since=since)
-    records = []
-    js = Expressions({})
+    versions = []
     for workflow in workflows.values():
         for version, definition in client.automation.definition_versions(workflow.definition_id).items():
             # each run is judged by the version it ran (an older one may have had other languages)
-            ran = replace(workflow, version=version, definition=redact(definition, client.settings))
-            listed = client.automation.list_workflows(workflow.definition_id, version=version,
-                                                      started_from=window.iso(window.start),
-                                                      started_to=window.iso(window.end))
-            # newest first as listed: reversed, runs of the same time stay in the order they started
-            records += reversed([_record(client, ran, instance, policy, js) for instance in listed])
-    groups = {gid: read_group(client, gid) for gid in sorted({w.group_id for w in workflows.values()})}
-    rows = pd.DataFrame(records, columns=[*COLUMNS, "group_id"])
-    rows = rows.sort_values("time", kind="stable", ignore_index=True)
-    _judge(rows, groups, window, test_numbers)
-    _time_to_honour(rows, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
-    return Ledger(rows[COLUMNS], window, workflows, groups)
+            versions.append(replace(workflow, version=version, definition=redact(definition, client.settings)))
+    js = Expressions({})
+    records: list[dict] = []
+    group_ids = sorted({w.group_id for w in workflows.values()})
+    reader = _RunsAndMembers(client, versions, window, group_ids, membership)
+    for ran, key, instance in reader.runs():
+        record = _record(client, ran, instance, policy, js)
+        record["_order"] = key
+        records.append(record)
+        if record["number"] and record["matched"] in (Matched.OPT_OUT, Matched.OPT_IN):
+            reader.saw(record["number"])
+    groups = reader.members()
+    records.sort(key=lambda r: (r["time"], r["_order"]))  # runs of one time in the order they started
+    _judge(records, groups, window, test_numbers)
+    _time_to_honour(records, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
+    rows = pd.DataFrame(records, columns=COLUMNS)
+    return Ledger(rows, window, workflows, groups)
+
+
+# The instance list of one definition version is read page after page (it is a plain array,
+# without a total); the window is cut into this many slices per version, read at once, so that
+# the page reads of the whole ledger overlap (the client keeps at most ``parallel`` in flight).
+SLICES_PER_VERSION = 4
+_DONE = object()
+
+
+class _RunsAndMembers:
+    """Reads every run of the versions in the window (slices at once, each page handed over as it
+    arrives) and the membership of the groups, overlapping the two: the whole group is read in
+    the background once more numbers were seen than the group has pages ("auto"); if that never
+    happens, the numbers seen are looked up one by one instead (the incremental check)."""
+
+    def __init__(self, client: Client, versions: list[DeployedWorkflow], window: Window, group_ids: list[int],
+                 how: str):
+        if how not in ("auto", "group", "numbers"):
+            raise BadInput(f"membership is auto, group or numbers, not {how!r}")
+        self.client, self.versions, self.window, self.group_ids, self.how = client, versions, window, group_ids, how
+        self.numbers: set[str] = set()
+        self._pages = max((-(-int(client.contacts.get_group(g).get("contacts") or 0) // 500) + 2 for g in group_ids),
+                          default=0) if how == "auto" else 0
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="8x8-group")
+        self._group_reads: dict[int, Future] = {}
+        if how == "group":
+            self._start_group_reads()
+
+    def _start_group_reads(self) -> None:
+        if not self._group_reads:
+            self._group_reads = {g: self._background.submit(read_group, self.client, g) for g in self.group_ids}
+
+    def saw(self, number: str) -> None:
+        self.numbers.add(number)
+        if self.how == "auto" and len(self.numbers) > self._pages:
+            self._start_group_reads()
+
+    def runs(self):
+        """(version, ordering key, instance) for every run once, per slice in the order listed reversed."""
+        window, slices = self.window, SLICES_PER_VERSION
+        span = (window.end - window.start) / slices
+        tasks = [(v, ran, i, window.start + span * i, window.end if i == slices - 1 else window.start + span * (i + 1))
+                 for v, ran in enumerate(self.versions) for i in range(slices)]
+        pages: queue.Queue = queue.Queue()
+
+        def read(task) -> None:
+            v, ran, i, start, end = task
+            try:
+                page, position = [], 0
+                for instance in self.client.automation.list_workflows(ran.definition_id, version=ran.version,
+                                                                      started_from=iso(start), started_to=iso(end)):
+                    page.append(((v, i, -position), instance))  # listed newest first
+                    position += 1
+                    if len(page) == 500:
+                        pages.put((ran, page))
+                        page = []
+                pages.put((ran, page))
+            finally:
+                pages.put(_DONE)
+
+        seen: set[str] = set()
+        with ThreadPoolExecutor(max_workers=max(1, self.client.settings.parallel), thread_name_prefix="8x8-runs") \
+                as pool:
+            futures = [pool.submit(read, task) for task in tasks]
+            finished = 0
+            while finished < len(tasks):
+                item = pages.get()
+                if item is _DONE:
+                    finished += 1
+                    continue
+                ran, page = item
+                for key, instance in page:
+                    run_id = instance.get("workflowId")
+                    if run_id not in seen:  # a run on a slice boundary is listed by both slices
+                        seen.add(run_id)
+                        yield ran, key, instance
+            for future in futures:
+                future.result()  # a slice that failed raises here
+
+    def members(self) -> dict[int, GroupSnapshot]:
+        try:
+            if self._group_reads:
+                return {g: future.result() for g, future in self._group_reads.items()}
+            return {g: read_membership(self.client, g, self.numbers, how="numbers") for g in self.group_ids}
+        finally:
+            self._background.shutdown(wait=True)
+
+
+def read_membership(client: Client, group_id: int, numbers: set[str], *, how: str = "auto") -> GroupSnapshot:
+    """Which of ``numbers`` are members: the whole group read (400 requests for 200,000 members),
+    or one lookup per number when there are fewer numbers than pages of the group."""
+    if how not in ("auto", "group", "numbers"):
+        raise BadInput(f"membership is auto, group or numbers, not {how!r}")
+    if how == "auto":
+        size = int(client.contacts.get_group(group_id).get("contacts") or 0)
+        how = "numbers" if len(numbers) < max(1, -(-size // 500)) else "group"
+    if how == "group":
+        return read_group(client, group_id)
+    keys = {}
+    for number, contact_id in zip(sorted(numbers), client.in_parallel(
+            lambda n: member_ids(client, group_id, n), sorted(numbers))):
+        if contact_id:
+            keys[digits_key(number)] = contact_id[0]
+    return GroupSnapshot(group_id, keys, dict(keys), reads=1, stable=True)
 
 
 def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy | None,
@@ -275,7 +398,8 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
     raw_number = payload.get("source") if workflow.channel == "SMS" else user.get("msisdn")
     number = _e164(raw_number)
-    texts = [t for t in message_texts(data, workflow.channel) if t and t not in ("undefined", "null")]
+    all_texts = message_texts(data, workflow.channel)  # every source the Branch conditions read, in order
+    texts = [t for t in all_texts if t and t not in ("undefined", "null")]
     text = texts[0] if texts else ""
     answer_key, in_key, lookup_key = RECORDED["opt-out answer"], RECORDED["opt-in contact"], RECORDED["opt-in lookup"]
     if answer_key in data:
@@ -285,8 +409,7 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     elif RECORDED["help reply"] in data:
         matched = Matched.HELP
     else:
-        matched = Matched(policy.classify_event(data, workflow.channel) if policy
-                          else workflow.classify_event(data, js))
+        matched = _classify(workflow, data, policy, js, tuple(all_texts))
     answer, attempts = "", None
     if matched is Matched.OPT_OUT:
         answer = _answer(data.get(answer_key))
@@ -323,9 +446,29 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
             "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
 
 
+_CLASSIFIED: dict[tuple, str] = {}
+
+
+def _classify(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
+              texts: tuple) -> Matched:
+    """What a run without recorded outputs was: its version's Branch chain (or ``policy``) on its
+    text. The same texts (each source the conditions read) under the same version are decided once
+    (QuickJS costs 2 ms a run)."""
+    if policy is not None:
+        return Matched(policy.classify_event(data, workflow.channel))
+    key = (workflow.definition_id, workflow.version, workflow.channel, texts)
+    if key not in _CLASSIFIED:
+        if len(_CLASSIFIED) > 100_000:
+            _CLASSIFIED.clear()
+        _CLASSIFIED[key] = workflow.classify_event(data, js)
+    return Matched(_CLASSIFIED[key])
+
+
 def _e164(raw) -> str:
     if not raw:
         return ""
+    if isinstance(raw, str) and raw[:1] == "+" and raw[1:].isdigit() and raw[1:2] != "0" and 7 <= len(raw) - 1 <= 15:
+        return raw  # already E.164, as 8x8 delivers it
     try:
         return to_e164(str(raw))
     except InvalidNumber:
@@ -342,75 +485,70 @@ def _succeeded(answer: str) -> bool:
     return answer.startswith("HTTP 2")
 
 
-def _judge(rows: pd.DataFrame, groups: dict[int, GroupSnapshot], window: Window,
+def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window,
            test_numbers: set[str] | frozenset = frozenset()) -> None:
-    """Fill member_now, awaiting_sync and action, in place."""
-    if rows.empty:
-        return
+    """Fill member_now, awaiting_sync and action, in place (records oldest first)."""
     sync_boundary = window.iso(window.end.replace(minute=0, second=0, microsecond=0))
-    members, waiting, actions = [], [], []
-    for number, group_id, matched, time in zip(rows["number"], rows["group_id"], rows["matched"], rows["time"]):
-        member = digits_key(number) in groups[group_id].keys if number else None
-        members.append(member)
-        waiting.append(bool(member) and matched == Matched.OPT_OUT and time >= sync_boundary)
-        actions.append(Action.NONE.value)
-    rows["member_now"] = members
-    rows["awaiting_sync"] = waiting
-    decided = rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
-    latest = rows[decided & rows["number"].ne("")].groupby(["group_id", "number"]).tail(1).index
-    for i in rows.index[decided]:
-        if rows.at[i, "number"] in test_numbers:
-            actions[i] = Action.TEST.value
+    latest: dict[tuple, int] = {}
+    for i, r in enumerate(records):
+        number = r["number"]
+        member = digits_key(number) in groups[r["group_id"]].keys if number else None
+        r["member_now"] = member
+        r["awaiting_sync"] = bool(member) and r["matched"] == Matched.OPT_OUT and r["time"] >= sync_boundary
+        r["action"] = Action.NONE.value
+        if number and r["matched"] in (Matched.OPT_OUT, Matched.OPT_IN):
+            latest[(r["group_id"], number)] = i
+    latest_rows = set(latest.values())
+    for i, r in enumerate(records):
+        matched = r["matched"]
+        if matched not in (Matched.OPT_OUT, Matched.OPT_IN):
             continue
-        matched, member, answer = rows.at[i, "matched"], rows.at[i, "member_now"], rows.at[i, "contacts_answer"]
-        if not rows.at[i, "number"]:
-            actions[i] = Action.NO_NUMBER.value if matched == Matched.OPT_OUT else Action.NONE.value
-        elif i not in latest:
-            actions[i] = Action.SUPERSEDED.value
-        elif matched == Matched.OPT_OUT and not member:
-            if _succeeded(answer):
-                actions[i] = Action.LEFT_SINCE.value
+        if r["number"] in test_numbers:
+            r["action"] = Action.TEST.value
+        elif not r["number"]:
+            r["action"] = Action.NO_NUMBER.value if matched == Matched.OPT_OUT else Action.NONE.value
+        elif i not in latest_rows:
+            r["action"] = Action.SUPERSEDED.value
+        elif matched == Matched.OPT_OUT and not r["member_now"]:
+            if _succeeded(r["contacts_answer"]):
+                r["action"] = Action.LEFT_SINCE.value
             else:  # a run still Runnable waits to try again: in progress, not lost
-                actions[i] = Action.IN_PROGRESS.value if rows.at[i, "status"] == "Runnable" else Action.ADD.value
-        elif matched == Matched.OPT_IN and member and rows.at[i, "status"] == "Runnable":
-            actions[i] = Action.IN_PROGRESS.value
-        elif matched == Matched.OPT_IN and member:
-            actions[i] = Action.REMOVE.value
-    rows["action"] = actions
+                r["action"] = Action.IN_PROGRESS.value if r["status"] == "Runnable" else Action.ADD.value
+        elif matched == Matched.OPT_IN and r["member_now"]:
+            r["action"] = Action.IN_PROGRESS.value if r["status"] == "Runnable" else Action.REMOVE.value
 
 
-def _time_to_honour(rows: pd.DataFrame, window: Window, seen: dict[str, str], deadlines: Deadlines) -> None:
+def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], deadlines: Deadlines) -> None:
     """For each opt-out that counts (the latest word of its number): when a read-back first saw it in
     the group, how it got there, the hourly blacklist sync after that, and the deadlines missed."""
-    if rows.empty:
-        return
     read_at = window.iso(window.end)
-    counted = (rows["matched"] == Matched.OPT_OUT) & rows["action"].isin(
-        [Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value])
-    for i in rows.index[counted]:
-        received = parse_time(rows.at[i, "time"])
+    counting = (Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value)
+    honour_days, confirm_within = deadlines.honour_business_days, timedelta(minutes=deadlines.confirm_minutes)
+    for r in records:
+        if r["matched"] != Matched.OPT_OUT or r["action"] not in counting:
+            r["honoured_by"] = ""
+            continue
+        received = parse_time(r["time"])
         late = []
-        if rows.at[i, "member_now"]:
-            in_group = seen.get(rows.at[i, "number"]) or read_at
-            rows.at[i, "in_group_at"] = in_group
-            if not _succeeded(rows.at[i, "contacts_answer"]):
-                rows.at[i, "honoured_by"] = "repair"
+        if r["member_now"]:
+            in_group = seen.get(r["number"]) or read_at
+            r["in_group_at"] = in_group
+            if not _succeeded(r["contacts_answer"]):
+                r["honoured_by"] = "repair"
             seen_at = parse_time(in_group)
             if seen_at is not None:
                 sync = seen_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-                rows.at[i, "blacklist_sync_at"] = window.iso(sync)
-                if received is not None and seen_at > add_business_days(received, deadlines.honour_business_days):
-                    late.append(f"in the group after {deadlines.honour_business_days} business days")
+                r["blacklist_sync_at"] = window.iso(sync)
+                if received is not None and seen_at > add_business_days(received, honour_days):
+                    late.append(f"in the group after {honour_days} business days")
         else:
-            rows.at[i, "honoured_by"] = ""
-            if received is not None and window.end > add_business_days(received, deadlines.honour_business_days):
-                late.append(f"not in the group after {deadlines.honour_business_days} business days")
-        confirmed = parse_time(rows.at[i, "confirmation_sent_at"]) if rows.at[i, "confirmation_sent_at"] else None
-        if confirmed is not None and received is not None and \
-                confirmed - received > timedelta(minutes=deadlines.confirm_minutes):
+            r["honoured_by"] = ""
+            if received is not None and window.end > add_business_days(received, honour_days):
+                late.append(f"not in the group after {honour_days} business days")
+        confirmed = parse_time(r["confirmation_sent_at"]) if r["confirmation_sent_at"] else None
+        if confirmed is not None and received is not None and confirmed - received > confirm_within:
             late.append(f"confirmation after {deadlines.confirm_minutes} minutes")
-        rows.at[i, "late"] = "; ".join(late)
-    rows.loc[~counted, "honoured_by"] = ""
+        r["late"] = "; ".join(late)
 
 
 def write_ledger(ledger: Ledger, path: str | Path) -> Path:

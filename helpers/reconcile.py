@@ -20,7 +20,8 @@ from .bulk.report import check_writable, write_report
 from .client import Client
 from .errors import EightByEightError, RunInterrupted
 from .groups import read_group
-from .ledger import Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time
+from .ledger import (Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
+                     read_membership)
 from .policy import KeywordPolicy
 from .runbook import reports_folder
 from .workflow import DEFAULT_NAME, deployed_workflows
@@ -129,7 +130,8 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
                                  progress=progress))
     failed.update(send_in_chunks(client, journal, to_remove, CHUNK_SIZE, remove, label="Removing opt-ins", pass_number=1,
                                  progress=progress))
-    after = read_group(client, group_id)
+    after = read_membership(client, group_id, {"+" + k for k in (*to_add, *to_remove)}
+                            | set(ledger.rows["number"][ledger.rows["number"].ne("")]))
     after_read_at = iso(client.platform_time())
     ledger.groups[group_id] = after
     repaired = {Action.ADD: 0, Action.REMOVE: 0}

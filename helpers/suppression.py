@@ -17,9 +17,14 @@ from .numbers import InvalidNumber, digits_key, to_e164
 
 def is_opted_out(client: Client, group_id: int, msisdn: str) -> bool:
     """Is this one number in the opt-out group now? One request."""
+    return bool(member_ids(client, group_id, msisdn))
+
+
+def member_ids(client: Client, group_id: int, msisdn: str) -> list[int]:
+    """The ids of the group's members with this number (none, or one): one request."""
     key = digits_key(to_e164(msisdn))
-    return any(digits_key((c.get("addresses") or {}).get("msisdn", "")) == key
-               for c in client.contacts.search_contacts(key, group_id=group_id))
+    return [int(c["id"]) for c in client.contacts.search_contacts(key, group_id=group_id)
+            if digits_key((c.get("addresses") or {}).get("msisdn", "")) == key]
 
 
 def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, column: str = "msisdn", *,

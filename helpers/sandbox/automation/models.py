@@ -8,11 +8,12 @@ wait the sandbox clock has passed (after every clock move, and every second on w
 from __future__ import annotations
 
 import json
-import re
-import uuid
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ... import script_functions
 
@@ -261,8 +262,9 @@ class AutomationBackend:
         return self._render_workflow(rows[0], include_logs)
 
     @staticmethod
-    def _render_workflow(row, include_logs: bool) -> dict:
-        out = {"workflowId": row["id"], "data": json.loads(row["data"]), "definitionId": row["definition_id"],
+    def _render_workflow(row, include_logs: bool, *, parse_data: bool = True) -> dict:
+        out = {"workflowId": row["id"], "data": _loads(row["data"]) if parse_data else None,
+               "definitionId": row["definition_id"],
                "version": row["version"], "status": row["status"], "startedAt": row["started_at"],
                "completedAt": row["completed_at"]}
         if include_logs:
@@ -295,7 +297,9 @@ class AutomationBackend:
                 params.append(self.store.clock.iso(_iso_8601(value, name)))
         rows = self.store.query(f"SELECT * FROM workflows WHERE {' AND '.join(where)} "
                                 "ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [self._render_workflow(r, False) for r in rows]
+        # data goes out as stored (valid JSON, written by json.dumps), not parsed and encoded again
+        return [{**self._render_workflow(r, False, parse_data=False), "data": orjson.Fragment(r["data"])}
+                for r in rows]
 
     def seed_instances(self, account: str, definition_id: str, instances: list[dict]) -> int:
         """Sandbox-only, for benchmarks: store finished runs as given (data, status, startedAt), fast."""
@@ -325,6 +329,15 @@ class AutomationBackend:
                     and definition.get("subAccountId") in (None, subaccount)):
                 started.append(self.start(account, definition["id"], payload_data))
         return started
+
+
+def _loads(text: str):
+    """The stored JSON (written by json.dumps): orjson is several times faster on instance pages;
+    json for what orjson refuses (a lone surrogate a webhook may carry)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _iso_8601(value: str, name: str):
