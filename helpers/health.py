@@ -30,15 +30,12 @@ from pathlib import Path
 from .client import Client
 from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id
-from .ledger import Action, UNRESOLVED, iso, make_window, parse_time
+from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
 from .policy import KeywordPolicy
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
                        DeployedWorkflow, build_opt_out_definitions, inbound_payload, redact)
 
-# Reserved test numbers (the North American 555-01XX range is set aside for fiction: no customer
-# has one). One per channel, so the two canaries never meet in the group.
-CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
 CHECKPOINT_NAME = "check-checkpoint.json"
 FIX_DEPLOY = "python -m helpers deploy --apply"
 

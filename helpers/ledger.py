@@ -49,6 +49,9 @@ from .suppression import member_ids
 from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
 
 DEFAULT_HOURS = 7 * 24
+# The health check's reserved test numbers (``check``'s canary; the North American 555-01XX
+# range is set aside for fiction: no customer has one). One per channel. Their runs are tests.
+CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
 COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
            "confirmation_sent", "member_now", "awaiting_sync", "action",
            # time to honour (opt-outs): "time" is when it was received
@@ -209,14 +212,18 @@ class Ledger:
              "blacklist_sync_at", "late"]]
 
     def counts(self) -> dict[str, int]:
-        matched = self.rows["matched"].value_counts()
+        """Runs per kind, customers only (the health check's test runs left out)."""
+        customers = self.rows[self.rows["action"] != Action.TEST.value]
+        matched = customers["matched"].value_counts()
         return {m.value: int(matched.get(m.value, 0)) for m in Matched}
 
     def lines(self) -> list[str]:
         names = ", ".join(f"{w.channel} ({w.definition_id}, v{w.version})" for w in self.workflows.values())
         counts = self.counts()
         out = [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
-               f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items()) + ".",
+               f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items())
+               + (f", and {tests} test run(s) of the health check" if (tests := int(
+                   (self.rows["action"] == Action.TEST.value).sum())) else "") + ".",
                "Opt-out group read: " + "; ".join(f"group {g}: {s.describe()}" for g, s in self.groups.items()) + "."]
         waiting = int(self.rows["awaiting_sync"].sum())
         if waiting:
@@ -252,7 +259,7 @@ class Ledger:
 def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
                  window: Window | None = None, seen_in_group: dict[str, str] | None = None,
-                 deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset(),
+                 deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
                  membership: str = "auto") -> Ledger:
     """Read every run of the opt-out workflows in the window, and the group, into a ledger.
 

@@ -20,7 +20,7 @@ from .bulk.report import check_writable, write_report
 from .client import Client
 from .errors import EightByEightError, RunInterrupted
 from .groups import read_group
-from .ledger import (Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
+from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
                      read_membership)
 from .policy import KeywordPolicy
 from .runbook import reports_folder
@@ -71,7 +71,7 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
               since: str | datetime | None = None, apply: bool = False, ledger_path: str | Path | None = None,
               reports_dir: str | Path | None = None, policy: KeywordPolicy | None = None,
               progress=False, window=None, seen_in_group: dict[str, str] | None = None,
-              canary_numbers: set[str] | frozenset = frozenset()) -> Reconciliation:
+              canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values())) -> Reconciliation:
     """Build the ledger for the window (``window``, or ``hours``/``since``); with ``apply``, repair
     what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
     ledger_path = check_writable(Path(ledger_path)) if ledger_path else None  # before anything is read
