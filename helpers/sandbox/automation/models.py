@@ -245,7 +245,14 @@ class AutomationBackend:
         asleep = RunResult(status="Runnable", data=json.loads(row["data"]), logs=json.loads(row["logs"]),
                            errors=json.loads(row["errors"]), queue=state.get("queue", []),
                            executed=state.get("executed", 0), wake_at=row["wake_at"])
-        result = self.engine.run(steps, asleep.data, row["id"], resume=asleep)
+        try:
+            result = self.engine.run(steps, asleep.data, row["id"], resume=asleep)
+        except Exception as exc:  # a run that cannot go on ends visibly, never wakes again and again
+            asleep.status, asleep.wake_at = "Terminated", None
+            asleep.errors.append({"workflowId": row["id"], "step": (asleep.queue or ["?"])[0],
+                                  "message": f"the run could not go on after its Wait: {type(exc).__name__}",
+                                  "errorTime": self.store.clock.iso()})
+            result = asleep
         with self.store.transaction() as db:
             db.execute("UPDATE workflows SET status = ?, completed_at = ?, data = ?, logs = ?, errors = ?, "
                        "wake_at = ?, state = ? WHERE id = ?",
