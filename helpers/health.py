@@ -25,6 +25,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 from .client import Client
@@ -152,8 +153,12 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
     policy = KeywordPolicy(languages=options.languages if options.languages is not None else settings.languages)
     fix = _fix_command(options, policy.languages)
     group_id = opt_out_group_id(client, options.group)  # GroupNotFound: the finding says so
-    wanted = build_opt_out_definitions(settings, group_id, policy, name=options.name, channels=options.channels,
-                                       brand=options.brand, support=options.support)
+
+    def build(for_group: int) -> dict[str, dict]:
+        return build_opt_out_definitions(settings, for_group, policy, name=options.name, channels=options.channels,
+                                         brand=options.brand, support=options.support)
+
+    wanted = build(group_id)
     deployed = _deployed_by_channel(client, options.name)
     found: dict[str, DeployedWorkflow] = {}
     for channel, definition in wanted.items():
@@ -164,7 +169,11 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
                                            "deployed).", fix))
             continue
         shown = redact(current, settings)
-        problems = _differences(channel, shown, definition, group_id, policy)
+        deployed_group = _group_of(shown)
+        # Steps are compared with the same build for the group the workflow adds to, so that another
+        # group is said once, not as an edit of every step that names it.
+        same_group = definition if deployed_group in (None, group_id) else build(deployed_group)[channel]
+        problems = _differences(channel, shown, same_group, group_id, policy)
         if current.get("status") != "enabled":
             problems.insert(0, f"disabled (status {current.get('status')!r}): no customer's STOP is handled")
         if problems:
@@ -200,6 +209,8 @@ def _group_of(definition: dict) -> int | None:
 
 
 def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy: KeywordPolicy) -> list[str]:
+    """What differs between the deployed definition and ``wanted`` (built for the group it adds to);
+    ``group_id`` is the opt-out group the runbook would use."""
     problems = []
     for key in ("subAccountId", "trigger"):
         if shown.get(key) != wanted.get(key):
@@ -217,9 +228,8 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
             languages_differ = True
             problems.append(f"another language set: the deployed keyword steps understand "
                             f"{','.join(understood) or 'no language'}, the runbook builds {','.join(policy.languages)}")
-    # the group id appears in every Contacts step: a group difference is said once, above
     other = [i for i in sorted(set(have) | set(want), key=str) if not (languages_differ and i in keyword_ids)
-             and _without_group(have.get(i), deployed_group) != _without_group(want.get(i), group_id)]
+             and have.get(i) != want.get(i)]
     missing = [i for i in other if i not in have]
     added = [i for i in other if i not in want]
     edited = [i for i in other if i in have and i in want]
@@ -230,14 +240,6 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
     if added:
         problems.append(f"step(s) the runbook does not build: {', '.join(map(str, added))}")
     return problems
-
-
-def _without_group(step: dict | None, group_id: int | None):
-    if step is None:
-        return None
-    return json.loads(json.dumps(step).replace(f'"id": {group_id}', '"id": "<group>"')
-                      .replace(f"/groups/{group_id}/", "/groups/<group>/")
-                      .replace(f"g.id == {group_id}", "g.id == <group>"))
 
 
 def _languages_understood(channel: str, definition: dict) -> list[str]:
@@ -252,18 +254,17 @@ def _languages_understood(channel: str, definition: dict) -> list[str]:
             if workflow.classify_event(inbound_payload("+6590000000", word, channel=channel.lower()), js) == "opt-out"]
 
 
-_PROBES: dict[str, str] = {}
-
-
+@cache
 def _probe_words() -> dict[str, str]:
-    """Per language, an opt-out word of that pack that the policy of all the other packs does not take."""
-    if not _PROBES:
-        for code, pack in PACKS.items():
-            others = KeywordPolicy(languages=tuple(c for c in PACKS if c != code))
-            word = next((w for w in pack.opt_out_words if not others.is_opt_out(w)), None)
-            if code == "en" or word:  # English is always in: its probe is the carriers' STOP
-                _PROBES[code] = "STOP" if code == "en" else word
-    return _PROBES
+    """Per language, an opt-out word of that pack that the policy of all the other packs does not take
+    (English is always in: its probe is the carriers' STOP)."""
+    probes = {"en": "STOP"}
+    for code, pack in PACKS.items():
+        others = KeywordPolicy(languages=tuple(c for c in PACKS if c != code))
+        word = next((w for w in pack.opt_out_words if not others.is_opt_out(w)), None)
+        if code != "en" and word:
+            probes[code] = word
+    return probes
 
 
 # --- 2. canary --------------------------------------------------------------------------------

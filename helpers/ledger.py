@@ -280,8 +280,9 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
     records: list[dict] = []
     group_ids = sorted({w.group_id for w in workflows.values()})
     reader = _RunsAndMembers(client, versions, window, group_ids, membership)
+    decided: dict = {}  # classifications of this ledger's texts, per version
     for ran, key, instance in reader.runs():
-        record = _record(client, ran, instance, policy, js)
+        record = _record(client, ran, instance, policy, js, decided)
         record["_order"] = key
         records.append(record)
         if record["number"] and record["matched"] in (Matched.OPT_OUT, Matched.OPT_IN):
@@ -399,7 +400,7 @@ def read_membership(client: Client, group_id: int, numbers: set[str], *, how: st
 
 
 def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy | None,
-            js: Expressions) -> dict:
+            js: Expressions, decided: dict) -> dict:
     data = instance.get("data") or {}
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
@@ -416,7 +417,7 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     elif RECORDED["help reply"] in data:
         matched = Matched.HELP
     else:
-        matched = _classify(workflow, data, policy, js, tuple(all_texts))
+        matched = _classify(workflow, data, policy, js, tuple(all_texts), decided)
     answer, attempts = "", None
     if matched is Matched.OPT_OUT:
         answer = _answer(data.get(answer_key))
@@ -453,22 +454,17 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
             "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
 
 
-_CLASSIFIED: dict[tuple, str] = {}
-
-
 def _classify(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
-              texts: tuple) -> Matched:
+              texts: tuple, decided: dict) -> Matched:
     """What a run without recorded outputs was: its version's Branch chain (or ``policy``) on its
-    text. The same texts (each source the conditions read) under the same version are decided once
-    (QuickJS costs 2 ms a run)."""
+    text. Within one ledger, the same texts (each source the conditions read) under the same
+    version are decided once, in ``decided`` (QuickJS costs 2 ms a run)."""
     if policy is not None:
         return Matched(policy.classify_event(data, workflow.channel))
     key = (workflow.definition_id, workflow.version, workflow.channel, texts)
-    if key not in _CLASSIFIED:
-        if len(_CLASSIFIED) > 100_000:
-            _CLASSIFIED.clear()
-        _CLASSIFIED[key] = workflow.classify_event(data, js)
-    return Matched(_CLASSIFIED[key])
+    if key not in decided:
+        decided[key] = workflow.classify_event(data, js)
+    return Matched(decided[key])
 
 
 def _e164(raw) -> str:

@@ -19,7 +19,6 @@ from .bulk.check import key_of
 from .bulk.report import check_writable, write_report
 from .client import Client
 from .errors import EightByEightError, RunInterrupted
-from .groups import read_group
 from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
                      read_membership)
 from .policy import KeywordPolicy

@@ -14,7 +14,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import openapi as openapi_contract  # noqa: E402
 from helpers.client import Client  # noqa: E402
 from helpers.config import load_settings  # noqa: E402
+from helpers.groups import ensure_opt_out_group  # noqa: E402
+from helpers.runbook import SandboxControls  # noqa: E402
 from helpers.sandbox import Sandbox  # noqa: E402
+from helpers.workflow import build_opt_out_definitions, deploy_definitions  # noqa: E402
+from support import GROUP  # noqa: E402
 
 _CONTRACT = openapi_contract.Contract.load() if openapi_contract.available() else None
 
@@ -101,3 +105,22 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"OpenAPI contract: {_CONTRACT.requests_validated} requests and {_CONTRACT.responses_validated} "
             f"responses validated against 8x8's official definitions in {openapi_contract.SPEC_DIR}")
+
+
+# --- the opt-out group and both workflows deployed on the test's sandbox --------------------------
+# (a module may define its own ``group`` or ``deployed``; pytest takes the nearer one)
+
+@pytest.fixture
+def group(client):
+    return ensure_opt_out_group(client, GROUP).group
+
+
+@pytest.fixture
+def deployed(client, settings, group):
+    return deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
+
+
+@pytest.fixture
+def controls(sandbox):
+    return SandboxControls(sandbox.base_url)
+

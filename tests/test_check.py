@@ -6,34 +6,12 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from helpers.groups import ensure_opt_out_group
 from helpers.health import CANARY_NUMBERS, CheckOptions, run_check
 from helpers.policy import KeywordPolicy
-from helpers.runbook import SandboxControls
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
-GROUP = "WhatsApp opt-out"
-
-
-@pytest.fixture
-def group(client):
-    return ensure_opt_out_group(client, GROUP).group
-
-
-@pytest.fixture
-def deployed(client, settings, group):
-    return deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
-
-
-@pytest.fixture
-def controls(sandbox):
-    return SandboxControls(sandbox.base_url)
-
-
-def members(client, group_id) -> set[str]:
-    return {c["addresses"]["msisdn"] for c in client.contacts.group_members(group_id)}
+from support import members
 
 
 def check(sandbox, *args, cwd):

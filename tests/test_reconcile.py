@@ -10,33 +10,12 @@ import pytest
 
 from helpers.bulk import bulk_remove
 from helpers.errors import BadRequest, NotFound, WorkflowNotDeployed
-from helpers.groups import ensure_opt_out_group
 from helpers.ledger import Action, BadWindow, build_ledger, make_window
 from helpers.reconcile import reconcile
-from helpers.runbook import SandboxControls
 from helpers.suppression import filter_audience
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
-GROUP = "WhatsApp opt-out"
-
-
-@pytest.fixture
-def group(client):
-    return ensure_opt_out_group(client, GROUP).group
-
-
-@pytest.fixture
-def deployed(client, settings, group):
-    return deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
-
-
-@pytest.fixture
-def controls(sandbox):
-    return SandboxControls(sandbox.base_url)
-
-
-def members(client, group) -> set[str]:
-    return {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])}
+from support import GROUP, members
 
 
 def say(controls, msisdn, text, **options):

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.groups import ensure_opt_out_group
 from helpers.ledger import Action, build_ledger
 from helpers.reconcile import reconcile
-from helpers.runbook import SandboxControls
-from helpers.workflow import RETRY_WAITS, build_opt_out_definitions, check_definition_rules, deploy_definitions
+from helpers.workflow import RETRY_WAITS, build_opt_out_definitions, check_definition_rules
 
-GROUP = "WhatsApp opt-out"
-
-
-@pytest.fixture
-def group(client):
-    return ensure_opt_out_group(client, GROUP).group
-
-
-@pytest.fixture
-def deployed(client, settings, group):
-    return deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
-
-
-@pytest.fixture
-def controls(sandbox):
-    return SandboxControls(sandbox.base_url)
-
-
-def members(client, group) -> set[str]:
-    return {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])}
+from support import members
 
 
 def confirmations(sandbox, number: str, text_start: str = "You have been unsubscribed") -> int:

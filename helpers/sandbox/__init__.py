@@ -9,6 +9,7 @@ store (``storage.py``) and one server (``server.py``); errors live in ``errors.p
 """
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from typing import Iterable
@@ -30,6 +31,7 @@ from .server import App, Faults, SandboxHTTPServer
 from .storage import Store
 
 __all__ = ["Sandbox", "Faults"]
+log = logging.getLogger(__name__)
 
 # Subaccounts the sandbox knows, and their account. Two, to show that a blacklisted group
 # applies account-wide, to every subaccount.
@@ -82,8 +84,7 @@ class Sandbox:
             try:
                 self.automation.resume_due()
             except Exception:  # a sandbox bug must not stop the server; the next tick tries again
-                import logging
-                logging.getLogger(__name__).exception("waking sleeping runs failed")
+                log.exception("waking sleeping runs failed")
 
     def _send_from_workflow(self, subaccount: str, inputs: dict, channel: str) -> dict:
         """ChatAppsMessage steps go through the Messaging Apps endpoint over HTTP, as on the platform."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -94,7 +94,11 @@ class WorkflowEngine:
                 if result.executed > MAX_STEPS_PER_RUN:
                     raise StepFailed(f"more than {MAX_STEPS_PER_RUN} steps ran: does the definition loop?")
                 if step.get("stepType") == "Wait":
-                    wake = self._clock.now() + timedelta(seconds=wait_seconds(js.render(step["inputs"]["duration"])))
+                    try:
+                        seconds = wait_seconds(js.render(step["inputs"]["duration"]))
+                    except ValueError as exc:
+                        raise StepFailed(str(exc)) from None
+                    wake = self._clock.now() + timedelta(seconds=seconds)
                     # workflowLog requires completedAt: a sleeping step's is the end of its wait.
                     log.update(completedAt=self._clock.iso(wake), status="Sleeping")
                     result.logs.append(log)
@@ -104,7 +108,7 @@ class WorkflowEngine:
                 queue.extend(self._run_step(step, js, result.data))
                 log.update(completedAt=self._clock.iso(), status="Complete")
                 result.logs.append(log)
-            except (StepFailed, ExpressionError, ValueError) as exc:
+            except (StepFailed, ExpressionError) as exc:
                 log.update(completedAt=self._clock.iso(), status="Failed")
                 result.logs.append(log)
                 result.errors.append({"workflowId": workflow_id, "step": step["id"], "message": str(exc),
