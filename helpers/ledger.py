@@ -495,7 +495,8 @@ def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window
     latest: dict[tuple, int] = {}
     for i, r in enumerate(records):
         number = r["number"]
-        member = digits_key(number) in groups[r["group_id"]].keys if number else None
+        member = (number[1:] if number[:1] == "+" else digits_key(number)) in groups[r["group_id"]].keys \
+            if number else None
         r["member_now"] = member
         r["awaiting_sync"] = bool(member) and r["matched"] == Matched.OPT_OUT and r["time"] >= sync_boundary
         r["action"] = Action.NONE.value
@@ -527,26 +528,36 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
     read_at = window.iso(window.end)
     counting = (Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value)
     honour_days, confirm_within = deadlines.honour_business_days, timedelta(minutes=deadlines.confirm_minutes)
+    # business days to calendar days, per weekday of the start (a hundred thousand rows: computed once)
+    span = {weekday: (add_business_days(datetime(2024, 1, 1 + weekday, tzinfo=timezone.utc), honour_days)
+                      - datetime(2024, 1, 1 + weekday, tzinfo=timezone.utc)) for weekday in range(7)}
+    parsed: dict[str, tuple] = {}  # in-group time -> (datetime, the hourly sync after it): few distinct ones
+
+    def seen_and_sync(text: str):
+        if text not in parsed:
+            at = parse_time(text)
+            parsed[text] = (at, window.iso(at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+                            if at is not None else "")
+        return parsed[text]
+
     for r in records:
         if r["matched"] != Matched.OPT_OUT or r["action"] not in counting:
             r["honoured_by"] = ""
             continue
         received = parse_time(r["time"])
+        deadline = received + span[received.weekday()] if received is not None else None
         late = []
         if r["member_now"]:
             in_group = seen.get(r["number"]) or read_at
             r["in_group_at"] = in_group
             if not _succeeded(r["contacts_answer"]):
                 r["honoured_by"] = "repair"
-            seen_at = parse_time(in_group)
-            if seen_at is not None:
-                sync = seen_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-                r["blacklist_sync_at"] = window.iso(sync)
-                if received is not None and seen_at > add_business_days(received, honour_days):
-                    late.append(f"in the group after {honour_days} business days")
+            seen_at, r["blacklist_sync_at"] = seen_and_sync(in_group)
+            if seen_at is not None and deadline is not None and seen_at > deadline:
+                late.append(f"in the group after {honour_days} business days")
         else:
             r["honoured_by"] = ""
-            if received is not None and window.end > add_business_days(received, honour_days):
+            if deadline is not None and window.end > deadline:
                 late.append(f"not in the group after {honour_days} business days")
         confirmed = parse_time(r["confirmation_sent_at"]) if r["confirmation_sent_at"] else None
         if confirmed is not None and received is not None and confirmed - received > confirm_within:
