@@ -46,12 +46,13 @@ def numbers(start: int, count: int) -> list[str]:
 
 
 def prepare(state: Path, members: int) -> int:
-    """A state file holding the opt-out group and its members (seeded directly, not over HTTP)."""
+    """A state file holding the opt-out group and its members (through the sandbox's seed control)."""
     with Sandbox(state=str(state), deterministic=True) as sandbox:
         client = Client(load_settings(env={}, env_file=None).with_base_url(sandbox.base_url))
         group = client.contacts.create_group(GROUP, is_blacklist=True)
+        controls = SandboxControls(sandbox.base_url)  # the seed control, over HTTP
         for start in range(0, members, 50_000):
-            sandbox.contacts.add_members_bulk("sandbox-account", group["id"], numbers(start, min(50_000, members - start)))
+            controls.seed(groups=[{"id": group["id"], "members": numbers(start, min(50_000, members - start))}])
         return group["id"]
 
 

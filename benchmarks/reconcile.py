@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/reconcile.py [--instances 100000] [--members 200000] [--latency-ms 20]
 
 The sandbox runs in its own process with 20 ms of latency per request; its state is made
-beforehand (members and runs stored directly, not over HTTP). The runs are shaped as the
+beforehand (members through the seed control; runs stored directly, which no control makes). The runs are shaped as the
 deployed workflows record them: 80% WhatsApp, 20% SMS; most opt-outs honoured, 3% lost (the
 Contacts call answered 503 and the number is not in the group), 5% opt-ins, 2% other texts.
 It prints the requests, the wall time, the sequential latency floor, and this process's peak
@@ -58,8 +58,9 @@ def prepare(state: Path, instances: int, members: int) -> None:
         settings = load_settings(env={}, env_file=None).with_base_url(sandbox.base_url)
         client = Client(settings)
         group = client.contacts.create_group(GROUP, is_blacklist=True)
+        controls = SandboxControls(sandbox.base_url)  # the seed control, over HTTP
         for start in range(0, members, 50_000):
-            sandbox.contacts.add_members_bulk("sandbox-account", group["id"], numbers(start, min(50_000, members - start)))
+            controls.seed(groups=[{"id": group["id"], "members": numbers(start, min(50_000, members - start))}])
         deployed = deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
         begin = datetime(2026, 1, 5, 9, tzinfo=timezone.utc) - timedelta(days=6)
         batch = {"WhatsApp": [], "SMS": []}

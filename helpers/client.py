@@ -205,7 +205,7 @@ class Client:
         return decode_json(self.request(api, method, path, **kwargs), method, path)
 
     def paginate(self, api: str, path: str, params: dict | None = None, *, limit: int = MAX_PAGE_SIZE,
-                 id_key: str = "id") -> Iterator[dict]:
+                 id_key: str | Callable[[dict], Any] = "id") -> Iterator[dict]:
         """Yield every item of a paged list once.
 
         Contacts answers ``{"items": [...], "hasNextPage": ...}``; Automation answers a plain
@@ -218,6 +218,7 @@ class Client:
             raise BadInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
         seen: set = set()
         offset, counts_items = 0, None
+        identity = id_key if callable(id_key) else (lambda item: item.get(id_key))
 
         def page(at: int):
             return self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": at})
@@ -228,9 +229,9 @@ class Client:
                 items, more = body, len(body) >= limit
             else:
                 items, more = (body or {}).get("items") or [], bool((body or {}).get("hasNextPage"))
-            fresh = [item for item in items if item.get(id_key) not in seen]
+            fresh = [item for item in items if identity(item) not in seen]
             for item in fresh:
-                seen.add(item.get(id_key))
+                seen.add(identity(item))
                 yield item
             if not items or not fresh or not more:
                 return
@@ -244,8 +245,8 @@ class Client:
                         range(offset + 1, -(-total // limit))
                     for rest in self.in_parallel(page, starts):
                         for item in (rest or {}).get("items") or []:
-                            if item.get(id_key) not in seen:
-                                seen.add(item.get(id_key))
+                            if identity(item) not in seen:
+                                seen.add(identity(item))
                                 yield item
                     return
             offset = len(seen) if counts_items else offset + 1
@@ -408,6 +409,19 @@ class ContactsAPI:
         return self._call("GET", f"/batches/{quote(batch_id, safe='')}")
 
 
+def definition_identity(answer: Any) -> Any:
+    """A definition as 8x8 answers it, with ``id`` and ``version`` at the top level.
+
+    8x8's documents disagree (NOTES.md, "Where 8x8's documents disagree"): the schema puts them
+    at the top level, the schema's own example and every Builder export inside ``definition``.
+    Both readings are accepted; the top level wins where both are given."""
+    if not isinstance(answer, dict):
+        return answer
+    inner = answer.get("definition") if isinstance(answer.get("definition"), dict) else {}
+    lifted = {key: inner[key] for key in ("id", "version") if answer.get(key) is None and key in inner}
+    return {**answer, **lifted} if lifted else answer
+
+
 class AutomationAPI:
     """Automation API: workflow definitions and their runs."""
 
@@ -420,7 +434,9 @@ class AutomationAPI:
 
     def list_definitions(self, *, page_size: int = 100) -> Iterator[dict]:
         """Every definition of the account (all pages)."""
-        return self._client.paginate("automation", self._base, limit=page_size)
+        # paginate dedupes by a top-level id: lift it first where 8x8 put it inside "definition"
+        return (definition_identity(d) for d in self._client.paginate(
+            "automation", self._base, limit=page_size, id_key=lambda d: definition_identity(d).get("id")))
 
     def versions(self, definition_id: str) -> list[int]:
         """The versions of a definition, oldest first."""
@@ -428,7 +444,7 @@ class AutomationAPI:
 
     def definition_versions(self, definition_id: str) -> dict[int, dict]:
         """Every version of a definition (the API answers them all), oldest first."""
-        answer = self._call("GET", f"/{quote(definition_id, safe='')}") or []
+        answer = [definition_identity(d) for d in self._call("GET", f"/{quote(definition_id, safe='')}") or []]
         return {int(d["version"]): d for d in sorted(answer, key=lambda d: int(d["version"]))}
 
     def list_workflows(self, definition_id: str, *, version: int | None = None, status: str | None = None,
@@ -449,17 +465,17 @@ class AutomationAPI:
                                      params, limit=limit, id_key="workflowId")
 
     def create_definition(self, definition: dict) -> dict:
-        return self._call("POST", json=definition)
+        return definition_identity(self._call("POST", json=definition))
 
     def get_definition(self, definition_id: str) -> dict:
         """The newest version of a definition (the API answers a list of versions)."""
-        versions = self._call("GET", f"/{quote(definition_id, safe='')}") or []
+        versions = [definition_identity(d) for d in self._call("GET", f"/{quote(definition_id, safe='')}") or []]
         if not versions:
             raise NotFound(404, "GET", self._base + f"/{definition_id}", message="no such definition")
         return max(versions, key=lambda d: d.get("version", 0))
 
     def update_definition(self, definition_id: str, definition: dict) -> dict:
-        return self._call("PUT", f"/{quote(definition_id, safe='')}", json=definition)
+        return definition_identity(self._call("PUT", f"/{quote(definition_id, safe='')}", json=definition))
 
     def delete_definition(self, definition_id: str) -> None:
         self._call("DELETE", f"/{quote(definition_id, safe='')}")

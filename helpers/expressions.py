@@ -12,8 +12,8 @@ from typing import Any
 
 import quickjs
 
-from . import script_functions
-from .scripts import MAX_SCRIPT_RUN_MS, TEMPLATE
+from connect_rules import functions as script_functions
+from connect_rules.scripts import MAX_SCRIPT_RUN_MS, TEMPLATE
 WHOLE_TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 
 

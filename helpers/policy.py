@@ -29,7 +29,7 @@ from typing import Iterable
 
 from .errors import BadInput
 from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_languages
-from .scripts import MAX_SCRIPT_LENGTH, js_length
+from connect_rules.scripts import MAX_SCRIPT_LENGTH, js_length
 
 # Normalisation, as (pattern, replacement) pairs applied in order after lower-casing and
 # compatibility decomposition. Same strings in Python and JavaScript (replacements in JavaScript's

@@ -22,7 +22,7 @@ from .errors import EightByEightError, RunInterrupted
 from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
                      read_membership)
 from .policy import KeywordPolicy
-from .runbook import reports_folder
+from .paths import reports_folder, shown
 from .workflow import DEFAULT_NAME, deployed_workflows
 
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
@@ -46,8 +46,6 @@ class Reconciliation:
         return 1 if len(self.remaining) else 0
 
     def lines(self) -> list[str]:
-        from .runbook import shown
-
         out = self.ledger.lines()
         if self.applied and self.repaired:
             done = ", ".join(f"{n} {action}" for action, n in self.repaired.items())

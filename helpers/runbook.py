@@ -25,6 +25,7 @@ from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .errors import NotOnSandbox, SandboxControlError
 from . import local_sandbox
+from .paths import output_root, shown
 from .sandbox import Sandbox
 
 ROOT = PROJECT_ROOT
@@ -52,6 +53,15 @@ class SandboxControls:
         if answer.status_code != 200:
             raise SandboxControlError(f"/_sandbox/{path} answered {answer.status_code}: {answer.text[:300]}")
         return answer.json()
+
+    def reset(self) -> dict:
+        """Everything back to nothing: state, ids, clock, faults, request counts."""
+        return self._call("POST", "reset")
+
+    def seed(self, *, groups: list[dict] = (), contacts: list[str] = (), definitions: list[dict] = ()) -> dict:
+        """Make state in one call: groups (with "members"), contacts, definitions; answers the ids."""
+        return self._call("POST", "seed", {"groups": list(groups), "contacts": list(contacts),
+                                           "definitions": list(definitions)})
 
     def advance_clock(self, *, hours: float = 0, seconds: float = 0) -> dict:
         """Move the sandbox clock on; crossing a full hour runs the hourly blacklist sync."""
@@ -138,34 +148,8 @@ def in_project(path: str | Path | None, *, base: Path = NOTEBOOKS) -> Path | Non
     return path if path.is_absolute() else base / path
 
 
-def shown(path: str | Path) -> str:
-    """A path for output: relative to where runs/ and reports/ go, or to the project, when inside
-    them, so that outputs do not vary by clone or test run."""
-    path = Path(path).resolve()
-    for base in (output_root().resolve(), ROOT):
-        if path.is_relative_to(base):
-            return str(path.relative_to(base))
-    return str(path)
-
-
 def notebook_paths() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-
-
-def output_root() -> Path:
-    """Where runs/ and reports/ go: the project, unless EIGHTXEIGHT_OUTPUT_DIR says (tests do)."""
-    return Path(os.environ.get("EIGHTXEIGHT_OUTPUT_DIR") or ROOT)
-
-
-def reports_folder() -> Path:
-    return output_root() / "reports"
-
-
-def run_folder() -> Path:
-    """Where a notebook writes its files: the runbook job's folder for this run, else runs/lab/."""
-    folder = Path(os.environ.get("EIGHTXEIGHT_RUN_DIR") or output_root() / "runs" / "lab")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def new_run_folder() -> Path:

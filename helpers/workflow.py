@@ -18,6 +18,7 @@ from typing import Iterable
 from .client import Client
 from .config import Settings
 from .errors import BadInput, WorkflowNotDeployed
+from .paths import run_folder
 from .policy import KeywordPolicy
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
@@ -278,7 +279,7 @@ def script_table(definitions: dict[str, dict]):
     """Every script the definitions carry: workflow, step, field, length against 8x8's limit, rules."""
     import pandas as pd
 
-    from .scripts import MAX_SCRIPT_LENGTH, definition_scripts
+    from connect_rules.scripts import MAX_SCRIPT_LENGTH, definition_scripts
 
     rows = []
     for channel, definition in definitions.items():
@@ -291,7 +292,7 @@ def script_table(definitions: dict[str, dict]):
 
 def check_definition_rules(definition: dict) -> None:
     """Raise ValueError naming each script that breaks 8x8's rules, and each Branch with too many choices."""
-    from .scripts import definition_scripts
+    from connect_rules.scripts import definition_scripts
 
     problems = [f"step {s.step!r}, {s.field}: {v}" for s in definition_scripts(definition["definition"]["steps"])
                 for v in s.violations()]
@@ -499,8 +500,6 @@ def validate_definition(definition: dict) -> str:
 
 def default_definition_path(channel: str = "WhatsApp", folder: str | Path | None = None) -> Path:
     """Where the Builder JSON of a channel's workflow goes: ``folder`` (default: this run's folder)."""
-    from .runbook import run_folder
-
     folder = Path(folder) if folder else run_folder()
     return folder / f"opt_out_workflow_{_channel(channel).name.lower()}.json"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.errors import BadRequest, Conflict, NotFound
+from support import seed_members
 
 
 def test_group_lifecycle(client):
@@ -66,7 +67,7 @@ def test_membership_removal_keeps_the_contact(client):
 
 def test_search_contacts_by_query_and_group(client, sandbox, settings):
     group = client.contacts.create_group("Opt-out list", is_blacklist=True)
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(1203)])
+    seed_members(sandbox, group["id"], [f"+659{i:07d}" for i in range(1203)])
     outsider, _ = client.contacts.upsert_contact("+4420700000", firstName="Zed")
     members = list(client.contacts.group_members(group["id"]))
     assert len(members) == 1203 and len({m["id"] for m in members}) == 1203
@@ -103,7 +104,7 @@ def test_pagination_yields_every_item_once_whatever_offset_means(offset_mode, ma
     with Sandbox(deterministic=True, offset_mode=offset_mode) as other:
         client = make_client(settings.with_base_url(other.base_url))
         group = client.contacts.create_group("Big", is_blacklist=True)
-        other.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(257)])
+        seed_members(other, group["id"], [f"+659{i:07d}" for i in range(257)])
         for limit in (1, 7, 100, 500):
             ids = [c["id"] for c in client.contacts.group_members(group["id"], limit=limit)]
             assert len(ids) == len(set(ids)) == 257, (offset_mode, limit)
@@ -120,7 +121,7 @@ def test_member_counts_are_kept_current(client, sandbox, settings):
     """Counts are kept by triggers, not recounted per request: they must stay exact through every change."""
     group = client.contacts.create_group("Counted", is_blacklist=True)
     other = client.contacts.create_group("Other")
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(10)])
+    seed_members(sandbox, group["id"], [f"+659{i:07d}" for i in range(10)])
     ids = [c["id"] for c in client.contacts.group_members(group["id"])]
     client.contacts.add_to_group(group["id"], ids[:3])  # already members: nothing changes
     client.contacts.add_to_group(other["id"], ids[:4])
@@ -138,7 +139,7 @@ def test_member_counts_are_kept_current(client, sandbox, settings):
 def test_pages_read_in_parallel_give_every_member_once(make_client, settings, sandbox):
     sequential, parallel = make_client(settings.with_parallel(1)), make_client(settings.with_parallel(4))
     group = sequential.contacts.create_group("Big", is_blacklist=True)
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(2345)])
+    seed_members(sandbox, group["id"], [f"+659{i:07d}" for i in range(2345)])
     one = [c["id"] for c in sequential.contacts.group_members(group["id"], limit=100)]
     sandbox.reset_stats()
     four = [c["id"] for c in parallel.contacts.group_members(group["id"], limit=100)]
@@ -149,7 +150,7 @@ def test_pages_read_in_parallel_give_every_member_once(make_client, settings, sa
 def test_the_first_429_drops_to_one_request_at_a_time(make_client, settings, sandbox):
     client = make_client(settings.with_parallel(4))
     group = client.contacts.create_group("Busy", is_blacklist=True)
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(1000)])
+    seed_members(sandbox, group["id"], [f"+659{i:07d}" for i in range(1000)])
     sandbox.faults.inject(429, method="GET", path_contains="/contacts")
     assert len(list(client.contacts.group_members(group["id"], limit=100))) == 1000
     assert client.parallel == 1

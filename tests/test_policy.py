@@ -11,7 +11,7 @@ from helpers.errors import BadInput
 from helpers.expressions import Expressions
 from helpers.languages import PACKS, LanguagePack
 from helpers.policy import KeywordPolicy, TutorialRule, compare_rules, normalise, typo_variants
-from helpers.scripts import MAX_SCRIPT_LENGTH, check_script, js_length
+from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script, js_length
 from helpers.workflow import inbound_payload
 
 # The labelled set: (language, message, expected), expected being opt-out, opt-in, help or other.

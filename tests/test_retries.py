@@ -5,6 +5,7 @@ import pytest
 import urllib3.util.retry
 
 from helpers.errors import RateLimited, ServerError
+from support import seed_members
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_gives_up_after_the_retries_with_8x8s_error(make_client, sandbox, group)
 
 
 def test_a_share_of_faults_still_completes_a_paged_read(client, sandbox, settings, group):
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], [f"+659{i:07d}" for i in range(2000)])
+    seed_members(sandbox, group["id"], [f"+659{i:07d}" for i in range(2000)])
     sandbox.faults.configure(share_429=0.2, share_503=0.2)
     assert len(list(client.contacts.group_members(group["id"]))) == 2000
     assert sandbox.request_count("status 429") + sandbox.request_count("status 503") > 0

@@ -11,7 +11,7 @@ from helpers.expressions import Expressions
 from helpers.groups import ensure_opt_out_group
 from helpers.languages import PACKS
 from helpers.policy import KeywordPolicy, TutorialRule, message_texts
-from helpers.scripts import MAX_SCRIPT_LENGTH, check_script
+from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script
 from helpers.workflow import (MAX_BRANCH_CHOICES, NO_NUMBER_STEPS,
                               build_opt_out_definitions, deploy_definition, deploy_definitions, deployed_workflows,
                               inbound_payload, script_table)

@@ -13,6 +13,7 @@ from helpers.suppression import filter_audience, is_opted_out
 from helpers.verification import (BUTTON_TAPS, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
                                   run_on_every_path, run_test_messages)
 from helpers.workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
+from support import seed_members
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def runbook(client, settings):
 
 
 def test_one_number_is_one_request(client, sandbox, settings, group):
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], ["+6591234567", "+65912345678"])
+    seed_members(sandbox, group["id"], ["+6591234567", "+65912345678"])
     sandbox.reset_stats()
     assert is_opted_out(client, group["id"], "+65 9123 4567")
     assert not is_opted_out(client, group["id"], "+6591234568")
@@ -38,7 +39,7 @@ def test_audience_of_100000_against_100000_members_reads_the_group_once(client, 
 
     client = Client(settings)  # no per-response contract check here: this test counts requests
     members = [f"+6590{i:06d}" for i in range(100_000)]
-    sandbox.contacts.add_members_bulk(settings.account_id, group["id"], members)
+    seed_members(sandbox, group["id"], members)
     # half the audience opted out, half never did; written in mixed formats
     audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, 100_000, 2)]
                                        + [f"+6581{i:06d}" for i in range(50_000)]})

@@ -20,6 +20,7 @@ from ..client import Client
 from ..errors import EightByEightError, GroupNotFound, NotFound, RunInterrupted
 from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk, send_in_chunks, DEFAULT_CHUNK_SIZE
 from ..groups import GroupSnapshot, read_group
+from ..paths import reports_folder, shown
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
 from .read import BadFile, open_numbers
@@ -69,7 +70,6 @@ class BulkRun:
         return 1 if (self.plan.report["status"] == Status.INVALID).any() else 0
 
     def lines(self) -> list[str]:
-        from ..runbook import shown
 
         verb = "remove" if self.mode is Mode.REMOVE else "add"
         counts = summarise(self.plan.report, self.mode)["rows"].to_dict()
@@ -114,12 +114,6 @@ class BulkRun:
         if self.applied is not None:
             out.append(f"Journal: {shown(self.applied.journal.path)}")
         return out
-
-
-def _reports_folder() -> Path:
-    from ..runbook import reports_folder
-
-    return reports_folder()
 
 
 def resolve_group(client: Client, name_or_id: str | int) -> dict:
@@ -168,7 +162,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
     explicit_report = check_writable(Path(report_path)) if report_path else None
     if journal_path:
         check_writable(Path(journal_path))
-    reports_dir = Path(reports_dir).resolve() if reports_dir else _reports_folder()
+    reports_dir = Path(reports_dir).resolve() if reports_dir else reports_folder()
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
     target = resolve_group(client, group)
     if mode is Mode.ADD and not target.get("isBlacklist"):

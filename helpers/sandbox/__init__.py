@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Iterable
 
 import requests
 
-from ..config import SANDBOX_ACCOUNT_ID, SANDBOX_API_KEY, SANDBOX_SUBACCOUNT_ID
+from .defaults import DEFAULT_SUBACCOUNTS, SANDBOX_API_KEY, SANDBOX_SUBACCOUNT_ID
 from .automation import urls as automation_urls
 from .automation.engine import StepFailed, WorkflowEngine
 from .automation.models import AutomationBackend
@@ -24,6 +25,8 @@ from .contacts import urls as contacts_urls
 from .contacts.models import ContactsBackend
 from .messaging import urls as messaging_urls
 from .messaging.models import MessagingBackend
+from .messaging import webhooks
+from .seeding import seed_state
 from .messaging.responses import parse_message
 from .control import mount_controls
 from .errors import SandboxError
@@ -33,33 +36,56 @@ from .storage import Store
 __all__ = ["Sandbox", "Faults"]
 log = logging.getLogger(__name__)
 
-# Subaccounts the sandbox knows, and their account. Two, to show that a blacklisted group
-# applies account-wide, to every subaccount.
-DEFAULT_SUBACCOUNTS = {SANDBOX_SUBACCOUNT_ID: SANDBOX_ACCOUNT_ID, SANDBOX_SUBACCOUNT_ID + "-sms": SANDBOX_ACCOUNT_ID}
 
 
 class Sandbox:
     def __init__(self, *, port: int = 0, state: str | None = None, deterministic: bool = False,
                  latency_ms: float = 0.0, api_keys: Iterable[str] = (SANDBOX_API_KEY,),
                  offset_mode: str = "pages", subaccounts: dict[str, str] | None = None):
-        self.store = Store(state or ":memory:", deterministic=deterministic)
+        self._options = {"state": state, "deterministic": deterministic, "latency_ms": latency_ms,
+                         "offset_mode": offset_mode, "subaccounts": subaccounts or DEFAULT_SUBACCOUNTS}
         self._api_keys = tuple(api_keys)
         self._http = requests.Session()  # the engine's own calls (HttpRequest, ChatAppsMessage steps)
-        self.contacts = ContactsBackend(self.store, offset_mode=offset_mode)
-        self.messaging = MessagingBackend(self.store, self.contacts, subaccounts or DEFAULT_SUBACCOUNTS)
-        engine = WorkflowEngine(clock=self.store.clock, new_id=lambda: self.store.new_uuid("step"),
-                                send_message=self._send_from_workflow, http=self._http)
-        self.automation = AutomationBackend(self.store, engine, self.messaging.account_for)
-        self.app = App(self.store, api_keys=self._api_keys, faults=Faults(latency_ms=latency_ms))
-        self.app.mount(contacts_urls.url_patterns, self.contacts, "contacts")
-        self.app.mount(automation_urls.url_patterns, self.automation, "automation")
-        self.app.mount(messaging_urls.url_patterns, self.messaging, "messaging")
-        mount_controls(self)
+        self._build(Store(state or ":memory:", deterministic=deterministic))
         self._port = port
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._waker: threading.Thread | None = None
         self._stopping = threading.Event()
+
+    def _build(self, store: Store) -> None:
+        """The state and the services on it; the server reads ``self.app`` at each request."""
+        options = self._options
+        self.store = store
+        self.contacts = ContactsBackend(store, offset_mode=options["offset_mode"])
+        self.messaging = MessagingBackend(store, self.contacts, options["subaccounts"])
+        engine = WorkflowEngine(clock=store.clock, new_id=lambda: store.new_uuid("step"),
+                                send_message=self._send_from_workflow, http=self._http)
+        self.automation = AutomationBackend(store, engine, self.messaging.account_for)
+        app = App(store, api_keys=self._api_keys, faults=Faults(latency_ms=options["latency_ms"]))
+        app.mount(contacts_urls.url_patterns, self.contacts, "contacts")
+        app.mount(automation_urls.url_patterns, self.automation, "automation")
+        app.mount(messaging_urls.url_patterns, self.messaging, "messaging")
+        self.app = app
+        mount_controls(self)
+        if getattr(self, "_server", None) is not None:
+            self._server.app = app
+
+    def reset(self) -> None:
+        """Everything back to nothing, as moto's reset: state, ids, clock, faults and request counts.
+        A state file keeps its path and is emptied."""
+        state = self._options["state"]
+        with self.store.lock:
+            self.store.close()
+            if state and state != ":memory:":
+                for suffix in ("", "-wal", "-shm"):
+                    Path(state + suffix).unlink(missing_ok=True)
+            self._build(Store(state or ":memory:", deterministic=self._options["deterministic"]))
+
+    def seed(self, body: dict) -> dict:
+        """State in one call (POST /_sandbox/seed): groups with their members, contacts, definitions.
+        Everything is checked as the API would check it; answers what was made, with the ids."""
+        return seed_state(self, body)
 
     def advance_clock(self, seconds: float):
         """Move the sandbox clock on as if the time had passed: it stops at each sleeping run's wake
@@ -187,9 +213,10 @@ def _trigger_for(channel: str) -> str:
 
 def inbound_webhook(store, subaccount: str, msisdn: str | None, text: str | None, channel: str = "whatsapp",
                     name: str = "Test customer", *, button: dict | None = None) -> dict:
-    """The body 8x8 posts for an inbound message (v3 Messaging Apps, or SMS)."""
-    from ..workflow import inbound_payload  # one shape for test runs and inbound deliveries
-
-    return inbound_payload(msisdn, text, subaccount, channel=channel, name=name, button=button,
-                           umid=store.new_uuid("umid"), timestamp=store.clock.iso(),
-                           channel_user_id=store.new_uuid("channel-user"), channel_id=store.new_uuid("channel"))
+    """The body 8x8 posts for an inbound message (v3 Messaging Apps, or SMS): messaging/webhooks.py."""
+    common = {"umid": store.new_uuid("umid"), "subaccount": subaccount, "timestamp": store.clock.iso()}
+    if channel.lower() == "sms":
+        return webhooks.sms_message(**common, source=msisdn, body=text)
+    return webhooks.chat_apps_message(**common, msisdn=msisdn, channel_user_id=store.new_uuid("channel-user"),
+                                      name=name, channel=channel.lower(), channel_id=store.new_uuid("channel"),
+                                      text=text, button=button)

@@ -1,4 +1,4 @@
-"""Sandbox-only controls under /_sandbox/: health, clock, faults, request counts.
+"""Sandbox-only controls under /_sandbox/: health, reset, seed, clock, faults, inbound, messages, stats.
 
 They take the same Bearer key as the API (``health`` alone answers without one, for readiness
 checks) and exist only on the sandbox, so a notebook pointed at a sandbox in
@@ -7,6 +7,10 @@ another process (EIGHTXEIGHT_BASE_URL) can move its clock or inject faults.
 from __future__ import annotations
 
 from .errors import InvalidRequest
+
+# Channels whose customers the inbound control plays: WhatsApp and Viber reach inbound_chat_apps,
+# SMS reaches inbound_sms (NOTES.md, examples/inbound_*.json).
+INBOUND_CHANNELS = ("whatsapp", "viber", "sms")
 from .http import Request, Response
 
 
@@ -78,7 +82,7 @@ def mount_controls(sandbox) -> None:
         if (not (msisdn is None or isinstance(msisdn, str)) or not (text is None or isinstance(text, str))
                 or not (button is None or (isinstance(button, dict) and isinstance(button.get("title"), str)
                                            and isinstance(button.get("id"), str)))
-                or (text is None and button is None) or str(channel).lower() not in ("whatsapp", "sms")
+                or (text is None and button is None) or str(channel).lower() not in INBOUND_CHANNELS
                 or not (subaccount is None or isinstance(subaccount, str))):
             raise InvalidRequest(usage)
         runs = sandbox.deliver_inbound(msisdn, text, subaccount=subaccount or next(iter(sandbox.messaging.subaccounts)),
@@ -91,7 +95,16 @@ def mount_controls(sandbox) -> None:
     def stats(request: Request) -> Response:
         return Response(200, dict(app.stats))
 
+    def reset(request: Request) -> Response:
+        sandbox.reset()
+        return Response(200, {"reset": True, "now": sandbox.store.clock.iso()})
+
+    def seed(request: Request) -> Response:
+        return Response(200, sandbox.seed(request.json()))
+
     app.control.add("GET", "/_sandbox/health", health, "health")
+    app.control.add("POST", "/_sandbox/reset", reset, "reset")
+    app.control.add("POST", "/_sandbox/seed", seed, "seed")
     app.control.add("POST", "/_sandbox/clock", clock, "clock")
     app.control.add("POST", "/_sandbox/faults", faults, "faults")
     app.control.add("GET", "/_sandbox/stats", stats, "stats")

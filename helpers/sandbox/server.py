@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
-from ..config import SANDBOX_API_KEY
+from .defaults import SANDBOX_API_KEY
 from .errors import (InvalidRequest, LengthRequired, MethodNotAllowed, NotAuthenticated, NotFound,
                      PayloadTooLarge, SandboxError, ServiceUnavailable, TooManyRequests)
 from .http import Request, Response

@@ -1,7 +1,8 @@
 """The sandbox's workflow engine: runs a definition's steps against a context ``data``.
 
-``{{ }}`` values are JavaScript, evaluated by QuickJS (a real engine, as on the platform):
-a value that is one template keeps its type, a string with templates inside is interpolated.
+``{{ }}`` values are JavaScript, evaluated by QuickJS (a real engine, as on the platform) in
+the sandbox's own wiring (scripting.py): a value that is one template keeps its type, a
+string with templates inside is interpolated.
 HttpRequest steps make real HTTP requests, to loopback hosts only (the sandbox calls no one
 outside this machine); ChatAppsMessage and SMS steps go through the sandbox's Messaging API.
 
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ...expressions import Expressions, ExpressionError, truthy
+from .scripting import ScriptFailed, WorkflowScripts, is_true
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_STEPS_PER_RUN = 100  # guards against a definition whose steps loop forever
@@ -84,7 +85,7 @@ class WorkflowEngine:
                     log["status"] = "Complete"
             queue = deque(result.queue)
         by_id = {s["id"]: s for s in steps}
-        js = Expressions(result.data)
+        js = WorkflowScripts(result.data)
         while queue:
             step = by_id[queue.popleft()]
             result.executed += 1
@@ -95,7 +96,7 @@ class WorkflowEngine:
                     raise StepFailed(f"more than {MAX_STEPS_PER_RUN} steps ran: does the definition loop?")
                 if step.get("stepType") == "Wait":
                     try:
-                        seconds = wait_seconds(js.render(step["inputs"]["duration"]))
+                        seconds = wait_seconds(js.fill(step["inputs"]["duration"]))
                     except ValueError as exc:
                         raise StepFailed(str(exc)) from None
                     wake = self._clock.now() + timedelta(seconds=seconds)
@@ -108,7 +109,7 @@ class WorkflowEngine:
                 queue.extend(self._run_step(step, js, result.data))
                 log.update(completedAt=self._clock.iso(), status="Complete")
                 result.logs.append(log)
-            except (StepFailed, ExpressionError) as exc:
+            except (StepFailed, ScriptFailed) as exc:
                 log.update(completedAt=self._clock.iso(), status="Failed")
                 result.logs.append(log)
                 result.errors.append({"workflowId": workflow_id, "step": step["id"], "message": str(exc),
@@ -118,17 +119,17 @@ class WorkflowEngine:
         result.queue = []
         return result
 
-    def _run_step(self, step: dict, js: Expressions, data: dict) -> list[str]:
+    def _run_step(self, step: dict, js: WorkflowScripts, data: dict) -> list[str]:
         kind = step.get("stepType")
         if kind == "Branch":
             chosen, default = [], None
             for target, condition in (step.get("selectNextStep") or {}).items():
                 if condition is None:
                     default = target
-                elif truthy(js.render(condition)):
+                elif is_true(js.fill(condition)):
                     chosen.append(target)
             return chosen or ([default] if default else [])
-        inputs = js.render(step.get("inputs") or {})
+        inputs = js.fill(step.get("inputs") or {})
         if kind == "HttpRequest":
             outcome = self._http_request(inputs)
         elif kind == "ChatAppsMessage":
@@ -138,12 +139,12 @@ class WorkflowEngine:
             outcome = self._send_message(inputs.get("subAccountId"), body, "SMS")
         else:
             raise StepFailed(f"step type {kind!r} is not supported by the sandbox")
-        js.set("step", outcome)
+        js.put("step", outcome)
         for name, expression in (step.get("outputs") or {}).items():
-            value = js.render(expression)
+            value = js.fill(expression)
             data[name] = value
-            js.set_data(name, value)
-        js.set("step", None)
+            js.put_output(name, value)
+        js.put("step", None)
         return [step["nextStepId"]] if step.get("nextStepId") else []
 
     def _http_request(self, inputs: dict) -> dict:

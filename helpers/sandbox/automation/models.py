@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from ... import script_functions
+from connect_rules import functions as script_functions
 
-from ...scripts import definition_scripts
+from connect_rules.scripts import definition_scripts
 from ..errors import InvalidDefinition, InvalidDefinitionId, InvalidRequest, NotFound
 from ..storage import Store
 from .engine import RunResult, WorkflowEngine, wait_seconds

@@ -13,14 +13,17 @@ def _paging(request: Request) -> tuple[int, int]:
 
 
 def _definition_input(request: Request) -> DefinitionInput:
+    return definition_input(request.json(), request.params["accountId"])
+
+
+def definition_input(body, account: str) -> DefinitionInput:
     """definitionInput from the wire: the types of its fields (the rules are the model's)."""
-    body = request.json()
     if not isinstance(body, dict):
         raise InvalidDefinition("The definition must be a JSON object.")
     for required in ("accountId", "trigger", "definition"):  # definitionInput's required fields
         if body.get(required) is None:
             raise InvalidDefinition(f"{required} is required.")
-    if not isinstance(body["accountId"], str) or body["accountId"] != request.params["accountId"]:
+    if not isinstance(body["accountId"], str) or body["accountId"] != account:
         raise InvalidDefinition("accountId must be the account of the path.")
     definition = body["definition"]
     if not isinstance(definition, dict) or not isinstance(definition.get("name"), str):

@@ -215,7 +215,7 @@ class ContactsBackend:
         return {"items": self._render_groups(rows), **envelope}
 
     @staticmethod
-    def _check_group_fields(name: Any = None, description: Any = None, *, name_required: bool) -> None:
+    def check_group_fields(name: Any = None, description: Any = None, *, name_required: bool) -> None:
         if name_required or name is not None:
             if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100 or len(name) > 100:
                 raise InvalidRequest("Group 'name' is required: a string of 1 to 100 characters.")
@@ -223,7 +223,7 @@ class ContactsBackend:
             raise InvalidRequest("Group 'description' must be a string of 1 to 100 characters.")
 
     def create_group(self, account: str, name: str, description: str | None, is_blacklist: bool) -> dict:
-        self._check_group_fields(name, description, name_required=True)
+        self.check_group_fields(name, description, name_required=True)
         with self.store.transaction() as db:
             if db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ?",
                           (account, name.casefold())).fetchone():
@@ -256,7 +256,7 @@ class ContactsBackend:
                         raise InvalidRequest(f"Test failed: {op.path} is not {value!r}; nothing was changed.")
                 else:
                     raise InvalidRequest(f"Operation {kind!r} is not supported on {op.path!r}.")
-            self._check_group_fields(group["name"], group["description"], name_required=True)
+            self.check_group_fields(group["name"], group["description"], name_required=True)
             clash = db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ? AND id != ?",
                                (account, group["name"].casefold(), group_id)).fetchone()
             if clash:
@@ -492,6 +492,10 @@ class ContactsBackend:
     def add_members_bulk(self, account: str, group_id: int, msisdns: Iterable[str]) -> int:
         """Sandbox-only seeding: create contacts for ``msisdns`` and put them in the group, fast."""
         self._group_row(account, group_id)
+        return self.add_contacts_bulk(account, msisdns, group_id=group_id)
+
+    def add_contacts_bulk(self, account: str, msisdns: Iterable[str], *, group_id: int | None = None) -> int:
+        """Sandbox-only seeding: one new contact per number (in ``group_id`` if given), fast."""
         msisdns = list(msisdns)
         now = self.store.clock.iso()
         with self.store.transaction() as db:
@@ -500,8 +504,19 @@ class ContactsBackend:
                            [(cid, account, now) for cid in ids])
             db.executemany("INSERT INTO addresses VALUES (?, ?, 'msisdn', ?, ?)",
                            [(cid, account, m, msisdn_key(m)) for cid, m in zip(ids, msisdns)])
-            db.executemany("INSERT INTO memberships VALUES (?, ?, ?)", [(group_id, cid, now) for cid in ids])
+            if group_id is not None:
+                db.executemany("INSERT INTO memberships VALUES (?, ?, ?)", [(group_id, cid, now) for cid in ids])
         return len(msisdns)
+
+    def existing_msisdn_keys(self, account: str, keys: list[str]) -> set[str]:
+        """Which of these numbers (digits) are addresses of contacts already."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            found |= {row[0] for row in self.store.db_rows(
+                f"SELECT match_key FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key IN "
+                f"({','.join('?' * len(chunk))})", [account, *chunk])}
+        return found
 
     # --- blacklist ----------------------------------------------------------------------
     def blacklist_msisdn(self, account: str, msisdn: str) -> None:

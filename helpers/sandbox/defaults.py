@@ -1,0 +1,12 @@
+"""The sandbox's own account: its key, account and subaccounts.
+
+The library has its own copy of these names (helpers/config.py, its defaults when no key is
+set): they are an agreement between two parties, and each side writes down its half, so that
+neither imports the other.
+"""
+SANDBOX_API_KEY = "sandbox-api-key"
+SANDBOX_ACCOUNT_ID = "sandbox-account"
+SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
+# Subaccounts the sandbox knows, and their account. Two, to show that a blacklisted group
+# applies account-wide, to every subaccount.
+DEFAULT_SUBACCOUNTS = {SANDBOX_SUBACCOUNT_ID: SANDBOX_ACCOUNT_ID, SANDBOX_SUBACCOUNT_ID + "-sms": SANDBOX_ACCOUNT_ID}
