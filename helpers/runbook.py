@@ -92,7 +92,7 @@ class SandboxControls:
 
     def messages(self) -> pd.DataFrame:
         """Every message the sandbox sent, with its delivery state."""
-        rows = [{"to": m["user"]["msisdn"], "subaccount": m["subAccountId"], "channel": m["channel"],
+        rows = [{"to": m["user"].get("msisdn") or m["user"].get("channelUserId"), "subaccount": m["subAccountId"], "channel": m["channel"],
                  "text": m["content"].get("text"), "state": m["status"]["state"],
                  "errorCode": m["status"].get("errorCode"), "errorMessage": m["status"].get("errorMessage")}
                 for m in self._call("GET", "messages")["messages"]]

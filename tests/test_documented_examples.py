@@ -82,3 +82,124 @@ def test_the_client_reads_a_definitions_id_and_version_where_8x8s_documents_put_
     assert (read["id"], read["version"]) == (documented["definition"]["id"], documented["definition"]["version"])
     top = {**documented, "id": "top-level-id", "version": 7}
     assert (definition_identity(top)["id"], definition_identity(top)["version"]) == ("top-level-id", 7)
+
+
+# --- Messaging Apps: 8x8's documented sends, accepted or refused as documented ----------------------
+
+AUTH = {"Authorization": "Bearer sandbox-api-key"}
+
+
+def send(sandbox, body):
+    import requests
+
+    return requests.post(f"{sandbox.base_url}/api/v1/subaccounts/sandbox-subaccount/messages", json=body,
+                         headers=AUTH, timeout=10)
+
+
+@pytest.mark.parametrize("name", ["send_legacy_msisdn_only", "send_bsuid_only", "send_both_ids_template",
+                                  "oas_send_whatsapp_text", "oas_national_numbers"])
+def test_every_documented_send_is_accepted_with_the_documented_answer(sandbox, name):
+    answer = send(sandbox, example("messaging.json", name))
+    assert answer.status_code == 200, answer.text
+    documented = example("messaging.json", "oas_send_response")
+    assert set(answer.json()) | {"clientMessageId"} >= set(documented) and answer.json()["status"]["state"] == "queued"
+
+
+def test_a_national_number_with_its_country_is_sent_to_its_e164_form(sandbox):
+    body = example("messaging.json", "oas_national_numbers")  # 07700900123 in GB
+    assert send(sandbox, body).json()["user"] == {"msisdn": "+447700900123"}
+
+
+def test_a_message_to_a_bsuid_alone_is_addressed_by_it(sandbox):
+    body = example("messaging.json", "send_bsuid_only")
+    assert send(sandbox, body).json()["user"] == {"channelUserId": body["user"]["channelUserId"]}
+
+
+@pytest.mark.parametrize("change,code", [
+    (lambda b: b.update(type="sticker"), 1000),                              # not in the documented enum
+    (lambda b: b.update(type="Text"), 1000),                                 # the enum's case (the RCS guide's "Text")
+    (lambda b: b["content"].update(text="x" * 35_001), 3006),
+    (lambda b: b.update(clientMessageId="c" * 51), 3009),
+    (lambda b: b.update(user={}), 1000),                                     # neither msisdn nor channelUserId
+])
+def test_a_send_beyond_the_documented_limits_is_refused_with_its_code(sandbox, change, code):
+    body = json.loads(json.dumps(example("messaging.json", "send_legacy_msisdn_only")))
+    change(body)
+    answer = send(sandbox, body)
+    assert answer.status_code == 400 and answer.json()["code"] == code
+
+
+def test_the_limits_themselves_are_accepted(sandbox):
+    limits = example("messaging.json", "oas_send_limits")
+    body = {"user": {"msisdn": "+6591234567"}, "type": "text", "content": {"text": "x" * limits["text_maxLength"]},
+            "clientMessageId": "c" * limits["clientMessageId_maxLength"]}
+    assert send(sandbox, body).status_code == 200
+
+
+def test_a_blacklisted_customers_status_reads_as_8x8_documents_it(client, sandbox, controls):
+    group = client.contacts.create_group("WhatsApp opt-out", is_blacklist=True)
+    client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])
+    controls.advance_clock(hours=1)  # the hourly blacklist sync
+    umid = send(sandbox, {"user": {"msisdn": "+6591234567"}, "type": "text", "content": {"text": "offer"}}).json()["umid"]
+    status = client.messaging.get_message(umid)["status"]
+    documented = example("messaging.json", "dr_undelivered_15")["payload"]["status"]
+    assert status["errorCode"] == documented["errorCode"] == 15
+    assert status["errorMessage"] == documented["errorMessage"] == "Invalid destination"
+    assert status["detail"] in ("rejected_by_operator", "delivered_to_operator", "delivered_to_recipient",
+                                "undelivered_to_recipient")
+
+
+# --- Automation and Contacts ----------------------------------------------------------------------
+
+def test_a_wait_for_reply_step_without_outputs_is_refused(client, settings, recorder):
+    from helpers.errors import BadRequest
+
+    step = {"id": "ask", "stepType": "WaitForReply", "inputs": {"from": "+6591234567", "channel": "whatsapp"}}
+    definition = {"accountId": settings.account_id, "subAccountId": settings.subaccount_id,
+                  "trigger": "inbound_chat_apps", "status": "disabled", "definition": {"name": "ask", "steps": [step]}}
+    with recorder.sending_invalid_requests(), pytest.raises(BadRequest, match="needs outputs") as refused:
+        client.automation.create_definition(definition)
+    assert refused.value.code == 5001
+    step["outputs"] = {"reply": {}}  # the schema requires "reply", typed an object
+    assert client.automation.create_definition(definition)["version"] == 1
+
+
+def test_creating_a_contact_and_adding_members_answer_with_a_location(sandbox, client):
+    import requests
+
+    base = f"{sandbox.base_url}/api/v1/accounts/sandbox-account"
+    created = requests.post(f"{base}/contacts", json={"addresses": {"msisdn": "+6591234567"}}, headers=AUTH, timeout=5)
+    assert created.status_code == 201 and created.headers["Location"] == f"/api/v1/accounts/sandbox-account/contacts/" \
+                                                                         f"{created.json()['id']}"
+    group = client.contacts.create_group("VIP")
+    added = requests.post(f"{base}/groups/{group['id']}/contacts", json={"contacts": [created.json()["id"]]},
+                          headers=AUTH, timeout=5)
+    assert added.status_code == 201 and added.headers["Location"].endswith(f"/groups/{group['id']}")
+
+
+def test_the_documented_batch_upload_creates_or_merges_contacts_into_the_groups(sandbox, client):
+    import requests
+
+    documented = example("contacts.json", "oas_batch_upload_with_header")
+    groups = [client.contacts.create_group(name) for name in ("A", "B")]
+    form = {**documented, "groups": ",".join(str(g["id"]) for g in groups), "fileHasHeader": "true"}
+    form.pop("file")
+    csv_text = "msisdn,firstName\n+6591234567,Ana\nnot a number,Bo\n+6591234568,Cy\n"
+    base = f"{sandbox.base_url}/api/v1/accounts/sandbox-account"
+    answer = requests.post(f"{base}/contacts/batches/createContacts", data=form, headers=AUTH, timeout=10,
+                           files={"file": ("contacts.csv", csv_text, "text/csv")})
+    assert answer.status_code == 202, answer.text
+    job = answer.json()
+    assert (job["type"], job["fileType"], job["fileName"]) == ("createContacts", "csv", "contacts.csv")
+    assert client.contacts.batch_status(job["id"])["status"] == "completed"
+    for group in groups:
+        assert {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])} == {"+6591234567",
+                                                                                                 "+6591234568"}
+    no_header = requests.post(f"{base}/contacts/batches/createContacts", data={"fileHasHeader": "false"},
+                              files={"file": ("c.csv", "+6591234569,Di\n", "text/csv")}, headers=AUTH, timeout=10)
+    assert no_header.status_code == 400 and "fileColumns" in no_header.json()["message"]
+    with_columns = requests.post(f"{base}/contacts/batches/createContacts",
+                                 data={"fileHasHeader": "false", "fileColumns": "msisdn, firstName"},
+                                 files={"file": ("c.csv", "+6591234569,Di\n", "text/csv")}, headers=AUTH, timeout=10)
+    assert with_columns.status_code == 202
+    assert any(c["addresses"]["msisdn"] == "+6591234569" for c in client.contacts.search_contacts("6591234569"))

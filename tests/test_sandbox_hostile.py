@@ -58,10 +58,15 @@ def test_huge_ids_and_offsets_are_400(sandbox, path, params):
     healthy(sandbox.base_url)
 
 
-def test_the_largest_offset_is_an_empty_page(sandbox):
-    answer = requests.get(f"{sandbox.base_url}{ACCOUNT}/groups", params={"offset": str(2**63 - 1), "limit": "500"},
+def test_the_largest_offset_is_an_empty_page_and_one_beyond_int32_is_refused(sandbox):
+    """contacts_api.json types offset as int32: its largest value is an empty page, beyond it a 400."""
+    answer = requests.get(f"{sandbox.base_url}{ACCOUNT}/groups", params={"offset": str(2**31 - 2), "limit": "500"},
                           headers=AUTH, timeout=5)
     assert answer.status_code == 200 and answer.json()["items"] == []
+    assert answer.json()["page"] == 2**31 - 1  # the page number stays an int32 too
+    beyond = requests.get(f"{sandbox.base_url}{ACCOUNT}/groups", params={"offset": str(2**63 - 1), "limit": "500"},
+                          headers=AUTH, timeout=5)
+    assert beyond.status_code == 400 and beyond.json()["code"] == 1000
 
 
 @pytest.mark.parametrize("path", ["/_sandbox/faults", "/_sandbox/inbound", "/_sandbox/clock"])

@@ -38,6 +38,16 @@ class InvalidMsisdn(SandboxError):
         super().__init__(f"Invalid MSISDN format (not E.164 international number): {value!r}")
 
 
+class MessageTextTooLong(SandboxError):
+    """Messaging Apps, documented: content.text is at most 35,000 characters (error 3006)."""
+    status, code = 400, 3006
+
+
+class ClientMessageIdTooLong(SandboxError):
+    """Messaging Apps, documented: clientMessageId is at most 50 characters (error 3009)."""
+    status, code = 400, 3009
+
+
 class UnknownSubaccount(SandboxError):
     """Messaging Apps, documented: "Provided subAccountId doesn't belongs to your account"."""
     status, code = 400, 1001

@@ -1,6 +1,8 @@
 """Request and response objects shared by every sandbox service (no sockets here)."""
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,31 @@ class Request:
             raise InvalidRequest("Malformed JSON body: nested too deeply.") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidRequest(f"Malformed JSON body: {exc}.") from None
+
+    def form(self) -> dict:
+        """A multipart/form-data body: field name -> text, or (file name, bytes) for a file part."""
+        content_type = self.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "multipart/form-data" or "boundary=" not in content_type:
+            raise InvalidRequest(f"Content-Type must be multipart/form-data with a boundary, not "
+                                 f"{content_type or 'missing'!r}.")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + self.body)
+        if not message.is_multipart():
+            raise InvalidRequest("Malformed multipart/form-data body.")
+        fields: dict = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if not name:
+                raise InvalidRequest("Each part of a multipart/form-data body needs a name.")
+            payload = part.get_payload(decode=True) or b""
+            if part.get_filename() is not None:
+                fields[name] = (part.get_filename(), payload)
+            else:
+                try:
+                    fields[name] = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InvalidRequest(f"Form field {name!r} is not UTF-8 text.") from None
+        return fields
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)

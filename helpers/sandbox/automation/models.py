@@ -29,6 +29,8 @@ STEP_TYPES = ("SMS", "ChatAppsMessage", "HttpRequest", "Branch", "Wait", "WaitFo
 REQUIRED_INPUTS = {"SMS": ("subAccountId", "destination", "text"), "ChatAppsMessage": ("subAccountId", "user", "type", "content"),
                    "HttpRequest": ("url", "method"), "Wait": ("duration",), "WaitForReply": ("from", "channel"),
                    "VoiceMessage": ("action", "params")}  # as automation_api.json requires them
+# Steps whose schemas require "outputs", and the outputs they require (automation_api.json).
+NEEDS_OUTPUTS = {"WaitForReply": ("reply",), "WaitForDTMF": ("dtmfData",)}
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class AutomationBackend:
                 inputs = step.get("inputs")
                 if not isinstance(inputs, dict):
                     raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
+                if kind in NEEDS_OUTPUTS and (not isinstance(step.get("outputs"), dict) or any(
+                        name not in step["outputs"] for name in NEEDS_OUTPUTS[kind])):
+                    raise InvalidDefinition(f"Step {step['id']!r} ({kind}) needs outputs "
+                                            f"({', '.join(NEEDS_OUTPUTS[kind]) or 'an object'}).")
                 missing = [k for k in REQUIRED_INPUTS.get(kind, ()) if inputs.get(k) in (None, "")]
                 if missing:
                     raise InvalidDefinition(f"Step {step['id']!r} ({kind}): inputs {', '.join(missing)} required.")
@@ -125,6 +131,8 @@ class AutomationBackend:
                                         f"script rules: {'; '.join(map(str, broken))}.")
 
     def _render(self, row) -> dict:
+        # 8x8's documents disagree on where id and version stand (NOTES.md): the sandbox answers the
+        # schema's reading, the top level, and leaves them out of "definition" (the client reads both).
         body = json.loads(row["body"])
         return {"accountId": row["account"], "id": row["id"], "version": row["version"],
                 "createdAt": row["created_at"], "subAccountId": body.get("subAccountId"),

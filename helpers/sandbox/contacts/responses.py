@@ -8,10 +8,14 @@ from ..http import MAX_INT64, Request, Response
 from .models import CONTACT_FIELDS, ContactInput, ContactsBackend, PatchOperation, check_msisdn
 
 LIMIT = dict(low=1, high=500)  # documented range of `limit`
+MAX_INT32 = 2**31 - 1
+# contacts_api.json types `offset` as int32; the sandbox's offset counts pages and the answer's page
+# is offset + 1, so the largest offset keeps that an int32 too.
+MAX_OFFSET = MAX_INT32 - 1
 
 
 def _paging(request: Request) -> tuple[int, int]:
-    return request.int_arg("limit", 20, **LIMIT), request.int_arg("offset", 0, low=0)
+    return request.int_arg("limit", 20, **LIMIT), request.int_arg("offset", 0, low=0, high=MAX_OFFSET)
 
 
 def _int_param(request: Request, name: str) -> int:
@@ -84,8 +88,10 @@ def _contact_ids(request: Request) -> list[int]:
 
 
 def add_members(backend: ContactsBackend, request: Request) -> Response:
-    group_id = _int_param(request, "groupId")
-    return Response(201, backend.add_members(request.params["accountId"], group_id, _contact_ids(request)))
+    group_id, account = _int_param(request, "groupId"), request.params["accountId"]
+    group = backend.add_members(account, group_id, _contact_ids(request))
+    # 8x8's guide: "Returns 201 Created with location header" (examples/contacts.json, add_members_response)
+    return Response(201, group, {"Location": f"/api/v1/accounts/{account}/groups/{group_id}"})
 
 
 def remove_members(backend: ContactsBackend, request: Request) -> Response:
@@ -115,8 +121,12 @@ def upsert_contact(backend: ContactsBackend, request: Request) -> Response:
         raise InvalidRequest("'groups' must be a list of objects like {\"id\": 11344}.")
     contact_input = ContactInput(addresses=addresses, fields={k: v for k, v in fields.items() if v is not None},
                                  custom_attributes=custom, group_ids=[g["id"] for g in groups])
-    contact, created = backend.upsert_contact(request.params["accountId"], contact_input)
-    return Response(201 if created else 200, contact)
+    account = request.params["accountId"]
+    contact, created = backend.upsert_contact(account, contact_input)
+    if not created:
+        return Response(200, contact)
+    # 8x8's guide: "Returns 201 Created with location header" (examples/contacts.json, create_contact_response)
+    return Response(201, contact, {"Location": f"/api/v1/accounts/{account}/contacts/{contact['id']}"})
 
 
 def get_contact(backend: ContactsBackend, request: Request) -> Response:
@@ -141,6 +151,32 @@ def delete_contacts_batch(backend: ContactsBackend, request: Request) -> Respons
         raise InvalidRequest("'ids' must be integers and 'msisdns' strings.")
     return Response(202, backend.delete_contacts_batch(request.params["accountId"], ids, msisdns,
                                                        body.get("all") is True))
+
+
+def create_contacts_batch(backend: ContactsBackend, request: Request) -> Response:
+    """multipart/form-data: ``file`` (CSV or Excel), ``groups`` ("11566,88996"), ``fileHasHeader``,
+    ``fileColumns`` (contacts_api.json, batch-upload-contacts)."""
+    form = request.form()
+    upload = form.get("file")
+    if not isinstance(upload, tuple):
+        raise InvalidRequest("'file' is required: a CSV or Excel file, as a multipart/form-data file part.")
+    file_name, data = upload
+    extra = sorted(set(form) - {"file", "groups", "fileHasHeader", "fileColumns"})
+    if extra:
+        raise InvalidRequest(f"Unknown form field(s): {', '.join(extra)}.")
+    texts = {k: v for k, v in form.items() if k != "file"}
+    if any(not isinstance(v, str) for v in texts.values()):
+        raise InvalidRequest("groups, fileHasHeader and fileColumns are text fields, not files.")
+    raw_groups = [g.strip() for g in texts.get("groups", "").split(",") if g.strip()]
+    if not all(g.isascii() and g.isdigit() and int(g) <= MAX_INT64 for g in raw_groups):
+        raise InvalidRequest("'groups' is a comma-separated list of group ids, e.g. 11566,88996.")
+    has_header = texts.get("fileHasHeader", "true").strip().lower()
+    if has_header not in ("true", "false"):
+        raise InvalidRequest("'fileHasHeader' is true or false.")
+    columns = [c.strip() for c in texts.get("fileColumns", "").split(",") if c.strip()]
+    job = backend.create_contacts_batch(request.params["accountId"], file_name or "", data,
+                                        [int(g) for g in raw_groups], has_header == "true", columns)
+    return Response(202, job)
 
 
 def get_batch(backend: ContactsBackend, request: Request) -> Response:

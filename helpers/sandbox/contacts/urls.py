@@ -15,6 +15,7 @@ url_patterns = [
     ("POST", ACCOUNT + r"/contacts", r.upsert_contact),
     ("POST", ACCOUNT + r"/contacts/blacklist/(?P<msisdn>[^/]+)", r.blacklist_msisdn),
     ("POST", ACCOUNT + r"/contacts/batches/deleteContacts", r.delete_contacts_batch),
+    ("POST", ACCOUNT + r"/contacts/batches/createContacts", r.create_contacts_batch),
     ("GET", ACCOUNT + r"/contacts/(?P<contactId>[^/]+)", r.get_contact),
     ("DELETE", ACCOUNT + r"/contacts/(?P<contactId>[^/]+)", r.delete_contact),
     ("GET", ACCOUNT + r"/batches/(?P<batchId>[^/]+)", r.get_batch),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..errors import InvalidRequest, NotFound, UnknownSubaccount
+from ..errors import InvalidMsisdn, InvalidRequest, NotFound, UnknownSubaccount
 from ..storage import Store
 from ..contacts.models import BLOCKED_NUMBERS, ContactsBackend, check_msisdn, msisdn_key
 
@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE TABLE IF NOT EXISTS blacklist_snapshot (account TEXT NOT NULL, match_key TEXT NOT NULL,
     PRIMARY KEY (account, match_key)) WITHOUT ROWID;
 """
-BLOCKED = (15, "InvalidDestination", "UserId is not valid for that channel or is part of blacklist on Connect")
+# A message to a blacklisted number: delivery error 15; the status's errorMessage and detail as 8x8
+# documents them (examples/messaging.json, dr_undelivered_15; detail is one of rejected_by_operator,
+# delivered_to_operator, delivered_to_recipient, undelivered_to_recipient).
+BLOCKED = (15, "Invalid destination", "rejected_by_operator")
 
 
 def _channel_id(subaccount: str, channel: str) -> str:
@@ -40,6 +43,8 @@ class OutboundMessage:
     kind: str
     content: dict
     client_message_id: str | None = None
+    channel_user_id: str | None = None  # a WhatsApp BSUID: 8x8's send API accepts it alone
+    country: str | None = None  # with a national msisdn (business_messaging_api.json's example)
 
 
 class MessagingBackend:
@@ -48,6 +53,8 @@ class MessagingBackend:
         self.contacts = contacts
         self.subaccounts = dict(subaccounts)  # subaccount id -> account id
         store.add_schema(SCHEMA)
+        if "channel_user_id" not in {row["name"] for row in store.query("PRAGMA table_info(messages)")}:
+            store.add_schema("ALTER TABLE messages ADD COLUMN channel_user_id TEXT;")  # an older state file
         if store.get_meta("blacklist_synced_at") is None:
             store.set_meta("blacklist_synced_at", self._hour(store.clock.now()).isoformat())
 
@@ -80,21 +87,25 @@ class MessagingBackend:
 
     def send(self, subaccount: str, message: OutboundMessage, *, channel: str = "WhatsApp") -> dict:
         account = self.account_for(subaccount)
-        msisdn = check_msisdn(message.msisdn)
+        msisdn = _e164(message.msisdn, message.country) if message.msisdn is not None else None
         kind, content = message.kind, message.content
         if kind.lower() == "text" and not isinstance(content.get("text"), str):
             raise InvalidRequest("A text message needs content.text.")
         self.sync_blacklist_if_due()
         now = self.store.clock.iso()
         umid = self.store.new_uuid("umid")
-        blocked = self.is_blocked(account, msisdn)
+        # msisdn takes precedence when both are given (8x8's BSUID page). A message to a BSUID alone
+        # is not checked against the blacklist: the Contacts API holds numbers, not BSUIDs.
+        blocked = msisdn is not None and self.is_blocked(account, msisdn)
         code, error_message, detail = BLOCKED if blocked else (None, None, None)
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages").fetchone()[0]
-            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (umid, subaccount, account, msisdn, channel, kind, json.dumps(content), now,
-                        "undelivered" if blocked else "delivered", code, error_message, detail, seq))
-        answer = {"umid": umid, "user": {"msisdn": msisdn}, "status": {"state": "queued", "timestamp": now}}
+                        "undelivered" if blocked else "delivered", code, error_message, detail, seq,
+                        message.channel_user_id))
+        answer = {"umid": umid, "user": _user(msisdn, message.channel_user_id),
+                  "status": {"state": "queued", "timestamp": now}}
         if message.client_message_id:
             answer["clientMessageId"] = message.client_message_id
         return answer
@@ -104,7 +115,7 @@ class MessagingBackend:
         if row["error_code"] is not None:
             status.update(errorCode=row["error_code"], errorMessage=row["error_message"], detail=row["detail"])
         return {"umid": row["umid"], "subAccountId": row["subaccount"], "channel": row["channel"],
-                "channelId": _channel_id(row["subaccount"], row["channel"]), "step": 1, "direction": "outbound", "status": status, "user": {"msisdn": row["msisdn"]},
+                "channelId": _channel_id(row["subaccount"], row["channel"]), "step": 1, "direction": "outbound", "status": status, "user": _user(row["msisdn"], row["channel_user_id"]),
                 "contentType": row["type"].capitalize(), "content": "**MASKED**", "createdAt": row["created_at"]}
 
     def get(self, subaccount: str, umid: str) -> dict:
@@ -118,3 +129,22 @@ class MessagingBackend:
         """Every message sent, oldest first, with its text (sandbox-only view)."""
         rows = self.store.query("SELECT * FROM messages ORDER BY seq")
         return [{**self._render(r), "content": json.loads(r["content"])} for r in rows]
+
+
+def _user(msisdn: str | None, channel_user_id: str | None) -> dict:
+    return {k: v for k, v in (("msisdn", msisdn), ("channelUserId", channel_user_id)) if v is not None}
+
+
+def _e164(msisdn: str, country: str | None) -> str:
+    """The number in E.164: as given, or (with ``user.country``) a national number read in that country."""
+    if country is None or msisdn.startswith("+"):
+        return check_msisdn(msisdn)
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(msisdn, country.upper())
+    except phonenumbers.NumberParseException:
+        raise InvalidMsisdn(msisdn) from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidMsisdn(msisdn)
+    return check_msisdn(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
