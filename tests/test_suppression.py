@@ -82,6 +82,19 @@ def test_blacklist_applies_only_after_the_hourly_sync(client, sandbox, settings,
         "state"] == "delivered"
 
 
+def test_a_sync_caught_up_late_holds_only_who_was_blocked_at_its_hour(client, sandbox, group):
+    """The sandbox catches up a missed hourly sync at its next send (after a restart, say): that sync
+    is the one of the hour that passed, so an opt-out of a minute ago still goes out (as on 8x8),
+    whenever the demo runs."""
+    sandbox.clock.advance(90 * 60)  # 10:30: the 10:00 sync was missed (nothing sent since 09:00)
+    client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])  # opts out at 10:30
+    record = client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])
+    assert record["status"]["state"] == "delivered"  # the 10:00 snapshot did not hold them yet
+    sandbox.clock.advance(30 * 60)  # 11:00
+    record = client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])
+    assert (record["status"]["state"], record["status"]["errorCode"]) == ("undelivered", 15)
+
+
 def test_unknown_subaccount_is_refused_with_code_1001(client):
     from helpers.errors import BadRequest
 

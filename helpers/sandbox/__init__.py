@@ -105,9 +105,11 @@ class Sandbox:
         return clock.now()
 
     def _wake_sleeping_runs(self) -> None:
-        """On wall time the clock moves by itself: wake due runs every second, as the platform would."""
+        """On wall time the clock moves by itself: every second, run the hourly blacklist sync when an
+        hour has begun, and wake the runs whose Wait is over, as the platform would."""
         while not self._stopping.wait(1.0):
             try:
+                self.messaging.sync_blacklist_if_due()  # the hourly sync on the hour, not at the next send
                 self.automation.resume_due()
             except Exception:  # a sandbox bug must not stop the server; the next tick tries again
                 log.exception("waking sleeping runs failed")

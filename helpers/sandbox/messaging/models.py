@@ -74,7 +74,10 @@ class MessagingBackend:
             return False
         with self.store.transaction() as db:
             db.execute("DELETE FROM blacklist_snapshot")
-            db.execute(f"INSERT OR IGNORE INTO blacklist_snapshot SELECT account, match_key FROM ({BLOCKED_NUMBERS})")
+            # The snapshot is the one taken at the hour ``due``: a number blocked after it (the sandbox
+            # catches up at its first send, or after a restart) waits for the next hour, as on 8x8.
+            db.execute(f"INSERT OR IGNORE INTO blacklist_snapshot SELECT account, match_key FROM ({BLOCKED_NUMBERS}) "
+                       "WHERE since <= ?", (self.store.clock.iso(due),))
             db.execute("UPDATE meta SET value = ? WHERE key = 'blacklist_synced_at'", (due.isoformat(),))
         return True
 
