@@ -3,7 +3,7 @@
 
     python3 dev.py runbook   # the main job: every notebook on the sandbox, into runs/<time>/
     python3 dev.py test      # every test: unit, integration, and pytest --nbval on the notebooks
-    python3 dev.py lab       # JupyterLab on the notebooks, to follow the runbook by hand
+    python3 dev.py lab       # JupyterLab on working copies of the notebooks, to follow the runbook by hand
 
 Each command first makes .venv and installs requirements.txt into it (again only when
 requirements.txt changed), then runs inside it. Extra arguments go to the job or to pytest.
@@ -37,6 +37,37 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+LAB_COPIES = ROOT / "runs" / "lab" / "notebooks"
+
+
+def lab_working_copies(target: Path = LAB_COPIES) -> Path:
+    """Working copies of notebooks/*.ipynb for JupyterLab, so that its autosave never rewrites the
+    committed notebooks (git status stays clean). A copy is brought up to date from the committed
+    notebook when that changed and the copy was not edited since; an edited copy is kept, and said.
+    The notebooks find their data and .env through the project, wherever the copy sits."""
+    import json
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    manifest_path = target / ".copied.json"  # notebook -> sha256 of the content last copied in
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    kept = []
+    for source in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        copy = target / source.name
+        wanted = hashlib.sha256(source.read_bytes()).hexdigest()
+        current = hashlib.sha256(copy.read_bytes()).hexdigest() if copy.is_file() else None
+        if current is None or (current == manifest.get(source.name) and current != wanted):
+            shutil.copyfile(source, copy)
+            manifest[source.name] = wanted
+        elif current != manifest.get(source.name):
+            kept.append(source.name)
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    if kept:
+        print(f"dev.py: kept your edited copies of {', '.join(kept)} in {target} (delete one to start it afresh "
+              "from the committed notebook)", flush=True)
+    return target
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("runbook", "test", "lab"):
         print(__doc__.strip(), file=sys.stderr)
@@ -47,12 +78,13 @@ def main(argv: list[str]) -> int:
     if command == "runbook":
         args = [str(PYTHON), "-m", "helpers", "runbook", *rest]
     elif command == "lab":
-        args = [str(PYTHON), "-m", "jupyterlab", "--notebook-dir", str(ROOT / "notebooks"), "--ip", "127.0.0.1",
+        args = [str(PYTHON), "-m", "jupyterlab", "--notebook-dir", str(lab_working_copies()), "--ip", "127.0.0.1",
                 "--no-browser", *rest]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
             args.append("--allow-root")  # containers run as root; JupyterLab refuses without this
-        print("dev.py: starting JupyterLab on 127.0.0.1; open the http://127.0.0.1:... URL it prints "
-              "(with its token) in a browser. Ctrl-C stops it.", flush=True)
+        print("dev.py: starting JupyterLab on 127.0.0.1 on working copies of the notebooks (runs/lab/notebooks/: "
+              "the committed ones stay as they are); open the http://127.0.0.1:... URL it prints (with its token) "
+              "in a browser. Ctrl-C stops it.", flush=True)
     else:
         args = [str(PYTHON), "-m", "pytest", *rest]
     return subprocess.run(args, cwd=ROOT, env=env).returncode

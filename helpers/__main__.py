@@ -144,8 +144,8 @@ def _deploy(args: argparse.Namespace) -> int:
     from .groups import opt_out_group_id
     from .policy import KeywordPolicy
     from .runbook import connect
-    from .workflow import (build_opt_out_definitions, deploy_definitions, script_table, validate_definition,
-                           write_builder_files)
+    from .workflow import (build_opt_out_definitions, check_help_values, deploy_definitions, script_table,
+                           validate_definition, write_builder_files)
 
     try:
         runbook = connect()
@@ -168,6 +168,9 @@ def _deploy(args: argparse.Namespace) -> int:
         if not args.apply:
             print("Dry run: nothing was deployed. Add --apply to deploy (create, or update in place).")
             return 0
+        note = check_help_values(runbook.settings, args.brand, args.support)  # BadInput on 8x8: exit 2
+        if note:
+            print(note)
         for channel, deployment in deploy_definitions(runbook.client, definitions).items():
             deployed = runbook.client.automation.get_definition(deployment.definition_id)  # read back
             print(f"{channel}: {deployment.action}; 8x8 holds definition {deployed['id']} version "

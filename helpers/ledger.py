@@ -217,7 +217,8 @@ class Ledger:
         matched = customers["matched"].value_counts()
         return {m.value: int(matched.get(m.value, 0)) for m in Matched}
 
-    def lines(self) -> list[str]:
+    def lines(self, *, written_to=None) -> list[str]:
+        """The ledger for people; ``written_to``: the ledger CSV, when one was written."""
         names = ", ".join(f"{w.channel} ({w.definition_id}, v{w.version})" for w in self.workflows.values())
         counts = self.counts()
         out = [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
@@ -250,7 +251,9 @@ class Ledger:
                     out.append(f"  {row['time']} {row['channel']} {who}: {row['text']!r}; Contacts answer: "
                                f"{row['contacts_answer'] or 'none'}")
                 if len(rows) > 20:
-                    out.append(f"  ... and {len(rows) - 20} more (see the ledger CSV)")
+                    out.append(f"  ... and {len(rows) - 20} more " + (f"(all of them in {Path(written_to).name})"
+                                                                      if written_to else
+                                                                      "(write the ledger to a file to see them all)"))
         if self.needing(*UNRESOLVED).empty:
             out.append("Nothing lost: every opt-out in the window is honoured.")
         return out

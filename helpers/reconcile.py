@@ -45,15 +45,22 @@ class Reconciliation:
         """0: nothing lost is left; 1: some opt-outs are still not honoured (each has its reason)."""
         return 1 if len(self.remaining) else 0
 
-    def lines(self) -> list[str]:
-        out = self.ledger.lines()
+    def table(self):
+        """The rows that needed or still need action (empty cells empty), for a person to read."""
+        rows = self.ledger.rows
+        shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(columns=["workflow_id"])
+        return shown.astype(object).where(shown.notna(), "")
+
+    def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
+        """What was found and done; ``apply_hint`` says how to repair after a dry run."""
+        out = self.ledger.lines(written_to=self.ledger_path)
         if self.applied and self.repaired:
             done = ", ".join(f"{n} {action}" for action, n in self.repaired.items())
             out.append(f"Applied: {done} (each confirmed by reading the group back).")
         elif self.applied:
             out.append("Applied: nothing needed repair.")
         elif len(self.ledger.lost):
-            out.append(f"Dry run: nothing was changed. Add --apply (or press Repair) to repair "
+            out.append(f"Dry run: nothing was changed. {apply_hint} to repair "
                        f"{len(self.ledger.lost)} row(s).")
         if len(self.remaining):
             out.append(f"NOT done: {len(self.remaining)} opt-out(s) or opt-in(s) still need action (see above).")

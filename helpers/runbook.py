@@ -90,12 +90,16 @@ class SandboxControls:
         """Requests served so far: in all, per route, per error status."""
         return self._call("GET", "stats")
 
+    def sent(self) -> list[dict]:
+        """Every message the sandbox sent, oldest first, as its messages control answers them."""
+        return self._call("GET", "messages")["messages"]
+
     def messages(self) -> pd.DataFrame:
         """Every message the sandbox sent, with its delivery state."""
-        rows = [{"to": m["user"].get("msisdn") or m["user"].get("channelUserId"), "subaccount": m["subAccountId"], "channel": m["channel"],
-                 "text": m["content"].get("text"), "state": m["status"]["state"],
+        rows = [{"to": m["user"].get("msisdn") or m["user"].get("channelUserId"), "subaccount": m["subAccountId"],
+                 "channel": m["channel"], "text": m["content"].get("text"), "state": m["status"]["state"],
                  "errorCode": m["status"].get("errorCode"), "errorMessage": m["status"].get("errorMessage")}
-                for m in self._call("GET", "messages")["messages"]]
+                for m in self.sent()]
         return pd.DataFrame(rows, columns=["to", "subaccount", "channel", "text", "state", "errorCode", "errorMessage"])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import ipywidgets as widgets
+from IPython.display import display
 
 from .client import Client
 from .config import ENV_FILE, REGIONS, Secret, Settings, load_settings, write_env_file
@@ -160,9 +161,15 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
         for b in (button, confirm, cancel):
             b.disabled = True
         confirm.layout.display = cancel.layout.display = "none"
-        note.value = "<b>Applied: the outcome below was read back from 8x8.</b>"
+        note.value = "<b>Working: changing the group, then reading it back ...</b>"
         with result:
-            action()
+            try:
+                action()
+            except Exception as exc:  # said here, in the notebook, not lost in a widget's log
+                note.value = "<b>Stopped: see below. Run the cell again to resume; nothing is done twice.</b>"
+                print(f"error: {exc}")
+                return
+        note.value = "<b>Done: the outcome below was read back from 8x8.</b>"
 
     def first_click(_):
         if count is not None and count > confirm_over:
@@ -182,3 +189,24 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
     confirm.on_click(run)
     cancel.on_click(on_cancel)
     return widgets.VBox([note, widgets.HBox([button, confirm, cancel]), result])
+
+
+def apply_or_confirm(apply_now: bool, label: str, count: int, work) -> widgets.Widget | None:
+    """The last step of a dry run, one way for every notebook: nothing to do (no button); a job
+    (``apply_now``): do it now; a person: a button labelled ``label`` that does it once.
+
+    ``work()`` does the change and answers a result with ``lines()`` and ``table()`` (a bulk run,
+    a reconciliation), shown once it has been read back."""
+    if count == 0:
+        print("Nothing to change: the dry run above found nothing to do.")
+        return None
+
+    def run_and_show() -> None:
+        done = work()
+        print("\n".join(done.lines()))
+        display(done.table())
+
+    if apply_now:
+        run_and_show()
+        return None
+    return confirm_button(label, run_and_show, count=count, warning="Dry run so far: nothing has been changed.")

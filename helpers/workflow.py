@@ -55,6 +55,23 @@ DEFAULT_BRAND = "Our team"
 DEFAULT_SUPPORT = "our support team"
 
 
+def check_help_values(settings: Settings, brand: str, support: str) -> str:
+    """The HELP answer must name the brand and a real support contact (carriers' guidelines). The
+    placeholders are refused before deploying on 8x8 (BadInput); on the sandbox they are allowed,
+    and the answer says so. Answers what to tell the operator ("" when the values are real)."""
+    placeholders = [name for name, value, default in (("BRAND_NAME", brand, DEFAULT_BRAND),
+                                                      ("SUPPORT_CONTACT", support, DEFAULT_SUPPORT))
+                    if not str(value).strip() or value == default]
+    if not placeholders:
+        return ""
+    what = f"{' and '.join(placeholders)} still hold{'s' if len(placeholders) == 1 else ''} the placeholder"
+    if settings.sandbox_mode:
+        return (f"Note: {what}: customers who send HELP would read {help_reply(brand, support)!r}. Fine on the "
+                f"sandbox; set your brand and support contact before deploying on 8x8.")
+    raise BadInput(f"{what}: set your brand and a support contact (notebook 03's BRAND_NAME and SUPPORT_CONTACT, "
+                   "or deploy --brand and --support) before deploying on 8x8; nothing was deployed.")
+
+
 def help_reply(brand: str = DEFAULT_BRAND, support: str = DEFAULT_SUPPORT) -> str:
     """The answer to HELP: who is writing, how to reach support, how to stop (what carriers expect)."""
     return (f"{brand}: for help, contact {support}. Reply STOP to stop receiving our messages, "
@@ -461,7 +478,7 @@ def msisdn_source_table(group_id: int, payload: dict | None = None):
 
     payload = payload or sample_inbound_payload()
     rows = []
-    for who, body in (("seed tutorial", tutorial_request_body(group_id)), ("this runbook", opt_out_request_body(group_id))):
+    for who, body in (("8x8's tutorial", tutorial_request_body(group_id)), ("this runbook", opt_out_request_body(group_id))):
         value = render(body, payload)["addresses"]["msisdn"]
         template = body["addresses"]["msisdn"]
         rows.append({"body": who, "template": template, "value for the sample message": value,

@@ -15,3 +15,11 @@ def seed_members(sandbox, group_id: int, numbers) -> int:
     from helpers.runbook import SandboxControls
 
     return SandboxControls(sandbox.base_url).seed(groups=[{"id": group_id, "members": list(numbers)}])["groups"][0]["members"]
+
+
+def sandbox_client(sandbox):
+    """A client of that sandbox, as a notebook pointed at it would have (no key: sandbox mode)."""
+    from helpers.client import Client
+    from helpers.config import load_settings
+
+    return Client(load_settings(env={}, env_file=None).with_base_url(sandbox.base_url))

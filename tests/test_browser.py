@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dev import lab_working_copies  # noqa: E402  (what `python3 dev.py lab` serves: copies, never the committed)
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "runbook-browser-test"
@@ -60,7 +63,7 @@ def lab(tmp_path_factory):
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
          f"--IdentityProvider.token={TOKEN}", "--ServerApp.open_browser=False", "--allow-root",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--notebook-dir", str(ROOT / "notebooks")],
+         "--notebook-dir", str(lab_working_copies(home / "notebooks"))],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -152,7 +155,7 @@ def test_notebook_05_plan_chart_then_apply_shows_the_checked_outcome(lab, browse
     page.wait_for_selector(".jp-RenderedImage img", timeout=30_000)  # the plan's chart
     page.click("button:has-text('Remove 3 membership(s)')")
     page.wait_for_selector("text=Done: the check found no valid number of the file in the group.", timeout=60_000)
-    page.wait_for_selector("text=Applied: the outcome below was read back from 8x8.", timeout=10_000)
+    page.wait_for_selector("text=Done: the outcome below was read back from 8x8.", timeout=90_000)
     outputs = page.locator(".jp-OutputArea-output")  # not the cells' code, which names the same words
     assert outputs.filter(has_text="Dry run so far: nothing has been changed.").count() == 0
     assert outputs.filter(has_text="Outcome: 3 removed").count() >= 1  # the widget's output sits in the cell's

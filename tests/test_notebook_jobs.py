@@ -6,6 +6,8 @@ from pathlib import Path
 import papermill
 import pytest
 
+from support import sandbox_client
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -87,7 +89,7 @@ def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch)
         assert {d[0] for d in definitions[1]} == {"unchanged"}
         assert {(d[1], d[2]) for d in definitions[0] + definitions[1]} == {(d[1], "1") for d in definitions[0]}
         assert "already exists" in texts[1] and "Created" not in texts[1]
-        assert len(list(sandbox.automation.list("sandbox-account", 100, 0))) == 2
+        assert len(list(sandbox_client(sandbox).automation.list_definitions())) == 2
         assert sorted(p.name for p in tmp_path.glob("opt_out_workflow_*.json")) == [
             "opt_out_workflow_sms.json", "opt_out_workflow_whatsapp.json"]
 
@@ -109,7 +111,7 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
             ran[name] = papermill.execute_notebook(
                 str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"), cwd=str(tmp_path),
                 parameters=parameters, progress_bar=False, kernel_name="python3")
-        deployed = sandbox.automation.list("sandbox-account", 100, 0)
+        deployed = list(sandbox_client(sandbox).automation.list_definitions())
         assert len(deployed) == 2 and {d["version"] for d in deployed} == {1}
         assert all("arret" in json.dumps(d["definition"]) and "baja" in json.dumps(d["definition"])
                    for d in deployed)

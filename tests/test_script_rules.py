@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from helpers.runbook import SandboxControls
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from helpers.errors import BadRequest
@@ -138,7 +140,7 @@ def test_opt_out_and_opt_in_on_each_channel(client, sandbox, settings, group_id,
     assert [r["definitionId"] for r in runs] == [deployed[channel].definition_id]
     assert runs[0]["status"] == "Complete"
     assert [m["addresses"]["msisdn"] for m in client.contacts.group_members(group_id)] == ["+6591230001"]
-    sent = sandbox.messaging.sent()[-1]
+    sent = SandboxControls(sandbox.base_url).sent()[-1]
     assert sent["channel"] == channel and sent["user"]["msisdn"] == "+6591230001"
     again = sandbox.deliver_inbound("+6591230001", "START", channel=channel)
     assert again[0]["status"] == "Complete" and again[0]["data"]["opt_in_response_code"] == 200
@@ -160,7 +162,7 @@ def test_a_customer_without_a_number_creates_no_contact_and_is_visible(client, s
     runs = sandbox.deliver_inbound(None, "STOP")
     steps = [log["stepName"] for log in runs[0]["logs"]]
     assert steps[-1] == NO_NUMBER_STEPS["opt-out"] and "add_to_opt_out_group" not in steps
-    assert list(client.contacts.search_contacts()) == [] and sandbox.messaging.sent() == []
+    assert list(client.contacts.search_contacts()) == [] and SandboxControls(sandbox.base_url).sent() == []
 
 
 def test_later_notebooks_read_the_deployed_workflows(client, settings, group_id):

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from helpers.runbook import SandboxControls
+
 from helpers.errors import BadRequest, NotFound
 from helpers.groups import ensure_opt_out_group, find_opt_out_group, mark_blacklisted, opt_out_group_id
 from helpers.openapi import Contract, available
@@ -39,7 +41,7 @@ def test_customer_number_comes_from_payload_user(settings, group_id):
     assert add["inputs"]["body"] == {"groups": [{"id": group_id}], "addresses": {"msisdn": "{{data.payload.user.msisdn}}"}}
     table = msisdn_source_table(group_id)
     assert table.loc["this runbook", "is the customer's number"]
-    assert not table.loc["seed tutorial", "is the customer's number"]
+    assert not table.loc["8x8's tutorial", "is the customer's number"]
 
 
 def test_confirmation_names_the_channels():
@@ -90,7 +92,7 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
     assert result["data"]["opt_out_response_code"] == 201
     members = list(client.contacts.group_members(group_id))
     assert [m["addresses"]["msisdn"] for m in members] == ["+6591234567"]
-    assert sandbox.messaging.sent()[-1]["content"]["text"].startswith("You have been unsubscribed")
+    assert SandboxControls(sandbox.base_url).sent()[-1]["content"]["text"].startswith("You have been unsubscribed")
 
 
 def test_look_alike_does_nothing(client, sandbox, deployed, group_id):
@@ -98,7 +100,7 @@ def test_look_alike_does_nothing(client, sandbox, deployed, group_id):
     chain = [s["id"] for s in build_opt_out_definition(client.settings, group_id)["definition"]["steps"]
              if s["id"].startswith(("opt_out_keywords_", "opt_in_keywords_", "help_keywords_"))]
     assert [log["stepName"] for log in result["logs"]] == chain  # every Branch of the chain, nothing else
-    assert list(client.contacts.group_members(group_id)) == [] and sandbox.messaging.sent() == []
+    assert list(client.contacts.group_members(group_id)) == [] and SandboxControls(sandbox.base_url).sent() == []
 
 
 @pytest.mark.parametrize("text", ["HELP", "help please", "Info", "HELP!"])
@@ -108,7 +110,7 @@ def test_help_is_answered_never_an_opt_out(client, sandbox, deployed, group_id, 
     assert steps[-1] == "answer_help" and "add_to_opt_out_group" not in steps
     assert result["data"]["help_reply"]  # the reply's umid, recorded for the ledger
     assert list(client.contacts.group_members(group_id)) == []
-    reply = sandbox.messaging.sent()[-1]["content"]["text"]
+    reply = SandboxControls(sandbox.base_url).sent()[-1]["content"]["text"]
     assert "for help, contact" in reply and "Reply STOP" in reply
 
 
@@ -137,14 +139,14 @@ def test_opt_in_removes_membership_and_keeps_the_contact(client, sandbox, deploy
     assert [m["id"] for m in client.contacts.group_members(group_id)] == [other["id"]]
     kept = list(client.contacts.search_contacts("+6591234567"))
     assert any(c["addresses"]["msisdn"] == "+6591234567" for c in kept)
-    assert sandbox.messaging.sent()[-1]["content"]["text"].startswith("You are subscribed again")
+    assert SandboxControls(sandbox.base_url).sent()[-1]["content"]["text"].startswith("You are subscribed again")
 
 
 def test_opt_in_from_someone_not_opted_out_sends_nothing(client, sandbox, deployed):
     result = run(client, deployed, "START")
     steps = [log["stepName"] for log in result["logs"]]
     assert steps[-3:] == ["check_opt_in_number", "find_opted_in_contact", "check_opted_in_contact"]
-    assert "remove_from_opt_out_group" not in steps and sandbox.messaging.sent() == []
+    assert "remove_from_opt_out_group" not in steps and SandboxControls(sandbox.base_url).sent() == []
 
 
 def test_inbound_message_starts_matching_enabled_definitions_only(client, sandbox, settings, group_id):

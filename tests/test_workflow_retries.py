@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.runbook import SandboxControls
+
 from helpers.ledger import Action, build_ledger
 from helpers.reconcile import reconcile
 from helpers.workflow import RETRY_WAITS, build_opt_out_definitions, check_definition_rules
@@ -12,7 +14,7 @@ from support import members
 
 
 def confirmations(sandbox, number: str, text_start: str = "You have been unsubscribed") -> int:
-    return sum(1 for m in sandbox.messaging.sent()
+    return sum(1 for m in SandboxControls(sandbox.base_url).sent()
                if m["user"]["msisdn"] == number and m["content"].get("text", "").startswith(text_start))
 
 
@@ -33,12 +35,12 @@ def test_a_wait_step_sleeps_until_the_sandbox_clock_has_passed_it(client, settin
     assert list(client.automation.list_workflows(created["id"], status="Runnable"))
     controls.advance_clock(seconds=119)
     assert client.automation.get_workflow(created["id"], run_id)["status"] == "Runnable"
-    assert sandbox.messaging.sent() == []  # nothing ran before the wait was over
+    assert SandboxControls(sandbox.base_url).sent() == []  # nothing ran before the wait was over
     controls.advance_clock(seconds=1)
     run = client.automation.get_workflow(created["id"], run_id)
     assert run["status"] == "Complete" and run["completedAt"] == "2026-01-05T09:02:00.00Z"
     assert [(log["stepName"], log["status"]) for log in run["logs"]] == [("pause", "Complete"), ("answer", "Complete")]
-    assert [m["content"]["text"] for m in sandbox.messaging.sent()] == ["two minutes later"]
+    assert [m["content"]["text"] for m in SandboxControls(sandbox.base_url).sent()] == ["two minutes later"]
 
 
 def test_the_retries_are_unrolled_within_8x8s_rules(settings, group):

@@ -69,8 +69,13 @@ class BulkRun:
             return 1 if self.applied.report["outcome"].isin(FAILURES).any() else 0
         return 1 if (self.plan.report["status"] == Status.INVALID).any() else 0
 
-    def lines(self) -> list[str]:
+    def table(self) -> pd.DataFrame:
+        """The per-row report, as shown to a person (empty cells empty)."""
+        return self.report.astype(object).where(self.report.notna(), "")
 
+    def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
+        """What happened, for people; ``apply_hint`` says how to apply a dry run (a notebook names
+        its button, the command line its flag)."""
         verb = "remove" if self.mode is Mode.REMOVE else "add"
         counts = summarise(self.plan.report, self.mode)["rows"].to_dict()
         out = [f"Group {self.plan.group['id']} ({self.plan.group['name']!r}); {self.plan.numbers.source}.",
@@ -80,7 +85,7 @@ class BulkRun:
             pending = len(self.plan.pending)
             what = ("membership(s); contacts are never deleted" if self.mode is Mode.REMOVE else
                     "number(s) to the group, each contact created or merged")
-            out.append(f"Dry run: nothing was changed. Add --apply (or press Apply) to {verb} {pending} {what}.")
+            out.append(f"Dry run: nothing was changed. {apply_hint} to {verb} {pending} {what}.")
         else:
             applied = self.applied
             journal = applied.journal
