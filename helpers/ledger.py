@@ -140,7 +140,9 @@ def make_window(client: Client, *, hours: float | None = None, since: str | date
     """From ``since`` (ISO 8601) or the last ``hours`` (default 7 days) to the platform's now."""
     if hours is not None and since is not None:
         raise BadWindow("Give --hours or --since, not both.")
-    end = client.platform_time()
+    # The Date header tells whole seconds: the platform's now lies within that second, so the window
+    # ends with it (a run started a fraction after the whole second is not left out).
+    end = client.platform_time() + timedelta(milliseconds=990)
     if since is not None:
         if isinstance(since, str):
             try:

@@ -54,6 +54,10 @@ class SandboxControls:
             raise SandboxControlError(f"/_sandbox/{path} answered {answer.status_code}: {answer.text[:300]}")
         return answer.json()
 
+    def health(self) -> dict:
+        """Whether the sandbox answers, whether it is deterministic, and its time."""
+        return self._call("GET", "health")
+
     def reset(self) -> dict:
         """Everything back to nothing: state, ids, clock, faults, request counts."""
         return self._call("POST", "reset")
@@ -117,6 +121,23 @@ class Runbook:
         if not self.on_sandbox:
             raise NotOnSandbox("sandbox controls exist only on the sandbox (no EIGHTXEIGHT_API_KEY set)")
         return SandboxControls(self.settings.base_url)
+
+
+def scratch_runbook(runbook: "Runbook", *, hours: float, what: str) -> "Runbook":
+    """A sandbox of the demo's own, for a demo that needs time to pass (days of customers): the
+    operator's sandbox keeps its data and a clock near the wall clock. On wall time the scratch
+    clock starts ``hours`` in the past, so that the days played end about now; a deterministic
+    sandbox (tests, nbval) gets a deterministic scratch. Only on the sandbox."""
+    if not runbook.on_sandbox:
+        raise NotOnSandbox("a scratch sandbox is for sandbox mode only (no EIGHTXEIGHT_API_KEY set)")
+    deterministic = bool(runbook.sandbox.health().get("deterministic"))
+    scratch = Sandbox(deterministic=deterministic, clock_offset_seconds=0 if deterministic else -hours * 3600)
+    scratch.start()
+    atexit.register(scratch.close)
+    settings = runbook.settings.with_base_url(scratch.base_url)
+    print(f"This demo plays {what} on a scratch sandbox of its own, so that your sandbox's data and clock stay as "
+          "they are.")
+    return Runbook(settings, Client(settings))
 
 
 def sandbox_url() -> str:

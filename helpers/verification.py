@@ -218,6 +218,22 @@ SANDBOX_HISTORY = (
 )
 
 
+RETRY_HOURS = 1.0  # played after a failed message: past the workflow's last retry (42.5 minutes)
+
+
+def history_hours(history=SANDBOX_HISTORY) -> float:
+    """How far ``play_sandbox_history`` moves the clock: a scratch sandbox on wall time starts this far
+    in the past, so that the days it plays end now."""
+    total = ahead = 0.0
+    for hours, *_, fail in history:
+        total += max(0.0, hours - ahead)
+        ahead = RETRY_HOURS if fail else 0.0
+        total += ahead
+    return total
+
+
+
+
 def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
     """Deliver ``history`` to the sandbox, failing the marked opt-outs' Contacts calls (503): the
     first try only (the workflow's retry succeeds), or every try (the workflow gives up after an hour)."""
@@ -233,8 +249,8 @@ def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
             controls.inject_faults(*[503] * fail, method="POST", path_contains="/contacts")
         runs = controls.deliver_inbound(msisdn, text, channel=channel)
         if fail:
-            ahead = 1.0
-            controls.advance_clock(hours=ahead)  # past the workflow's last retry (42.5 minutes)
+            ahead = RETRY_HOURS
+            controls.advance_clock(hours=ahead)  # past the workflow's last retry
             controls.fail_share(0.0)
         rows.append({"channel": channel, "from": msisdn or "(no number)", "text": text,
                      "Contacts calls failed on purpose": {0: "", EVERY: "every try"}.get(fail, f"first {fail}"),

@@ -41,12 +41,15 @@ log = logging.getLogger(__name__)
 class Sandbox:
     def __init__(self, *, port: int = 0, state: str | None = None, deterministic: bool = False,
                  latency_ms: float = 0.0, api_keys: Iterable[str] = (SANDBOX_API_KEY,),
-                 offset_mode: str = "pages", subaccounts: dict[str, str] | None = None):
+                 offset_mode: str = "pages", subaccounts: dict[str, str] | None = None,
+                 clock_offset_seconds: float = 0.0):
+        """``clock_offset_seconds``: where the clock starts from now (negative: in the past)."""
         self._options = {"state": state, "deterministic": deterministic, "latency_ms": latency_ms,
+                         "clock_offset": clock_offset_seconds,
                          "offset_mode": offset_mode, "subaccounts": subaccounts or DEFAULT_SUBACCOUNTS}
         self._api_keys = tuple(api_keys)
         self._http = requests.Session()  # the engine's own calls (HttpRequest, ChatAppsMessage steps)
-        self._build(Store(state or ":memory:", deterministic=deterministic))
+        self._build(Store(state or ":memory:", deterministic=deterministic, clock_offset=clock_offset_seconds))
         self._port = port
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -80,7 +83,8 @@ class Sandbox:
             if state and state != ":memory:":
                 for suffix in ("", "-wal", "-shm"):
                     Path(state + suffix).unlink(missing_ok=True)
-            self._build(Store(state or ":memory:", deterministic=self._options["deterministic"]))
+            self._build(Store(state or ":memory:", deterministic=self._options["deterministic"],
+                              clock_offset=self._options["clock_offset"]))
 
     def seed(self, body: dict) -> dict:
         """State in one call (POST /_sandbox/seed): groups with their members, contacts, definitions.

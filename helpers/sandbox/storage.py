@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS counters (kind TEXT PRIMARY KEY, next INTEGER NOT NUL
 
 
 class Store:
-    def __init__(self, path: str = ":memory:", *, deterministic: bool = False):
+    def __init__(self, path: str = ":memory:", *, deterministic: bool = False, clock_offset: float = 0.0):
         self.path = path
         self.deterministic = deterministic
         self.lock = threading.RLock()
@@ -35,6 +35,10 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(_SCHEMA)
+        if clock_offset and self.get_meta("clock_offset_seconds") is None:
+            # a sandbox that starts in the past (a demo that plays days up to now): its clock then
+            # moves only forward, as always
+            self.set_meta("clock_offset_seconds", repr(float(clock_offset)))
         self.clock = Clock(self)
 
     def add_schema(self, sql: str) -> None:
