@@ -196,13 +196,26 @@ class Ledger:
         return decided.drop_duplicates("number", keep="last")
 
     def per_day(self) -> pd.DataFrame:
-        """Opt-outs per day (UTC) and channel: a table for a chart."""
-        opt_outs = self.rows[self.rows["matched"] == Matched.OPT_OUT]
+        """Customers' opt-outs per day (UTC) and channel: a table for a chart (test runs left out)."""
+        opt_outs = self.rows[(self.rows["matched"] == Matched.OPT_OUT) & (self.rows["action"] != Action.TEST.value)]
         if opt_outs.empty:
             return pd.DataFrame()
-        day = pd.to_datetime(opt_outs["time"], utc=True).dt.strftime("%Y-%m-%d")
-        return opt_outs.assign(day=day).pivot_table(index="day", columns="channel", values="workflow_id",
-                                                    aggfunc="count", fill_value=0)
+        day = pd.to_datetime(opt_outs["time"], utc=True).dt.date
+        table = opt_outs.assign(day=day).pivot_table(index="day", columns="channel", values="workflow_id",
+                                                     aggfunc="count", fill_value=0)
+        table.index = [d.strftime("%d %b") for d in table.index]  # in date order; short labels that do not overlap
+        return table
+
+    def summary_table(self) -> pd.DataFrame:
+        """The rows that count, with the columns that matter, to read on one screen: time, channel, who,
+        what they wrote, what it was, the Contacts answer, the action. Superseded messages and the
+        health check's test runs are left out; the whole ledger goes to a file (write_ledger)."""
+        rows = self.rows[~self.rows["action"].isin([Action.SUPERSEDED.value, Action.TEST.value])]
+        who = rows["number"].where(rows["number"].ne(""), "channel user " + rows["channel_user_id"])
+        table = pd.DataFrame({"time": rows["time"].str.slice(0, 16).str.replace("T", " "), "channel": rows["channel"],
+                              "who": who, "wrote": rows["text"], "was": rows["matched"],
+                              "Contacts answer": rows["contacts_answer"], "action": rows["action"]})
+        return table.astype(object).where(table.notna(), "")
 
     def time_to_honour(self) -> pd.DataFrame:
         """Opt-outs in the group: received, in the group at, how, minutes it took, and any deadline missed."""
@@ -220,14 +233,30 @@ class Ledger:
         return {m.value: int(matched.get(m.value, 0)) for m in Matched}
 
     def lines(self, *, written_to=None) -> list[str]:
-        """The ledger for people; ``written_to``: the ledger CSV, when one was written."""
+        """The ledger for people, what needs action first and alone, then what was read, then notes
+        (one line per kind, with a count). ``written_to``: the ledger CSV, when one was written."""
+        out = []
+        for action in UNRESOLVED:  # what needs action: each row, up to 20 a kind
+            rows = self.needing(action)
+            if len(rows):
+                out.append(f"{len(rows)} {action.value}:")
+                for _, row in rows.head(20).iterrows():
+                    who = row["number"] or f"channel user {row['channel_user_id'] or '?'}"
+                    out.append(f"  {row['time']} {row['channel']} {who}: {row['text']!r}; Contacts answer: "
+                               f"{row['contacts_answer'] or 'none'}")
+                if len(rows) > 20:
+                    out.append(f"  ... and {len(rows) - 20} more " + (f"(all of them in {Path(written_to).name})"
+                                                                      if written_to else
+                                                                      "(write the ledger to a file to see them all)"))
+        if self.needing(*UNRESOLVED).empty:
+            out.append("Nothing lost: every opt-out in the window is honoured.")
         names = ", ".join(f"{w.channel} ({w.definition_id}, v{w.version})" for w in self.workflows.values())
         counts = self.counts()
-        out = [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
-               f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items())
-               + (f", and {tests} test run(s) of the health check" if (tests := int(
-                   (self.rows["action"] == Action.TEST.value).sum())) else "") + ".",
-               "Opt-out group read: " + "; ".join(f"group {g}: {s.describe()}" for g, s in self.groups.items()) + "."]
+        out += [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
+                f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items())
+                + (f", and {tests} test run(s) of the health check" if (tests := int(
+                    (self.rows["action"] == Action.TEST.value).sum())) else "") + ".",
+                "Opt-out group read: " + "; ".join(f"group {g}: {s.describe()}" for g, s in self.groups.items()) + "."]
         waiting = int(self.rows["awaiting_sync"].sum())
         if waiting:
             out.append(f"{waiting} opt-out(s) of the last hour are in the group but may not be in 8x8's blacklist "
@@ -244,20 +273,13 @@ class Ledger:
                        + ", ".join(f"{n} {how}" for how, n in ways.items()) + "); "
                        + (f"{len(late)} past a deadline (see the 'late' column)." if len(late)
                           else "none past a deadline."))
-        for action in (Action.ADD, Action.REMOVE, Action.NO_NUMBER, Action.LEFT_SINCE):
-            rows = self.needing(action)
+        for note in (Action.LEFT_SINCE, Action.SUPERSEDED, Action.TEST):  # notes: one line a kind
+            rows = self.needing(note)
             if len(rows):
-                out.append(f"{len(rows)} {action.value}:")
-                for _, row in rows.head(20).iterrows():
-                    who = row["number"] or f"channel user {row['channel_user_id'] or '?'}"
-                    out.append(f"  {row['time']} {row['channel']} {who}: {row['text']!r}; Contacts answer: "
-                               f"{row['contacts_answer'] or 'none'}")
-                if len(rows) > 20:
-                    out.append(f"  ... and {len(rows) - 20} more " + (f"(all of them in {Path(written_to).name})"
-                                                                      if written_to else
-                                                                      "(write the ledger to a file to see them all)"))
-        if self.needing(*UNRESOLVED).empty:
-            out.append("Nothing lost: every opt-out in the window is honoured.")
+                numbers = [n for n in rows["number"].drop_duplicates() if n]
+                shown = ", ".join(numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+                out.append(f"Note: {len(rows)} {note.value.removeprefix('note: ')}" + (f" ({shown})." if shown
+                                                                                        else "."))
         return out
 
 

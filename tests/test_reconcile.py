@@ -249,3 +249,20 @@ def test_cli(client, sandbox, controls, group, tmp_path):
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
     both = cli(sandbox, "--since", "2026-01-05T00:00:00Z", "--hours", "3", cwd=tmp_path)
     assert both.returncode == 2
+
+
+def test_the_audit_says_what_needs_action_first_and_notes_one_line_a_kind(client, controls, group, deployed, tmp_path):
+    lose(controls, "+6590000080")                      # lost: needs action
+    for i in range(3):                                  # opted out, then taken out on purpose: notes
+        say(controls, f"+659000009{i}", "STOP")
+    path = tmp_path / "opt_ins.csv"
+    path.write_text("phone\n" + "\n".join(f"+659000009{i}" for i in range(3)) + "\n")
+    bulk_remove(client, path, GROUP, apply=True, reports_dir=tmp_path, progress=False)
+    ledger = build_ledger(client)
+    lines = ledger.lines()
+    assert lines[0] == "1 lost opt-out: add to the group:" and "+6590000080" in lines[1]
+    notes = [line for line in lines if line.startswith("Note:")]
+    assert notes == ["Note: 3 left the group after a successful opt-out (+6590000090, +6590000091, +6590000092)."]
+    table = ledger.summary_table()
+    assert list(table.columns) == ["time", "channel", "who", "wrote", "was", "Contacts answer", "action"]
+    assert len(table) == 4 and not table.isna().any().any()
