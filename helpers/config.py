@@ -77,9 +77,10 @@ DEFAULT_CONFIRM_MINUTES = 5  # FCC (US): at most one confirmation, within 5 minu
 # Read elsewhere, not settings of the connection: where 8x8's OpenAPI files are (helpers.openapi).
 # EIGHTXEIGHT_SANDBOX=fresh: a fresh in-process sandbox per run instead of the shared local one (tests);
 # EIGHTXEIGHT_OUTPUT_DIR: where runs/ and reports/ go (tests point it away from the operator's);
+# EIGHTXEIGHT_SANDBOX_DIR: the local sandbox's folder (a test's own, never the operator's .sandbox/);
 # EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files.
 OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_OUTPUT_DIR",
-                   "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE")
+                   "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE", "EIGHTXEIGHT_SANDBOX_DIR")
 
 
 DEFAULT_PARALLEL = 4

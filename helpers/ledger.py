@@ -30,6 +30,7 @@ deployed. A ``policy`` given to :func:`build_ledger` classifies instead (what-if
 from __future__ import annotations
 
 import queue
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -52,6 +53,11 @@ DEFAULT_HOURS = 7 * 24
 # The health check's reserved test numbers (``check``'s canary; the North American 555-01XX
 # range is set aside for fiction: no customer has one). One per channel. Their runs are tests.
 CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
+# Notebook 04's default test numbers: this prefix and three digits. Recognised as tests on the
+# sandbox only: on 8x8 a number of that range may be a customer's, and a customer's opt-out is
+# never hidden as a test (an operator there chooses a prefix of their own numbers).
+RUNBOOK_TEST_PREFIX = "+6591000"
+RUNBOOK_TEST_NUMBER = re.compile(re.escape(RUNBOOK_TEST_PREFIX) + r"\d{3}")
 COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
            "confirmation_sent", "member_now", "awaiting_sync", "action",
            # time to honour (opt-outs): "time" is when it was received
@@ -212,7 +218,7 @@ class Ledger:
         health check's test runs are left out; the whole ledger goes to a file (write_ledger)."""
         rows = self.rows[~self.rows["action"].isin([Action.SUPERSEDED.value, Action.TEST.value])]
         who = rows["number"].where(rows["number"].ne(""), "channel user " + rows["channel_user_id"])
-        table = pd.DataFrame({"time": rows["time"].str.slice(0, 16).str.replace("T", " "), "channel": rows["channel"],
+        table = pd.DataFrame({"time": _minutes(rows["time"]), "channel": rows["channel"],
                               "who": who, "wrote": rows["text"], "was": rows["matched"],
                               "Contacts answer": rows["contacts_answer"], "action": rows["action"]})
         return table.astype(object).where(table.notna(), "")
@@ -225,6 +231,16 @@ class Ledger:
         return honoured.assign(minutes=minutes.round(1))[
             ["time", "channel", "number", "in_group_at", "honoured_by", "minutes", "confirmation_sent_at",
              "blacklist_sync_at", "late"]]
+
+    def honour_table(self) -> pd.DataFrame:
+        """time_to_honour() to read on one screen: times to the minute, short headings (the CSV has them all)."""
+        honour = self.time_to_honour()
+        table = pd.DataFrame({"received": _minutes(honour["time"]), "channel": honour["channel"],
+                              "number": honour["number"], "in group": _minutes(honour["in_group_at"]),
+                              "how": honour["honoured_by"], "minutes": honour["minutes"],
+                              "confirmed": _minutes(honour["confirmation_sent_at"]),
+                              "blacklist sync": _minutes(honour["blacklist_sync_at"]), "late": honour["late"]})
+        return table.astype(object).where(table.notna(), "")
 
     def counts(self) -> dict[str, int]:
         """Runs per kind, customers only (the health check's test runs left out)."""
@@ -254,8 +270,8 @@ class Ledger:
         counts = self.counts()
         out += [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
                 f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items())
-                + (f", and {tests} test run(s) of the health check" if (tests := int(
-                    (self.rows["action"] == Action.TEST.value).sum())) else "") + ".",
+                + (f", and {tests} test run(s) (the health check's canaries, notebook 04's test numbers)" if (
+                    tests := int((self.rows["action"] == Action.TEST.value).sum())) else "") + ".",
                 "Opt-out group read: " + "; ".join(f"group {g}: {s.describe()}" for g, s in self.groups.items()) + "."]
         waiting = int(self.rows["awaiting_sync"].sum())
         if waiting:
@@ -283,6 +299,11 @@ class Ledger:
         return out
 
 
+def _minutes(times: pd.Series) -> pd.Series:
+    """ISO times as people read them on a screen: '2026-01-05 09:00' (UTC, the platform's time)."""
+    return times.fillna("").astype(str).str.slice(0, 16).str.replace("T", " ")
+
+
 def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
                  window: Window | None = None, seen_in_group: dict[str, str] | None = None,
@@ -292,7 +313,8 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
 
     ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
     the group (``check`` keeps it); a member not in it was first seen by this read. Rows of
-    ``test_numbers`` (the health check's canaries) are marked as tests and never need action.
+    ``test_numbers`` (the health check's canaries) are marked as tests and never need action; on the
+    sandbox, so are notebook 04's test numbers (RUNBOOK_TEST_PREFIX).
     ``membership``: "group" reads the whole group; "numbers" looks up only the window's numbers
     (one request each: the incremental check of the last hour); "auto" takes the cheaper one.
     """
@@ -316,6 +338,8 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
             reader.saw(record["number"])
     groups = reader.members()
     records.sort(key=lambda r: (r["time"], r["_order"]))  # runs of one time in the order they started
+    if client.settings.sandbox_mode:
+        test_numbers = set(test_numbers) | {r["number"] for r in records if RUNBOOK_TEST_NUMBER.fullmatch(r["number"])}
     _judge(records, groups, window, test_numbers)
     _time_to_honour(records, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
     rows = pd.DataFrame(records, columns=COLUMNS)
@@ -532,11 +556,12 @@ def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window
     latest_rows = set(latest.values())
     for i, r in enumerate(records):
         matched = r["matched"]
+        if r["number"] and r["number"] in test_numbers:  # a test's every run, opt-out or not, is no customer's
+            r["action"] = Action.TEST.value
+            continue
         if matched not in (Matched.OPT_OUT, Matched.OPT_IN):
             continue
-        if r["number"] in test_numbers:
-            r["action"] = Action.TEST.value
-        elif not r["number"]:
+        if not r["number"]:
             r["action"] = Action.NO_NUMBER.value if matched == Matched.OPT_OUT else Action.NONE.value
         elif i not in latest_rows:
             r["action"] = Action.SUPERSEDED.value

@@ -26,19 +26,21 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
 from .config import PROJECT_ROOT
 from .errors import SandboxControlError
 
-FOLDER = PROJECT_ROOT / ".sandbox"
+# EIGHTXEIGHT_SANDBOX_DIR: another folder (a test's own local sandbox, never the operator's).
+FOLDER = Path(os.environ.get("EIGHTXEIGHT_SANDBOX_DIR") or PROJECT_ROOT / ".sandbox")
 STATE = FOLDER / "state.sqlite"
 SERVER = FOLDER / "server.json"
 IDLE_EXIT_SECONDS = 4 * 3600
 START_TIMEOUT_SECONDS = 30
-# A port of this project's own (stable across restarts, different for another clone).
-PREFERRED_PORT = 18000 + int(hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest(), 16) % 1000
+# A port of this sandbox's own (stable across restarts, different for another clone or folder).
+PREFERRED_PORT = 18000 + int(hashlib.sha256(str(FOLDER).encode()).hexdigest(), 16) % 1000
 
 
 def wants_fresh() -> bool:

@@ -122,19 +122,28 @@ class Runbook:
             raise NotOnSandbox("sandbox controls exist only on the sandbox (no EIGHTXEIGHT_API_KEY set)")
         return SandboxControls(self.settings.base_url)
 
+    def scratch(self, *, hours: float, what: str, other_subaccounts: tuple[str, ...] = ()) -> "Runbook":
+        """A scratch sandbox for a demo that needs time to pass: see :func:`scratch_runbook`."""
+        return scratch_runbook(self, hours=hours, what=what, other_subaccounts=other_subaccounts)
 
-def scratch_runbook(runbook: "Runbook", *, hours: float, what: str) -> "Runbook":
+
+def scratch_runbook(runbook: "Runbook", *, hours: float, what: str,
+                    other_subaccounts: tuple[str, ...] = ()) -> "Runbook":
     """A sandbox of the demo's own, for a demo that needs time to pass (days of customers): the
     operator's sandbox keeps its data and a clock near the wall clock. On wall time the scratch
     clock starts ``hours`` in the past, so that the days played end about now; a deterministic
-    sandbox (tests, nbval) gets a deterministic scratch. Only on the sandbox."""
+    sandbox (tests, nbval) gets a deterministic scratch. ``other_subaccounts``: more subaccounts of
+    the same account, beside the operator's own. Only on the sandbox."""
     if not runbook.on_sandbox:
         raise NotOnSandbox("a scratch sandbox is for sandbox mode only (no EIGHTXEIGHT_API_KEY set)")
     deterministic = bool(runbook.sandbox.health().get("deterministic"))
-    scratch = Sandbox(deterministic=deterministic, clock_offset_seconds=0 if deterministic else -hours * 3600)
+    settings = runbook.settings
+    subaccounts = {s: settings.account_id for s in (settings.subaccount_id, *other_subaccounts)}
+    scratch = Sandbox(deterministic=deterministic, clock_offset_seconds=0 if deterministic else -hours * 3600,
+                      subaccounts=subaccounts)
     scratch.start()
     atexit.register(scratch.close)
-    settings = runbook.settings.with_base_url(scratch.base_url)
+    settings = settings.with_base_url(scratch.base_url)
     print(f"This demo plays {what} on a scratch sandbox of its own, so that your sandbox's data and clock stay as "
           "they are.")
     return Runbook(settings, Client(settings))

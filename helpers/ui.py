@@ -27,13 +27,13 @@ def check_connection(client: Client) -> str:
     return f"Connection OK: the Contacts API answered; the account has {groups} contact group(s)."
 
 
-def require_connection(client: Client) -> str:
-    """Print the connection check; stop (raise) when it failed, so a job stops here, not later."""
+def require_connection(client: Client) -> None:
+    """Print the connection check (once: nothing is returned for a notebook to show again); stop
+    (raise) when it failed, so a job stops here, not later."""
     outcome = check_connection(client)
     print(outcome)
     if outcome.startswith("Connection FAILED"):
         raise ConnectionCheckFailed(f"{outcome} Fix the settings (the form above, or .env), then run again.")
-    return outcome
 
 
 def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = None) -> widgets.VBox:
@@ -116,15 +116,19 @@ def settings_table(settings: Settings):
                         ).set_index("setting")
 
 
-def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | str:
-    """For an existing group that is not blacklisted: mark it when asked, else offer a button."""
+def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | None:
+    """For an existing group that is not blacklisted: mark it when asked, else offer a button.
+    What is decided without a button is printed (once), and nothing is returned."""
     from .groups import mark_blacklisted
 
     if not outcome.needs_blacklist:
-        return f"Group {outcome.group['id']} is blacklisted: nothing to decide."
+        print(f"Group {outcome.group['id']} is blacklisted: nothing to decide.")
+        return None
     if mark:
         outcome.group = mark_blacklisted(client, outcome.group["id"])
-        return f"Marked group {outcome.group['id']} as blacklisted (MARK_EXISTING_AS_BLACKLIST=True)."
+        print(f"Marked group {outcome.group['id']} as blacklisted, read back: isBlacklist="
+              f"{outcome.group['isBlacklist']}.")
+        return None
     button = widgets.Button(description=f"Mark group {outcome.group['id']} blacklisted", button_style="warning")
     result = widgets.Output()
 

@@ -8,6 +8,7 @@ expectation fails the check with an explanation.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import pandas as pd
 
@@ -173,9 +174,22 @@ def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> i
     return len(ids)
 
 
-def blacklist_sync_demo(runbook, msisdn: str, *, other_subaccount: str | None = None) -> pd.DataFrame:
-    """Sandbox: a campaign message to an opted-out number before and after the hourly sync."""
-    client, controls = runbook.client, runbook.sandbox
+SECOND_SUBACCOUNT = "second-brand"  # the sync demo's other subaccount of the same account
+
+
+def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
+    """Sandbox: a campaign message to a number that has just opted out, right after the opt-out,
+    after the hourly blacklist sync, and after it from another subaccount of the same account.
+
+    The hour passes on a scratch sandbox of its own, whose blacklisted group holds the number as the
+    workflow just left it in the operator's group; the operator's sandbox keeps its clock. On wall
+    time the scratch clock starts ten minutes past an hour, so "right after" is never a sync."""
+    minutes_past = datetime.now(timezone.utc).minute + datetime.now(timezone.utc).second / 60
+    scratch = runbook.scratch(hours=(minutes_past - 10) / 60, what="an hour of 8x8's blacklist sync",
+                              other_subaccounts=(SECOND_SUBACCOUNT,))
+    client, controls = scratch.client, scratch.sandbox
+    group = client.contacts.create_group("Opt-out (sync demo)", is_blacklist=True)
+    client.contacts.upsert_contact(msisdn, group_ids=[group["id"]])
     text = "Our weekend sale starts now!"
     rows = []
 
@@ -185,20 +199,20 @@ def blacklist_sync_demo(runbook, msisdn: str, *, other_subaccount: str | None = 
             record = client.messaging.get_message(umid, subaccount=subaccount)
             status = record.get("status", {})
             rows.append({"when": moment, "from subaccount": record.get("subAccountId"),
-                         "sandbox clock": status.get("timestamp"), "state": status.get("state"),
-                         "errorCode": status.get("errorCode"), "errorMessage": status.get("errorMessage")})
+                         "platform clock": status.get("timestamp", "")[:16].replace("T", " "),
+                         "state": status.get("state"), "errorCode": status.get("errorCode"),
+                         "errorMessage": status.get("errorMessage")})
         except EightByEightError as exc:
             rows.append({"when": moment, "state": f"refused: {exc}"})
 
     send("right after the opt-out")
     synced = controls.advance_clock(hours=1)
     send(f"after the hourly sync ({synced['blacklistSyncedAt'][11:16]} UTC)")
-    if other_subaccount:
-        send("after the sync, from another subaccount", other_subaccount)
+    send("after the sync, from another subaccount", SECOND_SUBACCOUNT)
     table = pd.DataFrame(rows).set_index("when")
     if "errorCode" in table:
         table["errorCode"] = table["errorCode"].astype("Int64")
-    return table
+    return table.astype(object).where(table.notna(), "")
 
 
 # A few days of customers, for notebook 07 on the sandbox: (hours after the previous message,

@@ -1,10 +1,14 @@
 """The interactive runbook in a real browser: JupyterLab on 127.0.0.1, driven in Debian's Chromium by Playwright.
 
-What a person does on day one: open notebook 00, run it, save the sandbox choice with the
-form; open notebook 05, run it, see the plan's chart, press Apply, see the checked outcome.
-No "Error displaying widget", no error in the browser's console. The kernels get fresh
-sandboxes (EIGHTXEIGHT_SANDBOX=fresh, from conftest.py) and the form writes a temporary .env,
-never the operator's.
+What a person does on the second day, in the README's order: `python -m helpers runbook` run
+twice on one local sandbox, then JupyterLab on the same sandbox. Notebook 00: run it, save the
+sandbox choice with the form. Notebook 04: the same sync demo and sample counts as both runbook
+runs. Notebook 05: the plan's chart, the button pressed, the checked outcome. Notebook 07: the
+window ends today, and the first screen of the ledger holds every action, with no table wider
+than the page. No "Error displaying widget", no error in the browser's console; the committed
+notebooks are left as they were (Lab works on copies). Screenshots of 05 and 07 are kept in
+runs/browser-test/ (git-ignored). The local sandbox is the test's own (EIGHTXEIGHT_SANDBOX_DIR),
+and the form writes a temporary .env, never the operator's.
 
 Where no browser can be had these tests skip with the reason (pytest -rs prints it); `.ci/run`
 installs Chromium from Debian's packages first when it can.
@@ -12,11 +16,13 @@ installs Chromium from Debian's packages first when it can.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -47,15 +53,43 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+SCREENSHOTS = ROOT / "runs" / "browser-test"
+
+
+def _git_status(path: Path) -> str:
+    answer = subprocess.run(["git", "status", "--porcelain", "--", str(path)], cwd=ROOT, capture_output=True, text=True)
+    return answer.stdout if answer.returncode == 0 else "(not a git checkout)"
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab on the project's notebooks, on 127.0.0.1, stopped at the end of the module."""
+def used_sandbox(tmp_path_factory):
+    """A local sandbox of the test's own, on which the runbook job has run twice (the README's order)."""
+    home = tmp_path_factory.mktemp("used-sandbox")
+    env = {**os.environ, "EIGHTXEIGHT_SANDBOX_DIR": str(home / ".sandbox"), "EIGHTXEIGHT_OUTPUT_DIR": str(home)}
+    for name in ("EIGHTXEIGHT_API_KEY", "EIGHTXEIGHT_BASE_URL", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_RUN_DIR"):
+        env.pop(name, None)
+    runs = []
+    try:
+        for _ in range(2):
+            job = subprocess.run([sys.executable, "-m", "helpers", "runbook"], cwd=ROOT, env=env, capture_output=True,
+                                 text=True, timeout=600)
+            assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
+            runs.append(max((home / "runs").iterdir(), key=lambda p: p.stat().st_mtime))
+        yield env, runs
+    finally:
+        subprocess.run([sys.executable, "-m", "helpers", "sandbox", "--stop"], cwd=ROOT, env=env, capture_output=True,
+                       timeout=60)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, used_sandbox):
+    """JupyterLab on working copies of the notebooks, on 127.0.0.1, talking to the used local sandbox;
+    stopped at the end of the module, the committed notebooks as they were before."""
     home = tmp_path_factory.mktemp("lab")
     port = _free_port()
-    env = {**os.environ, "EIGHTXEIGHT_ENV_FILE": str(home / ".env"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+    committed_before = _git_status(ROOT / "notebooks")
+    env = {**used_sandbox[0], "EIGHTXEIGHT_ENV_FILE": str(home / ".env"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data")}
-    for name in ("EIGHTXEIGHT_API_KEY", "EIGHTXEIGHT_BASE_URL"):
-        env.pop(name, None)
     data_dirs = [str(Path(sys.prefix) / "share" / "jupyter")]  # the widget extension lives there
     env["JUPYTER_PATH"] = os.pathsep.join(data_dirs)
     log = open(home / "lab.log", "w")
@@ -86,6 +120,7 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+    assert _git_status(ROOT / "notebooks") == committed_before, "a Lab session changed the committed notebooks"
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +140,8 @@ def open_and_run(browser, base: str, notebook: str):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}", wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}&reset", wait_until="domcontentloaded")  # no earlier tabs
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=60_000)
     wait_for_kernel(base, notebook)
     page.wait_for_timeout(1000)  # the page's own connection to the kernel settles after the server's
     page.click(".lm-MenuBar-item:has-text('Run')")
@@ -124,6 +159,25 @@ def wait_for_kernel(base: str, notebook: str, timeout: float = 90) -> None:
             return
         time.sleep(0.5)
     raise AssertionError(f"the kernel of {notebook} did not start within {timeout:g} s")
+
+
+def wait_until_idle(base: str, notebook: str, page, timeout: float = 120) -> None:
+    """Until every cell ran: the kernel idle and no cell waiting ("[*]")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        if page.locator(".jp-InputPrompt:has-text('[*]')").count() == 0:
+            wait_for_kernel(base, notebook, timeout=deadline - time.monotonic())
+            return
+    raise AssertionError(f"{notebook} did not finish within {timeout:g} s")
+
+
+def outputs_of(notebook: Path) -> str:
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    return "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                     for c in cells if c.cell_type == "code" for o in c.outputs)
 
 
 def assert_clean(page, errors: list[str]) -> None:
@@ -159,5 +213,64 @@ def test_notebook_05_plan_chart_then_apply_shows_the_checked_outcome(lab, browse
     outputs = page.locator(".jp-OutputArea-output")  # not the cells' code, which names the same words
     assert outputs.filter(has_text="Dry run so far: nothing has been changed.").count() == 0
     assert outputs.filter(has_text="Outcome: 3 removed").count() >= 1  # the widget's output sits in the cell's
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".jp-OutputArea-output", has_text="Outcome: 3 removed").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "05_after_the_button.png"))
+    assert_clean(page, errors)
+    page.close()
+
+
+def test_notebook_04_shows_what_both_runbook_runs_showed(lab, browser, used_sandbox):
+    base, _ = lab
+    for run in used_sandbox[1]:  # the job's two runs: the same lesson and the same sample counts
+        text = outputs_of(run / "04_test_opt_outs.ipynb")
+        assert "3 of 6 may be sent to" in text
+        assert re.search(r"right after the opt-out .* delivered", text) and \
+            re.search(r"after the hourly sync .* undelivered +15", text)
+    page, errors = open_and_run(browser, base, "04_test_opt_outs.ipynb")
+    page.wait_for_selector("text=may be sent to", timeout=120_000)
+    wait_until_idle(base, "04_test_opt_outs.ipynb", page)
+    outputs = page.locator(".jp-OutputArea-output")
+    assert outputs.filter(has_text="3 of 6 may be sent to").count() == 1
+    demo = page.locator("table", has_text="right after the opt-out")
+    rows = [demo.locator("tbody tr").nth(i).inner_text() for i in range(3)]
+    assert "delivered" in rows[0] and "undelivered" not in rows[0]
+    assert all("undelivered" in row and "15" in row for row in rows[1:])
+    assert_clean(page, errors)
+    page.close()
+
+
+def test_notebook_07_ends_today_and_its_first_screen_holds_every_action(lab, browser):
+    base, _ = lab
+    page, errors = open_and_run(browser, base, "07_audit_and_repair_opt_outs.ipynb")
+    page.wait_for_selector(".jp-OutputArea-output:has-text('Window:')", timeout=120_000)
+    wait_until_idle(base, "07_audit_and_repair_opt_outs.ipynb", page, timeout=180)
+    ledger = page.locator(".jp-OutputArea-output", has_text="lost opt-out: add to the group:").first
+    ledger.evaluate("el => el.scrollIntoView({block: 'start'})")  # the ledger's output at the top of the screen
+    page.wait_for_timeout(500)
+    text = ledger.text_content()
+    window = re.search(r"Window: (\S+) to (\S+) ", text)
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert window and window.group(2).startswith(today), (window and window.group(0)) or text[:3000]
+    assert text.index("lost opt-out") < text.index("cannot repair") < text.index("Workflows:")  # actions first
+    where = ledger.evaluate("""el => {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const at = node.textContent.indexOf('Workflows:');
+            if (at >= 0) {
+                const range = document.createRange();
+                range.setStart(node, at); range.setEnd(node, at + 10);
+                return [range.getBoundingClientRect().bottom, window.innerHeight];
+            }
+        }
+        return null;
+    }""")
+    assert where and where[0] <= where[1], f"an action line is below the first screen: {where}"
+    for table in page.locator(".jp-OutputArea-output table").all():  # no result off the right edge
+        width = table.evaluate("t => [t.scrollWidth, t.closest('.jp-OutputArea-output').clientWidth, "
+                               "t.querySelector('thead') ? t.querySelector('thead').textContent.trim() : '']")
+        assert width[0] <= width[1], width
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "07_audit_first_screen.png"))
     assert_clean(page, errors)
     page.close()

@@ -266,3 +266,24 @@ def test_the_audit_says_what_needs_action_first_and_notes_one_line_a_kind(client
     table = ledger.summary_table()
     assert list(table.columns) == ["time", "channel", "who", "wrote", "was", "Contacts answer", "action"]
     assert len(table) == 4 and not table.isna().any().any()
+
+
+def test_notebook_04s_test_numbers_are_tests_on_the_sandbox_never_customers(client, controls, group, deployed, tmp_path):
+    lose(controls, "+6591000007")   # a lost opt-out of a test number: not a customer's, nothing to repair
+    say(controls, "+6591000008", "HELP")
+    say(controls, "+6591001007", "STOP")  # another prefix: a customer
+    lose(controls, "+6590000081")   # a customer's lost opt-out
+    ledger = build_ledger(client)
+    actions = dict(zip(ledger.rows["number"], ledger.rows["action"]))
+    assert actions["+6591000007"] == actions["+6591000008"] == Action.TEST.value
+    assert actions["+6590000081"] == Action.ADD.value and actions["+6591001007"] == ""
+    assert list(ledger.needing(Action.ADD)["number"]) == ["+6590000081"]
+    assert ledger.counts()["opt-out"] == 2 and ledger.counts()["help"] == 0
+    assert "and 2 test run(s) (the health check's canaries, notebook 04's test numbers)" in " ".join(ledger.lines())
+    assert "+6591000007" not in set(ledger.summary_table()["who"])
+
+
+def test_on_8x8_a_number_of_the_test_range_is_a_customer(client, controls, group, deployed, monkeypatch):
+    lose(controls, "+6591000007")
+    monkeypatch.setattr(type(client.settings), "sandbox_mode", property(lambda self: False))
+    assert list(build_ledger(client).needing(Action.ADD)["number"]) == ["+6591000007"]

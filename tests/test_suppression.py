@@ -8,7 +8,7 @@ import pytest
 
 from helpers.errors import BadInput, VerificationFailed
 from helpers.groups import ensure_opt_out_group
-from helpers.runbook import Runbook
+from helpers.runbook import Runbook, SandboxControls
 from helpers.suppression import filter_audience, is_opted_out
 from helpers.verification import (BUTTON_TAPS, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
                                   run_on_every_path, run_test_messages)
@@ -133,8 +133,14 @@ def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
         check_test_table(table)
 
 
-def test_sync_demo_shows_the_gap(runbook, group):
+def test_sync_demo_shows_the_gap_on_a_scratch_sandbox_and_leaves_the_operators_clock(runbook, group, sandbox, capsys):
+    controls = SandboxControls(sandbox.base_url)
     runbook.client.contacts.upsert_contact("+6591000001", group_ids=[group["id"]])
-    demo = blacklist_sync_demo(runbook, "+6591000001", other_subaccount="sandbox-subaccount-sms")
+    clock_before = controls.health()["now"]
+    demo = blacklist_sync_demo(runbook, "+6591000001")
     assert list(demo["state"]) == ["delivered", "undelivered", "undelivered"]
-    assert list(demo["errorCode"].fillna(0)) == [0, 15, 15]
+    assert list(demo["errorCode"]) == ["", 15, 15]
+    assert list(demo["from subaccount"]) == ["sandbox-subaccount", "sandbox-subaccount", "second-brand"]
+    assert "scratch sandbox of its own" in capsys.readouterr().out
+    assert controls.health()["now"] == clock_before  # the hour passed on the scratch sandbox only
+    assert controls.sent() == []  # and its campaign messages were sent there

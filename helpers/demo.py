@@ -1,0 +1,76 @@
+"""The sandbox's starting points for the runbook's sample files (notebooks 05 and 06).
+
+A sample plan is only worth showing if it is the same on the first run and the tenth. So, on
+the sandbox only, before the plan is made, the opt-out group is put back to the sample's
+starting point for the numbers of the sample file: the customers the sample says opted out
+earlier are in the group, every other number of the file is not. What was changed is said in
+one line, so nothing happens behind the operator's back; numbers outside the file are never
+touched. On 8x8 this does nothing at all: a real group is never "set up" for a demo.
+
+The notebooks know nothing of this but the name of their sample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bulk.read import read_numbers
+from .config import PROJECT_ROOT
+from .numbers import digits_key
+from .suppression import member_ids
+
+
+@dataclass(frozen=True)
+class Sample:
+    file: str  # relative to notebooks/
+    opted_out_earlier: tuple[str, ...]  # in the group at the start, E.164
+    default_region: str = "SG"
+
+
+SAMPLES = {
+    # Three of the file's customers opted out earlier, plus one customer who is not in the file.
+    "bulk-remove": Sample("data/sample_opt_ins.csv", ("+6591234567", "+6591234569", "+447911123456", "+6588880001")),
+    # One of the list's numbers is already in the group.
+    "import": Sample("data/sample_opt_out_list.csv", ("+6591234567",)),
+}
+
+
+def sample_path(name: str) -> Path:
+    return PROJECT_ROOT / "notebooks" / SAMPLES[name].file
+
+
+def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> str | None:
+    """On the sandbox, when ``path`` is sample ``name``'s file, put the group back to the sample's
+    starting point and say what changed; on 8x8, or for any other file, do nothing and answer None."""
+    if not runbook.on_sandbox or Path(path).resolve() != sample_path(name).resolve():
+        return None
+    sample = SAMPLES[name]
+    client = runbook.client
+    wanted = {digits_key(n) for n in sample.opted_out_earlier}
+    rows = read_numbers(sample_path(name), default_region=sample.default_region).valid
+    others = sorted({m for m in rows["msisdn"] if digits_key(m) not in wanted})
+    added = [n for n in sample.opted_out_earlier if not member_ids(client, group_id, n)]
+    for msisdn in added:
+        client.contacts.upsert_contact(msisdn, group_ids=[group_id])
+    taken_out = []
+    for msisdn in others:
+        ids = member_ids(client, group_id, msisdn)
+        if ids:
+            client.contacts.remove_from_group(group_id, ids)  # the contact itself is kept
+            taken_out.append(msisdn)
+    if not added and not taken_out:
+        line = (f"Sandbox sample: the group holds the {len(wanted)} customer(s) this sample says opted out earlier, "
+                "and none of the file's other numbers.")
+    else:
+        changes = []
+        if added:
+            changes.append(f"added the {len(added)} customer(s) who, in this sample, opted out earlier "
+                           f"({', '.join(added)})")
+        if taken_out:
+            changes.append(f"took out {len(taken_out)} of the file's numbers an earlier session added "
+                           f"({', '.join(taken_out)})")
+        line = ("Sandbox sample: " + " and ".join(changes) + ", so that this plan is the same on every run. "
+                "Numbers outside the sample file were not touched; `python -m helpers sandbox --reset` starts the "
+                "sandbox from nothing.")
+    print(line)
+    return line
