@@ -116,6 +116,32 @@ def _reconcile(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _audience(args: argparse.Namespace) -> int:
+    """Check a campaign audience file; exit 0 checked, 1 checked with invalid rows, 2 nothing checked."""
+    from .audience import check_audience
+    from .errors import EightByEightError, WorkflowNotDeployed
+    from .ledger import build_ledger
+    from .runbook import connect
+
+    try:
+        runbook = connect(parallel=args.parallel)
+        ledger = None
+        if not args.no_ledger:
+            try:
+                ledger = build_ledger(runbook.client, hours=args.hours)
+            except WorkflowNotDeployed as exc:
+                print(f"note: no ledger ({exc}); the group alone decides.", file=sys.stderr)
+        result = check_audience(runbook.client, args.file, args.group, out=args.out, column=args.column,
+                                default_region=args.default_region, country_column=args.country_column,
+                                ledger=ledger, report=args.report)
+    except EightByEightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"No send list was written ({args.out} does not exist): nothing was checked.", file=sys.stderr)
+        return 2
+    print("\n".join(result.lines()))
+    return result.exit_code
+
+
 def _check(args: argparse.Namespace) -> int:
     """The scheduled health check: drift, canary, lost opt-outs; exit 0 ok, 1 action needed, 2 could not run."""
     from .errors import EightByEightError
@@ -269,6 +295,27 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
     rec.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     rec.set_defaults(run=_reconcile)
+
+    aud = commands.add_parser(
+        "audience", help="check a campaign audience file against the opt-out group and the ledger; write SEND.csv",
+        description="Reads the audience file (CSV or .xlsx), the opt-out group (in pages) and the opt-out "
+        "workflows' runs (the ledger), and writes --out with the file's own header and rows, in order, for the numbers "
+        "that may receive the campaign. Left out, each with its reason in --report: members of the group (and whether "
+        "they opted out within the hour, before 8x8's blacklist sync), opt-outs the ledger knows that the group does "
+        "not hold yet, invalid numbers, duplicates. Nothing is sent and nothing changes on 8x8. Exit 0: checked; 1: "
+        "checked, some rows invalid; 2: nothing checked, and no send list written.")
+    aud.add_argument("file", help="CSV (comma, semicolon or tab; UTF-8) or Excel .xlsx file")
+    aud.add_argument("--out", required=True, help="the send list to write (CSV)")
+    aud.add_argument("--group", default="WhatsApp opt-out", help="opt-out group: id, or exact name of the blacklisted "
+                                                                 "group (default: WhatsApp opt-out)")
+    aud.add_argument("--column", help="column holding the numbers (default: found from the header or the values)")
+    aud.add_argument("--default-region", help="country of national numbers (written without +), e.g. SG, US, GB")
+    aud.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
+    aud.add_argument("--report", help="CSV of the rows left out, with reasons (default: no file)")
+    aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
+    aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")
+    aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
+    aud.set_defaults(run=_audience)
 
     check = commands.add_parser(
         "check", help="the health check to schedule: drift, canary, lost opt-outs (repaired with --apply)",

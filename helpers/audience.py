@@ -1,0 +1,137 @@
+"""Campaign day: clean an audience file before sending (``python -m helpers audience``).
+
+8x8 applies the blacklist after an hourly sync, and an opt-out lost to a failed call is in no
+group at all: checking the file against the opt-out group (and the ledger) right before the
+send closes both gaps. The file is read by the bulk reader (every CSV dialect it reads, .xlsx);
+the group is read in pages, never per number. Nothing is sent and nothing changes on 8x8.
+
+Written: SEND.csv, the file's own header and rows, in order, for the numbers that may receive
+the campaign (cells exactly as they were: it goes to the sending tool, not to a spreadsheet),
+and a report of every row left out with its reason. SEND.csv is written to a temporary name and
+renamed at the end; a stale SEND.csv at that path is removed before anything is read, so a list
+that was not checked today is never mistaken for one that was.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .bulk.read import _open_records, open_numbers
+from .bulk.report import check_writable, private_open, write_report
+from .bulk.run import resolve_group
+from .bulk.statuses import Status
+from .client import Client
+from .errors import BadInput
+from .groups import read_group
+from .numbers import digits_key
+
+
+class Reason:
+    IN_GROUP = "in the opt-out group"
+    IN_GROUP_SYNC = "in the opt-out group; opted out within the hour, so 8x8's blacklist may not hold it yet"
+    LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+
+
+@dataclass
+class AudienceCheck:
+    source: str
+    group: dict
+    rows: int
+    may_receive: int
+    left_out: pd.DataFrame  # row, input, msisdn, reason
+    send_path: Path
+    report_path: Path | None
+    group_described: str
+    ledger_used: bool
+
+    @property
+    def exit_code(self) -> int:
+        """0: checked; 1: checked, but some rows were invalid (they are in the report)."""
+        return 1 if self.left_out["reason"].str.startswith(Reason.INVALID).any() else 0
+
+    def counts(self) -> dict[str, int]:
+        kinds = self.left_out["reason"].str.split(":").str[0]
+        return {"may receive": self.may_receive, **{str(k): int(v) for k, v in kinds.value_counts().items()}}
+
+    def lines(self) -> list[str]:
+        out = [f"Audience {self.source}: {self.rows} row(s).",
+               f"Opt-out group {self.group['id']} ({self.group['name']!r}) read: {self.group_described}."
+               + ("" if self.ledger_used else " No ledger read: opt-outs the group does not hold yet are not known.")]
+        out.append("Plan: " + ", ".join(f"{n} {k}" for k, n in self.counts().items()))
+        out.append(f"Send list: {self.send_path} ({self.may_receive} row(s), the file's own columns, in order). "
+                   "Nothing was sent and nothing changed on 8x8.")
+        if self.report_path is not None:
+            out.append(f"Left out, with reasons: {self.report_path} ({len(self.left_out)} row(s)).")
+        return out
+
+
+def check_audience(client: Client, path: str | Path, group: str | int, *, out: str | Path,
+                   column: str | None = None, default_region: str | None = None,
+                   country_column: str | None = None, ledger=None, report: str | Path | None = None) -> AudienceCheck:
+    """Check an audience file against the opt-out group (and ``ledger``, a helpers.ledger.Ledger) and
+    write the send list ``out``. Raises BadInput (nothing written) when the file or group cannot be used."""
+    out = Path(out)
+    if out.exists() and out.is_dir():
+        raise BadInput(f"--out {out} is a folder: give a file name, e.g. {out / 'send.csv'}.")
+    if out.exists():
+        out.unlink()  # a stale list must never pass for a checked one
+    report_path = check_writable(Path(report)) if report is not None else None
+    check_writable(out)
+    resolved = resolve_group(client, group)
+    opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
+    numbers = opened.read()
+    snapshot = read_group(client, int(resolved["id"]))
+    members = snapshot.ever  # digit keys: a member at any point of the read counts
+    asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
+    recent = set()
+    if ledger is not None:
+        rows = ledger.rows
+        recent = {digits_key(n) for n in rows.loc[rows["awaiting_sync"].astype(bool), "number"] if n}
+    reasons: dict[int, str] = {}
+    for record in numbers.rows.itertuples(index=False):
+        if record.status == Status.INVALID:
+            reasons[record.row] = f"{Reason.INVALID}: {record.reason}"
+        elif record.status == Status.DUPLICATE:
+            reasons[record.row] = f"{Reason.DUPLICATE}: {record.reason}"
+        else:
+            key = digits_key(record.msisdn)
+            if key in members:
+                reasons[record.row] = Reason.IN_GROUP_SYNC if key in recent else Reason.IN_GROUP
+            elif key in asked:
+                reasons[record.row] = Reason.LEDGER_ONLY
+    left_out = numbers.rows[numbers.rows["row"].isin(reasons)][["row", "input", "msisdn"]].copy()
+    left_out["reason"] = left_out["row"].map(reasons)
+    left_out = left_out.astype(object).where(left_out.notna(), "")
+    may_receive = _write_send_list(Path(path), out, set(reasons), numbers.has_header, numbers.delimiter)
+    if report_path is not None:
+        write_report(left_out, report_path)
+    return AudienceCheck(numbers.source, resolved, len(numbers.rows), may_receive, left_out, out, report_path,
+                         snapshot.describe(), ledger is not None)
+
+
+def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:
+    """Stream the file's records again; keep the header and every row not left out, in order."""
+    _, records = _open_records(path)
+    records = (item for item in records if any(cell.strip() for cell in item[1]))  # as the reader skips them
+    partial = out.with_name(out.name + ".partial")
+    written = 0
+    try:
+        with private_open(partial) as handle:
+            writer = csv.writer(handle, delimiter=delimiter or ",")
+            for index, (row, cells) in enumerate(records):
+                if index == 0 and has_header:
+                    writer.writerow(cells)
+                    continue
+                if row not in left_out_rows:
+                    writer.writerow(cells)
+                    written += 1
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written

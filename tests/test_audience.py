@@ -1,0 +1,98 @@
+"""Campaign day: `python -m helpers audience` keeps exactly the rows that may receive the campaign."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.audience import Reason, check_audience
+from helpers.errors import BadInput
+from helpers.ledger import build_ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lose(controls, msisdn, text="STOP"):
+    """A STOP whose every Contacts call fails, retries included: only the ledger knows it."""
+    controls.fail_share(1.0, method="POST", path_contains="/contacts")
+    controls.deliver_inbound(msisdn, text)
+    controls.advance_clock(hours=1)
+    controls.fail_share(0.0)
+
+
+AUDIENCE = [
+    ["name", "phone", "offer"],
+    ["Ana", "+65 9123 4567", "10%"],          # a member, written with spaces
+    ["Ben", "0065 9123-4568", "20%"],         # a member, written with 00 and a dash
+    ["Chloe", "9123 4569", "10%"],            # may receive (national, SG)
+    ["Dev", "+6591234570", "5%"],             # a lost opt-out only the ledger knows
+    ["Eva", "=HYPERLINK(\"x\")", "10%"],      # invalid, hostile
+    ["Farid", "+65 9123 4569", "15%"],        # duplicate of Chloe
+    ["Grace", "+44 7911 123456", "10%"],      # may receive
+    ["Hiro", "", "10%"],                      # no number
+]
+
+
+def write(path: Path, rows, delimiter=";") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def test_the_send_list_holds_exactly_those_who_may_receive(client, controls, group, deployed, tmp_path):
+    client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])
+    client.contacts.upsert_contact("6591234568", group_ids=[group["id"]])  # the group holds it without +
+    lose(controls, "+6591234570")
+    source = write(tmp_path / "audience.csv", AUDIENCE)
+    stale = tmp_path / "send.csv"
+    stale.write_text("a stale list\n")
+    result = check_audience(client, source, group["id"], out=stale, default_region="SG",
+                            ledger=build_ledger(client), report=tmp_path / "left_out.csv")
+    with open(stale, newline="", encoding="utf-8") as handle:
+        kept = list(csv.reader(handle, delimiter=";"))
+    assert kept == [AUDIENCE[0], AUDIENCE[3], AUDIENCE[7]]  # the file's own columns and rows, in order
+    reasons = dict(zip(result.left_out["row"], result.left_out["reason"]))
+    assert reasons[2] == reasons[3] == Reason.IN_GROUP
+    assert reasons[5] == Reason.LEDGER_ONLY
+    assert reasons[6].startswith("invalid:") and reasons[9].startswith("invalid:")
+    assert reasons[7].startswith("duplicate:")
+    assert set(reasons) == {2, 3, 5, 6, 7, 9} and result.may_receive == 2 and result.exit_code == 1
+    report = (tmp_path / "left_out.csv").read_text()
+    assert "'=HYPERLINK" in report  # formula-safe in the report, where a person opens it
+    assert client.contacts.get_group(group["id"])["contacts"] == 2  # nothing changed on 8x8
+
+
+def test_without_the_ledger_the_lost_opt_out_is_not_known_and_the_lines_say_so(client, controls, group, deployed,
+                                                                               tmp_path):
+    lose(controls, "+6591234570")
+    source = write(tmp_path / "audience.csv", [["phone"], ["+6591234570"], ["+6591234569"]], ",")
+    result = check_audience(client, source, group["id"], out=tmp_path / "send.csv")
+    assert result.may_receive == 2 and result.exit_code == 0
+    assert "No ledger read" in "\n".join(result.lines())
+
+
+def test_a_bad_file_writes_no_send_list_and_removes_a_stale_one(client, group, tmp_path):
+    stale = tmp_path / "send.csv"
+    stale.write_text("phone\n+6591234567\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(BadInput):
+        check_audience(client, empty, group["id"], out=stale)
+    assert not stale.exists()
+
+
+def test_the_command_exit_codes(sandbox, group, tmp_path):
+    env = {"EIGHTXEIGHT_BASE_URL": sandbox.base_url, "PATH": "/usr/bin:/bin", "EIGHTXEIGHT_ENV_FILE": str(tmp_path / ".env")}
+    source = write(tmp_path / "audience.csv", AUDIENCE)
+    out = tmp_path / "send.csv"
+    run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(source), "--out", str(out),
+                          "--default-region", "SG", "--group", str(group["id"])],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr  # checked; some rows invalid
+    assert "Plan: 5 may receive, 2 invalid, 1 duplicate" in run.stdout and out.exists()  # an empty group, no ledger
+    run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(tmp_path / "missing.csv"), "--out", str(out),
+                          "--group", str(group["id"])], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and not out.exists() and "No send list was written" in run.stderr
