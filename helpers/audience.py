@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .bulk.read import _open_records, open_numbers
+from .bulk.read import file_records, open_numbers
 from .bulk.report import check_writable, private_open, write_report
 from .bulk.run import resolve_group
 from .bulk.statuses import Status
@@ -88,11 +88,10 @@ def check_audience(client: Client, path: str | Path, group: str | int, *, out: s
     numbers = opened.read()
     snapshot = read_group(client, int(resolved["id"]))
     members = snapshot.ever  # digit keys: a member at any point of the read counts
-    asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
-    recent = set()
+    asked, recent = set(), set()  # opted out per the ledger; in the group within the sync hour
     if ledger is not None:
-        rows = ledger.rows
-        recent = {digits_key(n) for n in rows.loc[rows["awaiting_sync"].astype(bool), "number"] if n}
+        asked = {digits_key(n) for n in ledger.opted_out_numbers()}
+        recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
     reasons: dict[int, str] = {}
     for record in numbers.rows.itertuples(index=False):
         if record.status == Status.INVALID:
@@ -117,8 +116,7 @@ def check_audience(client: Client, path: str | Path, group: str | int, *, out: s
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:
     """Stream the file's records again; keep the header and every row not left out, in order."""
-    _, records = _open_records(path)
-    records = (item for item in records if any(cell.strip() for cell in item[1]))  # as the reader skips them
+    _, records = file_records(path)
     partial = out.with_name(out.name + ".partial")
     written = 0
     try:

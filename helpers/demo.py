@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .bulk.read import read_numbers
 from .config import PROJECT_ROOT
+from .errors import VerificationFailed
 from .numbers import digits_key
 from .suppression import member_ids
 
@@ -52,12 +53,16 @@ def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> s
     added = [n for n in sample.opted_out_earlier if not member_ids(client, group_id, n)]
     for msisdn in added:
         client.contacts.upsert_contact(msisdn, group_ids=[group_id])
-    taken_out = []
-    for msisdn in others:
-        ids = member_ids(client, group_id, msisdn)
-        if ids:
-            client.contacts.remove_from_group(group_id, ids)  # the contact itself is kept
-            taken_out.append(msisdn)
+    taken_out = [n for n in others if member_ids(client, group_id, n)]
+    for msisdn in taken_out:
+        client.contacts.remove_from_group(group_id, member_ids(client, group_id, msisdn))  # the contact is kept
+    # said only as read back: every sample opt-out a member, none of the file's other numbers
+    missing = [n for n in sample.opted_out_earlier if not member_ids(client, group_id, n)]
+    still = [n for n in others if member_ids(client, group_id, n)]
+    if missing or still:
+        raise VerificationFailed(f"the sandbox's sample could not be set up: read back, {', '.join(missing) or 'none'} "
+                                 f"not in group {group_id} and {', '.join(still) or 'none'} still in it. Run "
+                                 "`python -m helpers sandbox --reset` and try again.")
     if not added and not taken_out:
         line = (f"Sandbox sample: the group holds the {len(wanted)} customer(s) this sample says opted out earlier, "
                 "and none of the file's other numbers.")
@@ -69,7 +74,7 @@ def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> s
         if taken_out:
             changes.append(f"took out {len(taken_out)} of the file's numbers an earlier session added "
                            f"({', '.join(taken_out)})")
-        line = ("Sandbox sample: " + " and ".join(changes) + ", so that this plan is the same on every run. "
+        line = ("Sandbox sample: " + " and ".join(changes) + " (read back), so that this plan is the same on every run. "
                 "Numbers outside the sample file were not touched; `python -m helpers sandbox --reset` starts the "
                 "sandbox from nothing.")
     print(line)

@@ -184,7 +184,8 @@ def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
     The hour passes on a scratch sandbox of its own, whose blacklisted group holds the number as the
     workflow just left it in the operator's group; the operator's sandbox keeps its clock. On wall
     time the scratch clock starts ten minutes past an hour, so "right after" is never a sync."""
-    minutes_past = datetime.now(timezone.utc).minute + datetime.now(timezone.utc).second / 60
+    now = datetime.now(timezone.utc)
+    minutes_past = now.minute + now.second / 60
     scratch = runbook.scratch(hours=(minutes_past - 10) / 60, what="an hour of 8x8's blacklist sync",
                               other_subaccounts=(SECOND_SUBACCOUNT,))
     client, controls = scratch.client, scratch.sandbox

@@ -180,6 +180,12 @@ def outputs_of(notebook: Path) -> str:
                      for c in cells if c.cell_type == "code" for o in c.outputs)
 
 
+def keep_screenshot(page, name: str) -> None:
+    """The screen as it is now, kept in runs/browser-test/ (git-ignored) for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
 def assert_clean(page, errors: list[str]) -> None:
     assert page.locator("text=Error displaying widget").count() == 0
     serious = [e for e in errors if "favicon" not in e and "Failed to load resource: the server responded with a "
@@ -213,9 +219,8 @@ def test_notebook_05_plan_chart_then_apply_shows_the_checked_outcome(lab, browse
     outputs = page.locator(".jp-OutputArea-output")  # not the cells' code, which names the same words
     assert outputs.filter(has_text="Dry run so far: nothing has been changed.").count() == 0
     assert outputs.filter(has_text="Outcome: 3 removed").count() >= 1  # the widget's output sits in the cell's
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(".jp-OutputArea-output", has_text="Outcome: 3 removed").first.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "05_after_the_button.png"))
+    keep_screenshot(page, "05_after_the_button.png")
     assert_clean(page, errors)
     page.close()
 
@@ -270,7 +275,6 @@ def test_notebook_07_ends_today_and_its_first_screen_holds_every_action(lab, bro
         width = table.evaluate("t => [t.scrollWidth, t.closest('.jp-OutputArea-output').clientWidth, "
                                "t.querySelector('thead') ? t.querySelector('thead').textContent.trim() : '']")
         assert width[0] <= width[1], width
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "07_audit_first_screen.png"))
+    keep_screenshot(page, "07_audit_first_screen.png")
     assert_clean(page, errors)
     page.close()

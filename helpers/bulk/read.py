@@ -166,6 +166,13 @@ def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]
     return _csv_records(path, head)
 
 
+def file_records(path: str | Path) -> tuple[str | None, Iterator[tuple[int, list[str]]]]:
+    """(delimiter or None for Excel, the file's (row number, cells) records), blank rows skipped: what
+    open_numbers reads, for a caller that writes the file's own rows back (the audience's send list)."""
+    delimiter, records = _open_records(Path(path))
+    return delimiter, (item for item in records if any(cell.strip() for cell in item[1]))
+
+
 # --- the numbers ----------------------------------------------------------------------------
 
 def read_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
@@ -211,8 +218,7 @@ def open_numbers(path: str | Path, *, column: str | None = None, default_region:
     cannot be used), the rows not read yet."""
     path = Path(path)
     region_option = _check_region(default_region)
-    delimiter, records = _open_records(path)
-    records = (item for item in records if any(cell.strip() for cell in item[1]))
+    delimiter, records = file_records(path)
     first = next(records, None)
     if first is None:
         raise BadFile(f"{path} has no rows: expected a column of phone numbers.")
