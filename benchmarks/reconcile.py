@@ -1,6 +1,6 @@
 """Benchmark: reconcile 100,000 workflow runs against an opt-out group of 200,000 members.
 
-    .venv/bin/python benchmarks/reconcile.py [--instances 100000] [--members 200000] [--latency-ms 20]
+    .venv/bin/python benchmarks/reconcile.py [--instances 100000] [--members 200000] [--latency-ms 20] [--parallel N]
 
 The sandbox runs in its own process with 20 ms of latency per request; its state is made
 beforehand (members through the seed control; runs stored directly, which no control makes). The runs are shaped as the
@@ -84,6 +84,8 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument("--latency-ms", type=float, default=20)
+    parser.add_argument("--parallel", type=int, default=None,
+                        help="requests in flight at once (default: the setting's default, 4)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
@@ -91,7 +93,8 @@ def main() -> None:
     prepare(tmp / "state.sqlite", args.instances, args.members)
     process, url = start_sandbox(tmp / "state.sqlite", args.latency_ms)
     try:
-        client = Client(load_settings(env={}, env_file=None).with_base_url(url))
+        client = Client(load_settings(env={}, env_file=None).with_base_url(url).with_parallel(args.parallel))
+        print(f"Requests in flight at once: {client.settings.parallel}")
         controls = SandboxControls(url)
         for label, apply in (("dry run (the ledger)", False), ("--apply (repair the lost)", True)):
             before = controls.stats().get("requests", 0)

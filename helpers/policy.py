@@ -370,6 +370,10 @@ def message_texts(data: dict, channel: str = "WhatsApp") -> list[str]:
         return [_js_string(get(payload, "body"))]
     content = get(payload, "content")
     content = {} if content is None else content
+    if isinstance(content, dict) and "interactive" not in content:  # a typed message: most runs, quicker
+        text, button = content.get("text"), content.get("payload")
+        return [text if text.__class__ is str else _js_string(text),
+                button if button.__class__ is str else _js_string(button), "", ""]
     interactive = get(content, "interactive")
     reply = get(interactive, "button_reply")
     reply = get(interactive, "list_reply") if reply is None else reply
