@@ -118,22 +118,18 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 def _audience(args: argparse.Namespace) -> int:
     """Check a campaign audience file; exit 0 checked, 1 checked with invalid rows, 2 nothing checked."""
-    from .audience import check_audience
-    from .errors import EightByEightError, WorkflowNotDeployed
-    from .ledger import build_ledger
+    from .audience import campaign_ledger, check_audience
+    from .errors import EightByEightError
     from .runbook import connect
 
     try:
         runbook = connect(parallel=args.parallel)
-        ledger = None
-        if not args.no_ledger:
-            try:
-                ledger = build_ledger(runbook.client, hours=args.hours)
-            except WorkflowNotDeployed as exc:
-                print(f"note: no ledger ({exc}); the group alone decides.", file=sys.stderr)
+        ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
+        if ledger_note and not args.no_ledger:
+            print(f"note: no ledger ({ledger_note}); the group alone decides.", file=sys.stderr)
         result = check_audience(runbook.client, args.file, args.group, out=args.out, column=args.column,
                                 default_region=args.default_region, country_column=args.country_column,
-                                ledger=ledger, report=args.report)
+                                ledger=ledger, ledger_note=ledger_note, report=args.report)
     except EightByEightError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"No send list was written ({args.out} does not exist): nothing was checked.", file=sys.stderr)
@@ -314,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--report", help="CSV of the rows left out, with reasons (default: no file)")
     aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
     aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")
+    aud.add_argument("--name", default=DEFAULT_NAME, help="the opt-out workflows' name, whose runs the ledger reads")
     aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     aud.set_defaults(run=_audience)
 

@@ -25,9 +25,12 @@ from .bulk.report import check_writable, private_open, write_report
 from .bulk.run import resolve_group
 from .bulk.statuses import Status
 from .client import Client
-from .errors import BadInput
+from .errors import BadInput, WorkflowNotDeployed
 from .groups import read_group
+from .ledger import Ledger, build_ledger
 from .numbers import digits_key
+from .paths import shown
+from .workflow import DEFAULT_NAME
 
 
 class Reason:
@@ -36,6 +39,12 @@ class Reason:
     LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
     INVALID = "invalid"
     DUPLICATE = "duplicate"
+
+    @staticmethod
+    def kind(reason: str) -> str:
+        """The few words a count or a chart shows for a reason."""
+        return {Reason.IN_GROUP: "in the group", Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
+                Reason.LEDGER_ONLY: "opted out, not in the group yet"}.get(reason, reason.split(":")[0])
 
 
 @dataclass
@@ -49,6 +58,7 @@ class AudienceCheck:
     report_path: Path | None
     group_described: str
     ledger_used: bool
+    ledger_note: str = ""  # why no ledger was read, when none was
 
     @property
     def exit_code(self) -> int:
@@ -56,24 +66,47 @@ class AudienceCheck:
         return 1 if self.left_out["reason"].str.startswith(Reason.INVALID).any() else 0
 
     def counts(self) -> dict[str, int]:
-        kinds = self.left_out["reason"].str.split(":").str[0]
+        kinds = self.left_out["reason"].map(Reason.kind)
         return {"may receive": self.may_receive, **{str(k): int(v) for k, v in kinds.value_counts().items()}}
+
+    def summary(self) -> pd.DataFrame:
+        """Rows of the file per outcome (may receive, then each reason), for a chart."""
+        counts = self.counts()
+        return pd.DataFrame({"rows": list(counts.values())}, index=pd.Index(list(counts), name="outcome"))
+
+    def table(self) -> pd.DataFrame:
+        """Every row left out, with its reason (row numbers as in the file, the header being row 1)."""
+        return self.left_out.reset_index(drop=True)
 
     def lines(self) -> list[str]:
         out = [f"Audience {self.source}: {self.rows} row(s).",
                f"Opt-out group {self.group['id']} ({self.group['name']!r}) read: {self.group_described}."
-               + ("" if self.ledger_used else " No ledger read: opt-outs the group does not hold yet are not known.")]
+               + ("" if self.ledger_used else " No ledger read" + (f" ({self.ledger_note})" if self.ledger_note else "")
+                  + ": opt-outs the group does not hold yet are not known.")]
         out.append("Plan: " + ", ".join(f"{n} {k}" for k, n in self.counts().items()))
-        out.append(f"Send list: {self.send_path} ({self.may_receive} row(s), the file's own columns, in order). "
+        out.append(f"Send list: {shown(self.send_path)} ({self.may_receive} row(s), the file's own columns, in order). "
                    "Nothing was sent and nothing changed on 8x8.")
         if self.report_path is not None:
-            out.append(f"Left out, with reasons: {self.report_path} ({len(self.left_out)} row(s)).")
+            out.append(f"Left out, with reasons: {shown(self.report_path)} ({len(self.left_out)} row(s)).")
         return out
+
+
+def campaign_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
+                    use: bool = True) -> tuple[Ledger | None, str]:
+    """The ledger an audience check reads (the opt-out workflows' runs of the last ``hours``), or
+    None and why: not asked for, or no workflow of that name deployed (the group alone decides)."""
+    if not use:
+        return None, "not asked for"
+    try:
+        return build_ledger(client, name=name, hours=hours), ""
+    except WorkflowNotDeployed as exc:
+        return None, str(exc)
 
 
 def check_audience(client: Client, path: str | Path, group: str | int, *, out: str | Path,
                    column: str | None = None, default_region: str | None = None,
-                   country_column: str | None = None, ledger=None, report: str | Path | None = None) -> AudienceCheck:
+                   country_column: str | None = None, ledger: Ledger | None = None, ledger_note: str = "",
+                   report: str | Path | None = None) -> AudienceCheck:
     """Check an audience file against the opt-out group (and ``ledger``, a helpers.ledger.Ledger) and
     write the send list ``out``. Raises BadInput (nothing written) when the file or group cannot be used."""
     out = Path(out)
@@ -111,7 +144,7 @@ def check_audience(client: Client, path: str | Path, group: str | int, *, out: s
     if report_path is not None:
         write_report(left_out, report_path)
     return AudienceCheck(numbers.source, resolved, len(numbers.rows), may_receive, left_out, out, report_path,
-                         snapshot.describe(), ledger is not None)
+                         snapshot.describe(), ledger is not None, ledger_note)
 
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:

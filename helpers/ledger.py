@@ -48,7 +48,7 @@ from .groups import GroupSnapshot, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 from .policy import KeywordPolicy, message_texts
 from .suppression import member_ids
-from .workflow import DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
+from .workflow import CHAT_APP_NAMES, DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
 
 DEFAULT_HOURS = 7 * 24
 # The health check's reserved test numbers (``check``'s canary; the North American 555-01XX
@@ -63,7 +63,7 @@ COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text",
            "confirmation_sent", "member_now", "awaiting_sync", "action",
            # time to honour (opt-outs): "time" is when it was received
            "in_group_at", "honoured_by", "confirmation_sent_at", "blacklist_sync_at", "late",
-           "workflow_id", "status", "version"]
+           "workflow_id", "status", "version", "group_id"]  # the group the run's workflow adds to
 
 
 class Matched(StrEnum):
@@ -469,6 +469,11 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     channel = workflow.channel
     number = _e164(payload.get("source") if channel == "SMS" else user.get("msisdn"))
     all_texts = message_texts(data, channel)  # every source the Branch conditions read, in order
+    if channel != "SMS":  # the customer's own app: WhatsApp, Viber or RCS reach the same workflow
+        recipient = payload.get("recipient")
+        named = recipient.get("channel") if isinstance(recipient, dict) else None
+        if isinstance(named, str) and named:
+            channel = CHAT_APP_NAMES.get(named.lower(), named)
     text = next((t for t in all_texts if t not in _NO_TEXT), "")
     if _OUT_ANSWER in data:
         matched = Matched.OPT_OUT

@@ -48,7 +48,7 @@ class Reconciliation:
     def table(self):
         """The rows that needed or still need action (empty cells empty), for a person to read."""
         rows = self.ledger.rows
-        shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(columns=["workflow_id"])
+        shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(columns=["workflow_id", "group_id"])
         return shown.astype(object).where(shown.notna(), "")
 
     def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
@@ -107,8 +107,7 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
 def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliation, reports_dir: Path,
             progress) -> None:
     rows = ledger.lost
-    workflows_of_group = {w.channel for w in ledger.workflows.values() if w.group_id == group_id}
-    rows = rows[rows["channel"].isin(workflows_of_group)]
+    rows = rows[rows["group_id"] == group_id]  # the runs of this group's workflows, every channel
     to_add = sorted({key_of(n) for n in rows.loc[rows["action"] == Action.ADD, "number"]})
     to_remove = sorted({key_of(n) for n in rows.loc[rows["action"] == Action.REMOVE, "number"]})
     if not to_add and not to_remove:

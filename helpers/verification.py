@@ -30,6 +30,11 @@ BUTTON_TAPS = (
     ("Stop promotions", "opt-out", {"id": "stop-promotions", "title": "Stop promotions"}),
     ("Shop now", "other", {"id": "shop-now", "title": "Shop now"}),
 )
+# Viber and RCS customers reach the same Messaging Apps workflow as WhatsApp (inbound_chat_apps,
+# payload.recipient.channel names the channel): a shorter set, typed texts only.
+CHAT_APP_MESSAGES = (("STOP", "opt-out"), ("stop please", "opt-out"), ("which bus stop?", "other"),
+                     ("START", "opt-in"), ("HELP", "help"))
+OTHER_CHAT_APPS = ("Viber", "RCS")
 BRANCHES = {"add_to_opt_out_group": "opt-out", "find_opted_in_contact": "opt-in", "answer_help": "help"}
 CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in", "answer_help": "help"}
 FINISHED = ("Complete", "Terminated")
@@ -93,15 +98,17 @@ def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None
 
 
 def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "test-run",
-                      prefix: str = "+6591000", first_index: int = 1) -> pd.DataFrame:
+                      prefix: str = "+6591000", first_index: int = 1, channel: str | None = None) -> pd.DataFrame:
     """Send each test message from its own number through one deployed workflow, one row each.
 
     ``workflow`` is a :class:`helpers.workflow.DeployedWorkflow` (what 8x8 holds, not what this
-    process would build). An opt-in message is sent from a number that opts out first (STOP),
-    as in real life. Button taps are sent on WhatsApp only (SMS has no buttons).
+    process would build). ``channel``: the customer's channel when it is not the workflow's own
+    (Viber or RCS through the Messaging Apps workflow). An opt-in message is sent from a number
+    that opts out first (STOP), as in real life. Button taps are sent on WhatsApp only.
     """
     rows = []
-    channel, definition_id, group_id = workflow.channel, workflow.definition_id, workflow.group_id
+    channel = channel or workflow.channel
+    definition_id, group_id = workflow.definition_id, workflow.group_id
     if channel == "WhatsApp":
         messages = [*messages, *BUTTON_TAPS]
     for offset, message in enumerate(messages):
@@ -126,15 +133,19 @@ def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "
 
 
 def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefix: str = "+6591000") -> pd.DataFrame:
-    """The test messages through every deployed workflow (WhatsApp, SMS), on each path there is:
-    test-run always, inbound too on the sandbox.
+    """The test messages through every deployed workflow (WhatsApp, SMS), and a shorter set from
+    Viber and RCS customers through the Messaging Apps one, on each path there is: test-run
+    always, inbound too on the sandbox.
 
     Each (channel, path) gets its own block of 100 test numbers, so no run sees another's opt-out.
     """
     paths = ["test-run", "inbound"] if runbook.on_sandbox else ["test-run"]
-    blocks = [(workflow, path) for workflow in workflows.values() for path in paths]
-    return pd.concat([run_test_messages(runbook, workflow, messages, via=path, prefix=prefix, first_index=1 + 100 * i)
-                      for i, (workflow, path) in enumerate(blocks)], ignore_index=True)
+    blocks = [(workflow, workflow.channel, messages, path) for workflow in workflows.values() for path in paths]
+    if "WhatsApp" in workflows:  # Viber and RCS customers, through the same Messaging Apps workflow
+        blocks += [(workflows["WhatsApp"], other, CHAT_APP_MESSAGES, path) for other in OTHER_CHAT_APPS for path in paths]
+    return pd.concat([run_test_messages(runbook, workflow, texts, via=path, prefix=prefix, first_index=1 + 100 * i,
+                                        channel=channel)
+                      for i, (workflow, channel, texts, path) in enumerate(blocks)], ignore_index=True)
 
 
 def _problem(row: dict) -> str | None:
@@ -271,3 +282,44 @@ def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
                      "Contacts calls failed on purpose": {0: "", EVERY: "every try"}.get(fail, f"first {fail}"),
                      "runs": len(runs)})
     return pd.DataFrame(rows)
+
+
+# Notebook 08's sample audience on the sandbox: a campaign day played on a scratch sandbox, so that
+# the check has something of each kind to find. Numbers as the group and the ledger hold them.
+CAMPAIGN_SAMPLE = "data/sample_campaign_audience.csv"  # relative to notebooks/
+CAMPAIGN_OPTED_OUT_EARLIER = ("+6591234567", "+447911123456")  # in the group before the day starts
+CAMPAIGN_LOST = "+6581112222"  # wrote STOP; every Contacts call failed: only the ledger knows
+CAMPAIGN_JUST_NOW = "+6593334444"  # wrote STOP just now: in the group, before 8x8's hourly blacklist sync
+
+
+def campaign_day(runbook, path, name: str):
+    """On the sandbox, for notebook 08's sample file only: a scratch sandbox where the sample's
+    customers did what the sample needs (two opted out earlier, one STOP lost to failing Contacts
+    calls an hour ago, one STOP just now), read back before it is handed over. Otherwise (8x8, or
+    any other file): ``runbook`` itself, untouched. On wall time the scratch clock ends ten minutes
+    past an hour, so "just now" is never on the far side of a sync."""
+    from pathlib import Path
+
+    from .config import PROJECT_ROOT
+
+    if not runbook.on_sandbox or Path(path).resolve() != (PROJECT_ROOT / "notebooks" / CAMPAIGN_SAMPLE).resolve():
+        return runbook
+    now = datetime.now(timezone.utc)
+    scratch = runbook.scratch(hours=RETRY_HOURS + (now.minute + now.second / 60 - 10) / 60,
+                              what="a campaign day (opt-outs from earlier, one lost to failing Contacts calls, "
+                                   "one just now)")
+    workflows = workflows_to_test(scratch, name)
+    group_id = next(iter(workflows.values())).group_id
+    for msisdn in CAMPAIGN_OPTED_OUT_EARLIER:
+        scratch.client.contacts.upsert_contact(msisdn, group_ids=[group_id])
+    play_sandbox_history(scratch, ((0, "whatsapp", CAMPAIGN_LOST, "STOP", EVERY),
+                                   (0, "whatsapp", CAMPAIGN_JUST_NOW, "STOP", 0)))
+    members = {n for n in (*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_LOST, CAMPAIGN_JUST_NOW)
+               if is_opted_out(scratch.client, group_id, n)}
+    if members != {*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_JUST_NOW}:
+        raise VerificationFailed(f"the campaign day could not be set up: read back, group {group_id} holds "
+                                 f"{', '.join(sorted(members)) or 'none'} of the sample's opt-outs")
+    print(f"Sandbox sample: group {group_id} holds {', '.join(CAMPAIGN_OPTED_OUT_EARLIER)} (opted out earlier) and "
+          f"{CAMPAIGN_JUST_NOW} (STOP just now); {CAMPAIGN_LOST}'s STOP was lost (every Contacts call failed), "
+          "so only the ledger knows it. Read back.")
+    return scratch

@@ -436,6 +436,15 @@ def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, De
     return found
 
 
+# Chat apps whose inbound user object is the phone number alone: Viber as 8x8 documents it
+# (examples/inbound_chatapps.json, v3_viber_msisdn_only); RCS, which 8x8 does not show, read the same
+# way (RCS addresses customers by phone number): the strict reading, no name or channel id to rely on.
+PHONE_ONLY_CHAT_APPS = ("viber", "rcs")
+# payload.recipient.channel as the ledger names it (8x8 writes the channel in lower case, "rcs" in
+# its Messaging Apps API; NOTES.md also calls it GoogleRCS).
+CHAT_APP_NAMES = {"whatsapp": "WhatsApp", "viber": "Viber", "rcs": "RCS", "googlercs": "RCS"}
+
+
 def inbound_payload(msisdn: str | None, text: str | None, subaccount: str = "sandbox-subaccount", *,
                     channel: str = "whatsapp", name: str = "Test customer", button: dict | None = None,
                     umid: str = "0b5e7d4f-1c51-4a57-9d71-2f8a0c2f7b10", timestamp: str = "2026-01-05T09:00:00.00Z",
@@ -453,6 +462,8 @@ def inbound_payload(msisdn: str | None, text: str | None, subaccount: str = "san
                 "payload": {"umid": umid, "subAccountId": subaccount, "source": msisdn,
                             "destination": "+6500000000", "body": text, "timestamp": timestamp}}
     user = {"channelUserId": channel_user_id, "name": name}
+    if channel.lower() in PHONE_ONLY_CHAT_APPS:
+        user = {}
     if msisdn is not None:
         user = {"msisdn": msisdn, **user}
     if button is not None:

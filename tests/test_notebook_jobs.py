@@ -117,3 +117,24 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
                    for d in deployed)
         shown = outputs(ran["03_build_and_deploy_workflow"])
         assert "Languages: en, es, ja" in shown and "es (Spanish)" in shown and "ja (Japanese)" in shown
+
+
+def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp_path):
+    send, left_out = tmp_path / "send.csv", tmp_path / "left-out.csv"
+    send.write_text("customer,phone\nStale,+6500000000\n")  # yesterday's list: never mistaken for today's
+    papermill.execute_notebook(str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
+                               str(tmp_path / "08.ipynb"), cwd=str(tmp_path), progress_bar=False,
+                               kernel_name="python3",
+                               parameters={"SEND_LIST_PATH": str(send), "REPORT_PATH": str(left_out)})
+    # the file's own rows, cells as written, in order: those neither in the group nor opted out per the ledger
+    assert send.read_text().splitlines() == ["customer,phone,segment", "Ben,6598765432,silver",
+                                             "Farid,+44 7400 900123,silver", "Jun,+6587654321,silver"]
+    import csv
+    with left_out.open(newline="", encoding="utf-8-sig") as handle:
+        reasons = {row["row"]: row["reason"] for row in csv.DictReader(handle)}
+    assert {row: reason.split(":")[0].split(";")[0].split(" (")[0] for row, reason in reasons.items()} == {
+        "2": "in the opt-out group", "4": "in the opt-out group",  # written +65 9123 4567 and 0044 7911 123456
+        "5": "opted out",  # its STOP's Contacts calls all failed: only the ledger knows
+        "6": "in the opt-out group",  # and within the sync hour, said in the reason
+        "8": "invalid", "9": "duplicate", "10": "invalid"}  # n/a, Ben again, a formula cell
+    assert "within the hour" in reasons["6"]

@@ -287,3 +287,17 @@ def test_on_8x8_a_number_of_the_test_range_is_a_customer(client, controls, group
     lose(controls, "+6591000007")
     monkeypatch.setattr(type(client.settings), "sandbox_mode", property(lambda self: False))
     assert list(build_ledger(client).needing(Action.ADD)["number"]) == ["+6591000007"]
+
+
+def test_viber_and_rcs_customers_are_named_in_the_ledger_and_their_lost_opt_outs_repaired(client, controls, group,
+                                                                                          deployed, tmp_path):
+    # Both reach the Messaging Apps workflow (inbound_chat_apps); payload.recipient.channel names the app.
+    say(controls, "+6590000201", "STOP", channel="viber")
+    lose(controls, "+6590000202", "STOP", channel="rcs")
+    say(controls, "+6590000203", "STOP")
+    by_number = build_ledger(client).rows.set_index("number")
+    assert by_number.loc["+6590000201", "channel"] == "Viber" and bool(by_number.loc["+6590000201", "member_now"])
+    assert by_number.loc["+6590000202", "channel"] == "RCS" and by_number.loc["+6590000202", "action"] == Action.ADD
+    assert by_number.loc["+6590000203", "channel"] == "WhatsApp"
+    applied = reconcile(client, apply=True, reports_dir=tmp_path)  # the RCS row is the WhatsApp workflow's group's
+    assert applied.repaired == {"added to the group": 1} and "+6590000202" in members(client, group)

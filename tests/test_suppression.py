@@ -10,7 +10,7 @@ from helpers.errors import BadInput, VerificationFailed
 from helpers.groups import ensure_opt_out_group
 from helpers.runbook import Runbook, SandboxControls
 from helpers.suppression import filter_audience, is_opted_out
-from helpers.verification import (BUTTON_TAPS, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
+from helpers.verification import (BUTTON_TAPS, CHAT_APP_MESSAGES, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
                                   run_on_every_path, run_test_messages)
 from helpers.workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
 from support import seed_members
@@ -106,7 +106,8 @@ def test_unknown_subaccount_is_refused_with_code_1001(client):
 def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
     deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group["id"]))
     table = run_on_every_path(runbook, deployed_workflows(runbook.client), prefix="+6591000")
-    per_path = {"WhatsApp": len(TEST_MESSAGES) + len(BUTTON_TAPS), "SMS": len(TEST_MESSAGES)}
+    per_path = {"WhatsApp": len(TEST_MESSAGES) + len(BUTTON_TAPS), "SMS": len(TEST_MESSAGES),
+                "Viber": len(CHAT_APP_MESSAGES), "RCS": len(CHAT_APP_MESSAGES)}  # through the Messaging Apps workflow
     assert table.groupby(["channel", "path"]).size().to_dict() == {
         (c, p): n for c, n in per_path.items() for p in ("test-run", "inbound")}
     assert table["as expected"].all() and check_test_table(table).startswith(f"All {len(table)}")
@@ -116,7 +117,7 @@ def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
     assert not opted_in["in opt-out group afterwards"].any() and (opted_in["confirmation sent"] == "opt-in").all()
     assert set(table["subaccount"]) == {runbook.settings.subaccount_id}
     still_in = int(table["in opt-out group afterwards"].sum())
-    assert still_in == 2 * (9 + 1) + 2 * 9  # WhatsApp: 9 words + 1 tap; SMS: 9 words; on both paths
+    assert still_in == 2 * (9 + 1) + 2 * 9 + 2 * 2 * 2  # WhatsApp: 9 words + 1 tap; SMS: 9; Viber, RCS: 2; both paths
     assert remove_test_numbers(runbook.client, group["id"], table) == still_in
     assert runbook.client.contacts.get_group(group["id"])["contacts"] == 0
 

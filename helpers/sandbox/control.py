@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from .errors import InvalidRequest
 
-# Channels whose customers the inbound control plays: WhatsApp and Viber reach inbound_chat_apps,
-# SMS reaches inbound_sms (NOTES.md, examples/inbound_*.json).
-INBOUND_CHANNELS = ("whatsapp", "viber", "sms")
+# Channels whose customers the inbound control plays: WhatsApp, Viber and RCS reach
+# inbound_chat_apps, SMS reaches inbound_sms (NOTES.md, examples/inbound_*.json). RCS is named
+# "rcs", as 8x8's Messaging Apps API writes it.
+INBOUND_CHANNELS = ("whatsapp", "viber", "rcs", "sms")
 from .http import Request, Response
 
 

@@ -31,9 +31,11 @@ def chat_apps_message(*, umid: str, subaccount: str, timestamp: str, msisdn: str
                       name: str, channel: str, channel_id: str, text: str | None,
                       button: dict | None = None) -> dict:
     """A v3 Messaging Apps inbound message: typed text, or (``button``) a quick-reply tap. Viber's
-    documented body names the customer by ``msisdn`` alone (example v3_viber_msisdn_only)."""
+    documented body names the customer by ``msisdn`` alone (example v3_viber_msisdn_only). RCS has
+    no documented body: the sandbox sends it the same way (RCS knows customers by phone number),
+    the strict choice, so a workflow cannot come to rely on a name or channel id there."""
     user = {"msisdn": msisdn} if msisdn is not None else {}
-    if channel != "viber":
+    if channel not in ("viber", "rcs"):
         user.update(channelUserId=channel_user_id, name=name)
     if button is not None:
         kind, content = "Interactive", {"interactive": {"type": "button_reply",
