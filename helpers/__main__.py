@@ -81,15 +81,31 @@ def _failed(exc) -> int:
     return exc.exit_code
 
 
+def _add_list_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--subaccount", help="the subaccount whose workflows and list (default: "
+                                              "EIGHTXEIGHT_SUBACCOUNT_ID)")
+    command.add_argument("--opt-out-list", choices=("account", "subaccount"),
+                         help="account: the account-wide blacklisted group (8x8 enforces it); subaccount: the "
+                              "subaccount's own list 'Opt-out: <subaccount>' (the audience check enforces it). "
+                              "Default: EIGHTXEIGHT_OPT_OUT_LIST, else account")
+
+
+def _list_of(args: argparse.Namespace) -> dict:
+    """The subaccount and opt-out list a command was given, for connect()."""
+    return {"subaccount": getattr(args, "subaccount", None), "opt_out_list": getattr(args, "opt_out_list", None)}
+
+
 def _bulk(args: argparse.Namespace) -> int:
     from .bulk import bulk_add, bulk_remove
     from .errors import EightByEightError
+    from .groups import opt_out_list_name
     from .runbook import connect
 
     work = bulk_remove if args.command == "bulk-remove" else bulk_add
     try:
-        runbook = connect(parallel=args.parallel)
-        run = work(runbook.client, args.file, args.group, column=args.column, default_region=args.default_region,
+        runbook = connect(parallel=args.parallel, **_list_of(args))
+        group = opt_out_list_name(runbook.settings, args.group)
+        run = work(runbook.client, args.file, group, column=args.column, default_region=args.default_region,
                    country_column=args.country_column, apply=args.apply, report_path=args.report,
                    reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
     except EightByEightError as exc:
@@ -104,7 +120,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from .runbook import connect
 
     try:
-        runbook = connect(parallel=args.parallel)
+        runbook = connect(parallel=args.parallel, **_list_of(args))
         result = reconcile(runbook.client, name=args.name, hours=args.hours, since=args.since, apply=args.apply,
                            ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
     except WorkflowNotDeployed as exc:
@@ -123,7 +139,7 @@ def _audience(args: argparse.Namespace) -> int:
     from .runbook import connect
 
     try:
-        runbook = connect(parallel=args.parallel)
+        runbook = connect(parallel=args.parallel, **_list_of(args))
         ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
         if ledger_note and not args.no_ledger:
             print(f"note: no ledger ({ledger_note}); the group alone decides.", file=sys.stderr)
@@ -148,7 +164,7 @@ def _check(args: argparse.Namespace) -> int:
                            support=args.support, hours=args.hours, since=args.since, apply=args.apply,
                            canary=not args.no_canary)
     try:
-        runbook = connect(quiet=args.json, parallel=args.parallel)
+        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         if args.languages is not None:
             from .languages import parse_languages
 
@@ -163,21 +179,23 @@ def _check(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     """Notebook 03's job: build both workflows for the chosen languages, check them, deploy on --apply."""
     from .errors import EightByEightError
-    from .groups import opt_out_group_id
+    from .groups import opt_out_group_id, opt_out_list_name, who_enforces
     from .policy import KeywordPolicy
     from .runbook import connect
     from .workflow import (build_opt_out_definitions, check_help_values, deploy_definitions, script_table,
                            validate_definition, write_builder_files)
 
     try:
-        runbook = connect()
+        runbook = connect(**_list_of(args))
         languages = args.languages if args.languages is not None else runbook.settings.languages
         policy = KeywordPolicy(languages=languages)
+        args.group = opt_out_list_name(runbook.settings, args.group)
         group_id = opt_out_group_id(runbook.client, args.group, create_if_missing=runbook.on_sandbox and args.apply)
         channels = [c.strip() for c in args.channels.split(",") if c.strip()]
         definitions = build_opt_out_definitions(runbook.settings, group_id, policy, name=args.name, channels=channels,
                                                 brand=args.brand, support=args.support)
-        print(f"Opt-out group {group_id} ({args.group!r}); languages: {', '.join(policy.languages)}.")
+        print(f"Opt-out group {group_id} ({args.group!r}) for subaccount {runbook.settings.subaccount_id}; "
+              f"languages: {', '.join(policy.languages)}. {who_enforces(args.group)}")
         print(policy.language_table().drop(columns=["Branch steps"]).to_string())
         scripts = script_table(definitions)
         for channel, definition in definitions.items():
@@ -237,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         "against 8x8's rules and the definitions against the official schema, and prints per language what is "
         "deployed. Dry run by default; --apply creates the workflows or updates them in place (idempotent) and "
         "reads them back. Exit 0: done; 1: a script breaks 8x8's rules; 2: bad input, nothing deployed.")
-    deploy.add_argument("--group", default="WhatsApp opt-out", help="name of the opt-out group (notebook 01's)")
+    deploy.add_argument("--group", help="name of the opt-out group (default: the list --opt-out-list chooses)")
+    _add_list_options(deploy)
     deploy.add_argument("--languages", help="ISO 639-1 codes separated by commas, e.g. en,es,zh (default: "
                                             "EIGHTXEIGHT_LANGUAGES, else en; English is always in)")
     deploy.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
@@ -260,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             "were invalid, or not as wanted at the check, or the run was interrupted (run it again to resume); "
             "2: nothing was changed (bad file or option, unknown group, another run on the group, 8x8 unreadable).")
         bulk.add_argument("file", help="CSV (comma, semicolon or tab; UTF-8) or Excel .xlsx file")
-        bulk.add_argument("--group", required=True, help="opt-out group: id, or exact name of the blacklisted group")
+        bulk.add_argument("--group", help="opt-out group: id, or exact name (default: the list --opt-out-list chooses)")
+        _add_list_options(bulk)
         bulk.add_argument("--column", help="column holding the numbers (default: found from the header or the values)")
         bulk.add_argument("--default-region", help="country of national numbers (written without +), e.g. SG, US, GB")
         bulk.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
@@ -288,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--apply", action="store_true", help="repair (default: dry run)")
     rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
     rec.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    _add_list_options(rec)
     rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
     rec.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     rec.set_defaults(run=_reconcile)
@@ -302,8 +323,10 @@ def main(argv: list[str] | None = None) -> int:
         "checked, some rows invalid; 2: nothing checked, and no send list written.")
     aud.add_argument("file", help="CSV (comma, semicolon or tab; UTF-8) or Excel .xlsx file")
     aud.add_argument("--out", required=True, help="the send list to write (CSV)")
-    aud.add_argument("--group", default="WhatsApp opt-out", help="opt-out group: id, or exact name of the blacklisted "
-                                                                 "group (default: WhatsApp opt-out)")
+    aud.add_argument("--group", help="opt-out group: id, or exact name (default: 'WhatsApp opt-out', the account-wide "
+                                     "blacklisted group; this subaccount's own list is checked too where it exists)")
+    aud.add_argument("--subaccount", help="the subaccount the campaign is sent from (default: "
+                                          "EIGHTXEIGHT_SUBACCOUNT_ID): its own list and its workflows' runs")
     aud.add_argument("--column", help="column holding the numbers (default: found from the header or the values)")
     aud.add_argument("--default-region", help="country of national numbers (written without +), e.g. SG, US, GB")
     aud.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
@@ -328,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     check_window.add_argument("--hours", type=float, help="runs of the last N hours (default: since the last check, "
                                                           "else 168)")
     check_window.add_argument("--since", help="runs from this ISO 8601 time")
-    check.add_argument("--group", default="WhatsApp opt-out", help="name of the opt-out group")
+    check.add_argument("--group", help="name of the opt-out group (default: the list --opt-out-list chooses)")
+    _add_list_options(check)
     check.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name")
     check.add_argument("--languages", help="the languages deployed (default: EIGHTXEIGHT_LANGUAGES, else en)")
     check.add_argument("--brand", default=DEFAULT_BRAND, help="as given to deploy")

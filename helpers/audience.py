@@ -22,11 +22,12 @@ import pandas as pd
 
 from .bulk.read import file_records, open_numbers
 from .bulk.report import check_writable, private_open, write_report
-from .bulk.run import resolve_group
+from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
 from .errors import BadInput, WorkflowNotDeployed
-from .groups import read_group
+from .groups import (DEFAULT_GROUP_NAME, find_opt_out_group, is_subaccount_list, read_group, subaccount_list_name,
+                     who_enforces)
 from .ledger import Ledger, build_ledger
 from .numbers import digits_key
 from .paths import shown
@@ -37,6 +38,7 @@ class Reason:
     IN_GROUP = "in the opt-out group"
     IN_GROUP_SYNC = "in the opt-out group; opted out within the hour, so 8x8's blacklist may not hold it yet"
     LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
+    IN_OWN_LIST = "in this subaccount's own opt-out list"
     INVALID = "invalid"
     DUPLICATE = "duplicate"
 
@@ -44,19 +46,19 @@ class Reason:
     def kind(reason: str) -> str:
         """The few words a count or a chart shows for a reason."""
         return {Reason.IN_GROUP: "in the group", Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
-                Reason.LEDGER_ONLY: "opted out, not in the group yet"}.get(reason, reason.split(":")[0])
+                Reason.LEDGER_ONLY: "opted out, not in the group yet",
+                Reason.IN_OWN_LIST: "in the subaccount's list"}.get(reason, reason.split(":")[0])
 
 
 @dataclass
 class AudienceCheck:
     source: str
-    group: dict
+    groups: list[tuple[dict, str]]  # each group read, and how the read went
     rows: int
     may_receive: int
     left_out: pd.DataFrame  # row, input, msisdn, reason
     send_path: Path
     report_path: Path | None
-    group_described: str
     ledger_used: bool
     ledger_note: str = ""  # why no ledger was read, when none was
 
@@ -79,10 +81,12 @@ class AudienceCheck:
         return self.left_out.reset_index(drop=True)
 
     def lines(self) -> list[str]:
-        out = [f"Audience {self.source}: {self.rows} row(s).",
-               f"Opt-out group {self.group['id']} ({self.group['name']!r}) read: {self.group_described}."
-               + ("" if self.ledger_used else " No ledger read" + (f" ({self.ledger_note})" if self.ledger_note else "")
-                  + ": opt-outs the group does not hold yet are not known.")]
+        out = [f"Audience {self.source}: {self.rows} row(s)."]
+        out += [f"Opt-out group {group['id']} ({group['name']!r}) read: {described}. {who_enforces(group['name'])}"
+                for group, described in self.groups]
+        if not self.ledger_used:
+            out.append("No ledger read" + (f" ({self.ledger_note})" if self.ledger_note else "")
+                       + ": opt-outs the group does not hold yet are not known.")
         out.append("Plan: " + ", ".join(f"{n} {k}" for k, n in self.counts().items()))
         out.append(f"Send list: {shown(self.send_path)} ({self.may_receive} row(s), the file's own columns, in order). "
                    "Nothing was sent and nothing changed on 8x8.")
@@ -103,12 +107,33 @@ def campaign_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | 
         return None, str(exc)
 
 
-def check_audience(client: Client, path: str | Path, group: str | int, *, out: str | Path,
+def audience_groups(client: Client, group: str | int | None = None) -> list[dict]:
+    """The groups whose members may not receive a campaign sent from the settings' subaccount:
+    ``group`` (default: the account-wide blacklisted group), and this subaccount's own list, where
+    each exists. UnknownGroup when ``group`` was named and is not there, or when neither exists."""
+    found = []
+    try:
+        found.append(resolve_group(client, group if group is not None else DEFAULT_GROUP_NAME))
+    except UnknownGroup:
+        if group is not None:
+            raise
+    own = find_opt_out_group(client, subaccount_list_name(client.settings.subaccount_id)).group
+    if own is not None and all(int(own["id"]) != int(g["id"]) for g in found):
+        found.append(own)
+    if not found:
+        raise UnknownGroup(f"There is no opt-out group to check against: neither {DEFAULT_GROUP_NAME!r} nor "
+                           f"{subaccount_list_name(client.settings.subaccount_id)!r} exists. Run notebook 01 (or give "
+                           "--group). No send list was written.")
+    return found
+
+
+def check_audience(client: Client, path: str | Path, group: str | int | None = None, *, out: str | Path,
                    column: str | None = None, default_region: str | None = None,
                    country_column: str | None = None, ledger: Ledger | None = None, ledger_note: str = "",
                    report: str | Path | None = None) -> AudienceCheck:
-    """Check an audience file against the opt-out group (and ``ledger``, a helpers.ledger.Ledger) and
-    write the send list ``out``. Raises BadInput (nothing written) when the file or group cannot be used."""
+    """Check an audience file against the opt-out groups (:func:`audience_groups`) and ``ledger`` (a
+    helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
+    the file or a group cannot be used."""
     out = Path(out)
     if out.exists() and out.is_dir():
         raise BadInput(f"--out {out} is a folder: give a file name, e.g. {out / 'send.csv'}.")
@@ -116,11 +141,13 @@ def check_audience(client: Client, path: str | Path, group: str | int, *, out: s
         out.unlink()  # a stale list must never pass for a checked one
     report_path = check_writable(Path(report)) if report is not None else None
     check_writable(out)
-    resolved = resolve_group(client, group)
+    groups = audience_groups(client, group)
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
     numbers = opened.read()
-    snapshot = read_group(client, int(resolved["id"]))
-    members = snapshot.ever  # digit keys: a member at any point of the read counts
+    snapshots = [(g, read_group(client, int(g["id"]))) for g in groups]
+    # digit keys: a member at any point of the read counts; the blacklisted group first, so its reason wins
+    members = {key for g, snap in snapshots if not is_subaccount_list(g["name"]) for key in snap.ever}
+    own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
     asked, recent = set(), set()  # opted out per the ledger; in the group within the sync hour
     if ledger is not None:
         asked = {digits_key(n) for n in ledger.opted_out_numbers()}
@@ -135,6 +162,8 @@ def check_audience(client: Client, path: str | Path, group: str | int, *, out: s
             key = digits_key(record.msisdn)
             if key in members:
                 reasons[record.row] = Reason.IN_GROUP_SYNC if key in recent else Reason.IN_GROUP
+            elif key in own_list:
+                reasons[record.row] = Reason.IN_OWN_LIST
             elif key in asked:
                 reasons[record.row] = Reason.LEDGER_ONLY
     left_out = numbers.rows[numbers.rows["row"].isin(reasons)][["row", "input", "msisdn"]].copy()
@@ -143,8 +172,8 @@ def check_audience(client: Client, path: str | Path, group: str | int, *, out: s
     may_receive = _write_send_list(Path(path), out, set(reasons), numbers.has_header, numbers.delimiter)
     if report_path is not None:
         write_report(left_out, report_path)
-    return AudienceCheck(numbers.source, resolved, len(numbers.rows), may_receive, left_out, out, report_path,
-                         snapshot.describe(), ledger is not None, ledger_note)
+    return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
+                         may_receive, left_out, out, report_path, ledger is not None, ledger_note)
 
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:

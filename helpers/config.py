@@ -60,6 +60,9 @@ SETTINGS_DOC = {
     "EIGHTXEIGHT_BASE_URL": "One base URL for every API: a running sandbox or a proxy. Overrides the region.",
     "EIGHTXEIGHT_LANGUAGES": "Languages of the opt-out keywords the workflows deploy: ISO 639-1 codes separated by "
                              "commas, e.g. en,es,zh (default en; English is always in).",
+    "EIGHTXEIGHT_OPT_OUT_LIST": "account (default): opt-outs go to the account-wide blacklisted group, which 8x8 "
+                                "enforces on every subaccount; subaccount: to this subaccount's own list, the "
+                                "group 'Opt-out: <subaccount>', which only the audience check enforces.",
     "EIGHTXEIGHT_PARALLEL_REQUESTS": "Requests in flight at once for page reads and bulk chunks (1..16; default "
                                      "4; one at a time after a 429).",
     "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": "Deadline for an opt-out to be in the group, in business days "
@@ -83,8 +86,18 @@ OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTX
                    "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE", "EIGHTXEIGHT_SANDBOX_DIR")
 
 
+OPT_OUT_LISTS = ("account", "subaccount")  # where a subaccount's opt-outs go (EIGHTXEIGHT_OPT_OUT_LIST)
+
 DEFAULT_PARALLEL = 4
 MAX_PARALLEL = 16
+
+
+def check_opt_out_list(value) -> str:
+    text = str(value).strip().lower()
+    if text not in OPT_OUT_LISTS:
+        raise ConfigError(f"The opt-out list is account or subaccount, not {value!r} (EIGHTXEIGHT_OPT_OUT_LIST or "
+                          "--opt-out-list).")
+    return text
 
 
 def check_parallel(value) -> int:
@@ -142,6 +155,7 @@ class Settings:
     languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the keyword policy's language packs (helpers/languages.py)
     honour_business_days: int = DEFAULT_HONOUR_BUSINESS_DAYS
     confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
+    opt_out_list: str = "account"  # "account": the blacklisted group; "subaccount": the subaccount's own list
 
     @property
     def sandbox_mode(self) -> bool:
@@ -161,6 +175,11 @@ class Settings:
         if self.base_url:
             return {api: self.base_url for api in APIS}
         return dict(REGIONS[self.region])
+
+    def for_subaccount(self, subaccount_id: str | None = None, opt_out_list: str | None = None) -> "Settings":
+        """The same connection for another subaccount of the account, and/or another opt-out list."""
+        return replace(self, subaccount_id=subaccount_id or self.subaccount_id,
+                       opt_out_list=check_opt_out_list(opt_out_list or self.opt_out_list))
 
     def with_parallel(self, parallel: int | None) -> "Settings":
         return self if parallel is None else replace(self, parallel=check_parallel(parallel))
@@ -243,6 +262,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         base_url=base_url,
         parallel=check_parallel(get("PARALLEL_REQUESTS") or DEFAULT_PARALLEL),
         languages=languages,
+        opt_out_list=check_opt_out_list(get("OPT_OUT_LIST") or "account"),
     )
 
 

@@ -12,6 +12,40 @@ from .client import Client
 from .errors import Conflict, GroupNotFound
 from .numbers import digits_key
 
+DEFAULT_GROUP_NAME = "WhatsApp opt-out"  # the account-wide blacklisted group (notebook 01's default)
+# A subaccount's own opt-out list (EIGHTXEIGHT_OPT_OUT_LIST=subaccount) is a group that is NOT
+# blacklisted, named after its subaccount: 8x8 does not enforce it (a blacklisted group stops
+# messages on every subaccount), the audience check does. The name is how the runbook tells the two
+# kinds apart: a group named with this prefix is a subaccount's list, and is never marked blacklisted.
+SUBACCOUNT_LIST_PREFIX = "Opt-out: "
+
+
+def subaccount_list_name(subaccount_id: str) -> str:
+    return SUBACCOUNT_LIST_PREFIX + subaccount_id
+
+
+def is_subaccount_list(name: str) -> bool:
+    return str(name).startswith(SUBACCOUNT_LIST_PREFIX)
+
+
+def opt_out_list_name(settings, name: str | None = None) -> str:
+    """The group the settings' opt-outs go to: ``name`` when given, else the account-wide blacklisted
+    group (EIGHTXEIGHT_OPT_OUT_LIST=account) or this subaccount's own list (=subaccount)."""
+    if name:
+        return name
+    return subaccount_list_name(settings.subaccount_id) if settings.opt_out_list == "subaccount" else DEFAULT_GROUP_NAME
+
+
+def who_enforces(name: str) -> str:
+    """Said wherever a list is created or used: who stops the messages to its members."""
+    if is_subaccount_list(name):
+        return (f"{name!r} is a subaccount's own list, not blacklisted: 8x8 does not stop messages to its members; "
+                "only sends that go through the audience check (notebook 08, python -m helpers audience "
+                "--subaccount) leave them out.")
+    return (f"{name!r} is blacklisted: 8x8 stops messages to its members on every subaccount of the account "
+            "(after its hourly sync).")
+
+
 # JSON Patch exactly as the official definition's example "Mark group as a blacklist" writes it.
 MARK_BLACKLISTED = [{"op": "replace", "path": "/isblacklist", "value": "true"}]
 GROUP_COLUMNS = ["id", "name", "isBlacklist", "contacts", "description", "createdAt"]
@@ -25,14 +59,19 @@ class GroupOutcome:
 
     @property
     def needs_blacklist(self) -> bool:
-        return not self.group.get("isBlacklist")
+        """An account-wide group that is not blacklisted yet (a subaccount's own list never is)."""
+        return not self.group.get("isBlacklist") and not is_subaccount_list(self.group.get("name", ""))
 
 
-def ensure_opt_out_group(client: Client, name: str, description: str | None = None) -> GroupOutcome:
-    """Create the blacklisted group, or find the one of that name (409, code 5003)."""
+def ensure_opt_out_group(client: Client, name: str | None = None, description: str | None = None) -> GroupOutcome:
+    """Create the blacklisted group (or, for a subaccount's list, a group that is not blacklisted),
+    or find the one of that name (409, code 5003). ``name`` None: the settings' list."""
+    name = opt_out_list_name(client.settings, name)
+    own_list = is_subaccount_list(name)
     try:
-        group = client.contacts.create_group(name, description, is_blacklist=True)
-        return GroupOutcome(group, True, f"Created blacklisted group {name!r} with id {group['id']}.")
+        group = client.contacts.create_group(name, description, is_blacklist=not own_list)
+        kind = "group (a subaccount's own list, not blacklisted)" if own_list else "blacklisted group"
+        return GroupOutcome(group, True, f"Created {kind} {name!r} with id {group['id']}.")
     except Conflict as exc:
         if exc.code != 5003:
             raise
@@ -41,6 +80,10 @@ def ensure_opt_out_group(client: Client, name: str, description: str | None = No
         raise GroupNotFound(f"8x8 says a group named {name!r} exists (code 5003), but no group of that exact name "
                           f"was found. {lookup.advice}")
     group = lookup.group
+    if own_list:
+        blocked = (" It IS blacklisted, so 8x8 stops its members' messages on every subaccount, not only this one; "
+                   "left unchanged." if group.get("isBlacklist") else "")
+        return GroupOutcome(group, False, f"Group {name!r} already exists (id {group['id']}): nothing to do.{blocked}")
     if group.get("isBlacklist"):
         return GroupOutcome(group, False, f"Group {name!r} already exists (id {group['id']}) and is blacklisted: "
                                           "nothing to do.")
@@ -70,10 +113,14 @@ class GroupLookup:
         return frame
 
 
-def find_opt_out_group(client: Client, name: str, *, search: str | None = None,
-                       blacklisted_only: bool = True) -> GroupLookup:
+def find_opt_out_group(client: Client, name: str | None = None, *, search: str | None = None,
+                       blacklisted_only: bool | None = None) -> GroupLookup:
     """Search by full or partial name (``search``, default ``name``; every page) and pick the
-    blacklisted group named exactly ``name``."""
+    blacklisted group named exactly ``name`` (any group of that name, for a subaccount's own list).
+    ``name`` None: the settings' list."""
+    name = opt_out_list_name(client.settings, name)
+    if blacklisted_only is None:
+        blacklisted_only = not is_subaccount_list(name)
     matches = list(client.contacts.search_groups(search or name))
     lookup = GroupLookup(search or name, matches)
     exact = [g for g in matches if g["name"].casefold() == name.casefold()]
@@ -94,8 +141,8 @@ def find_opt_out_group(client: Client, name: str, *, search: str | None = None,
     return lookup
 
 
-def opt_out_group_id(client: Client, name: str, *, create_if_missing: bool = False) -> int:
-    """The id of the blacklisted group of that name, as later notebooks need it.
+def opt_out_group_id(client: Client, name: str | None = None, *, create_if_missing: bool = False) -> int:
+    """The id of the blacklisted group of that name (None: the settings' list), as later notebooks need it.
 
     ``create_if_missing`` (used on a fresh sandbox, so each notebook runs on its own) does
     what notebook 01 does when the group is not there yet.

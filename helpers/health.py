@@ -31,14 +31,16 @@ from pathlib import Path
 
 from .client import Client
 from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
-from .groups import opt_out_group_id
+from .groups import opt_out_group_id, opt_out_list_name
 from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
 from .policy import KeywordPolicy
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
                        DeployedWorkflow, build_opt_out_definitions, inbound_payload, redact)
 
-CHECKPOINT_NAME = "check-checkpoint.json"
+def checkpoint_name(subaccount_id: str) -> str:
+    """One checkpoint per subaccount: each has its own workflows, runs and list."""
+    return "check-checkpoint-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in subaccount_id) + ".json"
 FIX_DEPLOY = "python -m helpers deploy --apply"
 
 
@@ -56,7 +58,7 @@ class Finding:
 @dataclass
 class CheckOptions:
     """What the runbook would build (the same options as ``deploy``), and the window of runs."""
-    group: str = "WhatsApp opt-out"
+    group: str | None = None  # None: the settings' opt-out list (groups.opt_out_list_name)
     name: str = DEFAULT_NAME
     languages: tuple[str, ...] | None = None  # None: the settings' (EIGHTXEIGHT_LANGUAGES)
     channels: tuple[str, ...] = DEFAULT_CHANNELS
@@ -135,10 +137,12 @@ def run_check(client: Client, options: CheckOptions | None = None, *, reports_di
 
 # --- 1. drift ---------------------------------------------------------------------------------
 
-def _fix_command(options: CheckOptions, languages: tuple[str, ...]) -> str:
+def _fix_command(options: CheckOptions, languages: tuple[str, ...], settings) -> str:
     parts = [FIX_DEPLOY, f"--languages {','.join(languages)}"]
-    if options.group != CheckOptions.group:
+    if options.group is not None:
         parts.append(f"--group {options.group!r}")
+    if settings.opt_out_list != "account":  # a subaccount's own list: name the subaccount too
+        parts.append(f"--subaccount {settings.subaccount_id} --opt-out-list {settings.opt_out_list}")
     if options.name != DEFAULT_NAME:
         parts.append(f"--name {options.name!r}")
     if options.brand != DEFAULT_BRAND:
@@ -152,8 +156,8 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
     """Compare each deployed workflow with what the runbook builds; answer the ones deployed."""
     settings = client.settings
     policy = KeywordPolicy(languages=options.languages if options.languages is not None else settings.languages)
-    fix = _fix_command(options, policy.languages)
-    group_id = opt_out_group_id(client, options.group)  # GroupNotFound: the finding says so
+    fix = _fix_command(options, policy.languages, settings)
+    group_id = opt_out_group_id(client, opt_out_list_name(settings, options.group))  # GroupNotFound: said
 
     def build(for_group: int) -> dict[str, dict]:
         return build_opt_out_definitions(settings, for_group, policy, name=options.name, channels=options.channels,
@@ -356,7 +360,7 @@ class Checkpoint:
 def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, reports_dir: Path) -> None:
     from .reconcile import reconcile
 
-    checkpoint = Checkpoint.load(reports_dir / CHECKPOINT_NAME)
+    checkpoint = Checkpoint.load(reports_dir / checkpoint_name(client.settings.subaccount_id))
     since = options.since
     if since is None and options.hours is None and checkpoint.next_start:
         since = checkpoint.next_start

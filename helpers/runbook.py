@@ -162,10 +162,12 @@ def sandbox_url() -> str:
     return _embedded.base_url
 
 
-def connect(*, quiet: bool = False, parallel: int | None = None) -> Runbook:
+def connect(*, quiet: bool = False, parallel: int | None = None, subaccount: str | None = None,
+            opt_out_list: str | None = None) -> Runbook:
     """Settings, a client, and (in sandbox mode with nowhere to point) the sandbox to talk to.
-    ``parallel`` overrides EIGHTXEIGHT_PARALLEL_REQUESTS (the commands' --parallel)."""
-    settings = load_settings().with_parallel(parallel)
+    ``parallel`` overrides EIGHTXEIGHT_PARALLEL_REQUESTS (the commands' --parallel); ``subaccount``
+    and ``opt_out_list`` override EIGHTXEIGHT_SUBACCOUNT_ID and EIGHTXEIGHT_OPT_OUT_LIST."""
+    settings = load_settings().with_parallel(parallel).for_subaccount(subaccount, opt_out_list)
     if settings.needs_embedded_sandbox:
         settings = settings.with_base_url(sandbox_url())
     if not quiet:

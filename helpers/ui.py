@@ -110,6 +110,7 @@ def settings_table(settings: Settings):
               "EIGHTXEIGHT_BASE_URL": settings.base_url or "not set (region's URLs)",
               "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel),
               "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
+              "EIGHTXEIGHT_OPT_OUT_LIST": settings.opt_out_list,
               "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": str(settings.honour_business_days),
               "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": str(settings.confirm_minutes)}
     return pd.DataFrame([{"setting": k, "in use": values[k], "meaning": v} for k, v in SETTINGS_DOC.items()]
@@ -119,8 +120,11 @@ def settings_table(settings: Settings):
 def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | None:
     """For an existing group that is not blacklisted: mark it when asked, else offer a button.
     What is decided without a button is printed (once), and nothing is returned."""
-    from .groups import mark_blacklisted
+    from .groups import is_subaccount_list, mark_blacklisted, who_enforces
 
+    if is_subaccount_list(outcome.group.get("name", "")):
+        print(f"Group {outcome.group['id']}: {who_enforces(outcome.group['name'])} Nothing to decide.")
+        return None
     if not outcome.needs_blacklist:
         print(f"Group {outcome.group['id']} is blacklisted: nothing to decide.")
         return None

@@ -40,7 +40,6 @@ CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in", "answ
 FINISHED = ("Complete", "Terminated")
 
 
-DEFAULT_GROUP_NAME = "WhatsApp opt-out"  # notebook 01's default
 
 
 def workflows_to_test(runbook, name: str):
@@ -50,7 +49,7 @@ def workflows_to_test(runbook, name: str):
     (this notebook run on its own), the default workflows are deployed first, and it says so:
     a deployed workflow is never replaced here.
     """
-    from .groups import opt_out_group_id
+    from .groups import opt_out_group_id, opt_out_list_name
     from .workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
 
     try:
@@ -58,7 +57,7 @@ def workflows_to_test(runbook, name: str):
     except WorkflowNotDeployed:
         if not runbook.on_sandbox:
             raise
-    group_id = opt_out_group_id(runbook.client, DEFAULT_GROUP_NAME, create_if_missing=True)
+    group_id = opt_out_group_id(runbook.client, opt_out_list_name(runbook.settings), create_if_missing=True)
     deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id, name=name))
     print(f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
     return deployed_workflows(runbook.client, name)

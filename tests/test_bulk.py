@@ -186,19 +186,21 @@ def test_kill_then_resume_after_the_group_changed(client, sandbox, seed, opt_out
     numbers = [f"+6590{i:06d}" for i in range(1000)]
     seed(numbers + ["+6580000000"])
     path = numbers_file(tmp_path, numbers)
-    options = dict(apply=True, chunk_size=100, reports_dir=tmp_path / "reports", progress=False)
+    # 20 chunks, killed at the 4th answer (in whatever order answers come under load): at most 10
+    # were sent (that answer's chunk is at most the 7th, and the three before it start three more)
+    options = dict(apply=True, chunk_size=50, reports_dir=tmp_path / "reports", progress=False)
     undo = kill_after(client, "DELETE", 4)  # killed after the 4th chunk landed, before it was journaled
     with pytest.raises(KeyboardInterrupt):
         bulk_remove(client, path, GROUP, **options)
     undo()
     left = len(members(client, opt_out_group)) - 1  # numbers of the file still in the group
-    assert 0 < left <= 600  # at least 4 chunks landed (more were in flight: 4 at a time)
+    assert 500 <= left <= 800  # at least 4 chunks landed, at most 10
     client.contacts.upsert_contact(numbers[0], group_ids=[opt_out_group["id"]])  # re-added meanwhile
     sandbox.reset_stats()
     run = bulk_remove(client, path, GROUP, **options)
     assert run.applied.journal.resumed and run.exit_code == 0
     # only what the group still holds is sent (the re-added number with it): nothing twice
-    assert sandbox.request_count("contacts.remove_members") == -(-(left + 1) // 100)
+    assert sandbox.request_count("contacts.remove_members") == -(-(left + 1) // 50)
     assert run.applied.counts() == {"removed": 1000} and members(client, opt_out_group) == ["+6580000000"]
     journal = [json.loads(line) for line in run.journal_path.read_text().splitlines()]
     assert [e["type"] for e in journal].count("resume") == 1 and journal[-1]["type"] == "finished"

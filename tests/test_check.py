@@ -40,7 +40,7 @@ def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, san
         == CANARY_NUMBERS["WhatsApp"]
     as_json = json.loads(check(sandbox, "--json", cwd=tmp_path).stdout)
     assert as_json["exitCode"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
-    assert (tmp_path / "reports" / "check-checkpoint.json").exists()
+    assert (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
 
 
 def test_a_workflow_disabled_through_the_api_needs_action(client, sandbox, deployed, tmp_path):
@@ -118,7 +118,7 @@ def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
     assert done.returncode == 2
     answer = json.loads(done.stdout)
     assert answer["exitCode"] == 2 and "COULD NOT RUN" in answer["summary"] and "ok" not in answer["summary"].split()
-    assert not (tmp_path / "reports" / "check-checkpoint.json").exists()
+    assert not (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
 
 
 def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):

@@ -121,10 +121,13 @@ class BulkRun:
         return out
 
 
-def resolve_group(client: Client, name_or_id: str | int) -> dict:
-    """A group by id (digits) or by exact name (the blacklisted one); UnknownGroup if there is none."""
+def resolve_group(client: Client, name_or_id: str | int | None) -> dict:
+    """A group by id (digits) or by exact name (the blacklisted one, or a subaccount's own list; None:
+    the settings' list); UnknownGroup if there is none."""
     from ..groups import find_opt_out_group
 
+    if name_or_id is None:  # the settings' list
+        name_or_id = find_opt_out_group(client).query
     text = str(name_or_id).strip()
     if text.isdigit():
         try:
