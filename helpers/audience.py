@@ -26,7 +26,7 @@ from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
 from .errors import BadInput, WorkflowNotDeployed
-from .groups import (DEFAULT_GROUP_NAME, find_opt_out_group, is_subaccount_list, read_group, subaccount_list_name,
+from .groups import (DEFAULT_GROUP_NAME, Steps, find_opt_out_group, is_subaccount_list, read_group, subaccount_list_name,
                      who_enforces)
 from .ledger import Ledger, build_ledger
 from .numbers import digits_key
@@ -143,8 +143,10 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     check_writable(out)
     groups = audience_groups(client, group)
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
-    numbers = opened.read()
-    snapshots = [(g, read_group(client, int(g["id"]))) for g in groups]
+    reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
+    snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
+                 for i, g in enumerate(groups)]
+    numbers = reading.finish()
     # digit keys: a member at any point of the read counts; the blacklisted group first, so its reason wins
     members = {key for g, snap in snapshots if not is_subaccount_list(g["name"]) for key in snap.ever}
     own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
@@ -152,28 +154,34 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     if ledger is not None:
         asked = {digits_key(n) for n in ledger.opted_out_numbers()}
         recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
-    reasons: dict[int, str] = {}
-    for record in numbers.rows.itertuples(index=False):
-        if record.status == Status.INVALID:
-            reasons[record.row] = f"{Reason.INVALID}: {record.reason}"
-        elif record.status == Status.DUPLICATE:
-            reasons[record.row] = f"{Reason.DUPLICATE}: {record.reason}"
-        else:
-            key = digits_key(record.msisdn)
-            if key in members:
-                reasons[record.row] = Reason.IN_GROUP_SYNC if key in recent else Reason.IN_GROUP
-            elif key in own_list:
-                reasons[record.row] = Reason.IN_OWN_LIST
-            elif key in asked:
-                reasons[record.row] = Reason.LEDGER_ONLY
-    left_out = numbers.rows[numbers.rows["row"].isin(reasons)][["row", "input", "msisdn"]].copy()
-    left_out["reason"] = left_out["row"].map(reasons)
+    reasons = _reasons(numbers.rows, members, own_list, asked, recent)
+    left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
+    left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
-    may_receive = _write_send_list(Path(path), out, set(reasons), numbers.has_header, numbers.delimiter)
+    may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.has_header, numbers.delimiter)
     if report_path is not None:
         write_report(left_out, report_path)
     return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
                          may_receive, left_out, out, report_path, ledger is not None, ledger_note)
+
+
+def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set) -> pd.Series:
+    """The reason of each row left out (indexed as ``rows``; the others are absent), decided for the
+    whole column at once (a million rows: a per-row loop took a second and a half)."""
+    status = rows["status"].astype(object)
+    valid = (status == Status.VALID).to_numpy()
+    # a valid number is E.164 as the reader wrote it ("+" and digits): its key is the digits
+    keys = rows["msisdn"].where(valid, "").astype(str).str.slice(1)
+    in_group, in_own, in_ledger = keys.isin(members), keys.isin(own_list), keys.isin(asked)
+    in_sync = keys.isin(recent)
+    reason = pd.Series(None, index=rows.index, dtype=object)
+    reason[(status == Status.INVALID)] = Reason.INVALID + ": " + rows["reason"].astype(str)
+    reason[(status == Status.DUPLICATE)] = Reason.DUPLICATE + ": " + rows["reason"].astype(str)
+    reason[valid & in_ledger & ~in_group & ~in_own] = Reason.LEDGER_ONLY
+    reason[valid & in_own & ~in_group] = Reason.IN_OWN_LIST
+    reason[valid & in_group & ~in_sync] = Reason.IN_GROUP
+    reason[valid & in_group & in_sync] = Reason.IN_GROUP_SYNC
+    return reason.dropna()
 
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:
