@@ -2,7 +2,10 @@
 for help, per language (ISO 639-1 code).
 
 Sources: 8x8's notes on keywords beyond English (../shared/8x8-api/NOTES.md: ARRET, BAJA, STOPP,
-BERHENTI, 退订, 配信停止, 수신거부 ...), AWS's default keyword lists, and carriers' HELP rules.
+BERHENTI, 退订, 配信停止, 수신거부 ...), AWS's default keyword lists, and carriers' HELP rules; for
+Turkish, Turkey's İleti Yönetim Sistemi (RET); for Vietnamese, Decree 91/2020/ND-CP (TC). Where
+no carrier or regulator publishes reply words (Thai, Filipino, Hindi, Italian, Russian, Polish,
+Arabic), the words are those customers commonly write, kept to whole messages and plain requests.
 
 How each field is read (see helpers/policy.py for the matching itself):
 
@@ -59,8 +62,10 @@ _EN_PHRASES = (
     rf"(?:unsubscribe(?:\s{_ME})?|opt\s{_ME}\sout|opt\sout\s{_ME}|remove\s{_ME}|delete\s{_ME})",
     # remove me from your list / take me off this list / unsubscribe me from this list
     rf"(?:remove|take|unsubscribe|delete)\s{_ME}\s(?:off|from)(?:\sof)?\s"
-    rf"(?:(?:your|this|the|these|all|my)\s)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s)?"
-    rf"(?:lists?|{_MESSAGES})",
+    rf"(?:(?:your|this|the|these|all|my)\s)?(?:(?:mailing|contact|sms|text|whatsapp|marketing)\s)?lists?",
+    # unsubscribe me from these texts / take me off your messages (two phrases: each fits one script)
+    rf"(?:remove|take|unsubscribe|delete)\s{_ME}\s(?:off|from)(?:\sof)?\s(?:(?:your|this|the|these|all|my)\s)?"
+    rf"{_MESSAGES}",
     # stop promotions (WhatsApp's marketing button) / cancel all messages / unsubscribe from marketing
     rf"(?:stop|cancel|end|unsubscribe(?:\sfrom)?)\s(?:(?:all|these|the|your|my)\s)?{_MESSAGES}",
     # no more messages / no more texts please
@@ -80,13 +85,22 @@ _EN_PHRASES = (
     # cancel my subscription / unsubscribe from all
     r"(?:cancel|end|stop)\s(?:my\s|the\s|this\s)?subscription|unsubscribe(?:\sme)?\sfrom\s(?:all|everything|this|it)",
     r"leave\s(?:me|us)\salone",
+    # the FCC's own word, with its object: revoke my consent / i revoke consent to these texts
+    rf"(?:i\s)?(?:revoke|withdraw)\s(?:my\s|all\s)?consent(?:\s(?:to|for)\s(?:(?:these|your|all)\s)?{_MESSAGES})?",
+    # the keyword with a short reason: "Stop, not interested" / "STOP wrong number"
+    r"(?:stop|unsubscribe|unsub|cancel|quit|opt[\s-]?out)\s(?:-\s)?(?:(?:i'?m\s|im\s)?not\sinterested|no\sthanks?(?:\syou)?|"
+    r"wrong\snumber|(?:i\s)?never\s(?:signed\sup|subscribed)|too\smany\s(?:messages|texts))",
 )
+
+# Vietnamese "(advertising) messages", as normalised: tin nhắn (quảng cáo), sms, khuyến mãi
+_VI_MESSAGES = r"(?:(?:tin(?:\snhan)?|sms)(?:\s(?:quang\scao|khuyen\smai))?|quang\scao|khuyen\smai)"
 
 PACKS: dict[str, LanguagePack] = {p.code: p for p in (
     LanguagePack(
         "en", "English",
+        # spaced letters ("S T O P", "U N S U B"): each gap a space, a hyphen or nothing
         opt_out_words=("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "UNSUB", "CANCEL", "QUIT", "REVOKE",
-                       "OPTOUT", "OPT OUT", "OPT-OUT"),
+                       "OPTOUT", "OPT OUT", "OPT-OUT", "S T O P", "U N S U B"),
         ordinary_words=("END", "REMOVE"),
         opt_out_phrases=_EN_PHRASES,
         opt_in_words=("START", "UNSTOP"),
@@ -268,6 +282,174 @@ PACKS: dict[str, LanguagePack] = {p.code: p for p in (
         help_words=("도움말",),
         courtesy_words=("해주세요", "해 주세요", "합니다", "할게요", "주세요", "감사합니다", "부탁드립니다", "좀", "요"),
         joined=True,
+    ),
+    # --- Asia beyond CJK, and Europe's east -------------------------------------------
+    # Thai writes without spaces between words: the message must still be the keyword as a whole
+    # (with courtesy particles touching it: "หยุดครับ"); "วันหยุด" (holiday) is no opt-out.
+    LanguagePack(
+        "th", "Thai",
+        opt_out_words=("STOP", "หยุด", "หยุดส่ง", "ยกเลิก", "ยกเลิกการรับข้อความ", "ยกเลิกรับข้อความ", "ไม่รับข้อความ",
+                       "เลิกรับข้อความ", "ยกเลิกสมาชิก", "ยกเลิกการเป็นสมาชิก", "ไม่ต้องส่งมาอีก", "ไม่ต้องส่งมา",
+                       "ยกเลิกรับข่าวสาร", "ไม่รับข่าวสาร", "เลิกส่ง"),
+        opt_out_phrases=(
+            r"(?:กรุณา|ช่วย)?(?:หยุด|เลิก|ไม่ต้อง)ส่ง(?:ข้อความ|sms|เอสเอ็มเอส|โปรโมชั่น|ข่าวสาร|โฆษณา)?(?:มา)?(?:ให้(?:ผม|ฉัน|หนู)?)?(?:อีก)?",
+            r"(?:ไม่(?:ต้องการ|อยาก)รับ|ขอยกเลิก(?:การ)?รับ)(?:ข้อความ|sms|โปรโมชั่น|ข่าวสาร|โฆษณา)(?:อีก)?",
+            r"(?:ลบ|เอา)(?:เบอร์)?(?:ผม|ฉัน|หนู)?ออก(?:จาก(?:รายชื่อ|ระบบ))?",
+        ),
+        opt_in_words=("เริ่ม", "สมัคร"),
+        help_words=("ช่วยเหลือ",),
+        courtesy_words=("ครับ", "ค่ะ", "คะ", "นะ", "นะครับ", "นะคะ", "ด้วย", "ขอบคุณ", "ขอบคุณครับ", "ขอบคุณค่ะ", "กรุณา",
+                        "เลย", "ได้แล้ว"),
+        joined=True,
+    ),
+    # Vietnamese: customers often type without diacritics ("ngung nhan tin"); normalisation drops
+    # them (and folds đ to d), so one pattern reads both. Decree 91/2020/ND-CP on spam: a reply of
+    # "TC" (từ chối, refuse) refuses a sender's advertising messages.
+    LanguagePack(
+        "vi", "Vietnamese",
+        opt_out_words=("STOP", "TỪ CHỐI", "HỦY ĐĂNG KÝ", "HỦY DỊCH VỤ", "NGỪNG NHẬN TIN", "DỪNG NHẬN TIN",
+                       "KHÔNG NHẬN TIN", "DỪNG LẠI", "NGỪNG GỬI", "DỪNG GỬI"),
+        ordinary_words=("TC", "HỦY", "NGỪNG", "DỪNG"),
+        opt_out_phrases=(
+            rf"(?:xin\s|vui\slong\s|lam\son\s)?(?:dung|ngung|thoi)\s(?:gui|nhan)(?:\s{_VI_MESSAGES})?"
+            r"(?:\s(?:cho\s)?(?:toi|minh|em))?(?:\s(?:nua|them))?",
+            rf"(?:toi\s|minh\s|em\s)?khong\s(?:muon\s)?nhan\s(?:them\s)?{_VI_MESSAGES}(?:\s(?:nay|nua))?(?:\snua)?",
+            r"(?:dung|khong\sduoc|dung\sco)\sgui\s(?:tin(?:\snhan)?\s|sms\s|quang\scao\s)?(?:cho\s)?(?:toi|minh|em)(?:\snua)?",
+            r"(?:toi\s|minh\s)?(?:muon\s)?huy\s(?:dang\sky|dich\svu|nhan\stin|tin\snhan\squang\scao)",
+            r"(?:xoa|bo)\s(?:toi|so\s(?:cua\s)?(?:toi|minh))\s(?:khoi|ra\skhoi)\sdanh\ssach",
+        ),
+        opt_in_words=("ĐĂNG KÝ", "BẮT ĐẦU"),
+        help_words=("TRỢ GIÚP", "HỖ TRỢ"),
+        courtesy_words=("ạ", "nhé", "nha", "cảm ơn", "xin cảm ơn", "cám ơn", "vui lòng", "làm ơn", "giúp", "ngay"),
+    ),
+    LanguagePack(
+        "tl", "Filipino (Tagalog)",
+        opt_out_words=("STOP", "TIGIL", "ITIGIL", "AYOKO NA", "UNSUBSCRIBE"),
+        ordinary_words=("HINTO", "TAMA NA", "TAMA NA PO"),
+        opt_out_phrases=(
+            r"(?:wag|huwag)\s(?:na\s)?(?:(?:nyo|niyo|mo|po)\s)*(?:na\s)?(?:ako\s|akong\s)?(?:i[\s-]?text|mag[\s-]?text|padalhan|"
+            r"i[\s-]?message|mag[\s-]?message|mag[\s-]?send)(?:\s(?:ako|po|ulit|pa|na|ng\s(?:text|mensahe|promo)))*",
+            r"(?:ayoko|ayaw\sko)\sna\s(?:ng\s|ma-?receive\s|makatanggap\sng\s)?(?:text|mensahe|messages?|promo|sms)",
+            r"(?:itigil|tigil|tigilan)\s(?:na\s)?(?:(?:nyo|niyo|mo)\s)?(?:na\s)?(?:po\s)?(?:ang\s)?(?:pag-?text|"
+            r"pagpapadala|pag-?message|text|mensahe|ako)",
+            r"(?:alisin|tanggalin)\s(?:nyo\s|niyo\s|mo\s)?(?:na\s)?(?:po\s)?(?:ako|ang\snumber\sko|number\sko|numero\sko)"
+            r"(?:\s(?:sa|mula\ssa)\s(?:listahan|list))?",
+        ),
+        opt_in_words=("SUMALI", "SIMULAN"),
+        help_words=("TULONG",),
+        courtesy_words=("po", "na po", "please", "pls", "salamat", "salamat po", "paki", "pakiusap"),
+    ),
+    # Hindi, in Devanagari and romanised ("Hinglish": "message mat bhejo"). India's TRAI (TCCCPR
+    # 2018) takes complaints and preferences through 1909; the reply words are common usage.
+    LanguagePack(
+        "hi", "Hindi",
+        opt_out_words=("STOP", "रोकें", "रोको", "बंद करो", "बंद करें", "बंद कीजिए", "बंद कर दो", "सदस्यता रद्द करें",
+                       "सदस्यता समाप्त करें", "अनसब्सक्राइब", "BAND KARO", "BAND KAREN", "BAND KAREIN", "BAND KAR DO",
+                       "BAND KARDO"),
+        ordinary_words=("बंद", "BAND", "ROKO", "ROKEN"),
+        opt_out_phrases=(
+            r"(?:कृपया\s)?(?:मुझे\s)?(?:मैसेज|मेसेज|संदेश|एसएमएस|sms|message)\s(?:मत|न|ना)\s(?:भेजें|भेजो|भेजिए|भेजना|करें|करो)",
+            r"(?:मैसेज|मेसेज|संदेश|एसएमएस)\s(?:भेजना\s)?बंद\s(?:करें|करो|कीजिए|कर\sदो|कर\sदें)",
+            r"(?:please\s|plz\s|pls\s)?(?:mujhe\s|muje\s)?(?:message|messages|msg|sms)\s(?:mat|na|mt)\s(?:bhejo|bhejiye|"
+            r"bheje|bhejna|bhejein|karo)",
+            r"(?:message|messages|msg|sms)\s(?:bhejna\s)?band\s(?:karo|karein|karen|kar\sdo|kardo|kijiye)",
+        ),
+        opt_in_words=("शुरू", "SHURU"),
+        help_words=("मदद", "सहायता", "MADAD"),
+        courtesy_words=("कृपया", "धन्यवाद", "जी", "अब", "please", "plz", "pls", "ji", "dhanyavad"),
+    ),
+    LanguagePack(
+        "it", "Italian",
+        opt_out_words=("STOP", "CANCELLA", "CANCELLAMI", "DISISCRIVI", "DISISCRIVIMI", "DISISCRIZIONE",
+                       "ANNULLA ISCRIZIONE", "REVOCA"),
+        ordinary_words=("BASTA", "ANNULLA"),
+        opt_out_phrases=(
+            r"non\s(?:mi\s)?(?:mandate|inviate|scrivete|contattate|mandare|inviare|scrivere|contattare)(?:mi)?\spiu"
+            r"(?:\s(?:messaggi|sms|nulla|niente|pubblicita))?",
+            r"(?:basta|stop)\s(?:con\s)?(?:i\s|le\s)?(?:messaggi|sms|pubblicita|promozioni|offerte)",
+            r"(?:voglio|vorrei|desidero)\s(?:disiscrivermi|cancellarmi|annullare\sl'iscrizione|non\sricevere\spiu"
+            r"(?:\s(?:messaggi|sms|pubblicita))?)",
+            r"(?:cancellatemi|toglietemi|rimuovetemi|cancellami|toglimi|rimuovimi)(?:\s(?:dalla|da\squesta)(?:\svostra)?"
+            r"\slista)?",
+            r"non\svoglio\s(?:piu\s)?(?:ricevere\s)?(?:messaggi|sms|pubblicita|promozioni)(?:\spiu)?",
+        ),
+        opt_in_words=("ISCRIVIMI", "RIATTIVA"),
+        help_words=("AIUTO",),
+        courtesy_words=("per favore", "per piacere", "grazie", "grazie mille", "ora", "subito", "pf"),
+    ),
+    LanguagePack(
+        "ru", "Russian",
+        opt_out_words=("STOP", "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА", "ОТПИШИТЕ", "ОТПИШИТЕ МЕНЯ", "ОТМЕНИТЬ ПОДПИСКУ",
+                       "НЕ ПИШИТЕ", "НЕ ПРИСЫЛАЙТЕ"),
+        ordinary_words=("ХВАТИТ", "ОТМЕНА"),
+        opt_out_phrases=(
+            r"(?:больше\s)?не\s(?:присылайте|отправляйте|пишите|шлите|присылать|отправлять|звоните)(?:\sмне)?(?:\sбольше)?"
+            r"(?:\s(?:сообщения|сообщений|смс|sms|рекламу|рассылку|ничего))?",
+            r"(?:отпишите|удалите|уберите|исключите)\s(?:меня|мой\sномер)(?:\s(?:из|от)\s(?:рассылки|списка|базы))?",
+            r"(?:хочу|прошу)\s(?:отписаться|отменить\sподписку|не\sполучать(?:\s(?:сообщения|смс|рекламу|рассылку))?)",
+            r"(?:стоп|хватит)\s(?:рассылка|рассылку|спам|реклама|рекламу|сообщения|смс)",
+            r"(?:отписаться|отписка)\sот\s(?:рассылки|всего|сообщений)",
+        ),
+        opt_in_words=("ПОДПИСАТЬСЯ", "СТАРТ"),
+        help_words=("ПОМОЩЬ", "СПРАВКА"),
+        courtesy_words=("пожалуйста", "пжл", "спасибо", "сейчас", "уже"),
+    ),
+    LanguagePack(
+        "pl", "Polish",
+        opt_out_words=("STOP", "REZYGNUJĘ", "REZYGNACJA", "WYPISZ", "WYPISZ MNIE", "ODSUBSKRYBUJ",
+                       "ANULUJ SUBSKRYPCJĘ"),
+        ordinary_words=("KONIEC", "DOŚĆ", "DOSYĆ"),
+        opt_out_phrases=(
+            r"(?:prosze\s)?nie\s(?:wysylac|wysylajcie|przysylac|przysylajcie|pisac|piszcie|wysylaj)(?:\s(?:mi|do\smnie))?"
+            r"(?:\s(?:wiecej|juz))*(?:\s(?:wiadomosci|sms(?:ow|y)?|reklam|ofert))?(?:\s(?:wiecej|juz))?",
+            r"(?:wypiszcie|usuncie|wypisz|usun)\s(?:mnie|moj\snumer)(?:\sz\s(?:listy|bazy|subskrypcji))?",
+            r"(?:chce|chcialbym|chcialabym)\s(?:zrezygnowac|sie\swypisac|wypisac\ssie|anulowac\ssubskrypcje)"
+            r"(?:\sz\s(?:subskrypcji|wiadomosci|newslettera|sms(?:ow)?))?",
+            r"nie\schce\s(?:(?:juz|wiecej)\s)?(?:dostawac|otrzymywac)\s(?:(?:juz|wiecej)\s)?(?:wiadomosci|sms(?:ow)?|"
+            r"reklam|ofert)",
+            r"(?:koniec|dosc)\s(?:z\s)?(?:wiadomosciami|wiadomosci|sms-?(?:ami|ow)?|reklam(?:ami)?|spamem)",
+        ),
+        opt_in_words=("SUBSKRYBUJ", "ZAPISZ MNIE"),
+        help_words=("POMOC",),
+        courtesy_words=("proszę", "dziękuję", "dzięki", "już", "teraz", "pozdrawiam"),
+    ),
+    # Turkish: RET is the reply Turkey's İleti Yönetim Sistemi (İYS; Law 6563, Regulation on
+    # Commercial Communication, 2015) has businesses offer for rejecting commercial messages.
+    LanguagePack(
+        "tr", "Turkish",
+        opt_out_words=("STOP", "İPTAL ET", "ABONELİK İPTAL", "ABONELİĞİ İPTAL", "ABONELİKTEN ÇIK", "LİSTEDEN ÇIK",
+                       "İSTEMİYORUM"),
+        ordinary_words=("RET", "İPTAL", "DUR"),
+        opt_out_phrases=(
+            r"(?:lutfen\s)?(?:bana\s)?(?:artik\s)?(?:mesaj|sms|ileti|reklam)\s(?:gondermeyin|atmayin|yollamayin|gonderme|"
+            r"atma|gondermeyiniz)",
+            r"(?:artik\s)?(?:mesaj|sms|ileti|reklam)(?:lari|lar)?\s(?:almak\s)?(?:istemiyorum|iptal)",
+            r"(?:beni|numarami)\s(?:listeden|listenizden|aboneliklerden)\s(?:cikarin|silin|cikar|sil|cikartin)",
+            r"(?:aboneligimi|uyeligimi)\s(?:iptal\set|iptal\sedin|sonlandirin|bitirin)",
+        ),
+        opt_in_words=("BAŞLA", "ABONE OL"),
+        help_words=("YARDIM",),
+        courtesy_words=("lütfen", "teşekkürler", "teşekkür ederim", "sağolun", "artık", "hemen"),
+    ),
+    # Arabic: normalisation drops the short vowels and tatweel, hamza marks on alef (أ إ آ -> ا),
+    # and reads alef maksura as ya, so "أوقف" and "اوقف" are one word.
+    LanguagePack(
+        "ar", "Arabic",
+        opt_out_words=("STOP", "أوقف", "إيقاف", "إلغاء الاشتراك", "الغاء الاشتراك", "ألغِ الاشتراك", "إلغاء التسجيل",
+                       "أوقفوا الرسائل", "لا أرغب", "لا اريد"),
+        ordinary_words=("توقف", "إلغاء", "وقف", "كفى"),
+        opt_out_phrases=(
+            r"(?:من\sفضلك\s|رجاء\s|ارجو\s)?لا\s(?:ترسل|ترسلوا|ترسلي|تبعث|تبعثوا)(?:\s(?:لي|الي))?(?:\s(?:رسائل|الرسائل|"
+            r"رساله|رسالة|اي\sرسائل|اعلانات|عروض))?(?:\s(?:مره\sاخري|مرة\sاخري|بعد\sالان|ابدا))?",
+            r"(?:اوقف|ايقاف|توقف|اوقفوا|وقف)\s(?:ارسال\s)?(?:الرسائل|رسائل|الاعلانات|الاشتراك|العروض)",
+            r"(?:احذفني|احذف\sرقمي|ازل\sرقمي|ازلني)(?:\sمن\s(?:القائمه|القائمة))?",
+            r"(?:لا\s(?:اريد|ارغب\sفي)|ما\sابي|مابي)\s(?:استلام\s|تلقي\s)?(?:رسائل|الرسائل|اعلانات|عروض)"
+            r"(?:\s(?:بعد\sالان|مره\sاخري|مرة\sاخري))?",
+            r"(?:اريد|ابي|اود)\s(?:الغاء\sالاشتراك|ايقاف\sالرسائل)",
+        ),
+        opt_in_words=("اشترك",),
+        help_words=("مساعدة", "مساعده"),
+        courtesy_words=("من فضلك", "لو سمحت", "رجاء", "رجاءً", "شكرا", "شكراً", "شكرا لك", "الان"),
     ),
 )}
 

@@ -31,14 +31,21 @@ from .errors import BadInput
 from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_languages
 from connect_rules.scripts import MAX_SCRIPT_LENGTH, js_length
 
-# Normalisation, as (pattern, replacement) pairs applied in order after lower-casing and
-# compatibility decomposition. Same strings in Python and JavaScript (replacements in JavaScript's
-# $n form). Letters: Latin, Greek, Cyrillic, Hangul jamo (Hangul decomposes), kana, CJK.
-_LETTERS = (r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
-            r"\u3400-\u4dbf\u4e00-\u9fff")
+# Normalisation, as (pattern, replacement) pairs applied in order after lower-casing, compatibility
+# decomposition and FOLDED. Same strings in Python and JavaScript (replacements in JavaScript's $n
+# form). Letters: Latin, Greek, Cyrillic, Arabic, Devanagari, Thai, Hangul jamo (Hangul decomposes),
+# kana, CJK; each script's own marks are kept (a Thai tone mark or a Devanagari vowel sign is part of
+# the word) except Arabic's short vowels and tatweel, which customers write or leave out at will.
+# Arabic, Devanagari and Thai punctuation (، ؛ ؟ । ॥ ๏ ฯ) and Thai's currency sign are not letters.
+_LETTERS = (r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u0621-\u064a\u0660-\u0669\u066e-\u06d3"
+            r"\u0900-\u0963\u0966-\u096f\u0971-\u097f\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e\u0e50-\u0e59"
+            r"\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff")
+# Letters that do not decompose but that customers type without their mark on a plain keyboard:
+# Vietnamese đ, Polish ł, Turkish dotless ı; Arabic alef maksura as ya; curly apostrophes as '.
+FOLDED = {"\u0111": "d", "\u0142": "l", "\u0131": "i", "\u0649": "\u064a", "\u2018": "'", "\u2019": "'",
+          "\u02bc": "'", "`": "'"}
 NORMALISE_STEPS = (
-    (r"[\u0300-\u036f]", ""),          # accents left over from the decomposition
-    (r"[\u2018\u2019\u02bc`]", "'"),    # curly apostrophes
+    (r"[\u0300-\u036f\u064b-\u065f\u0670\u0640]", ""),  # accents left over from the decomposition; Arabic vowels
     (rf"[^{_LETTERS}'-]+", " "),       # punctuation, quotes, emoji and spaces: one space
     (r"^[ '-]+|[ '-]+$", ""),          # trim, with stray apostrophes and hyphens at the ends
     (r"(^| )([^ ]+)(?: \2)+(?= |$)", "$1$2"),  # a word repeated at once counts once: "stop stop" -> "stop"
@@ -52,12 +59,22 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower())
 
 
+_FOLD_TABLE = str.maketrans(FOLDED)
+
+
 def normalise(text: str | None) -> str:
     """A message as the policy reads it (the same steps as the deployed JavaScript)."""
-    text = _fold(text or "")
+    text = _fold(text or "").translate(_FOLD_TABLE)
     for pattern, replacement in NORMALISE_STEPS:
         text = re.sub(pattern, re.sub(r"\$(\d)", r"\\\1", replacement), text)
     return text
+
+
+def _normalise_phrase(pattern: str) -> str:
+    """A phrase's pattern read as messages are: decomposed, FOLDED, its marks dropped (the first
+    NORMALISE_STEPS pattern), so that "присылайте" in a pack meets "присылаите" in a message."""
+    marks, dropped = NORMALISE_STEPS[0]
+    return re.sub(marks, dropped, unicodedata.normalize("NFKD", pattern).translate(_FOLD_TABLE))
 
 
 def typo_variants(word: str) -> set[str]:
@@ -255,7 +272,7 @@ class KeywordPolicy:
                 for found in self.variants(pack).values():
                     words |= found
             alternatives = [*_trie_chunks(sorted(words), room),
-                            *(unicodedata.normalize("NFKD", p) for p in pack.opt_out_phrases if kind == "opt_out")]
+                            *(_normalise_phrase(p) for p in pack.opt_out_phrases if kind == "opt_out")]
             group: list[str] = []
             for alternative in alternatives:
                 if group and js_length("|".join([*group, alternative])) > room:
@@ -404,7 +421,9 @@ def _regex_literal(pattern: str, flags: str = "") -> str:
 def _js_normalise(variable: str) -> str:
     """NORMALISE_STEPS in JavaScript: a chain of String methods, no declarations."""
     steps = "".join(f".replace({_regex_literal(p, 'g')},{json.dumps(r)})" for p, r in NORMALISE_STEPS)
-    return f"String({variable}??'').toLowerCase().normalize('NFKD'){steps}"
+    source, target = "".join(FOLDED), "".join(FOLDED.values())
+    fold = f".replace(/[{source}]/g,c=>{json.dumps(target, ensure_ascii=False)}[{json.dumps(source, ensure_ascii=False)}.indexOf(c)])"
+    return f"String({variable}??'').toLowerCase().normalize('NFKD'){fold}{steps}"
 
 
 def _script(source: str, alternatives: list[str]) -> str:

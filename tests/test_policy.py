@@ -26,6 +26,20 @@ def test_the_labelled_set_covers_every_language():
     for code in PACKS:
         labels = {expected for language, _, expected in LABELLED if language == code}
         assert {"opt-out", "other", "help", "opt-in"} <= labels, code
+    for code in ("th", "vi", "tl", "hi", "it", "ru", "pl", "tr", "ar"):  # the packs added after the first eleven
+        assert sum(language == code for language, _, _ in LABELLED) >= 25, code
+
+
+def test_scripts_outside_latin_cjk_and_hangul_are_read_and_whole_messages_only():
+    """Thai, Arabic and Devanagari were spaces to the policy: their opt-outs could never match."""
+    for text, code in (("ไม่รับข้อความ", "th"), ("أوقف", "ar"), ("बंद", "hi"), ("Стоп", "ru")):
+        assert KeywordPolicy(languages=(code,)).classify(text) == "opt-out", text
+        assert KeywordPolicy().classify(text) == "other", text  # English alone does not take them
+    assert normalise("ไม่รับข้อความ") == "ไม่รับข้อความ" and normalise("أُوقِفْ!") == "اوقف"
+    assert normalise("Ngừng nhận tin") == normalise("ngung nhan tin") == "ngung nhan tin"
+    assert normalise("Łódź İPTAL") == "lodz iptal" and normalise("ıptal") == "iptal"
+    thai = KeywordPolicy(languages=("th",))
+    assert thai.classify("หยุดครับ") == "opt-out" and thai.classify("วันหยุด") == "other"  # no spaces, still whole
 
 
 @pytest.mark.parametrize("language", list(PACKS))
