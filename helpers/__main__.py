@@ -154,6 +154,24 @@ def _audience(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _templates(args: argparse.Namespace) -> int:
+    """Exit 0: every template's way out is understood; 1: some template needs action; 2: not read."""
+    from .errors import EightByEightError
+    from .runbook import connect
+    from .templates import check_templates
+
+    try:
+        runbook = connect(**_list_of(args))
+        result = check_templates(runbook.client, args.channel, name=args.name)
+    except EightByEightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("The templates could not be checked: nothing is verified.", file=sys.stderr)
+        return 2
+    print(result.table().to_string(index=False))
+    print("\n".join(result.lines()))
+    return result.exit_code
+
+
 def _check(args: argparse.Namespace) -> int:
     """The scheduled health check: drift, canary, lost opt-outs; exit 0 ok, 1 action needed, 2 could not run."""
     from .errors import EightByEightError
@@ -336,6 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--name", default=DEFAULT_NAME, help="the opt-out workflows' name, whose runs the ledger reads")
     aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     aud.set_defaults(run=_audience)
+
+    templates = commands.add_parser(
+        "templates", help="check that the WhatsApp templates tell customers a way out the workflow understands",
+        description="Reads the WhatsApp templates of each --channel and finds each one's way out: a word shown in "
+        "its body or footer (\"Reply STOP to unsubscribe\", \"Responde BAJA\") or a quick-reply button (\"Stop "
+        "promotions\"). Then asks the deployed WhatsApp workflow whether it takes that as an opt-out. Listed: "
+        "marketing templates with no way out, and ways out the workflow misses, with what to do. Exit 0: every way "
+        "out is understood; 1: some template needs action; 2: the templates could not be read.")
+    templates.add_argument("--channel", action="append", default=[], help="a WhatsApp channel id (repeat for more)")
+    templates.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    templates.add_argument("--subaccount", help="the subaccount whose workflows judge (default: EIGHTXEIGHT_SUBACCOUNT_ID)")
+    templates.set_defaults(run=_templates)
 
     check = commands.add_parser(
         "check", help="the health check to schedule: drift, canary, lost opt-outs (repaired with --apply)",

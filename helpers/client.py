@@ -25,7 +25,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .config import Secret, Settings
-from .errors import APIError, BadInput, NotFound, TransportError, UnexpectedResponse, error_for_status
+from .errors import (APIError, BadInput, ConfigError, NotFound, TransportError, Unauthorized, UnexpectedResponse,
+                     error_for_status)
 
 log = logging.getLogger(__name__)
 
@@ -512,6 +513,20 @@ class MessagingAPI:
         """Send a text (from another subaccount of the account when named)."""
         body = {"user": {"msisdn": msisdn}, "type": "text", "content": {"text": text}}
         return self._client.json("chatapps", "POST", self._path(subaccount) + "/messages", json=body)
+
+    def templates(self, channel_id: str) -> list[dict]:
+        """The WhatsApp templates registered on a channel (the management API, by the account's UUID)."""
+        account = self._client.settings.account_uuid
+        if not account:
+            raise ConfigError("Reading WhatsApp templates needs the account's UUID: set EIGHTXEIGHT_ACCOUNT_UUID "
+                              "(8x8 Connect, account settings).")
+        path = f"/api/v1/accounts/{quote(account, safe='')}/channels/{quote(channel_id, safe='')}/templates"
+        try:
+            return (self._client.json("chatapps", "GET", path) or {}).get("templates") or []
+        except Unauthorized as exc:
+            exc.args = (f"{exc} The templates are read by the account's UUID: check EIGHTXEIGHT_ACCOUNT_UUID "
+                        f"(now {account!r}; not the account name).",)
+            raise
 
     def get_message(self, umid: str, *, subaccount: str | None = None) -> dict:
         """The delivery record of a message (the first channel tried)."""

@@ -47,6 +47,7 @@ APIS = ("contacts", "chatapps", "automation")
 SANDBOX_API_KEY = "sandbox-api-key"
 SANDBOX_ACCOUNT_ID = "sandbox-account"
 SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
+SANDBOX_ACCOUNT_UUID = "5a9b3c1e-7d2f-4e8a-9b6c-0d1e2f3a4b5c"  # the sandbox's half of helpers/sandbox/defaults.py
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Where the set-up form saves the settings (git-ignored); EIGHTXEIGHT_ENV_FILE moves it (the browser test).
@@ -55,6 +56,9 @@ ENV_PREFIX = "EIGHTXEIGHT_"
 SETTINGS_DOC = {
     "EIGHTXEIGHT_API_KEY": "API key from the API Keys page of 8x8 Connect. Unset: sandbox mode.",
     "EIGHTXEIGHT_ACCOUNT_ID": f"8x8 account id (or account name). Sandbox default: {SANDBOX_ACCOUNT_ID}.",
+    "EIGHTXEIGHT_ACCOUNT_UUID": "The account's UUID (8x8 Connect, account settings), which the Messaging Apps "
+                                "management API takes as accountId: read WhatsApp templates with it "
+                                f"(python -m helpers templates). Sandbox default: {SANDBOX_ACCOUNT_UUID}.",
     "EIGHTXEIGHT_SUBACCOUNT_ID": f"Subaccount that receives the customers' messages. Sandbox default: {SANDBOX_SUBACCOUNT_ID}.",
     "EIGHTXEIGHT_REGION": "asia (default), us, europe or indonesia: picks the documented base URLs.",
     "EIGHTXEIGHT_BASE_URL": "One base URL for every API: a running sandbox or a proxy. Overrides the region.",
@@ -156,6 +160,7 @@ class Settings:
     honour_business_days: int = DEFAULT_HONOUR_BUSINESS_DAYS
     confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
     opt_out_list: str = "account"  # "account": the blacklisted group; "subaccount": the subaccount's own list
+    account_uuid: str = ""  # the management API's accountId (WhatsApp templates); empty: not set
 
     @property
     def sandbox_mode(self) -> bool:
@@ -263,6 +268,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         parallel=check_parallel(get("PARALLEL_REQUESTS") or DEFAULT_PARALLEL),
         languages=languages,
         opt_out_list=check_opt_out_list(get("OPT_OUT_LIST") or "account"),
+        account_uuid=get("ACCOUNT_UUID") or ("" if key else SANDBOX_ACCOUNT_UUID),
     )
 
 

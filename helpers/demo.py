@@ -79,3 +79,35 @@ def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> s
                 "sandbox from nothing.")
     print(line)
     return line
+
+
+# Notebook 03's sandbox sample of WhatsApp templates: one of each case the template check tells apart.
+SAMPLE_CHANNEL_ID = "0c8f3d52-6a1e-4b7f-9d20-5e6f7a8b9c0d"  # a WhatsApp channel of the sandbox's account
+SAMPLE_TEMPLATES = (
+    {"templateName": "spring_sale", "language": "en", "category": "MARKETING",
+     "components": [{"type": "BODY", "text": "Spring sale: 20% off everything this week, {{1}}!"},
+                    {"type": "FOOTER", "text": "Reply STOP to unsubscribe"}]},
+    {"templateName": "flash_sale", "language": "en", "category": "MARKETING",
+     "components": [{"type": "BODY", "text": "Flash sale for the next 2 hours only."},
+                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Shop now"},
+                                                    {"type": "QUICK_REPLY", "text": "Stop promotions"}]}]},
+    {"templateName": "oferta_primavera", "language": "es", "category": "MARKETING",
+     "components": [{"type": "BODY", "text": "¡Rebajas de primavera! 20% en todo, {{1}}."},
+                    {"type": "FOOTER", "text": "Responde BAJA para no recibir más mensajes"}]},
+    {"templateName": "weekend_deals", "language": "en", "category": "MARKETING",
+     "components": [{"type": "BODY", "text": "Weekend deals are here: shop now at example.com"},
+                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Shop now"}]}]},
+    {"templateName": "order_shipped", "language": "en", "category": "UTILITY",
+     "components": [{"type": "BODY", "text": "Your order {{1}} has shipped."}]},
+)
+
+
+def sample_templates(runbook) -> str | None:
+    """On the sandbox: register the sample templates on the sample channel (again: the same five)
+    and say so; answers the channel id. On 8x8: nothing, and None (give your own channel ids)."""
+    if not runbook.on_sandbox:
+        return None
+    runbook.sandbox.seed(templates=[{"channelId": SAMPLE_CHANNEL_ID, **t} for t in SAMPLE_TEMPLATES])
+    print(f"Sandbox sample: {len(SAMPLE_TEMPLATES)} WhatsApp templates registered on channel {SAMPLE_CHANNEL_ID} "
+          "(on 8x8, give your channels' ids in TEMPLATE_CHANNELS).")
+    return SAMPLE_CHANNEL_ID

@@ -62,10 +62,12 @@ class SandboxControls:
         """Everything back to nothing: state, ids, clock, faults, request counts."""
         return self._call("POST", "reset")
 
-    def seed(self, *, groups: list[dict] = (), contacts: list[str] = (), definitions: list[dict] = ()) -> dict:
-        """Make state in one call: groups (with "members"), contacts, definitions; answers the ids."""
+    def seed(self, *, groups: list[dict] = (), contacts: list[str] = (), definitions: list[dict] = (),
+             templates: list[dict] = ()) -> dict:
+        """Make state in one call: groups (with "members"), contacts, definitions, WhatsApp templates;
+        answers the ids."""
         return self._call("POST", "seed", {"groups": list(groups), "contacts": list(contacts),
-                                           "definitions": list(definitions)})
+                                           "definitions": list(definitions), "templates": list(templates)})
 
     def advance_clock(self, *, hours: float = 0, seconds: float = 0) -> dict:
         """Move the sandbox clock on; crossing a full hour runs the hourly blacklist sync."""

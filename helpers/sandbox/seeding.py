@@ -6,7 +6,8 @@ notebooks stop reaching into the sandbox's Python internals (as moto's seed and 
                  "members": ["+6591234567", ...]},       # members: new contacts, put in the group
                 {"id": 11001, "members": [...]}],        # new members for a group that exists
      "contacts": ["+6598765432", ...],                   # contacts in no group
-     "definitions": [{definitionInput}, ...]}            # as POST .../definitions takes them
+     "definitions": [{definitionInput}, ...],            # as POST .../definitions takes them
+     "templates": [{registered template}, ...]}          # WhatsApp templates, as the templates list answers them
 
 Everything is checked as the API checks it (group names, msisdn pattern, the definition's rules),
 and all of it is refused (400) when any of it is wrong, before anything is made. Seeded contacts
@@ -18,13 +19,14 @@ from .automation.responses import definition_input
 from .contacts.models import check_msisdn, msisdn_key
 from .defaults import SANDBOX_ACCOUNT_ID
 from .errors import DuplicateGroupName, InvalidRequest
+from .messaging.models import check_template
 
 USAGE = '{"groups": [{"name", "isBlacklist", "description", "members": [msisdn, ...]}], "contacts": [msisdn, ...], ' \
-        '"definitions": [definitionInput, ...]}'
+        '"definitions": [definitionInput, ...], "templates": [registered template, ...]}'
 
 
 def seed_state(sandbox, body) -> dict:
-    if not isinstance(body, dict) or set(body) - {"account", "groups", "contacts", "definitions"}:
+    if not isinstance(body, dict) or set(body) - {"account", "groups", "contacts", "definitions", "templates"}:
         raise InvalidRequest(f"The seed body is {USAGE}.")
     account = body.get("account", SANDBOX_ACCOUNT_ID)
     if account not in set(sandbox.messaging.subaccounts.values()):
@@ -49,11 +51,16 @@ def seed_state(sandbox, body) -> dict:
     existing = sandbox.contacts.existing_msisdn_keys(account, keys)
     if existing:
         raise InvalidRequest(f"{len(existing)} seeded number(s) are contacts already, e.g. +{sorted(existing)[0]}.")
+    templates = body.get("templates", [])
+    if not isinstance(templates, list):
+        raise InvalidRequest(f"templates is a list: {USAGE}.")
+    for template in templates:
+        check_template(template)
     parsed = [definition_input({"accountId": account, **d} if isinstance(d, dict) else d, account)
               for d in definitions]
     for spec in parsed:
         sandbox.automation.validate(spec)
-    made = {"groups": [], "contacts": 0, "definitions": []}
+    made = {"groups": [], "contacts": 0, "definitions": [], "templates": 0}
     for group in groups:
         created = sandbox.contacts.get_group(account, group["id"]) if "id" in group else \
             sandbox.contacts.create_group(account, group["name"], group.get("description"),
@@ -68,6 +75,8 @@ def seed_state(sandbox, body) -> dict:
         created = sandbox.automation.create(account, spec)
         made["definitions"].append({"id": created["id"], "version": created["version"],
                                     "name": spec.name, "trigger": spec.trigger})
+    if templates:
+        made["templates"] = sandbox.messaging.templates.seed(account, templates)
     return made
 
 

@@ -47,3 +47,7 @@ def send_message(backend: MessagingBackend, request: Request) -> Response:
 
 def get_message(backend: MessagingBackend, request: Request) -> Response:
     return Response(200, backend.get(request.params["subAccountId"], request.params["umid"]))
+
+
+def list_templates(backend: MessagingBackend, request: Request) -> Response:
+    return Response(200, backend.templates.list(request.params["accountId"], request.params["channelId"]))

@@ -6,4 +6,5 @@ SUBACCOUNT = r"/api/v1/subaccounts/(?P<subAccountId>[^/]+)"
 url_patterns = [
     ("POST", SUBACCOUNT + r"/messages", r.send_message),
     ("GET", SUBACCOUNT + r"/messages/(?P<umid>[^/]+)", r.get_message),
+    ("GET", r"/api/v1/accounts/(?P<accountId>[^/]+)/channels/(?P<channelId>[^/]+)/templates", r.list_templates),
 ]

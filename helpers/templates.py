@@ -1,0 +1,162 @@
+"""Do the business's WhatsApp templates tell customers a way out that the deployed workflow understands?
+
+Businesses write opt-out instructions into their marketing templates ("Reply BAJA to stop", a
+quick-reply button "Stop promotions"). A template that names a word the deployed workflow does not
+take (a language not in ``LANGUAGES``) loses every opt-out it invites, silently. This reads the
+templates of the given WhatsApp channels (``GET /api/v1/accounts/{accountUUID}/channels/{channelId}
+/templates``) and, for each, finds its way out:
+
+- in the body or footer text, a word the template shows as one (in capitals, or quoted:
+  "Reply STOP", 'Envía "BAJA"'), or, in scripts without capitals (Thai, Arabic, Devanagari, CJK),
+  one of the opt-out words of the template's own language; only words that some language pack
+  takes as an opt-out count (so "Reply YES to confirm" is no way out);
+- a quick-reply button whose title is an opt-out ("Stop promotions").
+
+Then it asks the deployed WhatsApp workflow itself (its Branch chain, run by QuickJS, as the audit
+does) whether it takes that word, or that button tap, as an opt-out. Marketing templates without a
+way out, and templates whose way out the workflow misses, are listed with what to do.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .client import Client
+from .errors import BadInput
+from .expressions import Expressions
+from .languages import PACKS
+from .policy import KeywordPolicy, normalise
+from .workflow import DEFAULT_NAME, deployed_workflows
+
+_QUOTED = re.compile(r"[\"“”«»「」『』]([^\"“”«»「」『』]{1,40})[\"“”«»「」『』]|(?:^|\s)'([^']{1,40})'")
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+FIX_LANGUAGE = "add {languages} to LANGUAGES (notebook 03) and deploy again: python -m helpers deploy --languages {all} --apply"
+FIX_NO_WAY_OUT = ("add a way out the workflow understands: \"Reply STOP to unsubscribe\" in the footer, or a "
+                  "quick-reply button \"Stop promotions\"")
+
+
+@dataclass
+class TemplateFinding:
+    channel_id: str
+    template: str
+    language: str
+    category: str
+    way_out: str  # 'text "BAJA"', 'button "Stop promotions"', or "" (none found)
+    understood: bool | None  # by the deployed workflow; None: no way out to judge
+    action: str = ""
+
+
+@dataclass
+class TemplateCheck:
+    findings: list[TemplateFinding] = field(default_factory=list)
+    languages: tuple[str, ...] = ()  # the deployed WhatsApp workflow's languages, as far as its name says
+
+    @property
+    def problems(self) -> list[TemplateFinding]:
+        return [f for f in self.findings if f.action]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every template's way out is understood (and every marketing template has one); 1: not."""
+        return 1 if self.problems else 0
+
+    def table(self) -> pd.DataFrame:
+        rows = [{"template": f.template, "language": f.language, "category": f.category,
+                 "way out": f.way_out or "(none)",
+                 "understood": {True: "yes", False: "NO", None: ""}[f.understood], "what to do": f.action}
+                for f in self.findings]
+        return pd.DataFrame(rows, columns=["template", "language", "category", "way out", "understood", "what to do"])
+
+    def lines(self) -> list[str]:
+        out = [f"{len(self.findings)} template(s) read."]
+        for f in self.problems:
+            out.append(f"- {f.template} ({f.language}, {f.category}): "
+                       + (f"{f.way_out}, not understood by the deployed workflow: " if f.way_out else "no way out: ")
+                       + f.action + ".")
+        understood = sum(1 for f in self.findings if f.understood)
+        out.append(f"Summary: {understood} way(s) out understood, {len(self.problems)} template(s) need action."
+                   if self.problems else f"Summary: ok, every way out ({understood}) is understood by the deployed "
+                                         "workflow.")
+        return out
+
+
+def check_templates(client: Client, channel_ids, *, name: str = DEFAULT_NAME) -> TemplateCheck:
+    """Read each channel's templates and judge each one's way out with the deployed WhatsApp workflow.
+    WorkflowNotDeployed when there is none (nothing to judge with)."""
+    channel_ids = [c for c in (channel_ids or []) if str(c).strip()]
+    if not channel_ids:
+        raise BadInput("give the WhatsApp channel id(s) whose templates to check (--channel ID; Connect > Messaging "
+                       "Apps; an inbound message names it in payload.recipient.channelId)")
+    workflow = deployed_workflows(client, name).get("WhatsApp")
+    if workflow is None:
+        raise BadInput(f"no WhatsApp workflow named {name!r} is deployed: templates are WhatsApp's, run notebook 03")
+    every = KeywordPolicy(languages=list(PACKS))
+    js = Expressions({})
+    check = TemplateCheck()
+    for channel_id in channel_ids:
+        for template in client.messaging.templates(str(channel_id).strip()):
+            check.findings.append(_judge(template, str(channel_id), every, workflow, js))
+    return check
+
+
+def _judge(template: dict, channel_id: str, every: KeywordPolicy, workflow, js) -> TemplateFinding:
+    language = str(template.get("language") or "")
+    category = str(template.get("category") or "").upper()
+    finding = TemplateFinding(channel_id, str(template.get("templateName") or ""), language, category, "", None)
+    texts, buttons = [], []
+    for component in template.get("components") or []:
+        if component.get("type") in ("BODY", "FOOTER") and isinstance(component.get("text"), str):
+            texts.append(component["text"])
+        for button in component.get("buttons") or [] if component.get("type") == "BUTTONS" else []:
+            if button.get("type") == "QUICK_REPLY" and isinstance(button.get("text"), str):
+                buttons.append(button["text"])
+    ways = [("text", word) for word in _instruction_words(texts, language, every)]
+    ways += [("button", title) for title in buttons if every.classify(title) == "opt-out"]
+    if not ways:
+        finding.action = FIX_NO_WAY_OUT if category == "MARKETING" else ""
+        return finding
+    judged = []
+    for kind, word in ways:
+        data = ({"payload": {"content": {"text": word}}} if kind == "text" else
+                {"payload": {"content": {"interactive": {"type": "button_reply",
+                                                         "button_reply": {"id": "", "title": word}}}}})
+        judged.append((kind, word, workflow.classify_event(data, js) == "opt-out"))
+    missed = [(kind, word) for kind, word, ok in judged if not ok]
+    shown = missed[0] if missed else (judged[0][0], judged[0][1])
+    finding.way_out = f'{shown[0]} "{shown[1]}"'
+    finding.understood = not missed
+    if missed:
+        knowing = sorted({code for _, word in missed for code in PACKS
+                          if code != "en" and KeywordPolicy(languages=(code,)).classify(word) == "opt-out"})
+        if knowing:
+            finding.action = FIX_LANGUAGE.format(languages=", ".join(knowing), all=",".join(["en", *knowing]))
+        else:
+            finding.action = "change the template's way out to a word the workflow takes (STOP)"
+    return finding
+
+
+def _instruction_words(texts: list[str], language: str, every: KeywordPolicy) -> list[str]:
+    """The words a template's texts show the customer as the way out, each once, in order."""
+    found: list[str] = []
+    for text in texts:
+        candidates = [m.group(1) or m.group(2) for m in _QUOTED.finditer(text)]
+        words = _WORD.findall(text)
+        run: list[str] = []
+        for word in [*words, ""]:  # runs of words in capitals: "STOP", "STOP ALL", "DE BAJA"
+            if len(word) >= 2 and word.isupper():
+                run.append(word)
+                continue
+            for size in (3, 2, 1):
+                candidates += [" ".join(run[i:i + size]) for i in range(len(run) - size + 1)]
+            run = []
+        pack = PACKS.get(language.split("_")[0].lower())
+        if pack is not None:  # scripts without capitals: the template language's own opt-out words
+            normalised = normalise(text)
+            candidates += [w for w in pack.opt_out_words + pack.ordinary_words
+                           if not w.isascii() and normalise(w) and normalise(w) in normalised]
+        for candidate in candidates:
+            if candidate and candidate not in found and every.classify(candidate) == "opt-out":
+                found.append(candidate)
+    return found
