@@ -105,7 +105,8 @@ def settings_table(settings: Settings):
     from .config import SETTINGS_DOC
 
     values = {"EIGHTXEIGHT_API_KEY": "not set (sandbox)" if settings.sandbox_mode else "set (hidden)",
-              "EIGHTXEIGHT_ACCOUNT_ID": settings.account_id, "EIGHTXEIGHT_SUBACCOUNT_ID": settings.subaccount_id,
+              "EIGHTXEIGHT_ACCOUNT_ID": settings.account_id, "EIGHTXEIGHT_ACCOUNT_UUID": settings.account_uuid or "not set",
+              "EIGHTXEIGHT_SUBACCOUNT_ID": settings.subaccount_id,
               "EIGHTXEIGHT_REGION": settings.region,
               "EIGHTXEIGHT_BASE_URL": settings.base_url or "not set (region's URLs)",
               "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel),
