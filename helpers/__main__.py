@@ -7,6 +7,18 @@ import sys
 import time
 
 
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code a failure ends a command with: the first row of EXIT_CODES it is an instance of."""
+    from .errors import (BadInput, ConnectionCheckFailed, EightByEightError, NotOnSandbox, RunInProgress,
+                         UnexpectedResponse, WorkflowNotDeployed)
+
+    # The one table of exit codes. 2: nothing was done, because the input, the settings or the
+    # situation is wrong (fix it and run again); 1: work was interrupted or some of it failed.
+    exit_codes = ((BadInput, 2), (WorkflowNotDeployed, 2), (ConnectionCheckFailed, 2), (RunInProgress, 2),
+                  (NotOnSandbox, 2), (UnexpectedResponse, 2), (EightByEightError, 1))
+    return next((code for kind, code in exit_codes if isinstance(exc, kind)), 1)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from . import local_sandbox
     from .sandbox import Sandbox
@@ -62,7 +74,7 @@ def _runbook(args: argparse.Namespace) -> int:
             run_runbook(Path(args.output) if args.output else None)
     except EightByEightError as exc:  # settings: one clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code_for(exc)
     return 0
 
 
@@ -74,11 +86,11 @@ def _failed(exc) -> int:
     if isinstance(exc, RunInterrupted):
         print("Run the same command again: it plans from the group as it is and resumes its journal, so nothing "
               "is done twice.", file=sys.stderr)
-        return exc.exit_code
+        return exit_code_for(exc)
     if isinstance(exc, (APIError, TransportError, UnexpectedResponse)):  # before anything was changed
         print("Nothing was changed.", file=sys.stderr)
         return 2
-    return exc.exit_code
+    return exit_code_for(exc)
 
 
 def _add_list_options(command: argparse.ArgumentParser) -> None:
@@ -125,7 +137,7 @@ def _reconcile(args: argparse.Namespace) -> int:
                            ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
     except WorkflowNotDeployed as exc:
         print(f"error: {exc}. Nothing to reconcile.", file=sys.stderr)
-        return exc.exit_code
+        return exit_code_for(exc)
     except EightByEightError as exc:
         return _failed(exc)
     print("\n".join(result.lines()))

@@ -1,19 +1,24 @@
 """Everything the runbook's library raises, under one root (as stripe's ``_error.py`` does).
 
-Catch :class:`EightByEightError` for all of them. Each class says what a command's exit code
-is when it ends a run (``exit_code``): 2 when nothing was changed because the input, the
-settings or the situation is wrong; 1 when work was interrupted or some of it failed.
+Catch :class:`EightByEightError` for all of them. Each carries ``status``, ``code`` and
+``error_id`` (8x8's HTTP status, error code and errorId where 8x8 answered; None otherwise). The
+library knows nothing of exit codes: the command line maps these classes to them, in one table
+(``helpers.__main__.EXIT_CODES``).
 
     EightByEightError
-    ├── BadInput (also a ValueError)        settings, files, options, windows, unknown groups: exit 2
+    ├── BadInput (also a ValueError)        settings, files, options, windows, unknown groups
     │   ├── ConfigError                     a setting is missing or malformed
     │   ├── GroupNotFound (also LookupError)
-    │   └── (bulk) BadFile, UnknownGroup; (ledger) BadWindow; (policy, workflow) rule breaks
-    ├── WorkflowNotDeployed                 exit 2
-    ├── RunInProgress                       another bulk run holds the group: exit 2
-    ├── RunInterrupted                      the platform failed mid-run; the same command resumes: exit 1
+    │   └── (numbers) InvalidNumber; (bulk) BadFile, UnknownGroup, NotAnOptOutGroup; (ledger) BadWindow;
+    │       (policy, workflow) rule breaks
+    ├── WorkflowNotDeployed
+    ├── ConnectionCheckFailed               notebook 00's check failed
+    ├── RunInProgress                       another bulk run holds the group
+    ├── RunInterrupted                      the platform failed mid-run; the same command resumes
+    ├── NotebookFailed                      the runbook job stopped at a notebook
     ├── VerificationFailed                  test messages did not do what was expected
     ├── WorkflowTimeout (also TimeoutError) a run did not finish in time
+    ├── ExpressionError                     a {{ }} script failed in QuickJS (ScriptTimeout: over 500 ms)
     ├── NotOnSandbox                        sandbox-only controls asked for in live mode
     ├── SandboxControlError                 a /_sandbox/ control answered an error
     ├── TransportError                      no answer (connection refused, timeout) after retries
@@ -29,13 +34,13 @@ from __future__ import annotations
 class EightByEightError(Exception):
     """The root of everything the runbook's library raises."""
 
-    exit_code = 1
+    status: int | None = None  # 8x8's HTTP status, when 8x8 answered
+    code: int | None = None  # 8x8's error code, when it gave one
+    error_id: str | None = None  # 8x8's errorId, to quote to 8x8's support
 
 
 class BadInput(EightByEightError, ValueError):
     """Something given to the runbook cannot be used; the message says what and how to fix it."""
-
-    exit_code = 2
 
 
 class ConfigError(BadInput):
@@ -49,23 +54,21 @@ class GroupNotFound(BadInput, LookupError):
 class WorkflowNotDeployed(EightByEightError):
     """The runbook's opt-out workflow is not deployed on the subaccount (run notebook 03)."""
 
-    exit_code = 2
-
 
 class ConnectionCheckFailed(EightByEightError):
     """Notebook 00's connection check failed: nothing after it could work."""
-
-    exit_code = 2
 
 
 class RunInProgress(EightByEightError):
     """Another bulk run holds this group; nothing was changed by this one."""
 
-    exit_code = 2
-
 
 class RunInterrupted(EightByEightError):
     """The work stopped part-way (the platform failed); the same command resumes it."""
+
+
+class NotebookFailed(EightByEightError):
+    """The runbook job stopped at a notebook (later notebooks build on it)."""
 
 
 class VerificationFailed(EightByEightError):
@@ -79,8 +82,6 @@ class WorkflowTimeout(EightByEightError, TimeoutError):
 class NotOnSandbox(EightByEightError):
     """A sandbox-only control was asked for while talking to 8x8."""
 
-    exit_code = 2
-
 
 class SandboxControlError(EightByEightError):
     """A sandbox control (/_sandbox/...) answered with an error."""
@@ -93,8 +94,6 @@ class TransportError(EightByEightError):
 class UnexpectedResponse(EightByEightError):
     """A success status whose body is not the JSON the API defines (a wrong base URL, a proxy's
     page), or a redirect, which 8x8's APIs never answer."""
-
-    exit_code = 2
 
 
 class APIError(EightByEightError):

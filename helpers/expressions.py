@@ -14,11 +14,13 @@ import quickjs
 
 from connect_rules import functions as script_functions
 from connect_rules.scripts import MAX_SCRIPT_RUN_MS, TEMPLATE
+
+from .errors import EightByEightError
 WHOLE_TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 
 
-class ExpressionError(Exception):
-    pass
+class ExpressionError(EightByEightError):
+    """A {{ }} script failed in QuickJS (a syntax error, a thrown error)."""
 
 
 class ScriptTimeout(ExpressionError):

@@ -9,6 +9,8 @@ import phonenumbers
 from phonenumbers import NumberParseException
 from phonenumbers.phonemetadata import PhoneMetadata
 
+from .errors import BadInput
+
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 _REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "no country: add a leading + and country code, or give a default region",
@@ -19,8 +21,8 @@ _REASONS = {
 }
 
 
-class InvalidNumber(ValueError):
-    pass
+class InvalidNumber(BadInput):
+    """Not a phone number that can be written in E.164 (also a ValueError, as BadInput is)."""
 
 
 def digits_key(msisdn: str) -> str:

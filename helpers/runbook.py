@@ -23,7 +23,7 @@ import requests
 
 from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
-from .errors import NotOnSandbox, SandboxControlError
+from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
 from . import local_sandbox
 from .paths import output_root, shown
 from .sandbox import Sandbox
@@ -235,7 +235,7 @@ def _parameters_for(notebook: Path, settings, given: dict) -> dict:
 
 def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = None) -> Path:
     """Execute every notebook in order into ``output_dir`` (default runs/<time>/); stop at the first
-    that fails (later notebooks build on earlier ones) with SystemExit naming it."""
+    that fails (later notebooks build on earlier ones) with NotebookFailed naming it."""
     import papermill
 
     settings = load_settings()  # ConfigError: one clear message, before anything runs
@@ -273,8 +273,8 @@ def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = Non
     print(f"Executed notebooks are in {shown(output_dir)} ({time.monotonic() - started_run:.0f} s)"
           + (f"; also there: {', '.join(written)}" if written else "") + ".", flush=True)
     if failed:
-        raise SystemExit(f"Stopped at {failed}: later notebooks build on it. Open {shown(output_dir / failed)} "
-                         "to see the failing cell.")
+        raise NotebookFailed(f"Stopped at {failed}: later notebooks build on it. Open {shown(output_dir / failed)} "
+                             "to see the failing cell.")
     return output_dir
 
 
@@ -287,7 +287,7 @@ def refresh_committed_outputs() -> None:
     from nbclient import NotebookClient
 
     if load_settings().api_key:
-        raise SystemExit("Refusing: EIGHTXEIGHT_API_KEY is set. Committed outputs come from a sandbox run only.")
+        raise ConfigError("Refusing: EIGHTXEIGHT_API_KEY is set. Committed outputs come from a sandbox run only.")
     import tempfile
 
     os.environ["EIGHTXEIGHT_SANDBOX"] = "fresh"  # each notebook on its own fresh, deterministic sandbox

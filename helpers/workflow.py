@@ -338,7 +338,7 @@ def write_definition_json(definition: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(definition, indent=2, ensure_ascii=False)
     if "Bearer " + API_KEY_PLACEHOLDER not in text:
-        raise ValueError("refusing to write a definition that does not carry the key placeholder")
+        raise BadInput("refusing to write a definition that does not carry the key placeholder")
     path.write_text(text + "\n", encoding="utf-8")
     return path
 

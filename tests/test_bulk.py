@@ -14,6 +14,8 @@ import pytest
 
 from helpers.bulk import BadFile, RunInProgress, RunInterrupted, UnknownGroup, bulk_add, bulk_remove, resolve_group
 from helpers.bulk.apply import GroupLock
+from helpers.bulk.run import NotAnOptOutGroup
+from helpers.errors import BadInput
 from helpers.groups import ensure_opt_out_group, read_group
 from support import seed_members
 
@@ -284,7 +286,7 @@ def test_a_chunk_size_out_of_range_is_refused_before_anything_changes(client, sa
                                                                       chunk_size):
     seed(["+6591234567"])
     sandbox.reset_stats()
-    with pytest.raises(BadFile, match="chunk-size must be a whole number from 1 to 500"):
+    with pytest.raises(BadInput, match="chunk-size must be a whole number from 1 to 500"):
         bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, chunk_size=chunk_size,
                     report_path=tmp_path / "r.csv")
     assert sandbox.request_count() == 0 and not (tmp_path / "r.csv").exists()
@@ -364,7 +366,7 @@ def test_bulk_add_resumes_without_sending_twice(client, sandbox, opt_out_group, 
 
 def test_bulk_add_needs_a_blacklisted_group(client, tmp_path):
     group = client.contacts.create_group("Newsletter")
-    with pytest.raises(BadFile, match="not blacklisted"):
+    with pytest.raises(NotAnOptOutGroup, match="not blacklisted"):
         bulk_add(client, numbers_file(tmp_path, ["+6591234567"]), str(group["id"]), report_path=tmp_path / "r.csv")
 
 

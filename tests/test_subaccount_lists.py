@@ -88,3 +88,16 @@ def test_an_unknown_opt_out_list_is_a_clear_error():
     with pytest.raises(ConfigError, match="account or subaccount"):
         load_settings(env={"EIGHTXEIGHT_OPT_OUT_LIST": "brand"}, env_file=None)
     assert load_settings(env={"EIGHTXEIGHT_OPT_OUT_LIST": "Subaccount"}, env_file=None).opt_out_list == "subaccount"
+
+
+def test_an_opt_out_list_from_elsewhere_imports_into_a_subaccounts_own_list(two_brands, make_client, tmp_path):
+    brand_b = make_client(load_settings(env={}, env_file=None).with_base_url(two_brands.base_url)
+                          .for_subaccount(BRAND_B, "subaccount"))
+    own = ensure_opt_out_group(brand_b).group
+    assert own["name"] == "Opt-out: brand-b" and own["isBlacklist"] is False
+    listed = tmp_path / "opted_out_elsewhere.csv"
+    listed.write_text("phone\n+6590000401\n+6590000402\n")
+    imported = command(two_brands, "bulk-add", listed, "--subaccount", BRAND_B, "--opt-out-list", "subaccount",
+                       "--apply", "--reports-dir", tmp_path / "reports", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert members(brand_b, own) == {"+6590000401", "+6590000402"}  # read back from the sandbox

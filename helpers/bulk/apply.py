@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..client import Client
-from ..errors import (APIError, BadRequest, EightByEightError, NotFound, RateLimited, RunInProgress, RunInterrupted,
+from ..errors import (APIError, BadInput, BadRequest, EightByEightError, NotFound, RateLimited, RunInProgress, RunInterrupted,
                       TransportError, Unauthorized, UnexpectedResponse)
 from .read import BadFile
 from .report import private_open
@@ -40,7 +40,7 @@ SYSTEMIC = (TransportError, Unauthorized, RateLimited, UnexpectedResponse)
 def check_chunk_size(chunk_size) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= DEFAULT_CHUNK_SIZE:
         # Checked before anything is read or sent: 0 or a negative size once "removed" nothing, exit 0.
-        raise BadFile(f"--chunk-size must be a whole number from 1 to {DEFAULT_CHUNK_SIZE} "
+        raise BadInput(f"--chunk-size must be a whole number from 1 to {DEFAULT_CHUNK_SIZE} "
                       f"(8x8's largest membership request), not {chunk_size!r}; nothing was changed.")
     return chunk_size
 

@@ -17,9 +17,9 @@ from typing import Callable
 import pandas as pd
 
 from ..client import Client
-from ..errors import EightByEightError, GroupNotFound, NotFound, RunInterrupted
+from ..errors import BadInput, EightByEightError, GroupNotFound, NotFound, RunInterrupted
 from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk, send_in_chunks, DEFAULT_CHUNK_SIZE
-from ..groups import GroupSnapshot, read_group
+from ..groups import GroupSnapshot, is_subaccount_list, read_group
 from ..paths import reports_folder, shown
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
@@ -31,7 +31,11 @@ MAX_PASSES = 3  # the planned removals, then up to two more for numbers that joi
 
 
 class UnknownGroup(GroupNotFound):
-    """No such group (exit code 2)."""
+    """No such group."""
+
+
+class NotAnOptOutGroup(BadInput):
+    """An import into a group that stops nobody: neither blacklisted nor a subaccount's own list."""
 
 
 @dataclass
@@ -173,10 +177,10 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
     reports_dir = Path(reports_dir).resolve() if reports_dir else reports_folder()
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
     target = resolve_group(client, group)
-    if mode is Mode.ADD and not target.get("isBlacklist"):
-        raise BadFile(f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would still "
-                      "receive messages: mark it blacklisted (notebook 01) or give the opt-out group. Nothing was "
-                      "changed.")
+    if mode is Mode.ADD and not target.get("isBlacklist") and not is_subaccount_list(target.get("name", "")):
+        raise NotAnOptOutGroup(f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would "
+                               "still receive messages: mark it blacklisted (notebook 01), give the opt-out group, or a "
+                               "subaccount's own list ('Opt-out: <subaccount>'). Nothing was changed.")
     stem = re.sub(r"[^\w.-]+", "_", opened.path.stem)[:60]
 
     def report_file() -> Path:
