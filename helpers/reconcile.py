@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .bulk.apply import GroupLock, Journal, add_chunk, remove_chunk, send_in_chunks
+from .bulk.apply import GroupLock, Journal, adding, changing_the_group, removing, send_in_chunks
 from .bulk.check import key_of
 from .bulk.report import check_writable, write_report
 from .client import Client
-from .errors import EightByEightError, RunInterrupted
 from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
                      read_membership)
 from .policy import KeywordPolicy
@@ -93,12 +92,8 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
             ledger = build_ledger(client, **read)
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
-                try:
+                with changing_the_group("The repair"):
                     _repair(client, ledger, group_id, result, folder, progress)
-                except RunInterrupted:
-                    raise
-                except EightByEightError as exc:
-                    raise RunInterrupted(f"The repair stopped after changing the group: {exc}") from exc
     if ledger_path:
         write_report(result.ledger.rows, ledger_path)
     return result
@@ -118,21 +113,12 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
     journal.open({"mode": "reconcile", "groupId": group_id, "window": ledger.window.describe(),
                   "add": len(to_add), "remove": len(to_remove)})
     result.journal_path = journal.path
-    ids = ledger.groups[group_id].keys
-
-    def add(chunk: list[str]) -> dict:
-        return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
-
-    def remove(chunk: list[str]) -> dict:
-        refused = remove_chunk(client, group_id, [ids[k] for k in chunk])
-        key_for = {ids[k]: k for k in chunk}
-        return {key_for[cid]: reason for cid, reason in refused.items()}
-
     failed = {}
-    failed.update(send_in_chunks(client, journal, to_add, CHUNK_SIZE, add, label="Adding lost opt-outs", pass_number=1,
-                                 progress=progress))
-    failed.update(send_in_chunks(client, journal, to_remove, CHUNK_SIZE, remove, label="Removing opt-ins", pass_number=1,
-                                 progress=progress))
+    failed.update(send_in_chunks(client, journal, to_add, CHUNK_SIZE, adding(client, group_id),
+                                 label="Adding lost opt-outs", pass_number=1, progress=progress))
+    failed.update(send_in_chunks(client, journal, to_remove, CHUNK_SIZE,
+                                 removing(client, group_id, ledger.groups[group_id].keys),
+                                 label="Removing opt-ins", pass_number=1, progress=progress))
     after = read_membership(client, group_id, {"+" + k for k in (*to_add, *to_remove)}
                             | set(ledger.rows["number"][ledger.rows["number"].ne("")]))
     after_read_at = iso(client.platform_time())

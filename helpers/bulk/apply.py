@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -27,6 +28,7 @@ from typing import Callable
 from ..client import Client
 from ..errors import (APIError, BadInput, BadRequest, EightByEightError, NotFound, RateLimited, RunInProgress, RunInterrupted,
                       TransportError, Unauthorized, UnexpectedResponse)
+from .check import key_of
 from .read import BadFile
 from .report import private_open
 
@@ -200,6 +202,36 @@ def add_chunk(client: Client, group_id: int, msisdns: list[str]) -> dict[str, st
         except APIError as exc:
             failed[msisdn] = f"{type(exc).__name__}: {exc}"
     return failed
+
+
+def adding(client: Client, group_id: int) -> Callable[[list[str]], dict]:
+    """The chunk sender of additions (numbers as digit keys; create-or-merge each contact into the
+    group): a chunk in, its refused keys out, with their reasons. Bulk import and reconcile share it."""
+    def send(chunk: list[str]) -> dict:
+        return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
+    return send
+
+
+def removing(client: Client, group_id: int, ids: dict[str, int]) -> Callable[[list[str]], dict]:
+    """The chunk sender of removals (memberships only; ``ids``: digit key -> contact id, read from the
+    group and updated by the caller between passes): its refused keys out, with their reasons."""
+    def send(chunk: list[str]) -> dict:
+        refused = remove_chunk(client, group_id, [ids[k] for k in chunk])
+        key_for = {ids[k]: k for k in chunk}
+        return {key_for[cid]: reason for cid, reason in refused.items()}
+    return send
+
+
+@contextmanager
+def changing_the_group(what: str):
+    """Work that changes a group: any failure once it began is a RunInterrupted ("{what} stopped
+    after changing the group"), which the same command resumes from its journal."""
+    try:
+        yield
+    except RunInterrupted:
+        raise
+    except EightByEightError as exc:  # e.g. the check could not read the group back: changes were made
+        raise RunInterrupted(f"{what} stopped after changing the group: {exc}") from exc
 
 
 def send_in_chunks(client: Client, journal: Journal, items: list, chunk_size: int, send: Callable[[list], dict],

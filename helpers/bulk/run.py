@@ -17,13 +17,14 @@ from typing import Callable
 import pandas as pd
 
 from ..client import Client
-from ..errors import BadInput, EightByEightError, GroupNotFound, NotFound, RunInterrupted
-from .apply import GroupLock, Journal, add_chunk, check_chunk_size, remove_chunk, send_in_chunks, DEFAULT_CHUNK_SIZE
+from ..errors import BadInput, GroupNotFound, NotFound
+from .apply import (DEFAULT_CHUNK_SIZE, GroupLock, Journal, adding, changing_the_group, check_chunk_size, removing,
+                    send_in_chunks)
 from ..groups import GroupSnapshot, is_subaccount_list, read_group
 from ..paths import reports_folder, shown
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
-from .read import BadFile, open_numbers
+from .read import open_numbers
 from .report import check_writable, reserve_report, write_report
 from .statuses import FAILURES, Outcome, Status
 
@@ -205,12 +206,8 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
         journal.open({"mode": mode.value, "groupId": target["id"], "file": numbers.path.name,
                       "sha256": numbers.digest, "options": options, "planned": len(plan.pending)})
         work = _remove if mode is Mode.REMOVE else _add
-        try:
+        with changing_the_group("The run"):
             applied = work(client, plan, journal, chunk_size, progress)
-        except RunInterrupted:
-            raise
-        except EightByEightError as exc:  # e.g. the check could not read the group back: changes were made
-            raise RunInterrupted(f"The run stopped after changing the group: {exc}") from exc
         journal.record({"type": "finished", "outcomes": applied.counts()})
     write_report(applied.report, report_path)
     return BulkRun(mode, plan, report_path, applied)
@@ -224,11 +221,7 @@ def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progr
     ids = dict(plan.snapshot.keys)  # number key -> contact id
     pending = sorted(key_of(m) for m in plan.pending["msisdn"])
     sent, failed, passes, joined = set(), {}, [], {}
-
-    def send(chunk: list[str]) -> dict:
-        refused = remove_chunk(client, group_id, [ids[k] for k in chunk])
-        key_for = {ids[k]: k for k in chunk}
-        return {key_for[cid]: reason for cid, reason in refused.items()}
+    send = removing(client, group_id, ids)  # ids grows below: numbers that joined meanwhile
 
     for number in range(1, MAX_PASSES + 1):
         if pending or number == 1:
@@ -257,11 +250,8 @@ def _add(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress
     group_id = plan.group["id"]
     report = plan.report
     pending = sorted(key_of(m) for m in plan.pending["msisdn"])
-
-    def send(chunk: list[str]) -> dict:
-        return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
-
-    failed = send_in_chunks(client, journal, pending, chunk_size, send, pass_number=1, progress=progress,
+    failed = send_in_chunks(client, journal, pending, chunk_size, adding(client, group_id), pass_number=1,
+                            progress=progress,
                             label="Adding to the opt-out group")
     sent = set(pending)
     final = read_group(client, group_id)
