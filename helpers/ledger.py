@@ -459,6 +459,7 @@ _IN_ANSWER, _OUT_CONFIRMED_AT = RECORDED["opt-in answer"], RECORDED["opt-out con
 _CONFIRMATION = {Matched.OPT_OUT: RECORDED["opt-out confirmation"], Matched.HELP: RECORDED["help reply"],
                  Matched.OPT_IN: RECORDED["opt-in confirmation"], Matched.OTHER: RECORDED["opt-in confirmation"]}
 _NO_TEXT = ("", "undefined", "null")
+_OPT_OUT, _OPT_IN = Matched.OPT_OUT.value, Matched.OPT_IN.value
 
 
 def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy | None,
@@ -466,27 +467,63 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     data = instance.get("data") or {}
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
-    channel = workflow.channel
-    number = _e164(payload.get("source") if channel == "SMS" else user.get("msisdn"))
-    all_texts = message_texts(data, channel)  # every source the Branch conditions read, in order
-    if channel != "SMS":  # the customer's own app: WhatsApp, Viber or RCS reach the same workflow
-        recipient = payload.get("recipient")
-        named = recipient.get("channel") if isinstance(recipient, dict) else None
-        if isinstance(named, str) and named:
-            channel = CHAT_APP_NAMES.get(named.lower(), named)
-    text = next((t for t in all_texts if t not in _NO_TEXT), "")
+    number = _e164(payload.get("source") if workflow.channel == "SMS" else user.get("msisdn"))
+    all_texts = message_texts(data, workflow.channel)  # every source the Branch conditions read, in order
+    matched = _matched(workflow, data, policy, js, all_texts, decided)
+    answer, attempts = _contacts_answer(matched, data)
+    retried = isinstance(attempts, int) and attempts > 1
+    if matched is Matched.OPT_OUT or matched is Matched.OPT_IN:
+        answer = _call_outcome(client, workflow, instance, number, answer)
+    confirmed_at = data.get(_OUT_CONFIRMED_AT) if matched is Matched.OPT_OUT else None
+    return {"time": data.get("triggeredAt") or instance.get("startedAt") or "", "number": number,
+            "channel_user_id": str(user.get("channelUserId") or ""), "channel": _customer_channel(workflow, payload),
+            "subaccount": str(data.get("subAccountId") or payload.get("subAccountId") or ""),
+            "text": next((t for t in all_texts if t not in _NO_TEXT), ""),
+            "matched": matched.value, "contacts_answer": answer,
+            "confirmation_sent": "yes" if data.get(_CONFIRMATION[matched]) else "no",
+            "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
+            "honoured_by": f"retry {attempts - 1}" if retried else "first try",
+            "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
+            "blacklist_sync_at": "", "late": "", "workflow_id": instance.get("workflowId", ""),
+            "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
+
+
+def _call_outcome(client: Client, workflow: DeployedWorkflow, instance: dict, number: str, answer: str) -> str:
+    """The answer, or why there was no call (no number), or the errors of a run that faulted."""
+    if not number:
+        return "no call: no phone number in the webhook"
+    if instance.get("status") == "Terminated" and not _succeeded(answer):
+        errors = client.automation.workflow_errors(workflow.definition_id, instance["workflowId"])
+        return "failed: " + ("; ".join(f"{e.get('step')}: {e.get('message')}" for e in errors) or "faulted")
+    return answer
+
+
+def _customer_channel(workflow: DeployedWorkflow, payload: dict) -> str:
+    """The customer's own app: WhatsApp, Viber or RCS reach the same Messaging Apps workflow."""
+    if workflow.channel == "SMS":
+        return "SMS"
+    recipient = payload.get("recipient")
+    named = recipient.get("channel") if isinstance(recipient, dict) else None
+    return CHAT_APP_NAMES.get(named.lower(), named) if isinstance(named, str) and named else workflow.channel
+
+
+def _matched(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
+             all_texts: list[str], decided: dict) -> Matched:
+    """What the run was: read from the outputs it recorded, else its version's Branch chain on its text."""
     if _OUT_ANSWER in data:
-        matched = Matched.OPT_OUT
-    elif _IN_CONTACT in data:
-        matched = Matched.OPT_IN
-    elif _HELP_REPLY in data:
-        matched = Matched.HELP
-    else:
-        matched = _classify(workflow, data, policy, js, tuple(all_texts), decided)
+        return Matched.OPT_OUT
+    if _IN_CONTACT in data:
+        return Matched.OPT_IN
+    if _HELP_REPLY in data:
+        return Matched.HELP
+    return _classify(workflow, data, policy, js, tuple(all_texts), decided)
+
+
+def _contacts_answer(matched: Matched, data: dict) -> tuple[str, int | None]:
+    """The Contacts call's answer as the run recorded it (with its try), and the number of tries."""
     answer, attempts = "", None
     if matched is Matched.OPT_OUT:
-        answer = _answer(data.get(_OUT_ANSWER))
-        attempts = data.get(_OUT_ATTEMPTS)
+        answer, attempts = _answer(data.get(_OUT_ANSWER)), data.get(_OUT_ATTEMPTS)
     elif matched is Matched.OPT_IN:
         attempts = data.get(_IN_ATTEMPTS)
         if _IN_LOOKUP in data and not _succeeded(_answer(data.get(_IN_LOOKUP))):
@@ -495,26 +532,9 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
             answer = "not a member: nothing to remove"
         else:
             answer = _answer(data.get(_IN_ANSWER))
-    retried = isinstance(attempts, int) and attempts > 1
-    if retried:
+    if isinstance(attempts, int) and attempts > 1:
         answer += f" (try {attempts})"
-    if matched is Matched.OPT_OUT or matched is Matched.OPT_IN:
-        if not number:
-            answer = "no call: no phone number in the webhook"
-        elif instance.get("status") == "Terminated" and not _succeeded(answer):
-            errors = client.automation.workflow_errors(workflow.definition_id, instance["workflowId"])
-            answer = "failed: " + ("; ".join(f"{e.get('step')}: {e.get('message')}" for e in errors) or "faulted")
-    confirmed_at = data.get(_OUT_CONFIRMED_AT) if matched is Matched.OPT_OUT else None
-    return {"time": data.get("triggeredAt") or instance.get("startedAt") or "", "number": number,
-            "channel_user_id": str(user.get("channelUserId") or ""), "channel": channel,
-            "subaccount": str(data.get("subAccountId") or payload.get("subAccountId") or ""), "text": text,
-            "matched": matched.value, "contacts_answer": answer,
-            "confirmation_sent": "yes" if data.get(_CONFIRMATION[matched]) else "no",
-            "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
-            "honoured_by": f"retry {attempts - 1}" if retried else "first try",
-            "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
-            "blacklist_sync_at": "", "late": "", "workflow_id": instance.get("workflowId", ""),
-            "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
+    return answer, attempts
 
 
 def _classify(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
@@ -569,23 +589,28 @@ def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window
             latest[(r["group_id"], number)] = i
     latest_rows = set(latest.values())
     for i, r in enumerate(records):
-        matched = r["matched"]
-        if r["number"] and r["number"] in test_numbers:  # a test's every run, opt-out or not, is no customer's
-            r["action"] = Action.TEST.value
-            continue
-        if matched != opt_out and matched != opt_in:
-            continue
-        if not r["number"]:
-            r["action"] = Action.NO_NUMBER.value if matched == Matched.OPT_OUT else Action.NONE.value
-        elif i not in latest_rows:
-            r["action"] = Action.SUPERSEDED.value
-        elif matched == Matched.OPT_OUT and not r["member_now"]:
-            if _succeeded(r["contacts_answer"]):
-                r["action"] = Action.LEFT_SINCE.value
-            else:  # a run still Runnable waits to try again: in progress, not lost
-                r["action"] = Action.IN_PROGRESS.value if r["status"] == "Runnable" else Action.ADD.value
-        elif matched == Matched.OPT_IN and r["member_now"]:
-            r["action"] = Action.IN_PROGRESS.value if r["status"] == "Runnable" else Action.REMOVE.value
+        r["action"] = _action(r, i in latest_rows, test_numbers)
+
+
+def _action(r: dict, latest: bool, test_numbers) -> str:
+    """What a run needs: nothing, a repair (add, remove), waiting (in progress), or a note."""
+    matched, number = r["matched"], r["number"]
+    if number and number in test_numbers:  # a test's every run, opt-out or not, is no customer's
+        return Action.TEST.value
+    if matched != _OPT_OUT and matched != _OPT_IN:
+        return r["action"]
+    if not number:
+        return Action.NO_NUMBER.value if matched == _OPT_OUT else Action.NONE.value
+    if not latest:
+        return Action.SUPERSEDED.value
+    if matched == _OPT_OUT and not r["member_now"]:
+        if _succeeded(r["contacts_answer"]):
+            return Action.LEFT_SINCE.value
+        # a run still Runnable waits to try again: in progress, not lost
+        return Action.IN_PROGRESS.value if r["status"] == "Runnable" else Action.ADD.value
+    if matched == _OPT_IN and r["member_now"]:
+        return Action.IN_PROGRESS.value if r["status"] == "Runnable" else Action.REMOVE.value
+    return r["action"]
 
 
 def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], deadlines: Deadlines) -> None:

@@ -102,61 +102,72 @@ def check_templates(client: Client, channel_ids, *, name: str = DEFAULT_NAME) ->
 
 
 def _judge(template: dict, channel_id: str, every: KeywordPolicy, workflow, js) -> TemplateFinding:
-    language = str(template.get("language") or "")
     category = str(template.get("category") or "").upper()
-    finding = TemplateFinding(channel_id, str(template.get("templateName") or ""), language, category, "", None)
-    texts, buttons = [], []
-    for component in template.get("components") or []:
-        if component.get("type") in ("BODY", "FOOTER") and isinstance(component.get("text"), str):
-            texts.append(component["text"])
-        for button in component.get("buttons") or [] if component.get("type") == "BUTTONS" else []:
-            if button.get("type") == "QUICK_REPLY" and isinstance(button.get("text"), str):
-                buttons.append(button["text"])
-    ways = [("text", word) for word in _instruction_words(texts, language, every)]
-    ways += [("button", title) for title in buttons if every.classify(title) == "opt-out"]
+    finding = TemplateFinding(channel_id, str(template.get("templateName") or ""), str(template.get("language") or ""),
+                              category, "", None)
+    ways = _ways_out(template, every)
     if not ways:
         finding.action = FIX_NO_WAY_OUT if category == "MARKETING" else ""
         return finding
-    judged = []
-    for kind, word in ways:
-        data = ({"payload": {"content": {"text": word}}} if kind == "text" else
-                {"payload": {"content": {"interactive": {"type": "button_reply",
-                                                         "button_reply": {"id": "", "title": word}}}}})
-        judged.append((kind, word, workflow.classify_event(data, js) == "opt-out"))
+    judged = [(kind, word, _understood(workflow, kind, word, js)) for kind, word in ways]
     missed = [(kind, word) for kind, word, ok in judged if not ok]
-    shown = missed[0] if missed else (judged[0][0], judged[0][1])
-    finding.way_out = f'{shown[0]} "{shown[1]}"'
-    finding.understood = not missed
-    if missed:
-        knowing = sorted({code for _, word in missed for code in PACKS
-                          if code != "en" and KeywordPolicy(languages=(code,)).classify(word) == "opt-out"})
-        if knowing:
-            finding.action = FIX_LANGUAGE.format(languages=", ".join(knowing), all=",".join(["en", *knowing]))
-        else:
-            finding.action = "change the template's way out to a word the workflow takes (STOP)"
+    kind, word = missed[0] if missed else judged[0][:2]
+    finding.way_out, finding.understood = f'{kind} "{word}"', not missed
+    finding.action = _fix([word for _, word in missed]) if missed else ""
     return finding
+
+
+def _ways_out(template: dict, every: KeywordPolicy) -> list[tuple[str, str]]:
+    """("text", word) for each way out the body or footer shows, ("button", title) for each quick reply."""
+    texts, buttons = [], []
+    for component in template.get("components") or []:
+        kind = component.get("type")
+        if kind in ("BODY", "FOOTER") and isinstance(component.get("text"), str):
+            texts.append(component["text"])
+        elif kind == "BUTTONS":
+            buttons += [b["text"] for b in component.get("buttons") or []
+                        if b.get("type") == "QUICK_REPLY" and isinstance(b.get("text"), str)]
+    ways = [("text", word) for word in _instruction_words(texts, str(template.get("language") or ""), every)]
+    return ways + [("button", title) for title in buttons if every.classify(title) == "opt-out"]
+
+
+def _understood(workflow, kind: str, word: str, js) -> bool:
+    """Whether the deployed workflow's Branch chain takes the word (typed) or the button tap as an opt-out."""
+    content = ({"text": word} if kind == "text" else
+               {"interactive": {"type": "button_reply", "button_reply": {"id": "", "title": word}}})
+    return workflow.classify_event({"payload": {"content": content}}, js) == "opt-out"
+
+
+def _fix(missed: list[str]) -> str:
+    """What to do about ways out the workflow misses: the languages that know them, else another word."""
+    knowing = sorted({code for word in missed for code in PACKS
+                      if code != "en" and KeywordPolicy(languages=(code,)).classify(word) == "opt-out"})
+    if knowing:
+        return FIX_LANGUAGE.format(languages=", ".join(knowing), all=",".join(["en", *knowing]))
+    return "change the template's way out to a word the workflow takes (STOP)"
 
 
 def _instruction_words(texts: list[str], language: str, every: KeywordPolicy) -> list[str]:
     """The words a template's texts show the customer as the way out, each once, in order."""
     found: list[str] = []
+    pack = PACKS.get(language.split("_")[0].lower())
     for text in texts:
-        candidates = [m.group(1) or m.group(2) for m in _QUOTED.finditer(text)]
-        words = _WORD.findall(text)
-        run: list[str] = []
-        for word in [*words, ""]:  # runs of words in capitals: "STOP", "STOP ALL", "DE BAJA"
-            if len(word) >= 2 and word.isupper():
-                run.append(word)
-                continue
-            for size in (3, 2, 1):
-                candidates += [" ".join(run[i:i + size]) for i in range(len(run) - size + 1)]
-            run = []
-        pack = PACKS.get(language.split("_")[0].lower())
+        candidates = [m.group(1) or m.group(2) for m in _QUOTED.finditer(text)] + _capitalised_runs(text)
         if pack is not None:  # scripts without capitals: the template language's own opt-out words
             normalised = normalise(text)
             candidates += [w for w in pack.opt_out_words + pack.ordinary_words
                            if not w.isascii() and normalise(w) and normalise(w) in normalised]
-        for candidate in candidates:
-            if candidate and candidate not in found and every.classify(candidate) == "opt-out":
-                found.append(candidate)
+        found += [c for c in dict.fromkeys(candidates) if c and c not in found and every.classify(c) == "opt-out"]
     return found
+
+
+def _capitalised_runs(text: str) -> list[str]:
+    """Words in capitals, and runs of two or three of them: "STOP", "STOP ALL", "DE BAJA"."""
+    out, run = [], []
+    for word in [*_WORD.findall(text), ""]:
+        if len(word) >= 2 and word.isupper():
+            run.append(word)
+            continue
+        out += [" ".join(run[i:i + size]) for size in (3, 2, 1) for i in range(len(run) - size + 1)]
+        run = []
+    return out

@@ -192,28 +192,35 @@ def check_template(template) -> dict:
     if not isinstance(components, list) or not components:
         raise InvalidRequest(f"'components' must be a non-empty list. {usage}")
     for component in components:
-        if not isinstance(component, dict) or component.get("type") not in COMPONENT_TYPES:
-            raise InvalidRequest(f"A component's 'type' is one of {', '.join(COMPONENT_TYPES)}. {usage}")
-        kind = component["type"]
-        if kind in ("BODY", "FOOTER") and not isinstance(component.get("text"), str):
-            raise InvalidRequest(f"A {kind} component needs 'text' (a string).")
-        if kind == "HEADER" and component.get("format") not in HEADER_FORMATS:
-            raise InvalidRequest(f"A HEADER component's 'format' is one of {', '.join(HEADER_FORMATS)}.")
-        if kind == "BUTTONS":
-            buttons = component.get("buttons")
-            if not isinstance(buttons, list) or not buttons:
-                raise InvalidRequest("A BUTTONS component needs 'buttons' (a non-empty list).")
-            for button in buttons:
-                if not isinstance(button, dict) or button.get("type") not in BUTTON_TYPES:
-                    raise InvalidRequest(f"A button's 'type' is one of {', '.join(BUTTON_TYPES)}.")
-                text = button.get("text")
-                if button["type"] != "VOICE_CALL" and (not isinstance(text, str)
-                                                       or not 1 <= len(text) <= MAX_BUTTON_TEXT):
-                    raise InvalidRequest(f"A button's 'text' is 1 to {MAX_BUTTON_TEXT} characters, got {text!r}.")
+        _check_component(component, usage)
     for key in ("category", "status"):
         if key in template and not isinstance(template[key], str):
             raise InvalidRequest(f"'{key}' must be a string.")
     return template
+
+
+def _check_component(component, usage: str) -> None:
+    if not isinstance(component, dict) or component.get("type") not in COMPONENT_TYPES:
+        raise InvalidRequest(f"A component's 'type' is one of {', '.join(COMPONENT_TYPES)}. {usage}")
+    kind = component["type"]
+    if kind in ("BODY", "FOOTER") and not isinstance(component.get("text"), str):
+        raise InvalidRequest(f"A {kind} component needs 'text' (a string).")
+    if kind == "HEADER" and component.get("format") not in HEADER_FORMATS:
+        raise InvalidRequest(f"A HEADER component's 'format' is one of {', '.join(HEADER_FORMATS)}.")
+    if kind == "BUTTONS":
+        buttons = component.get("buttons")
+        if not isinstance(buttons, list) or not buttons:
+            raise InvalidRequest("A BUTTONS component needs 'buttons' (a non-empty list).")
+        for button in buttons:
+            _check_button(button)
+
+
+def _check_button(button) -> None:
+    if not isinstance(button, dict) or button.get("type") not in BUTTON_TYPES:
+        raise InvalidRequest(f"A button's 'type' is one of {', '.join(BUTTON_TYPES)}.")
+    text = button.get("text")
+    if button["type"] != "VOICE_CALL" and (not isinstance(text, str) or not 1 <= len(text) <= MAX_BUTTON_TEXT):
+        raise InvalidRequest(f"A button's 'text' is 1 to {MAX_BUTTON_TEXT} characters, got {text!r}.")
 
 
 class Templates:
