@@ -215,41 +215,13 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
 
     ``env`` replaces ``os.environ`` (tests); ``env_file=None`` skips the file.
     """
-    values: dict[str, str] = {}
-    if env_file == ".env" and os.environ.get("EIGHTXEIGHT_ENV_FILE"):
-        env_file = os.environ["EIGHTXEIGHT_ENV_FILE"]
-    if env_file is not None:
-        path = _find_env_file(Path(env_file))
-        if path is not None:
-            values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-    source = os.environ if env is None else env
-    values.update({k: v for k, v in source.items() if k.startswith(ENV_PREFIX)})
+    values = _read_values(env, env_file)
 
     def get(name: str) -> str:
         return (values.get(ENV_PREFIX + name) or "").strip()
 
-    unknown = sorted(k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC
-                     and k not in OTHER_VARIABLES)
-    if unknown:
-        raise ConfigError(f"Unknown setting(s) {', '.join(unknown)}. Known settings: {', '.join(SETTINGS_DOC)}.")
-
     key = get("API_KEY")
-    region = (get("REGION") or "asia").lower()
-    if region not in REGIONS:
-        raise ConfigError(f"EIGHTXEIGHT_REGION={region!r} is not a region. Use one of: {', '.join(REGIONS)}.")
-    base_url = get("BASE_URL").rstrip("/") or None
-    if base_url and not _URL.match(base_url):
-        raise ConfigError(f"EIGHTXEIGHT_BASE_URL={base_url!r} is not an http(s) URL, e.g. http://127.0.0.1:8088.")
-    account = get("ACCOUNT_ID")
-    subaccount = get("SUBACCOUNT_ID")
-    if key and not account:
-        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_ACCOUNT_ID is not. "
-                          "Set the account id (Connect dashboard, Account settings) or unset the key to use the sandbox.")
-    if key and not subaccount:
-        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_SUBACCOUNT_ID is not. "
-                          "Set the subaccount that receives your customers' messages.")
-    if account and "/" in account:
-        raise ConfigError(f"EIGHTXEIGHT_ACCOUNT_ID={account!r} must not contain '/'.")
+    account, subaccount = _account(key, get("ACCOUNT_ID"), get("SUBACCOUNT_ID"))
     try:
         languages = parse_languages(get("LANGUAGES") or None)
     except BadInput as exc:
@@ -263,13 +235,59 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         api_key=Secret(key),
         account_id=account or SANDBOX_ACCOUNT_ID,
         subaccount_id=subaccount or SANDBOX_SUBACCOUNT_ID,
-        region=region,
-        base_url=base_url,
+        region=_region(get("REGION")),
+        base_url=_base_url(get("BASE_URL")),
         parallel=check_parallel(get("PARALLEL_REQUESTS") or DEFAULT_PARALLEL),
         languages=languages,
         opt_out_list=check_opt_out_list(get("OPT_OUT_LIST") or "account"),
         account_uuid=get("ACCOUNT_UUID") or ("" if key else SANDBOX_ACCOUNT_UUID),
     )
+
+
+def _read_values(env: Mapping[str, str] | None, env_file: str | Path | None) -> dict[str, str]:
+    """The EIGHTXEIGHT_ variables of the .env file, then of the environment (which wins); an unknown
+    one is a clear error (a typo would otherwise be silently ignored)."""
+    values: dict[str, str] = {}
+    if env_file == ".env" and os.environ.get("EIGHTXEIGHT_ENV_FILE"):
+        env_file = os.environ["EIGHTXEIGHT_ENV_FILE"]
+    if env_file is not None:
+        path = _find_env_file(Path(env_file))
+        if path is not None:
+            values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    source = os.environ if env is None else env
+    values.update({k: v for k, v in source.items() if k.startswith(ENV_PREFIX)})
+    unknown = sorted(k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC
+                     and k not in OTHER_VARIABLES)
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) {', '.join(unknown)}. Known settings: {', '.join(SETTINGS_DOC)}.")
+    return values
+
+
+def _region(text: str) -> str:
+    region = (text or "asia").lower()
+    if region not in REGIONS:
+        raise ConfigError(f"EIGHTXEIGHT_REGION={region!r} is not a region. Use one of: {', '.join(REGIONS)}.")
+    return region
+
+
+def _base_url(text: str) -> str | None:
+    base_url = text.rstrip("/") or None
+    if base_url and not _URL.match(base_url):
+        raise ConfigError(f"EIGHTXEIGHT_BASE_URL={base_url!r} is not an http(s) URL, e.g. http://127.0.0.1:8088.")
+    return base_url
+
+
+def _account(key: str, account: str, subaccount: str) -> tuple[str, str]:
+    """The account and subaccount, both required with a key (the sandbox has its own)."""
+    if key and not account:
+        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_ACCOUNT_ID is not. "
+                          "Set the account id (Connect dashboard, Account settings) or unset the key to use the sandbox.")
+    if key and not subaccount:
+        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_SUBACCOUNT_ID is not. "
+                          "Set the subaccount that receives your customers' messages.")
+    if account and "/" in account:
+        raise ConfigError(f"EIGHTXEIGHT_ACCOUNT_ID={account!r} must not contain '/'.")
+    return account, subaccount
 
 
 def _whole_number(text: str, default: int, name: str, upper: int) -> int:

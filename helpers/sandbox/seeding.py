@@ -26,14 +26,38 @@ USAGE = '{"groups": [{"name", "isBlacklist", "description", "members": [msisdn, 
 
 
 def seed_state(sandbox, body) -> dict:
+    """Check the whole body first (nothing is made when any of it is wrong), then make it."""
     if not isinstance(body, dict) or set(body) - {"account", "groups", "contacts", "definitions", "templates"}:
         raise InvalidRequest(f"The seed body is {USAGE}.")
     account = body.get("account", SANDBOX_ACCOUNT_ID)
     if account not in set(sandbox.messaging.subaccounts.values()):
         raise InvalidRequest(f"Unknown account {account!r}.")
-    groups, loose, definitions = body.get("groups", []), body.get("contacts", []), body.get("definitions", [])
-    if not all(isinstance(x, list) for x in (groups, loose, definitions)):
-        raise InvalidRequest(f"groups, contacts and definitions are lists: {USAGE}.")
+    groups, loose, definitions, templates = (body.get(k, []) for k in ("groups", "contacts", "definitions",
+                                                                       "templates"))
+    if not all(isinstance(x, list) for x in (groups, loose, definitions, templates)):
+        raise InvalidRequest(f"groups, contacts, definitions and templates are lists: {USAGE}.")
+    _check_numbers(sandbox, account, groups, loose)
+    for template in templates:
+        check_template(template)
+    parsed = [definition_input({"accountId": account, **d} if isinstance(d, dict) else d, account)
+              for d in definitions]
+    for spec in parsed:
+        sandbox.automation.validate(spec)
+    made = {"groups": [_make_group(sandbox, account, group) for group in groups], "contacts": 0, "definitions": [],
+            "templates": 0}
+    if loose:
+        made["contacts"] = sandbox.contacts.add_contacts_bulk(account, loose)
+    for spec in parsed:
+        created = sandbox.automation.create(account, spec)
+        made["definitions"].append({"id": created["id"], "version": created["version"],
+                                    "name": spec.name, "trigger": spec.trigger})
+    if templates:
+        made["templates"] = sandbox.messaging.templates.seed(account, templates)
+    return made
+
+
+def _check_numbers(sandbox, account: str, groups: list, loose: list) -> None:
+    """The groups' shapes, new names only, and new numbers only (each once)."""
     numbers, names = [], []
     for group in groups:
         _check_group(sandbox, account, group)
@@ -44,40 +68,22 @@ def seed_state(sandbox, body) -> dict:
                                                      (account, n))]
     if len(set(names)) != len(names) or taken:
         raise DuplicateGroupName()
-    numbers += loose
-    keys = [msisdn_key(check_msisdn(n)) for n in numbers]
+    keys = [msisdn_key(check_msisdn(n)) for n in numbers + loose]
     if len(set(keys)) != len(keys):
         raise InvalidRequest("A number appears twice in the seed: each seeded contact is a new number.")
     existing = sandbox.contacts.existing_msisdn_keys(account, keys)
     if existing:
         raise InvalidRequest(f"{len(existing)} seeded number(s) are contacts already, e.g. +{sorted(existing)[0]}.")
-    templates = body.get("templates", [])
-    if not isinstance(templates, list):
-        raise InvalidRequest(f"templates is a list: {USAGE}.")
-    for template in templates:
-        check_template(template)
-    parsed = [definition_input({"accountId": account, **d} if isinstance(d, dict) else d, account)
-              for d in definitions]
-    for spec in parsed:
-        sandbox.automation.validate(spec)
-    made = {"groups": [], "contacts": 0, "definitions": [], "templates": 0}
-    for group in groups:
-        created = sandbox.contacts.get_group(account, group["id"]) if "id" in group else \
-            sandbox.contacts.create_group(account, group["name"], group.get("description"),
-                                          bool(group.get("isBlacklist", False)))
-        members = group.get("members", [])
-        if members:
-            sandbox.contacts.add_members_bulk(account, created["id"], members)
-        made["groups"].append({"id": created["id"], "name": created["name"], "members": len(members)})
-    if loose:
-        made["contacts"] = sandbox.contacts.add_contacts_bulk(account, loose)
-    for spec in parsed:
-        created = sandbox.automation.create(account, spec)
-        made["definitions"].append({"id": created["id"], "version": created["version"],
-                                    "name": spec.name, "trigger": spec.trigger})
-    if templates:
-        made["templates"] = sandbox.messaging.templates.seed(account, templates)
-    return made
+
+
+def _make_group(sandbox, account: str, group: dict) -> dict:
+    created = sandbox.contacts.get_group(account, group["id"]) if "id" in group else \
+        sandbox.contacts.create_group(account, group["name"], group.get("description"),
+                                      bool(group.get("isBlacklist", False)))
+    members = group.get("members", [])
+    if members:
+        sandbox.contacts.add_members_bulk(account, created["id"], members)
+    return {"id": created["id"], "name": created["name"], "members": len(members)}
 
 
 def _check_group(sandbox, account: str, group) -> None:
