@@ -252,28 +252,38 @@ class Ledger:
     def lines(self, *, written_to=None) -> list[str]:
         """The ledger for people, what needs action first and alone, then what was read, then notes
         (one line per kind, with a count). ``written_to``: the ledger CSV, when one was written."""
-        out = []
-        for action in UNRESOLVED:  # what needs action: each row, up to 20 a kind
-            rows = self.needing(action)
-            if len(rows):
-                out.append(f"{len(rows)} {action.value}:")
-                for _, row in rows.head(20).iterrows():
-                    who = row["number"] or f"channel user {row['channel_user_id'] or '?'}"
-                    out.append(f"  {row['time']} {row['channel']} {who}: {row['text']!r}; Contacts answer: "
-                               f"{row['contacts_answer'] or 'none'}")
-                if len(rows) > 20:
-                    out.append(f"  ... and {len(rows) - 20} more " + (f"(all of them in {Path(written_to).name})"
-                                                                      if written_to else
-                                                                      "(write the ledger to a file to see them all)"))
+        out = [line for action in UNRESOLVED for line in self._action_lines(action, written_to)]
         if self.needing(*UNRESOLVED).empty:
             out.append("Nothing lost: every opt-out in the window is honoured.")
+        return out + self._read_lines() + self._state_lines() + self._note_lines()
+
+    def _action_lines(self, action: "Action", written_to) -> list[str]:
+        """What needs action of one kind: each row, up to 20."""
+        rows = self.needing(action)
+        if not len(rows):
+            return []
+        out = [f"{len(rows)} {action.value}:"]
+        for _, row in rows.head(20).iterrows():
+            who = row["number"] or f"channel user {row['channel_user_id'] or '?'}"
+            out.append(f"  {row['time']} {row['channel']} {who}: {row['text']!r}; Contacts answer: "
+                       f"{row['contacts_answer'] or 'none'}")
+        if len(rows) > 20:
+            out.append(f"  ... and {len(rows) - 20} more " + (f"(all of them in {Path(written_to).name})" if written_to
+                                                              else "(write the ledger to a file to see them all)"))
+        return out
+
+    def _read_lines(self) -> list[str]:
         names = ", ".join(f"{w.channel} ({w.definition_id}, v{w.version})" for w in self.workflows.values())
-        counts = self.counts()
-        out += [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
-                f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in counts.items())
-                + (f", and {tests} test run(s) (the health check's canaries, notebook 04's test numbers)" if (
-                    tests := int((self.rows["action"] == Action.TEST.value).sum())) else "") + ".",
+        tests = int((self.rows["action"] == Action.TEST.value).sum())
+        return [f"Workflows: {names}.", f"Window: {self.window.describe()} (the platform's time).",
+                f"Runs read: {len(self.rows)}: " + ", ".join(f"{n} {m}" for m, n in self.counts().items())
+                + (f", and {tests} test run(s) (the health check's canaries, notebook 04's test numbers)" if tests
+                   else "") + ".",
                 "Opt-out group read: " + "; ".join(f"group {g}: {s.describe()}" for g, s in self.groups.items()) + "."]
+
+    def _state_lines(self) -> list[str]:
+        """Waiting for the sync, in progress, and the time to honour."""
+        out = []
         waiting = int(self.rows["awaiting_sync"].sum())
         if waiting:
             out.append(f"{waiting} opt-out(s) of the last hour are in the group but may not be in 8x8's blacklist "
@@ -290,7 +300,12 @@ class Ledger:
                        + ", ".join(f"{n} {how}" for how, n in ways.items()) + "); "
                        + (f"{len(late)} past a deadline (see the 'late' column)." if len(late)
                           else "none past a deadline."))
-        for note in (Action.LEFT_SINCE, Action.SUPERSEDED, Action.TEST):  # notes: one line a kind
+        return out
+
+    def _note_lines(self) -> list[str]:
+        """Notes: one line a kind."""
+        out = []
+        for note in (Action.LEFT_SINCE, Action.SUPERSEDED, Action.TEST):
             rows = self.needing(note)
             if len(rows):
                 numbers = [n for n in rows["number"].drop_duplicates() if n]

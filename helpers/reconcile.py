@@ -99,6 +99,28 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
     return result
 
 
+def _mark_repairs(client: Client, ledger: Ledger, indexes, after, after_read_at: str, failed: dict) -> dict:
+    """Each row repaired only as the group read back shows it; the time it was first seen there;
+    a refused repair's reason. Answers the rows repaired per action."""
+    repaired = {Action.ADD: 0, Action.REMOVE: 0}
+    rows, days = ledger.rows, client.settings.honour_business_days
+    for i in indexes:
+        k, action = key_of(rows.at[i, "number"]), rows.at[i, "action"]
+        member = k in after.keys
+        rows.at[i, "member_now"] = member
+        if (action == Action.ADD and member) or (action == Action.REMOVE and not member):
+            rows.at[i, "action"] = (Action.REPAIRED_ADD if action == Action.ADD else Action.REPAIRED_REMOVE).value
+            repaired[Action(action)] += 1
+            if action == Action.ADD:  # first seen in the group by this read-back
+                rows.at[i, "in_group_at"], rows.at[i, "honoured_by"] = after_read_at, "repair"
+                received = parse_time(rows.at[i, "time"])
+                in_time = received is None or parse_time(after_read_at) <= add_business_days(received, days)
+                rows.at[i, "late"] = "" if in_time else f"in the group after {days} business days (repaired)"
+        elif k in failed:
+            rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"
+    return repaired
+
+
 def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliation, reports_dir: Path,
             progress) -> None:
     rows = ledger.lost
@@ -123,24 +145,7 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
                             | set(ledger.rows["number"][ledger.rows["number"].ne("")]))
     after_read_at = iso(client.platform_time())
     ledger.groups[group_id] = after
-    repaired = {Action.ADD: 0, Action.REMOVE: 0}
-    for i in rows.index:
-        k = key_of(ledger.rows.at[i, "number"])
-        action = ledger.rows.at[i, "action"]
-        member = k in after.keys
-        ledger.rows.at[i, "member_now"] = member
-        if (action == Action.ADD and member) or (action == Action.REMOVE and not member):
-            ledger.rows.at[i, "action"] = (Action.REPAIRED_ADD if action == Action.ADD else Action.REPAIRED_REMOVE).value
-            repaired[Action(action)] += 1
-            if action == Action.ADD:  # first seen in the group by this read-back
-                ledger.rows.at[i, "in_group_at"] = after_read_at
-                ledger.rows.at[i, "honoured_by"] = "repair"
-                received = parse_time(ledger.rows.at[i, "time"])
-                days = client.settings.honour_business_days
-                in_time = received is None or parse_time(after_read_at) <= add_business_days(received, days)
-                ledger.rows.at[i, "late"] = "" if in_time else f"in the group after {days} business days (repaired)"
-        elif k in failed:
-            ledger.rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"
+    repaired = _mark_repairs(client, ledger, rows.index, after, after_read_at, failed)
     journal.record({"type": "finished", "repaired": {a.value: n for a, n in repaired.items()}})
     for action, n in repaired.items():
         if n:
