@@ -40,6 +40,23 @@ def sample_path(name: str) -> Path:
     return PROJECT_ROOT / "notebooks" / SAMPLES[name].file
 
 
+def _starting_point_line(wanted: int, added: list[str], taken_out: list[str]) -> str:
+    """What set_starting_point changed (read back), in one line."""
+    if not added and not taken_out:
+        return (f"Sandbox sample: the group holds the {wanted} customer(s) this sample says opted out earlier, "
+                "and none of the file's other numbers.")
+    changes = []
+    if added:
+        changes.append(f"added the {len(added)} customer(s) who, in this sample, opted out earlier "
+                       f"({', '.join(added)})")
+    if taken_out:
+        changes.append(f"took out {len(taken_out)} of the file's numbers an earlier session added "
+                       f"({', '.join(taken_out)})")
+    return ("Sandbox sample: " + " and ".join(changes) + " (read back), so that this plan is the same on every run. "
+            "Numbers outside the sample file were not touched; `python -m helpers sandbox --reset` starts the "
+            "sandbox from nothing.")
+
+
 def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> str | None:
     """On the sandbox, when ``path`` is sample ``name``'s file, put the group back to the sample's
     starting point and say what changed; on 8x8, or for any other file, do nothing and answer None."""
@@ -63,20 +80,7 @@ def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> s
         raise VerificationFailed(f"the sandbox's sample could not be set up: read back, {', '.join(missing) or 'none'} "
                                  f"not in group {group_id} and {', '.join(still) or 'none'} still in it. Run "
                                  "`python -m helpers sandbox --reset` and try again.")
-    if not added and not taken_out:
-        line = (f"Sandbox sample: the group holds the {len(wanted)} customer(s) this sample says opted out earlier, "
-                "and none of the file's other numbers.")
-    else:
-        changes = []
-        if added:
-            changes.append(f"added the {len(added)} customer(s) who, in this sample, opted out earlier "
-                           f"({', '.join(added)})")
-        if taken_out:
-            changes.append(f"took out {len(taken_out)} of the file's numbers an earlier session added "
-                           f"({', '.join(taken_out)})")
-        line = ("Sandbox sample: " + " and ".join(changes) + " (read back), so that this plan is the same on every run. "
-                "Numbers outside the sample file were not touched; `python -m helpers sandbox --reset` starts the "
-                "sandbox from nothing.")
+    line = _starting_point_line(len(wanted), added, taken_out)
     print(line)
     return line
 

@@ -233,17 +233,18 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
             languages_differ = True
             problems.append(f"another language set: the deployed keyword steps understand "
                             f"{','.join(understood) or 'no language'}, the runbook builds {','.join(policy.languages)}")
-    other = [i for i in sorted(set(have) | set(want), key=str) if not (languages_differ and i in keyword_ids)
-             and have.get(i) != want.get(i)]
-    missing = [i for i in other if i not in have]
-    added = [i for i in other if i not in want]
-    edited = [i for i in other if i in have and i in want]
-    if edited:
-        problems.append(f"step(s) edited (in the Automation Builder UI?): {', '.join(map(str, edited))}")
-    if missing:
-        problems.append(f"step(s) missing: {', '.join(map(str, missing))}")
-    if added:
-        problems.append(f"step(s) the runbook does not build: {', '.join(map(str, added))}")
+    return problems + _step_problems(have, want, keyword_ids if languages_differ else set())
+
+
+def _step_problems(have: dict, want: dict, said: set) -> list[str]:
+    """Steps edited, missing or added (those in ``said`` are named already, as another language set)."""
+    other = [i for i in sorted(set(have) | set(want), key=str) if i not in said and have.get(i) != want.get(i)]
+    problems = []
+    for words, ids in (("step(s) edited (in the Automation Builder UI?)", [i for i in other if i in have and i in want]),
+                       ("step(s) missing", [i for i in other if i not in have]),
+                       ("step(s) the runbook does not build", [i for i in other if i not in want])):
+        if ids:
+            problems.append(f"{words}: {', '.join(map(str, ids))}")
     return problems
 
 
@@ -367,12 +368,18 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
     window = make_window(client, hours=options.hours, since=since)
     result = reconcile(client, name=options.name, window=window, apply=options.apply, reports_dir=reports_dir,
                        seen_in_group=checkpoint.seen_in_group, canary_numbers=set(CANARY_NUMBERS.values()))
-    ledger = result.ledger
     report.window = window.describe()
     report.repaired = dict(result.repaired)
     if result.repaired:
         report.findings.append(Finding("opt-outs", True, "repaired: " + ", ".join(
             f"{n} {what}" for what, n in result.repaired.items()) + " (each read back from the group)."))
+    report.findings += _opt_out_findings(result.ledger)
+    _advance(checkpoint, result.ledger, window)
+
+
+def _opt_out_findings(ledger) -> list[Finding]:
+    """What needs action (each kind with up to five numbers and its fix), what is late, else all well."""
+    findings = []
     for action in UNRESOLVED:
         rows = ledger.needing(action)
         if len(rows):
@@ -381,21 +388,26 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
             more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
             fix = ("python -m helpers check --apply" if action in (Action.ADD, Action.REMOVE) else
                    "reach the customer by their channel user id; they cannot be put in a group")
-            report.findings.append(Finding("opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.", fix))
+            findings.append(Finding("opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.", fix))
     waiting = ledger.needing(Action.IN_PROGRESS)
     late = ledger.rows[ledger.rows["late"].ne("")]
     if len(late):
-        report.findings.append(Finding("opt-outs", False, f"{len(late)} opt-out(s) past a deadline: "
-                                       + "; ".join(f"{n} ({why})" for n, why in zip(late["number"].head(5),
-                                                                                     late["late"].head(5))) + ".",
-                                       "repair them now (check --apply), and find out why they were late"))
+        findings.append(Finding("opt-outs", False, f"{len(late)} opt-out(s) past a deadline: "
+                                + "; ".join(f"{n} ({why})" for n, why in zip(late["number"].head(5),
+                                                                              late["late"].head(5))) + ".",
+                                "repair them now (check --apply), and find out why they were late"))
     if ledger.needing(*UNRESOLVED).empty and not len(late):
         counts = ledger.counts()
-        report.findings.append(Finding("opt-outs", True, f"{counts['opt-out']} opt-out(s) and {counts['opt-in']} "
-                                       f"opt-in(s) in the window, none lost"
-                                       + (f"; {len(waiting)} in progress (the workflow retries)" if len(waiting)
-                                          else "") + "."))
-    # The next window starts at the oldest row still open (to act on, or retrying), else now.
+        findings.append(Finding("opt-outs", True, f"{counts['opt-out']} opt-out(s) and {counts['opt-in']} "
+                                f"opt-in(s) in the window, none lost"
+                                + (f"; {len(waiting)} in progress (the workflow retries)" if len(waiting) else "")
+                                + "."))
+    return findings
+
+
+def _advance(checkpoint: "Checkpoint", ledger, window) -> None:
+    """The next window starts at the oldest row still open (to act on, or retrying), else now; the
+    first sightings in the group are kept for the numbers still in the window."""
     open_rows = ledger.rows[ledger.rows["action"].isin([a.value for a in (*UNRESOLVED, Action.IN_PROGRESS)])]
     starts = [t for t in (parse_time(x) for x in open_rows["time"]) if t is not None]
     # ... less a second: the platform tells its time in whole seconds, so the windows overlap by one
