@@ -34,7 +34,7 @@ from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
 from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
-from .policy import KeywordPolicy
+from .policy import KEYWORD_STEPS, KeywordPolicy
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
                        DeployedWorkflow, build_opt_out_definitions, inbound_payload, redact)
 
@@ -225,7 +225,7 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
     deployed_group = _group_of(shown)
     if deployed_group != group_id:
         problems.append(f"adds to group {deployed_group}, not the opt-out group {group_id}")
-    keyword_ids = {i for i in set(have) | set(want) if "_keywords_" in str(i)}
+    keyword_ids = {i for i in set(have) | set(want) if str(i).startswith(tuple(p + "_" for p in KEYWORD_STEPS.values()))}
     languages_differ = False
     if any(have.get(i) != want.get(i) for i in keyword_ids):
         understood = _languages_understood(channel, shown)

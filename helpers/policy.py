@@ -52,6 +52,8 @@ NORMALISE_STEPS = (
 )
 
 KINDS = {"opt_out": "opt-out", "opt_in": "opt-in", "help": "help"}  # the order the workflow asks in
+# The workflow's Branch steps of each kind are named <prefix>_1, <prefix>_2, ... (helpers/workflow.py)
+KEYWORD_STEPS = {"opt_out": "opt_out_keywords", "opt_in": "opt_in_keywords", "help": "help_keywords"}
 _SEPARATOR = "\x00"  # inside a keyword: a space or hyphen, or nothing ("opt out", "opt-out", "optout")
 
 
@@ -304,7 +306,7 @@ class KeywordPolicy:
                          "phrases": len(pack.opt_out_phrases), "courtesy words": len(pack.courtesy_words),
                          "opt-in words": len(pack.opt_in_words), "help words": len(pack.help_words),
                          "opt-out scripts": len(steps),
-                         "Branch steps": _step_ranges("opt_out_keywords_", steps)})
+                         "Branch steps": _step_ranges(KEYWORD_STEPS["opt_out"] + "_", steps)})
         return pd.DataFrame(rows).set_index("language")
 
     def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from .client import Client
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
-from .workflow import inbound_payload
+from .workflow import STEP, inbound_payload
 
 TEST_MESSAGES = (
     ("STOP", "opt-out"), ("stop please", "opt-out"), ("Unsubscribe", "opt-out"), ("OPT-OUT", "opt-out"),
@@ -35,8 +35,8 @@ BUTTON_TAPS = (
 CHAT_APP_MESSAGES = (("STOP", "opt-out"), ("stop please", "opt-out"), ("which bus stop?", "other"),
                      ("START", "opt-in"), ("HELP", "help"))
 OTHER_CHAT_APPS = ("Viber", "RCS")
-BRANCHES = {"add_to_opt_out_group": "opt-out", "find_opted_in_contact": "opt-in", "answer_help": "help"}
-CONFIRMATIONS = {"confirm_opt_out": "opt-out", "confirm_opt_in": "opt-in", "answer_help": "help"}
+BRANCHES = {STEP["add"]: "opt-out", STEP["find"]: "opt-in", STEP["help"]: "help"}
+CONFIRMATIONS = {STEP["confirm_out"]: "opt-out", STEP["confirm_in"]: "opt-in", STEP["help"]: "help"}
 FINISHED = ("Complete", "Terminated")
 
 

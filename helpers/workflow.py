@@ -19,7 +19,7 @@ from .client import Client
 from .config import Settings
 from .errors import BadInput, WorkflowNotDeployed
 from .paths import run_folder
-from .policy import KeywordPolicy
+from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
 CUSTOMER_MSISDN = "{{data.payload.user.msisdn}}"
@@ -146,7 +146,8 @@ RETRY_WAITS = ("00:00:30", "00:02:00", "00:10:00", "00:30:00")
 STEP = {"add": "add_to_opt_out_group", "added": "check_opt_out_added", "wait_out": "wait_before_opt_out_retry",
         "find": "find_opted_in_contact", "found": "check_opted_in_contact", "remove": "remove_from_opt_out_group",
         "removed": "check_opt_in_removed", "wait_in": "wait_before_opt_in_retry",
-        "confirm_out": "confirm_opt_out", "confirm_in": "confirm_opt_in"}
+        "confirm_out": "confirm_opt_out", "confirm_in": "confirm_opt_in", "help": "answer_help",
+        "out_number": "check_opt_out_number", "in_number": "check_opt_in_number"}
 
 
 def _attempt_id(step: str, attempt: int) -> str:
@@ -256,22 +257,22 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
     # Each chain falls through to the next one that has conditions (a custom policy may have no
     # opt-in or help words): a Branch never points to a step that is not there.
     chains = [(prefix, conditions, target) for prefix, conditions, target in (
-        ("opt_out_keywords", opt_out, "check_opt_out_number"), ("opt_in_keywords", opt_in, "check_opt_in_number"),
-        ("help_keywords", asks_help, "answer_help")) if conditions]
+        (KEYWORD_STEPS["opt_out"], opt_out, STEP["out_number"]), (KEYWORD_STEPS["opt_in"], opt_in, STEP["in_number"]),
+        (KEYWORD_STEPS["help"], asks_help, STEP["help"])) if conditions]
     steps = [
         *(step for i, (prefix, conditions, target) in enumerate(chains)
           for step in _keyword_chain(prefix, conditions, target,
                                      f"{chains[i + 1][0]}_1" if i + 1 < len(chains) else None)),
-        spec.reply("answer_help", settings, help_reply(brand, support), RECORDED["help reply"]),
-        {"id": "check_opt_out_number", "stepType": "Branch",
+        spec.reply(STEP["help"], settings, help_reply(brand, support), RECORDED["help reply"]),
+        {"id": STEP["out_number"], "stepType": "Branch",
          "selectNextStep": {STEP["add"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
         *_opt_out_attempts(f"{contacts}/contacts", group_id, sender),
-        spec.reply("confirm_opt_out", settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"],
+        spec.reply(STEP["confirm_out"], settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"],
                    RECORDED["opt-out confirmed at"]),
-        {"id": "check_opt_in_number", "stepType": "Branch",
+        {"id": STEP["in_number"], "stepType": "Branch",
          "selectNextStep": {STEP["find"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None}},
         *_opt_in_attempts(contacts, group_id, sender),
-        spec.reply("confirm_opt_in", settings, opt_in_confirmation(channels), RECORDED["opt-in confirmation"]),
+        spec.reply(STEP["confirm_in"], settings, opt_in_confirmation(channels), RECORDED["opt-in confirmation"]),
         # A customer without a phone number cannot join a group: the run ends here, visibly, in
         # its step log (a one-second Wait does nothing else), for the operator's audit.
         *({"id": step_id, "stepType": "Wait", "inputs": {"duration": "00:00:01"}}
@@ -400,8 +401,7 @@ class DeployedWorkflow:
         js = js or Expressions({})
         js.set("data", data)
         steps = self.definition.get("definition", {}).get("steps", [])
-        for prefix, label in (("opt_out_keywords_", "opt-out"), ("opt_in_keywords_", "opt-in"),
-                              ("help_keywords_", "help")):
+        for prefix, label in ((KEYWORD_STEPS[kind] + "_", label) for kind, label in KINDS.items()):
             for step in steps:
                 if step.get("id", "").startswith(prefix):
                     if any(condition and truthy(js.render(condition))
@@ -424,7 +424,7 @@ def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, De
             continue
         steps = {s.get("id"): s for s in d["definition"].get("steps", [])}
         try:
-            group_id = int(steps["add_to_opt_out_group"]["inputs"]["body"]["groups"][0]["id"])
+            group_id = int(steps[STEP["add"]]["inputs"]["body"]["groups"][0]["id"])
         except (KeyError, IndexError, TypeError, ValueError):
             continue  # a workflow of that name that this runbook did not build
         if channel not in found or d.get("createdAt", "") < found[channel].definition.get("createdAt", ""):

@@ -153,7 +153,7 @@ def bulk_remove(client: Client, path: str | Path, group: str | int, **options) -
     A dry run unless ``apply=True``. Options: column, default_region, country_column, report_path,
     reports_dir, journal_path, chunk_size (1..500), progress.
     """
-    return run_bulk(Mode.REMOVE, client, path, group, **options)
+    return run_bulk(Mode.REMOVE, client, path, group, BulkOptions(**options))
 
 
 def bulk_add(client: Client, path: str | Path, group: str | int, **options) -> BulkRun:
@@ -162,21 +162,32 @@ def bulk_add(client: Client, path: str | Path, group: str | int, **options) -> B
     Each number's contact is created or merged by ``POST /contacts`` with ``groups``. A dry
     run unless ``apply=True``; the same options as :func:`bulk_remove`.
     """
-    return run_bulk(Mode.ADD, client, path, group, **options)
+    return run_bulk(Mode.ADD, client, path, group, BulkOptions(**options))
 
 
-def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, column: str | None = None,
-             default_region: str | None = None, country_column: str | None = None, apply: bool = False,
-             report_path: str | Path | None = None, reports_dir: str | Path | None = None,
-             journal_path: str | Path | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
-             progress: bool | Callable = True) -> BulkRun:
+@dataclass(frozen=True)
+class BulkOptions:
+    """How a bulk run reads its file and what it does: bulk_remove's and bulk_add's keyword options."""
+    column: str | None = None  # the numbers' column; None: found from the header or the values
+    default_region: str | None = None  # the country of national numbers
+    country_column: str | None = None  # a column with each row's country
+    apply: bool = False  # False: a dry run (plan and report only)
+    report_path: str | Path | None = None  # None: a new timestamped report in reports_dir
+    reports_dir: str | Path | None = None  # None: the project's reports/
+    journal_path: str | Path | None = None  # None: in <reports_dir>/journals, named after the run
+    chunk_size: int = DEFAULT_CHUNK_SIZE  # numbers per request (1..500)
+    progress: bool | Callable = True
+
+
+def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, options: BulkOptions) -> BulkRun:
     # Options first, then the file, then the group: a mistake is reported before anything is sent.
-    chunk_size = check_chunk_size(chunk_size)
-    explicit_report = check_writable(Path(report_path)) if report_path else None
-    if journal_path:
-        check_writable(Path(journal_path))
-    reports_dir = Path(reports_dir).resolve() if reports_dir else reports_folder()
-    opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
+    o = options
+    chunk_size = check_chunk_size(o.chunk_size)
+    explicit_report = check_writable(Path(o.report_path)) if o.report_path else None
+    if o.journal_path:
+        check_writable(Path(o.journal_path))
+    reports_dir = Path(o.reports_dir).resolve() if o.reports_dir else reports_folder()
+    opened = open_numbers(path, column=o.column, default_region=o.default_region, country_column=o.country_column)
     target = resolve_group(client, group)
     if mode is Mode.ADD and not target.get("isBlacklist") and not is_subaccount_list(target.get("name", "")):
         raise NotAnOptOutGroup(f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would "
@@ -187,7 +198,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
     def report_file() -> Path:
         return explicit_report or reserve_report(reports_dir, f"bulk-{mode}-{stem}-group{target['id']}")
 
-    if not apply:
+    if not o.apply:
         plan = make_plan(client, target, opened, mode)
         report_path = report_file()
         write_report(plan.report, report_path)
@@ -196,18 +207,18 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, *, 
     with GroupLock(client, target["id"], f"bulk-{mode} of {opened.path.name}"):
         plan = make_plan(client, target, opened, mode)  # in the lock: no other bulk run changes the group now
         numbers = plan.numbers
-        options = {"column": numbers.column, "defaultRegion": default_region, "countryColumn": country_column,
-                   "chunkSize": chunk_size}
-        key = Journal.run_key(numbers.digest, target["id"], mode.value, options)
-        journal = Journal(Path(journal_path) if journal_path else
+        recorded = {"column": numbers.column, "defaultRegion": o.default_region, "countryColumn": o.country_column,
+                    "chunkSize": chunk_size}
+        key = Journal.run_key(numbers.digest, target["id"], mode.value, recorded)
+        journal = Journal(Path(o.journal_path) if o.journal_path else
                           Journal.default_path(reports_dir / "journals", f"bulk-{mode}", target["id"], key), key)
         report_path = report_file()
         write_report(plan.report, report_path)
         journal.open({"mode": mode.value, "groupId": target["id"], "file": numbers.path.name,
-                      "sha256": numbers.digest, "options": options, "planned": len(plan.pending)})
+                      "sha256": numbers.digest, "options": recorded, "planned": len(plan.pending)})
         work = _remove if mode is Mode.REMOVE else _add
         with changing_the_group("The run"):
-            applied = work(client, plan, journal, chunk_size, progress)
+            applied = work(client, plan, journal, chunk_size, o.progress)
         journal.record({"type": "finished", "outcomes": applied.counts()})
     write_report(applied.report, report_path)
     return BulkRun(mode, plan, report_path, applied)
