@@ -224,20 +224,25 @@ class Client:
         def page(at: int):
             return self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": at})
 
+        def fresh_of(items: list) -> list:
+            """The items not yielded before (each id once, even twice on one page)."""
+            fresh = []
+            for item in items:
+                if identity(item) not in seen:
+                    seen.add(identity(item))
+                    fresh.append(item)
+            return fresh
+
         while True:
             body = page(offset)
-            if isinstance(body, list):
-                items, more = body, len(body) >= limit
-            else:
-                items, more = (body or {}).get("items") or [], bool((body or {}).get("hasNextPage"))
-            fresh = [item for item in items if identity(item) not in seen]
-            for item in fresh:
-                seen.add(identity(item))
-                yield item
+            items, more = _page_items(body, limit)
+            overlap = sum(identity(item) in seen for item in items)  # offset=1 overlapping: offsets count items
+            fresh = fresh_of(items)
+            yield from fresh
             if not items or not fresh or not more:
                 return
             if counts_items is None and offset > 0:
-                counts_items = len(fresh) < len(items)
+                counts_items = overlap > 0
                 total = body.get("totalFiltered") if isinstance(body, dict) else None
                 if isinstance(total, int) and self.parallel > 1:
                     # The rest of the pages at once (up to self.parallel in flight), in order. Pages
@@ -245,10 +250,7 @@ class Client:
                     starts = range(len(seen), total, limit) if counts_items else \
                         range(offset + 1, -(-total // limit))
                     for rest in self.in_parallel(page, starts):
-                        for item in (rest or {}).get("items") or []:
-                            if identity(item) not in seen:
-                                seen.add(identity(item))
-                                yield item
+                        yield from fresh_of((rest or {}).get("items") or [])
                     return
             offset = len(seen) if counts_items else offset + 1
 
@@ -260,6 +262,14 @@ class Client:
             return email.utils.parsedate_to_datetime(response.headers["Date"])
         except (KeyError, TypeError, ValueError):
             return datetime.now(timezone.utc)
+
+
+def _page_items(body, limit: int) -> tuple[list, bool]:
+    """(items, more pages?) of a page: Automation's plain array (a short page is the last), or
+    Contacts' {"items", "hasNextPage"}."""
+    if isinstance(body, list):
+        return body, len(body) >= limit
+    return (body or {}).get("items") or [], bool((body or {}).get("hasNextPage"))
 
 
 def _read_environment_once(session: requests.Session, urls: Iterable[str]) -> None:

@@ -140,14 +140,19 @@ def _emit(node: dict) -> tuple[str, bool]:
         alternatives.append(_atom(char) + rest)
     if len(alternatives) == 1:
         body = alternatives[0]
-        atom = len(body) == 1 or (body.startswith("[") and body.endswith("]") and body.count("[") == 1
-                                  and not body.endswith("?]")) or (len(body) == 2 and body[0] == "\\")
-        atom = atom and body != r"[\s-]?"
+        atom = _is_atom(body)
     else:
         body, atom = "(?:" + "|".join(alternatives) + ")", True
     if ends:
         return (body + "?" if atom else "(?:" + body + ")?"), True
     return body, atom
+
+
+def _is_atom(body: str) -> bool:
+    """Whether a pattern is one atom, which a quantifier may follow without a group: a character,
+    an escaped character, or one character class (not the optional separator)."""
+    one_class = body.startswith("[") and body.endswith("]") and body.count("[") == 1 and not body.endswith("?]")
+    return (len(body) == 1 or one_class or (len(body) == 2 and body[0] == "\\")) and body != r"[\s-]?"
 
 
 @dataclass(frozen=True)
