@@ -534,9 +534,10 @@ class MessagingAPI:
         try:
             return (self._client.json("chatapps", "GET", path) or {}).get("templates") or []
         except Unauthorized as exc:
-            exc.args = (f"{exc} The templates are read by the account's UUID: check EIGHTXEIGHT_ACCOUNT_UUID "
-                        f"(now {account!r}; not the account name).",)
-            raise
+            raise Unauthorized(exc.status, exc.method, exc.path, exc.code,
+                               f"{exc.message}. The templates are read by the account's UUID: check "
+                               f"EIGHTXEIGHT_ACCOUNT_UUID (now {account!r}; not the account name)", exc.error_id,
+                               exc.body) from None
 
     def get_message(self, umid: str, *, subaccount: str | None = None) -> dict:
         """The delivery record of a message (the first channel tried)."""

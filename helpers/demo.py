@@ -106,12 +106,12 @@ SAMPLE_TEMPLATES = (
 )
 
 
-def sample_templates(runbook) -> str | None:
+def sample_templates(runbook) -> list[str]:
     """On the sandbox: register the sample templates on the sample channel (again: the same five)
-    and say so; answers the channel id. On 8x8: nothing, and None (give your own channel ids)."""
+    and say so; answers [the channel id]. On 8x8: nothing, and [] (give your own channel ids)."""
     if not runbook.on_sandbox:
-        return None
+        return []
     runbook.sandbox.seed(templates=[{"channelId": SAMPLE_CHANNEL_ID, **t} for t in SAMPLE_TEMPLATES])
     print(f"Sandbox sample: {len(SAMPLE_TEMPLATES)} WhatsApp templates registered on channel {SAMPLE_CHANNEL_ID} "
           "(on 8x8, give your channels' ids in TEMPLATE_CHANNELS).")
-    return SAMPLE_CHANNEL_ID
+    return [SAMPLE_CHANNEL_ID]

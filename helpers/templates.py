@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -138,10 +139,16 @@ def _understood(workflow, kind: str, word: str, js) -> bool:
     return workflow.classify_event({"payload": {"content": content}}, js) == "opt-out"
 
 
+@lru_cache(maxsize=None)
+def _policy_of(language: str) -> KeywordPolicy:
+    """One language's policy (with English), compiled once per process."""
+    return KeywordPolicy(languages=(language,))
+
+
 def _fix(missed: list[str]) -> str:
     """What to do about ways out the workflow misses: the languages that know them, else another word."""
     knowing = sorted({code for word in missed for code in PACKS
-                      if code != "en" and KeywordPolicy(languages=(code,)).classify(word) == "opt-out"})
+                      if code != "en" and _policy_of(code).classify(word) == "opt-out"})
     if knowing:
         return FIX_LANGUAGE.format(languages=", ".join(knowing), all=",".join(["en", *knowing]))
     return "change the template's way out to a word the workflow takes (STOP)"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 
 from .client import Client
+from .config import PROJECT_ROOT
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
 from .workflow import STEP, inbound_payload
@@ -297,10 +299,6 @@ def campaign_day(runbook, path, name: str):
     calls an hour ago, one STOP just now), read back before it is handed over. Otherwise (8x8, or
     any other file): ``runbook`` itself, untouched. On wall time the scratch clock ends ten minutes
     past an hour, so "just now" is never on the far side of a sync."""
-    from pathlib import Path
-
-    from .config import PROJECT_ROOT
-
     if not runbook.on_sandbox or Path(path).resolve() != (PROJECT_ROOT / "notebooks" / CAMPAIGN_SAMPLE).resolve():
         return runbook
     now = datetime.now(timezone.utc)

@@ -20,7 +20,7 @@ from ..client import Client
 from ..errors import BadInput, GroupNotFound, NotFound
 from .apply import (DEFAULT_CHUNK_SIZE, GroupLock, Journal, adding, changing_the_group, check_chunk_size, removing,
                     send_in_chunks)
-from ..groups import GroupSnapshot, is_subaccount_list, read_group
+from ..groups import GroupSnapshot, is_subaccount_list, opt_out_list_name, read_group
 from ..paths import reports_folder, shown
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
@@ -132,7 +132,7 @@ def resolve_group(client: Client, name_or_id: str | int | None) -> dict:
     from ..groups import find_opt_out_group
 
     if name_or_id is None:  # the settings' list
-        name_or_id = find_opt_out_group(client).query
+        name_or_id = opt_out_list_name(client.settings)
     text = str(name_or_id).strip()
     if text.isdigit():
         try:

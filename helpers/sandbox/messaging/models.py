@@ -193,9 +193,12 @@ def check_template(template) -> dict:
         raise InvalidRequest(f"'components' must be a non-empty list. {usage}")
     for component in components:
         _check_component(component, usage)
-    for key in ("category", "status"):
+    for key in ("category", "status", "languageName"):
         if key in template and not isinstance(template[key], str):
             raise InvalidRequest(f"'{key}' must be a string.")
+    if "channelName" in template and (not isinstance(template["channelName"], str)
+                                      or not 1 <= len(template["channelName"]) <= 36):
+        raise InvalidRequest("'channelName' must be a string of 1 to 36 characters.")  # the schema's maxLength
     return template
 
 
