@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .bulk.read import file_records, open_numbers
@@ -170,10 +171,11 @@ def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent
     whole column at once (a million rows: a per-row loop took a second and a half)."""
     status = rows["status"].astype(object)
     valid = (status == Status.VALID).to_numpy()
-    # a valid number is E.164 as the reader wrote it ("+" and digits): its key is the digits
-    keys = rows["msisdn"].where(valid, "").astype(str).str.slice(1)
-    in_group, in_own, in_ledger = keys.isin(members), keys.isin(own_list), keys.isin(asked)
-    in_sync = keys.isin(recent)
+    # A valid number is E.164 as the reader wrote it ("+" and at most 15 digits, the first never 0):
+    # its digits as an int64 are its key, and int64s are compared in C (strings: four times slower).
+    keys = pd.Series(np.fromiter((int(m[1:]) if ok else -1 for m, ok in zip(rows["msisdn"], valid)), dtype=np.int64,
+                                 count=len(rows)), index=rows.index)
+    in_group, in_own, in_ledger, in_sync = (keys.isin(_int_keys(s)) for s in (members, own_list, asked, recent))
     reason = pd.Series(None, index=rows.index, dtype=object)
     reason[(status == Status.INVALID)] = Reason.INVALID + ": " + rows["reason"].astype(str)
     reason[(status == Status.DUPLICATE)] = Reason.DUPLICATE + ": " + rows["reason"].astype(str)
@@ -182,6 +184,12 @@ def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent
     reason[valid & in_group & ~in_sync] = Reason.IN_GROUP
     reason[valid & in_group & in_sync] = Reason.IN_GROUP_SYNC
     return reason.dropna()
+
+
+def _int_keys(digit_keys: set) -> np.ndarray:
+    """Digit keys as int64 (a key that starts with 0 or is longer than E.164 matches no valid number)."""
+    return np.fromiter((int(k) for k in digit_keys if k and k[0] != "0" and len(k) <= 15 and k.isascii() and k.isdigit()),
+                       dtype=np.int64)
 
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
@@ -42,69 +41,99 @@ def to_e164(raw: str, region: str | None = None) -> str:
 
 
 @lru_cache(maxsize=None)
-def _parsing_prefix(country_code: int):
+def _parsing_prefix(country_code: int) -> str | None:
     """The national prefix that phonenumbers' parse may strip after this country code (None: none)."""
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(
         country_code, phonenumbers.region_code_for_country_code(country_code))
-    pattern = metadata.national_prefix_for_parsing if metadata is not None else None
-    return re.compile(pattern) if pattern else None
+    return (metadata.national_prefix_for_parsing or None) if metadata is not None else None
 
 
 def _fast_international(candidate: str) -> str | None:
     """``candidate`` ('+' and digits) itself when it is a valid number that a full parse would keep
     exactly as written; None whenever the parse could change it (the caller then does the parse).
 
-    The parse's own steps, skipped only where they cannot act: the country code is read as
-    phonenumbers reads it (the first of 1, 2 or 3 digits that is a country code); a national
-    number starting with 0, or where the country's national prefix for parsing matches, goes the
-    full way (the parse could strip or transform it); validity is phonenumbers' own check.
+    One dictionary lookup and one regular expression a number (a million numbers: about a second):
+    the country code is read as phonenumbers reads it (the first of 1, 2 or 3 digits that is a
+    country code), and the country's one pattern (:func:`_fast_pattern`) holds the rest.
     """
     digits = candidate[1:]
     if not 7 <= len(digits) <= 15:
         return None
-    for size in (1, 2, 3):
-        country_code = int(digits[:size])
-        if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            break
-    else:
+    split = _country_splits().get(digits[:3])
+    if split is None:
         return None
-    national = digits[size:]
-    if len(national) < 2 or national[0] == "0":
-        return None
-    prefix = _parsing_prefix(country_code)
-    if prefix is not None:
-        match = prefix.match(national)
-        if match and (match.end() > 0 or any(g is not None for g in match.groups())):
-            return None
-    return candidate if _is_valid(country_code, national) else None
+    size, country_code = split
+    pattern = _fast_pattern(country_code)
+    return candidate if pattern is not None and pattern.fullmatch(digits[size:]) else None
 
 
-# phonenumbers' is_valid_number, for a national number without leading zeros, with its patterns
-# compiled once (per region, one alternation of its number types for each length) and its per-call
-# layers gone: three times as fast. The region is found as its region_code_for_number finds it
-# (the one region of the code, or the first whose leading digits match or whose number types
-# accept the number), then the number must be of a known type there. tests/test_numbers_fast_path.py
-# and benchmarks/phone_numbers.py prove identical answers.
+@lru_cache(maxsize=1)
+def _country_splits() -> dict[str, tuple[int, int]]:
+    """Every three-digit start of an international number -> (length of its country code, the code)."""
+    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+    out = {}
+    for start in range(1000):
+        digits = f"{start:03d}"
+        size = next((n for n in (1, 2, 3) if int(digits[:n]) in codes), None)
+        if size is not None:
+            out[digits] = (size, int(digits[:size]))
+    return out
+
+
+# phonenumbers' parse and is_valid_number, for the national number after the country code,
+# folded into one pattern per country code, compiled once. Each condition is one of the parse's
+# own steps, and the pattern accepts only where none of them could act:
+#   (?!0)                 a national number starting with 0 could be stripped or rejected;
+#   (?!(?:P)(?<=\d))     the country's national prefix for parsing, where it matches something
+#                        (the parse would strip or transform it);
+#   (?=L)                 where the code has several regions: the first region's leading digits
+#                        (phonenumbers' region_code_for_number picks the first region whose leading
+#                        digits match, or, without them, whose number types accept the number);
+#   (?=(?:G)\Z) and one  the general pattern, and the number types that allow the number's
+#   alternative a length  length (premium, toll-free, ..., fixed line and mobile, as phonenumbers
+#                        asks them): is_valid_number's check.
+# A number another region of a shared code (+1, +44, +7) would claim goes the full way: the
+# pattern declines it. tests/test_numbers_fast_path.py and benchmarks/phone_numbers.py prove
+# identical answers.
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line")
 
 
-@dataclass(frozen=True)
-class _Region:
-    code: str
-    leading: re.Pattern | None  # phonenumbers' leading digits, when the region has them
-    general: tuple | None  # (lengths or None for any, pattern); None: the region accepts no number
-    types: dict  # length -> one pattern: the alternation of the number types that allow that length
-    own: bool  # the region's own country code is this one (phonenumbers checks it)
+@lru_cache(maxsize=None)
+def _fast_pattern(country_code: int) -> re.Pattern | None:
+    """The country code's one pattern over its national number (None: every number goes the full way)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    if not regions:
+        return None
+    region = regions[0]
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
+    own = region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY or \
+        phonenumbers.country_code_for_valid_region(region) == country_code
+    general = _lengths_and_pattern(metadata.general_desc) if metadata is not None else None
+    if general is None or not own:
+        return None
+    lengths, general_pattern = general
+    by_length = _types_by_length(metadata, lengths)
+    if not by_length:
+        return None
+    prefix = _parsing_prefix(country_code)
+    leading = metadata.leading_digits if len(regions) > 1 else None
+    return re.compile("(?!0)" + (rf"(?!(?:{prefix})(?<=\d))" if prefix else "") + (f"(?={leading})" if leading else "")
+                      + rf"(?=(?:{general_pattern})\Z)(?:{'|'.join(by_length)})")
 
-    def knows(self, national: str) -> bool:
-        if self.general is None:
-            return False
-        lengths, general = self.general
-        if lengths is not None and len(national) not in lengths or not general.fullmatch(national):
-            return False
-        pattern = self.types.get(len(national))
-        return pattern is not None and pattern.fullmatch(national) is not None
+
+def _types_by_length(metadata, lengths: frozenset | None) -> list[str]:
+    """One alternative a national number length (that the general description allows): the length,
+    then any number type that allows it (premium, toll-free, ..., fixed line and mobile, as
+    phonenumbers asks them)."""
+    names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")
+    types = [t for t in (_lengths_and_pattern(getattr(metadata, name)) for name in names) if t is not None]
+    out = []
+    for length in range(2, 18):  # national numbers are at least 2 and at most 17 digits
+        patterns = [p for allowed, p in types if allowed is None or length in allowed]
+        if patterns and (lengths is None or length in lengths):
+            out.append(rf"(?=\d{{{length}}}\Z)(?:{'|'.join(f'(?:{p})' for p in patterns)})")
+    return out
 
 
 def _lengths_and_pattern(desc):
@@ -114,48 +143,18 @@ def _lengths_and_pattern(desc):
     return (frozenset(desc.possible_length) or None), desc.national_number_pattern
 
 
-@lru_cache(maxsize=None)
-def _regions(country_code: int) -> tuple:
-    """The country code's regions in phonenumbers' order (None for one without metadata)."""
-    out = []
-    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
-        if metadata is None:
-            out.append(None)
-            continue
-        general = _lengths_and_pattern(metadata.general_desc)
-        names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")  # as phonenumbers asks
-        types = [t for t in (_lengths_and_pattern(getattr(metadata, name)) for name in names) if t is not None]
-        by_length = {}
-        for length in range(1, 18):  # national numbers are at most 17 digits
-            patterns = [p for lengths, p in types if lengths is None or length in lengths]
-            if patterns:
-                by_length[length] = re.compile("|".join(f"(?:{p})" for p in patterns))
-        own = region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY or \
-            phonenumbers.country_code_for_valid_region(region) == country_code
-        out.append(_Region(region, re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None,
-                           general and (general[0], re.compile(general[1])), by_length, own))
-    return tuple(out)
-
-
-def _is_valid(country_code: int, national: str) -> bool:
-    regions = _regions(country_code)
-    if len(regions) == 1:
-        chosen = regions[0]
-    else:
-        chosen = next((r for r in regions if r is not None and (
-            r.leading.match(national) if r.leading is not None else r.knows(national))), None)
-    return chosen is not None and chosen.own and chosen.knows(national)
-
-
 def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidNumber("empty")
+    if fast and text[:1] == "+" and text[1:].isdecimal():  # E.164 as written, the common case
+        quick = _fast_international(text)
+        if quick is not None:
+            return quick
     compact = _SEPARATORS.sub("", text)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
-    if not re.fullmatch(r"\+?\d+", compact):
+    if not (compact[1:] if compact[:1] == "+" else compact).isdecimal():  # what \d matches: Unicode digits
         raise InvalidNumber("not a phone number")
     if not compact.startswith("+") and not region and compact.startswith("0"):
         raise InvalidNumber("a national number (leading 0) with no country: give a default region or a country column")

@@ -19,6 +19,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Generator, Iterator
 
+import numpy as np
 import pandas as pd
 import phonenumbers
 
@@ -274,64 +275,66 @@ STEP_ROWS = 500  # rows per step of read_in_steps: about 2 ms, less than a page 
 
 
 def _normalise(body, index: int, country_index: int | None, default_region: str | None):
-    """One pass over the rows, in blocks, into compact columns; yields every STEP_ROWS rows and
-    returns the frame."""
-    blocks, seen = [], set()
-    rows, inputs, msisdns, statuses, reasons = [], [], [], [], []
+    """One pass over the rows, STEP_ROWS at a time (yielding after each), into compact columns;
+    returns the frame. Repeats are marked at the end, for the whole column at once."""
+    blocks = []
+    rows, inputs, msisdns, reasons = [], [], [], []
 
     def flush() -> None:
         if rows:
-            blocks.append(pd.DataFrame({
-                "row": pd.array(rows, dtype="int64"), "input": pd.array(inputs, dtype=object),
-                "msisdn": pd.array(msisdns, dtype=object),
-                "status": pd.Categorical(statuses, categories=STATUS_CATEGORIES),
-                "reason": pd.Categorical(reasons)}))
-            for column in (rows, inputs, msisdns, statuses, reasons):
+            blocks.append(pd.DataFrame({"row": pd.array(rows, dtype="int64"), "input": pd.array(inputs, dtype=object),
+                                        "msisdn": pd.array(msisdns, dtype=object), "reason": pd.Categorical(reasons)}))
+            for column in (rows, inputs, msisdns, reasons):
                 column.clear()
 
-    for number, record in body:
-        raw = record[index].strip() if index < len(record) else ""
-        region = record[country_index].strip().upper() if country_index is not None and country_index < len(record) else ""
-        shown = raw if len(raw) <= MAX_NUMBER_CHARS else raw[:MAX_NUMBER_CHARS] + "…"
-        rows.append(number)
-        inputs.append(shown)
-        try:
-            if len(raw) > MAX_NUMBER_CHARS:
-                raise InvalidNumber(f"longer than any phone number ({len(raw)} characters)")
-            # A leading apostrophe is Excel's "this is text" mark (our reports write one before + and -).
-            msisdn = to_e164(raw[1:] if raw.startswith("'") else raw, region or default_region)
-        except InvalidNumber as exc:
-            msisdns.append(None)
-            statuses.append(Status.INVALID)
-            reasons.append(str(exc) if raw else "no number in this row")
+    while step := list(islice(body, STEP_ROWS)):
+        cells = [(record[index] if index < len(record) else "").strip() for _, record in step]
+        if country_index is None:
+            regions = [default_region] * len(step)
         else:
+            regions = [(record[country_index].strip().upper() if country_index < len(record) else "") or default_region
+                       for _, record in step]
+        rows += [number for number, _ in step]
+        inputs += [cell if len(cell) <= MAX_NUMBER_CHARS else cell[:MAX_NUMBER_CHARS] + "…" for cell in cells]
+        for cell, region in zip(cells, regions):
+            msisdn, reason = _msisdn_of(cell, region)
             msisdns.append(msisdn)
-            if msisdn in seen:
-                statuses.append(Status.DUPLICATE)
-                reasons.append("same number as an earlier row")
-            else:
-                seen.add(msisdn)
-                statuses.append(Status.VALID)
-                reasons.append("")
+            reasons.append(reason)
         if len(rows) >= _BLOCK:
             flush()
-        if number % STEP_ROWS == 0:
-            yield
+        yield
     flush()
     if not blocks:
         return pd.DataFrame({"row": pd.array([], dtype="int64"), "input": [], "msisdn": [],
                              "status": pd.Categorical([], categories=STATUS_CATEGORIES), "reason": []})
     frame = pd.concat(blocks, ignore_index=True)
-    frame["reason"] = frame["reason"].astype(object)
+    number = frame["msisdn"].notna()
+    repeated = number & frame["msisdn"].duplicated()  # the first row of a number is the valid one
+    status = np.where(repeated, Status.DUPLICATE.value, np.where(number, Status.VALID.value, Status.INVALID.value))
+    frame.insert(3, "status", pd.Categorical(status, categories=STATUS_CATEGORIES))
+    frame["reason"] = frame["reason"].astype(object).mask(repeated, "same number as an earlier row")
     return frame
+
+
+def _msisdn_of(cell: str, region: str | None) -> tuple[str | None, str]:
+    """(the cell's number in E.164, "") or (None, why it is not one)."""
+    if not cell:
+        return None, "no number in this row"
+    if len(cell) > MAX_NUMBER_CHARS:
+        return None, f"longer than any phone number ({len(cell)} characters)"
+    try:
+        # A leading apostrophe is Excel's "this is text" mark (our reports write one before + and -).
+        return to_e164(cell[1:] if cell[0] == "'" else cell, region), ""
+    except InvalidNumber as exc:
+        return None, str(exc)
 
 
 def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
     """Invalid rows that are valid national numbers of the file's main country say so (and how to read them)."""
     if default_region:
         return
-    invalid = frame.index[(frame["status"] == Status.INVALID) & frame["input"].str.fullmatch(r"[\d\s\-().]{6,}",
-                                                                                               na=False)]
+    invalid = frame.index[frame["status"] == Status.INVALID]
+    invalid = invalid[frame.loc[invalid, "input"].str.fullmatch(r"[\d\s\-().]{6,}", na=False)]
     if not len(invalid):
         return
     regions = Counter(phonenumbers.region_code_for_country_code(int(phonenumbers.parse(m).country_code))
