@@ -9,8 +9,20 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
 os.environ["EIGHTXEIGHT_SANDBOX"] = "fresh"
 _OUTPUTS = tempfile.mkdtemp(prefix="runbook-tests-")
 os.environ["EIGHTXEIGHT_OUTPUT_DIR"] = _OUTPUTS
 os.environ.pop("EIGHTXEIGHT_RUN_DIR", None)
 atexit.register(shutil.rmtree, _OUTPUTS, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """nbval executes each notebook alone, on its kernel's fresh sandbox: name the notebook before its
+    kernel starts, so the sandbox holds what earlier notebooks leave (runbook.LEFT_BY_EARLIER_NOTEBOOKS)."""
+    if item.path.suffix == ".ipynb":
+        os.environ["EIGHTXEIGHT_SANDBOX_NOTEBOOK"] = item.path.stem
+    else:
+        os.environ.pop("EIGHTXEIGHT_SANDBOX_NOTEBOOK", None)

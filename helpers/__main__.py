@@ -212,8 +212,8 @@ def _deploy(args: argparse.Namespace) -> int:
     from .groups import opt_out_group_id, opt_out_list_name, who_enforces
     from .policy import KeywordPolicy
     from .runbook import connect
-    from .workflow import (build_opt_out_definitions, check_help_values, deploy_definitions, script_table,
-                           validate_definition, write_builder_files)
+    from .workflow import (WorkflowOptions, build_opt_out_definitions, check_help_values, deploy_definitions,
+                           script_table, validate_definition, write_builder_files)
 
     try:
         runbook = connect(**_list_of(args))
@@ -221,9 +221,9 @@ def _deploy(args: argparse.Namespace) -> int:
         policy = KeywordPolicy(languages=languages)
         args.group = opt_out_list_name(runbook.settings, args.group)
         group_id = opt_out_group_id(runbook.client, args.group, create_if_missing=runbook.on_sandbox and args.apply)
-        channels = [c.strip() for c in args.channels.split(",") if c.strip()]
-        definitions = build_opt_out_definitions(runbook.settings, group_id, policy, name=args.name, channels=channels,
-                                                brand=args.brand, support=args.support)
+        options = WorkflowOptions(name=args.name, channels=[c.strip() for c in args.channels.split(",") if c.strip()],
+                                  brand=args.brand, support=args.support)
+        definitions = build_opt_out_definitions(runbook.settings, group_id, policy, options)
         print(f"Opt-out group {group_id} ({args.group!r}) for subaccount {runbook.settings.subaccount_id}; "
               f"languages: {', '.join(policy.languages)}. {who_enforces(args.group)}")
         print(policy.language_table().drop(columns=["Branch steps"]).to_string())
@@ -246,8 +246,7 @@ def _deploy(args: argparse.Namespace) -> int:
             print(f"{channel}: {deployment.action}; 8x8 holds definition {deployed['id']} version "
                   f"{deployed['version']}, status {deployed['status']}, {len(deployed['definition']['steps'])} steps.")
         if args.builder_dir:
-            for path in write_builder_files(runbook.settings, group_id, policy, name=args.name, channels=channels,
-                                            folder=args.builder_dir, brand=args.brand, support=args.support):
+            for path in write_builder_files(runbook.settings, group_id, policy, options, folder=args.builder_dir):
                 print(f"Wrote {path} for the Automation Builder UI (the key as a placeholder).")
     except EightByEightError as exc:
         return _failed(exc)

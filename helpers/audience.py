@@ -72,6 +72,12 @@ class AudienceCheck:
         kinds = self.left_out["reason"].map(Reason.kind)
         return {"may receive": self.may_receive, **{str(k): int(v) for k, v in kinds.value_counts().items()}}
 
+    def values(self) -> dict:
+        """The check as named values (helpers.record): rows per outcome, and the left-out rows' reasons."""
+        return {"rows": self.rows, "counts": self.counts(), "left_out": dict(zip(
+            self.left_out["row"].astype(int).astype(str), self.left_out["reason"])), "ledger_used": self.ledger_used,
+            "groups": [int(g["id"]) for g, _ in self.groups], "exit_code": self.exit_code}
+
     def summary(self) -> pd.DataFrame:
         """Rows of the file per outcome (may receive, then each reason), for a chart."""
         counts = self.counts()

@@ -85,9 +85,11 @@ DEFAULT_CONFIRM_MINUTES = 5  # FCC (US): at most one confirmation, within 5 minu
 # EIGHTXEIGHT_SANDBOX=fresh: a fresh in-process sandbox per run instead of the shared local one (tests);
 # EIGHTXEIGHT_OUTPUT_DIR: where runs/ and reports/ go (tests point it away from the operator's);
 # EIGHTXEIGHT_SANDBOX_DIR: the local sandbox's folder (a test's own, never the operator's .sandbox/);
-# EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files.
+# EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files;
+# EIGHTXEIGHT_SANDBOX_NOTEBOOK: the notebook a fresh sandbox is for (runbook.LEFT_BY_EARLIER_NOTEBOOKS).
 OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_OUTPUT_DIR",
-                   "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE", "EIGHTXEIGHT_SANDBOX_DIR")
+                   "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE", "EIGHTXEIGHT_SANDBOX_DIR",
+                   "EIGHTXEIGHT_SANDBOX_NOTEBOOK")
 
 
 OPT_OUT_LISTS = ("account", "subaccount")  # where a subaccount's opt-outs go (EIGHTXEIGHT_OPT_OUT_LIST)

@@ -36,7 +36,7 @@ from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
-                       DeployedWorkflow, build_opt_out_definitions, inbound_payload, redact)
+                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact)
 
 def checkpoint_name(subaccount_id: str) -> str:
     """One checkpoint per subaccount: each has its own workflows, runs and list."""
@@ -68,6 +68,11 @@ class CheckOptions:
     since: str | None = None
     apply: bool = False
     canary: bool = True
+
+    @property
+    def workflow(self) -> WorkflowOptions:
+        """The workflows these options would build (deploy's options)."""
+        return WorkflowOptions(name=self.name, channels=self.channels, brand=self.brand, support=self.support)
 
 
 @dataclass
@@ -104,10 +109,14 @@ class HealthReport:
         out.append(self.summary())  # the last line, for people and for mail from cron
         return out
 
+    def values(self) -> dict:
+        """The report as named values: what ``--json`` prints, and notebooks record (helpers.record)."""
+        return {"exitCode": self.exit_code, "summary": self.summary(), "checkedAt": self.checked_at,
+                "couldNotRun": self.could_not_run or None, "window": self.window,
+                "repaired": self.repaired, "findings": [asdict(f) for f in self.findings]}
+
     def as_json(self) -> str:
-        return json.dumps({"exitCode": self.exit_code, "summary": self.summary(), "checkedAt": self.checked_at,
-                           "couldNotRun": self.could_not_run or None, "window": self.window,
-                           "repaired": self.repaired, "findings": [asdict(f) for f in self.findings]}, indent=2)
+        return json.dumps(self.values(), indent=2)
 
     def table(self):
         import pandas as pd
@@ -160,8 +169,7 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
     group_id = opt_out_group_id(client, opt_out_list_name(settings, options.group))  # GroupNotFound: said
 
     def build(for_group: int) -> dict[str, dict]:
-        return build_opt_out_definitions(settings, for_group, policy, name=options.name, channels=options.channels,
-                                         brand=options.brand, support=options.support)
+        return build_opt_out_definitions(settings, for_group, policy, options.workflow)
 
     wanted = build(group_id)
     deployed = _deployed_by_channel(client, options.name)

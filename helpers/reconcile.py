@@ -50,6 +50,14 @@ class Reconciliation:
         shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(columns=["workflow_id", "group_id"])
         return shown.astype(object).where(shown.notna(), "")
 
+    def values(self) -> dict:
+        """The reconciliation as named values (helpers.record): the ledger's rows per action, and
+        the repairs confirmed by reading the group back."""
+        actions = self.ledger.rows["action"].value_counts()
+        return {"runs": self.ledger.counts(), "actions": {str(a): int(n) for a, n in actions.items() if a},
+                "applied": self.applied, "repaired": dict(self.repaired), "remaining": len(self.remaining),
+                "exit_code": self.exit_code}
+
     def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
         """What was found and done; ``apply_hint`` says how to repair after a dry run."""
         out = self.ledger.lines(written_to=self.ledger_path)

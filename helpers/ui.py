@@ -9,6 +9,7 @@ from IPython.display import display
 from .client import Client
 from .config import ENV_FILE, REGIONS, Secret, Settings, load_settings, write_env_file
 from .errors import ConnectionCheckFailed, EightByEightError
+from .record import record
 
 LABELS = {"description_width": "11em"}  # wide enough for every label of the form
 FIELD = widgets.Layout(width="36em")
@@ -204,8 +205,8 @@ def apply_or_confirm(apply_now: bool, label: str, count: int, work) -> widgets.W
     """The last step of a dry run, one way for every notebook: nothing to do (no button); a job
     (``apply_now``): do it now; a person: a button labelled ``label`` that does it once.
 
-    ``work()`` does the change and answers a result with ``lines()`` and ``table()`` (a bulk run,
-    a reconciliation), shown once it has been read back."""
+    ``work()`` does the change and answers a result with ``lines()``, ``table()`` and ``values()``
+    (a bulk run, a reconciliation), shown once it has been read back and recorded as ``applied``."""
     if count == 0:
         print("Nothing to change: the dry run above found nothing to do.")
         return None
@@ -214,6 +215,7 @@ def apply_or_confirm(apply_now: bool, label: str, count: int, work) -> widgets.W
         done = work()
         print("\n".join(done.lines()))
         display(done.table())
+        record(applied=done.values())
 
     if apply_now:
         run_and_show()

@@ -52,7 +52,7 @@ def workflows_to_test(runbook, name: str):
     a deployed workflow is never replaced here.
     """
     from .groups import opt_out_group_id, opt_out_list_name
-    from .workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
+    from .workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions, deployed_workflows
 
     try:
         return deployed_workflows(runbook.client, name)
@@ -60,7 +60,7 @@ def workflows_to_test(runbook, name: str):
         if not runbook.on_sandbox:
             raise
     group_id = opt_out_group_id(runbook.client, opt_out_list_name(runbook.settings), create_if_missing=True)
-    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id, name=name))
+    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id, options=WorkflowOptions(name)))
     print(f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
     return deployed_workflows(runbook.client, name)
 

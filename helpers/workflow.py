@@ -232,10 +232,22 @@ def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str |
     return steps
 
 
+@dataclass(frozen=True)
+class WorkflowOptions:
+    """What the opt-out workflows are made of besides the group and the keyword policy: the same for
+    every channel's definition, for the Builder files, and for the health check's comparison."""
+    name: str = DEFAULT_NAME
+    channels: tuple[str, ...] = DEFAULT_CHANNELS  # the channels deployed, and named in the confirmations
+    brand: str = DEFAULT_BRAND  # the HELP reply's "<brand>: ... contact <support>"
+    support: str = DEFAULT_SUPPORT
+    enabled: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "channels", tuple(_channel(c).name for c in self.channels))
+
+
 def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
-                             channel: str = "WhatsApp", name: str = DEFAULT_NAME,
-                             channels: Iterable[str] = DEFAULT_CHANNELS, enabled: bool = True,
-                             brand: str = DEFAULT_BRAND, support: str = DEFAULT_SUPPORT) -> dict:
+                             channel: str = "WhatsApp", options: WorkflowOptions = WorkflowOptions()) -> dict:
     """The whole Automation API definition (definitionInput) for one channel, key as a placeholder.
 
     The keyword policy runs as a chain of Branch steps, each condition one script within 8x8's
@@ -244,11 +256,11 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
     membership (the contact stays) and confirms. A call that does not answer 2xx is tried
     again after each of ``RETRY_WAITS`` (Wait steps, unrolled); the confirmation goes out once,
     after the call succeeded. No script loops, declares or assigns.
-    ``channels`` are the channels named in the confirmations.
+    ``options.channels`` are the channels named in the confirmations.
     """
     policy = policy or KeywordPolicy()
     spec = _channel(channel)
-    channels = tuple(channels)
+    channels, brand, support = options.channels, options.brand, options.support
     contacts = f"{settings.base_urls()['contacts']}/api/v1/accounts/{settings.account_id}"
     sender = "{{%s}}" % spec.sender
     opt_out = policy.js_conditions("opt_out", spec.name)
@@ -279,18 +291,15 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
           for step_id in NO_NUMBER_STEPS.values()),
     ]
     return {"accountId": settings.account_id, "subAccountId": settings.subaccount_id,
-            "trigger": spec.trigger, "status": "enabled" if enabled else "disabled",
-            "definition": {"name": name, "steps": steps}}
+            "trigger": spec.trigger, "status": "enabled" if options.enabled else "disabled",
+            "definition": {"name": options.name, "steps": steps}}
 
 
-def build_opt_out_definitions(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
-                              name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
-                              enabled: bool = True, brand: str = DEFAULT_BRAND,
-                              support: str = DEFAULT_SUPPORT) -> dict[str, dict]:
+def build_opt_out_definitions(settings: Settings, group_id: int, policy: KeywordPolicy | None = None,
+                              options: WorkflowOptions = WorkflowOptions()) -> dict[str, dict]:
     """One definition per channel (WhatsApp: inbound_chat_apps, SMS: inbound_sms), same group and policy."""
-    channels = tuple(_channel(c).name for c in channels)
-    return {c: build_opt_out_definition(settings, group_id, policy, channel=c, name=name, channels=channels,
-                                        enabled=enabled, brand=brand, support=support) for c in channels}
+    return {c: build_opt_out_definition(settings, group_id, policy, channel=c, options=options)
+            for c in options.channels}
 
 
 def script_table(definitions: dict[str, dict]):
@@ -532,10 +541,8 @@ def default_definition_path(channel: str = "WhatsApp", folder: str | Path | None
     return folder / f"opt_out_workflow_{_channel(channel).name.lower()}.json"
 
 
-def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
-                        name: str = DEFAULT_NAME, channels: Iterable[str] = DEFAULT_CHANNELS,
-                        folder: str | Path | None = None, brand: str = DEFAULT_BRAND,
-                        support: str = DEFAULT_SUPPORT) -> list[Path]:
+def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy | None = None,
+                        options: WorkflowOptions = WorkflowOptions(), *, folder: str | Path | None = None) -> list[Path]:
     """The definitions as JSON for the Automation Builder UI, one file per channel.
 
     They carry 8x8's real URLs for the region (never a sandbox's loopback address, which the
@@ -543,6 +550,4 @@ def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy
     """
     builder = settings.on_platform()
     return [write_definition_json(definition, default_definition_path(channel, folder))
-            for channel, definition in build_opt_out_definitions(builder, group_id, policy, name=name,
-                                                                 channels=channels, brand=brand,
-                                                                 support=support).items()]
+            for channel, definition in build_opt_out_definitions(builder, group_id, policy, options).items()]

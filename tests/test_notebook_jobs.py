@@ -1,4 +1,5 @@
-"""Notebooks run as jobs: papermill with parameters, as a scheduler would."""
+"""Notebooks run as jobs: papermill with parameters, as a scheduler would. What a notebook did is
+read from the values it records (helpers.record), never from the prose it prints."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import papermill
 import pytest
 
+from helpers.record import recorded
 from support import sandbox_client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,11 +19,6 @@ def sandbox_mode(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def outputs(notebook) -> str:
-    return "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-                     for cell in notebook.cells for o in cell.get("outputs", []))
-
-
 def apply_job(name: str, tmp_path, **parameters):
     """A notebook run as a scheduled job with APPLY=True, its reports in tmp_path/reports."""
     return papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
@@ -31,10 +28,13 @@ def apply_job(name: str, tmp_path, **parameters):
 
 
 def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
-    text = outputs(apply_job("05_bulk_remove_from_csv", tmp_path))
-    assert "Dry run: nothing was changed" in text
-    assert "Pass 1: 3 number(s) planned, sent in 1 chunk(s); 0 refused." in text and "3 removed" in text
-    assert "Done: the check found no valid number of the file in the group." in text
+    values = recorded(apply_job("05_bulk_remove_from_csv", tmp_path))
+    assert values["plan"]["dry_run"]
+    assert values["plan"]["plan"] == {"to remove": 3, "not in group": 6, "duplicate": 1, "invalid": 2}
+    applied = values["applied"]
+    assert not applied["dry_run"] and applied["passes"] == 1 and applied["exit_code"] == 1  # 1: invalid rows
+    # read back: the three out, and no valid number of the file left in the group
+    assert applied["outcome"] == {"removed": 3, "nothing to do": 6, "invalid": 2, "duplicate": 1}
     reports = sorted((tmp_path / "reports").glob("bulk-remove-sample_opt_ins-group*.csv"))
     assert len(reports) == 2  # the dry run's and the apply's: one report per run
     applied = next(r.read_text() for r in reports if ",removed" in r.read_text())
@@ -42,16 +42,16 @@ def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
 
 
 def test_import_notebook_applies_when_a_job_asks(tmp_path):
-    text = outputs(apply_job("06_import_opt_out_list", tmp_path))
-    assert "Plan: 5 to add, 1 already in group, 1 duplicate, 1 invalid" in text
-    assert "Outcome: 5 added, 1 nothing to do, 1 invalid, 1 duplicate" in text
-    assert "Done: the check found every valid number of the file in the group." in text
+    values = recorded(apply_job("06_import_opt_out_list", tmp_path))
+    assert values["plan"]["plan"] == {"to add": 5, "already in group": 1, "duplicate": 1, "invalid": 1}
+    assert values["applied"]["outcome"] == {"added": 5, "nothing to do": 1, "invalid": 1, "duplicate": 1}
 
 
 def test_audit_notebook_finds_and_repairs_lost_opt_outs_when_a_job_asks(tmp_path):
-    text = outputs(apply_job("07_audit_and_repair_opt_outs", tmp_path, LEDGER_PATH=str(tmp_path / "ledger.csv")))
-    assert "4 lost opt-out: add to the group:" in text and "1 cannot repair: no phone number:" in text
-    assert "Applied: 4 added to the group (each confirmed by reading the group back)." in text
+    values = recorded(apply_job("07_audit_and_repair_opt_outs", tmp_path, LEDGER_PATH=str(tmp_path / "ledger.csv")))
+    assert values["audit"]["actions"]["lost opt-out: add to the group"] == 4
+    assert values["audit"]["actions"]["cannot repair: no phone number"] == 1
+    assert values["applied"]["repaired"] == {"added to the group": 4} and values["applied"]["remaining"] == 1
     ledger = (tmp_path / "ledger.csv").read_text()
     assert ledger.count("repaired: added to the group") == 4 and len(ledger.splitlines()) == 15
 
@@ -60,35 +60,34 @@ def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):
     result = papermill.execute_notebook(str(ROOT / "notebooks" / "01_create_opt_out_group.ipynb"),
                                         str(tmp_path / "01.ipynb"), parameters={"OPT_OUT_GROUP_NAME": "SMS STOP list"},
                                         cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
-    assert "Created blacklisted group 'SMS STOP list'" in outputs(result)
+    values = recorded(result)
+    assert values["group_name"] == "SMS STOP list" and values["created"] and values["blacklisted"]
 
 
 def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch):
     """Against one sandbox, as an operator re-running the runbook: same group, same definition."""
-    import re
-
     from helpers.sandbox import Sandbox
 
     with Sandbox(deterministic=True) as sandbox:
         monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", sandbox.base_url)
-        texts = []
+        runs = []
         for run in (1, 2):
-            text = ""
+            values = {}
             for name in ("01_create_opt_out_group", "02_find_group_id", "03_build_and_deploy_workflow"):
                 done = papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"),
                                                   str(tmp_path / f"{run}-{name}.ipynb"), cwd=str(tmp_path),
                                                   parameters={"DEFINITION_DIR": str(tmp_path)}
                                                   if name.startswith("03") else {},
                                                   progress_bar=False, kernel_name="python3")
-                text += outputs(done)
-            texts.append(text)
-        groups = [set(re.findall(r"id (\d+)", t)) for t in texts]
-        definitions = [re.findall(r"(created|updated|unchanged): definition ([0-9a-f-]+), version (\d+)", t) for t in texts]
-        assert groups[0] == groups[1] and len(groups[0]) == 1
-        assert [d[0] for d in definitions[0]] == ["created", "created"]  # WhatsApp and SMS
-        assert {d[0] for d in definitions[1]} == {"unchanged"}
-        assert {(d[1], d[2]) for d in definitions[0] + definitions[1]} == {(d[1], "1") for d in definitions[0]}
-        assert "already exists" in texts[1] and "Created" not in texts[1]
+                values[name[:2]] = recorded(done)
+            runs.append(values)
+        first, second = runs
+        assert first["01"]["created"] and not second["01"]["created"]  # the second run found the group
+        assert {r[n]["group_id"] for r in runs for n in ("01", "02", "03")} == {first["01"]["group_id"]}
+        assert {c: d["action"] for c, d in first["03"]["deployed"].items()} == {"WhatsApp": "created", "SMS": "created"}
+        assert {c: d["action"] for c, d in second["03"]["deployed"].items()} == {"WhatsApp": "unchanged", "SMS": "unchanged"}
+        assert {(c, d["definition_id"], d["version"]) for c, d in second["03"]["deployed"].items()} == {
+            (c, d["definition_id"], 1) for c, d in first["03"]["deployed"].items()}
         assert len(list(sandbox_client(sandbox).automation.list_definitions())) == 2
         assert sorted(p.name for p in tmp_path.glob("opt_out_workflow_*.json")) == [
             "opt_out_workflow_sms.json", "opt_out_workflow_whatsapp.json"]
@@ -115,17 +114,16 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
         assert len(deployed) == 2 and {d["version"] for d in deployed} == {1}
         assert all("arret" in json.dumps(d["definition"]) and "baja" in json.dumps(d["definition"])
                    for d in deployed)
-        shown = outputs(ran["03_build_and_deploy_workflow"])
-        assert "Languages: en, es, ja" in shown and "es (Spanish)" in shown and "ja (Japanese)" in shown
+        assert recorded(ran["03_build_and_deploy_workflow"])["languages"] == ["en", "es", "ja"]
 
 
 def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp_path):
     send, left_out = tmp_path / "send.csv", tmp_path / "left-out.csv"
     send.write_text("customer,phone\nStale,+6500000000\n")  # yesterday's list: never mistaken for today's
-    papermill.execute_notebook(str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
-                               str(tmp_path / "08.ipynb"), cwd=str(tmp_path), progress_bar=False,
-                               kernel_name="python3",
-                               parameters={"SEND_LIST_PATH": str(send), "REPORT_PATH": str(left_out)})
+    done = papermill.execute_notebook(str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
+                                      str(tmp_path / "08.ipynb"), cwd=str(tmp_path), progress_bar=False,
+                                      kernel_name="python3",
+                                      parameters={"SEND_LIST_PATH": str(send), "REPORT_PATH": str(left_out)})
     # the file's own rows, cells as written, in order: those neither in the group nor opted out per the ledger
     assert send.read_text().splitlines() == ["customer,phone,segment", "Ben,6598765432,silver",
                                              "Farid,+44 7400 900123,silver", "Jun,+6587654321,silver"]
@@ -138,3 +136,5 @@ def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp
         "6": "in the opt-out group",  # and within the sync hour, said in the reason
         "8": "invalid", "9": "duplicate", "10": "invalid"}  # n/a, Ben again, a formula cell
     assert "within the hour" in reasons["6"]
+    values = recorded(done)["audience"]
+    assert values["left_out"] == reasons and values["counts"]["may receive"] == 3 and values["exit_code"] == 1

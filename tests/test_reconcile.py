@@ -13,7 +13,7 @@ from helpers.errors import BadRequest, NotFound, WorkflowNotDeployed
 from helpers.ledger import Action, BadWindow, build_ledger, make_window
 from helpers.reconcile import reconcile
 from helpers.suppression import filter_audience
-from helpers.workflow import build_opt_out_definitions, deploy_definitions
+from helpers.workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions
 
 from support import GROUP, members
 
@@ -53,7 +53,7 @@ def test_instance_list_filters_pages_and_orders_newest_first(client, controls, d
 def test_instance_list_answers_the_latest_version_unless_asked(client, settings, controls, group, deployed):
     whatsapp = deployed["WhatsApp"].definition_id
     say(controls, "+6590000001", "hello")
-    definitions = build_opt_out_definitions(settings, group["id"], name="Opt-out keyword")
+    definitions = build_opt_out_definitions(settings, group["id"], options=WorkflowOptions(name="Opt-out keyword"))
     definitions["WhatsApp"]["definition"]["steps"][-1]["inputs"]["duration"] = "00:00:02"  # a new version
     assert deploy_definitions(client, definitions)["WhatsApp"].version == 2
     say(controls, "+6590000002", "hello")

@@ -15,7 +15,7 @@ from helpers.languages import PACKS
 from helpers.policy import KeywordPolicy, TutorialRule, message_texts
 from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script
 from helpers.workflow import (MAX_BRANCH_CHOICES, NO_NUMBER_STEPS,
-                              build_opt_out_definitions, deploy_definition, deploy_definitions, deployed_workflows,
+                              WorkflowOptions, build_opt_out_definitions, deploy_definition, deploy_definitions, deployed_workflows,
                               inbound_payload, script_table)
 
 
@@ -167,7 +167,7 @@ def test_a_customer_without_a_number_creates_no_contact_and_is_visible(client, s
 
 def test_later_notebooks_read_the_deployed_workflows(client, settings, group_id):
     custom = KeywordPolicy(extra_opt_out_words=("ARRET",))
-    deploy_definitions(client, build_opt_out_definitions(settings, group_id, custom, name="Custom"))
+    deploy_definitions(client, build_opt_out_definitions(settings, group_id, custom, WorkflowOptions(name="Custom")))
     found = deployed_workflows(client, "Custom")
     assert set(found) == {"WhatsApp", "SMS"} and {w.group_id for w in found.values()} == {group_id}
     assert "arret" in json.dumps(found["SMS"].definition)

@@ -12,7 +12,7 @@ from helpers.runbook import Runbook, SandboxControls
 from helpers.suppression import filter_audience, is_opted_out
 from helpers.verification import (BUTTON_TAPS, CHAT_APP_MESSAGES, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
                                   run_on_every_path, run_test_messages)
-from helpers.workflow import build_opt_out_definitions, deploy_definitions, deployed_workflows
+from helpers.workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions, deployed_workflows
 from support import seed_members
 
 
@@ -128,7 +128,8 @@ def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
 
     # A policy without END: the END row must be reported, not silently passed.
     policy = KeywordPolicy(packs=(LanguagePack("xx", "STOP only", opt_out_words=("STOP",)),))
-    deploy_definitions(runbook.client, build_opt_out_definitions(settings, group["id"], policy, channels=["SMS"]))
+    sms_only = WorkflowOptions(channels=("SMS",))
+    deploy_definitions(runbook.client, build_opt_out_definitions(settings, group["id"], policy, sms_only))
     table = run_test_messages(runbook, deployed_workflows(runbook.client)["SMS"], [("END", "opt-out"), ("STOP", "opt-out")])
     with pytest.raises(VerificationFailed, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"):
         check_test_table(table)

@@ -10,7 +10,7 @@ from helpers.runbook import SandboxControls
 from helpers.errors import BadRequest, NotFound
 from helpers.groups import ensure_opt_out_group, find_opt_out_group, mark_blacklisted, opt_out_group_id
 from helpers.openapi import Contract, available
-from helpers.workflow import (API_KEY_PLACEHOLDER, build_opt_out_definition, deploy_definition,
+from helpers.workflow import (API_KEY_PLACEHOLDER, WorkflowOptions, build_opt_out_definition, deploy_definition,
                               msisdn_source_table, opt_out_confirmation, redact, sample_inbound_payload,
                               with_api_key, write_definition_json)
 
@@ -73,7 +73,8 @@ def test_deploy_twice_changes_nothing_then_updates_on_change(client, settings, g
     second = deploy_definition(client, definition)
     assert (first.action, second.action) == ("created", "unchanged")
     assert (second.definition_id, second.version) == (first.definition_id, 1)
-    changed = deploy_definition(client, build_opt_out_definition(settings, group_id, channels=["WhatsApp"]))
+    whatsapp_only = WorkflowOptions(channels=("WhatsApp",))
+    changed = deploy_definition(client, build_opt_out_definition(settings, group_id, options=whatsapp_only))
     assert (changed.action, changed.definition_id, changed.version) == ("updated", first.definition_id, 2)
     assert len(list(client.automation.list_definitions())) == 1
 
@@ -151,7 +152,8 @@ def test_opt_in_from_someone_not_opted_out_sends_nothing(client, sandbox, deploy
 
 def test_inbound_message_starts_matching_enabled_definitions_only(client, sandbox, settings, group_id):
     deploy_definition(client, build_opt_out_definition(settings, group_id))
-    deploy_definition(client, build_opt_out_definition(settings, group_id, name="Disabled copy", enabled=False))
+    disabled = WorkflowOptions(name="Disabled copy", enabled=False)
+    deploy_definition(client, build_opt_out_definition(settings, group_id, options=disabled))
     runs = sandbox.deliver_inbound("+6591234567", "UNSUBSCRIBE")
     assert len(runs) == 1 and runs[0]["data"]["subAccountId"] == settings.subaccount_id
     assert sandbox.deliver_inbound("+6591234567", "STOP", subaccount="sandbox-subaccount-sms") == []

@@ -78,6 +78,17 @@ class BulkRun:
         """The per-row report, as shown to a person (empty cells empty)."""
         return self.report.astype(object).where(self.report.notna(), "")
 
+    def values(self) -> dict:
+        """The run as named values (helpers.record): the plan's rows per status and, once applied,
+        the rows per outcome as the final read of the group found them."""
+        plan = summarise(self.plan.report, self.mode)["rows"]
+        out = {"mode": self.mode.value, "group_id": int(self.plan.group["id"]), "dry_run": self.applied is None,
+               "plan": {status: int(n) for status, n in plan.items() if n}, "exit_code": self.exit_code}
+        if self.applied is not None:
+            out["outcome"] = self.applied.counts()
+            out["passes"] = len(self.applied.passes)
+        return out
+
     def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
         """What happened, for people; ``apply_hint`` says how to apply a dry run (a notebook names
         its button, the command line its flag)."""

@@ -64,6 +64,39 @@ _WAKE_SCHEMA = "CREATE INDEX IF NOT EXISTS workflows_sleeping ON workflows (wake
 INSTANCE_STATUSES = ("Runnable", "Suspended", "Complete", "Terminated")  # the list's status filter
 
 
+def _step_targets(step: dict) -> list[str]:
+    """A Branch step's checked shape, and the step ids it may go to (its choices and nextStepId)."""
+    choices = step.get("selectNextStep")
+    if not isinstance(choices, dict) or not choices:
+        raise InvalidDefinition(f"Branch step {step['id']!r} needs selectNextStep.")
+    if not all(c is None or isinstance(c, str) for c in choices.values()):
+        raise InvalidDefinition(f"Branch step {step['id']!r}: each condition is a script or null.")
+    return ([step["nextStepId"]] if step.get("nextStepId") else []) + list(choices)
+
+
+def _check_step_inputs(step: dict) -> list[str]:
+    """Any other step's checked type, inputs and outputs; the step id it goes to (if any)."""
+    kind = step.get("stepType")
+    if kind not in STEP_TYPES:
+        raise InvalidDefinition(f"Step {step['id']!r}: unknown stepType {kind!r}.")
+    inputs = step.get("inputs")
+    if not isinstance(inputs, dict):
+        raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
+    outputs = step.get("outputs")
+    if kind in NEEDS_OUTPUTS and (not isinstance(outputs, dict) or any(n not in outputs for n in NEEDS_OUTPUTS[kind])):
+        raise InvalidDefinition(f"Step {step['id']!r} ({kind}) needs outputs "
+                                f"({', '.join(NEEDS_OUTPUTS[kind]) or 'an object'}).")
+    missing = [k for k in REQUIRED_INPUTS.get(kind, ()) if inputs.get(k) in (None, "")]
+    if missing:
+        raise InvalidDefinition(f"Step {step['id']!r} ({kind}): inputs {', '.join(missing)} required.")
+    if kind == "Wait" and "{{" not in str(inputs["duration"]):
+        try:
+            wait_seconds(inputs["duration"])
+        except ValueError as exc:
+            raise InvalidDefinition(f"Step {step['id']!r}: {exc}.") from None
+    return [step["nextStepId"]] if step.get("nextStepId") else []
+
+
 class AutomationBackend:
     def __init__(self, store: Store, engine: WorkflowEngine, account_for_subaccount):
         self.store = store
@@ -93,33 +126,7 @@ class AutomationBackend:
         if not all(isinstance(i, str) and i for i in ids) or len(set(ids)) != len(ids):
             raise InvalidDefinition("Every step needs an id, unique within the definition.")
         for step in spec.steps:
-            kind = step.get("stepType")
-            if kind not in STEP_TYPES:
-                raise InvalidDefinition(f"Step {step['id']!r}: unknown stepType {kind!r}.")
-            targets = [step["nextStepId"]] if step.get("nextStepId") else []
-            if kind == "Branch":
-                choices = step.get("selectNextStep")
-                if not isinstance(choices, dict) or not choices:
-                    raise InvalidDefinition(f"Branch step {step['id']!r} needs selectNextStep.")
-                if not all(c is None or isinstance(c, str) for c in choices.values()):
-                    raise InvalidDefinition(f"Branch step {step['id']!r}: each condition is a script or null.")
-                targets += list(choices)
-            else:
-                inputs = step.get("inputs")
-                if not isinstance(inputs, dict):
-                    raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
-                if kind in NEEDS_OUTPUTS and (not isinstance(step.get("outputs"), dict) or any(
-                        name not in step["outputs"] for name in NEEDS_OUTPUTS[kind])):
-                    raise InvalidDefinition(f"Step {step['id']!r} ({kind}) needs outputs "
-                                            f"({', '.join(NEEDS_OUTPUTS[kind]) or 'an object'}).")
-                missing = [k for k in REQUIRED_INPUTS.get(kind, ()) if inputs.get(k) in (None, "")]
-                if missing:
-                    raise InvalidDefinition(f"Step {step['id']!r} ({kind}): inputs {', '.join(missing)} required.")
-                if kind == "Wait" and "{{" not in str(inputs["duration"]):
-                    try:
-                        wait_seconds(inputs["duration"])
-                    except ValueError as exc:
-                        raise InvalidDefinition(f"Step {step['id']!r}: {exc}.") from None
+            targets = _step_targets(step) if step.get("stepType") == "Branch" else _check_step_inputs(step)
             unknown = [t for t in targets if t not in ids]
             if unknown:
                 raise InvalidDefinition(f"Step {step['id']!r} points to unknown step(s): {', '.join(unknown)}.")

@@ -383,45 +383,15 @@ class ContactsBackend:
     def upsert_contact(self, account: str, contact: ContactInput) -> tuple[dict, bool]:
         """Create (True) or merge into the one contact sharing an address (False)."""
         addresses = contact.addresses
-        if not any(addresses.get(k) for k in ADDRESS_KINDS):
-            raise InvalidRequest(f"'addresses' must name at least one of: {', '.join(ADDRESS_KINDS)}.")
-        unknown = sorted(set(addresses) - set(ADDRESS_KINDS))
-        if unknown:
-            raise InvalidRequest(f"Unknown address type(s): {', '.join(unknown)}.")
-        if "msisdn" in addresses:
-            check_msisdn(addresses["msisdn"])
-        for kind, value in addresses.items():
-            if not value or len(value) > 320:
-                raise InvalidRequest(f"Address {kind!r} must be a non-empty string.")
-        fields = {}
-        for key, max_len in CONTACT_FIELDS.items():
-            if key in contact.fields:
-                if not 1 <= len(contact.fields[key]) <= max_len:
-                    raise InvalidRequest(f"{key!r} must be a string of 1 to {max_len} characters.")
-                fields[key] = contact.fields[key]
-        if "country" in contact.fields:
-            if len(contact.fields["country"]) != 2:
-                raise InvalidRequest("'country' must be a two-letter country code, e.g. SG.")
-            fields["country"] = contact.fields["country"].upper()
-        custom = contact.custom_attributes
-        if len(custom) > 50:
-            raise InvalidRequest("'customAttributes' must be an object of at most 50 properties.")
-        if len(contact.group_ids) > MAX_GROUPS_PER_CONTACT:
-            raise InvalidRequest(f"'groups' lists at most {MAX_GROUPS_PER_CONTACT} groups; got {len(contact.group_ids)}.")
+        _check_addresses(addresses)
+        fields, custom = _checked_fields(contact)
         group_ids = list(dict.fromkeys(contact.group_ids))
         with self.store.transaction() as db:
             for gid in group_ids:
                 if not db.execute("SELECT 1 FROM groups WHERE account = ? AND id = ?", (account, gid)).fetchone():
                     # 8x8 documents no 404 for this operation: a bad group in the body is a bad request.
                     raise InvalidRequest(f"Unable to find group with id {gid}")
-            matches = set()
-            for kind, value in addresses.items():
-                key = _match_key(kind, value)
-                matches |= {r["contact_id"] for r in db.execute(
-                    "SELECT contact_id FROM addresses WHERE account = ? AND kind = ? AND match_key = ?",
-                    (account, kind, key))}
-            if len(matches) > 1:
-                raise AmbiguousContact("More than one contact was found for the provided addresses.")
+            matches = self._contacts_sharing(db, account, addresses)
             created = not matches
             now = self.store.clock.iso()
             if created:
@@ -443,6 +413,18 @@ class ContactsBackend:
                            (contact_id, account, kind, value, _match_key(kind, value)))
             self._add_memberships(db, contact_id, group_ids, now)
         return self.get_contact(account, contact_id), created
+
+    @staticmethod
+    def _contacts_sharing(db, account: str, addresses: dict) -> set[int]:
+        """The one contact sharing an address with ``addresses`` (empty: none); 409 for several."""
+        matches = set()
+        for kind, value in addresses.items():
+            matches |= {r["contact_id"] for r in db.execute(
+                "SELECT contact_id FROM addresses WHERE account = ? AND kind = ? AND match_key = ?",
+                (account, kind, _match_key(kind, value)))}
+        if len(matches) > 1:
+            raise AmbiguousContact("More than one contact was found for the provided addresses.")
+        return matches
 
     def _add_memberships(self, db, contact_id: int, group_ids: Iterable[int], now: str) -> None:
         # The documented limit of 10 groups applies to the create-contact body (upsert_contact);
@@ -573,16 +555,7 @@ class ContactsBackend:
             raise InvalidRequest(f"Contacts can be added to {MAX_GROUPS_PER_CONTACT} groups at most.")
         for group_id in group_ids:
             self._group_row(account, group_id)
-        if not has_header and not columns:
-            raise InvalidRequest("'fileColumns' is mandatory when 'fileHasHeader' is false.")
-        rows = _table_rows(file_name, data)
-        header = columns or [str(c or "").strip() for c in (rows[0] if rows else [])]
-        body = rows[1:] if has_header else rows
-        known = {"msisdn", *CONTACT_FIELDS, "country"}
-        unknown = [c for c in header if c not in known]
-        if unknown or "msisdn" not in header:
-            raise InvalidRequest(f"The columns are msisdn and {', '.join(sorted(known - {'msisdn'}))}; "
-                                 + (f"unknown: {', '.join(unknown)}." if unknown else "msisdn is missing."))
+        header, body = _batch_table(file_name, data, has_header, columns)
         made = 0
         for row in body:
             values = {name: str(value).strip() for name, value in zip(header, row) if value not in (None, "")}
@@ -621,6 +594,40 @@ class ContactsBackend:
         return {"items": [self.get_batch(account, r["id"]) for r in rows], **envelope}
 
 
+def _check_addresses(addresses: dict) -> None:
+    """A create-contact body's addresses: at least one known kind, each non-empty, a valid msisdn."""
+    if not any(addresses.get(k) for k in ADDRESS_KINDS):
+        raise InvalidRequest(f"'addresses' must name at least one of: {', '.join(ADDRESS_KINDS)}.")
+    unknown = sorted(set(addresses) - set(ADDRESS_KINDS))
+    if unknown:
+        raise InvalidRequest(f"Unknown address type(s): {', '.join(unknown)}.")
+    if "msisdn" in addresses:
+        check_msisdn(addresses["msisdn"])
+    for kind, value in addresses.items():
+        if not value or len(value) > 320:
+            raise InvalidRequest(f"Address {kind!r} must be a non-empty string.")
+
+
+def _checked_fields(contact: ContactInput) -> tuple[dict, dict]:
+    """A create-contact body's fields (their lengths as the schema gives them, the country upper
+    case) and custom attributes, checked; the number of groups too."""
+    fields = {}
+    for key, max_len in CONTACT_FIELDS.items():
+        if key in contact.fields:
+            if not 1 <= len(contact.fields[key]) <= max_len:
+                raise InvalidRequest(f"{key!r} must be a string of 1 to {max_len} characters.")
+            fields[key] = contact.fields[key]
+    if "country" in contact.fields:
+        if len(contact.fields["country"]) != 2:
+            raise InvalidRequest("'country' must be a two-letter country code, e.g. SG.")
+        fields["country"] = contact.fields["country"].upper()
+    if len(contact.custom_attributes) > 50:
+        raise InvalidRequest("'customAttributes' must be an object of at most 50 properties.")
+    if len(contact.group_ids) > MAX_GROUPS_PER_CONTACT:
+        raise InvalidRequest(f"'groups' lists at most {MAX_GROUPS_PER_CONTACT} groups; got {len(contact.group_ids)}.")
+    return fields, contact.custom_attributes
+
+
 def _match_key(kind: str, value: str) -> str:
     return msisdn_key(value) if kind == "msisdn" else value.casefold()
 
@@ -631,6 +638,20 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"  # 8x8's own example sends "true" as a string
     raise InvalidRequest(f"isBlacklist must be true or false, got {value!r}.")
+
+
+def _batch_table(file_name: str, data: bytes, has_header: bool, columns: list[str]) -> tuple[list[str], list]:
+    """An uploaded file's column names and rows: the columns are msisdn and the contact fields."""
+    if not has_header and not columns:
+        raise InvalidRequest("'fileColumns' is mandatory when 'fileHasHeader' is false.")
+    rows = _table_rows(file_name, data)
+    header = columns or [str(c or "").strip() for c in (rows[0] if rows else [])]
+    known = {"msisdn", *CONTACT_FIELDS, "country"}
+    unknown = [c for c in header if c not in known]
+    if unknown or "msisdn" not in header:
+        raise InvalidRequest(f"The columns are msisdn and {', '.join(sorted(known - {'msisdn'}))}; "
+                             + (f"unknown: {', '.join(unknown)}." if unknown else "msisdn is missing."))
+    return header, rows[1:] if has_header else rows
 
 
 def _table_rows(file_name: str, data: bytes) -> list[list]:
