@@ -98,13 +98,29 @@ def client(make_client):
     return make_client()
 
 
+_FROM_WORKERS = {"requests": 0, "responses": 0}  # with pytest-xdist: the workers' counts, summed here
+
+
+def pytest_sessionfinish(session):
+    output = getattr(session.config, "workeroutput", None)  # set on an xdist worker only
+    if output is not None and _CONTRACT is not None:
+        output["contract"] = {"requests": _CONTRACT.requests_validated, "responses": _CONTRACT.responses_validated}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    for key, count in getattr(node, "workeroutput", {}).get("contract", {}).items():
+        _FROM_WORKERS[key] += count
+
+
 def pytest_terminal_summary(terminalreporter):
     if _CONTRACT is None:
         terminalreporter.write_line(f"OpenAPI contract checks skipped: {openapi_contract.MISSING_REASON}")
     else:
         terminalreporter.write_line(
-            f"OpenAPI contract: {_CONTRACT.requests_validated} requests and {_CONTRACT.responses_validated} "
-            f"responses validated against 8x8's official definitions in {openapi_contract.SPEC_DIR}")
+            f"OpenAPI contract: {_CONTRACT.requests_validated + _FROM_WORKERS['requests']} requests and "
+            f"{_CONTRACT.responses_validated + _FROM_WORKERS['responses']} responses validated against 8x8's "
+            f"official definitions in {openapi_contract.SPEC_DIR}")
 
 
 # --- the opt-out group and both workflows deployed on the test's sandbox --------------------------
