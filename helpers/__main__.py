@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile|check``."""
+"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile|audience|templates|check``."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ import time
 
 
 def exit_code_for(exc: BaseException) -> int:
-    """The exit code a failure ends a command with: the first row of EXIT_CODES it is an instance of."""
+    """The exit code a failure ends a command with: the first row of the table below it is an instance of."""
     from .errors import (BadInput, ConnectionCheckFailed, EightByEightError, NotOnSandbox, RunInProgress,
                          UnexpectedResponse, WorkflowNotDeployed)
 
@@ -93,6 +93,14 @@ def _failed(exc) -> int:
     return exit_code_for(exc)
 
 
+def _show(result, as_json: bool) -> int:
+    """A result for people (its lines) or, with --json, its values (for scheduled jobs and monitoring)."""
+    import json
+
+    print(json.dumps(result.values(), indent=2) if as_json else "\n".join(result.lines()))
+    return result.exit_code
+
+
 def _add_list_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--subaccount", help="the subaccount whose workflows and list (default: "
                                               "EIGHTXEIGHT_SUBACCOUNT_ID)")
@@ -115,15 +123,14 @@ def _bulk(args: argparse.Namespace) -> int:
 
     work = bulk_remove if args.command == "bulk-remove" else bulk_add
     try:
-        runbook = connect(parallel=args.parallel, **_list_of(args))
+        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         group = opt_out_list_name(runbook.settings, args.group)
         run = work(runbook.client, args.file, group, column=args.column, default_region=args.default_region,
                    country_column=args.country_column, apply=args.apply, report_path=args.report,
                    reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
     except EightByEightError as exc:
         return _failed(exc)
-    print("\n".join(run.lines()))
-    return run.exit_code
+    return _show(run, args.json)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -132,7 +139,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from .runbook import connect
 
     try:
-        runbook = connect(parallel=args.parallel, **_list_of(args))
+        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         result = reconcile(runbook.client, name=args.name, hours=args.hours, since=args.since, apply=args.apply,
                            ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
     except WorkflowNotDeployed as exc:
@@ -140,8 +147,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         return exit_code_for(exc)
     except EightByEightError as exc:
         return _failed(exc)
-    print("\n".join(result.lines()))
-    return result.exit_code
+    return _show(result, args.json)
 
 
 def _audience(args: argparse.Namespace) -> int:
@@ -151,7 +157,7 @@ def _audience(args: argparse.Namespace) -> int:
     from .runbook import connect
 
     try:
-        runbook = connect(parallel=args.parallel, **_list_of(args))
+        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
         if ledger_note and not args.no_ledger:
             print(f"note: no ledger ({ledger_note}); the group alone decides.", file=sys.stderr)
@@ -162,8 +168,7 @@ def _audience(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         print(f"No send list was written ({args.out} does not exist): nothing was checked.", file=sys.stderr)
         return 2
-    print("\n".join(result.lines()))
-    return result.exit_code
+    return _show(result, args.json)
 
 
 def _templates(args: argparse.Namespace) -> int:
@@ -202,8 +207,7 @@ def _check(args: argparse.Namespace) -> int:
         report = run_check(runbook.client, options, reports_dir=args.reports_dir)
     except EightByEightError as exc:
         report = HealthReport(could_not_run=f"{exc}")
-    print(report.as_json() if args.json else "\n".join(report.lines()))
-    return report.exit_code
+    return _show(report, args.json)
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -314,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         bulk.add_argument("--default-region", help="country of national numbers (written without +), e.g. SG, US, GB")
         bulk.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
         bulk.add_argument("--apply", action="store_true", help="change the group (default: dry run)")
+        bulk.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
         bulk.add_argument("--report", help="report CSV (default: a new timestamped file in --reports-dir)")
         bulk.add_argument("--reports-dir", default="reports", help="folder for reports and journals (default: reports)")
         bulk.add_argument("--journal", help="journal for resuming (default: in <reports-dir>/journals, named after "
@@ -335,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     window.add_argument("--hours", type=float, help="the last N hours (default: 168, seven days)")
     window.add_argument("--since", help="from this ISO 8601 time, e.g. 2026-01-05T09:00:00Z")
     rec.add_argument("--apply", action="store_true", help="repair (default: dry run)")
+    rec.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
     rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
     rec.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
     _add_list_options(rec)
@@ -361,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
     aud.add_argument("--report", help="CSV of the rows left out, with reasons (default: no file)")
     aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
+    aud.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
     aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")
     aud.add_argument("--name", default=DEFAULT_NAME, help="the opt-out workflows' name, whose runs the ledger reads")
     aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
@@ -387,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         "read back. Exit 0: all is well; 1: something needs action (each line says what, and the fix); 2: the check "
         "could not run (nothing verified). The last line is a one-line summary.")
     check.add_argument("--apply", action="store_true", help="repair lost opt-outs and opt-ins not applied")
-    check.add_argument("--json", action="store_true", help="print the result as JSON (for monitoring systems)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
     check_window = check.add_mutually_exclusive_group()
     check_window.add_argument("--hours", type=float, help="runs of the last N hours (default: since the last check, "
                                                           "else 168)")

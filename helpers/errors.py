@@ -3,7 +3,7 @@
 Catch :class:`EightByEightError` for all of them. Each carries ``status``, ``code`` and
 ``error_id`` (8x8's HTTP status, error code and errorId where 8x8 answered; None otherwise). The
 library knows nothing of exit codes: the command line maps these classes to them, in one table
-(``helpers.__main__.EXIT_CODES``).
+(``helpers.__main__.exit_code_for``).
 
     EightByEightError
     ├── BadInput (also a ValueError)        settings, files, options, windows, unknown groups

@@ -115,9 +115,6 @@ class HealthReport:
                 "couldNotRun": self.could_not_run or None, "window": self.window,
                 "repaired": self.repaired, "findings": [asdict(f) for f in self.findings]}
 
-    def as_json(self) -> str:
-        return json.dumps(self.values(), indent=2)
-
     def table(self):
         import pandas as pd
 

@@ -6,6 +6,8 @@ of output says plainly whether 8x8 or the sandbox is in use.
 
 ``run_runbook()`` executes the notebooks in order with papermill into a run folder. On the
 sandbox, one sandbox serves the whole run, so what notebook 01 creates notebook 02 finds.
+``refresh_committed_outputs()`` executes each notebook alone on a fresh sandbox, which then holds
+what the notebooks before it leave (``LEFT_BY_EARLIER_NOTEBOOKS``, made by the seed control).
 """
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Notebook 00's form: enter the 8x8 connection (or choose the sandbox), check it, save .env."""
+"""The notebooks' widgets: notebook 00's form (enter the 8x8 connection, or choose the sandbox,
+check it, save .env), the connection check, the offer to blacklist a group, and the one way every
+notebook ends a dry run (``apply_or_confirm``: a job applies now, a person confirms with a button;
+the outcome, read back, is shown and recorded)."""
 from __future__ import annotations
 
 from pathlib import Path

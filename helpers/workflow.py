@@ -5,7 +5,10 @@ The customer's number is ``data.payload.user.msisdn``. The seed tutorial takes i
 (../shared/8x8-api/NOTES.md): every opt-out would then add the channel's id, not the sender.
 
 Definitions are built with a placeholder where the API key goes, so whatever is shown or
-written to a file carries no secret; the key is put in only in the request that deploys.
+written to a file carries no secret; the key is put in only in the request that deploys. What
+they are made of besides the group and the keyword policy (name, channels, the HELP reply's
+brand and support, enabled) is one :class:`WorkflowOptions`; every step id the runbook names is
+in :data:`STEP`.
 """
 from __future__ import annotations
 

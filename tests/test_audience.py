@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -89,10 +90,11 @@ def test_the_command_exit_codes(sandbox, group, tmp_path):
     source = write(tmp_path / "audience.csv", AUDIENCE)
     out = tmp_path / "send.csv"
     run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(source), "--out", str(out),
-                          "--default-region", "SG", "--group", str(group["id"])],
+                          "--default-region", "SG", "--group", str(group["id"]), "--json"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stderr  # checked; some rows invalid
-    assert "Plan: 5 may receive, 2 invalid, 1 duplicate" in run.stdout and out.exists()  # an empty group, no ledger
+    counts = json.loads(run.stdout)["counts"]  # an empty group, no ledger
+    assert counts == {"may receive": 5, "invalid": 2, "duplicate": 1} and out.exists()
     run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(tmp_path / "missing.csv"), "--out", str(out),
                           "--group", str(group["id"])], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and not out.exists() and "No send list was written" in run.stderr

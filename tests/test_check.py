@@ -88,12 +88,14 @@ def test_a_stop_lost_to_three_hours_of_failures_is_found_then_repaired(client, s
     controls.deliver_inbound("+6590005555", "STOP")
     controls.advance_clock(hours=3)  # every try of the workflow failed
     controls.fail_share(0.0)
-    found = check(sandbox, "--no-canary", cwd=tmp_path)
-    assert found.returncode == 1 and "1 lost opt-out: add to the group: +6590005555." in found.stdout
+    found = check(sandbox, "--no-canary", "--json", cwd=tmp_path)
+    assert found.returncode == 1
+    assert [f["what"] for f in json.loads(found.stdout)["findings"] if not f["ok"]] == [
+        "1 lost opt-out: add to the group: +6590005555."]
     assert "+6590005555" not in members(client, group["id"])
-    repaired = check(sandbox, "--apply", cwd=tmp_path)
+    repaired = check(sandbox, "--apply", "--json", cwd=tmp_path)
     assert repaired.returncode == 0, repaired.stdout
-    assert "repaired: 1 added to the group (each read back from the group)" in repaired.stdout
+    assert json.loads(repaired.stdout)["repaired"] == {"added to the group": 1}  # each read back from the group
     assert "+6590005555" in members(client, group["id"])
     again = check(sandbox, cwd=tmp_path)
     assert again.returncode == 0 and last_line(again).startswith("check: ok:")
@@ -122,5 +124,6 @@ def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
 
 
 def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):
-    done = check(sandbox, cwd=tmp_path)
-    assert done.returncode == 1 and done.stdout.count("ACTION [workflow]") == 2
+    done = check(sandbox, "--json", cwd=tmp_path)
+    findings = json.loads(done.stdout)["findings"]
+    assert done.returncode == 1 and [f["area"] for f in findings if not f["ok"]] == ["workflow", "workflow"]

@@ -1,6 +1,7 @@
 """The opt-out ledger and reconcile: the workflows' runs read back, lost opt-outs found and repaired."""
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -237,12 +238,14 @@ def test_cli(client, sandbox, controls, group, tmp_path):
     assert nothing.returncode == 2 and "run notebook 03" in nothing.stderr and "Traceback" not in nothing.stderr
     deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
     lose(controls, "+6590000070")
-    dry = cli(sandbox, "--hours", "24", cwd=tmp_path)
-    assert dry.returncode == 1 and "1 lost opt-out: add to the group:" in dry.stdout and "HTTP 503" in dry.stdout
+    dry = cli(sandbox, "--hours", "24", "--json", cwd=tmp_path)
+    assert dry.returncode == 1 and json.loads(dry.stdout)["actions"] == {"lost opt-out: add to the group": 1}
+    assert "HTTP 503" in cli(sandbox, "--hours", "24", cwd=tmp_path).stdout  # for people: why it was lost
     assert not (tmp_path / "reports").exists()  # a dry run writes nothing
-    applied = cli(sandbox, "--apply", "--ledger", tmp_path / "ledger.csv", cwd=tmp_path)
-    assert applied.returncode == 0 and "Applied: 1 added to the group" in applied.stdout, applied.stderr
-    assert "Nothing lost" in applied.stdout
+    applied = cli(sandbox, "--apply", "--json", "--ledger", tmp_path / "ledger.csv", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    values = json.loads(applied.stdout)
+    assert values["repaired"] == {"added to the group": 1} and values["remaining"] == 0
     assert "+6590000070" in members(client, group)
     assert "repaired: added to the group" in (tmp_path / "ledger.csv").read_text()
     bad = cli(sandbox, "--since", "soon", cwd=tmp_path)

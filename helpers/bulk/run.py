@@ -82,11 +82,15 @@ class BulkRun:
         """The run as named values (helpers.record): the plan's rows per status and, once applied,
         the rows per outcome as the final read of the group found them."""
         plan = summarise(self.plan.report, self.mode)["rows"]
+        invalid = self.plan.report[self.plan.report["status"] == Status.INVALID]
         out = {"mode": self.mode.value, "group_id": int(self.plan.group["id"]), "dry_run": self.applied is None,
-               "plan": {status: int(n) for status, n in plan.items() if n}, "exit_code": self.exit_code}
+               "plan": {status: int(n) for status, n in plan.items() if n},
+               "invalid": {str(row): f"{cell!r}: {reason}" for row, cell, reason in
+                           zip(invalid["row"], invalid["input"], invalid["reason"])}, "exit_code": self.exit_code}
         if self.applied is not None:
             out["outcome"] = self.applied.counts()
             out["passes"] = len(self.applied.passes)
+            out["resumed"] = bool(self.applied.journal.resumed)
         return out
 
     def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
