@@ -31,7 +31,7 @@ from .groups import (DEFAULT_GROUP_NAME, Steps, find_opt_out_group, is_subaccoun
                      who_enforces)
 from .ledger import Ledger, build_ledger
 from .numbers import digits_key
-from .paths import shown
+from .paths import run_folder, shown
 from .workflow import DEFAULT_NAME
 
 
@@ -132,6 +132,15 @@ def audience_groups(client: Client, group: str | int | None = None) -> list[dict
                            f"{subaccount_list_name(client.settings.subaccount_id)!r} exists. Run notebook 01 (or give "
                            "--group). No send list was written.")
     return found
+
+
+def audience_outputs(path: str | Path, out: str | Path | None = None,
+                     report: str | Path | None = None) -> tuple[Path, Path]:
+    """Where a check of ``path`` writes: ``out`` (default: send-<file>.csv in this run's folder) and
+    ``report`` (default: left-out-<file>.csv beside the send list)."""
+    stem = Path(path).stem
+    send = Path(out) if out is not None else run_folder() / f"send-{stem}.csv"
+    return send, Path(report) if report is not None else send.with_name(f"left-out-{stem}.csv")
 
 
 def check_audience(client: Client, path: str | Path, group: str | int | None = None, *, out: str | Path,
