@@ -103,27 +103,34 @@ def check_script(source: str) -> list[Violation]:
     while stack:
         node = stack.pop()
         stack.extend(node.children)
-        if not node.is_named:  # keywords and punctuation ("class", "=") are leaves of the named nodes
-            continue
-        kind = node.type
-        if kind in _DECLARATIONS:
-            found.append(Violation("declaration", f"{_DECLARATIONS[kind]} {where(node)}"))
-        elif kind in _ASSIGNMENTS:
-            found.append(Violation("assignment", where(node)))
-        elif kind == "new_expression":
-            found.append(Violation("allocation", f"`new` {where(node)}"))
-        elif kind == "call_expression":
-            callee = node.child_by_field_name("function")
-            if callee is not None and callee.type == "identifier" and text(callee) in _DYNAMIC_CODE:
-                found.append(Violation("dynamic code", where(node)))
-        elif kind in ("function_expression", "function"):
-            name = node.child_by_field_name("name")
-            body = node.child_by_field_name("body")
-            if name is not None and body is not None and _calls(body, text(name), text):
-                found.append(Violation("recursion", f"function {text(name)} calls itself"))
-        elif kind == "member_expression" and _shorten(text(node)) == "arguments.callee":
-            found.append(Violation("recursion", "arguments.callee"))
+        if node.is_named:  # keywords and punctuation ("class", "=") are leaves of the named nodes
+            broken = _node_violation(node, text, where)
+            if broken is not None:
+                found.append(broken)
     return found
+
+
+def _node_violation(node, text, where) -> Violation | None:
+    """The rule one named node of the parse tree breaks, if any."""
+    kind = node.type
+    if kind in _DECLARATIONS:
+        return Violation("declaration", f"{_DECLARATIONS[kind]} {where(node)}")
+    if kind in _ASSIGNMENTS:
+        return Violation("assignment", where(node))
+    if kind == "new_expression":
+        return Violation("allocation", f"`new` {where(node)}")
+    if kind == "call_expression":
+        callee = node.child_by_field_name("function")
+        if callee is not None and callee.type == "identifier" and text(callee) in _DYNAMIC_CODE:
+            return Violation("dynamic code", where(node))
+    elif kind in ("function_expression", "function"):
+        name = node.child_by_field_name("name")
+        body = node.child_by_field_name("body")
+        if name is not None and body is not None and _calls(body, text(name), text):
+            return Violation("recursion", f"function {text(name)} calls itself")
+    elif kind == "member_expression" and _shorten(text(node)) == "arguments.callee":
+        return Violation("recursion", "arguments.callee")
+    return None
 
 
 def _calls(body, name: str, text) -> bool:

@@ -502,8 +502,9 @@ def test_resume_after_a_real_kill(client, sandbox, seed, opt_out_group, tmp_path
     assert 20 <= done_before < 150, "the kill should land in the middle of the run"
     assert len(members(client, opt_out_group)) > 0
 
-    finished = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    finished = subprocess.run([*args, "--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
-    assert "Resumed an interrupted run" in finished.stdout and "1500 removed" in finished.stdout
+    values = json.loads(finished.stdout)
+    assert values["resumed"] and values["outcome"] == {"removed": 1500}
     assert members(client, opt_out_group) == []
     assert sandbox.request_count("contacts.remove_members") <= 151
