@@ -18,7 +18,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .bulk.read import file_records, open_numbers
@@ -32,23 +31,8 @@ from .groups import (DEFAULT_GROUP_NAME, Steps, find_opt_out_group, is_subaccoun
 from .ledger import Ledger, build_ledger
 from .numbers import digits_key
 from .paths import run_folder, shown
+from .suppression import Reason, leave_out_reasons
 from .workflow import DEFAULT_NAME
-
-
-class Reason:
-    IN_GROUP = "in the opt-out group"
-    IN_GROUP_SYNC = "in the opt-out group; opted out within the hour, so 8x8's blacklist may not hold it yet"
-    LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
-    IN_OWN_LIST = "in this subaccount's own opt-out list"
-    INVALID = "invalid"
-    DUPLICATE = "duplicate"
-
-    @staticmethod
-    def kind(reason: str) -> str:
-        """The few words a count or a chart shows for a reason."""
-        return {Reason.IN_GROUP: "in the group", Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
-                Reason.LEDGER_ONLY: "opted out, not in the group yet",
-                Reason.IN_OWN_LIST: "in the subaccount's list"}.get(reason, reason.split(":")[0])
 
 
 @dataclass
@@ -185,26 +169,11 @@ def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent
     """The reason of each row left out (indexed as ``rows``; the others are absent), decided for the
     whole column at once (a million rows: a per-row loop took a second and a half)."""
     status = rows["status"].astype(object)
-    valid = (status == Status.VALID).to_numpy()
-    # A valid number is E.164 as the reader wrote it ("+" and at most 15 digits, the first never 0):
-    # its digits as an int64 are its key, and int64s are compared in C (strings: four times slower).
-    keys = pd.Series(np.fromiter((int(m[1:]) if ok else -1 for m, ok in zip(rows["msisdn"], valid)), dtype=np.int64,
-                                 count=len(rows)), index=rows.index)
-    in_group, in_own, in_ledger, in_sync = (keys.isin(_int_keys(s)) for s in (members, own_list, asked, recent))
-    reason = pd.Series(None, index=rows.index, dtype=object)
+    reason = leave_out_reasons(rows["msisdn"].where(status == Status.VALID), members=members, own_list=own_list,
+                               asked=asked, recent=recent)
     reason[(status == Status.INVALID)] = Reason.INVALID + ": " + rows["reason"].astype(str)
     reason[(status == Status.DUPLICATE)] = Reason.DUPLICATE + ": " + rows["reason"].astype(str)
-    reason[valid & in_ledger & ~in_group & ~in_own] = Reason.LEDGER_ONLY
-    reason[valid & in_own & ~in_group] = Reason.IN_OWN_LIST
-    reason[valid & in_group & ~in_sync] = Reason.IN_GROUP
-    reason[valid & in_group & in_sync] = Reason.IN_GROUP_SYNC
     return reason.dropna()
-
-
-def _int_keys(digit_keys: set) -> np.ndarray:
-    """Digit keys as int64 (a key that starts with 0 or is longer than E.164 matches no valid number)."""
-    return np.fromiter((int(k) for k in digit_keys if k and k[0] != "0" and len(k) <= 15 and k.isascii() and k.isdigit()),
-                       dtype=np.int64)
 
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int], has_header: bool, delimiter: str | None) -> int:

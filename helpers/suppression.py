@@ -7,12 +7,59 @@ members a request, read again if the group changed meanwhile), never one request
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .client import Client
 from .errors import BadInput
 from .groups import Steps, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
+
+
+class Reason:
+    IN_GROUP = "in the opt-out group"
+    IN_GROUP_SYNC = "in the opt-out group; opted out within the hour, so 8x8's blacklist may not hold it yet"
+    LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
+    IN_OWN_LIST = "in this subaccount's own opt-out list"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+
+    @staticmethod
+    def kind(reason: str) -> str:
+        """The few words a count or a chart shows for a reason."""
+        return {Reason.IN_GROUP: "in the group", Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
+                Reason.LEDGER_ONLY: "opted out, not in the group yet",
+                Reason.IN_OWN_LIST: "in the subaccount's list"}.get(reason, reason.split(":")[0])
+
+
+def leave_out_reasons(msisdns: pd.Series, *, members: set, own_list: set = frozenset(), asked: set = frozenset(),
+                      recent: set = frozenset()) -> pd.Series:
+    """Why each number may not receive a message (None: it may), for a whole column at once: the one
+    decision of the audience command and of :func:`filter_audience`.
+
+    ``msisdns``: E.164 numbers as the reader writes them ("+" and digits), None for rows not to
+    judge; the sets hold digit keys (digits_key): the opt-out group's members (the blacklisted
+    group first: its reason wins), this subaccount's own list, numbers the ledger has as opted out,
+    and members who joined within the blacklist's sync hour.
+    """
+    valid = msisdns.notna().to_numpy()
+    # E.164 is "+" and at most 15 digits, the first never 0: its digits as an int64 are its key, and
+    # int64s are compared in C (strings: four times slower).
+    keys = pd.Series(np.fromiter((int(m[1:]) if ok else -1 for m, ok in zip(msisdns, valid)), dtype=np.int64,
+                                 count=len(msisdns)), index=msisdns.index)
+    in_group, in_own, in_ledger, in_sync = (keys.isin(_int_keys(s)) for s in (members, own_list, asked, recent))
+    reason = pd.Series(None, index=msisdns.index, dtype=object)
+    reason[valid & in_ledger & ~in_group & ~in_own] = Reason.LEDGER_ONLY
+    reason[valid & in_own & ~in_group] = Reason.IN_OWN_LIST
+    reason[valid & in_group & ~in_sync] = Reason.IN_GROUP
+    reason[valid & in_group & in_sync] = Reason.IN_GROUP_SYNC
+    return reason
+
+
+def _int_keys(digit_keys) -> np.ndarray:
+    """Digit keys as int64 (a key that starts with 0 or is longer than E.164 matches no valid number)."""
+    return np.fromiter((int(k) for k in digit_keys if k and k[0] != "0" and len(k) <= 15 and k.isascii() and k.isdigit()),
+                       dtype=np.int64)
 
 
 def is_opted_out(client: Client, group_id: int, msisdn: str) -> bool:
@@ -39,24 +86,26 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
     if column not in audience.columns:
         raise BadInput(f"the audience has no column {column!r}; its columns: {', '.join(map(str, audience.columns))}")
     raws = audience[column].astype("string").fillna("").tolist()
+    invalid: dict[int, str] = {}
 
     def normalise():  # in steps of 500 numbers, run while the group's pages arrive
         found = []
         for start in range(0, len(raws), 500):
-            for raw in raws[start:start + 500]:
+            for i, raw in enumerate(raws[start:start + 500], start):
                 try:
-                    found.append(digits_key(to_e164(raw, default_region)))
+                    found.append(to_e164(raw, default_region))
                 except InvalidNumber as exc:
-                    found.append(InvalidNumber(f"invalid number: {exc}"))
+                    found.append(None)
+                    invalid[i] = f"{Reason.INVALID}: {exc}"
             yield
         return found
 
     reading = Steps(normalise())
     opted_out = read_group(client, group_id, meanwhile=reading).ever  # a member at any point of the read counts
     asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
-    reasons = [str(key) if isinstance(key, InvalidNumber) else
-               "opted out" if key in opted_out else
-               "opted out (in the ledger; not in the group yet)" if key in asked else "" for key in reading.finish()]
-    reason = pd.Series(reasons, index=audience.index)
-    removed = audience[reason != ""].assign(reason=reason[reason != ""])
-    return audience[reason == ""], removed
+    numbers = pd.Series(reading.finish(), index=audience.index, dtype=object)
+    reason = leave_out_reasons(numbers, members=set(opted_out), asked=asked)
+    for i, why in invalid.items():
+        reason.iloc[i] = why
+    left_out = reason.notna()
+    return audience[~left_out], audience[left_out].assign(reason=reason[left_out])

@@ -13,7 +13,7 @@ from helpers.bulk import bulk_remove
 from helpers.errors import BadRequest, NotFound, WorkflowNotDeployed
 from helpers.ledger import Action, BadWindow, build_ledger, make_window
 from helpers.reconcile import reconcile
-from helpers.suppression import filter_audience
+from helpers.suppression import Reason, filter_audience
 from helpers.workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions
 
 from support import GROUP, members
@@ -196,7 +196,7 @@ def test_the_pre_send_check_takes_the_ledgers_opt_outs(client, controls, group, 
     assert list(send_to["msisdn"]) == ["+6590000040", "+6590000042"]  # the group alone misses the lost one
     send_to, removed = filter_audience(client, group["id"], audience, ledger=build_ledger(client))
     assert list(send_to["msisdn"]) == ["+6590000042"]
-    assert removed.set_index("msisdn")["reason"]["+6590000040"] == "opted out (in the ledger; not in the group yet)"
+    assert removed.set_index("msisdn")["reason"]["+6590000040"] == Reason.LEDGER_ONLY
 
 
 def test_awaiting_the_hourly_sync(client, controls, group, deployed):
