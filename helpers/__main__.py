@@ -210,6 +210,24 @@ def _check(args: argparse.Namespace) -> int:
     return _show(report, args.json)
 
 
+class _Said:
+    """What a command says: its lines for people as they come, or (--json) its values, once, at the end."""
+
+    def __init__(self, as_json: bool):
+        self.as_json, self.values = as_json, {}
+
+    def line(self, text: str) -> None:
+        if not self.as_json:
+            print(text)
+
+    def end(self, code: int) -> int:
+        if self.as_json:
+            import json
+
+            print(json.dumps({**self.values, "exit_code": code}, indent=2))
+        return code
+
+
 def _deploy(args: argparse.Namespace) -> int:
     """Notebook 03's job: build both workflows for the chosen languages, check them, deploy on --apply."""
     from .errors import EightByEightError
@@ -219,8 +237,9 @@ def _deploy(args: argparse.Namespace) -> int:
     from .workflow import (WorkflowOptions, build_opt_out_definitions, check_help_values, deploy_definitions,
                            script_table, validate_definition, write_builder_files)
 
+    said = _Said(args.json)
     try:
-        runbook = connect(**_list_of(args))
+        runbook = connect(quiet=args.json, **_list_of(args))
         languages = args.languages if args.languages is not None else runbook.settings.languages
         policy = KeywordPolicy(languages=languages)
         args.group = opt_out_list_name(runbook.settings, args.group)
@@ -228,33 +247,42 @@ def _deploy(args: argparse.Namespace) -> int:
         options = WorkflowOptions(name=args.name, channels=[c.strip() for c in args.channels.split(",") if c.strip()],
                                   brand=args.brand, support=args.support)
         definitions = build_opt_out_definitions(runbook.settings, group_id, policy, options)
-        print(f"Opt-out group {group_id} ({args.group!r}) for subaccount {runbook.settings.subaccount_id}; "
-              f"languages: {', '.join(policy.languages)}. {who_enforces(args.group)}")
-        print(policy.language_table().drop(columns=["Branch steps"]).to_string())
+        said.values.update(group_id=group_id, group=args.group, languages=list(policy.languages), dry_run=not args.apply)
+        said.line(f"Opt-out group {group_id} ({args.group!r}) for subaccount {runbook.settings.subaccount_id}; "
+                  f"languages: {', '.join(policy.languages)}. {who_enforces(args.group)}")
+        said.line(policy.language_table().drop(columns=["Branch steps"]).to_string())
         scripts = script_table(definitions)
         for channel, definition in definitions.items():
-            print(f"{channel}: {validate_definition(definition)}")
+            said.line(f"{channel}: {validate_definition(definition)}")
         broken = scripts[scripts["rules"] != "ok"]
-        print(f"{len(scripts)} scripts, the longest {scripts['length'].max()} characters (limit 1000): "
-              + ("all within 8x8's rules." if broken.empty else f"{len(broken)} break 8x8's rules."))
+        said.values.update(scripts=len(scripts), longest_script=int(scripts["length"].max()), broken_scripts=len(broken))
+        said.line(f"{len(scripts)} scripts, the longest {scripts['length'].max()} characters (limit 1000): "
+                  + ("all within 8x8's rules." if broken.empty else f"{len(broken)} break 8x8's rules."))
         if not broken.empty:
-            return 1
+            return said.end(1)
         if not args.apply:
-            print("Dry run: nothing was deployed. Add --apply to deploy (create, or update in place).")
-            return 0
+            said.line("Dry run: nothing was deployed. Add --apply to deploy (create, or update in place).")
+            return said.end(0)
         note = check_help_values(runbook.settings, args.brand, args.support)  # BadInput on 8x8: exit 2
         if note:
-            print(note)
+            said.line(note)
+        said.values["deployed"] = {}
         for channel, deployment in deploy_definitions(runbook.client, definitions).items():
             deployed = runbook.client.automation.get_definition(deployment.definition_id)  # read back
-            print(f"{channel}: {deployment.action}; 8x8 holds definition {deployed['id']} version "
-                  f"{deployed['version']}, status {deployed['status']}, {len(deployed['definition']['steps'])} steps.")
+            said.values["deployed"][channel] = {"action": deployment.action, "definition_id": deployed["id"],
+                                                "version": deployed["version"], "status": deployed["status"],
+                                                "steps": len(deployed["definition"]["steps"])}
+            said.line(f"{channel}: {deployment.action}; 8x8 holds definition {deployed['id']} version "
+                      f"{deployed['version']}, status {deployed['status']}, {len(deployed['definition']['steps'])} "
+                      "steps.")
         if args.builder_dir:
+            said.values["builder_files"] = []
             for path in write_builder_files(runbook.settings, group_id, policy, options, folder=args.builder_dir):
-                print(f"Wrote {path} for the Automation Builder UI (the key as a placeholder).")
+                said.values["builder_files"].append(str(path))
+                said.line(f"Wrote {path} for the Automation Builder UI (the key as a placeholder).")
     except EightByEightError as exc:
         return _failed(exc)
-    return 0
+    return said.end(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="support contact named in the answer to HELP")
     deploy.add_argument("--builder-dir", help="also write the Automation Builder JSON files here")
     deploy.add_argument("--apply", action="store_true", help="deploy (default: dry run)")
+    deploy.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs "
+                                                          "and monitoring)")
     deploy.set_defaults(run=_deploy)
 
     for name, what in (("bulk-remove", "remove the numbers of a file from the opt-out group (opt-ins)"),

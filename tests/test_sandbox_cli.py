@@ -70,15 +70,21 @@ def test_deploy_command_previews_then_deploys_the_chosen_languages(tmp_path):
     try:
         requests.post(base_url + "/api/v1/accounts/sandbox-account/groups", headers=headers, timeout=5,
                       json={"name": "WhatsApp opt-out", "isBlacklist": True}).raise_for_status()
-        preview = deploy("--languages", "de")
+        preview = deploy("--languages", "de", "--json")
         assert preview.returncode == 0, preview.stderr
-        assert "languages: en, de." in preview.stdout and "de (German)" in preview.stdout
-        assert "Dry run: nothing was deployed" in preview.stdout
+        values = json.loads(preview.stdout)
+        assert values["languages"] == ["en", "de"] and values["dry_run"] and values["broken_scripts"] == 0
         assert requests.get(definitions, headers=headers, timeout=5).json() == []
-        applied = deploy("--apply")  # the setting: English and Spanish
+        for_people = deploy("--languages", "de")  # the same, as lines for people
+        assert "de (German)" in for_people.stdout and "Dry run: nothing was deployed" in for_people.stdout
+        applied = deploy("--apply", "--json")  # the setting: English and Spanish
         assert applied.returncode == 0, applied.stderr
-        assert "WhatsApp: created; 8x8 holds definition" in applied.stdout and "es (Spanish)" in applied.stdout
+        values = json.loads(applied.stdout)
+        assert values["languages"] == ["en", "es"]
+        assert {c: (d["action"], d["version"], d["status"]) for c, d in values["deployed"].items()} == {
+            "WhatsApp": ("created", 1, "enabled"), "SMS": ("created", 1, "enabled")}
         deployed = requests.get(definitions, headers=headers, timeout=5).json()
+        assert {d["id"] for d in deployed} == {d["definition_id"] for d in values["deployed"].values()}
         assert len(deployed) == 2 and all("baja" in json.dumps(d["definition"]) for d in deployed)
         wrong = deploy("--languages", "es,xx")
         assert wrong.returncode == 2 and "unknown language code(s) 'xx'" in wrong.stderr
