@@ -26,3 +26,9 @@ def pytest_runtest_setup(item):
         os.environ["EIGHTXEIGHT_SANDBOX_NOTEBOOK"] = item.path.stem
     else:
         os.environ.pop("EIGHTXEIGHT_SANDBOX_NOTEBOOK", None)
+
+
+def pytest_collection_modifyitems(items):
+    """The longest module first (the browser test: the runbook job twice, then JupyterLab), so that on
+    several workers it runs beside the rest instead of after it; the order within a module is kept."""
+    items.sort(key=lambda item: item.path.name != "test_browser.py")
