@@ -7,6 +7,9 @@ import sys
 import time
 
 
+JSON_HELP = "print the result as JSON (its values: for scheduled jobs and monitoring)"
+
+
 def exit_code_for(exc: BaseException) -> int:
     """The exit code a failure ends a command with: the first row of the table below it is an instance of."""
     from .errors import (BadInput, ConnectionCheckFailed, EightByEightError, NotOnSandbox, RunInProgress,
@@ -328,8 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="support contact named in the answer to HELP")
     deploy.add_argument("--builder-dir", help="also write the Automation Builder JSON files here")
     deploy.add_argument("--apply", action="store_true", help="deploy (default: dry run)")
-    deploy.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs "
-                                                          "and monitoring)")
+    deploy.add_argument("--json", action="store_true", help=JSON_HELP)
     deploy.set_defaults(run=_deploy)
 
     for name, what in (("bulk-remove", "remove the numbers of a file from the opt-out group (opt-ins)"),
@@ -348,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         bulk.add_argument("--default-region", help="country of national numbers (written without +), e.g. SG, US, GB")
         bulk.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
         bulk.add_argument("--apply", action="store_true", help="change the group (default: dry run)")
-        bulk.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
+        bulk.add_argument("--json", action="store_true", help=JSON_HELP)
         bulk.add_argument("--report", help="report CSV (default: a new timestamped file in --reports-dir)")
         bulk.add_argument("--reports-dir", default="reports", help="folder for reports and journals (default: reports)")
         bulk.add_argument("--journal", help="journal for resuming (default: in <reports-dir>/journals, named after "
@@ -370,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     window.add_argument("--hours", type=float, help="the last N hours (default: 168, seven days)")
     window.add_argument("--since", help="from this ISO 8601 time, e.g. 2026-01-05T09:00:00Z")
     rec.add_argument("--apply", action="store_true", help="repair (default: dry run)")
-    rec.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
+    rec.add_argument("--json", action="store_true", help=JSON_HELP)
     rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
     rec.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
     _add_list_options(rec)
@@ -397,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--country-column", help="column with each row's country (default: 'country' if present)")
     aud.add_argument("--report", help="CSV of the rows left out, with reasons (default: no file)")
     aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
-    aud.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
+    aud.add_argument("--json", action="store_true", help=JSON_HELP)
     aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")
     aud.add_argument("--name", default=DEFAULT_NAME, help="the opt-out workflows' name, whose runs the ledger reads")
     aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
@@ -424,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         "read back. Exit 0: all is well; 1: something needs action (each line says what, and the fix); 2: the check "
         "could not run (nothing verified). The last line is a one-line summary.")
     check.add_argument("--apply", action="store_true", help="repair lost opt-outs and opt-ins not applied")
-    check.add_argument("--json", action="store_true", help="print the result as JSON (its values: for scheduled jobs and monitoring)")
+    check.add_argument("--json", action="store_true", help=JSON_HELP)
     check_window = check.add_mutually_exclusive_group()
     check_window.add_argument("--hours", type=float, help="runs of the last N hours (default: since the last check, "
                                                           "else 168)")

@@ -228,21 +228,23 @@ class Client:
             """The items not yielded before (each id once, even twice on one page)."""
             fresh = []
             for item in items:
-                if identity(item) not in seen:
-                    seen.add(identity(item))
+                key = identity(item)
+                if key not in seen:
+                    seen.add(key)
                     fresh.append(item)
             return fresh
 
         while True:
             body = page(offset)
             items, more = _page_items(body, limit)
-            overlap = sum(identity(item) in seen for item in items)  # offset=1 overlapping: offsets count items
+            deciding = counts_items is None and offset > 0  # the offset=1 page: does it overlap the first?
+            overlap = deciding and any(identity(item) in seen for item in items)
             fresh = fresh_of(items)
             yield from fresh
             if not items or not fresh or not more:
                 return
-            if counts_items is None and offset > 0:
-                counts_items = overlap > 0
+            if deciding:
+                counts_items = overlap
                 total = body.get("totalFiltered") if isinstance(body, dict) else None
                 if isinstance(total, int) and self.parallel > 1:
                     # The rest of the pages at once (up to self.parallel in flight), in order. Pages

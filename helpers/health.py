@@ -38,6 +38,9 @@ from .policy import KEYWORD_STEPS, KeywordPolicy
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
                        DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact)
 
+_KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # the keyword chains' step ids
+
+
 def checkpoint_name(subaccount_id: str) -> str:
     """One checkpoint per subaccount: each has its own workflows, runs and list."""
     return "check-checkpoint-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in subaccount_id) + ".json"
@@ -230,7 +233,7 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
     deployed_group = _group_of(shown)
     if deployed_group != group_id:
         problems.append(f"adds to group {deployed_group}, not the opt-out group {group_id}")
-    keyword_ids = {i for i in set(have) | set(want) if str(i).startswith(tuple(p + "_" for p in KEYWORD_STEPS.values()))}
+    keyword_ids = {i for i in set(have) | set(want) if str(i).startswith(_KEYWORD_PREFIXES)}
     languages_differ = False
     if any(have.get(i) != want.get(i) for i in keyword_ids):
         understood = _languages_understood(channel, shown)

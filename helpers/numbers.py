@@ -147,7 +147,8 @@ def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidNumber("empty")
-    if fast and text[:1] == "+" and text[1:].isdecimal():  # E.164 as written, the common case
+    written_international = text[:1] == "+" and text[1:].isdecimal()
+    if fast and written_international:  # E.164 as written, the common case
         quick = _fast_international(text)
         if quick is not None:
             return quick
@@ -163,7 +164,7 @@ def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
         if region:
             attempts.append((compact, region.upper()))
         attempts.append(("+" + compact, None))
-    if fast and attempts[0][0].startswith("+"):  # already international: most files are
+    if fast and attempts[0][0].startswith("+") and not written_international:  # international once compacted
         quick = _fast_international(attempts[0][0])
         if quick is not None:
             return quick

@@ -104,7 +104,7 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
     opted_out = read_group(client, group_id, meanwhile=reading).ever  # a member at any point of the read counts
     asked = {digits_key(n) for n in ledger.opted_out_numbers()} if ledger is not None else set()
     numbers = pd.Series(reading.finish(), index=audience.index, dtype=object)
-    reason = leave_out_reasons(numbers, members=set(opted_out), asked=asked)
+    reason = leave_out_reasons(numbers, members=opted_out.keys(), asked=asked)
     for i, why in invalid.items():
         reason.iloc[i] = why
     left_out = reason.notna()
