@@ -49,12 +49,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     sandbox = Sandbox(port=args.port, state=args.state, deterministic=args.deterministic,
                       latency_ms=args.latency_ms)
     sandbox.faults.configure(share_429=args.share_429, share_503=args.share_503)
+    stopped = []
+    # before the address is announced: a SIGTERM sent as soon as it is read still stops cleanly
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     sandbox.start()
     print(sandbox.base_url, flush=True)  # first line of stdout: where to point EIGHTXEIGHT_BASE_URL
     print(f"8x8 sandbox serving on {sandbox.base_url} (state: {args.state or 'in memory'}); "
           "Ctrl-C to stop.", file=sys.stderr, flush=True)
-    stopped = []
-    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     try:
         while not stopped:
             time.sleep(0.2)

@@ -114,12 +114,13 @@ def serve_local(port: int) -> int:
     from .sandbox import Sandbox
 
     FOLDER.mkdir(mode=0o700, exist_ok=True)
+    stopped: list[bool] = []
+    # before the address is announced: a SIGTERM sent as soon as it is read still stops cleanly
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     sandbox = Sandbox(port=port, state=str(STATE)).start()
     port = int(sandbox.base_url.rsplit(":", 1)[1])
     SERVER.write_text(json.dumps({"url": sandbox.base_url, "port": port, "pid": os.getpid()}))
     print(sandbox.base_url, flush=True)
-    stopped: list[bool] = []
-    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     last_count, last_change = -1, time.monotonic()
     try:
         while not stopped:

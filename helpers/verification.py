@@ -17,7 +17,7 @@ from .client import Client
 from .config import PROJECT_ROOT
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
-from .workflow import STEP, inbound_payload
+from .workflow import RECORDED, STEP, inbound_payload
 
 TEST_MESSAGES = (
     ("STOP", "opt-out"), ("stop please", "opt-out"), ("Unsubscribe", "opt-out"), ("OPT-OUT", "opt-out"),
@@ -39,6 +39,9 @@ CHAT_APP_MESSAGES = (("STOP", "opt-out"), ("stop please", "opt-out"), ("which bu
 OTHER_CHAT_APPS = ("Viber", "RCS")
 BRANCHES = {STEP["add"]: "opt-out", STEP["find"]: "opt-in", STEP["help"]: "help"}
 CONFIRMATIONS = {STEP["confirm_out"]: "opt-out", STEP["confirm_in"]: "opt-in", STEP["help"]: "help"}
+# Where each answer step keeps the umid of what it sent (the send answered with one: it went out).
+ANSWER_UMIDS = {STEP["confirm_out"]: RECORDED["opt-out confirmation"],
+                STEP["confirm_in"]: RECORDED["opt-in confirmation"], STEP["help"]: RECORDED["help reply"]}
 FINISHED = ("Complete", "Terminated")
 
 
@@ -120,13 +123,16 @@ def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "
         run = send_test_message(runbook, definition_id, msisdn, text, via, channel=channel, button=button)
         steps = {log["stepName"]: log["status"] for log in run.get("logs", [])}
         branch = next((name for step, name in BRANCHES.items() if step in steps), "none")
-        confirmed = next((name for step, name in CONFIRMATIONS.items() if steps.get(step) == "Complete"), "none")
+        answered = next(((step, name) for step, name in CONFIRMATIONS.items()
+                         if steps.get(step) == "Complete" and run["data"].get(ANSWER_UMIDS[step])), None)
         status = run["data"].get("opt_out_response_code")
         in_group = is_opted_out(runbook.client, group_id, msisdn)
         rows.append({"channel": channel, "path": via, "from": msisdn,
                      "message": f"[button] {button['title']}" if button else text, "expected": expected,
                      "branch taken": branch, "add-to-group HTTP status": "" if status is None else str(status),
-                     "in opt-out group afterwards": in_group, "confirmation sent": confirmed,
+                     "in opt-out group afterwards": in_group, "confirmation sent": answered[1] if answered else "none",
+                     "answered on": _answered_on(runbook.client, channel, run["data"].get(ANSWER_UMIDS[answered[0]]))
+                     if answered else "",
                      "run status": run["status"], "subaccount": run["data"].get("subAccountId", "")})
     table = pd.DataFrame(rows)
     table["as expected"] = [_problem(row) is None for row in rows]
@@ -149,6 +155,15 @@ def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefi
                       for i, (workflow, channel, texts, path) in enumerate(blocks)], ignore_index=True)
 
 
+def _answered_on(client: Client, channel: str, umid: str) -> str:
+    """The channel 8x8 says the answer went out on, read back by its umid from the Messaging Apps
+    API. An SMS workflow answers with its SMS step, which sends nothing but SMS (and whose umid
+    the Messaging Apps API does not hold)."""
+    if channel == "SMS":
+        return "SMS"
+    return client.messaging.get_message(str(umid)).get("channel") or "unknown"
+
+
 def _problem(row: dict) -> str | None:
     expected = row["expected"]
     want = {"opt-out": ("opt-out", True, "opt-out"), "opt-in": ("opt-in", False, "opt-in"),
@@ -161,6 +176,8 @@ def _problem(row: dict) -> str | None:
     if got != want:
         return (f"expected branch {want[0]}, in group {want[1]}, confirmation {want[2]}; "
                 f"got branch {got[0]}, in group {got[1]}, confirmation {got[2]}")
+    if row["answered on"] and row["answered on"].lower() != row["channel"].lower():
+        return f"the answer went out on {row['answered on']}, not on the customer's {row['channel']}"
     return None
 
 

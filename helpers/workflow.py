@@ -85,6 +85,13 @@ def _headers() -> dict:
     return {"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY_PLACEHOLDER}"}
 
 
+# The Messaging Apps send's channel (its ``channels`` enum: WhatsApp, Viber, RCS, ...) of the app
+# the customer wrote on: payload.recipient.channel, which 8x8 writes in lower case ("whatsapp",
+# "viber", "rcs"; NOTES.md also names RCS "GoogleRCS"). Only these three reach inbound_chat_apps.
+REPLY_CHANNEL = ("{{/^viber$/i.test(data.payload.recipient?.channel) ? 'Viber' : "
+                 "/^(google)?rcs$/i.test(data.payload.recipient?.channel) ? 'RCS' : 'WhatsApp'}}")
+
+
 @dataclass(frozen=True)
 class Channel:
     """Where a channel's inbound trigger carries the customer's number, and how to answer them."""
@@ -96,16 +103,28 @@ class Channel:
         """A step answering the customer; the message's umid is kept in ``data.<record_as>``, so the
         run's own record (the instance list) says that the confirmation went out, and (``sent_at``)
         the time 8x8 stamped on it (the send answer's ``status.timestamp``)."""
-        outputs = {record_as: "{{step.umid}}"}  # both SMS and ChatAppsMessage steps output umid
-        if sent_at:
-            outputs[sent_at] = "{{step.status?.timestamp ?? null}}"
         if self.name == "SMS":  # answer from the number the customer wrote to
+            outputs = {record_as: "{{step.umid}}"}
+            if sent_at:
+                outputs[sent_at] = "{{step.status?.timestamp ?? null}}"
             return {"id": step_id, "stepType": "SMS",
                     "inputs": {"subAccountId": settings.subaccount_id, "destination": "{{%s}}" % self.sender,
                                "source": "{{data.payload.destination}}", "text": text}, "outputs": outputs}
-        return {"id": step_id, "stepType": "ChatAppsMessage",
-                "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": "{{%s}}" % self.sender},
-                           "type": "text", "content": {"text": text}}, "outputs": outputs}
+        # Chat apps: the Messaging Apps send itself, not a ChatAppsMessage step. That step's inputs
+        # have no ``channels`` (automation_api.json: subAccountId, user, type, content,
+        # clientMessageId), so it goes by the subaccount's default channel fallback: a Viber or RCS
+        # customer would be answered on WhatsApp or SMS, or not at all. The send's ``channels``
+        # override (business_messaging_api.json) pins the answer to the app the customer wrote on.
+        outputs = {record_as: "{{step.responseBody?.umid ?? null}}"}
+        if sent_at:
+            outputs[sent_at] = "{{step.responseBody?.status?.timestamp ?? null}}"
+        url = f"{settings.base_urls()['chatapps']}/api/v1/subaccounts/{settings.subaccount_id}/messages"
+        return {"id": step_id, "stepType": "HttpRequest",
+                "inputs": {"url": url, "method": "POST", "headers": _headers(),
+                           "body": {"user": {"msisdn": "{{%s}}" % self.sender}, "type": "text",
+                                    "content": {"text": text}, "channels": [{"channel": REPLY_CHANNEL}]},
+                           "timeoutSeconds": 10},
+                "outputs": outputs}
 
 
 # What each run writes into its ``data`` (step outputs), which the instance list returns: the
@@ -520,6 +539,8 @@ def steps_table(definition: dict):
         inputs = step.get("inputs", {})
         if step["stepType"] == "Branch":
             detail = ", ".join(f"-> {target}" for target in step["selectNextStep"])
+        elif step["stepType"] == "HttpRequest" and "content" in (inputs.get("body") or {}):
+            detail = inputs["body"]["content"].get("text", "")  # an answer, sent on the customer's own app
         elif step["stepType"] == "HttpRequest":
             detail = f"{inputs['method']} {inputs['url']}"
         else:

@@ -71,6 +71,34 @@ def test_a_viber_customers_stop_reaches_the_opt_out_group(client, controls, grou
     assert {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])} == {"+6591230000"}
 
 
+@pytest.mark.parametrize("channel,app", [("whatsapp", "WhatsApp"), ("viber", "Viber"), ("rcs", "RCS")])
+def test_each_chat_apps_customer_is_answered_on_the_app_they_wrote_on(client, controls, group, deployed, channel, app):
+    """The confirmation is the Messaging Apps send with its ``channels`` override, not the
+    ChatAppsMessage step (no channel input: the subaccount's default fallback would answer)."""
+    run, = controls.deliver_inbound("+6591230001", "STOP", channel=channel)
+    umid = run["data"]["opt_out_confirmation"]
+    assert client.messaging.get_message(umid)["channel"] == app  # read back from the Messaging Apps API
+    assert [m["channel"] for m in controls.sent()] == [app]
+
+
+def test_the_send_refuses_a_channel_override_8x8_does_not_define(client, recorder):
+    from helpers.errors import BadRequest
+
+    body = {"user": {"msisdn": "+6591230002"}, "type": "text", "content": {"text": "hi"}}
+    with recorder.sending_invalid_requests():
+        for channels, says in (([{"channel": "whatsapp"}], "one of SMS, WhatsApp"), ([], "non-empty"),
+                               ([{"channel": "Viber", "fallbackAfter": 5}], "fallbackAfter"),
+                               ([{"channel": "Viber", "successStatus": "Seen"}], "successStatus"),
+                               ([{"channel": "Viber", "priority": 1}], "not priority")):
+            with pytest.raises(BadRequest) as info:
+                client.json("chatapps", "POST", f"/api/v1/subaccounts/{client.settings.subaccount_id}/messages",
+                            json={**body, "channels": channels})
+            assert says in info.value.message
+    answer = client.json("chatapps", "POST", f"/api/v1/subaccounts/{client.settings.subaccount_id}/messages",
+                         json={**body, "channels": [{"channel": "Viber", "fallbackAfter": 60}, {"channel": "SMS"}]})
+    assert client.messaging.get_message(answer["umid"])["channel"] == "Viber"
+
+
 @pytest.mark.parametrize("name", ["oas_definition_created", "ui_export_whatsapp_survey", "ui_export_sms_survey"])
 def test_the_client_reads_a_definitions_id_and_version_where_8x8s_documents_put_them(name):
     """The schema puts id and version at the top; its own example and every Builder export put them

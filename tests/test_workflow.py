@@ -178,6 +178,15 @@ def test_templates_keep_types_and_interpolate():
         {"a": 4, "b": "to +65!", "c": [True]}
 
 
+def _answer_as_chat_apps_step(definition: dict) -> dict:
+    """The opt-out confirmation rewritten as a ChatAppsMessage step (the built one is a send over HTTP)."""
+    step = next(s for s in definition["definition"]["steps"] if s["id"] == "confirm_opt_out")
+    body = step["inputs"]["body"]
+    step.update(stepType="ChatAppsMessage", inputs={"subAccountId": definition["subAccountId"], "user": body["user"],
+                                                    "type": "text", "content": body["content"]})
+    return step
+
+
 @pytest.mark.parametrize("mutate,message", [
     (lambda d: d["definition"].pop("name"), "name is required"),
     (lambda d: d.update(trigger="inbound_fax"), "Trigger"),
@@ -185,8 +194,7 @@ def test_templates_keep_types_and_interpolate():
     (lambda d: d["definition"]["steps"].append(dict(d["definition"]["steps"][1])), "unique"),
     (lambda d: d.pop("accountId"), "accountId is required"),
     (lambda d: d["definition"]["steps"][-1]["inputs"].update(duration="soon"), "timespan"),
-    (lambda d: next(s for s in d["definition"]["steps"] if s["id"] == "confirm_opt_out")["inputs"].pop("content"),
-     "content required"),
+    (lambda d: _answer_as_chat_apps_step(d)["inputs"].pop("content"), "content required"),
 ])
 def test_invalid_definitions_are_400_code_5001(client, recorder, settings, group_id, mutate, message):
     definition = build_opt_out_definition(settings, group_id)

@@ -50,6 +50,7 @@ class OutboundMessage:
     client_message_id: str | None = None
     channel_user_id: str | None = None  # a WhatsApp BSUID: 8x8's send API accepts it alone
     country: str | None = None  # with a national msisdn (business_messaging_api.json's example)
+    channels: tuple[str, ...] = ()  # the send's fallback override, in order; empty: the subaccount's default
 
 
 class MessagingBackend:
@@ -95,6 +96,10 @@ class MessagingBackend:
                                      (account, msisdn_key(msisdn))))
 
     def send(self, subaccount: str, message: OutboundMessage, *, channel: str = "WhatsApp") -> dict:
+        """Record a send. ``channel``: the subaccount's default fallback, which the sandbox models as
+        one channel; a ``channels`` override in the message decides instead (its first channel is
+        the one tried first, and the sandbox delivers on the first)."""
+        channel = message.channels[0] if message.channels else channel
         account = self.account_for(subaccount)
         msisdn = _e164(message.msisdn, message.country) if message.msisdn is not None else None
         kind, content = message.kind, message.content

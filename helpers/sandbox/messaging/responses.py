@@ -12,6 +12,10 @@ MESSAGE_TYPES = ("text", "audio", "video", "image", "location", "file", "interac
                  "richCard")
 MAX_TEXT = 35_000
 MAX_CLIENT_MESSAGE_ID = 50
+# The send's "channels" (Channel fallback override): each item's channel enum, and its other fields.
+CHANNELS = ("SMS", "WhatsApp", "Facebook", "RCS", "Viber", "Line", "WeChat", "Zalo", "Instagram")
+SUCCESS_STATUSES = ("Accepted", "Sent", "Delivered", "Read")
+FALLBACK_AFTER = (10, 86400)  # seconds, "Maximum: 1 day"
 
 
 def parse_message(body: Any) -> OutboundMessage:
@@ -38,7 +42,37 @@ def parse_message(body: Any) -> OutboundMessage:
     if client_id is not None and len(client_id) > MAX_CLIENT_MESSAGE_ID:
         raise ClientMessageIdTooLong(f"clientMessageId is {len(client_id)} characters; at most "
                                      f"{MAX_CLIENT_MESSAGE_ID}.")
-    return OutboundMessage(msisdn, kind, content, client_id, channel_user_id=channel_user_id, country=country)
+    return OutboundMessage(msisdn, kind, content, client_id, channel_user_id=channel_user_id, country=country,
+                           channels=_channels(body.get("channels")))
+
+
+def _channels(override: Any) -> tuple[str, ...]:
+    """The fallback override's channels, in order. The definition names three fields of an item
+    (channel required); 8x8's text is silent on others: the strict reading refuses them, and the
+    enum is matched as written (case-sensitive)."""
+    if override is None:
+        return ()
+    if not isinstance(override, list) or not override:
+        raise InvalidRequest("'channels' must be a non-empty array of {\"channel\", \"fallbackAfter\", "
+                             "\"successStatus\"} objects.")
+    names = []
+    for item in override:
+        if not isinstance(item, dict) or item.get("channel") not in CHANNELS:
+            raise InvalidRequest(f"each item of 'channels' needs 'channel', one of {', '.join(CHANNELS)}; "
+                                 f"got {item!r}.")
+        unknown = set(item) - {"channel", "fallbackAfter", "successStatus"}
+        if unknown:
+            raise InvalidRequest(f"'channels' items take channel, fallbackAfter and successStatus, not "
+                                 f"{', '.join(sorted(unknown))}.")
+        after = item.get("fallbackAfter")
+        if after is not None and (type(after) is not int or not FALLBACK_AFTER[0] <= after <= FALLBACK_AFTER[1]):
+            raise InvalidRequest(f"'fallbackAfter' is a whole number of seconds from {FALLBACK_AFTER[0]} to "
+                                 f"{FALLBACK_AFTER[1]}, not {after!r}.")
+        if item.get("successStatus") is not None and item["successStatus"] not in SUCCESS_STATUSES:
+            raise InvalidRequest(f"'successStatus' is one of {', '.join(SUCCESS_STATUSES)}, not "
+                                 f"{item['successStatus']!r}.")
+        names.append(item["channel"])
+    return tuple(names)
 
 
 def send_message(backend: MessagingBackend, request: Request) -> Response:
