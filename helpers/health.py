@@ -34,7 +34,7 @@ from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
 from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
-from .policy import KEYWORD_STEPS, KeywordPolicy
+from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
                        DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact)
 
@@ -273,9 +273,9 @@ def _probe_words() -> dict[str, str]:
     """Per language, an opt-out word of that pack that the policy of all the other packs does not take
     (English is always in: its probe is the carriers' STOP)."""
     probes = {"en": "STOP"}
+    every = every_language()  # a pack's words are the same there as in the policy of the others
     for code, pack in PACKS.items():
-        others = KeywordPolicy(languages=tuple(c for c in PACKS if c != code))
-        word = next((w for w in pack.opt_out_words if not others.is_opt_out(w)), None)
+        word = next((w for w in pack.opt_out_words if not every.opt_out_languages(w) - {code}), None)
         if code != "en" and word:
             probes[code] = word
     return probes

@@ -11,13 +11,33 @@ from .errors import EightByEightError
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import jsonschema
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
+
+def import_jsonschema():
+    """jsonschema without its IRI grammar. When rfc3987_syntax is installed (Jupyter's
+    jsonschema[format-nongpl] brings it), jsonschema imports it for the "iri" format checks, and
+    it compiles a lark grammar as it is imported: 1.5 s of every process that validates (each
+    kernel that runs notebook 03, the runbook job through nbformat). The checks here and
+    nbformat's use no format checker, so that grammar is never used; the import is told it is
+    absent (jsonschema skips absent ones). Call it before anything imports nbformat."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import jsonschema
+        return jsonschema
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # importing it raises ImportError
+    try:
+        import jsonschema
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+jsonschema = import_jsonschema()
+from referencing import Registry, Resource  # noqa: E402
+from referencing.jsonschema import DRAFT4  # noqa: E402
 
 SPEC_DIR = Path(os.environ.get("EIGHTXEIGHT_API_DEFINITIONS") or
                 Path(__file__).resolve().parents[2] / "shared" / "8x8-api")

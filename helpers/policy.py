@@ -25,6 +25,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Iterable
 
 from .errors import BadInput
@@ -226,6 +227,18 @@ class KeywordPolicy:
 
     def is_help(self, text: str | None) -> bool:
         return bool(self._compiled["help"].match(normalise(text)))
+
+    def opt_out_languages(self, text: str | None) -> set[str]:
+        """The languages (pack codes) whose opt-out words, typos or phrases take ``text``. A pack's
+        alternatives do not depend on the other packs chosen (what typos may not become is every
+        known pack's words), so this answers for each pack what its own policy would."""
+        key = ("by language", "opt_out")
+        if key not in self._compiled:
+            units = self._units("opt_out")
+            self._compiled[key] = {code: re.compile(_alternation([u.pattern for u in units if u.language == code]))
+                                   for code in dict.fromkeys(u.language for u in units)}
+        normalised = normalise(text)
+        return {code for code, pattern in self._compiled[key].items() if pattern.match(normalised)}
 
     def classify(self, text: str | None) -> str:
         """'opt-out', 'opt-in', 'help' or 'other', in the order the workflow's Branch steps ask."""
@@ -479,3 +492,9 @@ def compare_rules(messages=SAMPLE_MESSAGES, policy: KeywordPolicy | None = None)
     frame["policy right"] = (frame["policy: opt-out"] == frame["expected"].eq("opt-out")) & (
         frame["policy: opt-in"] == frame["expected"].eq("opt-in"))
     return frame
+
+
+@lru_cache(maxsize=1)
+def every_language() -> KeywordPolicy:
+    """The policy of every language pack, built once per process (its typos take 0.4 s)."""
+    return KeywordPolicy(languages=tuple(PACKS))

@@ -238,6 +238,8 @@ def _quiet_kernel_manager(log_path: Path):
 def _parameters_for(notebook: Path, settings, given: dict) -> dict:
     """The job's parameters for one notebook: the given ones, and the settings a notebook takes as a
     parameter (EIGHTXEIGHT_LANGUAGES as notebook 03's LANGUAGES), so the job deploys what the settings say."""
+    from .openapi import import_jsonschema
+    import_jsonschema()  # before nbformat imports it: see openapi.import_jsonschema
     import nbformat
 
     cells = nbformat.read(notebook, as_version=4).cells
@@ -251,6 +253,8 @@ def _parameters_for(notebook: Path, settings, given: dict) -> dict:
 def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = None) -> Path:
     """Execute every notebook in order into ``output_dir`` (default runs/<time>/); stop at the first
     that fails (later notebooks build on earlier ones) with NotebookFailed naming it."""
+    from .openapi import import_jsonschema
+    import_jsonschema()  # before papermill's nbformat imports it: see openapi.import_jsonschema
     import papermill
 
     settings = load_settings()  # ConfigError: one clear message, before anything runs
@@ -298,6 +302,8 @@ def refresh_committed_outputs() -> None:
 
     This is how the committed notebooks get their outputs: from a sandbox run only.
     """
+    from .openapi import import_jsonschema
+    import_jsonschema()  # before nbformat imports it: see openapi.import_jsonschema
     import nbformat
     from nbclient import NotebookClient
 

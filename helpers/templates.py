@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pandas as pd
 
@@ -28,7 +27,7 @@ from .client import Client
 from .errors import BadInput
 from .expressions import Expressions
 from .languages import PACKS
-from .policy import KeywordPolicy, normalise
+from .policy import KeywordPolicy, every_language, normalise
 from .workflow import DEFAULT_NAME, deployed_workflows
 
 _QUOTED = re.compile(r"[\"“”«»「」『』]([^\"“”«»「」『』]{1,40})[\"“”«»「」『』]|(?:^|\s)'([^']{1,40})'")
@@ -93,7 +92,7 @@ def check_templates(client: Client, channel_ids, *, name: str = DEFAULT_NAME) ->
     workflow = deployed_workflows(client, name).get("WhatsApp")
     if workflow is None:
         raise BadInput(f"no WhatsApp workflow named {name!r} is deployed: templates are WhatsApp's, run notebook 03")
-    every = KeywordPolicy(languages=list(PACKS))
+    every = every_language()
     js = Expressions({})
     check = TemplateCheck()
     for channel_id in channel_ids:
@@ -114,7 +113,7 @@ def _judge(template: dict, channel_id: str, every: KeywordPolicy, workflow, js) 
     missed = [(kind, word) for kind, word, ok in judged if not ok]
     kind, word = missed[0] if missed else judged[0][:2]
     finding.way_out, finding.understood = f'{kind} "{word}"', not missed
-    finding.action = _fix([word for _, word in missed]) if missed else ""
+    finding.action = _fix([word for _, word in missed], every) if missed else ""
     return finding
 
 
@@ -139,18 +138,16 @@ def _understood(workflow, kind: str, word: str, js) -> bool:
     return workflow.classify_event({"payload": {"content": content}}, js) == "opt-out"
 
 
-@lru_cache(maxsize=None)
-def _policy_of(language: str) -> KeywordPolicy:
-    """One language's policy (with English), compiled once per process."""
-    return KeywordPolicy(languages=(language,))
-
-
-def _fix(missed: list[str]) -> str:
-    """What to do about ways out the workflow misses: the languages that know them, else another word."""
-    knowing = sorted({code for word in missed for code in PACKS
-                      if code != "en" and _policy_of(code).classify(word) == "opt-out"})
+def _fix(missed: list[str], every: KeywordPolicy) -> str:
+    """What to do about ways out the workflow misses: the languages that know them, else another
+    word. ``every``: the policy of every language pack (a language's words there are what its own
+    policy, with English, would take: KeywordPolicy.opt_out_languages)."""
+    knowing: set[str] = set()
+    for word in missed:
+        languages = every.opt_out_languages(word)
+        knowing |= (set(PACKS) if "en" in languages else languages) - {"en"}  # English is in every policy
     if knowing:
-        return FIX_LANGUAGE.format(languages=", ".join(knowing), all=",".join(["en", *knowing]))
+        return FIX_LANGUAGE.format(languages=", ".join(sorted(knowing)), all=",".join(["en", *sorted(knowing)]))
     return "change the template's way out to a word the workflow takes (STOP)"
 
 

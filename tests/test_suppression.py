@@ -34,22 +34,22 @@ def test_one_number_is_one_request(client, sandbox, settings, group):
     assert sandbox.request_count() == 2
 
 
-def test_audience_of_100000_against_100000_members_reads_the_group_once(client, sandbox, settings, group):
+def test_audience_of_20000_against_20000_members_reads_the_group_once(client, sandbox, settings, group):
     from helpers.client import Client
 
     client = Client(settings)  # no per-response contract check here: this test counts requests
-    members = [f"+6590{i:06d}" for i in range(100_000)]
+    members = [f"+6590{i:06d}" for i in range(20_000)]
     seed_members(sandbox, group["id"], members)
     # half the audience opted out, half never did; written in mixed formats
-    audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, 100_000, 2)]
-                                       + [f"+6581{i:06d}" for i in range(50_000)]})
+    audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, 20_000, 2)]
+                                       + [f"+6581{i:06d}" for i in range(10_000)]})
     sandbox.reset_stats()
     send_to, removed = filter_audience(client, group["id"], audience)
-    # 200 pages of 500 and the member count before and after them; nothing per number
-    assert sandbox.request_count("contacts.search_contacts") == math.ceil(100_000 / 500)
-    assert sandbox.request_count() == 200 + 2
-    assert len(removed) == 50_000 and set(removed["reason"]) == {Reason.IN_GROUP}
-    assert len(send_to) == 50_000 and send_to["msisdn"].str.startswith("+6581").all()
+    # 40 pages of 500 and the member count before and after them; nothing per number
+    assert sandbox.request_count("contacts.search_contacts") == math.ceil(20_000 / 500)
+    assert sandbox.request_count() == 40 + 2
+    assert len(removed) == 10_000 and set(removed["reason"]) == {Reason.IN_GROUP}
+    assert len(send_to) == 10_000 and send_to["msisdn"].str.startswith("+6581").all()
 
 
 def test_audience_with_bad_numbers_and_a_missing_column(client, group):
