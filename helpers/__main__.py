@@ -12,13 +12,15 @@ JSON_HELP = "print the result as JSON (its values: for scheduled jobs and monito
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code a failure ends a command with: the first row of the table below it is an instance of."""
-    from .errors import (BadInput, ConnectionCheckFailed, EightByEightError, NotOnSandbox, RunInProgress,
-                         UnexpectedResponse, WorkflowNotDeployed)
+    from .errors import (APIError, BadInput, ConnectionCheckFailed, EightByEightError, NotOnSandbox, RunInProgress,
+                         RunInterrupted, TransportError, UnexpectedResponse, WorkflowNotDeployed)
 
     # The one table of exit codes. 2: nothing was done, because the input, the settings or the
-    # situation is wrong (fix it and run again); 1: work was interrupted or some of it failed.
-    exit_codes = ((BadInput, 2), (WorkflowNotDeployed, 2), (ConnectionCheckFailed, 2), (RunInProgress, 2),
-                  (NotOnSandbox, 2), (UnexpectedResponse, 2), (EightByEightError, 1))
+    # situation is wrong, or 8x8 failed before anything changed (fix it, or wait, and run again);
+    # 1: work was interrupted part-way (RunInterrupted, whatever caused it) or some of it failed.
+    exit_codes = ((RunInterrupted, 1), (BadInput, 2), (WorkflowNotDeployed, 2), (ConnectionCheckFailed, 2),
+                  (RunInProgress, 2), (NotOnSandbox, 2), (APIError, 2), (TransportError, 2), (UnexpectedResponse, 2),
+                  (EightByEightError, 1))
     return next((code for kind, code in exit_codes if isinstance(exc, kind)), 1)
 
 
@@ -35,6 +37,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         return 0
     if args.serve_local:
         return local_sandbox.serve_local(args.port)
+    if args.sample:
+        return _sample(args.sample)
     local = not (args.state or args.deterministic or local_sandbox.wants_fresh())
     if local:  # the operator's one local 8x8, shared with the notebooks and the commands
         info = local_sandbox.running()
@@ -65,6 +69,23 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample(name: str) -> int:
+    """The sandbox's group at a sample's starting point, as the runbook job sets it before notebook 05 or 06."""
+    from .demo import SAMPLES, prepare_sample
+    from .errors import EightByEightError, NotOnSandbox
+    from .runbook import connect
+
+    try:
+        runbook = connect(quiet=True)
+        if not runbook.on_sandbox:
+            raise NotOnSandbox("--sample sets up the sandbox's samples; with EIGHTXEIGHT_API_KEY set nothing is set up "
+                               "on 8x8")
+        print(prepare_sample(runbook, SAMPLES[name].notebook))
+    except EightByEightError as exc:
+        return _failed(exc)
+    return 0
+
+
 def _runbook(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -77,24 +98,31 @@ def _runbook(args: argparse.Namespace) -> int:
         else:
             run_runbook(Path(args.output) if args.output else None)
     except EightByEightError as exc:  # settings: one clear message, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+        return _failed(exc)
     return 0
 
 
-def _failed(exc) -> int:
-    """One clear message (no traceback) and the exit code the error carries: 2 when nothing was changed."""
+def _failed(exc, as_json: bool = False, *, code: int | None = None, then: str | None = None) -> int:
+    """One clear message (no traceback) on stderr and the exit code of its class (or ``code``: a
+    command's own promise); with --json, also the failure as values on stdout, so that a job
+    reading JSON never gets an empty answer. ``then``: a line the command adds after the error."""
+    import json
+
     from .errors import APIError, RunInterrupted, TransportError, UnexpectedResponse
 
+    code = exit_code_for(exc) if code is None else code
     print(f"error: {exc}", file=sys.stderr)
+    if then:
+        print(then, file=sys.stderr)
     if isinstance(exc, RunInterrupted):
-        print("Run the same command again: it plans from the group as it is and resumes its journal, so nothing "
-              "is done twice.", file=sys.stderr)
-        return exit_code_for(exc)
-    if isinstance(exc, (APIError, TransportError, UnexpectedResponse)):  # before anything was changed
+        print("Run the same command again: it starts from what 8x8 holds then (a bulk run resumes its journal), "
+              "so nothing is done twice.", file=sys.stderr)
+    elif isinstance(exc, (APIError, TransportError, UnexpectedResponse)):  # part-way failures are RunInterrupted
         print("Nothing was changed.", file=sys.stderr)
-        return 2
-    return exit_code_for(exc)
+    if as_json:
+        print(json.dumps({"error": str(exc), "error_class": type(exc).__name__, "status": exc.status,
+                          "code": exc.code, "error_id": exc.error_id, "exit_code": code}, indent=2))
+    return code
 
 
 def _show(result, as_json: bool) -> int:
@@ -133,7 +161,7 @@ def _bulk(args: argparse.Namespace) -> int:
                    country_column=args.country_column, apply=args.apply, report_path=args.report,
                    reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
     except EightByEightError as exc:
-        return _failed(exc)
+        return _failed(exc, args.json)
     return _show(run, args.json)
 
 
@@ -146,11 +174,8 @@ def _reconcile(args: argparse.Namespace) -> int:
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         result = reconcile(runbook.client, name=args.name, hours=args.hours, since=args.since, apply=args.apply,
                            ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
-    except WorkflowNotDeployed as exc:
-        print(f"error: {exc}. Nothing to reconcile.", file=sys.stderr)
-        return exit_code_for(exc)
-    except EightByEightError as exc:
-        return _failed(exc)
+    except EightByEightError as exc:  # WorkflowNotDeployed: nothing to reconcile, exit 2
+        return _failed(exc, args.json)
     return _show(result, args.json)
 
 
@@ -168,10 +193,9 @@ def _audience(args: argparse.Namespace) -> int:
         result = check_audience(runbook.client, args.file, args.group, out=args.out, column=args.column,
                                 default_region=args.default_region, country_column=args.country_column,
                                 ledger=ledger, ledger_note=ledger_note, report=args.report)
-    except EightByEightError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"No send list was written ({args.out} does not exist): nothing was checked.", file=sys.stderr)
-        return 2
+    except EightByEightError as exc:  # whatever the error: nothing was checked, exit 2
+        return _failed(exc, args.json, code=2,
+                       then=f"No send list was written ({args.out} does not exist): nothing was checked.")
     return _show(result, args.json)
 
 
@@ -185,9 +209,7 @@ def _templates(args: argparse.Namespace) -> int:
         runbook = connect(**_list_of(args))
         result = check_templates(runbook.client, args.channel, name=args.name)
     except EightByEightError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("The templates could not be checked: nothing is verified.", file=sys.stderr)
-        return 2
+        return _failed(exc, code=2, then="The templates could not be checked: nothing is verified.")
     print(result.table().to_string(index=False))
     print("\n".join(result.lines()))
     return result.exit_code
@@ -214,79 +236,26 @@ def _check(args: argparse.Namespace) -> int:
     return _show(report, args.json)
 
 
-class _Said:
-    """What a command says: its lines for people as they come, or (--json) its values, once, at the end."""
-
-    def __init__(self, as_json: bool):
-        self.as_json, self.values = as_json, {}
-
-    def line(self, text: str) -> None:
-        if not self.as_json:
-            print(text)
-
-    def end(self, code: int) -> int:
-        if self.as_json:
-            import json
-
-            print(json.dumps({**self.values, "exit_code": code}, indent=2))
-        return code
-
-
 def _deploy(args: argparse.Namespace) -> int:
     """Notebook 03's job: build both workflows for the chosen languages, check them, deploy on --apply."""
+    from .deploy import deploy_opt_out
     from .errors import EightByEightError
-    from .groups import opt_out_group_id, opt_out_list_name, who_enforces
+    from .groups import opt_out_list_name
     from .policy import KeywordPolicy
     from .runbook import connect
-    from .workflow import (WorkflowOptions, build_opt_out_definitions, check_help_values, deploy_definitions,
-                           script_table, validate_definition, write_builder_files)
+    from .workflow import WorkflowOptions
 
-    said = _Said(args.json)
     try:
         runbook = connect(quiet=args.json, **_list_of(args))
         languages = args.languages if args.languages is not None else runbook.settings.languages
-        policy = KeywordPolicy(languages=languages)
-        args.group = opt_out_list_name(runbook.settings, args.group)
-        group_id = opt_out_group_id(runbook.client, args.group, create_if_missing=runbook.on_sandbox and args.apply)
         options = WorkflowOptions(name=args.name, channels=[c.strip() for c in args.channels.split(",") if c.strip()],
                                   brand=args.brand, support=args.support)
-        definitions = build_opt_out_definitions(runbook.settings, group_id, policy, options)
-        said.values.update(group_id=group_id, group=args.group, languages=list(policy.languages), dry_run=not args.apply)
-        said.line(f"Opt-out group {group_id} ({args.group!r}) for subaccount {runbook.settings.subaccount_id}; "
-                  f"languages: {', '.join(policy.languages)}. {who_enforces(args.group)}")
-        said.line(policy.language_table().drop(columns=["Branch steps"]).to_string())
-        scripts = script_table(definitions)
-        for channel, definition in definitions.items():
-            said.line(f"{channel}: {validate_definition(definition)}")
-        broken = scripts[scripts["rules"] != "ok"]
-        said.values.update(scripts=len(scripts), longest_script=int(scripts["length"].max()), broken_scripts=len(broken))
-        said.line(f"{len(scripts)} scripts, the longest {scripts['length'].max()} characters (limit 1000): "
-                  + ("all within 8x8's rules." if broken.empty else f"{len(broken)} break 8x8's rules."))
-        if not broken.empty:
-            return said.end(1)
-        if not args.apply:
-            said.line("Dry run: nothing was deployed. Add --apply to deploy (create, or update in place).")
-            return said.end(0)
-        note = check_help_values(runbook.settings, args.brand, args.support)  # BadInput on 8x8: exit 2
-        if note:
-            said.line(note)
-        said.values["deployed"] = {}
-        for channel, deployment in deploy_definitions(runbook.client, definitions).items():
-            deployed = runbook.client.automation.get_definition(deployment.definition_id)  # read back
-            said.values["deployed"][channel] = {"action": deployment.action, "definition_id": deployed["id"],
-                                                "version": deployed["version"], "status": deployed["status"],
-                                                "steps": len(deployed["definition"]["steps"])}
-            said.line(f"{channel}: {deployment.action}; 8x8 holds definition {deployed['id']} version "
-                      f"{deployed['version']}, status {deployed['status']}, {len(deployed['definition']['steps'])} "
-                      "steps.")
-        if args.builder_dir:
-            said.values["builder_files"] = []
-            for path in write_builder_files(runbook.settings, group_id, policy, options, folder=args.builder_dir):
-                said.values["builder_files"].append(str(path))
-                said.line(f"Wrote {path} for the Automation Builder UI (the key as a placeholder).")
+        result = deploy_opt_out(runbook.client, opt_out_list_name(runbook.settings, args.group),
+                                KeywordPolicy(languages=languages), options, apply=args.apply,
+                                builder_dir=args.builder_dir)
     except EightByEightError as exc:
-        return _failed(exc)
-    return said.end(0)
+        return _failed(exc, args.json)
+    return _show(result, args.json)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--deterministic", action="store_true", help="fixed ids and a frozen clock")
     sandbox.add_argument("--stop", action="store_true", help="stop the local sandbox (the one the notebooks share)")
     sandbox.add_argument("--reset", action="store_true", help="stop the local sandbox and delete its state")
+    sandbox.add_argument("--sample", choices=("bulk-remove", "import"),
+                         help="put the sandbox's opt-out group at a sample file's starting point, as the runbook job "
+                              "does before notebook 05 (bulk-remove) or 06 (import), and say what changed")
     sandbox.add_argument("--serve-local", action="store_true", help=argparse.SUPPRESS)  # the background server
     sandbox.set_defaults(run=_sandbox)
 

@@ -1,13 +1,16 @@
 """The sandbox's starting points for the runbook's sample files (notebooks 05 and 06).
 
 A sample plan is only worth showing if it is the same on the first run and the tenth. So, on
-the sandbox only, before the plan is made, the opt-out group is put back to the sample's
-starting point for the numbers of the sample file: the customers the sample says opted out
+the sandbox only, before a notebook plans its sample file, the opt-out group is put back to the
+sample's starting point for the numbers of that file: the customers the sample says opted out
 earlier are in the group, every other number of the file is not. What was changed is said in
 one line, so nothing happens behind the operator's back; numbers outside the file are never
 touched. On 8x8 this does nothing at all: a real group is never "set up" for a demo.
 
-The notebooks know nothing of this but the name of their sample.
+This is demo set-up, not an operator's step, so no notebook calls it: the runbook job does
+before each notebook (``prepare_sample``), ``python -m helpers sandbox --sample NAME`` does for a
+person in JupyterLab, and a fresh sandbox for a notebook alone (nbval) is seeded with it
+(``fresh_sandbox_seed``).
 """
 from __future__ import annotations
 
@@ -17,12 +20,15 @@ from pathlib import Path
 from .bulk.read import read_numbers
 from .config import PROJECT_ROOT
 from .errors import VerificationFailed
+from .groups import DEFAULT_GROUP_NAME, opt_out_group_id
 from .numbers import digits_key
 from .suppression import member_ids
 
 
 @dataclass(frozen=True)
 class Sample:
+    notebook: str  # the notebook that plans it
+    parameter: str  # that notebook's parameter naming the file
     file: str  # relative to notebooks/
     opted_out_earlier: tuple[str, ...]  # in the group at the start, E.164
     default_region: str = "SG"
@@ -30,14 +36,46 @@ class Sample:
 
 SAMPLES = {
     # Three of the file's customers opted out earlier, plus one customer who is not in the file.
-    "bulk-remove": Sample("data/sample_opt_ins.csv", ("+6591234567", "+6591234569", "+447911123456", "+6588880001")),
+    "bulk-remove": Sample("05_bulk_remove_from_csv", "CSV_PATH", "data/sample_opt_ins.csv",
+                          ("+6591234567", "+6591234569", "+447911123456", "+6588880001")),
     # One of the list's numbers is already in the group.
-    "import": Sample("data/sample_opt_out_list.csv", ("+6591234567",)),
+    "import": Sample("06_import_opt_out_list", "LIST_PATH", "data/sample_opt_out_list.csv", ("+6591234567",)),
 }
 
 
 def sample_path(name: str) -> Path:
-    return PROJECT_ROOT / "notebooks" / SAMPLES[name].file
+    return _in_notebooks(SAMPLES[name].file)
+
+
+def _in_notebooks(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else PROJECT_ROOT / "notebooks" / path
+
+
+def _sample_of(notebook: str) -> str | None:
+    return next((name for name, sample in SAMPLES.items() if sample.notebook == notebook), None)
+
+
+def prepare_sample(runbook, notebook: str, parameters: dict | None = None) -> str | None:
+    """Before ``notebook`` runs with ``parameters`` (a job's): on the sandbox, when it will plan its
+    sample file (its default), put its group at the sample's starting point and answer what changed;
+    otherwise (on 8x8, another notebook, another file) do nothing and answer None."""
+    name, parameters = _sample_of(notebook), parameters or {}
+    if name is None or not runbook.on_sandbox:
+        return None
+    path = _in_notebooks(parameters.get(SAMPLES[name].parameter, SAMPLES[name].file))
+    group_id = opt_out_group_id(runbook.client, parameters.get("OPT_OUT_GROUP_NAME"), create_if_missing=True)
+    return set_starting_point(runbook, group_id, name, path)
+
+
+def fresh_sandbox_seed(notebook: str) -> dict | None:
+    """For a notebook executed alone on a fresh sandbox (nbval, the committed outputs): the seed
+    control's body for its sample's starting point, in the group notebook 01 makes; None: no sample."""
+    name = _sample_of(notebook)
+    if name is None:
+        return None
+    return {"groups": [{"name": DEFAULT_GROUP_NAME, "isBlacklist": True, "description": "Customers who replied STOP",
+                        "members": list(SAMPLES[name].opted_out_earlier)}]}
 
 
 def _starting_point_line(wanted: int, added: list[str], taken_out: list[str]) -> str:
@@ -59,7 +97,8 @@ def _starting_point_line(wanted: int, added: list[str], taken_out: list[str]) ->
 
 def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> str | None:
     """On the sandbox, when ``path`` is sample ``name``'s file, put the group back to the sample's
-    starting point and say what changed; on 8x8, or for any other file, do nothing and answer None."""
+    starting point and answer what changed, in one line; on 8x8, or for any other file, do nothing
+    and answer None."""
     if not runbook.on_sandbox or Path(path).resolve() != sample_path(name).resolve():
         return None
     sample = SAMPLES[name]
@@ -80,9 +119,7 @@ def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> s
         raise VerificationFailed(f"the sandbox's sample could not be set up: read back, {', '.join(missing) or 'none'} "
                                  f"not in group {group_id} and {', '.join(still) or 'none'} still in it. Run "
                                  "`python -m helpers sandbox --reset` and try again.")
-    line = _starting_point_line(len(wanted), added, taken_out)
-    print(line)
-    return line
+    return _starting_point_line(len(wanted), added, taken_out)
 
 
 # Notebook 03's sandbox sample of WhatsApp templates: one of each case the template check tells apart.

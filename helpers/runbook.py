@@ -8,6 +8,8 @@ of output says plainly whether 8x8 or the sandbox is in use.
 sandbox, one sandbox serves the whole run, so what notebook 01 creates notebook 02 finds.
 ``refresh_committed_outputs()`` executes each notebook alone on a fresh sandbox, which then holds
 what the notebooks before it leave (``LEFT_BY_EARLIER_NOTEBOOKS``, made by the seed control).
+Demo set-up is the job's, never a notebook's: before notebooks 05 and 06 plan their sample files,
+the job puts the sandbox's group at the samples' starting point (``demo.prepare_sample``).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import requests
 
 from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
+from .demo import fresh_sandbox_seed, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
 from .groups import DEFAULT_GROUP_NAME
 from . import local_sandbox
@@ -38,8 +41,9 @@ _embedded: Sandbox | None = None
 
 # What the notebooks before it leave on a sandbox, for a notebook executed alone on a fresh one
 # (the committed outputs, nbval): made through the fresh sandbox's seed control when it starts, so
-# that no notebook sets up what an earlier notebook makes. EIGHTXEIGHT_SANDBOX_NOTEBOOK names the
-# notebook being executed (refresh_committed_outputs and the root conftest.py set it).
+# that no notebook sets up what an earlier notebook makes; notebooks 05 and 06 find their samples'
+# starting points there (demo.fresh_sandbox_seed), as the job prepares them. EIGHTXEIGHT_SANDBOX_NOTEBOOK
+# names the notebook being executed (refresh_committed_outputs, the root conftest.py and tests set it).
 LEFT_BY_EARLIER_NOTEBOOKS = {
     "02_find_group_id": {"groups": [{"name": DEFAULT_GROUP_NAME, "isBlacklist": True,  # notebook 01's group
                                      "description": "Customers who replied STOP"}]},
@@ -173,7 +177,8 @@ def sandbox_url() -> str:
     if _embedded is None:
         _embedded = Sandbox(deterministic=True).start()
         atexit.register(_embedded.close)
-        earlier = LEFT_BY_EARLIER_NOTEBOOKS.get(os.environ.get("EIGHTXEIGHT_SANDBOX_NOTEBOOK", ""))
+        notebook = os.environ.get("EIGHTXEIGHT_SANDBOX_NOTEBOOK", "")
+        earlier = LEFT_BY_EARLIER_NOTEBOOKS.get(notebook) or fresh_sandbox_seed(notebook)
         if earlier:
             SandboxControls(_embedded.base_url).seed(**earlier)
     return _embedded.base_url
@@ -273,6 +278,7 @@ def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = Non
         for notebook in notebook_paths():
             target = output_dir / notebook.name
             started = time.monotonic()
+            _prepare(notebook, settings, env, parameters or {})
             try:
                 papermill.execute_notebook(str(notebook), str(target),
                                            parameters=_parameters_for(notebook, settings, parameters or {}),
@@ -295,6 +301,15 @@ def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = Non
         raise NotebookFailed(f"Stopped at {failed}: later notebooks build on it. Open {shown(output_dir / failed)} "
                              "to see the failing cell.")
     return output_dir
+
+
+def _prepare(notebook: Path, settings: Settings, env: dict, parameters: dict) -> None:
+    """The job's demo set-up before a notebook (on the sandbox only): see demo.prepare_sample."""
+    if settings.sandbox_mode:
+        on = settings.with_base_url(env.get("EIGHTXEIGHT_BASE_URL", settings.base_url))
+        said = prepare_sample(Runbook(on, Client(on)), notebook.stem, parameters)
+        if said:
+            print(f"  before  {notebook.name}: {said}", flush=True)
 
 
 def refresh_committed_outputs() -> None:

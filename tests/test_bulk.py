@@ -398,6 +398,22 @@ def test_cli_exit_codes(client, sandbox, seed, opt_out_group, tmp_path):
     assert people.returncode == 0 and "Dry run: nothing was changed." in people.stdout
 
 
+def test_a_command_that_fails_answers_json_too(sandbox, opt_out_group, tmp_path, controls):
+    """A job reading --json gets the failure as values (class, 8x8's status, code and errorId), never nothing."""
+    good = write(tmp_path, "phone\n+6591234567\n", "good.csv")
+    unknown = cli(sandbox, good, "--group", "No such group", "--json", cwd=tmp_path)
+    failure = json.loads(unknown.stdout)
+    assert unknown.returncode == failure["exit_code"] == 2 and failure["error_class"] == "UnknownGroup"
+    assert "No such group" in failure["error"] and failure["error"] in unknown.stderr
+    not_deployed = cli(sandbox, "--json", cwd=tmp_path, command="reconcile")
+    assert not_deployed.returncode == 2 and json.loads(not_deployed.stdout)["error_class"] == "WorkflowNotDeployed"
+    controls.fail_share(1.0, path_contains="/groups")  # 8x8 fails every group request: nothing can be checked
+    unreadable = cli(sandbox, good, "--out", tmp_path / "send.csv", "--json", cwd=tmp_path, command="audience")
+    failure = json.loads(unreadable.stdout)
+    assert unreadable.returncode == failure["exit_code"] == 2 and failure["status"] == 503 and failure["error_id"]
+    assert not (tmp_path / "send.csv").exists() and "No send list was written" in unreadable.stderr
+
+
 @pytest.mark.parametrize("case,args,message", [
     ("empty file", ["empty.csv"], "empty"),
     ("header only", ["header.csv"], "header row"),

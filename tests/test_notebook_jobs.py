@@ -2,7 +2,9 @@
 read from the values it records (helpers.record), never from the prose it prints."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from unittest import mock
 
 import papermill
 import pytest
@@ -20,11 +22,13 @@ def sandbox_mode(monkeypatch):
 
 
 def apply_job(name: str, tmp_path, **parameters):
-    """A notebook run as a scheduled job with APPLY=True, its reports in tmp_path/reports."""
-    return papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
-                                      cwd=str(tmp_path), progress_bar=False, kernel_name="python3",
-                                      parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"),
-                                                  **parameters})
+    """A notebook run as a scheduled job with APPLY=True, its reports in tmp_path/reports, alone on a
+    fresh sandbox holding what the runbook job leaves before it (runbook.LEFT_BY_EARLIER_NOTEBOOKS)."""
+    with mock.patch.dict(os.environ, {"EIGHTXEIGHT_SANDBOX_NOTEBOOK": name}):
+        return papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                                          cwd=str(tmp_path), progress_bar=False, kernel_name="python3",
+                                          parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"),
+                                                      **parameters})
 
 
 def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
