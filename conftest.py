@@ -28,7 +28,15 @@ def pytest_runtest_setup(item):
         os.environ.pop("EIGHTXEIGHT_SANDBOX_NOTEBOOK", None)
 
 
+# The modules that take longest (seconds of one worker, measured with --junitxml on 2 cores; the
+# browser test runs the runbook job twice, then JupyterLab). pytest.ini turns off xdist's own
+# reordering by test count (--no-loadscope-reorder), which put the browser module near the end.
+LONGEST_FIRST = ("test_browser.py", "test_notebook_jobs.py", "test_bulk.py", "test_policy.py", "test_reconcile.py",
+                 "test_check.py")
+
+
 def pytest_collection_modifyitems(items):
-    """The longest module first (the browser test: the runbook job twice, then JupyterLab), so that on
-    several workers it runs beside the rest instead of after it; the order within a module is kept."""
-    items.sort(key=lambda item: item.path.name != "test_browser.py")
+    """The longest modules first, so that on several workers they run beside the rest instead of
+    after it (longest processing time first); the order within a module is kept."""
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST
+               else len(LONGEST_FIRST))

@@ -142,5 +142,5 @@ def _deploy_each(client: Client, definitions: dict[str, dict]) -> dict[str, Depl
                 raise
             done = ", ".join(f"{c} ({d})" for c, d in deployments.items())
             raise RunInterrupted(f"the deploy stopped part-way: {done} deployed, then {channel} failed: {exc}. "
-                                 "Deploying again updates in place, so nothing is made twice.") from exc
+                                 "Deploying again updates in place, so nothing is made twice.").answered_by(exc) from exc
     return deployments

@@ -38,6 +38,12 @@ class EightByEightError(Exception):
     code: int | None = None  # 8x8's error code, when it gave one
     error_id: str | None = None  # 8x8's errorId, to quote to 8x8's support
 
+    def answered_by(self, cause: "EightByEightError") -> "EightByEightError":
+        """This error, carrying the status, code and errorId of the 8x8 answer it stands for (an
+        UnknownGroup for a 404, a RunInterrupted for the 503 that stopped the run)."""
+        self.status, self.code, self.error_id = cause.status, cause.code, cause.error_id
+        return self
+
 
 class BadInput(EightByEightError, ValueError):
     """Something given to the runbook cannot be used; the message says what and how to fix it."""

@@ -398,7 +398,7 @@ def test_cli_exit_codes(client, sandbox, seed, opt_out_group, tmp_path):
     assert people.returncode == 0 and "Dry run: nothing was changed." in people.stdout
 
 
-def test_a_command_that_fails_answers_json_too(sandbox, opt_out_group, tmp_path, controls):
+def test_a_command_that_fails_answers_json_too(sandbox, opt_out_group, tmp_path):
     """A job reading --json gets the failure as values (class, 8x8's status, code and errorId), never nothing."""
     good = write(tmp_path, "phone\n+6591234567\n", "good.csv")
     unknown = cli(sandbox, good, "--group", "No such group", "--json", cwd=tmp_path)
@@ -407,11 +407,13 @@ def test_a_command_that_fails_answers_json_too(sandbox, opt_out_group, tmp_path,
     assert "No such group" in failure["error"] and failure["error"] in unknown.stderr
     not_deployed = cli(sandbox, "--json", cwd=tmp_path, command="reconcile")
     assert not_deployed.returncode == 2 and json.loads(not_deployed.stdout)["error_class"] == "WorkflowNotDeployed"
-    controls.fail_share(1.0, path_contains="/groups")  # 8x8 fails every group request: nothing can be checked
-    unreadable = cli(sandbox, good, "--out", tmp_path / "send.csv", "--json", cwd=tmp_path, command="audience")
-    failure = json.loads(unreadable.stdout)
-    assert unreadable.returncode == failure["exit_code"] == 2 and failure["status"] == 503 and failure["error_id"]
-    assert not (tmp_path / "send.csv").exists() and "No send list was written" in unreadable.stderr
+    # a group id 8x8 answers 404 for: the failure carries 8x8's status, code and errorId
+    unknown_id = cli(sandbox, good, "--out", tmp_path / "send.csv", "--group", "999999", "--json", cwd=tmp_path,
+                     command="audience")
+    failure = json.loads(unknown_id.stdout)
+    assert unknown_id.returncode == failure["exit_code"] == 2 and failure["error_class"] == "UnknownGroup"
+    assert failure["status"] == 404 and failure["code"] is not None and failure["error_id"]
+    assert not (tmp_path / "send.csv").exists() and "No send list was written" in unknown_id.stderr
 
 
 @pytest.mark.parametrize("case,args,message", [

@@ -44,3 +44,10 @@ def test_the_command_line_maps_error_classes_to_exit_codes_in_one_table():
     # 8x8 failing before anything changed is 2 (nothing done: run again later); part-way is RunInterrupted, 1
     assert exit_code_for(APIError(500, "GET", "/x")) == exit_code_for(TransportError("x")) == 2
     assert exit_code_for(BadInput("x")) == 2
+
+
+def test_an_error_standing_for_an_8x8_answer_carries_its_status_code_and_error_id():
+    answer = NotFound(404, "GET", "/groups/9", code=1300, message="Group not found", error_id="e-1")
+    for error in (UnknownGroup("no group 9").answered_by(answer), RunInterrupted("stopped").answered_by(answer)):
+        assert (error.status, error.code, error.error_id) == (404, 1300, "e-1")
+    assert (BadInput("x").status, BadInput("x").error_id) == (None, None)  # None where 8x8 did not answer

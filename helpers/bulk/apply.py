@@ -231,7 +231,7 @@ def changing_the_group(what: str):
     except RunInterrupted:
         raise
     except EightByEightError as exc:  # e.g. the check could not read the group back: changes were made
-        raise RunInterrupted(f"{what} stopped after changing the group: {exc}") from exc
+        raise RunInterrupted(f"{what} stopped after changing the group: {exc}").answered_by(exc) from exc
 
 
 def send_in_chunks(client: Client, journal: Journal, items: list, chunk_size: int, send: Callable[[list], dict],

@@ -152,10 +152,10 @@ def resolve_group(client: Client, name_or_id: str | int | None) -> dict:
     if text.isdigit():
         try:
             return client.contacts.get_group(int(text))
-        except NotFound:
+        except NotFound as exc:
             raise UnknownGroup(f"There is no group with id {text} in account {client.settings.account_id!r}: find "
-                               "the opt-out group's id with notebook 02, or give its name. Nothing was changed.") \
-                from None
+                               "the opt-out group's id with notebook 02, or give its name. Nothing was changed."
+                               ).answered_by(exc) from None
     lookup = find_opt_out_group(client, text)
     if lookup.group is None:
         raise UnknownGroup(f"{lookup.advice} Nothing was changed.")
