@@ -18,26 +18,38 @@ LABELS = {"description_width": "11em"}  # wide enough for every label of the for
 FIELD = widgets.Layout(width="36em")
 
 
-def check_connection(client: Client) -> str:
-    """One harmless read (the first page of groups, one item) to prove the settings work.
+def _count_groups(client: Client) -> int:
+    """One harmless read (the first page of groups, one item) to prove the settings work, with short
+    timeouts and few retries of its own: an unreachable API says so in seconds."""
+    with Client(client.settings, timeout=(5, 10), retries=2, network_retries=1) as quick:
+        return quick.contacts.count_groups()
 
-    It uses short timeouts and few retries of its own: an unreachable API says so in seconds.
-    """
-    try:
-        with Client(client.settings, timeout=(5, 10), retries=2, network_retries=1) as quick:
-            groups = quick.contacts.count_groups()
-    except EightByEightError as exc:
-        return f"Connection FAILED: {exc}"
+
+def _connected(groups: int) -> str:
     return f"Connection OK: the Contacts API answered; the account has {groups} contact group(s)."
 
 
-def require_connection(client: Client) -> None:
-    """Print the connection check (once: nothing is returned for a notebook to show again); stop
-    (raise) when it failed, so a job stops here, not later."""
-    outcome = check_connection(client)
-    print(outcome)
-    if outcome.startswith("Connection FAILED"):
-        raise ConnectionCheckFailed(f"{outcome} Fix the settings (the form above, or .env), then run again.")
+def check_connection(client: Client) -> str:
+    """The connection check in one line: OK with what was read, or FAILED with why."""
+    try:
+        return _connected(_count_groups(client))
+    except EightByEightError as exc:
+        return f"Connection FAILED: {exc}"
+
+
+def require_connection(client: Client) -> dict:
+    """Print the connection check; stop (raise) when it failed, so a job stops here, not later.
+    Answers what was read, as values for helpers.record: where, and the account's group count."""
+    try:
+        groups = _count_groups(client)
+    except EightByEightError as exc:
+        print(f"Connection FAILED: {exc}")
+        raise ConnectionCheckFailed(f"Connection FAILED: {exc} Fix the settings (the form above, or .env), then run "
+                                    "again.").answered_by(exc) from None
+    print(_connected(groups))
+    settings = client.settings
+    return {"connection": "ok", "sandbox": settings.sandbox_mode, "account": settings.account_id,
+            "subaccount": settings.subaccount_id, "contact_groups": groups}
 
 
 def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = None) -> widgets.VBox:

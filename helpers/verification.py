@@ -194,6 +194,17 @@ def check_test_table(table: pd.DataFrame) -> str:
     raise VerificationFailed("\n".join(lines))
 
 
+def results_values(table: pd.DataFrame) -> dict:
+    """The test messages' outcome as named values (helpers.record): how many did what was expected
+    (check_test_table refuses any that did not), per channel and expectation, and the channels the
+    answers went out on, as read back."""
+    per_channel = table.groupby(["channel", "expected"]).size()
+    return {"messages": len(table), "as_expected": int(table["as expected"].sum()),
+            "by_channel": {f"{channel} {expected}": int(n) for (channel, expected), n in per_channel.items()},
+            "answered_on": {f"{channel} on {answered}": int(n) for (channel, answered), n in
+                            table[table["answered on"] != ""].groupby(["channel", "answered on"]).size().items()}}
+
+
 def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> int:
     """Take the test numbers back out of the opt-out group (their contacts stay)."""
     ids = [c["id"] for msisdn in table["from"].unique()

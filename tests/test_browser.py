@@ -30,6 +30,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dev import lab_working_copies  # noqa: E402  (what `python3 dev.py lab` serves: copies, never the committed)
+from helpers.record import recorded  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -172,14 +173,6 @@ def wait_until_idle(base: str, notebook: str, page, timeout: float = 120) -> Non
     raise AssertionError(f"{notebook} did not finish within {timeout:g} s")
 
 
-def outputs_of(notebook: Path) -> str:
-    import nbformat
-
-    cells = nbformat.read(notebook, as_version=4).cells
-    return "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
-                     for c in cells if c.cell_type == "code" for o in c.outputs)
-
-
 def keep_screenshot(page, name: str) -> None:
     """The screen as it is now, kept in runs/browser-test/ (git-ignored) for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -228,10 +221,11 @@ def test_notebook_05_plan_chart_then_apply_shows_the_checked_outcome(lab, browse
 def test_notebook_04_shows_what_both_runbook_runs_showed(lab, browser, used_sandbox):
     base, _ = lab
     for run in used_sandbox[1]:  # the job's two runs: the same lesson and the same sample counts
-        text = outputs_of(run / "04_test_opt_outs.ipynb")
-        assert "3 of 6 may be sent to" in text
-        assert re.search(r"right after the opt-out .* delivered", text) and \
-            re.search(r"after the hourly sync .* undelivered +15", text)
+        values = recorded(run / "04_test_opt_outs.ipynb")
+        assert (values["pre_send"]["may_send"], values["pre_send"]["of"]) == (3, 6)
+        assert [(row["state"], row["errorCode"]) for row in values["sync_demo"]] == [
+            ("delivered", ""), ("undelivered", 15), ("undelivered", 15)]
+        assert values["tests"]["as_expected"] == values["tests"]["messages"]
     page, errors = open_and_run(browser, base, "04_test_opt_outs.ipynb")
     page.wait_for_selector("text=may be sent to", timeout=120_000)
     wait_until_idle(base, "04_test_opt_outs.ipynb", page)

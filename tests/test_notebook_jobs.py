@@ -119,6 +119,9 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
         assert all("arret" in json.dumps(d["definition"]) and "baja" in json.dumps(d["definition"])
                    for d in deployed)
         assert recorded(ran["03_build_and_deploy_workflow"])["languages"] == ["en", "es", "ja"]
+        tests = recorded(ran["04_test_opt_outs"])["tests"]  # 04 tested what 03 deployed, every message as expected
+        assert tests["as_expected"] == tests["messages"] and tests["by_channel"]["WhatsApp opt-out"] > 0
+        assert {k.split(" on ")[0] for k in tests["answered_on"]} == {"WhatsApp", "SMS", "Viber", "RCS"}
 
 
 def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp_path):
@@ -142,3 +145,19 @@ def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp
     assert "within the hour" in reasons["6"]
     values = recorded(done)["audience"]
     assert values["left_out"] == reasons and values["counts"]["may receive"] == 3 and values["exit_code"] == 1
+
+
+def test_a_failed_connection_check_stops_the_runbook_job_at_00(tmp_path, monkeypatch, capsys):
+    import socket
+
+    from helpers.errors import NotebookFailed
+    from helpers.runbook import run_runbook
+
+    with socket.socket() as closed:  # a port nothing listens on: no sandbox, no 8x8
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    with pytest.raises(NotebookFailed, match="Stopped at 00_setup.ipynb"):
+        run_runbook(tmp_path / "run")
+    said = capsys.readouterr().out
+    assert "FAILED  00_setup.ipynb" in said and "ConnectionCheckFailed" in said and "01_" not in said
+    assert sorted(p.name for p in (tmp_path / "run").glob("*.ipynb")) == ["00_setup.ipynb"]

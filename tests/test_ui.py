@@ -26,3 +26,21 @@ def test_a_handful_runs_on_one_click():
     widget = confirm_button("Remove 3 membership(s)", lambda: ran.append(1), count=3, warning="Dry run so far")
     widget.children[1].children[0].click()
     assert ran == [1] and "Dry run so far" not in widget.children[0].value
+
+
+def test_the_connection_check_answers_what_it_read_or_stops(client, group, tmp_path):
+    import socket
+
+    import pytest
+
+    from helpers.client import Client
+    from helpers.errors import ConnectionCheckFailed
+    from helpers.ui import require_connection
+
+    assert require_connection(client) == {"connection": "ok", "sandbox": True, "account": "sandbox-account",
+                                          "subaccount": "sandbox-subaccount", "contact_groups": 1}
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        nowhere = client.settings.with_base_url(f"http://127.0.0.1:{closed.getsockname()[1]}")
+    with pytest.raises(ConnectionCheckFailed, match="Connection FAILED: .* Fix the settings"):
+        require_connection(Client(nowhere))
