@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .bulk.read import file_records, open_numbers
-from .bulk.report import check_writable, private_open, write_report
+from .reports import check_writable, private_open, write_report
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client

@@ -49,6 +49,10 @@ class BadInput(EightByEightError, ValueError):
     """Something given to the runbook cannot be used; the message says what and how to fix it."""
 
 
+class BadFile(BadInput):
+    """A file to read, or a report or journal to write, cannot be used; nothing was changed (exit code 2)."""
+
+
 class ConfigError(BadInput):
     """A setting is missing or malformed; the message says which and how to fix it."""
 

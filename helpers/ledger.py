@@ -674,6 +674,6 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
 
 def write_ledger(ledger: Ledger, path: str | Path) -> Path:
     """The ledger as CSV: formula-safe cells, readable by its owner only (it holds phone numbers)."""
-    from .bulk.report import check_writable, write_report
+    from .reports import check_writable, write_report
 
     return write_report(ledger.rows, check_writable(Path(path)))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .bulk.apply import GroupLock, Journal, adding, changing_the_group, removing, send_in_chunks
 from .bulk.check import key_of
-from .bulk.report import check_writable, write_report
+from .reports import check_writable, write_report
 from .client import Client
 from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
                      read_membership)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from helpers.bulk import BadFile, read_numbers
-from helpers.bulk.report import safe_for_spreadsheets, write_report
+from helpers.reports import safe_for_spreadsheets, write_report
 from helpers.numbers import InvalidNumber, to_e164
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import helpers.errors as errors
 from helpers.__main__ import exit_code_for
-from helpers.bulk.read import BadFile
+from helpers.errors import BadFile
 from helpers.bulk.run import NotAnOptOutGroup, UnknownGroup
 from helpers.errors import (APIError, BadInput, EightByEightError, NotebookFailed, NotFound, RunInterrupted,
                             TransportError, WorkflowNotDeployed)

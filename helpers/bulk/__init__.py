@@ -4,13 +4,14 @@
 - :mod:`.plan`: the dry run, the file joined with the group as read now;
 - :mod:`.apply`: chunks, the journal, one run per group at a time;
 - :mod:`.check`: the group read back (until it holds still), which decides every outcome;
-- :mod:`.report`: the per-row CSV, formula-safe, owner-readable only;
+- the per-row CSV report through :mod:`helpers.reports`, the writer every job shares;
 - :mod:`.run`: removal (``bulk_remove``, opt-ins) and import (``bulk_add``, opt-out lists).
 """
 from .apply import DEFAULT_CHUNK_SIZE, RunInProgress, RunInterrupted
 from .plan import Mode, Plan, summarise
-from .read import BadFile, Numbers, read_numbers
-from .report import write_report
+from ..errors import BadFile
+from ..reports import write_report
+from .read import Numbers, read_numbers
 from .run import BulkRun, UnknownGroup, bulk_add, bulk_remove, resolve_group
 from .statuses import Outcome, Status
 

@@ -29,8 +29,8 @@ from ..client import Client
 from ..errors import (APIError, BadInput, BadRequest, EightByEightError, NotFound, RateLimited, RunInProgress, RunInterrupted,
                       TransportError, Unauthorized, UnexpectedResponse)
 from .check import key_of
-from .read import BadFile
-from .report import private_open
+from ..errors import BadFile
+from ..reports import private_open
 
 DEFAULT_CHUNK_SIZE = 500  # 8x8's largest membership request
 # Errors that say the platform or the key is unusable right now: the run stops (and resumes later)

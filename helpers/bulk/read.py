@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 
-from ..errors import BadInput
+from ..errors import BadFile
 from ..groups import Steps
 from ..numbers import InvalidNumber, looks_like_number, to_e164
 from .statuses import STATUS_CATEGORIES, Status
@@ -35,10 +35,6 @@ MAX_CELL_BYTES = 128 * 1024  # no list of numbers holds such a cell: it is a bro
 MAX_NUMBER_CHARS = 64  # longer than any written phone number; the report keeps this much of the cell
 SAMPLE_ROWS = 1000  # rows read before deciding which column holds the numbers
 _BLOCK = 50_000  # rows per column block while streaming (keeps the peak memory flat)
-
-
-class BadFile(BadInput):
-    """The file or an option cannot be used; nothing was changed (exit code 2)."""
 
 
 @dataclass

@@ -25,7 +25,7 @@ from ..paths import reports_folder, shown
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
 from .read import open_numbers
-from .report import check_writable, reserve_report, write_report
+from ..reports import check_writable, reserve_report, write_report
 from .statuses import FAILURES, Outcome, Status
 
 MAX_PASSES = 3  # the planned removals, then up to two more for numbers that joined meanwhile

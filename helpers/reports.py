@@ -1,4 +1,5 @@
-"""Stage 5, report: the per-row CSV, safe to open in Excel, readable by its owner only.
+"""The reports every job writes (bulk runs, the audience check, the ledger, repairs): per-row CSV,
+safe to open in Excel, readable by its owner only.
 
 Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
 tab or a carriage return; OWASP's list) get a leading apostrophe, Excel's "this is text" mark.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .read import BadFile
+from .errors import BadFile
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
