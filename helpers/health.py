@@ -99,7 +99,7 @@ class HealthReport:
 
     def summary(self) -> str:
         if self.could_not_run:
-            return f"check: COULD NOT RUN: {self.could_not_run} Nothing was verified."
+            return f"check: COULD NOT RUN: {self.could_not_run.rstrip('.')}. Nothing was verified."
         if self.needing_action:
             return (f"check: {len(self.needing_action)} need action: "
                     + "; ".join(f"{f.area}: {f.what}" for f in self.needing_action))
@@ -140,7 +140,7 @@ def run_check(client: Client, options: CheckOptions | None = None, *, reports_di
     except (WorkflowNotDeployed, GroupNotFound) as exc:
         report.findings.append(Finding("workflow", False, str(exc), FIX_DEPLOY))
     except EightByEightError as exc:
-        report.could_not_run = f"{exc}."
+        report.could_not_run = str(exc)
     return report
 
 
