@@ -14,7 +14,7 @@ from typing import Mapping
 
 from dotenv import dotenv_values
 
-from .errors import BadInput, ConfigError  # noqa: F401  (ConfigError: importable from here as before)
+from .errors import BadInput, ConfigError, SecretNotPicklable  # noqa: F401  (ConfigError: importable from here as before)
 from .languages import DEFAULT_LANGUAGES, parse_languages
 
 # Documented base URLs per region (../shared/8x8-api/NOTES.md). 8x8 documents the
@@ -147,7 +147,7 @@ class Secret:
         return repr(self)
 
     def __reduce__(self):  # refuse to be pickled into files or caches
-        raise TypeError("Secret values cannot be pickled")
+        raise SecretNotPicklable("the API key cannot be pickled: it is kept in memory and in .env only")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ class BadFile(BadInput):
     """A file to read, or a report or journal to write, cannot be used; nothing was changed (exit code 2)."""
 
 
+class SecretNotPicklable(EightByEightError, TypeError):
+    """The API key (a Secret) refuses to be pickled into files or caches."""
+
+
 class ConfigError(BadInput):
     """A setting is missing or malformed; the message says which and how to fix it."""
 

@@ -20,7 +20,7 @@ HELPERS = Path(__file__).resolve().parents[1] / "helpers"
 
 def test_every_failure_of_the_library_is_under_the_root_and_carries_8x8s_fields():
     for kind in (InvalidNumber, ExpressionError, ScriptTimeout, BadFile, UnknownGroup, NotAnOptOutGroup, BadWindow,
-                 NotebookFailed):
+                 NotebookFailed, errors.SecretNotPicklable):
         assert issubclass(kind, EightByEightError), kind
     assert issubclass(InvalidNumber, ValueError)  # still caught where a ValueError was
     plain = TransportError("no answer")
@@ -35,6 +35,16 @@ def test_the_library_knows_no_exit_codes_and_raises_no_system_exit():
     for path in HELPERS.rglob("*.py"):
         if path.name != "__main__.py":
             assert "SystemExit" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_library_raises_no_bare_builtin_exception():
+    """Every failure of the library is under the root (the sandbox, a server of its own, is not the library)."""
+    import re
+
+    builtin = re.compile(r"\braise (Exception|ValueError|TypeError|KeyError|LookupError|RuntimeError|OSError)\(")
+    offenders = [f"{path.relative_to(HELPERS)}:{number}" for path in HELPERS.rglob("*.py") if "sandbox" not in path.parts
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if builtin.search(line)]
+    assert offenders == []
 
 
 def test_the_command_line_maps_error_classes_to_exit_codes_in_one_table():
