@@ -57,7 +57,7 @@ def _fast_international(candidate: str) -> str | None:
     country code), and the country's one pattern (:func:`_fast_pattern`) holds the rest.
     """
     digits = candidate[1:]
-    if not 7 <= len(digits) <= 15:
+    if not 7 <= len(digits) <= 15 or digits[0] == "0":  # no country code begins with 0 (int() would drop it)
         return None
     split = _country_splits().get(digits[:3])
     if split is None:

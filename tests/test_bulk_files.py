@@ -37,7 +37,9 @@ def test_common_formats_normalise_to_e164(raw, region, expected):
 
 
 @pytest.mark.parametrize("raw,reason", [("", "empty"), ("call me", "not a phone number"), ("+65 123", "not a valid"),
-                                        ("07911 123456", "default region"), ("+999 1234567", "unknown country code")])
+                                        ("07911 123456", "default region"), ("+999 1234567", "unknown country code"),
+                                        # a 0 after the +: the fast path once read it as +20 and kept it as written
+                                        ("+02033123494", "unknown country code")])
 def test_invalid_numbers_say_why(raw, reason):
     with pytest.raises(InvalidNumber, match=reason):
         to_e164(raw)

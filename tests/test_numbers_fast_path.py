@@ -2,7 +2,7 @@
 
 Numbers in mixed formats, from every region phonenumbers knows: E.164, spaced, 00-prefixed,
 digits alone, national with their region, and look-alikes (a digit more or less, a 0 after the
-country code, Argentina's mobile 9): each is normalised with and without the fast path, and the
+country code or right after the +, Argentina's mobile 9): each is normalised with and without the fast path, and the
 two answers (the number, or the reason it is invalid) must be identical.
 
 The suite compares 16,000 of them (seconds: the full parse is the cost). ``benchmarks/phone_numbers.py`` compares one million with
@@ -51,7 +51,7 @@ def _variant(rng: random.Random, example) -> tuple[str, str | None]:
     region, e164, international, national, code = example
     tail = "".join(str(rng.randrange(10)) for _ in range(rng.randrange(1, 4)))
     mutated = _retail(e164, tail)  # another number of the same shape: valid or not
-    choice = rng.randrange(10)
+    choice = rng.randrange(11)
     if choice == 0:
         return mutated, None
     if choice == 1:
@@ -70,6 +70,8 @@ def _variant(rng: random.Random, example) -> tuple[str, str | None]:
         return f"+{code}0{mutated[1 + len(str(code)):]}", None  # a national 0 kept after the country code
     if choice == 8:
         return f"+549{mutated[3:]}", None  # Argentina's mobile 9, which the parse transforms
+    if choice == 9:
+        return f"+0{mutated[1:]}", None  # a 0 after the +: no country code begins with 0
     return mutated.replace("+", "+ ", 1), rng.choice([None, region])
 
 
