@@ -114,8 +114,8 @@ class HealthReport:
 
     def values(self) -> dict:
         """The report as named values: what ``--json`` prints, and notebooks record (helpers.record)."""
-        return {"exitCode": self.exit_code, "summary": self.summary(), "checkedAt": self.checked_at,
-                "couldNotRun": self.could_not_run or None, "window": self.window,
+        return {"exit_code": self.exit_code, "summary": self.summary(), "checked_at": self.checked_at,
+                "could_not_run": self.could_not_run or None, "window": self.window,
                 "repaired": self.repaired, "findings": [asdict(f) for f in self.findings]}
 
     def table(self):

@@ -39,7 +39,7 @@ def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, san
     assert next(iter(client.contacts.search_contacts(CANARY_NUMBERS["WhatsApp"][1:])))["addresses"]["msisdn"] \
         == CANARY_NUMBERS["WhatsApp"]
     as_json = json.loads(check(sandbox, "--json", cwd=tmp_path).stdout)
-    assert as_json["exitCode"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
+    assert as_json["exit_code"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
     assert (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
 
 
@@ -119,7 +119,7 @@ def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     answer = json.loads(done.stdout)
-    assert answer["exitCode"] == 2 and "COULD NOT RUN" in answer["summary"] and "ok" not in answer["summary"].split()
+    assert answer["exit_code"] == 2 and "COULD NOT RUN" in answer["summary"] and "ok" not in answer["summary"].split()
     assert not (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
 
 
