@@ -74,8 +74,13 @@ def fresh_sandbox_seed(notebook: str) -> dict | None:
     name = _sample_of(notebook)
     if name is None:
         return None
-    return {"groups": [{"name": DEFAULT_GROUP_NAME, "isBlacklist": True, "description": "Customers who replied STOP",
-                        "members": list(SAMPLES[name].opted_out_earlier)}]}
+    return {"groups": [notebook_01_group(SAMPLES[name].opted_out_earlier)]}
+
+
+def notebook_01_group(members: tuple[str, ...] = ()) -> dict:
+    """The group notebook 01 makes (its defaults), as the seed control takes it, with these members."""
+    return {"name": DEFAULT_GROUP_NAME, "isBlacklist": True, "description": "Customers who replied STOP",
+            "members": list(members)}
 
 
 def _starting_point_line(wanted: int, added: list[str], taken_out: list[str]) -> str:

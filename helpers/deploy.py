@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .client import Client
-from .errors import EightByEightError, RunInterrupted, VerificationFailed
+from .errors import APIError, EightByEightError, RunInterrupted, VerificationFailed
 from .groups import opt_out_group_id, who_enforces
 from .policy import KeywordPolicy
 from .workflow import (Deployment, WorkflowOptions, build_opt_out_definitions, check_help_values, deploy_definition,
@@ -125,22 +125,36 @@ def deploy_opt_out(client: Client, group: str, policy: KeywordPolicy, options: W
     if result.exit_code or not apply:
         return result
     result.help_note = check_help_values(settings, options.brand, options.support)  # BadInput on 8x8
-    result.deployed = read_back_deployments(client, _deploy_each(client, definitions), definitions)
-    if builder_dir:
+    if builder_dir:  # before the deploy: a folder that cannot be written stops it with nothing deployed
         result.builder_files = write_builder_files(settings, group_id, policy, options, folder=builder_dir)
+    deployments = _deploy_each(client, definitions)
+    try:
+        result.deployed = read_back_deployments(client, deployments, definitions)
+    except VerificationFailed:
+        raise
+    except EightByEightError as exc:  # deployed, but not read back: never "nothing was changed"
+        raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments)} deployed, then reading them "
+                             f"back failed: {exc}. Deploying again updates in place, so nothing is made twice."
+                             ).answered_by(exc) from exc
     return result
 
 
 def _deploy_each(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
-    """deploy_definitions, saying which channels were deployed when a later one fails."""
+    """deploy_definitions, saying which channels were deployed when one fails after the first, or
+    when a request got no answer."""
     deployments: dict[str, Deployment] = {}
     for channel, definition in definitions.items():
         try:
             deployments[channel] = deploy_definition(client, definition)
         except EightByEightError as exc:
-            if not deployments:
+            if not deployments and isinstance(exc, APIError):  # 8x8 refused the first: nothing was deployed
                 raise
-            done = ", ".join(f"{c} ({d})" for c, d in deployments.items())
-            raise RunInterrupted(f"the deploy stopped part-way: {done} deployed, then {channel} failed: {exc}. "
-                                 "Deploying again updates in place, so nothing is made twice.").answered_by(exc) from exc
+            # a later channel, or no answer at all (8x8 may hold what was sent): never "nothing was changed"
+            raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments) or 'nothing'} deployed, then "
+                                 f"{channel} failed: {exc}. Deploying again updates in place, so nothing is made "
+                                 "twice.").answered_by(exc) from exc
     return deployments
+
+
+def _deployed(deployments: dict[str, Deployment]) -> str:
+    return ", ".join(f"{channel} ({deployment})" for channel, deployment in deployments.items())

@@ -19,8 +19,18 @@ def record(**values: Any) -> None:
     """Show ``values`` in the notebook as one recorded output (JSON: what the notebook file keeps)."""
     from IPython.display import display
 
-    data = json.loads(json.dumps(values, default=str))
+    data = json.loads(json.dumps(values, default=_plain))
     display({MIME: data, "text/plain": "Recorded for jobs: " + ", ".join(data)}, raw=True)
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what json cannot write: a table as its rows (a named index as a column), a numpy
+    number as the number, anything else as its text."""
+    if hasattr(value, "to_dict") and hasattr(value, "reset_index"):  # a pandas DataFrame
+        return (value.reset_index() if value.index.name else value).to_dict("records")
+    if hasattr(value, "item"):  # a numpy scalar
+        return value.item()
+    return str(value)
 
 
 def recorded(notebook: str | Path | dict) -> dict[str, Any]:

@@ -27,9 +27,8 @@ import requests
 
 from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
-from .demo import fresh_sandbox_seed, prepare_sample
+from .demo import fresh_sandbox_seed, notebook_01_group, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
-from .groups import DEFAULT_GROUP_NAME
 from . import local_sandbox
 from .paths import output_root, shown
 from .sandbox import Sandbox
@@ -45,8 +44,7 @@ _embedded: Sandbox | None = None
 # starting points there (demo.fresh_sandbox_seed), as the job prepares them. EIGHTXEIGHT_SANDBOX_NOTEBOOK
 # names the notebook being executed (refresh_committed_outputs, the root conftest.py and tests set it).
 LEFT_BY_EARLIER_NOTEBOOKS = {
-    "02_find_group_id": {"groups": [{"name": DEFAULT_GROUP_NAME, "isBlacklist": True,  # notebook 01's group
-                                     "description": "Customers who replied STOP"}]},
+    "02_find_group_id": {"groups": [notebook_01_group()]},
 }
 
 

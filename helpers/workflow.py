@@ -20,7 +20,7 @@ from typing import Iterable
 
 from .client import Client
 from .config import Settings
-from .errors import BadInput, WorkflowNotDeployed
+from .errors import BadFile, BadInput, WorkflowNotDeployed
 from .paths import run_folder
 from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
 
@@ -367,11 +367,14 @@ def redact(definition: dict, settings: Settings) -> dict:
 def write_definition_json(definition: dict, path: str | Path) -> Path:
     """The definition for people who paste it into the Automation Builder UI (no key inside)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(definition, indent=2, ensure_ascii=False)
     if "Bearer " + API_KEY_PLACEHOLDER not in text:
         raise BadInput("refusing to write a definition that does not carry the key placeholder")
-    path.write_text(text + "\n", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise BadFile(f"{path} cannot be written ({exc.strerror}): give a folder you can write to.") from None
     return path
 
 

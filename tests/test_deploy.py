@@ -57,3 +57,22 @@ def test_a_deploy_that_fails_part_way_says_what_was_deployed(client, group, cont
                                              r"then SMS failed"):
         deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True)
     assert [d["trigger"] for d in client.automation.list_definitions()] == ["inbound_chat_apps"]
+
+
+def test_a_deploy_whose_read_back_fails_never_says_nothing_was_changed(client, group, controls):
+    first = deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True)
+    whatsapp = first.deployed["WhatsApp"].held["id"]
+    controls.inject_faults(*[503] * 10, method="GET", path_contains=whatsapp)  # reading it back fails
+    with pytest.raises(RunInterrupted, match=r"WhatsApp \(updated: .*\) deployed, then reading them back failed"):
+        deploy_opt_out(client, GROUP, KeywordPolicy(), WorkflowOptions(brand="Acme"), apply=True)
+
+
+def test_a_builder_folder_that_cannot_be_written_stops_the_deploy_before_anything_is_deployed(client, group,
+                                                                                              tmp_path):
+    from helpers.errors import BadFile
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(BadFile, match="cannot be written"):
+        deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True, builder_dir=not_a_folder)
+    assert list(client.automation.list_definitions()) == []
