@@ -233,3 +233,73 @@ def test_reading_in_steps_gives_what_reading_at_once_gives(tmp_path):
     bad = Steps(open_numbers(write(tmp_path, "phone\njunk\nmore junk\n")).read_in_steps())
     with pytest.raises(BadFile, match="no row of column 'phone' holds a valid phone number"):
         bad.finish()
+
+
+# --- the quote-free fast path reads exactly what the csv module reads ---------------------------
+
+def _csv_module(path: Path, delimiter: str) -> list:
+    """The reference: the csv module over the whole file, as the reader did before its fast path."""
+    from helpers.bulk.read import _csv_module_records
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(_csv_module_records(path, handle, delimiter, 0))
+
+
+CELLS = st.sampled_from(["+6591234567", "+65 9123 4567", "", " ", "\t", "a b", "ÿ", "\u2028", "\x0c", "12", "'+44",
+                         "x\x1cy", "\u00a0", "=1+2"])
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(delimiter=st.sampled_from([",", ";", "\t"]), rows=st.lists(st.lists(CELLS, min_size=0, max_size=4), max_size=30),
+       ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=3), bom=st.booleans(),
+       last_end=st.booleans(), chunk=st.sampled_from([1, 7, 64, 1 << 20]), quote_at=st.none() | st.integers(0, 29))
+def test_the_fast_path_reads_the_records_the_csv_module_reads(tmp_path, monkeypatch, delimiter, rows, ends, bom,
+                                                             last_end, chunk, quote_at):
+    """Random files (ragged rows, blank and whitespace-only lines, every line end mixed, tiny chunks
+    that cut lines and \\r\\n in two, a quote somewhere that hands the rest to the csv module):
+    the same records, numbered the same, as the csv module gives."""
+    from helpers.bulk import read
+
+    monkeypatch.setattr(read, "CHUNK_CHARS", chunk)
+    lines = [delimiter.join(cells) for cells in rows]
+    if quote_at is not None and quote_at < len(lines):
+        lines[quote_at] = f'"quoted{delimiter} cell"{delimiter}{lines[quote_at]}'
+    text = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines))
+    if lines and not last_end:
+        text = text.rstrip("\r\n")
+    path = write(tmp_path, ("\ufeff" if bom else "") + text + "+6591234567\n")
+    assert list(read._csv_file_records(path, delimiter)) == _csv_module(path, delimiter)
+
+
+def _send_list_before(path: Path, drop: set[int]) -> str:
+    """The send list as the audience check wrote it before copy_records: every record re-written by csv.writer."""
+    from helpers.bulk.read import file_records
+
+    delimiter, records = file_records(path)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter or ",")
+    for row, cells in records:
+        if row not in drop:
+            writer.writerow(cells)
+    return out.getvalue()
+
+
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=0, max_size=3), min_size=1, max_size=25),
+       end=st.sampled_from(["\n", "\r\n", "\r"]), drop=st.sets(st.integers(1, 26)), quote_at=st.none() | st.integers(0, 24),
+       chunk=st.sampled_from([5, 1 << 20]))
+def test_copy_records_writes_what_the_csv_writer_wrote(tmp_path, monkeypatch, rows, end, drop, quote_at, chunk):
+    """The send list's rows, copied as the file holds them, are byte for byte what re-writing each
+    record with csv.writer gave (no cell of a quote-free line needs a quote), blank lines left out
+    as before; from a quote on, the csv module's records are re-written as before."""
+    from helpers.bulk import read
+
+    monkeypatch.setattr(read, "CHUNK_CHARS", chunk)
+    lines = [",".join(cells) for cells in rows]
+    if quote_at is not None and quote_at < len(lines):
+        lines[quote_at] = '"a, b",' + lines[quote_at]
+    path = write(tmp_path, "phone,name\n" + "".join(line + end for line in lines))
+    out = io.StringIO(newline="")
+    written = read.copy_records(path, out, drop)
+    assert out.getvalue() == _send_list_before(path, drop)
+    assert written == out.getvalue().count("\r\n")
