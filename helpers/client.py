@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from operator import methodcaller
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
@@ -117,11 +118,14 @@ class Client:
             log.warning("8x8 answered 429: one request at a time from now on")
             self.parallel = 1
 
-    def in_parallel(self, work: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def in_parallel(self, work: Callable[[Any], Any], items: Iterable[Any], *,
+                    idle: Callable[[], bool] | None = None) -> Iterator[Any]:
         """``work(item)`` for each item, up to ``self.parallel`` at once, results in the items' order.
 
         The bound is read before each new request, so a 429 seen by any of them makes the rest
         go one at a time. An exception is raised in order, after the results before it.
+        ``idle``: called while the next result is not there yet, until it answers False (other work
+        of the caller's, in small steps: this thread would only wait).
         """
         pending: deque = deque()
         items = iter(items)
@@ -141,6 +145,9 @@ class Client:
                 top_up()
                 if not pending:
                     return
+                while idle is not None and not pending[0].done():
+                    if not idle():
+                        idle = None  # its work is done
                 try:
                     result = pending[0].result()
                 except BaseException:
@@ -206,8 +213,8 @@ class Client:
         return decode_json(self.request(api, method, path, **kwargs), method, path)
 
     def paginate(self, api: str, path: str, params: dict | None = None, *, limit: int = MAX_PAGE_SIZE,
-                 id_key: str | Callable[[dict], Any] = "id") -> Iterator[dict]:
-        """Yield every item of a paged list once.
+                 id_key: str | Callable[[dict], Any] = "id", idle: Callable[[], bool] | None = None) -> Iterator[dict]:
+        """Yield every item of a paged list once (``idle``: as :meth:`in_parallel`'s, while pages are on their way).
 
         Contacts answers ``{"items": [...], "hasNextPage": ...}``; Automation answers a plain
         array (a short page is the last). 8x8's text leaves open whether ``offset`` counts pages
@@ -219,13 +226,17 @@ class Client:
             raise BadInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
         seen: set = set()
         offset, counts_items = 0, None
-        identity = id_key if callable(id_key) else (lambda item: item.get(id_key))
+        identity = id_key if callable(id_key) else methodcaller("get", id_key)
 
         def page(at: int):
             return self.json(api, "GET", path, params={**(params or {}), "limit": limit, "offset": at})
 
         def fresh_of(items: list) -> list:
             """The items not yielded before (each id once, even twice on one page)."""
+            keys = list(map(identity, items))
+            if len(set(keys)) == len(keys) and seen.isdisjoint(keys):  # a page of new items: C loops only
+                seen.update(keys)
+                return items
             fresh = []
             for item in items:
                 key = identity(item)
@@ -251,7 +262,7 @@ class Client:
                     # that a shrinking list no longer fills come back short or empty: harmless.
                     starts = range(len(seen), total, limit) if counts_items else \
                         range(offset + 1, -(-total // limit))
-                    for rest in self.in_parallel(page, starts):
+                    for rest in self.in_parallel(page, starts, idle=idle):
                         yield from fresh_of((rest or {}).get("items") or [])
                     return
             offset = len(seen) if counts_items else offset + 1
@@ -385,7 +396,8 @@ class ContactsAPI:
         return self._call("GET", f"/contacts/{int(contact_id)}")
 
     def search_contacts(self, query: str | None = None, *, group_id: int | None = None,
-                        country: str | None = None, limit: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+                        country: str | None = None, limit: int = MAX_PAGE_SIZE,
+                        idle: Callable[[], bool] | None = None) -> Iterator[dict]:
         params: dict[str, Any] = {}
         if query:
             params["query"] = query
@@ -393,11 +405,12 @@ class ContactsAPI:
             params["groupId"] = int(group_id)
         if country:
             params["country"] = country
-        return self._client.paginate("contacts", self._base + "/contacts", params, limit=limit)
+        return self._client.paginate("contacts", self._base + "/contacts", params, limit=limit, idle=idle)
 
-    def group_members(self, group_id: int, *, limit: int = MAX_PAGE_SIZE) -> Iterator[dict]:
-        """Every contact in the group (all pages)."""
-        return self.search_contacts(group_id=group_id, limit=limit)
+    def group_members(self, group_id: int, *, limit: int = MAX_PAGE_SIZE,
+                      idle: Callable[[], bool] | None = None) -> Iterator[dict]:
+        """Every contact in the group (all pages; ``idle``: see Client.in_parallel)."""
+        return self.search_contacts(group_id=group_id, limit=limit, idle=idle)
 
     # Membership: never deletes contacts
     def add_to_group(self, group_id: int, contact_ids: Iterable[int]) -> dict:

@@ -193,12 +193,14 @@ class Steps:
         self.done = False
         self.result = None
 
-    def step(self) -> None:
+    def step(self) -> bool:
+        """One step; answers whether steps are left."""
         if not self.done:
             try:
                 next(self._steps)
             except StopIteration as end:
                 self.done, self.result = True, end.value
+        return not self.done
 
     def finish(self):
         while not self.done:
@@ -209,9 +211,10 @@ class Steps:
 def read_group(client: Client, group_id: int, *, attempts: int = 3, meanwhile: Steps | None = None) -> GroupSnapshot:
     """Every member of the group, read until the member count holds still around the read.
 
-    ``meanwhile``: other work, one step per page of 500 while the next pages are on their way (this
-    thread would wait for them anyway; a second thread would fight this one for the interpreter
-    lock). Measured: the audience check of 100,000 numbers went from 2.2 s to about 1.8 s."""
+    ``meanwhile``: other work, advanced a step at a time whenever the next page is not there yet
+    (this thread would only wait for it; a second thread would fight this one for the interpreter
+    lock). Steps taken once per page regardless held the pages up (a million rows' file and a
+    200,000-member group: 6.1 s against 5.0 s)."""
     with no_cycle_collection():
         return _read_group(client, group_id, attempts, meanwhile)
 
@@ -235,15 +238,13 @@ def _read_group(client: Client, group_id: int, attempts: int, meanwhile: Steps |
     for _ in range(attempts):
         before = client.contacts.get_group(group_id)["contacts"]
         keys, ids = {}, set()
-        for contact in client.contacts.group_members(group_id):
-            if meanwhile is not None and len(ids) % 500 == 0:
-                meanwhile.step()
-            ids.add(int(contact["id"]))
+        for contact in client.contacts.group_members(group_id, idle=meanwhile.step if meanwhile is not None else None):
+            contact_id = int(contact["id"])
+            ids.add(contact_id)
             msisdn = (contact.get("addresses") or {}).get("msisdn")
             if msisdn:
                 # the common "+digits" without a regular expression (a million members: a second saved)
-                key = msisdn[1:] if msisdn[:1] == "+" and msisdn[1:].isdigit() else digits_key(msisdn)
-                keys[key] = int(contact["id"])
+                keys[msisdn[1:] if msisdn[:1] == "+" and msisdn[1:].isdigit() else digits_key(msisdn)] = contact_id
         after = client.contacts.get_group(group_id)["contacts"]
         snapshot.keys = keys
         snapshot.ever.update(keys)

@@ -147,6 +147,29 @@ def test_pages_read_in_parallel_give_every_member_once(make_client, settings, sa
     assert sandbox.request_count("contacts.search_contacts") == 24  # every page once
 
 
+def test_other_work_runs_only_while_a_page_is_on_its_way(make_client, settings, sandbox):
+    """The ``idle`` work (the audience file's reading) is called only while the next page has not
+    come, stops being called once it answers False, and changes nothing that is read."""
+    client = make_client(settings.with_parallel(4))
+    group = client.contacts.create_group("Big", is_blacklist=True)
+    seed_members(sandbox, group["id"], [f"+659{i:07d}" for i in range(1200)])
+    sandbox.faults.configure(latency_ms=30)  # every page is on its way for a while
+    plain = [c["id"] for c in client.contacts.group_members(group["id"], limit=100)]
+    calls, left = [], 5
+
+    def idle() -> bool:
+        nonlocal left
+        calls.append(left)
+        left -= 1
+        return left > 0
+
+    assert [c["id"] for c in client.contacts.group_members(group["id"], limit=100, idle=idle)] == plain
+    assert calls == [5, 4, 3, 2, 1]  # called while waiting, never again after its False
+    calls.clear()
+    assert len(list(client.contacts.group_members(group["id"], limit=100, idle=lambda: calls.append(1) or True))) == 1200
+    assert len(calls) >= 5  # busy work keeps going as long as pages are on their way
+
+
 def test_the_first_429_drops_to_one_request_at_a_time(make_client, settings, sandbox):
     client = make_client(settings.with_parallel(4))
     group = client.contacts.create_group("Busy", is_blacklist=True)

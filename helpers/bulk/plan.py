@@ -11,7 +11,7 @@ from enum import StrEnum
 import pandas as pd
 
 from ..client import Client
-from ..groups import GroupSnapshot, Steps, read_group
+from ..groups import GroupSnapshot, Steps, no_cycle_collection, read_group
 from .check import key_of
 from .read import Numbers, OpenedFile
 from .statuses import STATUS_CATEGORIES, Status
@@ -57,6 +57,7 @@ def summarise(report: pd.DataFrame, mode: Mode = Mode.REMOVE) -> pd.DataFrame:
     return pd.DataFrame({"rows": [int(counts.get(s, 0)) for s in order]}, index=pd.Index(order, name="status"))
 
 
+@no_cycle_collection()  # a million rows are millions of objects, walked again and again
 def make_plan(client: Client, group: dict, opened: OpenedFile, mode: Mode) -> Plan:
     """Read the group as it is now and the file's numbers (a step of the file per page, while the next
     pages are on their way), then plan each row."""
