@@ -199,10 +199,22 @@ def test_excel_workbook(tmp_path):
     (b"phone\n+6591234567\n\"" + b"9" * (130 * 1024) + b"\n", "longer than 128 KiB"),
     (b"phone\n+6591234567\n" + b"+65912345\x0068\n", "binary"),
     (b"phone\n" + b"+6591234567\n" * 5000 + b"\xff\xfe\n", "not UTF-8"),  # past the first block
+    # past the reader's first chunk of a MiB, where the quote-free fast path reads
+    (b"phone\n" + b"+6591234567\n" * 100_000 + b"\xff\xfe\n", "not UTF-8"),
+    (b"phone\n" + b"+6591234567\n" * 100_000 + b"\"" + b"9" * (130 * 1024) + b"\n", "row 100002 .* longer than 128 KiB"),
+    (b"phone\n" + b"+6591234567\n" * 100_000 + b"9" * (130 * 1024) + b"\n", "row 100002 .* longer than 128 KiB"),
 ])
 def test_bad_files_are_refused_with_a_reason(tmp_path, content, message):
     with pytest.raises(BadFile, match=message):
         read_numbers(write(tmp_path, content))
+
+
+def test_a_nul_past_the_files_head_is_one_bad_row(tmp_path):
+    """A NUL in the first 64 KiB refuses the file as binary; one further on (past the fast path's
+    first chunk, where the csv module reads on) is a bad cell: that row is reported, the rest read."""
+    numbers = read_numbers(write(tmp_path, b"phone\n" + b"+6591234567\n" * 100_000 + b"+65912345\x0068\n+6591234568\n"))
+    assert numbers.counts() == {"valid": 2, "duplicate": 99_999, "invalid": 1}
+    assert numbers.rows.set_index("row").at[100_002, "reason"] == "not a phone number"
 
 
 def test_missing_file_and_unknown_options(tmp_path):
