@@ -51,7 +51,7 @@ class AudienceCheck:
     @property
     def exit_code(self) -> int:
         """0: checked; 1: checked, but some rows were invalid (they are in the report)."""
-        return 1 if self.left_out["reason"].str.startswith(Reason.INVALID).any() else 0
+        return 1 if any(reason.startswith(Reason.INVALID) for reason in self.left_out["reason"].unique()) else 0
 
     def counts(self) -> dict[str, int]:
         kinds = Counter()  # the few distinct reasons counted first, then their kinds

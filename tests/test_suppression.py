@@ -146,3 +146,14 @@ def test_sync_demo_shows_the_gap_on_a_scratch_sandbox_and_leaves_the_operators_c
     assert "scratch sandbox of its own" in capsys.readouterr().out
     assert controls.health()["now"] == clock_before  # the hour passed on the scratch sandbox only
     assert controls.sent() == []  # and its campaign messages were sent there
+
+
+
+def test_member_keys_as_int64_keep_only_keys_a_valid_number_can_have():
+    """The group's digit keys as int64: a key with a 0 first, longer than E.164, empty or not plain
+    ASCII digits matches no valid number (and must not become one: "0065..." is not "65...")."""
+    from helpers.suppression import _int_keys
+
+    keys = {"6591234567", "006591234567", "0", "", "1234567890123456", "123456789012345", "٦٥٩١٢٣٤", "1_000",
+            "+6591234568", " 6591234569", "²"}
+    assert sorted(_int_keys(keys).tolist()) == [6591234567, 123456789012345]
