@@ -6,10 +6,11 @@ send closes both gaps. The file is read by the bulk reader (every CSV dialect it
 the group is read in pages, never per number. Nothing is sent and nothing changes on 8x8.
 
 Written: SEND.csv, the file's own header and rows, in order, for the numbers that may receive
-the campaign (cells exactly as they were: it goes to the sending tool, not to a spreadsheet),
-and a report of every row left out with its reason. SEND.csv is written to a temporary name and
-renamed at the end; a stale SEND.csv at that path is removed before anything is read, so a list
-that was not checked today is never mistaken for one that was.
+the campaign (a CSV's lines as the file holds them, an Excel sheet's rows as CSV: it goes to the
+sending tool, not to a spreadsheet), and a report of every row left out with its reason. SEND.csv
+is written to a temporary name and renamed at the end; a stale SEND.csv at that path is removed
+before anything is read, so a list that was not checked today is never mistaken for one that
+was; and a file that changed while it was checked gives no SEND.csv at all.
 """
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bulk.read import copy_records, open_numbers
+from .bulk.read import copy_records, file_digest, open_numbers
 from .reports import check_writable, private_open, write_report
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
-from .errors import BadInput, WorkflowNotDeployed
+from .errors import BadFile, BadInput, WorkflowNotDeployed
 from .groups import (DEFAULT_GROUP_NAME, Steps, find_opt_out_group, is_subaccount_list, no_cycle_collection, read_group,
                      subaccount_list_name, who_enforces)
 from .ledger import Ledger, build_ledger
@@ -146,6 +147,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     report_path = check_writable(Path(report)) if report is not None else None
     check_writable(out)
     groups = audience_groups(client, group)
+    before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
     snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
@@ -163,6 +165,10 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
     may_receive = _write_send_list(Path(path), out, set(left_out["row"])) - numbers.has_header
+    if _digest_or_none(Path(path)) != before:  # rows copied that were never checked: no send list at all
+        out.unlink(missing_ok=True)
+        raise BadFile(f"{path} changed while it was being checked, so the send list could hold rows that were not "
+                      "checked: none was written. Check it again once nothing is writing to it.")
     if report_path is not None:
         write_report(left_out.astype({"reason": "category"}), report_path)  # the few reasons made safe once
     return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
@@ -179,6 +185,13 @@ def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent
         which = (rows["status"] == status).to_numpy()
         reason[which] = [f"{label}: {why}" for why in rows["reason"].to_numpy()[which]]
     return reason.dropna()
+
+
+def _digest_or_none(path: Path) -> str | None:
+    try:
+        return file_digest(path)
+    except OSError:  # no such file, or unreadable: open_numbers says so, as BadFile
+        return None
 
 
 def _write_send_list(path: Path, out: Path, left_out_rows: set[int]) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.audience import Reason, check_audience
-from helpers.errors import BadInput
+from helpers.errors import BadFile, BadInput
 from helpers.ledger import build_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +83,26 @@ def test_a_bad_file_writes_no_send_list_and_removes_a_stale_one(client, group, t
     with pytest.raises(BadInput):
         check_audience(client, empty, group["id"], out=stale)
     assert not stale.exists()
+
+
+def test_a_file_changed_during_the_check_gives_no_send_list(client, group, tmp_path, monkeypatch):
+    """The send list copies the file's rows a second time: a row written to the file meanwhile was
+    never checked, so the check fails (BadFile, exit 2) and no send list exists, not a list with
+    an unchecked number in it."""
+    import helpers.audience as audience
+
+    source = write(tmp_path / "audience.csv", [["phone"], ["+6591234567"]], delimiter=",")
+    real = audience.copy_records
+
+    def copy_after_a_change(path, handle, drop):
+        with open(path, "a", encoding="utf-8") as more:
+            more.write("+6591234568\n")  # e.g. an export still being written
+        return real(path, handle, drop)
+
+    monkeypatch.setattr(audience, "copy_records", copy_after_a_change)
+    with pytest.raises(BadFile, match="changed while it was being checked"):
+        check_audience(client, source, group["id"], out=tmp_path / "send.csv")
+    assert not (tmp_path / "send.csv").exists()
 
 
 def test_the_command_exit_codes(sandbox, group, tmp_path):
