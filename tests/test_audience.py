@@ -66,6 +66,36 @@ def test_the_send_list_holds_exactly_those_who_may_receive(client, controls, gro
     assert client.contacts.get_group(group["id"])["contacts"] == 2  # nothing changed on 8x8
 
 
+def test_an_excel_audience_gives_the_same_send_list_as_csv(client, group, tmp_path):
+    """An .xlsx audience: the same rows left out, and the send list is the sheet's rows as CSV."""
+    from openpyxl import Workbook
+
+    client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])
+    book = Workbook()
+    for row in AUDIENCE:
+        book.active.append(row)
+    book.active.append([None, None, None])  # a blank row: skipped, as in a CSV
+    book.active.append(["Ivan", 6591234571, "5%"])  # a number typed as a number
+    book.save(tmp_path / "audience.xlsx")
+    result = check_audience(client, tmp_path / "audience.xlsx", group["id"], out=tmp_path / "send.csv",
+                            default_region="SG")
+    with open(tmp_path / "send.csv", newline="", encoding="utf-8") as handle:
+        kept = list(csv.reader(handle))
+    assert kept == [AUDIENCE[0], AUDIENCE[2], AUDIENCE[3], AUDIENCE[4], AUDIENCE[7], ["Ivan", "6591234571", "5%"]]
+    assert result.may_receive == 5 and sorted(result.left_out["row"]) == [2, 6, 7, 9]
+
+
+def test_a_csv_send_list_holds_the_files_own_lines(client, group, tmp_path):
+    """Windows line ends, spaces around cells and a ragged row, as the file holds them: the sending
+    tool gets the lines themselves, only the rows left out are missing."""
+    client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])
+    text = "name,phone,offer\r\nAna, +65 9123 4567 ,10%\r\n\r\nBen,+6591234568\r\nCara , +6591234569,  5%\r\n"
+    (tmp_path / "audience.csv").write_bytes(text.encode("utf-8"))
+    result = check_audience(client, tmp_path / "audience.csv", group["id"], out=tmp_path / "send.csv")
+    assert (tmp_path / "send.csv").read_bytes() == b"name,phone,offer\r\nBen,+6591234568\r\nCara , +6591234569,  5%\r\n"
+    assert result.may_receive == 2 and list(result.left_out["row"]) == [2]
+
+
 def test_without_the_ledger_the_lost_opt_out_is_not_known_and_the_lines_say_so(client, controls, group, deployed,
                                                                                tmp_path):
     lose(controls, "+6591234570")
