@@ -164,7 +164,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
-    may_receive = _write_send_list(Path(path), out, set(left_out["row"])) - numbers.has_header
+    may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.delimiter) - numbers.has_header
     if _digest_or_none(Path(path)) != before:  # rows copied that were never checked: no send list at all
         out.unlink(missing_ok=True)
         raise BadFile(f"{path} changed while it was being checked, so the send list could hold rows that were not "
@@ -194,13 +194,13 @@ def _digest_or_none(path: Path) -> str | None:
         return None
 
 
-def _write_send_list(path: Path, out: Path, left_out_rows: set[int]) -> int:
+def _write_send_list(path: Path, out: Path, left_out_rows: set[int], delimiter: str | None) -> int:
     """The file's header and every row not left out, in order, as the file holds them; answers the
     rows written (the header not counted)."""
     partial = out.with_name(out.name + ".partial")
     try:
         with private_open(partial) as handle:
-            written = copy_records(path, handle, left_out_rows)
+            written = copy_records(path, handle, left_out_rows, delimiter)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

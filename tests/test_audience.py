@@ -124,10 +124,10 @@ def test_a_file_changed_during_the_check_gives_no_send_list(client, group, tmp_p
     source = write(tmp_path / "audience.csv", [["phone"], ["+6591234567"]], delimiter=",")
     real = audience.copy_records
 
-    def copy_after_a_change(path, handle, drop):
+    def copy_after_a_change(path, handle, drop, delimiter):
         with open(path, "a", encoding="utf-8") as more:
             more.write("+6591234568\n")  # e.g. an export still being written
-        return real(path, handle, drop)
+        return real(path, handle, drop, delimiter)
 
     monkeypatch.setattr(audience, "copy_records", copy_after_a_change)
     with pytest.raises(BadFile, match="changed while it was being checked"):

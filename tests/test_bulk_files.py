@@ -312,6 +312,6 @@ def test_copy_records_writes_what_the_csv_writer_wrote(tmp_path, monkeypatch, ro
         lines[quote_at] = '"a, b",' + lines[quote_at]
     path = write(tmp_path, "phone,name\n" + "".join(line + end for line in lines))
     out = io.StringIO(newline="")
-    written = read.copy_records(path, out, drop)
+    written = read.copy_records(path, out, drop, read.file_records(path)[0])
     assert out.getvalue() == _send_list_before(path, drop)
     assert written == out.getvalue().count("\r\n")

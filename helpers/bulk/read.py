@@ -228,12 +228,12 @@ def file_records(path: str | Path) -> tuple[str | None, Iterator[tuple[int, list
     return _open_records(Path(path))
 
 
-def copy_records(path: str | Path, handle, drop: set[int]) -> int:
-    """Write the file's records to ``handle`` (text), blank ones and those numbered in ``drop`` left
-    out, each as the file holds it: a CSV's line as written, an Excel row as CSV. Answers how many
-    records were written. (The audience's send list: the file's own rows, for the sending tool.)"""
+def copy_records(path: str | Path, handle, drop: set[int], delimiter: str | None) -> int:
+    """Write the records of a file read before (``delimiter`` as its Numbers has it: None for Excel)
+    to ``handle`` (text), blank ones and those numbered in ``drop`` left out, each as the file holds
+    it: a CSV's line as written, an Excel row as CSV. Answers how many records were written. (The
+    audience's send list: the file's own rows, for the sending tool.)"""
     path = Path(path)
-    delimiter, _ = _open_records(path)  # the file's checks, and its delimiter
     writer = csv.writer(handle, delimiter=delimiter or ",")
     if delimiter is None:
         blocks = [_excel_records(path)]
