@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -194,8 +195,8 @@ def _audience(args: argparse.Namespace) -> int:
                                 default_region=args.default_region, country_column=args.country_column,
                                 ledger=ledger, ledger_note=ledger_note, report=args.report)
     except EightByEightError as exc:  # whatever the error: nothing was checked, exit 2
-        return _failed(exc, args.json, code=2,
-                       then=f"No send list was written ({args.out} does not exist): nothing was checked.")
+        gone = "" if os.path.exists(args.out) else f" ({args.out} does not exist)"  # it is there: the file read, or a folder
+        return _failed(exc, args.json, code=2, then=f"No send list was written{gone}: nothing was checked.")
     return _show(result, args.json)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .bulk.read import copy_records, file_digest, open_numbers
-from .reports import check_writable, private_open, write_report
+from .reports import check_distinct, check_writable, private_open, write_report
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
@@ -140,6 +140,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
     the file or a group cannot be used."""
     out = Path(out)
+    check_distinct(path, {"the send list (--out)": out, "the report (--report)": report})  # before the stale list below is removed
     if out.exists() and out.is_dir():
         raise BadInput(f"--out {out} is a folder: give a file name, e.g. {out / 'send.csv'}.")
     if out.exists():

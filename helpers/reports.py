@@ -54,6 +54,31 @@ def safe_for_spreadsheets(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def check_distinct(source: str | Path | None, outputs: dict[str, str | Path | None]) -> None:
+    """Refuse, before anything is touched, an output (``{"the send list (--out)": path, ...}``, None: not asked)
+    that is the input file ``source`` (writing it would destroy the file being read: the campaign
+    list or opt-in list an operator has no other copy of) or the same file as another output (one
+    would overwrite the other). The same file: one path, a symbolic link or a hard link to it."""
+    named = [(flag, Path(path)) for flag, path in outputs.items() if path is not None]
+    if source is not None:
+        for flag, path in named:
+            if _same_file(Path(source), path):
+                raise BadFile(f"{flag.capitalize()}, {path}, is the file being read: writing it would replace that "
+                              f"file. Give {flag} another file name. Nothing was changed.")
+    for i, (flag, path) in enumerate(named):
+        for other_flag, other in named[i + 1:]:
+            if _same_file(path, other):
+                raise BadFile(f"{flag.capitalize()} and {other_flag} are the same file ({path}): one would "
+                              "overwrite the other. Give each its own file name. Nothing was changed.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # both exist: links included
+    except OSError:
+        return a.resolve() == b.resolve()  # one not written yet: where it would be written
+
+
 def check_writable(path: Path) -> Path:
     """Refuse, before anything is read or sent, a report path that cannot be written."""
     path = Path(path)

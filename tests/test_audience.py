@@ -115,6 +115,24 @@ def test_a_bad_file_writes_no_send_list_and_removes_a_stale_one(client, group, t
     assert not stale.exists()
 
 
+def test_a_send_list_or_report_on_the_audience_file_is_refused_and_the_file_is_kept(client, group, tmp_path):
+    """An operator typing --out list.csv for list.csv: the stale-list removal would have deleted
+    the campaign file itself. Refused first, whichever name reaches it; the file stays as it was."""
+    import os
+
+    source = write(tmp_path / "list.csv", AUDIENCE)
+    before = source.read_bytes()
+    (tmp_path / "link.csv").symlink_to(source)
+    os.link(source, tmp_path / "hard.csv")
+    for out, report in [(source, None), (tmp_path / "link.csv", None), (tmp_path / "." / "hard.csv", None),
+                        (tmp_path / "send.csv", source)]:
+        with pytest.raises(BadFile, match="is the file being read"):
+            check_audience(client, source, group["id"], out=out, default_region="SG", report=report)
+    with pytest.raises(BadFile, match="are the same file"):
+        check_audience(client, source, group["id"], out=tmp_path / "send.csv", report=tmp_path / "send.csv")
+    assert source.read_bytes() == before and not (tmp_path / "send.csv").exists()
+
+
 def test_a_file_changed_during_the_check_gives_no_send_list(client, group, tmp_path, monkeypatch):
     """The send list copies the file's rows a second time: a row written to the file meanwhile was
     never checked, so the check fails (BadFile, exit 2) and no send list exists, not a list with
@@ -148,3 +166,7 @@ def test_the_command_exit_codes(sandbox, group, tmp_path):
     run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(tmp_path / "missing.csv"), "--out", str(out),
                           "--group", str(group["id"])], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and not out.exists() and "No send list was written" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(source), "--out", str(source),
+                          "--group", str(group["id"])], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "is the file being read" in run.stderr and source.exists()
+    assert "No send list was written: nothing was checked." in run.stderr  # not "does not exist": it does

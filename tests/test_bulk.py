@@ -305,6 +305,30 @@ def test_an_unwritable_report_path_is_refused_before_anything_changes(client, sa
     assert sandbox.request_count() == 0 and members(client, opt_out_group) == ["+6591234567"]
 
 
+def test_a_report_or_journal_on_the_file_read_is_refused_and_the_file_is_kept(client, sandbox, seed, opt_out_group,
+                                                                             tmp_path):
+    """--report or --journal naming the opt-in list itself (directly, by a symbolic or a hard link)
+    would replace or append to the only copy of it: refused before anything is read or sent."""
+    seed(["+6591234567"])
+    source = tmp_path / "opt-ins.csv"
+    source.write_text("phone\n+6591234567\n", encoding="utf-8")
+    source.chmod(0o644)
+    (tmp_path / "link.csv").symlink_to(source)
+    os.link(source, tmp_path / "hard.csv")
+    sandbox.reset_stats()
+    for options, said in [({"report_path": source}, "report"), ({"report_path": tmp_path / "link.csv"}, "report"),
+                          ({"journal_path": tmp_path / "hard.csv"}, "journal")]:
+        with pytest.raises(BadFile, match=f"(?i)the {said} \\(--{said}\\), .* is the file being read"):
+            bulk_remove(client, source, GROUP, default_region="SG", apply=True, **options)
+    with pytest.raises(BadFile, match="are the same file"):
+        bulk_remove(client, source, GROUP, default_region="SG", apply=True, report_path=tmp_path / "r.csv",
+                    journal_path=tmp_path / "sub" / ".." / "r.csv")
+    assert source.read_text(encoding="utf-8") == "phone\n+6591234567\n"
+    assert stat.S_IMODE(source.stat().st_mode) == 0o644  # not even made private: untouched
+    assert sandbox.request_count() == 0 and members(client, opt_out_group) == ["+6591234567"]
+    assert not (tmp_path / "r.csv").exists()
+
+
 def test_unknown_groups(client, opt_out_group):
     with pytest.raises(UnknownGroup, match="no group with id 99999"):
         resolve_group(client, "99999")

@@ -25,7 +25,7 @@ from ..paths import reports_folder, shown
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
 from .read import open_numbers
-from ..reports import check_writable, reserve_report, write_report
+from ..reports import check_distinct, check_writable, reserve_report, write_report
 from .statuses import FAILURES, Outcome, Status
 
 MAX_PASSES = 3  # the planned removals, then up to two more for numbers that joined meanwhile
@@ -198,6 +198,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, opt
     # Options first, then the file, then the group: a mistake is reported before anything is sent.
     o = options
     chunk_size = check_chunk_size(o.chunk_size)
+    check_distinct(path, {"the report (--report)": o.report_path, "the journal (--journal)": o.journal_path})
     explicit_report = check_writable(Path(o.report_path)) if o.report_path else None
     if o.journal_path:
         check_writable(Path(o.journal_path))
