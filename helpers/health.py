@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
+from .bulk.apply import ExclusiveLock
 from .client import Client
-from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
+from .errors import EightByEightError, GroupNotFound, RunInProgress, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
 from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
@@ -130,18 +131,35 @@ def run_check(client: Client, options: CheckOptions | None = None, *, reports_di
     options = options or CheckOptions()
     report = HealthReport()
     try:
-        report.checked_at = iso(client.platform_time())
-        workflows = check_drift(client, options, report)
-        if options.canary:
-            for workflow in workflows.values():
-                report.findings.append(run_canary(client, workflow))
-        if workflows:
-            check_opt_outs(client, options, report, Path(reports_dir))
+        with CheckLock(client):
+            report.checked_at = iso(client.platform_time())
+            workflows = check_drift(client, options, report)
+            if options.canary:
+                for workflow in workflows.values():
+                    report.findings.append(run_canary(client, workflow))
+            if workflows:
+                check_opt_outs(client, options, report, Path(reports_dir))
     except (WorkflowNotDeployed, GroupNotFound) as exc:
         report.findings.append(Finding("workflow", False, str(exc), FIX_DEPLOY))
     except EightByEightError as exc:
         report.could_not_run = str(exc)
     return report
+
+
+class CheckLock(ExclusiveLock):
+    """One health check at a time per subaccount. Two at once (a scheduled one and an operator's)
+    would each see the other's canary: a test STOP the other took out again reads as a workflow
+    that failed, a canary still in the group as an interrupted check; and both would move the
+    checkpoint. The second one says it could not run (exit 2), never "ok"."""
+
+    def __init__(self, client: Client):
+        self.subaccount = client.settings.subaccount_id
+        super().__init__(f"{client.base_urls['automation']}|{client.settings.account_id}|{self.subaccount}", "check",
+                         "python -m helpers check")
+
+    def refusal(self, holder: str) -> RunInProgress:
+        return RunInProgress(f"another health check is running for subaccount {self.subaccount} ({holder}); this one "
+                             "checked nothing. Run it again when that one has finished.")
 
 
 # --- 1. drift ---------------------------------------------------------------------------------

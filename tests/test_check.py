@@ -123,6 +123,30 @@ def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
     assert not (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
 
 
+def test_a_second_check_at_once_could_not_run_and_touches_nothing(client, sandbox, deployed, tmp_path):
+    """A scheduled check starting while another runs (cron overlapping an operator) would read the
+    other's canary as a failed workflow or an interrupted check: it answers "could not run" (exit
+    2), with who holds the lock, and sends nothing. Another subaccount's check is not held up."""
+    from types import SimpleNamespace
+
+    from helpers.health import CheckLock
+
+    sandbox.reset_stats()
+    with CheckLock(client):
+        done = check(sandbox, "--json", cwd=tmp_path)
+        other = SimpleNamespace(base_urls=client.base_urls, settings=SimpleNamespace(
+            account_id=client.settings.account_id, subaccount_id="another-subaccount"))
+        with CheckLock(other):  # its own lock: taken at once
+            pass
+    answer = json.loads(done.stdout)
+    assert done.returncode == 2 and answer["exit_code"] == 2, done.stdout + done.stderr
+    assert "another health check is running for subaccount sandbox-subaccount" in answer["summary"]
+    assert f"pid {os.getpid()}" in answer["summary"] and "ok" not in answer["summary"].split()
+    assert sandbox.request_count() == 0  # not even the platform's time: nothing checked, nothing sent
+    assert not (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
+    assert check(sandbox, "--no-canary", cwd=tmp_path).returncode == 0  # released: the next one runs
+
+
 def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):
     done = check(sandbox, "--json", cwd=tmp_path)
     findings = json.loads(done.stdout)["findings"]

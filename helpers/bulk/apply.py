@@ -55,26 +55,28 @@ def lock_folder() -> Path:
     return folder
 
 
-class GroupLock:
-    """An exclusive, non-blocking lock on one group of one account of one platform."""
+class ExclusiveLock:
+    """An exclusive, non-blocking ``flock`` on a file of :func:`lock_folder` named by ``key`` (one
+    platform, account and whatever it guards). The holder writes what it is doing, its pid and
+    since when, so that a refused run can say who holds it; the kernel drops the lock when the
+    holder exits, killed or not, so a crash never leaves it stuck."""
 
-    def __init__(self, client: Client, group_id: int, what: str):
-        where = f"{client.base_urls['contacts']}|{client.settings.account_id}"
-        self.path = lock_folder() / f"{hashlib.sha256(where.encode()).hexdigest()[:16]}-group{int(group_id)}.lock"
-        self.group_id = group_id
+    def __init__(self, key: str, name: str, what: str):
+        self.path = lock_folder() / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{name}.lock"
         self.what = what
         self._fd: int | None = None
 
-    def __enter__(self) -> "GroupLock":
+    def refusal(self, holder: str) -> RunInProgress:
+        raise NotImplementedError
+
+    def __enter__(self):
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 1000).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
-            raise RunInProgress(f"Another bulk run is working on group {self.group_id} ({holder}). One run per "
-                                "group at a time: wait for it to finish, then run this again. Nothing was changed "
-                                "by this run.") from None
+            raise self.refusal(holder) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{self.what}, pid {os.getpid()}, since {_now()}".encode())
         self._fd = fd
@@ -85,6 +87,19 @@ class GroupLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+class GroupLock(ExclusiveLock):
+    """One run at a time on one group of one account of one platform."""
+
+    def __init__(self, client: Client, group_id: int, what: str):
+        super().__init__(f"{client.base_urls['contacts']}|{client.settings.account_id}", f"group{int(group_id)}", what)
+        self.group_id = group_id
+
+    def refusal(self, holder: str) -> RunInProgress:
+        return RunInProgress(f"Another bulk run is working on group {self.group_id} ({holder}). One run per "
+                             "group at a time: wait for it to finish, then run this again. Nothing was changed "
+                             "by this run.")
 
 
 # --- the journal ---------------------------------------------------------------------------
