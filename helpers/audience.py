@@ -15,7 +15,9 @@ was; and a file that changed while it was checked gives no SEND.csv at all.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .bulk.read import copy_records, file_digest, open_numbers
-from .reports import check_distinct, check_writable, private_open, write_report
+from .reports import check_distinct, check_writable, write_report
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
@@ -165,13 +167,20 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
-    may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.delimiter) - numbers.has_header
-    if _digest_or_none(Path(path)) != before:  # rows copied that were never checked: no send list at all
-        out.unlink(missing_ok=True)
-        raise BadFile(f"{path} changed while it was being checked, so the send list could hold rows that were not "
-                      "checked: none was written. Check it again once nothing is writing to it.")
-    if report_path is not None:
-        write_report(left_out.astype({"reason": "category"}), report_path)  # the few reasons made safe once
+
+    def unchanged() -> None:  # the copy read the file again: rows it took that were never checked give no list
+        if _digest_or_none(Path(path)) != before:
+            raise BadFile(f"{path} changed while it was being checked, so the send list could hold rows that were "
+                          "not checked: none was written. Check it again once nothing is writing to it.")
+        if report_path is not None:
+            try:
+                write_report(left_out.astype({"reason": "category"}), report_path)  # the few reasons made safe once
+            except OSError as exc:
+                raise BadFile(f"The report {report_path} could not be written ({exc.strerror or exc}), so no send list "
+                              "was written either: free some space or give another --report, then check again.") from None
+
+    may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.delimiter,
+                                   before_it_is_there=unchanged) - numbers.has_header
     return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
                          may_receive, left_out, out, report_path, ledger is not None, ledger_note)
 
@@ -195,14 +204,19 @@ def _digest_or_none(path: Path) -> str | None:
         return None
 
 
-def _write_send_list(path: Path, out: Path, left_out_rows: set[int], delimiter: str | None) -> int:
+def _write_send_list(path: Path, out: Path, left_out_rows: set[int], delimiter: str | None, *,
+                     before_it_is_there: Callable[[], None]) -> int:
     """The file's header and every row not left out, in order, as the file holds them; answers the
-    rows written (the header not counted)."""
-    partial = out.with_name(out.name + ".partial")
+    rows written (the header not counted). Written under a name of its own run's (two checks
+    writing the same --out never mix their rows), and ``out`` appears, whole, only after
+    ``before_it_is_there`` (the last checks, the report) has passed: a send list that exists was
+    checked, also when the run is killed or the disk fills up on the way."""
+    fd, partial = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")  # mode 0600
     try:
-        with private_open(partial) as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             written = copy_records(path, handle, left_out_rows, delimiter)
+        before_it_is_there()
         os.replace(partial, out)
     finally:
-        partial.unlink(missing_ok=True)
+        Path(partial).unlink(missing_ok=True)
     return written

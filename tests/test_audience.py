@@ -149,8 +149,25 @@ def test_a_file_changed_during_the_check_gives_no_send_list(client, group, tmp_p
 
     monkeypatch.setattr(audience, "copy_records", copy_after_a_change)
     with pytest.raises(BadFile, match="changed while it was being checked"):
-        check_audience(client, source, group["id"], out=tmp_path / "send.csv")
-    assert not (tmp_path / "send.csv").exists()
+        check_audience(client, source, group["id"], out=tmp_path / "send.csv", report=tmp_path / "left-out.csv")
+    assert not (tmp_path / "send.csv").exists() and not (tmp_path / "left-out.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audience.csv"]  # no partial list left behind either
+
+
+def test_a_report_that_cannot_be_written_leaves_no_send_list(client, group, tmp_path, monkeypatch):
+    """The send list appears last, after the report: a list that exists is one whose check finished."""
+    import errno
+
+    import helpers.audience as audience
+
+    def disk_full(frame, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(audience, "write_report", disk_full)
+    source = write(tmp_path / "audience.csv", [["phone"], ["+6591234567"]], delimiter=",")
+    with pytest.raises(BadFile, match="No space left on device.*no send list was written either"):
+        check_audience(client, source, group["id"], out=tmp_path / "send.csv", report=tmp_path / "left-out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audience.csv"]
 
 
 def test_the_command_exit_codes(sandbox, group, tmp_path):
