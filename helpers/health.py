@@ -29,15 +29,15 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .bulk.apply import ExclusiveLock
 from .client import Client
 from .errors import EightByEightError, GroupNotFound, RunInProgress, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
 from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
+from .paths import ExclusiveLock
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
-                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact)
+                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, oldest_first, redact)
 
 _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # the keyword chains' step ids
 
@@ -193,7 +193,10 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
     deployed = _deployed_by_channel(client, options.name)
     found: dict[str, DeployedWorkflow] = {}
     for channel, definition in wanted.items():
-        current = deployed.get(channel)
+        same = deployed.get(channel, [])
+        current = same[0] if same else None
+        if (duplicates := _duplicates(channel, options.name, same)) is not None:
+            report.findings.append(duplicates)
         if current is None:
             report.findings.append(Finding("workflow", False, f"{channel}: no workflow named {options.name!r} is "
                                            f"deployed on subaccount {settings.subaccount_id} (deleted, or never "
@@ -219,14 +222,26 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
     return found
 
 
-def _deployed_by_channel(client: Client, name: str) -> dict[str, dict]:
-    found: dict[str, dict] = {}
+def _deployed_by_channel(client: Client, name: str) -> dict[str, list[dict]]:
+    """Each channel's workflows of this name on the subaccount, the oldest first (the one deploy updates)."""
+    found: dict[str, list[dict]] = {}
     for d in client.automation.list_definitions():
         channel = TRIGGER_CHANNELS.get(d.get("trigger"))
         if channel and d["definition"].get("name") == name and d.get("subAccountId") == client.settings.subaccount_id:
-            if channel not in found or d.get("createdAt", "") < found[channel].get("createdAt", ""):
-                found[channel] = d  # the oldest, as deploy updates it
-    return found
+            found.setdefault(channel, []).append(d)
+    return {channel: oldest_first(same) for channel, same in found.items()}
+
+
+def _duplicates(channel: str, name: str, same: list[dict]) -> Finding | None:
+    """Workflows beside the one deploy updates (two deploys at once, a copy made in the UI): each
+    enabled one runs on every message of the trigger, so every STOP is answered twice."""
+    extra = [d["id"] for d in same[1:] if d.get("status") == "enabled"]
+    if not extra:
+        return None
+    return Finding("workflow", False, f"{channel}: {len(extra)} more enabled workflow(s) named {name!r} on this "
+                   f"trigger ({', '.join(extra)}) beside {same[0]['id']}: 8x8 runs every one on each customer's "
+                   "message, so each STOP is answered more than once.",
+                   f"delete {', '.join(extra)} in the Automation Builder (keep {same[0]['id']}, which deploy updates)")
 
 
 def _group_of(definition: dict) -> int | None:

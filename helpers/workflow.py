@@ -405,11 +405,17 @@ def deploy_definition(client: Client, definition: dict) -> Deployment:
     if not same:
         created = client.automation.create_definition(wanted)
         return Deployment(created["id"], created["version"], "created")
-    current = min(same, key=lambda d: d.get("createdAt", ""))
+    current = oldest_first(same)[0]
     if all(current.get(k) == wanted.get(k) for k in _COMPARED):
         return Deployment(current["id"], current["version"], "unchanged")
     updated = client.automation.update_definition(current["id"], wanted)
     return Deployment(updated["id"], updated["version"], "updated")
+
+
+def oldest_first(definitions: Iterable[dict]) -> list[dict]:
+    """Workflows of one name, trigger and subaccount in the order deploy, the notebooks and the check
+    all take them: the oldest first (the one deploy updates), ties by id so that all pick the same."""
+    return sorted(definitions, key=lambda d: (d.get("createdAt", ""), d.get("id", "")))
 
 
 def deploy_definitions(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
@@ -461,7 +467,7 @@ def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, De
             group_id = int(steps[STEP["add"]]["inputs"]["body"]["groups"][0]["id"])
         except (KeyError, IndexError, TypeError, ValueError):
             continue  # a workflow of that name that this runbook did not build
-        if channel not in found or d.get("createdAt", "") < found[channel].definition.get("createdAt", ""):
+        if channel not in found or oldest_first([d, found[channel].definition])[0] is d:
             found[channel] = DeployedWorkflow(channel, d["id"], d["version"], group_id, d.get("status", ""),
                                               redact(d, client.settings))
     if not found:

@@ -11,7 +11,7 @@ from helpers.health import CANARY_NUMBERS, CheckOptions, run_check
 from helpers.policy import KeywordPolicy
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
-from support import members
+from support import GROUP, members
 
 
 def check(sandbox, *args, cwd):
@@ -66,6 +66,30 @@ def test_a_branch_condition_edited_through_the_api_is_named(client, sandbox, dep
     assert done.returncode == 1
     line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] SMS"))
     assert "step(s) edited (in the Automation Builder UI?): check_opt_out_added" in line
+
+
+def test_a_duplicate_workflow_is_named_with_the_one_to_keep(client, sandbox, controls, deployed, tmp_path):
+    """A second enabled copy (two deploys from two machines, a copy made in the UI) runs on every
+    message too: each STOP is answered twice. Named, with the copy to delete; a disabled copy runs
+    on nothing, and is not a finding."""
+    from helpers.workflow import build_opt_out_definitions, with_api_key
+
+    held = client.automation.get_definition(deployed["SMS"].definition_id)
+    body = with_api_key(build_opt_out_definitions(client.settings, _group_id(held))["SMS"], client.settings)
+    controls.advance_clock(seconds=60)  # made later: the deployed one is the oldest, the one deploy updates
+    copy = client.automation.create_definition(body)
+    client.automation.create_definition({**body, "status": "disabled"})
+    done = check(sandbox, "--no-canary", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    action = [line for line in done.stdout.splitlines() if line.startswith("ACTION")]
+    assert len(action) == 1 and f"SMS: 1 more enabled workflow(s) named 'Opt-out keyword' on this trigger " \
+        f"({copy['id']}) beside {deployed['SMS'].definition_id}" in action[0]
+    assert f"delete {copy['id']} in the Automation Builder (keep {deployed['SMS'].definition_id}" in action[0]
+
+
+def _group_id(definition: dict) -> int:
+    step = next(s for s in definition["definition"]["steps"] if s["id"] == "add_to_opt_out_group")
+    return int(step["inputs"]["body"]["groups"][0]["id"])
 
 
 def test_another_language_set_another_group_and_a_deleted_workflow_are_named(client, settings, sandbox, group,
@@ -151,3 +175,21 @@ def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):
     done = check(sandbox, "--json", cwd=tmp_path)
     findings = json.loads(done.stdout)["findings"]
     assert done.returncode == 1 and [f["area"] for f in findings if not f["ok"]] == ["workflow", "workflow"]
+
+
+def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_once(client, sandbox, deployed,
+                                                                                   tmp_path):
+    """Two copies made in the same instant (two deploys at once): deploy updates one, the notebooks
+    read one, the check keeps one; all three the same, whatever order 8x8 lists them in."""
+    from helpers.deploy import deploy_opt_out
+    from helpers.workflow import deployed_workflows, with_api_key
+
+    held = client.automation.get_definition(deployed["SMS"].definition_id)
+    copy = client.automation.create_definition(
+        with_api_key(build_opt_out_definitions(client.settings, _group_id(held))["SMS"], client.settings))
+    assert copy["createdAt"] == held["createdAt"]  # the sandbox's clock stood still: a tie
+    updated = deploy_opt_out(client, GROUP, KeywordPolicy(languages=["es"]), apply=True).deployed["SMS"]
+    kept = updated.held["id"]
+    assert deployed_workflows(client)["SMS"].definition_id == kept
+    done = check(sandbox, "--no-canary", "--languages", "en,es", cwd=tmp_path)
+    assert f"(keep {kept}, which deploy updates)" in done.stdout, done.stdout

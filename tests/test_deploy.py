@@ -76,3 +76,21 @@ def test_a_builder_folder_that_cannot_be_written_stops_the_deploy_before_anythin
     with pytest.raises(BadFile, match="cannot be written"):
         deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True, builder_dir=not_a_folder)
     assert list(client.automation.list_definitions()) == []
+
+
+def test_a_second_deploy_at_once_is_refused_and_deploys_nothing(client, group):
+    """Two deploys at once (notebook 03 and a job) would each find no workflow and each create one:
+    every STOP would then run twice. The second is refused, naming the first, with nothing made."""
+    import os
+
+    from helpers.deploy import DeployLock
+    from helpers.errors import RunInProgress
+
+    with DeployLock(client):
+        with pytest.raises(RunInProgress, match=rf"Another deploy is running for subaccount sandbox-subaccount "
+                                                rf"\(deploy --apply, pid {os.getpid()}, since .*\)\. Nothing was deployed"):
+            deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True)
+        assert list(client.automation.list_definitions()) == []
+        deploy_opt_out(client, GROUP, KeywordPolicy())  # a dry run deploys nothing: it needs no lock
+    deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True)  # released
+    assert len(list(client.automation.list_definitions())) == 2

@@ -14,11 +14,9 @@ refused (and a killed run's lock goes with its process).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -30,6 +28,7 @@ from ..errors import (APIError, BadInput, BadRequest, EightByEightError, NotFoun
                       TransportError, Unauthorized, UnexpectedResponse)
 from .check import key_of
 from ..errors import BadFile
+from ..paths import ExclusiveLock
 from ..reports import private_open
 
 DEFAULT_CHUNK_SIZE = 500  # 8x8's largest membership request
@@ -48,46 +47,6 @@ def check_chunk_size(chunk_size) -> int:
 
 
 # --- one run per group ---------------------------------------------------------------------
-
-def lock_folder() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"eightxeight-runbook-locks-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
-
-
-class ExclusiveLock:
-    """An exclusive, non-blocking ``flock`` on a file of :func:`lock_folder` named by ``key`` (one
-    platform, account and whatever it guards). The holder writes what it is doing, its pid and
-    since when, so that a refused run can say who holds it; the kernel drops the lock when the
-    holder exits, killed or not, so a crash never leaves it stuck."""
-
-    def __init__(self, key: str, name: str, what: str):
-        self.path = lock_folder() / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{name}.lock"
-        self.what = what
-        self._fd: int | None = None
-
-    def refusal(self, holder: str) -> RunInProgress:
-        raise NotImplementedError
-
-    def __enter__(self):
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 1000).decode("utf-8", "replace").strip() or "another process"
-            os.close(fd)
-            raise self.refusal(holder) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{self.what}, pid {os.getpid()}, since {_now()}".encode())
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
 
 class GroupLock(ExclusiveLock):
     """One run at a time on one group of one account of one platform."""
