@@ -95,11 +95,14 @@ def main() -> None:
               "(a fresh process, interpreter start included)")
         print(f"  send list: {written:,} rows (expected {expected:,}); exit {done.returncode} (1: some rows invalid)")
         print(f"  HTTP requests: {requests}")
+        ratio = elapsed / floor if floor else None
         print(f"  wall time: {elapsed:.1f} s (sequential latency floor {floor:.1f} s); wall time / floor = "
-              f"{elapsed / floor:.2f}" if floor else f"  wall time: {elapsed:.1f} s")
+              f"{ratio:.2f} (bound: 0.5: {'met' if ratio <= 0.5 else 'NOT met'})" if floor else
+              f"  wall time: {elapsed:.1f} s")
         print(f"  the group's read alone (a one-row file): {group_alone:.1f} s"
               + (f"; / floor = {group_alone / floor:.2f}" if floor else ""))
-        print(f"  {done.stderr.strip().splitlines()[-1]} (bound: 400 MiB)", flush=True)
+        peak = float(done.stderr.strip().splitlines()[-1].split()[-2])  # "peak memory: N MiB"
+        print(f"  peak memory: {peak:.0f} MiB (bound: 400 MiB: {'met' if peak <= 400 else 'NOT met'})", flush=True)
     finally:
         process.terminate()
         process.wait(timeout=10)
