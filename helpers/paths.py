@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import stat
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,8 +48,15 @@ def run_folder() -> Path:
 
 
 def lock_folder() -> Path:
+    """This user's folder of lock files in the temporary folder. One that another user made first
+    (the temporary folder is shared) is refused: its owner could hold every lock, or swap them."""
     folder = Path(tempfile.gettempdir()) / f"eightxeight-runbook-locks-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
+    held = os.lstat(folder)
+    if not stat.S_ISDIR(held.st_mode) or held.st_uid != os.getuid() or held.st_mode & 0o077:
+        raise RunInProgress(f"{folder} is not a private folder of this user's (owner uid {held.st_uid}, mode "
+                            f"{stat.filemode(held.st_mode)}): another user may have made it. Remove it, then run this "
+                            "again. Nothing was changed.")
     return folder
 
 

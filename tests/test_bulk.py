@@ -550,3 +550,26 @@ def test_resume_after_a_real_kill(client, sandbox, seed, opt_out_group, tmp_path
     assert values["resumed"] and values["outcome"] == {"removed": 1500}
     assert members(client, opt_out_group) == []
     assert sandbox.request_count("contacts.remove_members") <= 151
+
+
+def test_a_lock_folder_that_is_not_this_users_own_is_refused(client, opt_out_group, tmp_path, monkeypatch):
+    """The temporary folder is shared: a lock folder another user made first (open to others, or a
+    link to elsewhere) could let them hold every lock. Refused, saying what to remove."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = tmp_path / f"eightxeight-runbook-locks-{os.getuid()}"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    with pytest.raises(RunInProgress, match="is not a private folder of this user's .*drwxrwxrwx.* Remove it"):
+        with GroupLock(client, opt_out_group["id"], "bulk-remove of a.csv"):
+            pass
+    folder.rmdir()
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    folder.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(RunInProgress, match="is not a private folder"):
+        with GroupLock(client, opt_out_group["id"], "bulk-remove of a.csv"):
+            pass
+    folder.unlink()
+    with GroupLock(client, opt_out_group["id"], "bulk-remove of a.csv"):  # made afresh: private, taken
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
