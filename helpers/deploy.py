@@ -15,12 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from .client import Client
-from .errors import APIError, EightByEightError, RunInProgress, RunInterrupted, VerificationFailed
+from .errors import APIError, EightByEightError, RunInterrupted, VerificationFailed
 from .groups import opt_out_group_id, who_enforces
-from .paths import ExclusiveLock
 from .policy import KeywordPolicy
-from .workflow import (Deployment, WorkflowOptions, build_opt_out_definitions, check_help_values, deploy_definition,
-                       redact, script_table, validate_definition, write_builder_files)
+from .workflow import (DeployLock, Deployment, WorkflowOptions, build_opt_out_definitions, check_help_values,
+                       deploy_definition, redact, script_table, validate_definition, write_builder_files)
 
 
 @dataclass(frozen=True)
@@ -128,49 +127,34 @@ def deploy_opt_out(client: Client, group: str, policy: KeywordPolicy, options: W
     result.help_note = check_help_values(settings, options.brand, options.support)  # BadInput on 8x8
     if builder_dir:  # before the deploy: a folder that cannot be written stops it with nothing deployed
         result.builder_files = write_builder_files(settings, group_id, policy, options, folder=builder_dir)
-    with DeployLock(client):
-        deployments = _deploy_each(client, definitions)
-        try:
-            result.deployed = read_back_deployments(client, deployments, definitions)
-        except VerificationFailed:
-            raise
-        except EightByEightError as exc:  # deployed, but not read back: never "nothing was changed"
-            raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments)} deployed, then reading them "
-                                 f"back failed: {exc}. Deploying again updates in place, so nothing is made twice."
-                                 ).answered_by(exc) from exc
+    deployments = _deploy_each(client, definitions)
+    try:
+        result.deployed = read_back_deployments(client, deployments, definitions)
+    except VerificationFailed:
+        raise
+    except EightByEightError as exc:  # deployed, but not read back: never "nothing was changed"
+        raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments)} deployed, then reading them "
+                             f"back failed: {exc}. Deploying again updates in place, so nothing is made twice."
+                             ).answered_by(exc) from exc
     return result
 
-
-class DeployLock(ExclusiveLock):
-    """One deploy at a time per subaccount on this machine. Two at once (notebook 03 and a job) each
-    find no workflow, each create one, and every customer's message then runs both: two
-    confirmations per STOP. (Deploys from two machines are not kept apart by this: the health
-    check names the duplicates they leave.)"""
-
-    def __init__(self, client: Client):
-        self.subaccount = client.settings.subaccount_id
-        super().__init__(f"{client.base_urls['automation']}|{client.settings.account_id}|{self.subaccount}",
-                         "deploy", "deploy --apply")
-
-    def refusal(self, holder: str) -> RunInProgress:
-        return RunInProgress(f"Another deploy is running for subaccount {self.subaccount} ({holder}). Nothing was "
-                             "deployed by this one: run it again when that one has finished.")
 
 
 def _deploy_each(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
     """deploy_definitions, saying which channels were deployed when one fails after the first, or
     when a request got no answer."""
     deployments: dict[str, Deployment] = {}
-    for channel, definition in definitions.items():
-        try:
-            deployments[channel] = deploy_definition(client, definition)
-        except EightByEightError as exc:
-            if not deployments and isinstance(exc, APIError):  # 8x8 refused the first: nothing was deployed
-                raise
-            # a later channel, or no answer at all (8x8 may hold what was sent): never "nothing was changed"
-            raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments) or 'nothing'} deployed, then "
-                                 f"{channel} failed: {exc}. Deploying again updates in place, so nothing is made "
-                                 "twice.").answered_by(exc) from exc
+    with DeployLock(client):  # refused before the first channel: nothing deployed
+        for channel, definition in definitions.items():
+            try:
+                deployments[channel] = deploy_definition(client, definition)
+            except EightByEightError as exc:
+                if not deployments and isinstance(exc, APIError):  # 8x8 refused the first: nothing was deployed
+                    raise
+                # a later channel, or no answer at all (8x8 may hold what was sent): never "nothing was changed"
+                raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments) or 'nothing'} deployed, "
+                                     f"then {channel} failed: {exc}. Deploying again updates in place, so nothing is "
+                                     "made twice.").answered_by(exc) from exc
     return deployments
 
 

@@ -20,8 +20,8 @@ from typing import Iterable
 
 from .client import Client
 from .config import Settings
-from .errors import BadFile, BadInput, WorkflowNotDeployed
-from .paths import run_folder
+from .errors import BadFile, BadInput, RunInProgress, WorkflowNotDeployed
+from .paths import ExclusiveLock, run_folder
 from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
@@ -419,8 +419,25 @@ def oldest_first(definitions: Iterable[dict]) -> list[dict]:
 
 
 def deploy_definitions(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
-    """Deploy each channel's definition (create or update, idempotent)."""
-    return {channel: deploy_definition(client, definition) for channel, definition in definitions.items()}
+    """Deploy each channel's definition (create or update, idempotent), one deploy of the subaccount at a time."""
+    with DeployLock(client):
+        return {channel: deploy_definition(client, definition) for channel, definition in definitions.items()}
+
+
+class DeployLock(ExclusiveLock):
+    """One deploy at a time per subaccount on this machine. Two at once (notebook 03 and a job) each
+    find no workflow, each create one, and every customer's message then runs both: two
+    confirmations per STOP. (Deploys from two machines are not kept apart by this: the health
+    check names the duplicates they leave.)"""
+
+    def __init__(self, client: Client):
+        self.subaccount = client.settings.subaccount_id
+        super().__init__(f"{client.base_urls['automation']}|{client.settings.account_id}|{self.subaccount}",
+                         "deploy", "a deploy of the opt-out workflows")
+
+    def refusal(self, holder: str) -> RunInProgress:
+        return RunInProgress(f"Another deploy is running for subaccount {self.subaccount} ({holder}). Nothing was "
+                             "deployed by this one: run it again when that one has finished.")
 
 
 @dataclass

@@ -80,16 +80,20 @@ def test_a_builder_folder_that_cannot_be_written_stops_the_deploy_before_anythin
 
 def test_a_second_deploy_at_once_is_refused_and_deploys_nothing(client, group):
     """Two deploys at once (notebook 03 and a job) would each find no workflow and each create one:
-    every STOP would then run twice. The second is refused, naming the first, with nothing made."""
+    every STOP would then run twice. The second is refused, naming the first, with nothing made,
+    whether it comes from the command (deploy_opt_out) or the notebook (deploy_definitions)."""
     import os
 
-    from helpers.deploy import DeployLock
     from helpers.errors import RunInProgress
+    from helpers.workflow import DeployLock
 
+    refused = (rf"Another deploy is running for subaccount sandbox-subaccount \(a deploy of the opt-out workflows, "
+               rf"pid {os.getpid()}, since .*\)\. Nothing was deployed")
     with DeployLock(client):
-        with pytest.raises(RunInProgress, match=rf"Another deploy is running for subaccount sandbox-subaccount "
-                                                rf"\(deploy --apply, pid {os.getpid()}, since .*\)\. Nothing was deployed"):
+        with pytest.raises(RunInProgress, match=refused):
             deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True)
+        with pytest.raises(RunInProgress, match=refused):
+            deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
         assert list(client.automation.list_definitions()) == []
         deploy_opt_out(client, GROUP, KeywordPolicy())  # a dry run deploys nothing: it needs no lock
     deploy_opt_out(client, GROUP, KeywordPolicy(), apply=True)  # released
