@@ -149,9 +149,10 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
         out.unlink()  # a stale list must never pass for a checked one
     report_path = check_writable(Path(report)) if report is not None else None
     check_writable(out)
-    groups = audience_groups(client, group)
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
+    # the file and its options first, then the groups (as bulk work): each mistake said in one run
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
+    groups = audience_groups(client, group)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
     snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
                  for i, g in enumerate(groups)]

@@ -133,6 +133,16 @@ def test_a_send_list_or_report_on_the_audience_file_is_refused_and_the_file_is_k
     assert source.read_bytes() == before and not (tmp_path / "send.csv").exists()
 
 
+def test_the_files_options_are_checked_before_the_groups(client, tmp_path):
+    """A wrong --column is said as such even where no opt-out group exists yet (as bulk work does:
+    the file and its options, then the group), not hidden behind the group's message."""
+    source = write(tmp_path / "audience.csv", AUDIENCE)
+    with pytest.raises(BadInput, match="nope"):
+        check_audience(client, source, out=tmp_path / "send.csv", column="nope")
+    with pytest.raises(BadInput, match="no opt-out group to check against"):
+        check_audience(client, source, out=tmp_path / "send.csv", default_region="SG")
+
+
 def test_a_file_changed_during_the_check_gives_no_send_list(client, group, tmp_path, monkeypatch):
     """The send list copies the file's rows a second time: a row written to the file meanwhile was
     never checked, so the check fails (BadFile, exit 2) and no send list exists, not a list with
