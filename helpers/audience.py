@@ -148,7 +148,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     if out.exists():
         out.unlink()  # a stale list must never pass for a checked one
     report_path = check_writable(Path(report)) if report is not None else None
-    check_writable(out)
+    check_writable(out, "--out")
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)

@@ -85,7 +85,7 @@ def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None =
               canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values())) -> Reconciliation:
     """Build the ledger for the window (``window``, or ``hours``/``since``); with ``apply``, repair
     what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
-    ledger_path = check_writable(Path(ledger_path)) if ledger_path else None  # before anything is read
+    ledger_path = check_writable(Path(ledger_path), "--ledger") if ledger_path else None  # before anything is read
     window = window or make_window(client, hours=hours, since=since)
     read = {"name": name, "window": window, "policy": policy, "seen_in_group": seen_in_group,
             "test_numbers": canary_numbers}

@@ -79,11 +79,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()  # one not written yet: where it would be written
 
 
-def check_writable(path: Path) -> Path:
-    """Refuse, before anything is read or sent, a report path that cannot be written."""
+def check_writable(path: Path, flag: str = "--report") -> Path:
+    """Refuse, before anything is read or sent, an output path (given as ``flag``) that cannot be written."""
     path = Path(path)
     if path.is_dir():
-        raise BadFile(f"--report {path} is a folder: give a file name, e.g. {path / 'report.csv'}.")
+        raise BadFile(f"{flag} {path} is a folder: give a file name, e.g. {path / (flag.lstrip('-') + '.csv')}.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         existed = path.exists()
@@ -92,8 +92,8 @@ def check_writable(path: Path) -> Path:
         if not existed:
             path.unlink()
     except OSError as exc:
-        raise BadFile(f"The report {path} cannot be written ({exc.strerror}): give a --report path in a folder you "
-                   "can write to. Nothing was changed.") from None
+        raise BadFile(f"{path} cannot be written ({exc.strerror}): give a {flag} path in a folder you can write to. "
+                      "Nothing was changed.") from None
     return path
 
 

@@ -302,6 +302,10 @@ def test_an_unwritable_report_path_is_refused_before_anything_changes(client, sa
             bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, report_path=path)
     with pytest.raises(BadFile, match="cannot be written"):
         bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, report_path="/proc/no/r.csv")
+    with pytest.raises(BadFile, match=r"^--journal .* is a folder"):  # each output named by its own option
+        bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, journal_path=tmp_path)
+    with pytest.raises(BadFile, match=r"give a --journal path"):
+        bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, journal_path="/proc/no/j.jsonl")
     assert sandbox.request_count() == 0 and members(client, opt_out_group) == ["+6591234567"]
 
 

@@ -201,7 +201,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, opt
     check_distinct(path, {"the report (--report)": o.report_path, "the journal (--journal)": o.journal_path})
     explicit_report = check_writable(Path(o.report_path)) if o.report_path else None
     if o.journal_path:
-        check_writable(Path(o.journal_path))
+        check_writable(Path(o.journal_path), "--journal")
     reports_dir = Path(o.reports_dir).resolve() if o.reports_dir else reports_folder()
     opened = open_numbers(path, column=o.column, default_region=o.default_region, country_column=o.country_column)
     target = resolve_group(client, group)
