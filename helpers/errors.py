@@ -74,7 +74,8 @@ class ConnectionCheckFailed(EightByEightError):
 
 
 class RunInProgress(EightByEightError):
-    """Another bulk run holds this group; nothing was changed by this one."""
+    """Another run holds the lock of this job (a bulk run or repair of the group, a deploy or a health
+    check of the subaccount), or the lock cannot be trusted; nothing was changed by this one (exit 2)."""
 
 
 class RunInterrupted(EightByEightError):
