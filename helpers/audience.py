@@ -169,7 +169,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
 
-    def unchanged() -> None:  # the copy read the file again: rows it took that were never checked give no list
+    def last_checks_and_report() -> None:  # the copy read the file again: rows never checked give no list
         if _digest_or_none(Path(path)) != before:
             raise BadFile(f"{path} changed while it was being checked, so the send list could hold rows that were "
                           "not checked: none was written. Check it again once nothing is writing to it.")
@@ -181,7 +181,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
                               "was written either: free some space or give another --report, then check again.") from None
 
     may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.delimiter,
-                                   before_it_is_there=unchanged) - numbers.has_header
+                                   before_it_is_there=last_checks_and_report) - numbers.has_header
     return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
                          may_receive, left_out, out, report_path, ledger is not None, ledger_note)
 

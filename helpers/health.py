@@ -36,8 +36,9 @@ from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_
 from .languages import PACKS
 from .paths import ExclusiveLock
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
-from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP, TRIGGER_CHANNELS,
-                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, oldest_first, redact)
+from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP,
+                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact, subaccount_key,
+                       workflows_named)
 
 _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # the keyword chains' step ids
 
@@ -154,8 +155,7 @@ class CheckLock(ExclusiveLock):
 
     def __init__(self, client: Client):
         self.subaccount = client.settings.subaccount_id
-        super().__init__(f"{client.base_urls['automation']}|{client.settings.account_id}|{self.subaccount}", "check",
-                         "python -m helpers check")
+        super().__init__(subaccount_key(client), "check", "python -m helpers check")
 
     def refusal(self, holder: str) -> RunInProgress:
         return RunInProgress(f"another health check is running for subaccount {self.subaccount} ({holder}); this one "
@@ -190,7 +190,7 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
         return build_opt_out_definitions(settings, for_group, policy, options.workflow)
 
     wanted = build(group_id)
-    deployed = _deployed_by_channel(client, options.name)
+    deployed = workflows_named(client, options.name)
     found: dict[str, DeployedWorkflow] = {}
     for channel, definition in wanted.items():
         same = deployed.get(channel, [])
@@ -220,16 +220,6 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
         found[channel] = DeployedWorkflow(channel, current["id"], current["version"], _group_of(shown) or group_id,
                                           current.get("status", ""), shown)
     return found
-
-
-def _deployed_by_channel(client: Client, name: str) -> dict[str, list[dict]]:
-    """Each channel's workflows of this name on the subaccount, the oldest first (the one deploy updates)."""
-    found: dict[str, list[dict]] = {}
-    for d in client.automation.list_definitions():
-        channel = TRIGGER_CHANNELS.get(d.get("trigger"))
-        if channel and d["definition"].get("name") == name and d.get("subAccountId") == client.settings.subaccount_id:
-            found.setdefault(channel, []).append(d)
-    return {channel: oldest_first(same) for channel, same in found.items()}
 
 
 def _duplicates(channel: str, name: str, same: list[dict]) -> Finding | None:

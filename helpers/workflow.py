@@ -418,6 +418,21 @@ def oldest_first(definitions: Iterable[dict]) -> list[dict]:
     return sorted(definitions, key=lambda d: (d.get("createdAt", ""), d.get("id", "")))
 
 
+def workflows_named(client: Client, name: str) -> dict[str, list[dict]]:
+    """Each channel's workflows of this name on the subaccount, as 8x8 lists them, :func:`oldest_first`."""
+    found: dict[str, list[dict]] = {}
+    for d in client.automation.list_definitions():
+        channel = TRIGGER_CHANNELS.get(d.get("trigger"))
+        if channel and d["definition"].get("name") == name and d.get("subAccountId") == client.settings.subaccount_id:
+            found.setdefault(channel, []).append(d)
+    return {channel: oldest_first(same) for channel, same in found.items()}
+
+
+def subaccount_key(client: Client) -> str:
+    """What a lock of one subaccount's workflows is named by: the platform, the account, the subaccount."""
+    return f"{client.base_urls['automation']}|{client.settings.account_id}|{client.settings.subaccount_id}"
+
+
 def deploy_definitions(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
     """Deploy each channel's definition (create or update, idempotent), one deploy of the subaccount at a time."""
     with DeployLock(client):
@@ -432,8 +447,7 @@ class DeployLock(ExclusiveLock):
 
     def __init__(self, client: Client):
         self.subaccount = client.settings.subaccount_id
-        super().__init__(f"{client.base_urls['automation']}|{client.settings.account_id}|{self.subaccount}",
-                         "deploy", "a deploy of the opt-out workflows")
+        super().__init__(subaccount_key(client), "deploy", "a deploy of the opt-out workflows")
 
     def refusal(self, holder: str) -> RunInProgress:
         return RunInProgress(f"Another deploy is running for subaccount {self.subaccount} ({holder}). Nothing was "
@@ -474,19 +488,16 @@ def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, De
     really deployed, with the settings notebook 03 chose. Raises NotFound when none is deployed.
     """
     found: dict[str, DeployedWorkflow] = {}
-    for d in client.automation.list_definitions():
-        channel = TRIGGER_CHANNELS.get(d.get("trigger"))
-        if (channel is None or d["definition"].get("name") != name
-                or d.get("subAccountId") != client.settings.subaccount_id):
-            continue
-        steps = {s.get("id"): s for s in d["definition"].get("steps", [])}
-        try:
-            group_id = int(steps[STEP["add"]]["inputs"]["body"]["groups"][0]["id"])
-        except (KeyError, IndexError, TypeError, ValueError):
-            continue  # a workflow of that name that this runbook did not build
-        if channel not in found or oldest_first([d, found[channel].definition])[0] is d:
+    for channel, same in workflows_named(client, name).items():
+        for d in same:  # the oldest this runbook built (one of that name without the add step: another's)
+            steps = {s.get("id"): s for s in d["definition"].get("steps", [])}
+            try:
+                group_id = int(steps[STEP["add"]]["inputs"]["body"]["groups"][0]["id"])
+            except (KeyError, IndexError, TypeError, ValueError):
+                continue
             found[channel] = DeployedWorkflow(channel, d["id"], d["version"], group_id, d.get("status", ""),
                                               redact(d, client.settings))
+            break
     if not found:
         raise WorkflowNotDeployed(f"no opt-out workflow named {name!r} is deployed on subaccount "
                        f"{client.settings.subaccount_id}: run notebook 03 to deploy it")
