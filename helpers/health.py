@@ -30,15 +30,14 @@ from functools import cache
 from pathlib import Path
 
 from .client import Client
-from .errors import EightByEightError, GroupNotFound, RunInProgress, WorkflowNotDeployed
+from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
 from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
-from .paths import ExclusiveLock
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP,
-                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact, subaccount_key,
-                       workflows_named)
+                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact,
+                       SubaccountLock, workflows_named)
 
 _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # the keyword chains' step ids
 
@@ -147,19 +146,13 @@ def run_check(client: Client, options: CheckOptions | None = None, *, reports_di
     return report
 
 
-class CheckLock(ExclusiveLock):
+class CheckLock(SubaccountLock):
     """One health check at a time per subaccount. Two at once (a scheduled one and an operator's)
     would each see the other's canary: a test STOP the other took out again reads as a workflow
     that failed, a canary still in the group as an interrupted check; and both would move the
     checkpoint. The second one says it could not run (exit 2), never "ok"."""
-
-    def __init__(self, client: Client):
-        self.subaccount = client.settings.subaccount_id
-        super().__init__(subaccount_key(client), "check", "python -m helpers check")
-
-    def refusal(self, holder: str) -> RunInProgress:
-        return RunInProgress(f"another health check is running for subaccount {self.subaccount} ({holder}); this one "
-                             "checked nothing. Run it again when that one has finished.")
+    job, what = "check", "python -m helpers check"
+    running, then = "another health check", "; this one checked nothing. Run it again when that one has finished."
 
 
 # --- 1. drift ---------------------------------------------------------------------------------

@@ -439,19 +439,26 @@ def deploy_definitions(client: Client, definitions: dict[str, dict]) -> dict[str
         return {channel: deploy_definition(client, definition) for channel, definition in definitions.items()}
 
 
-class DeployLock(ExclusiveLock):
+class SubaccountLock(ExclusiveLock):
+    """One run of a job at a time per subaccount of an account (the subclass names the job, and what
+    a refused run is told)."""
+    job = what = running = then = ""
+
+    def __init__(self, client: Client):
+        self.subaccount = client.settings.subaccount_id
+        super().__init__(subaccount_key(client), self.job, self.what)
+
+    def refusal(self, holder: str) -> RunInProgress:
+        return RunInProgress(f"{self.running} is running for subaccount {self.subaccount} ({holder}){self.then}")
+
+
+class DeployLock(SubaccountLock):
     """One deploy at a time per subaccount on this machine. Two at once (notebook 03 and a job) each
     find no workflow, each create one, and every customer's message then runs both: two
     confirmations per STOP. (Deploys from two machines are not kept apart by this: the health
     check names the duplicates they leave.)"""
-
-    def __init__(self, client: Client):
-        self.subaccount = client.settings.subaccount_id
-        super().__init__(subaccount_key(client), "deploy", "a deploy of the opt-out workflows")
-
-    def refusal(self, holder: str) -> RunInProgress:
-        return RunInProgress(f"Another deploy is running for subaccount {self.subaccount} ({holder}). Nothing was "
-                             "deployed by this one: run it again when that one has finished.")
+    job, what = "deploy", "a deploy of the opt-out workflows"
+    running, then = "Another deploy", ". Nothing was deployed by this one: run it again when that one has finished."
 
 
 @dataclass
