@@ -182,11 +182,12 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 def _audience(args: argparse.Namespace) -> int:
     """Check a campaign audience file; exit 0 checked, 1 checked with invalid rows, 2 nothing checked."""
-    from .audience import campaign_ledger, check_audience
+    from .audience import campaign_ledger, check_audience, clear_outputs
     from .errors import EightByEightError
     from .runbook import connect
 
     try:
+        clear_outputs(args.file, args.out, args.report)  # first: a check that fails later leaves no stale list
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
         if ledger_note and not args.no_ledger:

@@ -9,7 +9,7 @@ Written: SEND.csv, the file's own header and rows, in order, for the numbers tha
 the campaign (a CSV's lines as the file holds them, an Excel sheet's rows as CSV: it goes to the
 sending tool, not to a spreadsheet), and a report of every row left out with its reason. SEND.csv
 is written to a temporary name and renamed at the end; a stale SEND.csv at that path is removed
-before anything is read, so a list that was not checked today is never mistaken for one that
+first, before 8x8 is called or anything is read (:func:`clear_outputs`), so a list that was not checked today is never mistaken for one that
 was; and a file that changed while it was checked gives no SEND.csv at all.
 """
 from __future__ import annotations
@@ -133,6 +133,28 @@ def audience_outputs(path: str | Path, out: str | Path | None = None,
     return send, Path(report) if report is not None else send.with_name(f"left-out-{stem}.csv")
 
 
+def clear_outputs(path: str | Path, out: str | Path, report: str | Path | None = None) -> Path | None:
+    """The first step of every check of ``path``, before anything can fail on the way: the send list
+    ``out`` and the ``report`` checked (not the file read, not one another, writable), and a send
+    list left at ``out`` by an earlier check removed, so that a check that fails at any later step
+    (a bad file, no network, a wrong key, the ledger's read) leaves no list that could pass for one
+    it checked. Answers the report's path. Callers that read 8x8 before :func:`check_audience` (the
+    command and notebook 08 read the ledger first) call it first themselves; calling it again is
+    harmless."""
+    out = Path(out)
+    check_distinct(path, {"the send list (--out)": out, "the report (--report)": report})  # before out is removed
+    if out.is_dir():
+        raise BadInput(f"--out {out} is a folder: give a file name, e.g. {out / 'send.csv'}.")
+    try:
+        out.unlink(missing_ok=True)  # a stale list must never pass for a checked one
+    except OSError as exc:
+        raise BadFile(f"The send list left at {out} by an earlier check cannot be removed ({exc.strerror or exc}): "
+                      "remove it, or give another --out, then check again.") from None
+    report_path = check_writable(Path(report)) if report is not None else None
+    check_writable(out, "--out")
+    return report_path
+
+
 @no_cycle_collection()  # a million rows are millions of objects: the collector would walk them again and again
 def check_audience(client: Client, path: str | Path, group: str | int | None = None, *, out: str | Path,
                    column: str | None = None, default_region: str | None = None,
@@ -142,13 +164,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
     the file or a group cannot be used."""
     out = Path(out)
-    check_distinct(path, {"the send list (--out)": out, "the report (--report)": report})  # before the stale list below is removed
-    if out.exists() and out.is_dir():
-        raise BadInput(f"--out {out} is a folder: give a file name, e.g. {out / 'send.csv'}.")
-    if out.exists():
-        out.unlink()  # a stale list must never pass for a checked one
-    report_path = check_writable(Path(report)) if report is not None else None
-    check_writable(out, "--out")
+    report_path = clear_outputs(path, out, report)
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,42 @@ def test_the_command_exit_codes(sandbox, group, tmp_path):
                           "--group", str(group["id"])], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "is the file being read" in run.stderr and source.exists()
     assert "No send list was written: nothing was checked." in run.stderr  # not "does not exist": it does
+
+
+def test_a_check_that_cannot_reach_8x8_leaves_no_stale_send_list(tmp_path):
+    """Yesterday's send.csv outlived a check that failed before the file was read (the ledger is read
+    first, and connecting can fail before that): "no send list was written" stood beside one."""
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on: no sandbox, no 8x8
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    source = write(tmp_path / "audience.csv", AUDIENCE)
+    out = tmp_path / "send.csv"
+    out.write_text("name,phone\nStale,+6500000000\n")
+    env = {"EIGHTXEIGHT_BASE_URL": dead, "PATH": "/usr/bin:/bin", "EIGHTXEIGHT_ENV_FILE": str(tmp_path / ".env")}
+    run = subprocess.run([sys.executable, "-m", "helpers", "audience", str(source), "--out", str(out)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert not out.exists() and f"No send list was written ({out} does not exist)" in run.stderr
+    assert source.read_text(encoding="utf-8").startswith("name;phone;offer")  # the file read is kept
+
+
+def test_a_stale_send_list_that_cannot_be_removed_stops_the_check(tmp_path, monkeypatch):
+    import errno
+
+    from helpers.audience import clear_outputs
+
+    source = write(tmp_path / "audience.csv", AUDIENCE)
+    stale = tmp_path / "send.csv"
+    stale.write_text("stale\n")
+    unlink = Path.unlink
+
+    def refused(self, missing_ok=False):  # a folder the operator may read but not change
+        if self == stale:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with pytest.raises(BadFile, match=r"send list left at .* cannot be removed \(Permission denied\)"):
+        clear_outputs(source, stale)

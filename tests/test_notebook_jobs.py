@@ -147,6 +147,21 @@ def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp
     assert values["left_out"] == reasons and values["counts"]["may receive"] == 3 and values["exit_code"] == 1
 
 
+def test_the_audience_notebook_that_cannot_reach_8x8_leaves_no_stale_send_list(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on: the job fails at connect()
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    send = tmp_path / "send.csv"
+    send.write_text("customer,phone\nStale,+6500000000\n")  # yesterday's list
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
+                                   str(tmp_path / "08.ipynb"), cwd=str(tmp_path), progress_bar=False,
+                                   kernel_name="python3", parameters={"SEND_LIST_PATH": str(send)})
+    assert not send.exists()
+
+
 def test_a_failed_connection_check_stops_the_runbook_job_at_00(tmp_path, monkeypatch, capsys):
     import socket
 
