@@ -32,6 +32,7 @@ from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlErr
 from . import local_sandbox
 from .paths import output_root, shown
 from .sandbox import Sandbox
+from .workflow import SubaccountLock
 
 ROOT = PROJECT_ROOT
 NOTEBOOKS = ROOT / "notebooks"
@@ -253,21 +254,35 @@ def _parameters_for(notebook: Path, settings, given: dict) -> dict:
     return parameters
 
 
+class RunbookLock(SubaccountLock):
+    """One runbook job at a time per subaccount. Two at once run each notebook against the other's
+    half-done work: the sample set up before notebook 05 while the other run applies it, each
+    one's test messages judged by the other's (measured: the second run failed at notebook 04, one
+    test number taken out of the group by the first run between its STOP and its read-back). The
+    second job is refused before its first notebook."""
+    job, what = "runbook", "python -m helpers runbook"
+    running, then = "Another runbook job", ("; this one ran no notebook. Run it again when that one has finished "
+                                           "(or open its run folder to follow it).")
+
+
 def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = None) -> Path:
     """Execute every notebook in order into ``output_dir`` (default runs/<time>/); stop at the first
     that fails (later notebooks build on earlier ones) with NotebookFailed naming it."""
+    settings = load_settings()  # ConfigError: one clear message, before anything runs
+    env = {"EIGHTXEIGHT_BASE_URL": sandbox_url()} if settings.needs_embedded_sandbox else {}
+    on = settings.with_base_url(env["EIGHTXEIGHT_BASE_URL"]) if env else settings
+    print(on.describe(), flush=True)
+    with RunbookLock(Client(on)):  # RunInProgress: refused before any notebook or run folder
+        return _run_notebooks(settings, env, output_dir or new_run_folder(), parameters or {})
+
+
+def _run_notebooks(settings: Settings, env: dict, output_dir: Path, parameters: dict) -> Path:
     from .openapi import import_jsonschema
     import_jsonschema()  # before papermill's nbformat imports it: see openapi.import_jsonschema
     import papermill
 
-    settings = load_settings()  # ConfigError: one clear message, before anything runs
-    output_dir = output_dir or new_run_folder()
     output_dir.mkdir(parents=True, exist_ok=True)
-    env = {"EIGHTXEIGHT_RUN_DIR": str(output_dir)}
-    if settings.needs_embedded_sandbox:
-        env["EIGHTXEIGHT_BASE_URL"] = sandbox_url()
-    print(settings.with_base_url(env["EIGHTXEIGHT_BASE_URL"]).describe() if "EIGHTXEIGHT_BASE_URL" in env
-          else settings.describe(), flush=True)
+    env = {**env, "EIGHTXEIGHT_RUN_DIR": str(output_dir)}
     previous = dict(os.environ)
     os.environ.update(env)  # papermill's kernels inherit this environment
     failed = None
@@ -276,10 +291,10 @@ def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = Non
         for notebook in notebook_paths():
             target = output_dir / notebook.name
             started = time.monotonic()
-            _prepare(notebook, settings, env, parameters or {})
+            _prepare(notebook, settings, env, parameters)
             try:
                 papermill.execute_notebook(str(notebook), str(target),
-                                           parameters=_parameters_for(notebook, settings, parameters or {}),
+                                           parameters=_parameters_for(notebook, settings, parameters),
                                            cwd=str(ROOT), progress_bar=False, kernel_name="python3",
                                            kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log"))
             except papermill.PapermillExecutionError as exc:

@@ -17,7 +17,7 @@ from .client import Client
 from .config import PROJECT_ROOT
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
-from .workflow import RECORDED, STEP, inbound_payload
+from .workflow import RECORDED, STEP, SubaccountLock, inbound_payload, subaccount_key
 
 TEST_MESSAGES = (
     ("STOP", "opt-out"), ("stop please", "opt-out"), ("Unsubscribe", "opt-out"), ("OPT-OUT", "opt-out"),
@@ -101,6 +101,38 @@ def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None
     raise BadInput("via is 'test-run' or 'inbound'")
 
 
+class TestNumbersLock(SubaccountLock):
+    """The test numbers of a subaccount, one process at a time: held from the first test message
+    until :func:`remove_test_numbers` takes them out of the group again (or the process ends: a
+    papermill kernel at the notebook's end, JupyterLab's when it is shut down). Two runs at once
+    (two runbook jobs, a person in JupyterLab and a job) send from the same numbers, so each judges
+    the other's messages: one's START or clean-up takes a number out between the other's STOP and
+    its read-back (a false failure), and one's STOP puts in a number whose own STOP did nothing (a
+    false pass). The second run is refused before it sends anything."""
+    __test__ = False  # not a pytest test class, whatever its name
+    job, what = "test-numbers", "notebook 04's test messages"
+    running, then = "Another run of the test messages (notebook 04)", (
+        ": both would send from the same test numbers, so neither could be judged. Nothing was sent by this "
+        "one. Run it again when that one has finished (its last cell, CLEAN_UP, gives the numbers back; a "
+        "notebook kept open without it holds them until its kernel stops).")
+
+
+_HELD_TEST_NUMBERS: dict[str, TestNumbersLock] = {}  # this process's, by subaccount: kept across cells
+
+
+def _hold_test_numbers(client: Client) -> None:
+    """This process takes the subaccount's test numbers (again: it keeps them), or RunInProgress."""
+    key = subaccount_key(client)
+    if key not in _HELD_TEST_NUMBERS:
+        _HELD_TEST_NUMBERS[key] = TestNumbersLock(client).__enter__()
+
+
+def _release_test_numbers(client: Client) -> None:
+    lock = _HELD_TEST_NUMBERS.pop(subaccount_key(client), None)
+    if lock is not None:
+        lock.__exit__(None, None, None)
+
+
 def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "test-run",
                       prefix: str = "+6591000", first_index: int = 1, channel: str | None = None) -> pd.DataFrame:
     """Send each test message from its own number through one deployed workflow, one row each.
@@ -109,7 +141,10 @@ def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "
     process would build). ``channel``: the customer's channel when it is not the workflow's own
     (Viber or RCS through the Messaging Apps workflow). An opt-in message is sent from a number
     that opts out first (STOP), as in real life. Button taps are sent on WhatsApp only.
+    The subaccount's test numbers are this process's until :func:`remove_test_numbers`
+    (:class:`TestNumbersLock`): while another run holds them, RunInProgress, nothing sent.
     """
+    _hold_test_numbers(runbook.client)  # before the first message
     rows = []
     channel = channel or workflow.channel
     definition_id, group_id = workflow.definition_id, workflow.group_id
@@ -206,11 +241,13 @@ def results_values(table: pd.DataFrame) -> dict:
 
 
 def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> int:
-    """Take the test numbers back out of the opt-out group (their contacts stay)."""
+    """Take the test numbers back out of the opt-out group (their contacts stay), and give them back
+    for another run to use (:class:`TestNumbersLock`)."""
     ids = [c["id"] for msisdn in table["from"].unique()
            for c in client.contacts.search_contacts(msisdn, group_id=group_id)]
     if ids:
         client.contacts.remove_from_group(group_id, ids)
+    _release_test_numbers(client)  # only once they are out: a failed clean-up keeps them this run's
     return len(ids)
 
 

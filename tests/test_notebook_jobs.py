@@ -176,3 +176,18 @@ def test_a_failed_connection_check_stops_the_runbook_job_at_00(tmp_path, monkeyp
     said = capsys.readouterr().out
     assert "FAILED  00_setup.ipynb" in said and "ConnectionCheckFailed" in said and "01_" not in said
     assert sorted(p.name for p in (tmp_path / "run").glob("*.ipynb")) == ["00_setup.ipynb"]
+
+
+def test_a_second_runbook_job_at_once_is_refused_before_any_notebook(tmp_path, monkeypatch):
+    """Two runbook jobs on one sandbox judged each other's work: the second failed at notebook 04,
+    a test number taken out by the first between its STOP and its read-back."""
+    from helpers.client import Client
+    from helpers.config import load_settings
+    from helpers.errors import RunInProgress
+    from helpers.runbook import RunbookLock, run_runbook
+
+    monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", "http://127.0.0.1:9")  # never called: the refusal comes first
+    with RunbookLock(Client(load_settings())):
+        with pytest.raises(RunInProgress, match="Another runbook job .* this one ran no notebook"):
+            run_runbook(tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -157,3 +157,27 @@ def test_member_keys_as_int64_keep_only_keys_a_valid_number_can_have():
     keys = {"6591234567", "006591234567", "0", "", "1234567890123456", "123456789012345", "٦٥٩١٢٣٤", "1_000",
             "+6591234568", " 6591234569", "²"}
     assert sorted(_int_keys(keys).tolist()) == [6591234567, 123456789012345]
+
+
+def test_the_test_numbers_are_one_runs_at_a_time_and_given_back_by_the_clean_up(runbook, group, sandbox):
+    """Two runs of notebook 04 at once (two runbook jobs) sent from the same numbers: one's START
+    took a number out between the other's STOP and its read-back, a false FAILED (and a false pass
+    was as possible). The second run is refused before it sends anything."""
+    from helpers.errors import RunInProgress
+    from helpers.verification import TestNumbersLock
+
+    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group["id"],
+                                                                 options=WorkflowOptions(channels=("SMS",))))
+    sms = deployed_workflows(runbook.client)["SMS"]
+    with TestNumbersLock(runbook.client):  # another run's, in the middle of its tests
+        sandbox.reset_stats()
+        with pytest.raises(RunInProgress, match=r"Another run of the test messages \(notebook 04\).*Nothing was sent"):
+            run_test_messages(runbook, sms, [("STOP", "opt-out")])
+        assert sandbox.request_count() == 0
+    table = run_test_messages(runbook, sms, [("STOP", "opt-out")])  # that run has finished
+    table = pd.concat([table, run_test_messages(runbook, sms, [("END", "opt-out")], first_index=2)])  # still this run's
+    with pytest.raises(RunInProgress):  # held across the notebook's cells, until the clean-up
+        TestNumbersLock(runbook.client).__enter__()
+    assert remove_test_numbers(runbook.client, group["id"], table) == 2
+    with TestNumbersLock(runbook.client):  # given back
+        pass
