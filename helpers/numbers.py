@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -12,6 +14,26 @@ from phonenumbers.phonemetadata import PhoneMetadata
 from .errors import BadInput
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
+
+
+@lru_cache(maxsize=1)
+def _unseen() -> dict[int, str | None]:
+    """What copying a number carries along unseen, as a translation table: Unicode's format
+    characters (WhatsApp's exports wrap each number in U+202A ... U+202C, web pages add zero-width
+    spaces, a pasted cell can hold a BOM or a direction mark), dropped as separators are; and the
+    full-width plus of CJK input, a plus. So a cell that shows +6591234567 in a spreadsheet is read
+    as +6591234567, never "not a phone number". Not the right-to-left controls (_RIGHT_TO_LEFT):
+    those can show a cell's characters in another order than it holds them, so such a cell is
+    refused with its reason. Made on the first cell that is not ASCII (a tenth of a second)."""
+    return {c: None for c in range(sys.maxunicode + 1)
+            if unicodedata.category(chr(c)) == "Cf" and chr(c) not in _RIGHT_TO_LEFT} | {0xFF0B: "+"}
+
+
+# RLM, ALM, RLE, RLO, RLI: "\u202e7654321956+" shows as +6591234567 (the strict reading: any of them
+# may reorder what is shown, so none is dropped unseen)
+_RIGHT_TO_LEFT = frozenset("\u200f\u061c\u202b\u202e\u2067")
+
+
 _REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "no country: add a leading + and country code, or give a default region",
     NumberParseException.NOT_A_NUMBER: "not a phone number",
@@ -239,8 +261,20 @@ def _lengths_and_pattern(desc):
     return (frozenset(desc.possible_length) or None), desc.national_number_pattern
 
 
+def _seen(text: str) -> str:
+    """``text`` without the characters nobody sees (see _unseen), stripped; InvalidNumber for a
+    right-to-left control, which can make the cell show another number than it holds."""
+    if text.isascii():
+        return text
+    control = next((c for c in text if c in _RIGHT_TO_LEFT), None)
+    if control is not None:
+        raise InvalidNumber(f"holds a right-to-left control (U+{ord(control):04X}), which can show other digits, or "
+                            "in another order, than the cell holds: type the number again")
+    return text.translate(_unseen()).strip()
+
+
 def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
-    text = (raw or "").strip()
+    text = _seen((raw or "").strip())
     if not text:
         raise InvalidNumber("empty")
     written_international = text[:1] == "+" and text[1:].isdecimal()
@@ -287,5 +321,8 @@ def _parse(attempts: tuple) -> str:
 
 
 def looks_like_number(raw: str) -> bool:
-    compact = _SEPARATORS.sub("", (raw or "").strip())
+    try:
+        compact = _SEPARATORS.sub("", _seen((raw or "").strip()))
+    except InvalidNumber:
+        return False
     return bool(re.fullmatch(r"(\+|00)?\d{6,16}", compact))

@@ -36,6 +36,32 @@ def test_common_formats_normalise_to_e164(raw, region, expected):
     assert to_e164(raw, region) == expected
 
 
+@pytest.mark.parametrize("raw", [
+    "\u202a+65 9123 4567\u202c",  # as WhatsApp's exports write every number: embedding marks around it
+    "\u200b+6591234567", "+65\u200d9123\u200b4567",  # zero-width spaces and joiners, pasted from a web page
+    "\ufeff+6591234567", "\u200e+65 9123 4567\u2069",  # a BOM inside a cell; a left-to-right mark, an isolate's end
+    "\uff0b\uff16\uff15\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17",  # full width, as CJK input writes it
+    "\uff0b65 9123 4567",
+])
+def test_a_number_with_characters_nobody_sees_is_the_number_shown(raw):
+    """Each of these shows as +65 9123 4567 in a spreadsheet: it was "not a phone number", so an
+    opt-out list exported from WhatsApp could not be imported at all."""
+    from helpers.numbers import looks_like_number
+
+    assert to_e164(raw) == "+6591234567" and looks_like_number(raw)
+
+
+@pytest.mark.parametrize("raw", ["\u202e7654321956+", "\u202e+6591234567", "+65 9123 4567\u200f", "\u202b+6591234567"])
+def test_a_right_to_left_control_is_refused_with_its_reason(raw):
+    """"\u202e7654321956+" shows as +6591234567 and holds other digits: such a cell is never read as
+    what it shows, nor as what it holds; the report names the character."""
+    from helpers.numbers import looks_like_number
+
+    with pytest.raises(InvalidNumber, match=r"right-to-left control \(U\+[0-9A-F]{4}\).*type the number again"):
+        to_e164(raw)
+    assert not looks_like_number(raw)
+
+
 @pytest.mark.parametrize("raw,reason", [("", "empty"), ("call me", "not a phone number"), ("+65 123", "not a valid"),
                                         ("07911 123456", "default region"), ("+999 1234567", "unknown country code"),
                                         # a 0 after the +: the fast path once read it as +20 and kept it as written
@@ -315,3 +341,14 @@ def test_copy_records_writes_what_the_csv_writer_wrote(tmp_path, monkeypatch, ro
     written = read.copy_records(path, out, drop, read.file_records(path)[0])
     assert out.getvalue() == _send_list_before(path, drop)
     assert written == out.getvalue().count("\r\n")
+
+
+def test_a_list_exported_from_whatsapp_is_read_whole(tmp_path):
+    """WhatsApp writes each number between U+202A and U+202C: every row of such a list was invalid,
+    and without a header its column was not even found."""
+    cells = ["\u202a+65 9123 4567\u202c", "\u202a+44 7911 123456\u202c", "\u202e+6591234569"]
+    numbers = read_numbers(write(tmp_path, "name,phone\n" + "".join(f"n{i},{c}\n" for i, c in enumerate(cells))))
+    assert list(numbers.valid["msisdn"]) == ["+6591234567", "+447911123456"]
+    assert "right-to-left control (U+202E)" in numbers.rows.set_index("row").at[4, "reason"]
+    headerless = read_numbers(write(tmp_path, "".join(f"n{i};{c}\n" for i, c in enumerate(cells[:2] * 3))))
+    assert headerless.column == "column 2" and headerless.counts() == {"valid": 2, "duplicate": 4}
