@@ -14,6 +14,12 @@ from phonenumbers.phonemetadata import PhoneMetadata
 from .errors import BadInput
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
+# A number column saved as decimals (pandas writes a column with blanks as floats: 49301234567.0):
+# the digits before the point, as the Excel reader reads a number cell. Not "." as a separator: that
+# would read 49301234567.0 as +493012345670, another valid German number, and never say so.
+_DECIMALS = re.compile(r"(\+?\d{6,15})\.0+")
+# 6.59123E+09: how a spreadsheet shows a long number; the digits after the sixth are gone.
+_SCIENTIFIC = re.compile(r"\+?\d(?:[.,]\d+)?[eE]\+?\d{1,2}")
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +115,8 @@ def e164_many(cells: list[str], regionless) -> np.ndarray:
     text = "\n".join(cells)
     if text.count("\n") != count - 1:  # a cell with a line break of its own would shift the lines
         text = "\n".join("" if "\n" in cell else cell for cell in cells)
+    if "." in text:  # 49301234567.0 (see _DECIMALS) goes the full way: here the point would be a separator
+        text = "\n".join("" if _DECIMALS.fullmatch(cell) else cell for cell in text.split("\n"))
     candidates = _CANDIDATE.findall(_separators_but_line_break().sub("", text))
     points = np.array(candidates, dtype=f"<U{_WIDTH}").view(np.uint32).reshape(count, _WIDTH)
     first = points[:, 0]
@@ -277,6 +285,13 @@ def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
     text = _seen((raw or "").strip())
     if not text:
         raise InvalidNumber("empty")
+    if "." in text or "e" in text or "E" in text:
+        decimals = _DECIMALS.fullmatch(text)
+        if decimals:
+            text = decimals.group(1)
+        elif _SCIENTIFIC.fullmatch(text):
+            raise InvalidNumber("written in scientific notation, as a spreadsheet shows a long number: its last digits "
+                                "are lost. Format the column as text in the spreadsheet, then export the file again")
     written_international = text[:1] == "+" and text[1:].isdecimal()
     if fast and written_international:  # E.164 as written, the common case
         quick = _fast_international(text)

@@ -237,3 +237,16 @@ def test_a_stale_send_list_that_cannot_be_removed_stops_the_check(tmp_path, monk
     monkeypatch.setattr(Path, "unlink", refused)
     with pytest.raises(BadFile, match=r"send list left at .* cannot be removed \(Permission denied\)"):
         clear_outputs(source, stale)
+
+
+def test_a_member_written_as_a_decimal_is_left_out(client, group, tmp_path):
+    """An audience prepared with pandas, whose phone column had a blank (floats: 49301234567.0): the
+    point read as a separator gave +493012345670, another valid German number, so a member of the
+    opt-out group was on the send list."""
+    client.contacts.upsert_contact("+49301234567", group_ids=[group["id"]])
+    source = write(tmp_path / "audience.csv", [["name", "phone"], ["Anke", "49301234567.0"], ["Bo", ""],
+                                               ["Cem", "4.93012E+10"], ["Dana", "49301234568.0"]], delimiter=",")
+    result = check_audience(client, source, group["id"], out=tmp_path / "send.csv")
+    reasons = dict(zip(result.left_out["row"], result.left_out["reason"]))
+    assert reasons[2] == Reason.IN_GROUP and "scientific notation" in reasons[4]
+    assert (tmp_path / "send.csv").read_text().splitlines() == ["name,phone", "Dana,49301234568.0"]

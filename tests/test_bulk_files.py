@@ -352,3 +352,21 @@ def test_a_list_exported_from_whatsapp_is_read_whole(tmp_path):
     assert "right-to-left control (U+202E)" in numbers.rows.set_index("row").at[4, "reason"]
     headerless = read_numbers(write(tmp_path, "".join(f"n{i};{c}\n" for i, c in enumerate(cells[:2] * 3))))
     assert headerless.column == "column 2" and headerless.counts() == {"valid": 2, "duplicate": 4}
+
+
+@pytest.mark.parametrize("raw,region,expected", [
+    ("49301234567.0", None, "+49301234567"),  # the point as a separator read +493012345670: valid, and another number
+    ("6591234567.0", None, "+6591234567"), ("91234567.0", "SG", "+6591234567"), ("+6591234567.00", None, "+6591234567"),
+])
+def test_a_number_column_saved_as_decimals_is_read_as_its_digits(tmp_path, raw, region, expected):
+    """pandas writes a phone column with a blank in it as floats (49301234567.0), as Excel's reader
+    already read a number cell: the file reader (its fast path) and to_e164 agree on the digits."""
+    assert to_e164(raw, region) == expected
+    numbers = read_numbers(write(tmp_path, f"phone\n{raw}\n+447911123456\n"), default_region=region)
+    assert list(numbers.valid["msisdn"]) == [expected, "+447911123456"]
+
+
+@pytest.mark.parametrize("raw", ["6.59123E+09", "6,59123E+09", "+6.591234567e+10"])
+def test_a_number_in_scientific_notation_says_its_digits_are_lost(raw):
+    with pytest.raises(InvalidNumber, match="scientific notation.*Format the column as text"):
+        to_e164(raw)
