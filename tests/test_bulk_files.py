@@ -370,3 +370,26 @@ def test_a_number_column_saved_as_decimals_is_read_as_its_digits(tmp_path, raw, 
 def test_a_number_in_scientific_notation_says_its_digits_are_lost(raw):
     with pytest.raises(InvalidNumber, match="scientific notation.*Format the column as text"):
         to_e164(raw)
+
+
+def test_a_workbook_whose_numbers_are_not_on_its_first_sheet_says_which_sheets_it_has(tmp_path):
+    """Only the first sheet is read: an "Instructions" sheet first said only "found no column of phone
+    numbers" (or "has no rows"), with no word of the sheet the numbers are on."""
+    from openpyxl import Workbook
+
+    for first in ([["Read me: the numbers are on the next sheet"]], [], [["phone"], ["call me"]]):
+        book = Workbook()
+        book.active.title = "Instructions"
+        for row in first:
+            book.active.append(row)
+        book.create_sheet("Numbers").append(["+6591234567"])
+        book.save(tmp_path / "book.xlsx")
+        with pytest.raises(BadFile, match=r"first sheet, 'Instructions', is read; it also has 'Numbers': move the "
+                                          r"sheet with the numbers first"):
+            read_numbers(tmp_path / "book.xlsx")
+    book = Workbook()
+    book.active.append(["name"])
+    book.save(tmp_path / "one.xlsx")
+    with pytest.raises(BadFile) as one_sheet:  # one sheet: nothing to point at
+        read_numbers(tmp_path / "one.xlsx")
+    assert "sheet" not in str(one_sheet.value)

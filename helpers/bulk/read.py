@@ -293,8 +293,9 @@ class OpenedFile:
             raise BadFile(f"{self.path} has a header row ({', '.join(self.head)}) but no rows below it: nothing to "
                           "do. Check that this is the file you meant.")
         if not (frame["status"] != Status.INVALID).any():
+            hint = _other_sheets_hint(self.path) if self.delimiter is None else ""
             raise BadFile(f"{self.path}: no row of column {self.name!r} holds a valid phone number. Name the column "
-                          "with --column, or give --default-region for national numbers.")
+                          "with --column, or give --default-region for national numbers." + (f" {hint}" if hint else ""))
         _hint_national(frame, self.default_region)
         return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path))
 
@@ -306,6 +307,34 @@ def open_numbers(path: str | Path, *, column: str | None = None, default_region:
     path = Path(path)
     region_option = _check_region(default_region)
     delimiter, records = file_records(path)
+    try:
+        return _open_numbers(path, delimiter, records, column, region_option, country_column)
+    except BadFile as exc:
+        hint = _other_sheets_hint(path) if delimiter is None else ""
+        if not hint:
+            raise
+        raise BadFile(f"{exc} {hint}") from None
+
+
+def _other_sheets_hint(path: Path) -> str:
+    """For a workbook of several sheets: only the first is read, and which the others are."""
+    from openpyxl import load_workbook
+
+    try:
+        with open(path, "rb") as handle:
+            workbook = load_workbook(handle, read_only=True)
+            names = workbook.sheetnames
+            workbook.close()
+    except Exception:  # it opened once already; a second failure only loses the hint
+        return ""
+    if len(names) < 2:
+        return ""
+    return (f"Only the workbook's first sheet, {names[0]!r}, is read; it also has {', '.join(map(repr, names[1:]))}: "
+            "move the sheet with the numbers first, or export that sheet as CSV UTF-8.")
+
+
+def _open_numbers(path: Path, delimiter: str | None, records, column: str | None, region_option: str | None,
+                  country_column: str | None) -> OpenedFile:
     first = next(records, None)
     if first is None:
         raise BadFile(f"{path} has no rows: expected a column of phone numbers.")
