@@ -196,7 +196,7 @@ def _audience(args: argparse.Namespace) -> int:
                                 default_region=args.default_region, country_column=args.country_column,
                                 ledger=ledger, ledger_note=ledger_note, report=args.report)
     except EightByEightError as exc:  # whatever the error: nothing was checked, exit 2
-        gone = "" if os.path.exists(args.out) else f" ({args.out} does not exist)"  # it is there: the file read, or a folder
+        gone = f" ({args.out} does not exist)" if args.out and not os.path.exists(args.out) else ""  # there: the file read, or a folder
         return _failed(exc, args.json, code=2, then=f"No send list was written{gone}: nothing was checked.")
     return _show(result, args.json)
 

@@ -9,7 +9,7 @@ from typing import Generator
 import pandas as pd
 
 from .client import Client
-from .errors import Conflict, GroupNotFound
+from .errors import BadInput, Conflict, GroupNotFound
 from .numbers import digits_key
 
 DEFAULT_GROUP_NAME = "WhatsApp opt-out"  # the account-wide blacklisted group (notebook 01's default)
@@ -30,7 +30,12 @@ def is_subaccount_list(name: str) -> bool:
 
 def opt_out_list_name(settings, name: str | None = None) -> str:
     """The group the settings' opt-outs go to: ``name`` when given, else the account-wide blacklisted
-    group (EIGHTXEIGHT_OPT_OUT_LIST=account) or this subaccount's own list (=subaccount)."""
+    group (EIGHTXEIGHT_OPT_OUT_LIST=account) or this subaccount's own list (=subaccount). An empty
+    name is refused, not read as "the default": `--group "$GROUP"` with GROUP unset would otherwise
+    work on a list nobody named."""
+    if name is not None and not str(name).strip():
+        raise BadInput(f"The opt-out group's name is empty ({name!r}): give its name or id, or leave it out "
+                       "(--group, OPT_OUT_GROUP_NAME) for the settings' list. Nothing was changed.")
     if name:
         return name
     return subaccount_list_name(settings.subaccount_id) if settings.opt_out_list == "subaccount" else DEFAULT_GROUP_NAME

@@ -577,3 +577,18 @@ def test_a_lock_folder_that_is_not_this_users_own_is_refused(client, opt_out_gro
     folder.unlink()
     with GroupLock(client, opt_out_group["id"], "bulk-remove of a.csv"):  # made afresh: private, taken
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("given", ["", "  "])
+def test_an_empty_group_is_refused_not_read_as_the_default(client, sandbox, seed, opt_out_group, tmp_path, given):
+    """`--group "$GROUP"` with GROUP unset: the run used to go on with the settings' list, which
+    nobody named, and --apply would have changed it."""
+    seed(["+6591234567"])
+    good = write(tmp_path, "phone\n+6591234567\n", "good.csv")
+    sandbox.reset_stats()
+    result = cli(sandbox, good, "--group", given, "--apply", cwd=tmp_path)
+    assert result.returncode == 2 and "The opt-out group's name is empty" in result.stderr
+    assert sandbox.request_count("contacts.remove_members") == 0
+    assert members(client, opt_out_group) == ["+6591234567"]
+    with pytest.raises(BadInput, match="name is empty"):
+        resolve_group(client, given)
