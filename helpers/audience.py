@@ -9,8 +9,9 @@ Written: SEND.csv, the file's own header and rows, in order, for the numbers tha
 the campaign (a CSV's lines as the file holds them, an Excel sheet's rows as CSV: it goes to the
 sending tool, not to a spreadsheet), and a report of every row left out with its reason. SEND.csv
 is written to a temporary name and renamed at the end; a stale SEND.csv at that path is removed
-first, before 8x8 is called or anything is read (:func:`clear_outputs`), so a list that was not checked today is never mistaken for one that
-was; and a file that changed while it was checked gives no SEND.csv at all.
+first, before 8x8 is called or anything is read (:func:`clear_outputs`), so a list that was not
+checked today is never mistaken for one that was; and a file that changed while it was checked
+gives no SEND.csv at all.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 # the digits before the point, as the Excel reader reads a number cell. Not "." as a separator: that
 # would read 49301234567.0 as +493012345670, another valid German number, and never say so.
 _DECIMALS = re.compile(r"(\+?\d{6,15})\.0+")
-# 6.59123E+09: how a spreadsheet shows a long number; the digits after the sixth are gone.
+# 6.59123E+09: how a spreadsheet shows a long number, most often with its last digits gone: refused, never guessed.
 _SCIENTIFIC = re.compile(r"\+?\d(?:[.,]\d+)?[eE]\+?\d{1,2}")
 
 
