@@ -32,7 +32,7 @@ from pathlib import Path
 from .client import Client
 from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
-from .ledger import CANARY_NUMBERS, Action, UNRESOLVED, iso, make_window, parse_time
+from .ledger import CANARY_NUMBERS, Action, BadWindow, UNRESOLVED, iso, make_window, parse_time
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP,
@@ -387,9 +387,19 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
 
     checkpoint = Checkpoint.load(reports_dir / checkpoint_name(client.settings.subaccount_id))
     since = options.since
-    if since is None and options.hours is None and checkpoint.next_start:
+    from_checkpoint = since is None and options.hours is None and bool(checkpoint.next_start)
+    if from_checkpoint:
         since = checkpoint.next_start
-    window = make_window(client, hours=options.hours, since=since)
+    try:
+        window = make_window(client, hours=options.hours, since=since)
+    except BadWindow:
+        if not from_checkpoint:
+            raise
+        # A window that starts after the platform's now: the checkpoint was written against another
+        # clock (a sandbox reset or run deterministic shares the subaccount's name). Never an empty window.
+        raise BadWindow(f"the checkpoint {checkpoint.path} says the next window starts at {since}, after the platform's "
+                        "time now: it was written against another clock (a sandbox reset, or run deterministic). Delete "
+                        "it, or give --hours for the window to check, then check again.") from None
     result = reconcile(client, name=options.name, window=window, apply=options.apply, reports_dir=reports_dir,
                        seen_in_group=checkpoint.seen_in_group, canary_numbers=set(CANARY_NUMBERS.values()))
     report.window = window.describe()

@@ -193,3 +193,17 @@ def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_onc
     assert deployed_workflows(client)["SMS"].definition_id == kept
     done = check(sandbox, "--no-canary", "--languages", "en,es", cwd=tmp_path)
     assert f"(keep {kept}, which deploy updates)" in done.stdout, done.stdout
+
+
+def test_a_checkpoint_after_the_platforms_time_says_what_it_is(client, sandbox, deployed, tmp_path):
+    """The local sandbox reset (or a deterministic one, whose clock is January 2026) shares the
+    subaccount's checkpoint: its start lies after the platform's now. The check could not run, and
+    said only "--since ... is after the platform's time", an option nobody gave."""
+    path = tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"nextStart": "2031-01-01T00:00:00Z", "seenInGroup": {}}))
+    done = check(sandbox, "--no-canary", cwd=tmp_path)
+    assert done.returncode == 2 and "COULD NOT RUN" in last_line(done)
+    assert f"the checkpoint reports/{path.name} says" in done.stdout and "Delete it, or give --hours" in done.stdout
+    assert "--since" not in done.stdout
+    assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0  # as it says
