@@ -393,3 +393,14 @@ def test_a_workbook_whose_numbers_are_not_on_its_first_sheet_says_which_sheets_i
     with pytest.raises(BadFile) as one_sheet:  # one sheet: nothing to point at
         read_numbers(tmp_path / "one.xlsx")
     assert "sheet" not in str(one_sheet.value)
+
+
+def test_a_country_column_with_names_says_what_is_wrong(tmp_path):
+    """A row whose country cell is a name ("Singapore") was "no country: ... give a default region",
+    which does not apply (the row's country wins) and the cell has a country. UK is GB."""
+    numbers = read_numbers(write(tmp_path, "name,phone,country\nA,9123 4567,Singapore\nB,07911 123456,uk\n"
+                                           "C,+6591234569,Singapore\n"))
+    rows = numbers.rows.set_index("row")
+    assert rows.at[2, "status"] == "invalid" and rows.at[2, "reason"].startswith(
+        "its country 'SINGAPORE' is not a two-letter country code") and "--default-region" not in rows.at[2, "reason"]
+    assert rows.at[3, "msisdn"] == "+447911123456" and rows.at[4, "msisdn"] == "+6591234569"

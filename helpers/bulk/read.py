@@ -402,7 +402,7 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
         if country_index is None:
             regions, regionless = [default_region] * len(step), default_region is None
         else:
-            regions = [(record[country_index].strip().upper() if country_index < len(record) else "") or default_region
+            regions = [_region_of(record[country_index] if country_index < len(record) else "") or default_region
                        for record in records]
             regionless = [region is None for region in regions]
         long = max(map(len, cells)) > MAX_NUMBER_CHARS
@@ -436,6 +436,16 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
                          "reason": pd.Series(reason, dtype=object)})
 
 
+UNKNOWN_COUNTRY = "its country"  # the reason's start for a row whose country column holds no code
+
+
+def _region_of(cell: str) -> str:
+    """A country column's cell as a region code: upper case; UK, which ISO 3166 reserves for the
+    United Kingdom and people write for it, is GB."""
+    code = cell.strip().upper()
+    return "GB" if code == "UK" else code
+
+
 def _msisdn_of(cell: str, region: str | None) -> tuple[str | None, str]:
     """(the cell's number in E.164, "") or (None, why it is not one)."""
     if not cell:
@@ -446,6 +456,9 @@ def _msisdn_of(cell: str, region: str | None) -> tuple[str | None, str]:
         # A leading apostrophe is Excel's "this is text" mark (our reports write one before + and -).
         return to_e164(cell[1:] if cell[0] == "'" else cell, region), ""
     except InvalidNumber as exc:
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:  # the row's country, not a missing one
+            return None, (f"{UNKNOWN_COUNTRY} {region!r} is not a two-letter country code (SG, GB, US, ...): write the "
+                          "code in the country column, or the number with + and its country code")
         return None, str(exc)
 
 
@@ -454,7 +467,8 @@ def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
     if default_region:
         return
     invalid = frame.index[frame["status"] == Status.INVALID]
-    invalid = invalid[frame.loc[invalid, "input"].str.fullmatch(r"[\d\s\-().]{6,}", na=False)]
+    invalid = invalid[frame.loc[invalid, "input"].str.fullmatch(r"[\d\s\-().]{6,}", na=False)
+                      & ~frame.loc[invalid, "reason"].str.startswith(UNKNOWN_COUNTRY)]  # a region would not apply
     if not len(invalid):
         return
     regions = Counter(phonenumbers.region_code_for_country_code(int(phonenumbers.parse(m).country_code))
