@@ -33,6 +33,10 @@ from .workflow import DEFAULT_NAME, deployed_workflows
 _QUOTED = re.compile(r"[\"“”«»「」『』]([^\"“”«»「」『』]{1,40})[\"“”«»「」『』]|(?:^|\s)'([^']{1,40})'")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 FIX_LANGUAGE = "add {languages} to LANGUAGES (notebook 03) and deploy again: python -m helpers deploy --languages {all} --apply"
+# 8x8 documents no 404 for a channel's templates: a mistyped channel id reads as a channel without any.
+FIX_NONE_READ = ("check the channel id (Connect > Messaging Apps, the WhatsApp channel; an inbound message names it "
+                 "in payload.recipient.channelId): a channel without templates sends no marketing to judge, so drop it "
+                 "from --channel")
 FIX_NO_WAY_OUT = ("add a way out the workflow understands: \"Reply STOP to unsubscribe\" in the footer, or a "
                   "quick-reply button \"Stop promotions\"")
 
@@ -46,6 +50,7 @@ class TemplateFinding:
     way_out: str  # 'text "BAJA"', 'button "Stop promotions"', or "" (none found)
     understood: bool | None  # by the deployed workflow; None: no way out to judge
     action: str = ""
+    none_read: bool = False  # not a template: the channel answered none
 
 
 @dataclass
@@ -70,8 +75,11 @@ class TemplateCheck:
         return pd.DataFrame(rows, columns=["template", "language", "category", "way out", "understood", "what to do"])
 
     def lines(self) -> list[str]:
-        out = [f"{len(self.findings)} template(s) read."]
+        out = [f"{sum(1 for f in self.findings if not f.none_read)} template(s) read."]
         for f in self.problems:
+            if f.none_read:
+                out.append(f"- {f.action}.")
+                continue
             out.append(f"- {f.template} ({f.language}, {f.category}): "
                        + (f"{f.way_out}, not understood by the deployed workflow: " if f.way_out else "no way out: ")
                        + f.action + ".")
@@ -96,8 +104,12 @@ def check_templates(client: Client, channel_ids, *, name: str = DEFAULT_NAME) ->
     js = Expressions({})
     check = TemplateCheck()
     for channel_id in channel_ids:
-        for template in client.messaging.templates(str(channel_id).strip()):
-            check.findings.append(_judge(template, str(channel_id), every, workflow, js))
+        templates = client.messaging.templates(str(channel_id).strip())
+        check.findings += [_judge(template, str(channel_id), every, workflow, js) for template in templates]
+        if not templates:  # never "ok" over nothing read
+            check.findings.append(TemplateFinding(str(channel_id), "(none)", "", "", "", None,
+                                                  f"no template was read on channel {channel_id}: {FIX_NONE_READ}",
+                                                  none_read=True))
     return check
 
 

@@ -88,3 +88,15 @@ def test_the_command_exits_0_1_or_2(sandbox, client, controls, deployed, samples
     assert fine.returncode == 0 and fine.stdout.strip().endswith("understood by the deployed workflow.")
     unread = command(sandbox, cwd=tmp_path)
     assert unread.returncode == 2 and "--channel" in unread.stderr and "Traceback" not in unread.stderr
+
+
+def test_a_channel_without_any_template_is_never_ok(sandbox, client, deployed, samples, tmp_path):
+    """A mistyped channel id (8x8 documents no 404 there: it reads as a channel without templates)
+    said "Summary: ok, every way out (0) is understood", exit 0, over nothing read."""
+    check = check_templates(client, ["a-mistyped-channel"])
+    assert check.exit_code == 1 and len(check.problems) == 1 and check.problems[0].none_read
+    done = command(sandbox, "--channel", "a-mistyped-channel", "--channel", samples, cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stdout.strip().splitlines()
+    assert "- no template was read on channel a-mistyped-channel: check the channel id" in done.stdout
+    assert "5 template(s) read." in lines and not lines[-1].startswith("Summary: ok")
