@@ -307,13 +307,30 @@ def _find_env_file(path: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
+# What notebook 00's form decides: the connection. The account's UUID goes with the account.
+CONNECTION_VARIABLES = ("EIGHTXEIGHT_API_KEY", "EIGHTXEIGHT_ACCOUNT_ID", "EIGHTXEIGHT_SUBACCOUNT_ID",
+                        "EIGHTXEIGHT_REGION", "EIGHTXEIGHT_BASE_URL")
+_SANDBOX_COMMENT = "# Sandbox mode: no EIGHTXEIGHT_API_KEY, so nothing reaches 8x8."
+
+
 def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
-    """Write the settings to ``.env`` (git-ignored), readable by its owner only."""
+    """Write the settings' connection to ``.env`` (git-ignored), readable by its owner only. Every
+    other line the file holds (the opt-out list, the deadlines, the parallel requests, comments)
+    is kept as it was: re-entering a key in notebook 00's form once reset them all to their
+    defaults. The account's UUID is kept while the account stays the same."""
     path = Path(path)
+    try:
+        before = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        before = []
+    old_account = next((value for name, value in map(_env_line, before) if name == "EIGHTXEIGHT_ACCOUNT_ID"), None)
+    replaced = set(CONNECTION_VARIABLES)
+    if settings.sandbox_mode or old_account != settings.account_id:
+        replaced.add("EIGHTXEIGHT_ACCOUNT_UUID")  # another account's UUID would read another's templates
+    kept = [line for line in before if _env_line(line)[0] not in replaced and line.strip() != _SANDBOX_COMMENT]
     if settings.sandbox_mode:
         # No key and no account: a key added later must come with the real account, not the sandbox's.
-        lines = ["# Sandbox mode: no EIGHTXEIGHT_API_KEY, so nothing reaches 8x8.",
-                 f"EIGHTXEIGHT_REGION={settings.region}"]
+        lines = [_SANDBOX_COMMENT, f"EIGHTXEIGHT_REGION={settings.region}"]
     else:
         lines = [f"EIGHTXEIGHT_API_KEY={settings.api_key.reveal()}",
                  f"EIGHTXEIGHT_ACCOUNT_ID={settings.account_id}",
@@ -321,10 +338,25 @@ def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
                  f"EIGHTXEIGHT_REGION={settings.region}"]
     if settings.base_url:
         lines.append(f"EIGHTXEIGHT_BASE_URL={settings.base_url}")
-    if settings.languages != DEFAULT_LANGUAGES:
+    if settings.languages != DEFAULT_LANGUAGES and not any(_env_line(x)[0] == "EIGHTXEIGHT_LANGUAGES" for x in kept):
         lines.append(f"EIGHTXEIGHT_LANGUAGES={','.join(settings.languages)}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+        handle.write("\n".join(lines + kept) + "\n")
     return path
+
+
+def _env_line(line: str) -> tuple[str, str]:
+    """(variable, value) of a .env line as python-dotenv reads one (``export`` allowed, quotes
+    taken off), ("", "") for a comment or a blank line."""
+    text = line.strip()
+    if not text or text.startswith("#") or "=" not in text:
+        return "", ""
+    name, value = text.split("=", 1)
+    name = name.strip()
+    name = name[len("export"):].strip() if name.startswith("export ") else name
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return name, value

@@ -119,3 +119,27 @@ def test_the_runbook_job_passes_the_languages_setting_to_notebook_03():
     assert _parameters_for(notebooks / "03_build_and_deploy_workflow.ipynb", settings, {}) == {
         "LANGUAGES": ["en", "es", "fr"]}
     assert _parameters_for(notebooks / "04_test_opt_outs.ipynb", settings, {}) == {}
+
+
+def test_saving_the_connection_keeps_every_other_setting_of_the_env_file(tmp_path):
+    """Notebook 00's form re-entering a key rewrote .env with the connection alone: the subaccount's
+    own opt-out list, the deadlines, the parallel requests and the operator's comments were gone, and
+    the next deploy went back to the account-wide list without a word."""
+    from helpers.config import Secret, Settings, write_env_file
+
+    env = tmp_path / ".env"
+    env.write_text("# our 8x8 set-up\nEIGHTXEIGHT_API_KEY=old-key\nEIGHTXEIGHT_ACCOUNT_ID=acme\n"
+                   "EIGHTXEIGHT_SUBACCOUNT_ID=brand-a\nEIGHTXEIGHT_ACCOUNT_UUID=uuid-of-acme\n"
+                   "export EIGHTXEIGHT_OPT_OUT_LIST=subaccount\nEIGHTXEIGHT_CONFIRM_WITHIN_MINUTES='3'\n"
+                   "EIGHTXEIGHT_PARALLEL_REQUESTS=2\nEIGHTXEIGHT_BASE_URL=http://127.0.0.1:9\n")
+    write_env_file(Settings(api_key=Secret("new-key"), account_id="acme", subaccount_id="brand-b", region="europe"), env)
+    saved = load_settings(env={}, env_file=env)
+    assert saved.api_key == Secret("new-key") and saved.subaccount_id == "brand-b" and saved.region == "europe"
+    assert (saved.opt_out_list, saved.confirm_minutes, saved.parallel) == ("subaccount", 3, 2)
+    assert saved.account_uuid == "uuid-of-acme" and saved.base_url is None  # same account; the region decides
+    assert env.read_text().count("EIGHTXEIGHT_API_KEY") == 1 and "# our 8x8 set-up" in env.read_text()
+    write_env_file(Settings(api_key=Secret("k"), account_id="another", subaccount_id="x"), env)
+    assert "uuid-of-acme" not in env.read_text()  # another account: its UUID would read another's templates
+    write_env_file(Settings(), env)  # the sandbox chosen
+    sandbox = load_settings(env={}, env_file=env)
+    assert sandbox.sandbox_mode and sandbox.opt_out_list == "subaccount" and "new-key" not in env.read_text()
