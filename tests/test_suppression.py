@@ -181,3 +181,13 @@ def test_the_test_numbers_are_one_runs_at_a_time_and_given_back_by_the_clean_up(
     assert remove_test_numbers(runbook.client, group["id"], table) == 2
     with TestNumbersLock(runbook.client):  # given back
         pass
+
+
+def test_an_audience_frame_whose_numbers_are_floats_finds_the_member(client, sandbox, group):
+    """A DataFrame read by pandas with a blank in its phone column holds floats (49301234567.0): the
+    point read as a separator made +493012345670, another valid number, so the member was sent to."""
+    seed_members(sandbox, group["id"], ["+49301234567"])
+    audience = pd.DataFrame({"customer": ["Anke", "Bo", "Cem"], "msisdn": [49301234567.0, None, 6591234567.0]})
+    send_to, removed = filter_audience(client, group["id"], audience)
+    assert list(send_to["customer"]) == ["Cem"]
+    assert dict(zip(removed["customer"], removed["reason"])) == {"Anke": Reason.IN_GROUP, "Bo": "invalid: empty"}
