@@ -250,3 +250,17 @@ def test_a_member_written_as_a_decimal_is_left_out(client, group, tmp_path):
     reasons = dict(zip(result.left_out["row"], result.left_out["reason"]))
     assert reasons[2] == Reason.IN_GROUP and "scientific notation" in reasons[4]
     assert (tmp_path / "send.csv").read_text().splitlines() == ["name,phone", "Dana,49301234568.0"]
+
+
+def test_a_member_written_as_a_national_number_without_a_region_is_not_sent_to(client, group, tmp_path):
+    """A US campaign file written nationally and checked without --default-region: 364-461-8640 read as
+    +36 44 618 640 (Hungary), so the member +1 364 461 8640 was not found and stayed on the send list."""
+    client.contacts.upsert_contact("+13644618640", group_ids=[group["id"]])
+    rows = [["name", "phone"], ["Member", "364-461-8640"], ["Al", "980-660-7737"], ["Bea", "600-643-9952"],
+            ["Cy", "913-656-4363"], ["Dee", "+1 939 434 9685"]]
+    result = check_audience(client, write(tmp_path / "us.csv", rows, delimiter=","), group["id"],
+                            out=tmp_path / "send.csv")
+    assert (tmp_path / "send.csv").read_text().splitlines() == ["name,phone", "Dee,+1 939 434 9685"]
+    assert result.left_out.set_index("row").at[2, "reason"].startswith("invalid: written without + or 00")
+    checked = check_audience(client, tmp_path / "us.csv", group["id"], out=tmp_path / "send.csv", default_region="US")
+    assert dict(zip(checked.left_out["row"], checked.left_out["reason"])) == {2: Reason.IN_GROUP}

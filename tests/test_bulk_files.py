@@ -404,3 +404,22 @@ def test_a_country_column_with_names_says_what_is_wrong(tmp_path):
     assert rows.at[2, "status"] == "invalid" and rows.at[2, "reason"].startswith(
         "its country 'SINGAPORE' is not a two-letter country code") and "--default-region" not in rows.at[2, "reason"]
     assert rows.at[3, "msisdn"] == "+447911123456" and rows.at[4, "msisdn"] == "+6591234569"
+
+
+US_NATIONAL = ["364-461-8640", "431-218-6509",  # read as international: +36 (HU) and +43 (AT), both valid
+               "980-660-7737", "600-643-9952", "913-656-4363", "939-434-9685"]  # not valid international numbers
+
+
+def test_a_file_of_national_numbers_without_a_region_guesses_none_of_them(tmp_path):
+    """Without a region, digits alone are read as international (as 8x8 stores them). In a file of
+    US numbers written nationally, about one in ten is a valid number of another country that way:
+    it was read so, silently, while the others were invalid. Now none is guessed."""
+    path = write(tmp_path, "phone\n" + "\n".join([*US_NATIONAL, "+447911123456"]) + "\n")
+    rows = read_numbers(path).rows.set_index("row")
+    assert list(rows.loc[rows["status"] == "valid", "msisdn"]) == ["+447911123456"]
+    assert rows.at[2, "reason"].startswith("written without + or 00 and with no country: read as international it "
+                                           "would be +3644618640") and "--default-region" in rows.at[2, "reason"]
+    assert "as a national number of GB it would be +3644618640" not in rows.at[2, "reason"]  # no national reading
+    assert read_numbers(path, default_region="US").counts() == {"valid": 7}
+    exported = write(tmp_path, "phone\n6591234567\n6591234568\n447911123456\n14155550100\n12125550199\n")
+    assert read_numbers(exported).counts() == {"valid": 5}  # digits alone, as 8x8 exports them: international

@@ -292,6 +292,8 @@ class OpenedFile:
         if frame.empty:
             raise BadFile(f"{self.path} has a header row ({', '.join(self.head)}) but no rows below it: nothing to "
                           "do. Check that this is the file you meant.")
+        if self.default_region is None and self.country_index is None:
+            _refuse_guessed_internationals(frame)
         if not (frame["status"] != Status.INVALID).any():
             hint = _other_sheets_hint(self.path) if self.delimiter is None else ""
             raise BadFile(f"{self.path}: no row of column {self.name!r} holds a valid phone number. Name the column "
@@ -462,6 +464,27 @@ def _msisdn_of(cell: str, region: str | None) -> tuple[str | None, str]:
         return None, str(exc)
 
 
+def _refuse_guessed_internationals(frame: pd.DataFrame) -> None:
+    """Without a region, digits alone are read as an international number without its + (as 8x8
+    stores them). A file of national numbers breaks that reading: most of its digits-only rows are
+    no valid international number, and some are one by chance (a tenth of US numbers: 415 555 0100
+    is +41 55 550 01 00, Switzerland), which no check would then find in the opt-out group. So where
+    most digits-only rows are invalid, none of them is read as international: each says why."""
+    compact = frame["input"].str.replace(r"[\s\-().\u00a0/']", "", regex=True)
+    digits_only = compact.str.fullmatch(r"[1-9]\d{5,}", na=False).to_numpy()
+    invalid = (frame["status"] == Status.INVALID).to_numpy() & digits_only
+    if invalid.sum() < 3 or invalid.sum() * 2 <= digits_only.sum():
+        return
+    guessed = digits_only & ~invalid
+    shown = frame["msisdn"].to_numpy()[guessed]
+    frame.loc[guessed, "reason"] = [
+        f"written without + or 00 and with no country: read as international it would be {number}, but most numbers "
+        "of this file written so are not valid international numbers (national ones, then), so none is guessed: give "
+        "--default-region or a country column" for number in shown]
+    frame.loc[guessed, "msisdn"] = None
+    frame.loc[guessed, "status"] = Status.INVALID
+
+
 def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
     """Invalid rows that are valid national numbers of the file's main country say so (and how to read them)."""
     if default_region:
@@ -476,10 +499,13 @@ def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
     if not regions:
         return
     region = regions.most_common(1)[0][0]
+    own_code = f"+{phonenumbers.country_code_for_region(region)}"
     for i in invalid:
         try:
             national = to_e164(frame.at[i, "input"], region)
         except InvalidNumber:
+            continue
+        if not national.startswith(own_code):  # to_e164 fell back to the international reading: no national one
             continue
         frame.at[i, "reason"] = (f"{frame.at[i, 'reason']}; as a national number of {region} it would be {national}: "
                                  f"give --default-region {region} if that is what it is")
