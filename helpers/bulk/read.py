@@ -470,12 +470,19 @@ def _refuse_guessed_internationals(frame: pd.DataFrame) -> None:
     no valid international number, and some are one by chance (a tenth of US numbers: 415 555 0100
     is +41 55 550 01 00, Switzerland), which no check would then find in the opt-out group. So where
     most digits-only rows are invalid, none of them is read as international: each says why."""
-    compact = frame["input"].str.replace(r"[\s\-().\u00a0/']", "", regex=True)
-    digits_only = compact.str.fullmatch(r"[1-9]\d{5,}", na=False).to_numpy()
-    invalid = (frame["status"] == Status.INVALID).to_numpy() & digits_only
-    if invalid.sum() < 3 or invalid.sum() * 2 <= digits_only.sum():
+    def written_as_digits(inputs: pd.Series) -> np.ndarray:
+        compact = inputs.str.replace(r"[\s\-().\u00a0/']", "", regex=True)
+        return compact.str.fullmatch(r"[1-9]\d{5,}", na=False).to_numpy()
+
+    invalid_rows = np.flatnonzero((frame["status"] == Status.INVALID).to_numpy())  # few, in a file that is fine
+    invalid = np.zeros(len(frame), dtype=bool)
+    invalid[invalid_rows[written_as_digits(frame["input"].iloc[invalid_rows])]] = True
+    if invalid.sum() < 3:
         return
-    guessed = digits_only & ~invalid
+    digits = written_as_digits(frame["input"])  # the whole column, only for a file that looks national
+    if invalid.sum() * 2 <= digits.sum():
+        return
+    guessed = digits & ~invalid
     shown = frame["msisdn"].to_numpy()[guessed]
     frame.loc[guessed, "reason"] = [
         f"written without + or 00 and with no country: read as international it would be {number}, but most numbers "
