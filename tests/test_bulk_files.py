@@ -216,7 +216,10 @@ def test_excel_workbook(tmp_path):
 
 @pytest.mark.parametrize("content,message", [
     (b"", "empty"), (b"   \n\n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    ("name;phone\nA;+6591234567\n".encode("utf-16"), "binary"), (b"phone\n\xff\xfe+6591234567\n", "not UTF-8"),
+    # Excel's "Unicode Text" is UTF-16: its NUL bytes made it "binary", which says nothing of what to do
+    ("name;phone\nA;+6591234567\n".encode("utf-16"), "is UTF-16 text .* save it as 'CSV UTF-8'"),
+    ("phone\n+6591234567\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "is UTF-16 text"),
+    (b"phone\n\xff\xfe+6591234567\n", "not UTF-8"),
     (b"name,city\nAna,Singapore\nBen,London\n", "no column of phone numbers"),
     (b"phone\nnot a number\nnor this\n", "no row"),
     (b"phone\n", "header row .* but no rows"), (b"name,phone\r\n", "header row .* but no rows"),

@@ -217,6 +217,9 @@ def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise BadFile(f"{path} is an old Excel (.xls) file or a password-protected workbook: save it without a "
                       "password as .xlsx (Excel workbook) or as CSV UTF-8.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # its NUL bytes are no sign of a binary file
+        raise BadFile(f"{path} is UTF-16 text (what Excel saves as 'Unicode Text'): save it as 'CSV UTF-8' and try "
+                      "again.")
     if b"\x00" in head:
         raise BadFile(f"{path} looks binary (it contains NUL bytes): export it as CSV (UTF-8) and try again.")
     return _csv_records(path, head)
