@@ -183,13 +183,18 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _audience(args: argparse.Namespace) -> int:
     """Check a campaign audience file; exit 0 checked, 1 checked with invalid rows, 2 nothing checked."""
     from .audience import campaign_ledger, check_audience, clear_outputs
-    from .errors import EightByEightError
+    from .errors import BadInput, EightByEightError
     from .runbook import connect
+    from .workflow import DEFAULT_NAME
 
     try:
         clear_outputs(args.file, args.out, args.report)  # first: a check that fails later leaves no stale list
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
-        ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
+        ledger, ledger_note = campaign_ledger(runbook.client, name=DEFAULT_NAME if args.name is None else args.name,
+                                              hours=args.hours, use=not args.no_ledger)
+        if ledger is None and args.name is not None and not args.no_ledger:  # a typo must not drop the ledger unseen
+            raise BadInput(f"{ledger_note}. --name {args.name!r} asks for those workflows' runs: check the name (notebook "
+                           "03's WORKFLOW_NAME), or give --no-ledger to let the group alone decide.")
         if ledger_note and not args.no_ledger:
             print(f"note: no ledger ({ledger_note}); the group alone decides.", file=sys.stderr)
         result = check_audience(runbook.client, args.file, args.group, out=args.out, column=args.column,
@@ -376,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
     aud.add_argument("--json", action="store_true", help=JSON_HELP)
     aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")
-    aud.add_argument("--name", default=DEFAULT_NAME, help="the opt-out workflows' name, whose runs the ledger reads")
+    aud.add_argument("--name", help=f"the opt-out workflows' name, whose runs the ledger reads (default: {DEFAULT_NAME!r}; "
+                                    "a name given must be deployed)")
     aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     aud.set_defaults(run=_audience)
 

@@ -264,3 +264,18 @@ def test_a_member_written_as_a_national_number_without_a_region_is_not_sent_to(c
     assert result.left_out.set_index("row").at[2, "reason"].startswith("invalid: written without + or 00")
     checked = check_audience(client, tmp_path / "us.csv", group["id"], out=tmp_path / "send.csv", default_region="US")
     assert dict(zip(checked.left_out["row"], checked.left_out["reason"])) == {2: Reason.IN_GROUP}
+
+
+def test_a_workflow_name_given_that_is_not_deployed_stops_the_check(sandbox, group, deployed, tmp_path):
+    """--name with a typo went on without the ledger (a note on stderr, exit 0): the opt-outs only
+    the ledger knows were on the send list of a check that said it was done."""
+    env = {"EIGHTXEIGHT_BASE_URL": sandbox.base_url, "PATH": "/usr/bin:/bin", "EIGHTXEIGHT_ENV_FILE": str(tmp_path / ".env")}
+    source, out = write(tmp_path / "audience.csv", AUDIENCE), tmp_path / "send.csv"
+    base = [sys.executable, "-m", "helpers", "audience", str(source), "--out", str(out), "--default-region", "SG"]
+    typo = subprocess.run([*base, "--name", "Opt-out keywrod"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert typo.returncode == 2 and not out.exists()
+    assert "--name 'Opt-out keywrod' asks for those workflows' runs: check the name" in typo.stderr
+    named = subprocess.run([*base, "--name", "Opt-out keyword"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert named.returncode == 1 and out.exists() and "No ledger read" not in named.stdout  # the deployed name: read
