@@ -407,6 +407,8 @@ def test_a_country_column_with_names_says_what_is_wrong(tmp_path):
     assert rows.at[2, "status"] == "invalid" and rows.at[2, "reason"].startswith(
         "its country 'SINGAPORE' is not a two-letter country code") and "--default-region" not in rows.at[2, "reason"]
     assert rows.at[3, "msisdn"] == "+447911123456" and rows.at[4, "msisdn"] == "+6591234569"
+    long = read_numbers(write(tmp_path, "phone,country\n9123 4567," + "x" * 5000 + "\n+6591234568,SG\n"))
+    assert len(long.rows.set_index("row").at[2, "reason"]) < 200  # a huge cell is not copied into the report
 
 
 US_NATIONAL = ["364-461-8640", "431-218-6509",  # read as international: +36 (HU) and +43 (AT), both valid

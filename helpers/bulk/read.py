@@ -462,7 +462,8 @@ def _msisdn_of(cell: str, region: str | None) -> tuple[str | None, str]:
         return to_e164(cell[1:] if cell[0] == "'" else cell, region), ""
     except InvalidNumber as exc:
         if region and region not in phonenumbers.SUPPORTED_REGIONS:  # the row's country, not a missing one
-            return None, (f"{UNKNOWN_COUNTRY} {region!r} is not a two-letter country code (SG, GB, US, ...): write the "
+            shown = region if len(region) <= 20 else region[:20] + "…"  # a hostile cell stays out of the report
+            return None, (f"{UNKNOWN_COUNTRY} {shown!r} is not a two-letter country code (SG, GB, US, ...): write the "
                           "code in the country column, or the number with + and its country code")
         return None, str(exc)
 
