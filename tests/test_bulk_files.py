@@ -428,3 +428,17 @@ def test_a_file_of_national_numbers_without_a_region_guesses_none_of_them(tmp_pa
     assert read_numbers(path, default_region="US").counts() == {"valid": 7}
     exported = write(tmp_path, "phone\n6591234567\n6591234568\n447911123456\n14155550100\n12125550199\n")
     assert read_numbers(exported).counts() == {"valid": 5}  # digits alone, as 8x8 exports them: international
+
+
+def test_a_region_column_is_the_rows_country_only_when_it_holds_country_codes(tmp_path):
+    """A "region" column was always read as the rows' countries: a sales region (NA, APAC, EMEA) then
+    read 415 555 0100 in Namibia, or made every national number of the file invalid. Which column
+    gave the countries is said."""
+    sales = read_numbers(write(tmp_path, "phone,region\n+6591234567,APAC\n+447911123456,EMEA\n+14155550100,NA\n"),
+                         default_region="SG")
+    assert sales.country is None and "countries from" not in sales.source
+    codes = read_numbers(write(tmp_path, "phone,region\n9123 4567,sg\n07911 123456,GB\n"))
+    assert codes.country == "region" and codes.source.endswith("countries from column 'region'")
+    assert list(codes.valid["msisdn"]) == ["+6591234567", "+447911123456"]
+    named = read_numbers(write(tmp_path, "phone,Country\n9123 4567,SG\n"))
+    assert named.source.endswith("countries from column 'Country'")

@@ -47,6 +47,7 @@ class Numbers:
     has_header: bool
     path: Path
     digest: str  # sha256 of the file's bytes: a journal belongs to this content only
+    country: str | None = None  # the column the rows' countries came from, if any
 
     @property
     def valid(self) -> pd.DataFrame:
@@ -58,7 +59,8 @@ class Numbers:
     @property
     def source(self) -> str:
         kind = "Excel sheet" if self.delimiter is None else f"CSV, delimiter {self.delimiter!r}"
-        return f"{self.path.name} ({kind}); numbers from column {self.column!r}"
+        return f"{self.path.name} ({kind}); numbers from column {self.column!r}" + (
+            f", countries from column {self.country!r}" if self.country else "")
 
 
 def file_digest(path: Path) -> str:
@@ -302,7 +304,8 @@ class OpenedFile:
             raise BadFile(f"{self.path}: no row of column {self.name!r} holds a valid phone number. Name the column "
                           "with --column, or give --default-region for national numbers." + (f" {hint}" if hint else ""))
         _hint_national(frame, self.default_region)
-        return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path))
+        country = None if self.country_index is None else self.head[self.country_index]
+        return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path), country)
 
 
 def open_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
@@ -360,12 +363,20 @@ def _open_numbers(path: Path, delimiter: str | None, records, column: str | None
             raise BadFile(f"{path} has no column {country_column!r}; its columns are: {', '.join(head)}.")
         country_index = header.index(country_column.casefold())
     elif has_header:
-        country_index = next((header.index(h) for h in COUNTRY_HEADERS if h in header), None)
+        country_index = next((header.index(h) for h in COUNTRY_HEADERS if h in header
+                              and (h != "region" or _holds_country_codes(sample, header.index(h)))), None)
     name = head[index] if has_header else f"column {index + 1}"
     if has_header and not sample:
         raise BadFile(f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
                       "Check that this is the file you meant.")
     return OpenedFile(path, body, index, country_index, region_option, name, head, delimiter, has_header)
+
+
+def _holds_country_codes(sample: list, index: int) -> bool:
+    """A column named "region" is taken for the rows' countries only when its cells are country codes
+    (nine in ten of those filled): a sales region (APAC, EMEA) read as one would misread numbers."""
+    cells = [_region_of(cells[index]) for _, cells in sample if index < len(cells) and cells[index].strip()]
+    return bool(cells) and sum(c in phonenumbers.SUPPORTED_REGIONS for c in cells) * 10 >= len(cells) * 9
 
 
 def _check_region(region: str | None) -> str | None:
