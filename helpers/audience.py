@@ -160,15 +160,17 @@ def clear_outputs(path: str | Path, out: str | Path, report: str | Path | None =
 def check_audience(client: Client, path: str | Path, group: str | int | None = None, *, out: str | Path,
                    column: str | None = None, default_region: str | None = None,
                    country_column: str | None = None, ledger: Ledger | None = None, ledger_note: str = "",
-                   report: str | Path | None = None) -> AudienceCheck:
+                   report: str | Path | None = None, bsuid_column: str | None = None) -> AudienceCheck:
     """Check an audience file against the opt-out groups (:func:`audience_groups`) and ``ledger`` (a
     helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
-    the file or a group cannot be used."""
+    the file or a group cannot be used. ``bsuid_column`` (default: a column named as
+    helpers.bulk.read.BSUID_HEADERS, if any): WhatsApp BSUIDs, whose opt-outs only the ledger knows."""
     out = Path(out)
     report_path = clear_outputs(path, out, report)
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
-    opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column)
+    opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column,
+                          bsuid_column=bsuid_column, find_bsuid=True)
     groups = audience_groups(client, group)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
     snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
@@ -177,11 +179,12 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     # digit keys: a member at any point of the read counts; the blacklisted group first, so its reason wins
     members = {key for g, snap in snapshots if not is_subaccount_list(g["name"]) for key in snap.ever}
     own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
-    asked, recent = set(), set()  # opted out per the ledger; in the group within the sync hour
+    asked, recent, by_bsuid = set(), set(), set()  # opted out per the ledger; in the group within the sync hour
     if ledger is not None:
+        by_bsuid = ledger.opted_out_channel_users("WhatsApp")
         asked = {digits_key(n) for n in ledger.opted_out_numbers()}
         recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
-    reasons = _reasons(numbers.rows, members, own_list, asked, recent)
+    reasons = _reasons(numbers.rows, members, own_list, asked, recent, by_bsuid)
     left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
@@ -203,15 +206,22 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
                          may_receive, left_out, out, report_path, ledger is not None, ledger_note)
 
 
-def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set) -> pd.Series:
+def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set,
+             by_bsuid: set = frozenset()) -> pd.Series:
     """The reason of each row left out (indexed as ``rows``; the others are absent), decided for the
-    whole column at once (a million rows: a per-row loop took a second and a half)."""
+    whole column at once (a million rows: a per-row loop took a second and a half). ``by_bsuid``:
+    BSUIDs the ledger has as opted out, for the rows' "bsuid" (when the file has such a column): a
+    row that would receive, or has no usable number, is left out for it."""
     valid = (rows["status"] == Status.VALID).to_numpy()
     reason = leave_out_reasons(pd.Series(np.where(valid, rows["msisdn"].to_numpy(), None), index=rows.index),
                                members=members, own_list=own_list, asked=asked, recent=recent)
     for status, label in ((Status.INVALID, Reason.INVALID), (Status.DUPLICATE, Reason.DUPLICATE)):
         which = (rows["status"] == status).to_numpy()
         reason[which] = [f"{label}: {why}" for why in rows["reason"].to_numpy()[which]]
+    if by_bsuid and "bsuid" in rows:
+        opted_out = rows["bsuid"].isin(by_bsuid).to_numpy()
+        reason[opted_out & (reason.isna().to_numpy() | (rows["status"] == Status.INVALID).to_numpy())] = \
+            Reason.BSUID_ONLY
     return reason.dropna()
 
 

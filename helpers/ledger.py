@@ -198,6 +198,16 @@ class Ledger:
         latest = self._latest()
         return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "number"])
 
+    def opted_out_channel_users(self, channel: str = "WhatsApp") -> set[str]:
+        """The channel user ids (on WhatsApp: BSUIDs) whose latest word in the window is an opt-out:
+        for the pre-send check of a file that holds them. A customer known to 8x8 only by BSUID is in
+        no group (the Contacts API has no address for it): only the ledger knows their STOP."""
+        rows = self.rows
+        decided = rows[rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & rows["channel_user_id"].ne("")
+                       & rows["channel"].eq(channel)]
+        latest = decided.drop_duplicates("channel_user_id", keep="last")
+        return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "channel_user_id"])
+
     def _latest(self) -> pd.DataFrame:
         decided = self.rows[self.rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & self.rows["number"].ne("")]
         return decided.drop_duplicates("number", keep="last")

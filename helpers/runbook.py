@@ -89,10 +89,14 @@ class SandboxControls:
         return self._call("POST", "clock", {"advanceSeconds": hours * 3600 + seconds})
 
     def deliver_inbound(self, msisdn: str | None, text: str | None, *, subaccount: str | None = None,
-                        channel: str = "whatsapp", button: dict | None = None) -> list[dict]:
+                        channel: str = "whatsapp", button: dict | None = None,
+                        channel_user_id: str | None = None) -> list[dict]:
         """A customer's message (or, with ``button``, a quick-reply tap) arrives; msisdn None: a
-        customer known only by a channel user id."""
+        customer known only by a channel user id (``channel_user_id``, their BSUID on WhatsApp;
+        else a new one)."""
         body = {"msisdn": msisdn, "text": text, "channel": channel, "button": button}
+        if channel_user_id is not None:
+            body["channelUserId"] = channel_user_id
         if subaccount:
             body["subAccountId"] = subaccount
         return self._call("POST", "inbound", body)["workflows"]

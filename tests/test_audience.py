@@ -279,3 +279,40 @@ def test_a_workflow_name_given_that_is_not_deployed_stops_the_check(sandbox, gro
     named = subprocess.run([*base, "--name", "Opt-out keyword"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=120)
     assert named.returncode == 1 and out.exists() and "No ledger read" not in named.stdout  # the deployed name: read
+
+
+def test_a_customer_whose_stop_came_by_bsuid_alone_is_left_out(client, controls, group, deployed, tmp_path):
+    """A v3 WhatsApp STOP without a phone number: the workflow cannot add anyone to the group (the
+    Contacts API has no address for a BSUID), so only the ledger knows it. A file with a BSUID column
+    left that customer on the send list: the row's number is in no group."""
+    controls.deliver_inbound(None, "STOP", channel_user_id="SG.1203458869942")  # known by BSUID only
+    controls.deliver_inbound(None, "STOP", channel_user_id="SG.5550001")
+    controls.deliver_inbound(None, "START", channel_user_id="SG.5550001")  # and back in: may receive
+    rows = [["name", "phone", "bsuid"], ["Ana", "+6591234567", "SG.1203458869942"], ["Ben", "+6591234568", "SG.5550001"],
+            ["Cy", "", "SG.1203458869942"], ["Dee", "+6591234569", ""]]
+    source = write(tmp_path / "audience.csv", rows, delimiter=",")
+    result = check_audience(client, source, group["id"], out=tmp_path / "send.csv", ledger=build_ledger(client))
+    reasons = dict(zip(result.left_out["row"], result.left_out["reason"]))
+    assert reasons == {2: Reason.BSUID_ONLY, 4: Reason.BSUID_ONLY}  # Cy has no number either: the BSUID says more
+    assert (tmp_path / "send.csv").read_text().splitlines() == ["name,phone,bsuid", "Ben,+6591234568,SG.5550001",
+                                                              "Dee,+6591234569,"]
+    assert result.counts()["opted out by BSUID"] == 2 and result.exit_code == 0
+    assert "WhatsApp BSUIDs from column 'bsuid'" in result.source
+    without = check_audience(client, source, group["id"], out=tmp_path / "send.csv")  # no ledger: cannot be known
+    assert set(without.left_out["row"]) == {4}
+
+
+def test_the_command_takes_a_bsuid_column_by_name(sandbox, controls, group, deployed, tmp_path):
+    controls.deliver_inbound(None, "STOP", channel_user_id="SG.1203458869942")
+    source = write(tmp_path / "audience.csv", [["name", "phone", "WA id"], ["Ana", "+6591234567", "SG.1203458869942"],
+                                               ["Dee", "+6591234569", ""]], delimiter=",")
+    env = {"EIGHTXEIGHT_BASE_URL": sandbox.base_url, "PATH": "/usr/bin:/bin", "EIGHTXEIGHT_ENV_FILE": str(tmp_path / ".env")}
+    base = [sys.executable, "-m", "helpers", "audience", str(source), "--out", str(tmp_path / "send.csv"), "--json"]
+    named = subprocess.run([*base, "--bsuid-column", "WA id"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert named.returncode == 0 and json.loads(named.stdout)["left_out"] == {"2": Reason.BSUID_ONLY}
+    unnamed = subprocess.run(base, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # not a BSUID header
+    assert json.loads(unnamed.stdout)["left_out"] == {}
+    wrong = subprocess.run([*base, "--bsuid-column", "bsuid"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert wrong.returncode == 2 and "has no column 'bsuid'" in wrong.stderr

@@ -33,6 +33,10 @@ from .statuses import STATUS_CATEGORIES, Status
 NUMBER_HEADERS = ("msisdn", "phone", "phone_number", "phonenumber", "mobile", "number", "tel", "telephone",
                   "whatsapp", "cell", "contact")
 COUNTRY_HEADERS = ("country", "country_code", "countrycode", "region", "iso_country")
+# A WhatsApp customer's business-scoped user id (Meta's BSUID, 8x8's user.channelUserId): the audience
+# check leaves out those the ledger has as opted out, whom no group can hold.
+BSUID_HEADERS = ("bsuid", "whatsapp_bsuid", "business_scoped_user_id", "channel_user_id", "channeluserid",
+                 "whatsapp_user_id")
 MAX_CELL_BYTES = 128 * 1024  # no list of numbers holds such a cell: it is a broken quote or the wrong file
 MAX_NUMBER_CHARS = 64  # longer than any written phone number; the report keeps this much of the cell
 SAMPLE_ROWS = 1000  # rows read before deciding which column holds the numbers
@@ -48,6 +52,7 @@ class Numbers:
     path: Path
     digest: str  # sha256 of the file's bytes: a journal belongs to this content only
     country: str | None = None  # the column the rows' countries came from, if any
+    bsuid: str | None = None  # the column of WhatsApp BSUIDs (rows' "bsuid"), when one was asked for and found
 
     @property
     def valid(self) -> pd.DataFrame:
@@ -60,7 +65,8 @@ class Numbers:
     def source(self) -> str:
         kind = "Excel sheet" if self.delimiter is None else f"CSV, delimiter {self.delimiter!r}"
         return f"{self.path.name} ({kind}); numbers from column {self.column!r}" + (
-            f", countries from column {self.country!r}" if self.country else "")
+            f", countries from column {self.country!r}" if self.country else "") + (
+            f", WhatsApp BSUIDs from column {self.bsuid!r}" if self.bsuid else "")
 
 
 def file_digest(path: Path) -> str:
@@ -285,6 +291,7 @@ class OpenedFile:
     head: list[str]
     delimiter: str | None
     has_header: bool
+    bsuid_index: int | None = None
 
     def read(self) -> Numbers:
         with no_cycle_collection():  # a million rows are millions of objects, walked again and again
@@ -293,7 +300,7 @@ class OpenedFile:
     def read_in_steps(self) -> Generator[None, None, Numbers]:
         """``read()`` in steps of STEP_ROWS rows: a generator whose return value is the Numbers. A bulk
         run advances it while the group's pages arrive (see groups.read_group's ``meanwhile``)."""
-        frame = yield from _normalise(self.body, self.index, self.country_index, self.default_region)
+        frame = yield from _normalise(self.body, self.index, self.country_index, self.default_region, self.bsuid_index)
         if frame.empty:
             raise BadFile(f"{self.path} has a header row ({', '.join(self.head)}) but no rows below it: nothing to "
                           "do. Check that this is the file you meant.")
@@ -305,18 +312,23 @@ class OpenedFile:
                           "with --column, or give --default-region for national numbers." + (f" {hint}" if hint else ""))
         _hint_national(frame, self.default_region)
         country = None if self.country_index is None else self.head[self.country_index]
-        return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path), country)
+        bsuid = None if self.bsuid_index is None else self.head[self.bsuid_index]
+        return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path), country,
+                       bsuid)
 
 
 def open_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
-                 country_column: str | None = None) -> OpenedFile:
+                 country_column: str | None = None, bsuid_column: str | None = None,
+                 find_bsuid: bool = False) -> OpenedFile:
     """Open a CSV or .xlsx file of numbers: its format, header and columns checked (BadFile when they
-    cannot be used), the rows not read yet."""
+    cannot be used), the rows not read yet. ``bsuid_column`` (or, with ``find_bsuid``, a column
+    named as BSUID_HEADERS): a column of WhatsApp BSUIDs, read into the rows' "bsuid"."""
     path = Path(path)
     region_option = _check_region(default_region)
     delimiter, records = file_records(path)
     try:
-        return _open_numbers(path, delimiter, records, column, region_option, country_column)
+        return _open_numbers(path, delimiter, records, column, region_option, country_column, bsuid_column,
+                             find_bsuid)
     except BadFile as exc:
         hint = _other_sheets_hint(path) if delimiter is None else ""
         if not hint:
@@ -342,7 +354,7 @@ def _other_sheets_hint(path: Path) -> str:
 
 
 def _open_numbers(path: Path, delimiter: str | None, records, column: str | None, region_option: str | None,
-                  country_column: str | None) -> OpenedFile:
+                  country_column: str | None, bsuid_column: str | None, find_bsuid: bool) -> OpenedFile:
     first = next(records, None)
     if first is None:
         raise BadFile(f"{path} has no rows: expected a column of phone numbers.")
@@ -365,11 +377,18 @@ def _open_numbers(path: Path, delimiter: str | None, records, column: str | None
     elif has_header:
         country_index = next((header.index(h) for h in COUNTRY_HEADERS if h in header
                               and (h != "region" or _holds_country_codes(sample, header.index(h)))), None)
+    bsuid_index = None
+    if bsuid_column is not None:
+        if bsuid_column.casefold() not in header:
+            raise BadFile(f"{path} has no column {bsuid_column!r}; its columns are: {', '.join(head)}.")
+        bsuid_index = header.index(bsuid_column.casefold())
+    elif find_bsuid and has_header:
+        bsuid_index = next((header.index(h) for h in BSUID_HEADERS if h in header), None)
     name = head[index] if has_header else f"column {index + 1}"
     if has_header and not sample:
         raise BadFile(f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
                       "Check that this is the file you meant.")
-    return OpenedFile(path, body, index, country_index, region_option, name, head, delimiter, has_header)
+    return OpenedFile(path, body, index, country_index, region_option, name, head, delimiter, has_header, bsuid_index)
 
 
 def _holds_country_codes(sample: list, index: int) -> bool:
@@ -405,10 +424,12 @@ def _find_number_column(header: list[str], sample: list, path: Path) -> int:
 STEP_ROWS = 2000  # rows per step of read_in_steps: a few ms, run while a page is on its way
 
 
-def _normalise(body, index: int, country_index: int | None, default_region: str | None):
+def _normalise(body, index: int, country_index: int | None, default_region: str | None,
+               bsuid_index: int | None = None):
     """One pass over the rows, STEP_ROWS at a time (yielding after each), into compact columns;
-    returns the frame. Repeats are marked at the end, for the whole column at once."""
-    rows, inputs, msisdns, reasons = [], [], [], []  # a block of each column a step
+    returns the frame (with a "bsuid" column when ``bsuid_index`` is given). Repeats are marked at
+    the end, for the whole column at once."""
+    rows, inputs, msisdns, reasons, bsuids = [], [], [], [], []  # a block of each column a step
     while step := list(islice(body, STEP_ROWS)):
         numbers_of_rows, records = zip(*step)  # C loops, as are the maps below
         try:
@@ -435,10 +456,14 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
             if long else cells
         msisdns.append(msisdn)
         reasons.append(reason)
+        if bsuid_index is not None:
+            bsuids += [(record[bsuid_index] if bsuid_index < len(record) else "").strip()[:MAX_NUMBER_CHARS]
+                       for record in records]
         yield
     if not rows:
         return pd.DataFrame({"row": pd.array([], dtype="int64"), "input": [], "msisdn": [],
-                             "status": pd.Categorical([], categories=STATUS_CATEGORIES), "reason": []})
+                             "status": pd.Categorical([], categories=STATUS_CATEGORIES), "reason": [],
+                             **({"bsuid": []} if bsuid_index is not None else {})})
     msisdn = pd.Series(np.concatenate(msisdns), dtype=object)
     number = msisdn.notna().to_numpy()
     repeated = number & msisdn.duplicated().to_numpy()  # the first row of a number is the valid one
@@ -449,7 +474,8 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
     # object columns, as built (pandas would otherwise infer its string type: a third of a second a million)
     return pd.DataFrame({"row": np.concatenate(rows), "input": pd.Series(inputs, dtype=object), "msisdn": msisdn,
                          "status": pd.Categorical.from_codes(status, categories=STATUS_CATEGORIES),
-                         "reason": pd.Series(reason, dtype=object)})
+                         "reason": pd.Series(reason, dtype=object),
+                         **({"bsuid": pd.Series(bsuids, dtype=object)} if bsuid_index is not None else {})})
 
 
 UNKNOWN_COUNTRY = "its country"  # the reason's start for a row whose country column holds no code

@@ -134,13 +134,16 @@ class Sandbox:
 
     def deliver_inbound(self, msisdn: str | None, text: str | None, *, subaccount: str = SANDBOX_SUBACCOUNT_ID,
                         channel: str = "whatsapp", name: str = "Test customer",
-                        button: dict | None = None) -> list[dict]:
+                        button: dict | None = None, channel_user_id: str | None = None) -> list[dict]:
         """A customer's message arrives, as the platform would deliver it: matching workflows start.
 
         ``button`` ({"id", "title"}) makes it a WhatsApp quick-reply tap instead of typed text;
-        ``msisdn=None`` a customer known only by a channel user id (v3 leaves msisdn out).
+        ``msisdn=None`` a customer known only by a channel user id (v3 leaves msisdn out);
+        ``channel_user_id``: that id (a BSUID on WhatsApp: one customer's, message after message),
+        else a new one for this message.
         """
-        webhook = inbound_webhook(self.store, subaccount, msisdn, text, channel, name, button=button)
+        webhook = inbound_webhook(self.store, subaccount, msisdn, text, channel, name, button=button,
+                                  channel_user_id=channel_user_id)
         return self.automation.deliver_inbound(subaccount, webhook, _trigger_for(channel))
 
     @property
@@ -218,11 +221,13 @@ def _trigger_for(channel: str) -> str:
 
 
 def inbound_webhook(store, subaccount: str, msisdn: str | None, text: str | None, channel: str = "whatsapp",
-                    name: str = "Test customer", *, button: dict | None = None) -> dict:
+                    name: str = "Test customer", *, button: dict | None = None,
+                    channel_user_id: str | None = None) -> dict:
     """The body 8x8 posts for an inbound message (v3 Messaging Apps, or SMS): messaging/webhooks.py."""
     common = {"umid": store.new_uuid("umid"), "subaccount": subaccount, "timestamp": store.clock.iso()}
     if channel.lower() == "sms":
         return webhooks.sms_message(**common, source=msisdn, body=text)
-    return webhooks.chat_apps_message(**common, msisdn=msisdn, channel_user_id=store.new_uuid("channel-user"),
+    return webhooks.chat_apps_message(**common, msisdn=msisdn,
+                                      channel_user_id=channel_user_id or store.new_uuid("channel-user"),
                                       name=name, channel=channel.lower(), channel_id=store.new_uuid("channel"),
                                       text=text, button=button)

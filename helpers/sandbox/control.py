@@ -75,19 +75,21 @@ def mount_controls(sandbox) -> None:
     def inbound(request: Request) -> Response:
         body = request.json()
         usage = ('inbound needs {"msisdn": "+65..." or null, "text": "STOP"} or a "button": {"id", "title"} '
-                 '(and optional subAccountId, channel)')
+                 '(and optional subAccountId, channel, channelUserId)')
         if not isinstance(body, dict):
             raise InvalidRequest(usage)
         msisdn, text, button = body.get("msisdn"), body.get("text"), body.get("button")
         channel, subaccount = body.get("channel", "whatsapp"), body.get("subAccountId")
+        channel_user_id = body.get("channelUserId")
         if (not (msisdn is None or isinstance(msisdn, str)) or not (text is None or isinstance(text, str))
                 or not (button is None or (isinstance(button, dict) and isinstance(button.get("title"), str)
                                            and isinstance(button.get("id"), str)))
                 or (text is None and button is None) or str(channel).lower() not in INBOUND_CHANNELS
-                or not (subaccount is None or isinstance(subaccount, str))):
+                or not (subaccount is None or isinstance(subaccount, str))
+                or not (channel_user_id is None or (isinstance(channel_user_id, str) and channel_user_id))):
             raise InvalidRequest(usage)
         runs = sandbox.deliver_inbound(msisdn, text, subaccount=subaccount or next(iter(sandbox.messaging.subaccounts)),
-                                       channel=channel.lower(), button=button)
+                                       channel=channel.lower(), button=button, channel_user_id=channel_user_id)
         return Response(200, {"workflows": runs})
 
     def messages(request: Request) -> Response:
