@@ -356,12 +356,14 @@ CAMPAIGN_SAMPLE = "data/sample_campaign_audience.csv"  # relative to notebooks/
 CAMPAIGN_OPTED_OUT_EARLIER = ("+6591234567", "+447911123456")  # in the group before the day starts
 CAMPAIGN_LOST = "+6581112222"  # wrote STOP; every Contacts call failed: only the ledger knows
 CAMPAIGN_JUST_NOW = "+6593334444"  # wrote STOP just now: in the group, before 8x8's hourly blacklist sync
+CAMPAIGN_BSUID = "SG.1203458869942"  # wrote STOP on WhatsApp without a number (v3): in no group, the ledger knows it
 
 
 def campaign_day(runbook, path, name: str):
     """On the sandbox, for notebook 08's sample file only: a scratch sandbox where the sample's
     customers did what the sample needs (two opted out earlier, one STOP lost to failing Contacts
-    calls an hour ago, one STOP just now), read back before it is handed over. Otherwise (8x8, or
+    calls an hour ago, one STOP just now, one STOP by a WhatsApp BSUID alone), read back before it
+    is handed over. Otherwise (8x8, or
     any other file): ``runbook`` itself, untouched. On wall time the scratch clock ends ten minutes
     past an hour, so "just now" is never on the far side of a sync."""
     if not runbook.on_sandbox or Path(path).resolve() != (PROJECT_ROOT / "notebooks" / CAMPAIGN_SAMPLE).resolve():
@@ -376,6 +378,7 @@ def campaign_day(runbook, path, name: str):
         scratch.client.contacts.upsert_contact(msisdn, group_ids=[group_id])
     play_sandbox_history(scratch, ((0, "whatsapp", CAMPAIGN_LOST, "STOP", EVERY),
                                    (0, "whatsapp", CAMPAIGN_JUST_NOW, "STOP", 0)))
+    scratch.sandbox.deliver_inbound(None, "STOP", channel_user_id=CAMPAIGN_BSUID)
     members = {n for n in (*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_LOST, CAMPAIGN_JUST_NOW)
                if is_opted_out(scratch.client, group_id, n)}
     if members != {*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_JUST_NOW}:
@@ -383,5 +386,6 @@ def campaign_day(runbook, path, name: str):
                                  f"{', '.join(sorted(members)) or 'none'} of the sample's opt-outs")
     print(f"Sandbox sample: group {group_id} holds {', '.join(CAMPAIGN_OPTED_OUT_EARLIER)} (opted out earlier) and "
           f"{CAMPAIGN_JUST_NOW} (STOP just now); {CAMPAIGN_LOST}'s STOP was lost (every Contacts call failed), "
-          "so only the ledger knows it. Read back.")
+          f"so only the ledger knows it, as it knows the STOP of BSUID {CAMPAIGN_BSUID}, sent without a number. "
+          "Read back.")
     return scratch

@@ -132,8 +132,8 @@ def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp
                                       kernel_name="python3",
                                       parameters={"SEND_LIST_PATH": str(send), "REPORT_PATH": str(left_out)})
     # the file's own rows, cells as written, in order: those neither in the group nor opted out per the ledger
-    assert send.read_text().splitlines() == ["customer,phone,segment", "Ben,6598765432,silver",
-                                             "Farid,+44 7400 900123,silver", "Jun,+6587654321,silver"]
+    assert send.read_text().splitlines() == ["customer,phone,segment,bsuid", "Ben,6598765432,silver,",
+                                             "Farid,+44 7400 900123,silver,"]
     import csv
     with left_out.open(newline="", encoding="utf-8-sig") as handle:
         reasons = {row["row"]: row["reason"] for row in csv.DictReader(handle)}
@@ -141,10 +141,12 @@ def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp
         "2": "in the opt-out group", "4": "in the opt-out group",  # written +65 9123 4567 and 0044 7911 123456
         "5": "opted out",  # its STOP's Contacts calls all failed: only the ledger knows
         "6": "in the opt-out group",  # and within the sync hour, said in the reason
-        "8": "invalid", "9": "duplicate", "10": "invalid"}  # n/a, Ben again, a formula cell
+        "8": "invalid", "9": "duplicate", "10": "invalid",  # n/a, Ben again, a formula cell
+        "11": "opted out"}  # Jun's STOP came by BSUID, without a number: only the ledger, by BSUID, knows it
     assert "within the hour" in reasons["6"]
     values = recorded(done)["audience"]
-    assert values["left_out"] == reasons and values["counts"]["may receive"] == 3 and values["exit_code"] == 1
+    assert values["left_out"] == reasons and values["counts"]["may receive"] == 2 and values["exit_code"] == 1
+    assert reasons["11"].startswith("opted out (the ledger has the STOP of this row's WhatsApp BSUID")
 
 
 def test_the_audience_notebook_that_cannot_reach_8x8_leaves_no_stale_send_list(tmp_path, monkeypatch):
