@@ -426,6 +426,9 @@ def test_a_file_of_national_numbers_without_a_region_guesses_none_of_them(tmp_pa
                                            "would be +3644618640") and "--default-region" in rows.at[2, "reason"]
     assert "as a national number of GB it would be +3644618640" not in rows.at[2, "reason"]  # no national reading
     assert read_numbers(path, default_region="US").counts() == {"valid": 7}
+    written_with_plus = write(tmp_path, "phone\n" + "\n".join([*US_NATIONAL, "+36 44 618 640"]) + "\n")
+    again = read_numbers(written_with_plus).rows.set_index("row")  # it repeated the refused reading of row 2
+    assert again.at[8, "status"] == "valid" and again.at[8, "msisdn"] == "+3644618640"
     exported = write(tmp_path, "phone\n6591234567\n6591234568\n447911123456\n14155550100\n12125550199\n")
     assert read_numbers(exported).counts() == {"valid": 5}  # digits alone, as 8x8 exports them: international
 

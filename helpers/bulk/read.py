@@ -39,6 +39,7 @@ BSUID_HEADERS = ("bsuid", "whatsapp_bsuid", "business_scoped_user_id", "channel_
                  "whatsapp_user_id")
 MAX_CELL_BYTES = 128 * 1024  # no list of numbers holds such a cell: it is a broken quote or the wrong file
 MAX_NUMBER_CHARS = 64  # longer than any written phone number; the report keeps this much of the cell
+MAX_ID_CHARS = 256  # a BSUID cell is kept up to this (a longer one is no id: it matches nothing)
 SAMPLE_ROWS = 1000  # rows read before deciding which column holds the numbers
 
 
@@ -457,7 +458,7 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
         msisdns.append(msisdn)
         reasons.append(reason)
         if bsuid_index is not None:
-            bsuids += [(record[bsuid_index] if bsuid_index < len(record) else "").strip()[:MAX_NUMBER_CHARS]
+            bsuids += [(record[bsuid_index] if bsuid_index < len(record) else "").strip()[:MAX_ID_CHARS]
                        for record in records]
         yield
     if not rows:
@@ -531,6 +532,13 @@ def _refuse_guessed_internationals(frame: pd.DataFrame) -> None:
         "--default-region or a country column" for number in shown]
     frame.loc[guessed, "msisdn"] = None
     frame.loc[guessed, "status"] = Status.INVALID
+    # a row written with + that repeated a number now refused is that number's first row now
+    repeats = (frame["status"] == Status.DUPLICATE).to_numpy()
+    if repeats.any():
+        kept = set(frame.loc[frame["status"] == Status.VALID, "msisdn"])
+        orphans = frame[repeats & ~frame["msisdn"].isin(kept).to_numpy()].drop_duplicates("msisdn").index
+        frame.loc[orphans, "status"] = Status.VALID
+        frame.loc[orphans, "reason"] = ""
 
 
 def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
