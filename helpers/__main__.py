@@ -200,7 +200,7 @@ def _audience(args: argparse.Namespace) -> int:
         result = check_audience(runbook.client, args.file, args.group, out=args.out, column=args.column,
                                 default_region=args.default_region, country_column=args.country_column,
                                 ledger=ledger, ledger_note=ledger_note, report=args.report,
-                                bsuid_column=args.bsuid_column)
+                                bsuid_column=args.bsuid_column, reports_dir=args.reports_dir)
     except EightByEightError as exc:  # whatever the error: nothing was checked, exit 2
         gone = f" ({args.out} does not exist)" if args.out and not os.path.exists(args.out) else ""  # there: the file read, or a folder
         return _failed(exc, args.json, code=2, then=f"No send list was written{gone}: nothing was checked.")
@@ -381,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--bsuid-column", help="column of WhatsApp BSUIDs (default: one named bsuid, channel_user_id, "
                                            "...): customers whose STOP came without a number are left out too")
     aud.add_argument("--report", help="CSV of the rows left out, with reasons (default: no file)")
+    aud.add_argument("--reports-dir", default="reports", help="the health check's folder (--reports-dir of check): "
+                                                              "its kept opt-outs without a number are read there")
     aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
     aud.add_argument("--json", action="store_true", help=JSON_HELP)
     aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")

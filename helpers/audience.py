@@ -33,9 +33,9 @@ from .client import Client
 from .errors import BadFile, BadInput, WorkflowNotDeployed
 from .groups import (DEFAULT_GROUP_NAME, Steps, find_opt_out_group, is_subaccount_list, no_cycle_collection, read_group,
                      subaccount_list_name, who_enforces)
-from .ledger import Ledger, build_ledger
+from .ledger import Ledger, build_ledger, read_without_number, without_number_path
 from .numbers import digits_key
-from .paths import run_folder, shown
+from .paths import reports_folder, run_folder, shown
 from .suppression import Reason, leave_out_reasons
 from .workflow import DEFAULT_NAME
 
@@ -50,7 +50,9 @@ class AudienceCheck:
     send_path: Path
     report_path: Path | None
     ledger_used: bool
+    bsuid_column: str | None = None  # the file's column of WhatsApp BSUIDs, if it has one
     ledger_note: str = ""  # why no ledger was read, when none was
+    kept: tuple[int, Path | None] = (0, None)  # opt-outs without a number the health check keeps, and where
 
     @property
     def exit_code(self) -> int:
@@ -85,6 +87,13 @@ class AudienceCheck:
         if not self.ledger_used:
             out.append("No ledger read" + (f" ({self.ledger_note})" if self.ledger_note else "")
                        + ": opt-outs the group does not hold yet are not known.")
+        count, where = self.kept
+        if count:
+            out.append(f"{count} WhatsApp opt-out(s) without a phone number, kept by the health check ({where.name} in "
+                       "the reports folder), checked against the file's BSUID column." if self.bsuid_column else
+                       f"{count} WhatsApp opt-out(s) without a phone number are kept by the health check ({where.name} in "
+                       "the reports folder), but the file has no BSUID column to find them by (name one with "
+                       "--bsuid-column).")
         out.append("Plan: " + ", ".join(f"{n} {k}" for k, n in self.counts().items()))
         out.append(f"Send list: {shown(self.send_path)} ({self.may_receive} row(s), the file's own columns, in order). "
                    "Nothing was sent and nothing changed on 8x8.")
@@ -160,17 +169,22 @@ def clear_outputs(path: str | Path, out: str | Path, report: str | Path | None =
 def check_audience(client: Client, path: str | Path, group: str | int | None = None, *, out: str | Path,
                    column: str | None = None, default_region: str | None = None,
                    country_column: str | None = None, ledger: Ledger | None = None, ledger_note: str = "",
-                   report: str | Path | None = None, bsuid_column: str | None = None) -> AudienceCheck:
+                   report: str | Path | None = None, bsuid_column: str | None = None,
+                   reports_dir: str | Path | None = None) -> AudienceCheck:
     """Check an audience file against the opt-out groups (:func:`audience_groups`) and ``ledger`` (a
     helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
     the file or a group cannot be used. ``bsuid_column`` (default: a column named as
-    helpers.bulk.read.BSUID_HEADERS, if any): WhatsApp BSUIDs, whose opt-outs only the ledger knows."""
+    helpers.bulk.read.BSUID_HEADERS, if any): WhatsApp BSUIDs, whose opt-outs only the ledger knows,
+    and the health check's kept list in ``reports_dir`` (default: the project's reports/)."""
     out = Path(out)
     report_path = clear_outputs(path, out, report)
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column,
                           bsuid_column=bsuid_column, find_bsuid=True)
+    kept_path = without_number_path(reports_dir if reports_dir is not None else reports_folder(),
+                                    client.settings.subaccount_id)
+    kept = {user for user, seen in read_without_number(kept_path).items() if seen.get("channel") == "WhatsApp"}
     groups = audience_groups(client, group)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
     snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
@@ -184,6 +198,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
         by_bsuid = ledger.opted_out_channel_users("WhatsApp")
         asked = {digits_key(n) for n in ledger.opted_out_numbers()}
         recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
+    by_bsuid = by_bsuid | kept
     reasons = _reasons(numbers.rows, members, own_list, asked, recent, by_bsuid)
     left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
     left_out["reason"] = reasons
@@ -203,7 +218,8 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.delimiter,
                                    before_it_is_there=last_checks_and_report) - numbers.has_header
     return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
-                         may_receive, left_out, out, report_path, ledger is not None, ledger_note)
+                         may_receive, left_out, out, report_path, ledger is not None, numbers.bsuid, ledger_note,
+                         (len(kept), kept_path))
 
 
 def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set,

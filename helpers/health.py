@@ -32,7 +32,8 @@ from pathlib import Path
 from .client import Client
 from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
-from .ledger import CANARY_NUMBERS, Action, BadWindow, UNRESOLVED, iso, make_window, parse_time
+from .ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, file_safe, iso, keep_without_number, make_window,
+                     parse_time, without_number_path)
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP,
@@ -44,7 +45,7 @@ _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # 
 
 def checkpoint_name(subaccount_id: str) -> str:
     """One checkpoint per subaccount: each has its own workflows, runs and list."""
-    return "check-checkpoint-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in subaccount_id) + ".json"
+    return f"check-checkpoint-{file_safe(subaccount_id)}.json"
 FIX_DEPLOY = "python -m helpers deploy --apply"
 
 
@@ -407,22 +408,36 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
     if result.repaired:
         report.findings.append(Finding("opt-outs", True, "repaired: " + ", ".join(
             f"{n} {what}" for what, n in result.repaired.items()) + " (each read back from the group)."))
-    report.findings += _opt_out_findings(result.ledger)
+    # before the checkpoint moves past them: the opt-outs no group can hold, kept (BadInput: nothing moves)
+    kept_path = without_number_path(reports_dir, client.settings.subaccount_id)
+    kept, new = keep_without_number(kept_path, result.ledger)
+    report.findings += _opt_out_findings(result.ledger, kept, new, kept_path)
     _advance(checkpoint, result.ledger, window)
 
 
-def _opt_out_findings(ledger) -> list[Finding]:
-    """What needs action (each kind with up to five numbers and its fix), what is late, else all well."""
+def _opt_out_findings(ledger, kept: dict, new: list[str], kept_path: Path) -> list[Finding]:
+    """What needs action (each kind with up to five numbers and its fix), what is late, else all well.
+    An opt-out without a number is an action once, when it is first kept (``new``): no group can hold
+    it, so campaigns must go through the audience check; later checks say it is kept."""
     findings = []
-    for action in UNRESOLVED:
+    for action in REPAIRS:
         rows = ledger.needing(action)
         if len(rows):
-            who = ", ".join(rows["number"].where(rows["number"].ne(""), "channel user " + rows["channel_user_id"])
-                            .head(5))
+            who = ", ".join(rows["number"].head(5))
             more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-            fix = ("python -m helpers check --apply" if action in (Action.ADD, Action.REMOVE) else
-                   "reach the customer by their channel user id; they cannot be put in a group")
-            findings.append(Finding("opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.", fix))
+            findings.append(Finding("opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.",
+                                    "python -m helpers check --apply"))
+    if new:
+        more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+        findings.append(Finding(
+            "opt-outs", False, f"{len(new)} opt-out(s) without a phone number (channel user {', '.join(new[:5])}{more}): "
+            f"no group can hold them, so 8x8's blacklist does not stop messages to them. Kept in {kept_path.name} in the "
+            "reports folder until the same id opts back in; the audience check leaves them out.",
+            "send campaigns through the audience check (python -m helpers audience); there is nothing to repair on 8x8"))
+    elif kept:
+        findings.append(Finding("opt-outs", True, f"{len(kept)} opt-out(s) without a phone number kept in "
+                                f"{kept_path.name} in the reports folder (no group can hold them; the audience check "
+                                "leaves them out)."))
     waiting = ledger.needing(Action.IN_PROGRESS)
     late = ledger.rows[ledger.rows["late"].ne("")]
     if len(late):
@@ -430,7 +445,7 @@ def _opt_out_findings(ledger) -> list[Finding]:
                                 + "; ".join(f"{n} ({why})" for n, why in zip(late["number"].head(5),
                                                                               late["late"].head(5))) + ".",
                                 "repair them now (check --apply), and find out why they were late"))
-    if ledger.needing(*UNRESOLVED).empty and not len(late):
+    if ledger.needing(*REPAIRS).empty and not new and not len(late):
         counts = ledger.counts()
         findings.append(Finding("opt-outs", True, f"{counts['opt-out']} opt-out(s) and {counts['opt-in']} "
                                 f"opt-in(s) in the window, none lost"
@@ -440,9 +455,10 @@ def _opt_out_findings(ledger) -> list[Finding]:
 
 
 def _advance(checkpoint: "Checkpoint", ledger, window) -> None:
-    """The next window starts at the oldest row still open (to act on, or retrying), else now; the
-    first sightings in the group are kept for the numbers still in the window."""
-    open_rows = ledger.rows[ledger.rows["action"].isin([a.value for a in (*UNRESOLVED, Action.IN_PROGRESS)])]
+    """The next window starts at the oldest row still open (to repair, or retrying), else now (the
+    opt-outs without a number are kept by then: they hold nothing open); the first sightings in the
+    group are kept for the numbers still in the window."""
+    open_rows = ledger.rows[ledger.rows["action"].isin([a.value for a in (*REPAIRS, Action.IN_PROGRESS)])]
     starts = [t for t in (parse_time(x) for x in open_rows["time"]) if t is not None]
     # ... less a second: the platform tells its time in whole seconds, so the windows overlap by one
     # rather than miss a run of that second (a run read twice is judged the same).

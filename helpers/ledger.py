@@ -29,6 +29,8 @@ deployed. A ``policy`` given to :func:`build_ledger` classifies instead (what-if
 """
 from __future__ import annotations
 
+import json
+import os
 import queue
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -687,3 +689,65 @@ def write_ledger(ledger: Ledger, path: str | Path) -> Path:
     from .reports import check_writable, write_report
 
     return write_report(ledger.rows, check_writable(Path(path)))
+
+
+# --- opt-outs that no group can hold --------------------------------------------------------------
+# A customer known only by a channel user id (a WhatsApp BSUID, v3 leaving the number out) cannot
+# be put in any group, so neither 8x8's blacklist nor a later window of the ledger keeps their
+# STOP. The health check keeps each one here, per subaccount, until the same id opts back in; the
+# audience check reads it. (Before, each scheduled check said ACTION for it again, forever, and
+# its window never moved past it.)
+
+def file_safe(subaccount_id: str) -> str:
+    """A subaccount id as part of a file name."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in subaccount_id)
+
+
+def without_number_path(reports_dir: str | Path, subaccount_id: str) -> Path:
+    return Path(reports_dir) / f"opt-outs-without-number-{file_safe(subaccount_id)}.json"
+
+
+def read_without_number(path: Path) -> dict[str, dict]:
+    """The kept opt-outs: channel user id -> {"time", "channel"} of the STOP (none kept: empty)."""
+    try:
+        kept = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path} cannot be read ({exc}): it keeps the opt-outs that no group can hold, so nothing is "
+                       "checked without it. Restore it from a backup; deleting it forgets those opt-outs.") from None
+    if not isinstance(kept, dict) or not all(isinstance(v, dict) for v in kept.values()):
+        raise BadInput(f"{path} is not a list of kept opt-outs: restore it from a backup.")
+    return kept
+
+
+def keep_without_number(path: Path, ledger: Ledger) -> tuple[dict[str, dict], list[str]]:
+    """The ledger's word merged into the kept opt-outs, written back (owner-readable): a channel user
+    whose latest decided word is an opt-out sent without a number is kept; one whose latest word is
+    an opt-in leaves. Answers (kept now, the ids kept for the first time)."""
+    kept = read_without_number(path)
+    rows = ledger.rows
+    decided = rows[rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & rows["channel_user_id"].ne("")
+                   & rows["action"].ne(Action.TEST.value)]
+    new, left = [], []
+    for _, row in decided.drop_duplicates("channel_user_id", keep="last").iterrows():
+        user = row["channel_user_id"]
+        if row["matched"] == Matched.OPT_IN:
+            if kept.pop(user, None) is not None:
+                left.append(user)
+        elif not row["number"] and user not in kept:
+            kept[user] = {"time": row["time"], "channel": row["channel"]}
+            new.append(user)
+    if new or left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(kept, handle, indent=1, sort_keys=True)
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise BadInput(f"{path} cannot be written ({exc.strerror or exc}): the opt-outs that no group can hold "
+                           "could not be kept, so this check moved nothing on. Free some space or fix the folder's "
+                           "permissions, then check again.") from None
+    return kept, new

@@ -16,7 +16,9 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +32,7 @@ from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .demo import fresh_sandbox_seed, notebook_01_group, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
 from . import local_sandbox
-from .paths import output_root, shown
+from .paths import output_root, reports_folder, shown
 from .sandbox import Sandbox
 from .workflow import SubaccountLock
 
@@ -132,6 +134,14 @@ class SandboxControls:
 class Runbook:
     settings: Settings
     client: Client
+    scratch_reports: Path | None = None  # a scratch sandbox's own reports folder (see reports_dir)
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where checkpoints, kept opt-outs and journals go: the project's reports/, or a scratch
+        sandbox's own folder, so that a demo's files never pass for the operator's (they are named
+        by subaccount, and a scratch sandbox has the operator's subaccount)."""
+        return self.scratch_reports or reports_folder()
 
     @property
     def on_sandbox(self) -> bool:
@@ -165,9 +175,11 @@ def scratch_runbook(runbook: "Runbook", *, hours: float, what: str,
     scratch.start()
     atexit.register(scratch.close)
     settings = settings.with_base_url(scratch.base_url)
+    reports = Path(tempfile.mkdtemp(prefix="scratch-reports-"))
+    atexit.register(shutil.rmtree, reports, True)
     print(f"This demo plays {what} on a scratch sandbox of its own, so that your sandbox's data and clock stay as "
           "they are.")
-    return Runbook(settings, Client(settings))
+    return Runbook(settings, Client(settings), reports)
 
 
 def sandbox_url() -> str:

@@ -316,3 +316,21 @@ def test_the_command_takes_a_bsuid_column_by_name(sandbox, controls, group, depl
     wrong = subprocess.run([*base, "--bsuid-column", "bsuid"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=120)
     assert wrong.returncode == 2 and "has no column 'bsuid'" in wrong.stderr
+
+
+def test_the_health_checks_kept_opt_outs_without_a_number_are_left_out_past_the_ledgers_window(client, group,
+                                                                                              tmp_path):
+    """A BSUID-only STOP older than the ledger's window is in no group and no window: only the list
+    the health check keeps remembers it."""
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "opt-outs-without-number-sandbox-subaccount.json").write_text(json.dumps(
+        {"SG.1203458869942": {"time": "2025-01-05T09:00:00.00Z", "channel": "WhatsApp"}}))
+    source = write(tmp_path / "audience.csv", [["name", "phone", "bsuid"], ["Ana", "+6591234567", "SG.1203458869942"],
+                                               ["Dee", "+6591234569", ""]], delimiter=",")
+    result = check_audience(client, source, group["id"], out=tmp_path / "send.csv", reports_dir=tmp_path / "reports")
+    assert dict(zip(result.left_out["row"], result.left_out["reason"])) == {2: Reason.BSUID_ONLY}
+    assert any("1 WhatsApp opt-out(s) without a phone number, kept by the health check" in line
+               for line in result.lines())
+    plain = write(tmp_path / "plain.csv", [["name", "phone"], ["Ana", "+6591234567"]], delimiter=",")
+    unseen = check_audience(client, plain, group["id"], out=tmp_path / "send.csv", reports_dir=tmp_path / "reports")
+    assert any("the file has no BSUID column to find them by" in line for line in unseen.lines())

@@ -207,3 +207,26 @@ def test_a_checkpoint_after_the_platforms_time_says_what_it_is(client, sandbox, 
     assert f"the checkpoint reports/{path.name} says" in done.stdout and "Delete it, or give --hours" in done.stdout
     assert "--since" not in done.stdout
     assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0  # as it says
+
+
+def test_an_opt_out_without_a_number_is_an_action_once_then_kept_and_the_window_moves_on(client, sandbox, controls,
+                                                                                         deployed, tmp_path):
+    """A WhatsApp STOP that came with a BSUID and no number: each scheduled check said ACTION for it
+    again, forever, and its checkpoint never moved past it (the window grew without end). Now the
+    first check keeps it (the audience check reads the list) and says so once; later ones are ok."""
+    controls.deliver_inbound(None, "STOP", channel_user_id="SG.1203458869942")
+    first = check(sandbox, "--no-canary", cwd=tmp_path)
+    kept = tmp_path / "reports" / "opt-outs-without-number-sandbox-subaccount.json"
+    assert first.returncode == 1 and "1 opt-out(s) without a phone number (channel user SG.1203458869942)" in first.stdout
+    assert json.loads(kept.read_text())["SG.1203458869942"]["channel"] == "WhatsApp"
+    assert (kept.stat().st_mode & 0o777) == 0o600
+    checkpoint = json.loads((tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").read_text())
+    controls.advance_clock(hours=1)
+    second = check(sandbox, "--no-canary", cwd=tmp_path)
+    assert second.returncode == 0, second.stdout
+    assert "ok [opt-outs] 1 opt-out(s) without a phone number kept in " in second.stdout and kept.name in second.stdout
+    later = json.loads((tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").read_text())
+    assert later["nextStart"] > checkpoint["nextStart"]  # moved on: no longer held at the STOP
+    controls.deliver_inbound(None, "START", channel_user_id="SG.1203458869942")  # back in, by the same id
+    assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0
+    assert json.loads(kept.read_text()) == {}
