@@ -22,7 +22,6 @@ A check that could not run (8x8 unreachable, a bad key) says so and never says "
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import timedelta
 from dataclasses import asdict, dataclass, field
@@ -36,6 +35,7 @@ from .ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, file_safe, iso,
                      parse_time, without_number_path)
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
+from .reports import write_private_json
 from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP,
                        DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact,
                        SubaccountLock, workflows_named)
@@ -375,12 +375,7 @@ class Checkpoint:
         return cls(path, data.get("nextStart"), dict(data.get("seenInGroup") or {}))
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds phone numbers
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"nextStart": self.next_start, "seenInGroup": self.seen_in_group}, handle)
-        os.replace(temporary, self.path)
+        write_private_json(self.path, {"nextStart": self.next_start, "seenInGroup": self.seen_in_group})
 
 
 def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, reports_dir: Path) -> None:

@@ -30,7 +30,6 @@ deployed. A ``policy`` given to :func:`build_ledger` classifies instead (what-if
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -49,6 +48,7 @@ from .expressions import Expressions
 from .groups import GroupSnapshot, read_group
 from .numbers import InvalidNumber, digits_key, to_e164
 from .policy import KeywordPolicy, message_texts
+from .reports import write_private_json
 from .suppression import member_ids
 from .workflow import CHAT_APP_NAMES, DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
 
@@ -739,13 +739,8 @@ def keep_without_number(path: Path, ledger: Ledger) -> tuple[dict[str, dict], li
             kept[user] = {"time": row["time"], "channel": row["channel"]}
             new.append(user)
     if new or left:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(kept, handle, indent=1, sort_keys=True)
-            os.replace(temporary, path)
+            write_private_json(path, kept)
         except OSError as exc:
             raise BadInput(f"{path} cannot be written ({exc.strerror or exc}): the opt-outs that no group can hold "
                            "could not be kept, so this check moved nothing on. Free some space or fix the folder's "

@@ -10,6 +10,7 @@ Without an explicit path each run writes its own report, named with the time it 
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,18 @@ def private_open(path: Path, mode: str = "w"):
     fd = os.open(path, flags, 0o600)
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, mode, encoding="utf-8", newline="")
+
+
+def write_private_json(path: Path, data) -> None:
+    """Replace ``path`` with ``data`` as JSON, whole or not at all (a temporary file moved into place:
+    a killed run never leaves half a file), readable by its owner only (it holds phone numbers or
+    customers' ids). OSError for the caller to word."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    with private_open(temporary) as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+    os.replace(temporary, path)
 
 
 def neutralise(value):
