@@ -46,7 +46,7 @@ from .config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
 from .errors import BadInput
 from .expressions import Expressions
 from .groups import GroupSnapshot, read_group
-from .numbers import InvalidNumber, digits_key, to_e164
+from .numbers import digits_key, platform_number
 from .policy import KeywordPolicy, message_texts
 from .reports import write_private_json
 from .suppression import member_ids
@@ -84,6 +84,7 @@ class Action(StrEnum):
     SUPERSEDED = "superseded by a later message"
     IN_PROGRESS = "in progress: the workflow retries the call"
     TEST = "test number: not a customer"
+    REDELIVERY = "note: the same message delivered again (same umid): counted once"
     REPAIRED_ADD = "repaired: added to the group"
     REPAIRED_REMOVE = "repaired: removed from the group"
 
@@ -216,7 +217,8 @@ class Ledger:
 
     def per_day(self) -> pd.DataFrame:
         """Customers' opt-outs per day (UTC) and channel: a table for a chart (test runs left out)."""
-        opt_outs = self.rows[(self.rows["matched"] == Matched.OPT_OUT) & (self.rows["action"] != Action.TEST.value)]
+        opt_outs = self.rows[(self.rows["matched"] == Matched.OPT_OUT)
+                             & ~self.rows["action"].isin([Action.TEST.value, Action.REDELIVERY.value])]
         if opt_outs.empty:
             return pd.DataFrame()
         day = pd.to_datetime(opt_outs["time"], utc=True).dt.date
@@ -229,7 +231,7 @@ class Ledger:
         """The rows that count, with the columns that matter, to read on one screen: time, channel, who,
         what they wrote, what it was, the Contacts answer, the action. Superseded messages and the
         health check's test runs are left out; the whole ledger goes to a file (write_ledger)."""
-        rows = self.rows[~self.rows["action"].isin([Action.SUPERSEDED.value, Action.TEST.value])]
+        rows = self.rows[~self.rows["action"].isin([Action.SUPERSEDED.value, Action.TEST.value, Action.REDELIVERY.value])]
         who = rows["number"].where(rows["number"].ne(""), "channel user " + rows["channel_user_id"])
         table = pd.DataFrame({"time": _minutes(rows["time"]), "channel": rows["channel"],
                               "who": who, "wrote": rows["text"], "was": rows["matched"],
@@ -257,7 +259,7 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         """Runs per kind, customers only (the health check's test runs left out)."""
-        customers = self.rows[self.rows["action"] != Action.TEST.value]
+        customers = self.rows[~self.rows["action"].isin([Action.TEST.value, Action.REDELIVERY.value])]
         matched = customers["matched"].value_counts()
         return {m.value: int(matched.get(m.value, 0)) for m in Matched}
 
@@ -317,7 +319,7 @@ class Ledger:
     def _note_lines(self) -> list[str]:
         """Notes: one line a kind."""
         out = []
-        for note in (Action.LEFT_SINCE, Action.SUPERSEDED, Action.TEST):
+        for note in (Action.LEFT_SINCE, Action.SUPERSEDED, Action.TEST, Action.REDELIVERY):
             rows = self.needing(note)
             if len(rows):
                 numbers = [n for n in rows["number"].drop_duplicates() if n]
@@ -368,6 +370,8 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
     records.sort(key=itemgetter("time", "_order"))  # runs of one time in the order they started
     if client.settings.sandbox_mode:
         test_numbers = set(test_numbers) | {r["number"] for r in records if RUNBOOK_TEST_NUMBER.fullmatch(r["number"])}
+    _numbers_of_channel_users(records)
+    _redeliveries(records)
     _judge(records, groups, window, test_numbers)
     _time_to_honour(records, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
     rows = pd.DataFrame(records, columns=COLUMNS)
@@ -494,31 +498,51 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     data = instance.get("data") or {}
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
-    number = _e164(payload.get("source") if workflow.channel == "SMS" else user.get("msisdn"))
+    sender = payload.get("source") if workflow.channel == "SMS" else user.get("msisdn")
+    number = platform_number(sender)  # by its digits, as 8x8 gave it: never refused by the metadata
+    channel_user = _text(user.get("channelUserId"))
+    if not number and sender not in (None, "") and not channel_user:
+        channel_user = _text(sender)  # a sender that is no phone number (INFO, 72345): who wrote, kept as its id
     all_texts = message_texts(data, workflow.channel)  # every source the Branch conditions read, in order
     matched = _matched(workflow, data, policy, js, all_texts, decided)
     answer, attempts = _contacts_answer(matched, data)
     retried = isinstance(attempts, int) and attempts > 1
     if matched is Matched.OPT_OUT or matched is Matched.OPT_IN:
-        answer = _call_outcome(client, workflow, instance, number, answer)
+        answer = _call_outcome(client, workflow, instance, number, answer, sender)
     confirmed_at = data.get(_OUT_CONFIRMED_AT) if matched is Matched.OPT_OUT else None
-    return {"time": data.get("triggeredAt") or instance.get("startedAt") or "", "number": number,
-            "channel_user_id": str(user.get("channelUserId") or ""), "channel": _customer_channel(workflow, payload),
-            "subaccount": str(data.get("subAccountId") or payload.get("subAccountId") or ""),
-            "text": next((t for t in all_texts if t not in _NO_TEXT), ""),
+    return {"time": _text(data.get("triggeredAt") or instance.get("startedAt")), "number": number,
+            "channel_user_id": channel_user, "channel": _customer_channel(workflow, payload),
+            "subaccount": _text(data.get("subAccountId") or payload.get("subAccountId")),
+            "text": _text(next((t for t in all_texts if t not in _NO_TEXT), "")),
             "matched": matched.value, "contacts_answer": answer,
             "confirmation_sent": "yes" if data.get(_CONFIRMATION[matched]) else "no",
             "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
             "honoured_by": f"retry {attempts - 1}" if retried else "first try",
             "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
             "blacklist_sync_at": "", "late": "", "workflow_id": instance.get("workflowId", ""),
-            "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id}
+            "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id,
+            "_umid": _text(payload.get("umid")), "_completed_at": _text(instance.get("completedAt"))}
 
 
-def _call_outcome(client: Client, workflow: DeployedWorkflow, instance: dict, number: str, answer: str) -> str:
+def _text(value) -> str:
+    """A value of a webhook as text that any file can hold: None is empty, a lone UTF-16 surrogate (half
+    an emoji, split by a sender) becomes U+FFFD, which UTF-8 can write."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _call_outcome(client: Client, workflow: DeployedWorkflow, instance: dict, number: str, answer: str,
+                  sender=None) -> str:
     """The answer, or why there was no call (no number), or the errors of a run that faulted."""
     if not number:
-        return "no call: no phone number in the webhook"
+        if sender in (None, ""):
+            return "no call: no phone number in the webhook"
+        return f"{answer}: the sender {_text(sender)[:40]!r} is not a phone number"
     if instance.get("status") == "Terminated" and not _succeeded(answer):
         errors = client.automation.workflow_errors(workflow.definition_id, instance["workflowId"])
         return "failed: " + ("; ".join(f"{e.get('step')}: {e.get('message')}" for e in errors) or "faulted")
@@ -577,17 +601,6 @@ def _classify(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | No
     return Matched(decided[key])
 
 
-def _e164(raw) -> str:
-    if not raw:
-        return ""
-    if isinstance(raw, str) and raw[:1] == "+" and raw[1:].isdigit() and raw[1:2] != "0" and 7 <= len(raw) - 1 <= 15:
-        return raw  # already E.164, as 8x8 delivers it
-    try:
-        return to_e164(str(raw))
-    except InvalidNumber:
-        return str(raw)
-
-
 def _answer(code) -> str:
     if code is None:
         return "none recorded"
@@ -596,6 +609,40 @@ def _answer(code) -> str:
 
 def _succeeded(answer: str) -> bool:
     return answer.startswith("HTTP 2")
+
+
+def _numbers_of_channel_users(records: list[dict]) -> None:
+    """A message that came with a channel user id alone (a v3 WhatsApp webhook with the BSUID and no
+    number) takes the number another message of the same channel user carried in the window: the
+    customer is known, so their STOP can be put in the group (and a number that does is never kept
+    on a send list). In place; the Contacts answer says where the number came from."""
+    known: dict[tuple, str] = {}
+    for r in records:
+        if r["number"] and r["channel_user_id"]:
+            known.setdefault((r["channel"], r["channel_user_id"]), r["number"])
+    if not known:
+        return
+    for r in records:
+        if not r["number"] and r["channel_user_id"]:
+            number = known.get((r["channel"], r["channel_user_id"]))
+            if number:
+                r["number"] = number
+                r["contacts_answer"] = (f"{r['contacts_answer']}; the number is this channel user's, from their "
+                                        "other messages").lstrip("; ")
+
+
+def _redeliveries(records: list[dict]) -> None:
+    """8x8 delivers a webhook again when the first delivery failed (after 1, 10, 30 and 90 s), and each
+    delivery starts the workflow: the runs of one message (the same ``payload.umid``) after the first
+    are marked, so the message counts once (records oldest first)."""
+    first: dict[str, str] = {}
+    for r in records:
+        umid = r.get("_umid")
+        if umid:
+            if umid in first:
+                r["_repeat_of"] = first[umid]
+            else:
+                first[umid] = r["workflow_id"] or "an earlier run"
 
 
 def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window,
@@ -612,11 +659,13 @@ def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window
         r["member_now"] = member
         r["awaiting_sync"] = bool(member) and matched == opt_out and r["time"] >= sync_boundary
         r["action"] = none
+        if r.get("_repeat_of"):
+            continue  # the same message again: its first run is the one that counts
         if number and (matched == opt_out or matched == opt_in):
             latest[(r["group_id"], number)] = i
     latest_rows = set(latest.values())
     for i, r in enumerate(records):
-        r["action"] = _action(r, i in latest_rows, test_numbers)
+        r["action"] = Action.REDELIVERY.value if r.get("_repeat_of") else _action(r, i in latest_rows, test_numbers)
 
 
 def _action(r: dict, latest: bool, test_numbers) -> str:

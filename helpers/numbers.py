@@ -60,6 +60,28 @@ def digits_key(msisdn: str) -> str:
     return re.sub(r"\D", "", msisdn)
 
 
+# 8x8's own pattern for a contact's ``addresses.msisdn`` (the Contacts API refuses anything else, 400 code 1002).
+_PLATFORM_MSISDN = re.compile(r"\+?([1-9][0-9]{6,14})")
+
+
+def platform_number(raw) -> str:
+    """A sender or member as 8x8 gave it (a run's webhook, a group member): "+" and its digits when it
+    is a phone number by 8x8's own pattern (``^\\+?[1-9][0-9]{6,14}$``, separators aside), else "" (a
+    sender that is no phone number: an alphanumeric sender id such as INFO, a short code such as
+    72345, a WhatsApp BSUID). Never judged by the phone-number metadata: a range it does not know
+    yet (a new mobile range, Brazil's 8-digit mobiles) is still the customer's number, and 8x8
+    matches numbers by their digits. The metadata judges only what people type (:func:`to_e164`)."""
+    if raw is None or isinstance(raw, bool):
+        return ""
+    text = str(raw).strip()
+    if text[:1] == "+" and text[1:].isdigit() and text.isascii():  # the common case, without a regex
+        digits = text[1:]
+    else:
+        digits = _SEPARATORS.sub("", text)
+    matched = _PLATFORM_MSISDN.fullmatch(digits) if digits.isascii() else None
+    return "+" + matched.group(1) if matched else ""
+
+
 def to_e164(raw: str, region: str | None = None) -> str:
     """'+65 9123-4567', '0065 91234567', '(9123) 4567' with region SG -> '+6591234567'.
 

@@ -27,7 +27,9 @@ def private_open(path: Path, mode: str = "w"):
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags, 0o600)
     os.fchmod(fd, 0o600)
-    return os.fdopen(fd, mode, encoding="utf-8", newline="")
+    # errors: a lone UTF-16 surrogate (half an emoji a sender split) is written as its escape, never a
+    # UnicodeEncodeError that leaves half a file
+    return os.fdopen(fd, mode, encoding="utf-8", errors="backslashreplace", newline="")
 
 
 def write_private_json(path: Path, data) -> None:
@@ -130,8 +132,14 @@ def reserve_report(folder: Path, stem: str) -> Path:
 
 
 def write_report(report: pd.DataFrame, path: str | Path) -> Path:
+    """The report as CSV, whole or not at all (written beside, then moved into place)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with private_open(path) as handle:
-        safe_for_spreadsheets(report).to_csv(handle, index=False)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with private_open(temporary) as handle:
+            safe_for_spreadsheets(report).to_csv(handle, index=False)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path

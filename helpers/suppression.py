@@ -13,7 +13,7 @@ import pandas as pd
 from .client import Client
 from .errors import BadInput
 from .groups import Steps, read_group
-from .numbers import InvalidNumber, digits_key, to_e164
+from .numbers import InvalidNumber, digits_key, platform_number, to_e164
 
 
 class Reason:
@@ -73,8 +73,10 @@ def is_opted_out(client: Client, group_id: int, msisdn: str) -> bool:
 
 
 def member_ids(client: Client, group_id: int, msisdn: str) -> list[int]:
-    """The ids of the group's members with this number (none, or one): one request."""
-    key = digits_key(to_e164(msisdn))
+    """The ids of the group's members with this number (none, or one): one request. A number written
+    as E.164 ("+" and digits, as 8x8 gives them) is taken by its digits, whatever the phone-number
+    metadata knows of it; any other form is read by to_e164 (InvalidNumber when it is none)."""
+    key = (platform_number(msisdn) if str(msisdn).startswith("+") else "")[1:] or digits_key(to_e164(msisdn))
     return [int(c["id"]) for c in client.contacts.search_contacts(key, group_id=group_id)
             if digits_key((c.get("addresses") or {}).get("msisdn", "")) == key]
 
