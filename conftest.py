@@ -21,7 +21,10 @@ atexit.register(shutil.rmtree, _OUTPUTS, ignore_errors=True)
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """nbval executes each notebook alone, on its kernel's fresh sandbox: name the notebook before its
-    kernel starts, so the sandbox holds what earlier notebooks leave (runbook.LEFT_BY_EARLIER_NOTEBOOKS)."""
+    kernel starts, so the sandbox holds what earlier notebooks leave (runbook.LEFT_BY_EARLIER_NOTEBOOKS).
+    Settings (.env) are each test's own."""
+    # a deploy saves what it deployed in .env: each test (and notebook) a file of its own, never the operator's
+    os.environ["EIGHTXEIGHT_ENV_FILE"] = os.path.join(tempfile.mkdtemp(dir=_OUTPUTS), ".env")
     if item.path.suffix == ".ipynb":
         os.environ["EIGHTXEIGHT_SANDBOX_NOTEBOOK"] = item.path.stem
     else:

@@ -8,6 +8,7 @@ import sys
 import time
 
 
+NAME_HELP = "the workflows' name (default: EIGHTXEIGHT_WORKFLOW_NAME, else 'Opt-out keyword')"
 JSON_HELP = "print the result as JSON (its values: for scheduled jobs and monitoring)"
 
 
@@ -185,13 +186,11 @@ def _audience(args: argparse.Namespace) -> int:
     from .audience import campaign_ledger, check_audience, clear_outputs
     from .errors import BadInput, EightByEightError
     from .runbook import connect
-    from .workflow import DEFAULT_NAME
 
     try:
         clear_outputs(args.file, args.out, args.report)  # first: a check that fails later leaves no stale list
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
-        ledger, ledger_note = campaign_ledger(runbook.client, name=DEFAULT_NAME if args.name is None else args.name,
-                                              hours=args.hours, use=not args.no_ledger)
+        ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
         if ledger is None and args.name is not None and not args.no_ledger:  # a typo must not drop the ledger unseen
             raise BadInput(f"{ledger_note}. --name {args.name!r} asks for those workflows' runs: check the name (notebook "
                            "03's WORKFLOW_NAME), or give --no-ledger to let the group alone decide.")
@@ -233,6 +232,10 @@ def _check(args: argparse.Namespace) -> int:
                            support=args.support, hours=args.hours, since=args.since, apply=args.apply,
                            canary=not args.no_canary)
     try:
+        if args.channels is not None:
+            from .config import parse_channels
+
+            options.channels = parse_channels(args.channels)
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         if args.languages is not None:
             from .languages import parse_languages
@@ -251,13 +254,15 @@ def _deploy(args: argparse.Namespace) -> int:
     from .groups import opt_out_list_name
     from .policy import KeywordPolicy
     from .runbook import connect
+    from .config import parse_channels
     from .workflow import WorkflowOptions
 
     try:
         runbook = connect(quiet=args.json, **_list_of(args))
         languages = args.languages if args.languages is not None else runbook.settings.languages
-        options = WorkflowOptions(name=args.name, channels=[c.strip() for c in args.channels.split(",") if c.strip()],
-                                  brand=args.brand, support=args.support)
+        channels = parse_channels(args.channels) if args.channels is not None else None
+        options = WorkflowOptions.of(runbook.settings, name=args.name, channels=channels, brand=args.brand,
+                                     support=args.support)
         result = deploy_opt_out(runbook.client, opt_out_list_name(runbook.settings, args.group),
                                 KeywordPolicy(languages=languages), options, apply=args.apply,
                                 builder_dir=args.builder_dir)
@@ -267,7 +272,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .workflow import DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT
+    from .config import DEFAULT_NAME
 
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -304,14 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     _add_list_options(deploy)
     deploy.add_argument("--languages", help="ISO 639-1 codes separated by commas, e.g. en,es,zh (default: "
                                             "EIGHTXEIGHT_LANGUAGES, else en; English is always in)")
-    deploy.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
-    deploy.add_argument("--channels", default=",".join(DEFAULT_CHANNELS),
-                        help="channels, one workflow each (default both)")
-    deploy.add_argument("--brand", default=DEFAULT_BRAND, help="named in the answer to HELP")
-    deploy.add_argument("--support", default=DEFAULT_SUPPORT,
-                        help="support contact named in the answer to HELP")
+    deploy.add_argument("--name", help=NAME_HELP)
+    deploy.add_argument("--channels", help="channels, one workflow each (default: EIGHTXEIGHT_CHANNELS, else "
+                                           "WhatsApp,SMS)")
+    deploy.add_argument("--brand", help="named in the answer to HELP (default: EIGHTXEIGHT_BRAND_NAME)")
+    deploy.add_argument("--support", help="support contact named in the answer to HELP (default: "
+                                          "EIGHTXEIGHT_SUPPORT_CONTACT)")
     deploy.add_argument("--builder-dir", help="also write the Automation Builder JSON files here")
-    deploy.add_argument("--apply", action="store_true", help="deploy (default: dry run)")
+    deploy.add_argument("--apply", action="store_true", help="deploy (default: dry run); what was deployed is "
+                                                              "saved in .env for every later command")
     deploy.add_argument("--json", action="store_true", help=JSON_HELP)
     deploy.set_defaults(run=_deploy)
 
@@ -355,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--apply", action="store_true", help="repair (default: dry run)")
     rec.add_argument("--json", action="store_true", help=JSON_HELP)
     rec.add_argument("--ledger", help="write the ledger as CSV here (default: no file)")
-    rec.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    rec.add_argument("--name", help=NAME_HELP)
     _add_list_options(rec)
     rec.add_argument("--reports-dir", default="reports", help="folder for the repair journal (default: reports)")
     rec.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
@@ -386,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     aud.add_argument("--hours", type=float, help="the ledger's window: the last N hours (default: 168)")
     aud.add_argument("--json", action="store_true", help=JSON_HELP)
     aud.add_argument("--no-ledger", action="store_true", help="the group alone decides (no workflow runs read)")
-    aud.add_argument("--name", help=f"the opt-out workflows' name, whose runs the ledger reads (default: {DEFAULT_NAME!r}; "
-                                    "a name given must be deployed)")
+    aud.add_argument("--name", help="the opt-out workflows' name, whose runs the ledger reads (default: "
+                                    f"EIGHTXEIGHT_WORKFLOW_NAME, else {DEFAULT_NAME!r}; a name given must be deployed)")
     aud.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     aud.set_defaults(run=_audience)
 
@@ -399,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "marketing templates with no way out, and ways out the workflow misses, with what to do. Exit 0: every way "
         "out is understood; 1: some template needs action; 2: the templates could not be read.")
     templates.add_argument("--channel", action="append", default=[], help="a WhatsApp channel id (repeat for more)")
-    templates.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name (notebook 03's WORKFLOW_NAME)")
+    templates.add_argument("--name", help=NAME_HELP)
     templates.add_argument("--subaccount", help="the subaccount whose workflows judge (default: EIGHTXEIGHT_SUBACCOUNT_ID)")
     templates.set_defaults(run=_templates)
 
@@ -419,10 +425,11 @@ def main(argv: list[str] | None = None) -> int:
     check_window.add_argument("--since", help="runs from this ISO 8601 time")
     check.add_argument("--group", help="name of the opt-out group (default: the list --opt-out-list chooses)")
     _add_list_options(check)
-    check.add_argument("--name", default=DEFAULT_NAME, help="the workflows' name")
+    check.add_argument("--name", help=NAME_HELP)
     check.add_argument("--languages", help="the languages deployed (default: EIGHTXEIGHT_LANGUAGES, else en)")
-    check.add_argument("--brand", default=DEFAULT_BRAND, help="as given to deploy")
-    check.add_argument("--support", default=DEFAULT_SUPPORT, help="as given to deploy")
+    check.add_argument("--channels", help="the channels deployed (default: EIGHTXEIGHT_CHANNELS, else WhatsApp,SMS)")
+    check.add_argument("--brand", help="the brand deployed (default: EIGHTXEIGHT_BRAND_NAME)")
+    check.add_argument("--support", help="the support contact deployed (default: EIGHTXEIGHT_SUPPORT_CONTACT)")
     check.add_argument("--no-canary", action="store_true", help="skip the test runs")
     check.add_argument("--reports-dir", default="reports", help="folder of the checkpoint and repair journals")
     check.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")

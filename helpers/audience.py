@@ -37,7 +37,6 @@ from .ledger import Ledger, build_ledger, read_without_number, without_number_pa
 from .numbers import digits_key
 from .paths import reports_folder, run_folder, shown
 from .suppression import Reason, leave_out_reasons
-from .workflow import DEFAULT_NAME
 
 
 @dataclass
@@ -102,7 +101,7 @@ class AudienceCheck:
         return out
 
 
-def campaign_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
+def campaign_ledger(client: Client, *, name: str | None = None, hours: float | None = None,
                     use: bool = True) -> tuple[Ledger | None, str]:
     """The ledger an audience check reads (the opt-out workflows' runs of the last ``hours``), or
     None and why: not asked for, or no workflow of that name deployed (the group alone decides)."""
@@ -120,7 +119,8 @@ def audience_groups(client: Client, group: str | int | None = None) -> list[dict
     each exists. UnknownGroup when ``group`` was named and is not there, or when neither exists."""
     found = []
     try:
-        found.append(resolve_group(client, group if group is not None else DEFAULT_GROUP_NAME))
+        found.append(resolve_group(client, group if group is not None else
+                                   (client.settings.opt_out_group or DEFAULT_GROUP_NAME)))
     except UnknownGroup:
         if group is not None:
             raise

@@ -49,6 +49,17 @@ SANDBOX_ACCOUNT_ID = "sandbox-account"
 SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
 SANDBOX_ACCOUNT_UUID = "5a9b3c1e-7d2f-4e8a-9b6c-0d1e2f3a4b5c"  # the sandbox's half of helpers/sandbox/defaults.py
 
+# What is deployed, when no setting says otherwise (EIGHTXEIGHT_BRAND_NAME, ..._SUPPORT_CONTACT, ...).
+DEFAULT_NAME = "Opt-out keyword"
+DEFAULT_CHANNELS = ("WhatsApp", "SMS")
+DEFAULT_BRAND = "Our team"
+DEFAULT_SUPPORT = "our support team"
+# Notebook 04's test numbers: this prefix and three digits. On the sandbox, real-looking Singapore
+# mobiles (nothing reaches anyone there); on 8x8 Ofcom's drama range +44 7700 900000-900999, set
+# aside for fiction: no customer can have one (helpers.testnumbers).
+SANDBOX_TEST_PREFIX = "+6591000"
+FICTION_TEST_PREFIX = "+447700900"
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Where the set-up form saves the settings (git-ignored); EIGHTXEIGHT_ENV_FILE moves it (the browser test).
 ENV_FILE = Path(os.environ.get("EIGHTXEIGHT_ENV_FILE") or PROJECT_ROOT / ".env")
@@ -67,6 +78,20 @@ SETTINGS_DOC = {
     "EIGHTXEIGHT_OPT_OUT_LIST": "account (default): opt-outs go to the account-wide blacklisted group, which 8x8 "
                                 "enforces on every subaccount; subaccount: to this subaccount's own list, the "
                                 "group 'Opt-out: <subaccount>', which only the audience check enforces.",
+    "EIGHTXEIGHT_BRAND_NAME": f"Your brand, named in the answer to HELP (default {DEFAULT_BRAND!r}: a placeholder "
+                              "the sandbox allows and 8x8 deploys refuse).",
+    "EIGHTXEIGHT_SUPPORT_CONTACT": f"Your support contact, named in the answer to HELP, e.g. 'support@example.com' "
+                                   f"(default {DEFAULT_SUPPORT!r}: a placeholder, refused on 8x8).",
+    "EIGHTXEIGHT_WORKFLOW_NAME": f"The opt-out workflows' name in the Automation Builder (default {DEFAULT_NAME!r}).",
+    "EIGHTXEIGHT_CHANNELS": "The opt-out workflows deployed, one each: WhatsApp (Messaging Apps: WhatsApp, Viber, "
+                            "RCS) and SMS, separated by commas (default WhatsApp,SMS).",
+    "EIGHTXEIGHT_OPT_OUT_GROUP": "The opt-out group's exact name, when it is not the list's own (an existing "
+                                 "blacklisted group to adopt). Default: 'WhatsApp opt-out' (account) or "
+                                 "'Opt-out: <subaccount>' (subaccount).",
+    "EIGHTXEIGHT_TEST_NUMBER_PREFIX": "Test messages (notebook 04) come from this prefix and three digits. Default: "
+                                      f"{SANDBOX_TEST_PREFIX} on the sandbox; on 8x8 {FICTION_TEST_PREFIX}, Ofcom's "
+                                      "range for drama, which no customer has. On 8x8 give a prefix of numbers that "
+                                      "are yours: any other number is refused before a message is sent.",
     "EIGHTXEIGHT_PARALLEL_REQUESTS": "Requests in flight at once for page reads and bulk chunks (1..16; default "
                                      "4; one at a time after a 429).",
     "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": "Deadline for an opt-out to be in the group, in business days "
@@ -163,6 +188,19 @@ class Settings:
     confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
     opt_out_list: str = "account"  # "account": the blacklisted group; "subaccount": the subaccount's own list
     account_uuid: str = ""  # the management API's accountId (WhatsApp templates); empty: not set
+    # what deploy builds, check compares, and the notebooks take unless given another value
+    brand: str = DEFAULT_BRAND
+    support: str = DEFAULT_SUPPORT
+    workflow_name: str = DEFAULT_NAME
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    opt_out_group: str | None = None  # None: the list's own group (groups.opt_out_list_name)
+    test_prefix_setting: str = ""  # EIGHTXEIGHT_TEST_NUMBER_PREFIX as given ("": the default for the platform)
+
+    @property
+    def test_number_prefix(self) -> str:
+        """Where notebook 04's test numbers come from: the setting, else the sandbox's range or (on 8x8)
+        the range set aside for fiction."""
+        return self.test_prefix_setting or (SANDBOX_TEST_PREFIX if self.sandbox_mode else FICTION_TEST_PREFIX)
 
     @property
     def sandbox_mode(self) -> bool:
@@ -187,6 +225,10 @@ class Settings:
         """The same connection for another subaccount of the account, and/or another opt-out list."""
         return replace(self, subaccount_id=subaccount_id or self.subaccount_id,
                        opt_out_list=check_opt_out_list(opt_out_list or self.opt_out_list))
+
+    def for_group(self, name: str | None) -> "Settings":
+        """The same settings with another EIGHTXEIGHT_OPT_OUT_GROUP (None: the list's own group)."""
+        return replace(self, opt_out_group=name or None)
 
     def with_parallel(self, parallel: int | None) -> "Settings":
         return self if parallel is None else replace(self, parallel=check_parallel(parallel))
@@ -243,7 +285,37 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         languages=languages,
         opt_out_list=check_opt_out_list(get("OPT_OUT_LIST") or "account"),
         account_uuid=get("ACCOUNT_UUID") or ("" if key else SANDBOX_ACCOUNT_UUID),
+        brand=get("BRAND_NAME") or DEFAULT_BRAND,
+        support=get("SUPPORT_CONTACT") or DEFAULT_SUPPORT,
+        workflow_name=get("WORKFLOW_NAME") or DEFAULT_NAME,
+        channels=parse_channels(get("CHANNELS") or None, "EIGHTXEIGHT_CHANNELS"),
+        opt_out_group=get("OPT_OUT_GROUP") or None,
+        test_prefix_setting=check_test_prefix(get("TEST_NUMBER_PREFIX")),
     )
+
+
+def parse_channels(value, where: str = "--channels") -> tuple[str, ...]:
+    """WhatsApp and/or SMS, from a list or a comma-separated string, each once, as 8x8 spells them."""
+    if value is None:
+        return DEFAULT_CHANNELS
+    items = [str(c).strip() for c in (value.split(",") if isinstance(value, str) else value) if str(c).strip()]
+    known = {c.lower(): c for c in DEFAULT_CHANNELS}
+    unknown = [c for c in items if c.lower() not in known]
+    if unknown or not items:
+        raise ConfigError(f"{where}: the channels are WhatsApp and/or SMS, separated by commas, not {value!r}.")
+    return tuple(dict.fromkeys(known[c.lower()] for c in items))
+
+
+_TEST_PREFIX = re.compile(r"\+[1-9][0-9]{4,11}")
+
+
+def check_test_prefix(value: str) -> str:
+    """A prefix of test numbers: + and 5 to 12 digits (three more digits make each number)."""
+    text = str(value or "").strip()
+    if text and not _TEST_PREFIX.fullmatch(text):
+        raise ConfigError(f"EIGHTXEIGHT_TEST_NUMBER_PREFIX={text!r} is not a prefix of phone numbers: write + and the "
+                          "digits before the last three, e.g. +6591234 for +6591234000 to +6591234999.")
+    return text
 
 
 def _read_values(env: Mapping[str, str] | None, env_file: str | Path | None) -> dict[str, str]:
@@ -360,3 +432,56 @@ def _env_line(line: str) -> tuple[str, str]:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]
     return name, value
+
+
+# What a deploy decides (deploy --apply, notebook 03): saved so that every command and notebook, and
+# the scheduled check, work from what was deployed.
+DEPLOYED_VARIABLES = ("EIGHTXEIGHT_BRAND_NAME", "EIGHTXEIGHT_SUPPORT_CONTACT", "EIGHTXEIGHT_WORKFLOW_NAME",
+                      "EIGHTXEIGHT_CHANNELS", "EIGHTXEIGHT_LANGUAGES", "EIGHTXEIGHT_OPT_OUT_GROUP")
+
+
+def deployed_values(settings: Settings) -> dict[str, str]:
+    """The settings' values of what a deploy decides, as .env lines would hold them."""
+    return {"EIGHTXEIGHT_BRAND_NAME": settings.brand, "EIGHTXEIGHT_SUPPORT_CONTACT": settings.support,
+            "EIGHTXEIGHT_WORKFLOW_NAME": settings.workflow_name, "EIGHTXEIGHT_CHANNELS": ",".join(settings.channels),
+            "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
+            "EIGHTXEIGHT_OPT_OUT_GROUP": settings.opt_out_group or ""}
+
+
+def save_settings(values: dict[str, str], path: str | Path | None = None) -> Path:
+    """Set these variables in ``.env`` (EIGHTXEIGHT_ENV_FILE, else the project's), each line replaced in
+    place or added at the end; every other line and comment kept; owner-readable. A value that is
+    empty removes its line (the default applies again)."""
+    path = Path(path or os.environ.get("EIGHTXEIGHT_ENV_FILE") or ENV_FILE)
+    unknown = sorted(set(values) - set(SETTINGS_DOC))
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) {', '.join(unknown)}.")
+    for name, value in values.items():
+        if "\n" in value or "\r" in value:
+            raise ConfigError(f"{name} must be one line.")
+    try:
+        before = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        before = []
+    lines, done = [], set()
+    for line in before:
+        name = _env_line(line)[0]
+        if name in values:
+            if name not in done and values[name]:
+                lines.append(f"{name}={_quoted(values[name])}")
+            done.add(name)
+        else:
+            lines.append(line)
+    lines += [f"{name}={_quoted(value)}" for name, value in values.items() if name not in done and value]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def _quoted(value: str) -> str:
+    """A value as python-dotenv reads it back unchanged: quoted when it holds spaces, quotes or #."""
+    if value and all(c.isalnum() or c in "+-_.,:@/" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -72,6 +72,7 @@ class DeployResult:
     help_note: str | None = None
     deployed: dict[str, ReadBack] = field(default_factory=dict)
     builder_files: list[Path] = field(default_factory=list)
+    saved_settings: dict[str, str] = field(default_factory=dict)  # what the deploy wrote into .env
 
     @property
     def broken_scripts(self) -> pd.DataFrame:
@@ -90,6 +91,8 @@ class DeployResult:
             values["deployed"] = {channel: read.values() for channel, read in self.deployed.items()}
         if self.builder_files:
             values["builder_files"] = [str(path) for path in self.builder_files]
+        if self.saved_settings:
+            values["saved_settings"] = dict(self.saved_settings)
         return {**values, "exit_code": self.exit_code}
 
     def lines(self) -> list[str]:
@@ -106,6 +109,9 @@ class DeployResult:
             return lines + ["Dry run: nothing was deployed. Add --apply to deploy (create, or update in place)."]
         lines += [self.help_note] if self.help_note else []
         lines += [read.line() for read in self.deployed.values()]
+        if self.saved_settings:
+            lines.append("Saved in .env, so that every command, notebook and the scheduled check use what was "
+                         "deployed: " + ", ".join(f"{k}={v}" for k, v in self.saved_settings.items()) + ".")
         return lines + [f"Wrote {path} for the Automation Builder UI (the key as a placeholder)."
                         for path in self.builder_files]
 
@@ -136,7 +142,26 @@ def deploy_opt_out(client: Client, group: str, policy: KeywordPolicy, options: W
         raise RunInterrupted(f"the deploy stopped part-way: {_deployed(deployments)} deployed, then reading them "
                              f"back failed: {exc}. Deploying again updates in place, so nothing is made twice."
                              ).answered_by(exc) from exc
+    result.saved_settings = remember_deployed(settings, group, policy, options)
     return result
+
+
+def remember_deployed(settings, group: str, policy: KeywordPolicy, options: WorkflowOptions) -> dict[str, str]:
+    """After a deploy read back: the values it deployed that the settings do not hold yet, written into
+    .env (other lines and comments kept), so that the scheduled check compares with what is deployed
+    instead of crying wolf. Answers what was written (nothing when the settings already said it)."""
+    from .config import deployed_values, save_settings
+    from .groups import opt_out_list_name
+
+    now = deployed_values(settings)
+    deployed = {"EIGHTXEIGHT_BRAND_NAME": options.brand, "EIGHTXEIGHT_SUPPORT_CONTACT": options.support,
+                "EIGHTXEIGHT_WORKFLOW_NAME": options.name, "EIGHTXEIGHT_CHANNELS": ",".join(options.channels),
+                "EIGHTXEIGHT_LANGUAGES": ",".join(policy.languages),
+                "EIGHTXEIGHT_OPT_OUT_GROUP": "" if group == opt_out_list_name(settings.for_group(None)) else group}
+    changed = {name: value for name, value in deployed.items() if value != now[name]}
+    if changed:
+        save_settings(changed)
+    return changed
 
 
 

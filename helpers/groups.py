@@ -38,6 +38,8 @@ def opt_out_list_name(settings, name: str | None = None) -> str:
                        "(--group, OPT_OUT_GROUP_NAME) for the settings' list. Nothing was changed.")
     if name:
         return name
+    if settings.opt_out_group and settings.opt_out_list == "account":  # EIGHTXEIGHT_OPT_OUT_GROUP: one adopted
+        return settings.opt_out_group
     return subaccount_list_name(settings.subaccount_id) if settings.opt_out_list == "subaccount" else DEFAULT_GROUP_NAME
 
 

@@ -22,6 +22,7 @@ A check that could not run (8x8 unreachable, a bad key) says so and never says "
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import timedelta
 from dataclasses import asdict, dataclass, field
@@ -36,7 +37,8 @@ from .ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, file_safe, iso,
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .reports import write_private_json
-from .workflow import (DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, STEP,
+from .testnumbers import check_may_send
+from .workflow import (STEP,
                        DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact,
                        SubaccountLock, workflows_named)
 
@@ -64,20 +66,22 @@ class Finding:
 class CheckOptions:
     """What the runbook would build (the same options as ``deploy``), and the window of runs."""
     group: str | None = None  # None: the settings' opt-out list (groups.opt_out_list_name)
-    name: str = DEFAULT_NAME
-    languages: tuple[str, ...] | None = None  # None: the settings' (EIGHTXEIGHT_LANGUAGES)
-    channels: tuple[str, ...] = DEFAULT_CHANNELS
-    brand: str = DEFAULT_BRAND
-    support: str = DEFAULT_SUPPORT
+    # None: what the settings say is deployed (EIGHTXEIGHT_WORKFLOW_NAME, _LANGUAGES, _CHANNELS,
+    # _BRAND_NAME, _SUPPORT_CONTACT), the same values deploy takes
+    name: str | None = None
+    languages: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    brand: str | None = None
+    support: str | None = None
     hours: float | None = None
     since: str | None = None
     apply: bool = False
     canary: bool = True
 
-    @property
-    def workflow(self) -> WorkflowOptions:
-        """The workflows these options would build (deploy's options)."""
-        return WorkflowOptions(name=self.name, channels=self.channels, brand=self.brand, support=self.support)
+    def workflow(self, settings) -> WorkflowOptions:
+        """The workflows these options would build with these settings (deploy's options)."""
+        return WorkflowOptions.of(settings, name=self.name, channels=self.channels, brand=self.brand,
+                                  support=self.support)
 
 
 @dataclass
@@ -159,17 +163,20 @@ class CheckLock(SubaccountLock):
 # --- 1. drift ---------------------------------------------------------------------------------
 
 def _fix_command(options: CheckOptions, languages: tuple[str, ...], settings) -> str:
-    parts = [FIX_DEPLOY, f"--languages {','.join(languages)}"]
+    """deploy --apply with what this check compared against: the options given that the settings do not hold."""
+    parts = [FIX_DEPLOY]
+    if tuple(languages) != tuple(settings.languages):
+        parts.append(f"--languages {','.join(languages)}")
     if options.group is not None:
         parts.append(f"--group {options.group!r}")
     if settings.opt_out_list != "account":  # a subaccount's own list: name the subaccount too
         parts.append(f"--subaccount {settings.subaccount_id} --opt-out-list {settings.opt_out_list}")
-    if options.name != DEFAULT_NAME:
-        parts.append(f"--name {options.name!r}")
-    if options.brand != DEFAULT_BRAND:
-        parts.append(f"--brand {options.brand!r}")
-    if options.support != DEFAULT_SUPPORT:
-        parts.append(f"--support {options.support!r}")
+    wanted = options.workflow(settings)
+    for flag, value, setting in (("--name", wanted.name, settings.workflow_name),
+                                 ("--channels", ",".join(wanted.channels), ",".join(settings.channels)),
+                                 ("--brand", wanted.brand, settings.brand), ("--support", wanted.support, settings.support)):
+        if value != setting:
+            parts.append(f"{flag} {value!r}")
     return " ".join(parts)
 
 
@@ -180,19 +187,22 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
     fix = _fix_command(options, policy.languages, settings)
     group_id = opt_out_group_id(client, opt_out_list_name(settings, options.group))  # GroupNotFound: said
 
+    workflow_options = options.workflow(settings)
+
     def build(for_group: int) -> dict[str, dict]:
-        return build_opt_out_definitions(settings, for_group, policy, options.workflow)
+        return build_opt_out_definitions(settings, for_group, policy, workflow_options)
 
     wanted = build(group_id)
-    deployed = workflows_named(client, options.name)
+    name = workflow_options.name
+    deployed = workflows_named(client, name)
     found: dict[str, DeployedWorkflow] = {}
     for channel, definition in wanted.items():
         same = deployed.get(channel, [])
         current = same[0] if same else None
-        if (duplicates := _duplicates(channel, options.name, same)) is not None:
+        if (duplicates := _duplicates(channel, name, same)) is not None:
             report.findings.append(duplicates)
         if current is None:
-            report.findings.append(Finding("workflow", False, f"{channel}: no workflow named {options.name!r} is "
+            report.findings.append(Finding("workflow", False, f"{channel}: no workflow named {name!r} is "
                                            f"deployed on subaccount {settings.subaccount_id} (deleted, or never "
                                            "deployed).", fix))
             continue
@@ -201,7 +211,7 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
         # Steps are compared with the same build for the group the workflow adds to, so that another
         # group is said once, not as an edit of every step that names it.
         same_group = definition if deployed_group in (None, group_id) else build(deployed_group)[channel]
-        problems = _differences(channel, shown, same_group, group_id, policy)
+        problems = _differences(channel, shown, same_group, group_id, policy, workflow_options)
         if current.get("status") != "enabled":
             problems.insert(0, f"disabled (status {current.get('status')!r}): no customer's STOP is handled")
         if problems:
@@ -238,7 +248,8 @@ def _group_of(definition: dict) -> int | None:
     return None
 
 
-def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy: KeywordPolicy) -> list[str]:
+def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy: KeywordPolicy,
+                 options: WorkflowOptions) -> list[str]:
     """What differs between the deployed definition and ``wanted`` (built for the group it adds to);
     ``group_id`` is the opt-out group the runbook would use."""
     problems = []
@@ -258,7 +269,38 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
             languages_differ = True
             problems.append(f"another language set: the deployed keyword steps understand "
                             f"{','.join(understood) or 'no language'}, the runbook builds {','.join(policy.languages)}")
-    return problems + _step_problems(have, want, keyword_ids if languages_differ else set())
+    said = keyword_ids if languages_differ else set()
+    help_step = have.get(STEP["help"])
+    if help_step is not None and help_step != want.get(STEP["help"]):
+        help_setting = _help_setting_changed(help_step, options)
+        if help_setting:
+            problems.append(help_setting)
+            said = said | {STEP["help"]}
+    return problems + _step_problems(have, want, said)
+
+
+_HELP_TEXT = re.compile(r"(?P<brand>.*): for help, contact (?P<support>.*)\. Reply STOP to stop", re.S)
+
+
+def _help_setting_changed(deployed_step: dict, options: WorkflowOptions) -> str:
+    """When the deployed answer to HELP is the runbook's own with another brand or support contact: the
+    setting that changed since the deploy, by name ("" when the step was edited otherwise)."""
+    found = _HELP_TEXT.search(_help_text(deployed_step))
+    if not found:
+        return ""
+    changed = [f"{name} is {now!r}, the deployed answer to HELP says {was!r}"
+               for name, now, was in (("EIGHTXEIGHT_BRAND_NAME", options.brand, found["brand"]),
+                                      ("EIGHTXEIGHT_SUPPORT_CONTACT", options.support, found["support"]))
+               if now != was]
+    return ("a setting changed since the deploy: " + "; ".join(changed)) if changed else ""
+
+
+def _help_text(step: dict) -> str:
+    """The text the HELP step sends (SMS: inputs.text; Messaging Apps: the send's body.content.text)."""
+    inputs = step.get("inputs") if isinstance(step.get("inputs"), dict) else {}
+    body = inputs.get("body") if isinstance(inputs.get("body"), dict) else {}
+    content = body.get("content") if isinstance(body.get("content"), dict) else {}
+    return str(inputs.get("text") or content.get("text") or "")
 
 
 def _step_problems(have: dict, want: dict, said: set) -> list[str]:
@@ -330,6 +372,7 @@ def run_canary(client: Client, workflow: DeployedWorkflow, *, timeout: float = 3
 
 
 def _test_run(client: Client, workflow: DeployedWorkflow, number: str, text: str, timeout: float) -> dict:
+    check_may_send(client.settings, number, "The canary")  # fiction (555-01XX): never refused; said if changed
     payload = inbound_payload(number, text, client.settings.subaccount_id, channel=workflow.channel.lower(),
                               name="Health check canary", timestamp=iso(client.platform_time()))
     run_id = client.automation.start_workflow(workflow.definition_id, payload)

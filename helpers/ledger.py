@@ -50,17 +50,13 @@ from .numbers import digits_key, platform_number
 from .policy import KeywordPolicy, message_texts
 from .reports import write_private_json
 from .suppression import member_ids
-from .workflow import CHAT_APP_NAMES, DEFAULT_NAME, RECORDED, DeployedWorkflow, deployed_workflows, redact
+from .testnumbers import is_test_number
+from .workflow import CHAT_APP_NAMES, RECORDED, DeployedWorkflow, deployed_workflows, redact
 
 DEFAULT_HOURS = 7 * 24
 # The health check's reserved test numbers (``check``'s canary; the North American 555-01XX
 # range is set aside for fiction: no customer has one). One per channel. Their runs are tests.
 CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
-# Notebook 04's default test numbers: this prefix and three digits. Recognised as tests on the
-# sandbox only: on 8x8 a number of that range may be a customer's, and a customer's opt-out is
-# never hidden as a test (an operator there chooses a prefix of their own numbers).
-RUNBOOK_TEST_PREFIX = "+6591000"
-RUNBOOK_TEST_NUMBER = re.compile(re.escape(RUNBOOK_TEST_PREFIX) + r"\d{3}")
 COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
            "confirmation_sent", "member_now", "awaiting_sync", "action",
            # time to honour (opt-outs): "time" is when it was received
@@ -334,7 +330,7 @@ def _minutes(times: pd.Series) -> pd.Series:
     return times.fillna("").astype(str).str.slice(0, 16).str.replace("T", " ")
 
 
-def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
+def build_ledger(client: Client, *, name: str | None = None, hours: float | None = None,
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
                  window: Window | None = None, seen_in_group: dict[str, str] | None = None,
                  deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
@@ -343,8 +339,8 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
 
     ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
     the group (``check`` keeps it); a member not in it was first seen by this read. Rows of
-    ``test_numbers`` (the health check's canaries) are marked as tests and never need action; on the
-    sandbox, so are notebook 04's test numbers (RUNBOOK_TEST_PREFIX).
+    ``test_numbers`` (the health check's canaries) are marked as tests and never need action; so are
+    the numbers of ranges set aside for fiction and of the settings' test prefix (helpers.testnumbers).
     ``membership``: "group" reads the whole group; "numbers" looks up only the window's numbers
     (one request each: the incremental check of the last hour); "auto" takes the cheaper one.
     """
@@ -368,8 +364,7 @@ def build_ledger(client: Client, *, name: str = DEFAULT_NAME, hours: float | Non
             reader.saw(record["number"])
     groups = reader.members()
     records.sort(key=itemgetter("time", "_order"))  # runs of one time in the order they started
-    if client.settings.sandbox_mode:
-        test_numbers = set(test_numbers) | {r["number"] for r in records if RUNBOOK_TEST_NUMBER.fullmatch(r["number"])}
+    test_numbers = set(test_numbers) | {r["number"] for r in records if is_test_number(client.settings, r["number"])}
     _numbers_of_channel_users(records)
     _redeliveries(records)
     _judge(records, groups, window, test_numbers)

@@ -22,7 +22,7 @@ from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_da
                      read_membership)
 from .policy import KeywordPolicy
 from .paths import reports_folder, shown
-from .workflow import DEFAULT_NAME, deployed_workflows
+from .workflow import deployed_workflows
 
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
 
@@ -78,7 +78,7 @@ class Reconciliation:
         return out
 
 
-def reconcile(client: Client, *, name: str = DEFAULT_NAME, hours: float | None = None,
+def reconcile(client: Client, *, name: str | None = None, hours: float | None = None,
               since: str | datetime | None = None, apply: bool = False, ledger_path: str | Path | None = None,
               reports_dir: str | Path | None = None, policy: KeywordPolicy | None = None,
               progress=False, window=None, seen_in_group: dict[str, str] | None = None,

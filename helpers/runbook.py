@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -255,21 +254,6 @@ def _quiet_kernel_manager(log_path: Path):
     return QuietKernelManager
 
 
-def _parameters_for(notebook: Path, settings, given: dict) -> dict:
-    """The job's parameters for one notebook: the given ones, and the settings a notebook takes as a
-    parameter (EIGHTXEIGHT_LANGUAGES as notebook 03's LANGUAGES), so the job deploys what the settings say."""
-    from .openapi import import_jsonschema
-    import_jsonschema()  # before nbformat imports it: see openapi.import_jsonschema
-    import nbformat
-
-    cells = nbformat.read(notebook, as_version=4).cells
-    declared = "".join(c.source for c in cells if "parameters" in c.metadata.get("tags", []))
-    parameters = dict(given)
-    if re.search(r"^LANGUAGES\s*=", declared, re.M):
-        parameters.setdefault("LANGUAGES", list(settings.languages))
-    return parameters
-
-
 class RunbookLock(SubaccountLock):
     """One runbook job at a time per subaccount. Two at once run each notebook against the other's
     half-done work: the sample set up before notebook 05 while the other run applies it, each
@@ -310,7 +294,7 @@ def _run_notebooks(settings: Settings, env: dict, output_dir: Path, parameters: 
             _prepare(notebook, settings, env, parameters)
             try:
                 papermill.execute_notebook(str(notebook), str(target),
-                                           parameters=_parameters_for(notebook, settings, parameters),
+                                           parameters=parameters,
                                            cwd=str(ROOT), progress_bar=False, kernel_name="python3",
                                            kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log"))
             except papermill.PapermillExecutionError as exc:

@@ -28,7 +28,7 @@ from .errors import BadInput
 from .expressions import Expressions
 from .languages import PACKS
 from .policy import KeywordPolicy, every_language, normalise
-from .workflow import DEFAULT_NAME, deployed_workflows
+from .workflow import deployed_workflows
 
 _QUOTED = re.compile(r"[\"“”«»「」『』]([^\"“”«»「」『』]{1,40})[\"“”«»「」『』]|(?:^|\s)'([^']{1,40})'")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
@@ -90,13 +90,14 @@ class TemplateCheck:
         return out
 
 
-def check_templates(client: Client, channel_ids, *, name: str = DEFAULT_NAME) -> TemplateCheck:
+def check_templates(client: Client, channel_ids, *, name: str | None = None) -> TemplateCheck:
     """Read each channel's templates and judge each one's way out with the deployed WhatsApp workflow.
     WorkflowNotDeployed when there is none (nothing to judge with)."""
     channel_ids = [c for c in (channel_ids or []) if str(c).strip()]
     if not channel_ids:
         raise BadInput("give the WhatsApp channel id(s) whose templates to check (--channel ID; Connect > Messaging "
                        "Apps; an inbound message names it in payload.recipient.channelId)")
+    name = name or client.settings.workflow_name
     workflow = deployed_workflows(client, name).get("WhatsApp")
     if workflow is None:
         raise BadInput(f"no WhatsApp workflow named {name!r} is deployed: templates are WhatsApp's, run notebook 03")

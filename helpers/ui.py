@@ -118,7 +118,7 @@ def settings_table(settings: Settings):
     """The settings, what each is for, and the value in use (the key only as set or not set)."""
     import pandas as pd
 
-    from .config import SETTINGS_DOC
+    from .config import SETTINGS_DOC, deployed_values
 
     values = {"EIGHTXEIGHT_API_KEY": "not set (sandbox)" if settings.sandbox_mode else "set (hidden)",
               "EIGHTXEIGHT_ACCOUNT_ID": settings.account_id, "EIGHTXEIGHT_ACCOUNT_UUID": settings.account_uuid or "not set",
@@ -129,7 +129,9 @@ def settings_table(settings: Settings):
               "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
               "EIGHTXEIGHT_OPT_OUT_LIST": settings.opt_out_list,
               "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": str(settings.honour_business_days),
-              "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": str(settings.confirm_minutes)}
+              "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": str(settings.confirm_minutes),
+              **{k: v or "not set" for k, v in deployed_values(settings).items() if k != "EIGHTXEIGHT_LANGUAGES"},
+              "EIGHTXEIGHT_TEST_NUMBER_PREFIX": settings.test_number_prefix}
     return pd.DataFrame([{"setting": k, "in use": values[k], "meaning": v} for k, v in SETTINGS_DOC.items()]
                         ).set_index("setting")
 

@@ -17,6 +17,7 @@ from .client import Client
 from .config import PROJECT_ROOT
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
+from .testnumbers import check_may_send
 from .workflow import RECORDED, STEP, SubaccountLock, inbound_payload, subaccount_key
 
 TEST_MESSAGES = (
@@ -47,7 +48,7 @@ FINISHED = ("Complete", "Terminated")
 
 
 
-def workflows_to_test(runbook, name: str):
+def workflows_to_test(runbook, name: str | None = None):
     """The deployed opt-out workflows of this name, as 8x8 (or the sandbox) holds them.
 
     On 8x8, nothing deployed is an error that says to run notebook 03. On a fresh sandbox
@@ -57,13 +58,15 @@ def workflows_to_test(runbook, name: str):
     from .groups import opt_out_group_id, opt_out_list_name
     from .workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions, deployed_workflows
 
+    name = name or runbook.settings.workflow_name
     try:
         return deployed_workflows(runbook.client, name)
     except WorkflowNotDeployed:
         if not runbook.on_sandbox:
             raise
     group_id = opt_out_group_id(runbook.client, opt_out_list_name(runbook.settings), create_if_missing=True)
-    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id, options=WorkflowOptions(name)))
+    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id,
+                                                                       options=WorkflowOptions.of(runbook.settings, name=name)))
     print(f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
     return deployed_workflows(runbook.client, name)
 
@@ -89,6 +92,7 @@ def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None
                       channel: str = "WhatsApp", button: dict | None = None) -> dict:
     """One message (or button tap) through the workflow; returns the finished run."""
     client = runbook.client
+    check_may_send(runbook.settings, msisdn)  # on 8x8: only fiction or the operator's own numbers
     if via == "test-run":
         payload = inbound_payload(msisdn, text, runbook.settings.subaccount_id, channel=channel, button=button)
         return wait_for_run(client, definition_id, client.automation.start_workflow(definition_id, payload))
@@ -185,6 +189,11 @@ def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefi
     blocks = [(workflow, workflow.channel, messages, path) for workflow in workflows.values() for path in paths]
     if "WhatsApp" in workflows:  # Viber and RCS customers, through the same Messaging Apps workflow
         blocks += [(workflows["WhatsApp"], other, CHAT_APP_MESSAGES, path) for other in OTHER_CHAT_APPS for path in paths]
+    if len(blocks) > 10:
+        raise BadInput(f"{len(blocks)} blocks of 100 test numbers do not fit one prefix's 1000 numbers")
+    # every number first: a refused one stops the test before the first message, not part-way
+    check_may_send(runbook.settings, [numbered_msisdn(prefix, 1 + 100 * i + k) for i in range(len(blocks))
+                                      for k in range(len(messages) + len(BUTTON_TAPS))])
     return pd.concat([run_test_messages(runbook, workflow, texts, via=path, prefix=prefix, first_index=1 + 100 * i,
                                         channel=channel)
                       for i, (workflow, channel, texts, path) in enumerate(blocks)], ignore_index=True)
@@ -359,7 +368,7 @@ CAMPAIGN_JUST_NOW = "+6593334444"  # wrote STOP just now: in the group, before 8
 CAMPAIGN_BSUID = "SG.1203458869942"  # wrote STOP on WhatsApp without a number (v3): in no group, the ledger knows it
 
 
-def campaign_day(runbook, path, name: str):
+def campaign_day(runbook, path, name: str | None = None):
     """On the sandbox, for notebook 08's sample file only: a scratch sandbox where the sample's
     customers did what the sample needs (two opted out earlier, one STOP lost to failing Contacts
     calls an hour ago, one STOP just now, one STOP by a WhatsApp BSUID alone), read back before it

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .client import Client
-from .config import Settings
+from .config import DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, Settings
 from .errors import BadFile, BadInput, RunInProgress, WorkflowNotDeployed
 from .paths import ExclusiveLock, run_folder
 from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
@@ -27,8 +27,6 @@ from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
 CUSTOMER_MSISDN = "{{data.payload.user.msisdn}}"
 TUTORIAL_MSISDN = "{{data.payload.recipient.channelId}}"
-DEFAULT_NAME = "Opt-out keyword"
-DEFAULT_CHANNELS = ("WhatsApp", "SMS")
 
 
 def opt_out_request_body(group_id: int) -> dict:
@@ -54,8 +52,6 @@ def opt_in_confirmation(channels: Iterable[str] = DEFAULT_CHANNELS) -> str:
     return f"You are subscribed again and will receive our messages on {joined}. Reply STOP to unsubscribe."
 
 
-DEFAULT_BRAND = "Our team"
-DEFAULT_SUPPORT = "our support team"
 
 
 def check_help_values(settings: Settings, brand: str, support: str) -> str:
@@ -71,8 +67,9 @@ def check_help_values(settings: Settings, brand: str, support: str) -> str:
     if settings.sandbox_mode:
         return (f"Note: {what}: customers who send HELP would read {help_reply(brand, support)!r}. Fine on the "
                 f"sandbox; set your brand and support contact before deploying on 8x8.")
-    raise BadInput(f"{what}: set your brand and a support contact (notebook 03's BRAND_NAME and SUPPORT_CONTACT, "
-                   "or deploy --brand and --support) before deploying on 8x8; nothing was deployed.")
+    raise BadInput(f"{what}: set your brand and a support contact before deploying on 8x8 (EIGHTXEIGHT_BRAND_NAME and "
+                   "EIGHTXEIGHT_SUPPORT_CONTACT in .env, or for one run notebook 03's BRAND_NAME and SUPPORT_CONTACT or "
+                   "deploy --brand and --support); nothing was deployed.")
 
 
 def help_reply(brand: str = DEFAULT_BRAND, support: str = DEFAULT_SUPPORT) -> str:
@@ -266,6 +263,14 @@ class WorkflowOptions:
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(_channel(c).name for c in self.channels))
+
+    @classmethod
+    def of(cls, settings: Settings, *, name: str | None = None, channels: Iterable[str] | None = None,
+           brand: str | None = None, support: str | None = None) -> "WorkflowOptions":
+        """What the settings say is deployed (EIGHTXEIGHT_WORKFLOW_NAME, ..._CHANNELS, ..._BRAND_NAME,
+        ..._SUPPORT_CONTACT), each value given here winning for this use."""
+        return cls(name=name or settings.workflow_name, channels=tuple(channels or settings.channels),
+                   brand=brand or settings.brand, support=support or settings.support)
 
 
 def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
@@ -488,12 +493,13 @@ class DeployedWorkflow:
         return "other"
 
 
-def deployed_workflows(client: Client, name: str = DEFAULT_NAME) -> dict[str, DeployedWorkflow]:
+def deployed_workflows(client: Client, name: str | None = None) -> dict[str, DeployedWorkflow]:
     """The opt-out workflows of this name deployed on the subaccount, one per channel, as 8x8 holds them.
 
     Notebooks after 03 read these instead of building their own, so they test and audit what is
     really deployed, with the settings notebook 03 chose. Raises NotFound when none is deployed.
     """
+    name = name or client.settings.workflow_name
     found: dict[str, DeployedWorkflow] = {}
     for channel, same in workflows_named(client, name).items():
         for d in same:  # the oldest this runbook built (one of that name without the add step: another's)

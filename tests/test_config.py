@@ -53,6 +53,7 @@ def test_env_file_in_the_project_root_is_found_from_the_notebooks_folder(tmp_pat
     from helpers import config
 
     monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.delenv("EIGHTXEIGHT_ENV_FILE", raising=False)  # the test run's own .env otherwise
     (tmp_path / "notebooks").mkdir()
     (tmp_path / ".env").write_text("EIGHTXEIGHT_ACCOUNT_ID=from-root\n")
     monkeypatch.chdir(tmp_path / "notebooks")
@@ -111,14 +112,57 @@ def test_languages_setting_keeps_english_first():
     assert load_settings(env={"EIGHTXEIGHT_LANGUAGES": " ES, zh ,es"}, env_file=None).languages == ("en", "es", "zh")
 
 
-def test_the_runbook_job_passes_the_languages_setting_to_notebook_03():
-    from helpers.runbook import ROOT, _parameters_for
+def test_every_notebook_takes_what_is_deployed_from_the_settings():
+    """Going live needed a committed notebook edited: the job passed LANGUAGES alone. Every parameter a
+    setting holds defaults to None (the setting), in every notebook that has it."""
+    import ast
+    import json
 
-    settings = load_settings(env={"EIGHTXEIGHT_LANGUAGES": "es,fr"}, env_file=None)
-    notebooks = ROOT / "notebooks"
-    assert _parameters_for(notebooks / "03_build_and_deploy_workflow.ipynb", settings, {}) == {
-        "LANGUAGES": ["en", "es", "fr"]}
-    assert _parameters_for(notebooks / "04_test_opt_outs.ipynb", settings, {}) == {}
+    from helpers.runbook import notebook_paths
+
+    from_settings = {"WORKFLOW_NAME", "LANGUAGES", "CHANNELS", "BRAND_NAME", "SUPPORT_CONTACT", "TEST_NUMBER_PREFIX",
+                     "OPT_OUT_GROUP_NAME", "OPT_OUT_LIST"}
+    seen = set()
+    for path in notebook_paths():
+        cells = json.loads(path.read_text())["cells"]
+        source = "".join("".join(c["source"]) for c in cells if "parameters" in c["metadata"].get("tags", []))
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Assign) and node.targets[0].id in from_settings:
+                seen.add(node.targets[0].id)
+                assert isinstance(node.value, ast.Constant) and node.value.value is None, (path.name, node.targets[0].id)
+    assert seen == from_settings
+
+
+def test_what_is_deployed_is_read_from_the_settings_and_checked():
+    settings = load_settings(env={"EIGHTXEIGHT_BRAND_NAME": "Acme", "EIGHTXEIGHT_SUPPORT_CONTACT": "help@acme.test",
+                                  "EIGHTXEIGHT_CHANNELS": "sms", "EIGHTXEIGHT_WORKFLOW_NAME": "Acme opt-out",
+                                  "EIGHTXEIGHT_TEST_NUMBER_PREFIX": "+6591234"}, env_file=None)
+    assert (settings.brand, settings.support, settings.channels, settings.workflow_name) == (
+        "Acme", "help@acme.test", ("SMS",), "Acme opt-out")
+    assert settings.test_number_prefix == "+6591234"
+    assert load_settings(env={}, env_file=None).test_number_prefix == "+6591000"  # the sandbox's
+    live = load_settings(env={"EIGHTXEIGHT_API_KEY": "k", "EIGHTXEIGHT_ACCOUNT_ID": "a",
+                              "EIGHTXEIGHT_SUBACCOUNT_ID": "s"}, env_file=None)
+    assert live.test_number_prefix == "+447700900"  # on 8x8: Ofcom's drama range, no customer's
+    for bad in ({"EIGHTXEIGHT_CHANNELS": "WhatsApp,Telegram"}, {"EIGHTXEIGHT_TEST_NUMBER_PREFIX": "6591"}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            load_settings(env=bad, env_file=None)
+
+
+def test_a_deploy_saves_what_it_deployed_and_keeps_every_other_line(tmp_path):
+    from dotenv import dotenv_values
+
+    from helpers.config import save_settings
+
+    env = tmp_path / ".env"
+    env.write_text("# mine\nEIGHTXEIGHT_OPT_OUT_LIST=subaccount\nEIGHTXEIGHT_BRAND_NAME=Old\n")
+    save_settings({"EIGHTXEIGHT_BRAND_NAME": 'Acme "Shop" #1', "EIGHTXEIGHT_SUPPORT_CONTACT": "help@acme.test"}, env)
+    assert env.read_text().splitlines()[:2] == ["# mine", "EIGHTXEIGHT_OPT_OUT_LIST=subaccount"]
+    assert dotenv_values(env) == {"EIGHTXEIGHT_OPT_OUT_LIST": "subaccount", "EIGHTXEIGHT_BRAND_NAME": 'Acme "Shop" #1',
+                                  "EIGHTXEIGHT_SUPPORT_CONTACT": "help@acme.test"}
+    assert env.stat().st_mode & 0o777 == 0o600
+    save_settings({"EIGHTXEIGHT_BRAND_NAME": ""}, env)  # empty: back to the default
+    assert "EIGHTXEIGHT_BRAND_NAME" not in dotenv_values(env)
 
 
 def test_saving_the_connection_keeps_every_other_setting_of_the_env_file(tmp_path):

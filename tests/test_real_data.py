@@ -119,3 +119,59 @@ def test_a_text_with_half_an_emoji_is_written_safely(client, sandbox, controls, 
     text = (tmp_path / "ledger.csv").read_text(encoding="utf-8")
     assert "+6590005555" in text and "repaired: added to the group" in text
     assert not list(tmp_path.glob(".*.partial"))
+
+
+# --- never message strangers -----------------------------------------------------------------------
+
+def test_on_8x8_test_messages_go_only_to_fiction_or_the_operators_own_numbers(client, controls, group, deployed,
+                                                                             monkeypatch):
+    from dataclasses import replace
+
+    import pytest
+
+    from helpers.config import FICTION_TEST_PREFIX
+    from helpers.runbook import Runbook
+    from helpers.testnumbers import StrangerRefused, check_may_send, is_fiction
+    from helpers.verification import run_on_every_path, workflows_to_test
+
+    assert is_fiction("+12025550142") and is_fiction("+447700900123") and not is_fiction("+6591000001")
+    monkeypatch.setattr(type(client.settings), "sandbox_mode", property(lambda self: False))  # as on 8x8
+    runbook = Runbook(client.settings, client)
+    workflows = workflows_to_test(runbook)
+    started = controls.stats()["requests"]
+    with pytest.raises(StrangerRefused, match=r"\+6591000001.*EIGHTXEIGHT_TEST_NUMBER_PREFIX"):
+        run_on_every_path(runbook, workflows, prefix="+6591000")  # real-looking Singapore mobiles
+    assert controls.stats()["requests"] == started  # no request at all: nothing was sent
+    check_may_send(client.settings, [FICTION_TEST_PREFIX + "001", "+12125550199"])  # fiction: allowed
+    own = replace(client.settings, test_prefix_setting="+6598765")
+    check_may_send(own, "+6598765001")  # the operator's own prefix: allowed
+    with pytest.raises(StrangerRefused):
+        check_may_send(own, "+6598766001")
+
+
+# --- one place for what is deployed ----------------------------------------------------------------
+
+def test_what_deploy_applied_is_saved_and_the_check_compares_with_it(client, sandbox, group, tmp_path):
+    """The check compared a deploy with a real brand against the placeholder: 'step(s) edited:
+    answer_help' on every scheduled run. Deploy saves what it deployed; the check reads the settings, and
+    a setting changed since the deploy is named with the fix."""
+    from pathlib import Path
+
+    env_file = Path(os.environ["EIGHTXEIGHT_ENV_FILE"])  # this test's own (conftest.py)
+    env_file.write_text("# the operator's comment\nEIGHTXEIGHT_LANGUAGES=en,es\n")
+    deployed = command(sandbox, "deploy", "--apply", "--json", "--brand", "Acme Travel", "--support",
+                       "help@acme.example", cwd=tmp_path)
+    assert deployed.returncode == 0, deployed.stderr
+    assert json.loads(deployed.stdout)["saved_settings"] == {"EIGHTXEIGHT_BRAND_NAME": "Acme Travel",
+                                                             "EIGHTXEIGHT_SUPPORT_CONTACT": "help@acme.example"}
+    assert env_file.read_text().startswith("# the operator's comment\nEIGHTXEIGHT_LANGUAGES=en,es\n")
+    scheduled = command(sandbox, "check", "--apply", cwd=tmp_path)  # the README's scheduled line, no options
+    assert scheduled.returncode == 0, scheduled.stdout
+    again = command(sandbox, "deploy", "--apply", "--json", cwd=tmp_path)  # from the settings alone: nothing new
+    assert again.returncode == 0 and "saved_settings" not in json.loads(again.stdout)
+    env_file.write_text(env_file.read_text().replace("Acme Travel", "Acme Holidays"))
+    changed = command(sandbox, "check", "--json", "--no-canary", cwd=tmp_path)
+    assert changed.returncode == 1
+    what = next(f for f in json.loads(changed.stdout)["findings"] if not f["ok"])
+    assert "EIGHTXEIGHT_BRAND_NAME is 'Acme Holidays', the deployed answer to HELP says 'Acme Travel'" in what["what"]
+    assert "answer_help" not in what["what"] and what["fix"] == "python -m helpers deploy --apply"
