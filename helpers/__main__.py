@@ -95,8 +95,8 @@ def _runbook(args: argparse.Namespace) -> int:
     from .runbook import refresh_committed_outputs, run_runbook
 
     try:
-        if args.refresh_committed:
-            refresh_committed_outputs()
+        if args.refresh_committed is not None:
+            refresh_committed_outputs(args.refresh_committed or None)
         else:
             run_runbook(Path(args.output) if args.output else None)
     except EightByEightError as exc:  # settings: one clear message, no traceback
@@ -236,14 +236,28 @@ def _check(args: argparse.Namespace) -> int:
             from .config import parse_channels
 
             options.channels = parse_channels(args.channels)
-        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
+        runbook = connect(quiet=args.json or args.nagios, parallel=args.parallel, **_list_of(args))
         if args.languages is not None:
             from .languages import parse_languages
 
             options.languages = parse_languages(args.languages)
         report = run_check(runbook.client, options, reports_dir=args.reports_dir)
+        labels = {"subaccount": runbook.settings.subaccount_id}
     except EightByEightError as exc:
         report = HealthReport(could_not_run=f"{exc}")
+        labels = {}
+    if args.metrics:
+        from .health import write_metrics
+
+        try:
+            write_metrics(report, args.metrics, labels)
+        except OSError as exc:  # the check's own verdict still stands; the file is said as not written
+            print(f"error: --metrics {args.metrics} could not be written ({exc.strerror or exc})", file=sys.stderr)
+            if not args.nagios:
+                return max(report.exit_code, 2)
+    if args.nagios:
+        print(report.nagios())
+        return report.nagios_code
     return _show(report, args.json)
 
 
@@ -295,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
 
     runbook = commands.add_parser("runbook", help="execute every notebook in order into runs/<time>/")
     runbook.add_argument("--output", help="folder for the executed notebooks (default: runs/<time>/)")
-    runbook.add_argument("--refresh-committed", action="store_true",
-                         help="maintainers: re-run each notebook alone on a fresh sandbox and save it in place")
+    runbook.add_argument("--refresh-committed", nargs="*", metavar="NOTEBOOK",
+                         help="maintainers: re-run each notebook alone on a fresh sandbox and save it in place (only "
+                              "those named, by their number, e.g. 07, when given)")
     runbook.set_defaults(run=_runbook)
 
     deploy = commands.add_parser(
@@ -418,7 +433,15 @@ def main(argv: list[str] | None = None) -> int:
         "read back. Exit 0: all is well; 1: something needs action (each line says what, and the fix); 2: the check "
         "could not run (nothing verified). The last line is a one-line summary.")
     check.add_argument("--apply", action="store_true", help="repair lost opt-outs and opt-ins not applied")
-    check.add_argument("--json", action="store_true", help=JSON_HELP)
+    output = check.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=JSON_HELP)
+    output.add_argument("--nagios", action="store_true",
+                        help="a Monitoring Plugins status line with performance data, and its exit codes: 0 OK, "
+                             "1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not run)")
+    check.add_argument("--metrics", metavar="FILE",
+                       help="also write the check as a Prometheus textfile (node_exporter's textfile collector), "
+                            "replaced whole: lost opt-outs, the oldest open row's age, time to honour, the last "
+                            "successful check")
     check_window = check.add_mutually_exclusive_group()
     check_window.add_argument("--hours", type=float, help="runs of the last N hours (default: since the last check, "
                                                           "else 168)")

@@ -325,8 +325,9 @@ def _prepare(notebook: Path, settings: Settings, env: dict, parameters: dict) ->
             print(f"  before  {notebook.name}: {said}", flush=True)
 
 
-def refresh_committed_outputs() -> None:
-    """Re-execute each notebook alone, on its own fresh embedded sandbox, and save it in place.
+def refresh_committed_outputs(only: list[str] | None = None) -> None:
+    """Re-execute each notebook alone (``only``: those whose names start with one of these, e.g. "07"),
+    on its own fresh embedded sandbox, and save it in place.
 
     This is how the committed notebooks get their outputs: from a sandbox run only.
     """
@@ -344,6 +345,8 @@ def refresh_committed_outputs() -> None:
     os.environ.pop("EIGHTXEIGHT_BASE_URL", None)
     os.environ.pop("EIGHTXEIGHT_RUN_DIR", None)
     for path in notebook_paths():
+        if only and not path.name.startswith(tuple(only)):
+            continue
         os.environ["EIGHTXEIGHT_SANDBOX_NOTEBOOK"] = path.stem  # its kernel's fresh sandbox: LEFT_BY_EARLIER_NOTEBOOKS
         notebook = nbformat.read(path, as_version=4)
         NotebookClient(notebook, timeout=600, kernel_name="python3", record_timing=False,

@@ -175,3 +175,36 @@ def test_what_deploy_applied_is_saved_and_the_check_compares_with_it(client, san
     what = next(f for f in json.loads(changed.stdout)["findings"] if not f["ok"])
     assert "EIGHTXEIGHT_BRAND_NAME is 'Acme Holidays', the deployed answer to HELP says 'Acme Travel'" in what["what"]
     assert "answer_help" not in what["what"] and what["fix"] == "python -m helpers deploy --apply"
+
+
+# --- monitoring in its own languages ---------------------------------------------------------------
+
+def test_check_speaks_nagios_and_writes_a_prometheus_textfile(client, sandbox, controls, group, deployed, tmp_path):
+    metrics = tmp_path / "textfile" / "optout.prom"
+    metrics.parent.mkdir()
+    ok = command(sandbox, "check", "--nagios", "--metrics", metrics, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    status = ok.stdout.splitlines()[0]
+    assert status.startswith("OPT-OUTS OK - 5 checks passed") and "| findings_needing_action=0;;1;0" in status
+    assert "lost_opt_outs=0;;1;0" in status
+    text = metrics.read_text()
+    assert 'optout_check_up{subaccount="sandbox-subaccount"} 1' in text
+    assert 'optout_lost_opt_outs{subaccount="sandbox-subaccount"} 0' in text
+    lose(controls, "+6590006666")
+    critical = command(sandbox, "check", "--nagios", "--metrics", metrics, cwd=tmp_path)
+    last_success = next(line for line in metrics.read_text().splitlines()
+                        if line.startswith("optout_last_success_timestamp"))  # a check that ran, if not ok
+    assert critical.returncode == 2 and critical.stdout.startswith("OPT-OUTS CRITICAL - opt-outs: 1 lost opt-out")
+    import re
+
+    assert "lost_opt_outs=1;;1;0" in critical.stdout
+    assert 3600 <= int(re.search(r"oldest_open_row=(\d+)s", critical.stdout)[1]) <= 3602  # lost an hour ago
+    age = re.search(r'optout_oldest_open_row_age_seconds\{subaccount="sandbox-subaccount"\} (\d+)', metrics.read_text())
+    assert 3600 <= int(age[1]) <= 3602
+    dead = subprocess.run([sys.executable, "-m", "helpers", "check", "--nagios", "--metrics", metrics], cwd=tmp_path,
+                          env={**os.environ, "EIGHTXEIGHT_BASE_URL": "http://127.0.0.1:9"}, capture_output=True,
+                          text=True, timeout=120)
+    assert dead.returncode == 3 and dead.stdout.startswith("OPT-OUTS UNKNOWN - could not run")
+    text = metrics.read_text()
+    assert 'optout_check_up{subaccount="sandbox-subaccount"} 0' in text and "optout_lost_opt_outs" not in text  # nothing said
+    assert last_success.split("}")[1] in text  # the last check that ran, kept
