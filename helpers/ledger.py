@@ -303,6 +303,10 @@ class Ledger:
             out.append(f"{len(in_progress)} opt-out(s) or opt-in(s) in progress: the workflow waits to try the "
                        "Contacts call again (the run is Runnable); not lost yet.")
         honoured = self.rows[self.rows["in_group_at"].ne("")]
+        unmeasured = int(self.rows["honoured_by"].str.contains(NOT_MEASURED, regex=False).sum())
+        if unmeasured:
+            out.append(f"{unmeasured} opt-out(s) in the group whose time to honour is not measured: 8x8 stated no "
+                       "time and no earlier check saw them (not a missed deadline: schedule the check to measure).")
         if len(honoured):
             ways = honoured["honoured_by"].value_counts()
             late = self.rows[self.rows["late"].ne("")]
@@ -711,10 +715,16 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
         deadline = received + span[received.weekday()] if received is not None else None
         late = []
         if r["member_now"]:
-            in_group = seen.get(r["number"]) or read_at
+            # a time 8x8 stated (the run whose Contacts call succeeded: its confirmation, else its end)
+            # or an earlier read-back saw; this read's own time says nothing of when it got there
+            in_group = min((t for t in (seen.get(r["number"]), _stated_in_group(r)) if t), default="", key=parse_time)
             r["in_group_at"] = in_group
             if not _succeeded(r["contacts_answer"]):
                 r["honoured_by"] = "repair"
+            if not in_group:
+                r["honoured_by"] = f"{r['honoured_by']}; {NOT_MEASURED}".lstrip("; ")
+                r["late"] = ""
+                continue
             seen_at, r["blacklist_sync_at"] = seen_and_sync(in_group)
             if seen_at is not None and deadline is not None and seen_at > deadline:
                 late.append(f"in the group after {honour_days} business days")
@@ -726,6 +736,20 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
         if confirmed is not None and received is not None and confirmed - received > confirm_within:
             late.append(f"confirmation after {deadlines.confirm_minutes} minutes")
         r["late"] = "; ".join(late)
+
+
+NOT_MEASURED = "time in the group not measured (8x8 stated none and no earlier check saw it)"
+
+
+def _stated_in_group(r: dict) -> str:
+    """When 8x8 says the number was in the group: the run whose Contacts call answered 2xx sent its
+    confirmation after it (the time 8x8 stamped on that message), else it ended after it ("" otherwise)."""
+    if not _succeeded(r["contacts_answer"]):
+        return ""
+    for text in (r["confirmation_sent_at"], r.get("_completed_at")):
+        if text and parse_time(text) is not None:
+            return text
+    return ""
 
 
 def write_ledger(ledger: Ledger, path: str | Path) -> Path:

@@ -208,3 +208,20 @@ def test_check_speaks_nagios_and_writes_a_prometheus_textfile(client, sandbox, c
     text = metrics.read_text()
     assert 'optout_check_up{subaccount="sandbox-subaccount"} 0' in text and "optout_lost_opt_outs" not in text  # nothing said
     assert last_success.split("}")[1] in text  # the last check that ran, kept
+
+
+# --- honest compliance figures ---------------------------------------------------------------------
+
+def test_a_stop_honoured_at_once_and_audited_a_week_later_is_not_late(client, controls, group, deployed):
+    from helpers.ledger import NOT_MEASURED, parse_time
+
+    controls.deliver_inbound("+6590007777", "STOP")  # honoured at once (the Contacts call answered 2xx)
+    lose(controls, "+6590008888")                    # lost, then put in by hand (no check saw it happen)
+    client.contacts.upsert_contact("+6590008888", group_ids=[group["id"]])
+    controls.advance_clock(hours=8 * 24)  # the audit, eight days later
+    rows = build_ledger(client, hours=9 * 24).rows.set_index("number")
+    honoured = rows.loc["+6590007777"]
+    assert honoured["late"] == "" and honoured["honoured_by"] == "first try"
+    assert (parse_time(honoured["in_group_at"]) - parse_time(honoured["time"])).total_seconds() < 60  # 8x8's time
+    by_hand = rows.loc["+6590008888"]
+    assert by_hand["in_group_at"] == "" and by_hand["late"] == "" and NOT_MEASURED in by_hand["honoured_by"]
