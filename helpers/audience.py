@@ -182,8 +182,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
     opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column,
                           bsuid_column=bsuid_column, find_bsuid=True)
-    kept_path = without_number_path(reports_dir if reports_dir is not None else reports_folder(),
-                                    client.settings.subaccount_id)
+    kept_path = without_number_path(reports_dir if reports_dir is not None else reports_folder(), client.settings)
     kept = {user for user, seen in read_without_number(kept_path).items() if seen.get("channel") == "WhatsApp"}
     groups = audience_groups(client, group)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive

@@ -32,8 +32,8 @@ from pathlib import Path
 from .client import Client
 from .errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from .groups import opt_out_group_id, opt_out_list_name
-from .ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, file_safe, iso, keep_without_number, make_window,
-                     parse_time, without_number_path)
+from .ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, iso, keep_without_number, make_window,
+                     parse_time, store_key, without_number_path)
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .reports import write_private_json
@@ -45,9 +45,10 @@ from .workflow import (STEP,
 _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # the keyword chains' step ids
 
 
-def checkpoint_name(subaccount_id: str) -> str:
-    """One checkpoint per subaccount: each has its own workflows, runs and list."""
-    return f"check-checkpoint-{file_safe(subaccount_id)}.json"
+def checkpoint_name(settings) -> str:
+    """One checkpoint per platform, account and subaccount: each has its own workflows, runs and list
+    (one of an earlier version, named by subaccount alone, is left unread: the first check reads a week)."""
+    return f"check-checkpoint-{store_key(settings)}.json"
 FIX_DEPLOY = "python -m helpers deploy --apply"
 
 
@@ -527,7 +528,7 @@ class Checkpoint:
 def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, reports_dir: Path) -> None:
     from .reconcile import reconcile
 
-    checkpoint = Checkpoint.load(reports_dir / checkpoint_name(client.settings.subaccount_id))
+    checkpoint = Checkpoint.load(reports_dir / checkpoint_name(client.settings))
     since = options.since
     from_checkpoint = since is None and options.hours is None and bool(checkpoint.next_start)
     if from_checkpoint:
@@ -550,7 +551,7 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
         report.findings.append(Finding("opt-outs", True, "repaired: " + ", ".join(
             f"{n} {what}" for what, n in result.repaired.items()) + " (each read back from the group)."))
     # before the checkpoint moves past them: the opt-outs no group can hold, kept (BadInput: nothing moves)
-    kept_path = without_number_path(reports_dir, client.settings.subaccount_id)
+    kept_path = without_number_path(reports_dir, client.settings)
     kept, new = keep_without_number(kept_path, result.ledger)
     report.findings += _opt_out_findings(result.ledger, kept, new, kept_path)
     _measure(report, result.ledger)
@@ -583,13 +584,13 @@ def _opt_out_findings(ledger, kept: dict, new: list[str], kept_path: Path) -> li
         more = f" and {len(new) - 5} more" if len(new) > 5 else ""
         findings.append(Finding(
             "opt-outs", False, f"{len(new)} opt-out(s) without a phone number (channel user {', '.join(new[:5])}{more}): "
-            f"no group can hold them, so 8x8's blacklist does not stop messages to them. Kept in {kept_path.name} in the "
-            "reports folder until the same id opts back in; the audience check leaves them out.",
+            "no group can hold them, so 8x8's blacklist does not stop messages to them. Kept in the reports folder "
+            "(opt-outs-without-number-*.json) until the same id opts back in; the audience check leaves them out.",
             "send campaigns through the audience check (python -m helpers audience); there is nothing to repair on 8x8",
             severity="warning"))
     elif kept:
         findings.append(Finding("opt-outs", True, f"{len(kept)} opt-out(s) without a phone number kept in "
-                                f"{kept_path.name} in the reports folder (no group can hold them; the audience check "
+                                "the reports folder (no group can hold them; the audience check "
                                 "leaves them out)."))
     waiting = ledger.needing(Action.IN_PROGRESS)
     late = ledger.rows[ledger.rows["late"].ne("")]

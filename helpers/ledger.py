@@ -771,8 +771,26 @@ def file_safe(subaccount_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in subaccount_id)
 
 
-def without_number_path(reports_dir: str | Path, subaccount_id: str) -> Path:
-    return Path(reports_dir) / f"opt-outs-without-number-{file_safe(subaccount_id)}.json"
+def store_key(settings) -> str:
+    """Platform, account and subaccount, as part of a file name: the check's checkpoint and kept
+    opt-outs are one platform's (8x8 in a region, or the sandbox at its address), never shared by the
+    local sandbox, a deterministic one and 8x8 because their subaccounts are named alike."""
+    from urllib.parse import urlsplit
+
+    where = urlsplit(settings.base_url).netloc if settings.base_url else f"8x8-{settings.region}"
+    kind = "sandbox" if settings.sandbox_mode else "live"
+    return file_safe(f"{kind}-{where}-{settings.account_id}-{settings.subaccount_id}")
+
+
+def without_number_path(reports_dir: str | Path, settings) -> Path:
+    """The kept opt-outs without a number of this platform, account and subaccount. Where only the file
+    of an earlier version exists (named by subaccount alone, shared by every platform), its opt-outs
+    are copied in first: kept opt-outs are never forgotten by a rename."""
+    path = Path(reports_dir) / f"opt-outs-without-number-{store_key(settings)}.json"
+    legacy = Path(reports_dir) / f"opt-outs-without-number-{file_safe(settings.subaccount_id)}.json"
+    if not path.exists() and legacy.is_file():
+        write_private_json(path, read_without_number(legacy))
+    return path
 
 
 def read_without_number(path: Path) -> dict[str, dict]:

@@ -323,7 +323,7 @@ def test_the_health_checks_kept_opt_outs_without_a_number_are_left_out_past_the_
     """A BSUID-only STOP older than the ledger's window is in no group and no window: only the list
     the health check keeps remembers it."""
     (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "opt-outs-without-number-sandbox-subaccount.json").write_text(json.dumps(
+    (tmp_path / "reports" / "opt-outs-without-number-sandbox-subaccount.json").write_text(json.dumps(  # an earlier version's name: read
         {"SG.1203458869942": {"time": "2025-01-05T09:00:00.00Z", "channel": "WhatsApp"}}))
     source = write(tmp_path / "audience.csv", [["name", "phone", "bsuid"], ["Ana", "+6591234567", "SG.1203458869942"],
                                                ["Dee", "+6591234569", ""]], delimiter=",")

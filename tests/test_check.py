@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 from helpers.groups import ensure_opt_out_group
-from helpers.health import CANARY_NUMBERS, CheckOptions, run_check
+from helpers.health import CANARY_NUMBERS, CheckOptions, checkpoint_name, run_check
+from helpers.ledger import without_number_path
 from helpers.policy import KeywordPolicy
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
@@ -40,7 +41,7 @@ def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, san
         == CANARY_NUMBERS["WhatsApp"]
     as_json = json.loads(check(sandbox, "--json", cwd=tmp_path).stdout)
     assert as_json["exit_code"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
-    assert (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
+    assert (tmp_path / "reports" / checkpoint_name(client.settings)).exists()
 
 
 def test_a_workflow_disabled_through_the_api_needs_action(client, sandbox, deployed, tmp_path):
@@ -144,7 +145,7 @@ def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
     assert done.returncode == 2
     answer = json.loads(done.stdout)
     assert answer["exit_code"] == 2 and "COULD NOT RUN" in answer["summary"] and "ok" not in answer["summary"].split()
-    assert not (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
+    assert not (tmp_path / "reports").exists()
 
 
 def test_a_second_check_at_once_could_not_run_and_touches_nothing(client, sandbox, deployed, tmp_path):
@@ -167,7 +168,7 @@ def test_a_second_check_at_once_could_not_run_and_touches_nothing(client, sandbo
     assert "another health check is running for subaccount sandbox-subaccount" in answer["summary"]
     assert f"pid {os.getpid()}" in answer["summary"] and "ok" not in answer["summary"].split()
     assert sandbox.request_count() == 0  # not even the platform's time: nothing checked, nothing sent
-    assert not (tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").exists()
+    assert not (tmp_path / "reports" / checkpoint_name(client.settings)).exists()
     assert check(sandbox, "--no-canary", cwd=tmp_path).returncode == 0  # released: the next one runs
 
 
@@ -199,7 +200,7 @@ def test_a_checkpoint_after_the_platforms_time_says_what_it_is(client, sandbox, 
     """The local sandbox reset (or a deterministic one, whose clock is January 2026) shares the
     subaccount's checkpoint: its start lies after the platform's now. The check could not run, and
     said only "--since ... is after the platform's time", an option nobody gave."""
-    path = tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json"
+    path = tmp_path / "reports" / checkpoint_name(client.settings)
     path.parent.mkdir()
     path.write_text(json.dumps({"nextStart": "2031-01-01T00:00:00Z", "seenInGroup": {}}))
     done = check(sandbox, "--no-canary", cwd=tmp_path)
@@ -216,16 +217,16 @@ def test_an_opt_out_without_a_number_is_an_action_once_then_kept_and_the_window_
     first check keeps it (the audience check reads the list) and says so once; later ones are ok."""
     controls.deliver_inbound(None, "STOP", channel_user_id="SG.1203458869942")
     first = check(sandbox, "--no-canary", cwd=tmp_path)
-    kept = tmp_path / "reports" / "opt-outs-without-number-sandbox-subaccount.json"
+    kept = without_number_path(tmp_path / "reports", client.settings)
     assert first.returncode == 1 and "1 opt-out(s) without a phone number (channel user SG.1203458869942)" in first.stdout
     assert json.loads(kept.read_text())["SG.1203458869942"]["channel"] == "WhatsApp"
     assert (kept.stat().st_mode & 0o777) == 0o600
-    checkpoint = json.loads((tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").read_text())
+    checkpoint = json.loads((tmp_path / "reports" / checkpoint_name(client.settings)).read_text())
     controls.advance_clock(hours=1)
     second = check(sandbox, "--no-canary", cwd=tmp_path)
     assert second.returncode == 0, second.stdout
-    assert "ok [opt-outs] 1 opt-out(s) without a phone number kept in " in second.stdout and kept.name in second.stdout
-    later = json.loads((tmp_path / "reports" / "check-checkpoint-sandbox-subaccount.json").read_text())
+    assert "ok [opt-outs] 1 opt-out(s) without a phone number kept in the reports folder" in second.stdout
+    later = json.loads((tmp_path / "reports" / checkpoint_name(client.settings)).read_text())
     assert later["nextStart"] > checkpoint["nextStart"]  # moved on: no longer held at the STOP
     controls.deliver_inbound(None, "START", channel_user_id="SG.1203458869942")  # back in, by the same id
     assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0
