@@ -230,8 +230,11 @@ def write_metrics(report: "HealthReport", path: str | Path, labels: dict[str, st
     except (OSError, UnicodeDecodeError):
         previous = ""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(report.metrics(previous, labels), encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(report.metrics(previous, labels), encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path
 
 
@@ -553,7 +556,7 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
     # before the checkpoint moves past them: the opt-outs no group can hold, kept (BadInput: nothing moves)
     kept_path = without_number_path(reports_dir, client.settings)
     kept, new = keep_without_number(kept_path, result.ledger)
-    report.findings += _opt_out_findings(result.ledger, kept, new, kept_path)
+    report.findings += _opt_out_findings(result.ledger, kept, new)
     _measure(report, result.ledger)
     _advance(checkpoint, result.ledger, window)
 
@@ -568,7 +571,7 @@ def _measure(report: HealthReport, ledger) -> None:
     report.honour_seconds = [float(m) * 60 for m in honour["minutes"] if m == m]
 
 
-def _opt_out_findings(ledger, kept: dict, new: list[str], kept_path: Path) -> list[Finding]:
+def _opt_out_findings(ledger, kept: dict, new: list[str]) -> list[Finding]:
     """What needs action (each kind with up to five numbers and its fix), what is late, else all well.
     An opt-out without a number is an action once, when it is first kept (``new``): no group can hold
     it, so campaigns must go through the audience check; later checks say it is kept."""
