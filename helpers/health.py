@@ -557,8 +557,87 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
     kept_path = without_number_path(reports_dir, client.settings)
     kept, new = keep_without_number(kept_path, result.ledger)
     report.findings += _opt_out_findings(result.ledger, kept, new)
+    kept_findings, kept_open = _kept_open_rows(client, result.ledger, reports_dir, options.apply)
+    report.findings += kept_findings
     _measure(report, result.ledger)
+    report.lost += kept_open
     _advance(checkpoint, result.ledger, window)
+
+
+# --- rows still open whose runs 8x8 no longer lists ------------------------------------------------
+# The ledger reads the runs of the workflows deployed now. A workflow deleted in the UI (then
+# redeployed) takes its runs with it: a lost opt-out of its runs left the ledger, the checkpoint moved
+# on, and the next check said "none lost". Each row that needs a repair is kept here until the group
+# shows it done (or a later message of the same number decides it), whatever happens to its workflow.
+
+def open_rows_path(reports_dir: Path, settings) -> Path:
+    return Path(reports_dir) / f"open-opt-outs-{store_key(settings)}.json"
+
+
+def _kept_open_rows(client: Client, ledger, reports_dir: Path, apply: bool) -> tuple[list[Finding], int]:
+    """Keep the ledger's open rows; judge those the ledger no longer sees by reading the group (and, with
+    ``apply``, repair them, read back). Answers the findings about the rows the ledger does not show, and
+    how many of them are still open."""
+    from .ledger import read_without_number
+
+    path = open_rows_path(reports_dir, client.settings)
+    kept = read_without_number(path)  # the same owner-readable JSON of dicts (BadInput when unreadable)
+    rows = ledger.rows[ledger.rows["number"].ne("") & ledger.rows["matched"].isin(["opt-out", "opt-in"])
+                       & ledger.rows["action"].ne(Action.TEST.value)]
+    decided = set(rows["number"])  # the ledger judges these itself now
+    kept = {n: r for n, r in kept.items() if n not in decided}
+    unseen = dict(kept)
+    for _, row in ledger.needing(*REPAIRS).iterrows():
+        kept[row["number"]] = {"action": row["action"], "time": row["time"], "channel": row["channel"],
+                               "groupId": int(row["group_id"]), "workflowId": row["workflow_id"]}
+    findings, still, repaired = [], [], []
+    for number, row in unseen.items():
+        try:
+            state = _judge_kept(client, number, row, apply)
+        except EightByEightError as exc:  # one row's trouble never stops the check: said, and kept
+            state = f"could not be read ({exc})"
+        if state == "resolved":
+            kept.pop(number)
+        elif state == "repaired":
+            kept.pop(number)
+            repaired.append(number)
+        else:
+            still.append(f"{number} ({row.get('action', '?')}, {row.get('time', '?')}{'; ' + state if state != 'open' else ''})")
+    if repaired:
+        findings.append(Finding("opt-outs", True, f"repaired {len(repaired)} row(s) whose runs 8x8 no longer lists: "
+                                f"{', '.join(repaired[:5])} (each read back from the group)."))
+    if still:
+        findings.append(Finding("opt-outs", False, f"{len(still)} open row(s) whose runs 8x8 no longer lists (their "
+                                "workflow deleted, renamed or redeployed since): " + "; ".join(still[:5])
+                                + (f" and {len(still) - 5} more" if len(still) > 5 else "") + ".",
+                                "python -m helpers check --apply"))
+    if kept or path.exists():
+        write_private_json(path, kept)
+    return findings, len(still)
+
+
+def _judge_kept(client: Client, number: str, row: dict, apply: bool) -> str:
+    """'resolved' when the group already shows the repair done, 'repaired' when ``apply`` did it (read
+    back), else 'open'."""
+    from .bulk.apply import GroupLock, add_chunk
+    from .suppression import member_ids
+
+    group_id, adding = int(row["groupId"]), row.get("action") == Action.ADD.value
+    member = bool(member_ids(client, group_id, number))
+    if member == adding:
+        return "resolved"
+    if not apply:
+        return "open"
+    with GroupLock(client, group_id, "reconcile"):
+        if adding:
+            refused = add_chunk(client, group_id, [number])
+            if refused:
+                return f"repair refused: {next(iter(refused.values()))}"
+        else:
+            ids = member_ids(client, group_id, number)
+            if ids:
+                client.contacts.remove_from_group(group_id, ids)  # the membership only, never the contact
+    return "repaired" if bool(member_ids(client, group_id, number)) == adding else "open"
 
 
 def _measure(report: HealthReport, ledger) -> None:

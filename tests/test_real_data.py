@@ -225,3 +225,27 @@ def test_a_stop_honoured_at_once_and_audited_a_week_later_is_not_late(client, co
     assert (parse_time(honoured["in_group_at"]) - parse_time(honoured["time"])).total_seconds() < 60  # 8x8's time
     by_hand = rows.loc["+6590008888"]
     assert by_hand["in_group_at"] == "" and by_hand["late"] == "" and NOT_MEASURED in by_hand["honoured_by"]
+
+
+# --- nothing forgotten -----------------------------------------------------------------------------
+
+def test_a_lost_opt_out_is_kept_when_its_workflow_is_deleted_and_redeployed(client, sandbox, controls, group,
+                                                                           deployed, tmp_path):
+    """A workflow deleted in the UI takes its runs with it: the next check read only the new one's runs,
+    said 'none lost' and moved its checkpoint, and the customer stayed out of every group."""
+    from helpers.workflow import build_opt_out_definitions, deploy_definitions
+
+    lose(controls, "+6590009999")
+    first = command(sandbox, "check", "--no-canary", "--json", cwd=tmp_path)
+    assert first.returncode == 1 and "+6590009999" in first.stdout
+    client.automation.delete_definition(deployed["WhatsApp"].definition_id)  # deleted in the UI ...
+    deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))  # ... then redeployed
+    controls.advance_clock(hours=1)
+    again = command(sandbox, "check", "--no-canary", "--json", cwd=tmp_path)
+    assert again.returncode == 1, again.stdout
+    finding = next(f for f in json.loads(again.stdout)["findings"] if not f["ok"])
+    assert "+6590009999" in finding["what"] and "no longer lists" in finding["what"]
+    repaired = command(sandbox, "check", "--no-canary", "--apply", "--json", cwd=tmp_path)
+    assert repaired.returncode == 0, repaired.stdout
+    assert "+6590009999" in members(client, group)
+    assert command(sandbox, "check", "--no-canary", cwd=tmp_path).returncode == 0  # resolved: no longer kept
