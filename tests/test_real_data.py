@@ -249,3 +249,24 @@ def test_a_lost_opt_out_is_kept_when_its_workflow_is_deleted_and_redeployed(clie
     assert repaired.returncode == 0, repaired.stdout
     assert "+6590009999" in members(client, group)
     assert command(sandbox, "check", "--no-canary", cwd=tmp_path).returncode == 0  # resolved: no longer kept
+
+
+# --- no guessed countries in files -----------------------------------------------------------------
+
+def test_one_digits_only_row_in_a_file_of_one_country_is_flagged_not_put_in_another_country(client, group,
+                                                                                           tmp_path):
+    """bulk-add --apply put 6465559876 in the group as a New Zealand number (+64) in a file of +1 numbers,
+    said "Done", and the US customer it meant was not imported. One such row is enough now."""
+    from helpers.bulk import bulk_add
+
+    source = tmp_path / "opt-outs.csv"
+    source.write_text("name,phone\nA,+12126647665\nB,+13102346789\nC,+14152341234\nD,6465559876\n")
+    run = bulk_add(client, source, GROUP_NAME, apply=True, reports_dir=tmp_path / "reports")
+    assert members(client, group) == {"+12126647665", "+13102346789", "+14152341234"}
+    assert run.exit_code == 1  # an invalid row: said, never put anywhere
+    report = (tmp_path / "reports").glob("*.csv")
+    text = "\n".join(p.read_text() for p in report)
+    assert "6465559876" in text and "country code +64" in text and "+16465559876" in text
+
+
+GROUP_NAME = "WhatsApp opt-out"
