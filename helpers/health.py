@@ -547,7 +547,8 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
                         "time now: it was written against another clock (a sandbox reset, or run deterministic). Delete "
                         "it, or give --hours for the window to check, then check again.") from None
     result = reconcile(client, name=options.name, window=window, apply=options.apply, reports_dir=reports_dir,
-                       seen_in_group=checkpoint.seen_in_group, canary_numbers=set(CANARY_NUMBERS.values()))
+                       seen_in_group=checkpoint.seen_in_group, canary_numbers=set(CANARY_NUMBERS.values()),
+                       read_confirmations=True)
     report.window = window.describe()
     report.repaired = dict(result.repaired)
     if result.repaired:

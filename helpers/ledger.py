@@ -43,7 +43,7 @@ import pandas as pd
 
 from .client import Client
 from .config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
-from .errors import BadInput
+from .errors import BadInput, EightByEightError
 from .expressions import Expressions
 from .groups import GroupSnapshot, read_group
 from .numbers import digits_key, platform_number
@@ -338,13 +338,15 @@ def build_ledger(client: Client, *, name: str | None = None, hours: float | None
                  since: str | datetime | None = None, policy: KeywordPolicy | None = None,
                  window: Window | None = None, seen_in_group: dict[str, str] | None = None,
                  deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
-                 membership: str = "auto") -> Ledger:
+                 membership: str = "auto", read_confirmations: bool = False) -> Ledger:
     """Read every run of the opt-out workflows in the window, and the group, into a ledger.
 
     ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
     the group (``check`` keeps it); a member not in it was first seen by this read. Rows of
     ``test_numbers`` (the health check's canaries) are marked as tests and never need action; so are
     the numbers of ranges set aside for fiction and of the settings' test prefix (helpers.testnumbers).
+    ``read_confirmations``: read the delivery status of each confirmation that counts, by its umid (one
+    request each: the health check's short windows do; a week's audit says "recorded" instead).
     ``membership``: "group" reads the whole group; "numbers" looks up only the window's numbers
     (one request each: the incremental check of the last hour); "auto" takes the cheaper one.
     """
@@ -372,6 +374,8 @@ def build_ledger(client: Client, *, name: str | None = None, hours: float | None
     _numbers_of_channel_users(records)
     _redeliveries(records)
     _judge(records, groups, window, test_numbers)
+    if read_confirmations:
+        _read_confirmations(client, records)
     _time_to_honour(records, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
     rows = pd.DataFrame(records, columns=COLUMNS)
     return Ledger(rows, window, workflows, groups)
@@ -514,13 +518,14 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
             "subaccount": _text(data.get("subAccountId") or payload.get("subAccountId")),
             "text": _text(next((t for t in all_texts if t not in _NO_TEXT), "")),
             "matched": matched.value, "contacts_answer": answer,
-            "confirmation_sent": "yes" if data.get(_CONFIRMATION[matched]) else "no",
+            "confirmation_sent": RECORDED_ONLY if data.get(_CONFIRMATION[matched]) else "no",
             "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
             "honoured_by": f"retry {attempts - 1}" if retried else "first try",
             "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
             "blacklist_sync_at": "", "late": "", "workflow_id": instance.get("workflowId", ""),
             "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id,
-            "_umid": _text(payload.get("umid")), "_completed_at": _text(instance.get("completedAt"))}
+            "_umid": _text(payload.get("umid")), "_completed_at": _text(instance.get("completedAt")),
+            "_confirmation_umid": _text(data.get(_CONFIRMATION[matched]))}
 
 
 def _text(value) -> str:
@@ -644,6 +649,34 @@ def _redeliveries(records: list[dict]) -> None:
                 first[umid] = r["workflow_id"] or "an earlier run"
 
 
+# A confirmation whose umid the run recorded, its delivery status not read: the send was accepted,
+# nothing more is known. "yes" is said only from a delivery status read back that is not a failure.
+RECORDED_ONLY = "recorded (delivery not read)"
+_FAILED_STATES = ("undelivered", "rejected")
+
+
+def _read_confirmations(client: Client, records: list[dict]) -> None:
+    """The delivery status of each confirmation that counts (the latest word of a customer), read by umid
+    from the Messaging Apps API: "yes" unless it failed, "no: undelivered (error 15: ...)" when it did
+    (an opt-in confirmation to a number still in 8x8's blacklist until the hourly sync). An SMS answer's
+    umid is not the Messaging Apps API's to tell: it stays recorded. In place."""
+    skip = (Action.TEST.value, Action.REDELIVERY.value, Action.SUPERSEDED.value)
+    wanted = [r for r in records if r["_confirmation_umid"] and r["channel"] != "SMS" and r["action"] not in skip
+              and r["matched"] in (_OPT_OUT, _OPT_IN)]
+
+    def status(r: dict) -> str:
+        try:
+            state = (client.messaging.get_message(r["_confirmation_umid"]).get("status") or {})
+        except EightByEightError as exc:
+            return f"{RECORDED_ONLY}: its status could not be read ({exc})"
+        if state.get("state") in _FAILED_STATES:
+            return (f"no: {state.get('state')} (error {state.get('errorCode')}: {state.get('errorMessage') or '?'})")
+        return "yes" if state.get("state") else f"{RECORDED_ONLY}: 8x8 answered no state"
+
+    for r, said in zip(wanted, client.in_parallel(status, wanted)):
+        r["confirmation_sent"] = said
+
+
 def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window,
            test_numbers: set[str] | frozenset = frozenset()) -> None:
     """Fill member_now, awaiting_sync and action, in place (records oldest first)."""
@@ -735,6 +768,10 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
         confirmed = parse_time(r["confirmation_sent_at"]) if r["confirmation_sent_at"] else None
         if confirmed is not None and received is not None and confirmed - received > confirm_within:
             late.append(f"confirmation after {deadlines.confirm_minutes} minutes")
+        elif (r["member_now"] and _succeeded(r["contacts_answer"]) and r["confirmation_sent"].startswith("no")
+              and received is not None and window.end - received > confirm_within):
+            late.append(f"no confirmation within {deadlines.confirm_minutes} minutes"
+                        + (f" ({r['confirmation_sent']})" if r["confirmation_sent"] != "no" else ""))
         r["late"] = "; ".join(late)
 
 

@@ -82,13 +82,14 @@ def reconcile(client: Client, *, name: str | None = None, hours: float | None = 
               since: str | datetime | None = None, apply: bool = False, ledger_path: str | Path | None = None,
               reports_dir: str | Path | None = None, policy: KeywordPolicy | None = None,
               progress=False, window=None, seen_in_group: dict[str, str] | None = None,
-              canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values())) -> Reconciliation:
+              canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
+              read_confirmations: bool = False) -> Reconciliation:
     """Build the ledger for the window (``window``, or ``hours``/``since``); with ``apply``, repair
     what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
     ledger_path = check_writable(Path(ledger_path), "--ledger") if ledger_path else None  # before anything is read
     window = window or make_window(client, hours=hours, since=since)
     read = {"name": name, "window": window, "policy": policy, "seen_in_group": seen_in_group,
-            "test_numbers": canary_numbers}
+            "test_numbers": canary_numbers, "read_confirmations": read_confirmations}
     if not apply:
         result = Reconciliation(build_ledger(client, **read), ledger_path=ledger_path)
     else:
@@ -121,6 +122,7 @@ def _mark_repairs(client: Client, ledger: Ledger, indexes, after, after_read_at:
             repaired[Action(action)] += 1
             if action == Action.ADD:  # first seen in the group by this read-back
                 rows.at[i, "in_group_at"], rows.at[i, "honoured_by"] = after_read_at, "repair"
+                rows.at[i, "confirmation_sent"] = "no: a repair sends no confirmation"
                 received = parse_time(rows.at[i, "time"])
                 in_time = received is None or parse_time(after_read_at) <= add_business_days(received, days)
                 rows.at[i, "late"] = "" if in_time else f"in the group after {days} business days (repaired)"

@@ -118,6 +118,7 @@ def test_a_text_with_half_an_emoji_is_written_safely(client, sandbox, controls, 
     assert done.returncode == 0, done.stdout + done.stderr
     text = (tmp_path / "ledger.csv").read_text(encoding="utf-8")
     assert "+6590005555" in text and "repaired: added to the group" in text
+    assert "no: a repair sends no confirmation" in text  # the repair says whether one was sent
     assert not list(tmp_path.glob(".*.partial"))
 
 
@@ -270,3 +271,17 @@ def test_one_digits_only_row_in_a_file_of_one_country_is_flagged_not_put_in_anot
 
 
 GROUP_NAME = "WhatsApp opt-out"
+
+
+def test_a_confirmation_counts_as_sent_only_from_its_delivery_status(client, controls, group, deployed):
+    """An opt-in confirmation to a number 8x8's blacklist still holds (until the next hourly sync) is
+    undelivered, error 15: it was recorded as sent."""
+    controls.deliver_inbound("+6590001234", "STOP")
+    controls.advance_clock(hours=1)  # the hourly sync: the number is in 8x8's blacklist now
+    controls.deliver_inbound("+6590001234", "START")  # out of the group; the blacklist holds it until the next sync
+    controls.advance_clock(seconds=60)
+    unread = build_ledger(client, hours=24).rows.set_index("matched").loc["opt-in"]
+    assert unread["confirmation_sent"] == "recorded (delivery not read)"  # not "yes" unread
+    rows = build_ledger(client, hours=24, read_confirmations=True).rows.set_index("matched")
+    assert rows.loc["opt-in", "confirmation_sent"].startswith("no: undelivered (error 15")
+    assert rows.loc["opt-out", "confirmation_sent"] in ("recorded (delivery not read)", "no")  # superseded: not read

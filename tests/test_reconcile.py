@@ -103,7 +103,7 @@ def test_ledger_of_lost_opt_outs_under_failures(client, controls, group, deploye
     assert list(ledger.unrepairable["channel_user_id"].str.len().gt(0)) == [True]
     by_number = ledger.rows.set_index(["number", "matched"])
     assert by_number.loc[("+6590000002", "opt-out"), "action"] == Action.SUPERSEDED
-    assert by_number.loc[("+6590000003", "opt-out"), "confirmation_sent"] == "yes"
+    assert by_number.loc[("+6590000003", "opt-out"), "confirmation_sent"] == "recorded (delivery not read)"
     assert by_number.loc[("+6590000003", "opt-out"), "channel"] == "SMS"
     assert bool(by_number.loc[("+6590000003", "opt-out"), "member_now"])
     assert rows.loc["HELP", "matched"] == "help"
