@@ -490,6 +490,8 @@ def read_membership(client: Client, group_id: int, numbers: set[str], *, how: st
 _OUT_ANSWER, _IN_CONTACT, _IN_LOOKUP = RECORDED["opt-out answer"], RECORDED["opt-in contact"], RECORDED["opt-in lookup"]
 _HELP_REPLY, _OUT_ATTEMPTS, _IN_ATTEMPTS = RECORDED["help reply"], RECORDED["opt-out attempts"], RECORDED["opt-in attempts"]
 _IN_ANSWER, _OUT_CONFIRMED_AT = RECORDED["opt-in answer"], RECORDED["opt-out confirmed at"]
+_OUT_ALREADY = RECORDED["opt-out already"]
+ALREADY = "HTTP 200 (already in the group: not added or confirmed again)"
 _CONFIRMATION = {Matched.OPT_OUT: RECORDED["opt-out confirmation"], Matched.HELP: RECORDED["help reply"],
                  Matched.OPT_IN: RECORDED["opt-in confirmation"], Matched.OTHER: RECORDED["opt-in confirmation"]}
 _NO_TEXT = ("", "undefined", "null")
@@ -518,7 +520,8 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
             "subaccount": _text(data.get("subAccountId") or payload.get("subAccountId")),
             "text": _text(next((t for t in all_texts if t not in _NO_TEXT), "")),
             "matched": matched.value, "contacts_answer": answer,
-            "confirmation_sent": RECORDED_ONLY if data.get(_CONFIRMATION[matched]) else "no",
+            "confirmation_sent": RECORDED_ONLY if data.get(_CONFIRMATION[matched]) else
+            "no: already opted out (confirmed once before)" if answer == ALREADY else "no",
             "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
             "honoured_by": f"retry {attempts - 1}" if retried else "first try",
             "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
@@ -565,7 +568,7 @@ def _customer_channel(workflow: DeployedWorkflow, payload: dict) -> str:
 def _matched(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
              all_texts: list[str], decided: dict) -> Matched:
     """What the run was: read from the outputs it recorded, else its version's Branch chain on its text."""
-    if _OUT_ANSWER in data:
+    if _OUT_ANSWER in data or _OUT_ALREADY in data:
         return Matched.OPT_OUT
     if _IN_CONTACT in data:
         return Matched.OPT_IN
@@ -577,6 +580,8 @@ def _matched(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | Non
 def _contacts_answer(matched: Matched, data: dict) -> tuple[str, int | None]:
     """The Contacts call's answer as the run recorded it (with its try), and the number of tries."""
     answer, attempts = "", None
+    if matched is Matched.OPT_OUT and data.get(_OUT_ALREADY) is True and _OUT_ANSWER not in data:
+        return ALREADY, None
     if matched is Matched.OPT_OUT:
         answer, attempts = _answer(data.get(_OUT_ANSWER)), data.get(_OUT_ATTEMPTS)
     elif matched is Matched.OPT_IN:
@@ -769,6 +774,7 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
         if confirmed is not None and received is not None and confirmed - received > confirm_within:
             late.append(f"confirmation after {deadlines.confirm_minutes} minutes")
         elif (r["member_now"] and _succeeded(r["contacts_answer"]) and r["confirmation_sent"].startswith("no")
+              and r["contacts_answer"] != ALREADY
               and received is not None and window.end - received > confirm_within):
             late.append(f"no confirmation within {deadlines.confirm_minutes} minutes"
                         + (f" ({r['confirmation_sent']})" if r["confirmation_sent"] != "no" else ""))

@@ -131,7 +131,7 @@ RECORDED = {"opt-out answer": "opt_out_response_code", "opt-out attempts": "opt_
             "opt-in contact": "opt_in_contact_id",
             "opt-in lookup": "opt_in_lookup_code", "opt-in attempts": "opt_in_attempts",
             "opt-in answer": "opt_in_response_code", "opt-in confirmation": "opt_in_confirmation",
-            "help reply": "help_reply"}
+            "help reply": "help_reply", "opt-out already": "opt_out_already_member"}
 
 CHANNEL_SPECS = {"WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
                  "SMS": Channel("SMS", "inbound_sms", "data.payload.source")}
@@ -166,7 +166,8 @@ STEP = {"add": "add_to_opt_out_group", "added": "check_opt_out_added", "wait_out
         "find": "find_opted_in_contact", "found": "check_opted_in_contact", "remove": "remove_from_opt_out_group",
         "removed": "check_opt_in_removed", "wait_in": "wait_before_opt_in_retry",
         "confirm_out": "confirm_opt_out", "confirm_in": "confirm_opt_in", "help": "answer_help",
-        "out_number": "check_opt_out_number", "in_number": "check_opt_in_number"}
+        "out_number": "check_opt_out_number", "in_number": "check_opt_in_number",
+        "known_out": "look_up_opted_out", "known": "check_already_opted_out"}
 
 
 def _attempt_id(step: str, attempt: int) -> str:
@@ -199,6 +200,26 @@ def _opt_out_attempts(url: str, group_id: int, sender: str) -> list[dict]:
              "nextStepId": _attempt_id("added", attempt)},
             {"id": _attempt_id("added", attempt), "stepType": "Branch", "selectNextStep": choices}]
     return steps
+
+
+def _already_opted_out(contacts: str, group_id: int, sender: str) -> list[dict]:
+    """Is the number a member already? Then the run ends: no second add, no second confirmation. 8x8
+    delivers a webhook again after a failed delivery (the same message, a run each), and customers send
+    STOP twice; the US rule allows one confirmation. A script holds no state between runs, so the group
+    is the workflow's only memory: it is asked. A lookup that fails (no 200) counts as "not a member":
+    the opt-out is added and confirmed, as before (a confirmation too many, never an opt-out too few)."""
+    digits = "String(%s ?? '').replace('+', '')" % sender
+    return [
+        {"id": STEP["known_out"], "stepType": "HttpRequest",
+         "inputs": {"url": f"{contacts}/contacts", "method": "GET", "headers": _headers(),
+                    "parameters": {"query": "{{%s}}" % digits, "groupId": str(int(group_id))}, "timeoutSeconds": 10},
+         "outputs": {RECORDED["opt-out already"]: "{{step.responseCode == 200 && (step.responseBody?.items ?? [])"
+                                                  ".some(c => String(c.addresses?.msisdn ?? '').replace('+', '') == "
+                                                  "%s)}}" % digits},
+         "nextStepId": STEP["known"]},
+        # a member: no choice is true, and the run ends here (its log shows it)
+        {"id": STEP["known"], "stepType": "Branch",
+         "selectNextStep": {STEP["add"]: "{{data.%s !== true}}" % RECORDED["opt-out already"]}}]
 
 
 def _opt_in_attempts(contacts: str, group_id: int, sender: str) -> list[dict]:
@@ -304,7 +325,8 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
                                      f"{chains[i + 1][0]}_1" if i + 1 < len(chains) else None)),
         spec.reply(STEP["help"], settings, help_reply(brand, support), RECORDED["help reply"]),
         {"id": STEP["out_number"], "stepType": "Branch",
-         "selectNextStep": {STEP["add"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
+         "selectNextStep": {STEP["known_out"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
+        *_already_opted_out(contacts, group_id, spec.sender),
         *_opt_out_attempts(f"{contacts}/contacts", group_id, sender),
         spec.reply(STEP["confirm_out"], settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"],
                    RECORDED["opt-out confirmed at"]),

@@ -88,8 +88,9 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
     result = run(client, deployed, "Stop please")
     assert result["status"] == "Complete"
     steps = [log["stepName"] for log in result["logs"]]  # the opt-out chain up to the script that matched
-    assert steps[0] == "opt_out_keywords_1" and all(s.startswith("opt_out_keywords_") for s in steps[:-4])
-    assert steps[-4:] == ["check_opt_out_number", "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
+    assert steps[0] == "opt_out_keywords_1" and all(s.startswith("opt_out_keywords_") for s in steps[:-6])
+    assert steps[-6:] == ["check_opt_out_number", "look_up_opted_out", "check_already_opted_out",
+                          "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
     assert result["data"]["opt_out_response_code"] == 201
     members = list(client.contacts.group_members(group_id))
     assert [m["addresses"]["msisdn"] for m in members] == ["+6591234567"]
@@ -231,3 +232,19 @@ def test_group_lookup_picks_the_exact_blacklisted_name(client):
     assert lookup.group["id"] == plain["id"] and len(lookup.matches) == 2
     assert lookup.table()["chosen"].sum() == 1
     assert "notebook 01" in find_opt_out_group(client, "Nothing like it").advice
+
+
+def test_a_stop_from_a_member_is_answered_once(client, sandbox, deployed, group_id):
+    """8x8 delivers a webhook again after a failed delivery, and customers send STOP twice: the group is
+    the workflow's memory, so a member's STOP ends the run without a second add or confirmation."""
+    first = run(client, deployed, "STOP")
+    again = run(client, deployed, "STOP")
+    assert first["data"]["opt_out_already_member"] is False and "opt_out_confirmation" in first["data"]
+    assert again["status"] == "Complete" and again["data"]["opt_out_already_member"] is True
+    assert again["logs"][-1]["stepName"] == "check_already_opted_out" and "opt_out_confirmation" not in again["data"]
+    answers = [m for m in SandboxControls(sandbox.base_url).sent() if m["content"]["text"].startswith("You have been")]
+    assert len(answers) == 1
+    from helpers.ledger import ALREADY, build_ledger
+
+    rows = build_ledger(client, hours=1, read_confirmations=True).rows
+    assert list(rows["contacts_answer"]) == ["HTTP 201", ALREADY] and rows["late"].eq("").all()
