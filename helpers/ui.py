@@ -10,7 +10,8 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from .client import Client
-from .config import ENV_FILE, REGIONS, Secret, Settings, load_settings, write_env_file
+from .config import (DEFAULT_BRAND, DEFAULT_SUPPORT, ENV_FILE, REGIONS, ConfigError, Secret, Settings, check_test_prefix,
+                     load_settings, save_settings, write_env_file)
 from .errors import ConnectionCheckFailed, EightByEightError
 from .record import record
 
@@ -62,6 +63,16 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
                               placeholder="the subaccount that receives your customers' messages",
                               style=LABELS, layout=FIELD)
     region = widgets.Dropdown(description="Region", options=list(REGIONS), value=current.region, style=LABELS)
+    # what the HELP answer names and where test messages come from: saved beside the connection
+    def deployed_field(description: str, value: str, default: str, placeholder: str) -> widgets.Text:
+        return widgets.Text(description=description, value="" if value == default else value, placeholder=placeholder,
+                            style=LABELS, layout=FIELD)
+
+    brand = deployed_field("Brand", current.brand, DEFAULT_BRAND, "named in the answer to HELP, e.g. Acme Travel")
+    support = deployed_field("Support contact", current.support, DEFAULT_SUPPORT,
+                             "named in the answer to HELP, e.g. help@acme.example")
+    test_prefix = deployed_field("Test numbers", current.test_prefix_setting, "",
+                                 "yours: + and the digits before the last three (empty: a range set aside for fiction)")
     use_sandbox = widgets.Checkbox(description="Use the sandbox (no key, nothing reaches 8x8)",
                                    value=current.sandbox_mode, indent=False, layout=FIELD)
     button = widgets.Button(description="Check and save .env", button_style="primary",
@@ -87,9 +98,16 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
             button.disabled = False
 
     def save(sandbox: bool) -> None:
+        try:
+            deployed = {"EIGHTXEIGHT_BRAND_NAME": brand.value.strip(), "EIGHTXEIGHT_SUPPORT_CONTACT": support.value.strip(),
+                        "EIGHTXEIGHT_TEST_NUMBER_PREFIX": check_test_prefix(test_prefix.value)}
+        except ConfigError as exc:
+            print(f"{exc} .env was not written.")
+            return
         if sandbox:
             chosen = Settings(languages=current.languages)  # the form changes the connection, nothing else
             write_env_file(chosen, env_path)
+            save_settings(deployed, env_path)
             print("Sandbox chosen: .env now holds no key and no account, so nothing reaches 8x8. "
                   "Restart the kernel of the other notebooks so they read it.")
             return
@@ -106,12 +124,13 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
             print(".env was not written: fix the values above and try again.")
             return
         write_env_file(chosen, env_path)
+        save_settings(deployed, env_path)
         print("Saved .env in the project folder (git-ignored, readable by you only). "
               "Restart the kernel of the other notebooks so they read it.")
         key.value = ""  # the key does not linger in the widget state
 
     button.on_click(on_click)
-    return widgets.VBox([use_sandbox, key, account, subaccount, region, button, result])
+    return widgets.VBox([use_sandbox, key, account, subaccount, region, brand, support, test_prefix, button, result])
 
 
 def settings_table(settings: Settings):

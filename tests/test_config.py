@@ -66,8 +66,8 @@ def test_setup_form_builds_without_a_person():
     from helpers.ui import setup_form
 
     form = setup_form()
-    assert [type(w).__name__ for w in form.children] == ["Checkbox", "Password", "Text", "Text", "Dropdown", "Button",
-                                                       "Output"]
+    assert [type(w).__name__ for w in form.children] == ["Checkbox", "Password", "Text", "Text", "Dropdown", "Text",
+                                                       "Text", "Text", "Button", "Output"]
 
 
 def test_setup_form_saves_the_sandbox_choice_without_a_key(tmp_path):
@@ -75,9 +75,12 @@ def test_setup_form_saves_the_sandbox_choice_without_a_key(tmp_path):
 
     target = tmp_path / ".env"
     form = setup_form(target, current=load_settings(env={}, env_file=None))
-    use_sandbox, key, account, subaccount, region, button, _ = form.children
+    use_sandbox, key, account, subaccount, region, brand, support, prefix, button, _ = form.children
     assert all(field.disabled for field in (key, account, subaccount, region))  # nothing to type by mistake
+    brand.value, support.value, prefix.value = "Acme Travel", "help@acme.example", "+6591234"
     button.click()  # "Save .env (sandbox)"
+    saved = load_settings(env={}, env_file=target)  # what the HELP answer names and the test numbers: saved too
+    assert (saved.brand, saved.support, saved.test_number_prefix) == ("Acme Travel", "help@acme.example", "+6591234")
     text = target.read_text()
     assert "EIGHTXEIGHT_API_KEY=" not in text and "ACCOUNT_ID" not in text  # a key added later needs its account
     assert load_settings(env={}, env_file=target).sandbox_mode
@@ -92,7 +95,7 @@ def test_setup_form_refuses_to_save_a_key_that_does_not_work(tmp_path, sandbox):
 
     target = tmp_path / ".env"
     form = setup_form(target, current=load_settings(env={}, env_file=None))
-    use_sandbox, key, account, subaccount, region, button, _ = form.children
+    use_sandbox, key, account, subaccount, region, *_, button, _ = form.children
     use_sandbox.value = False
     key.value, account.value, subaccount.value = "wrong-key", "acme", "acme-wa"
     # The form talks to the region's real URLs; point it at the sandbox through a base URL instead.
