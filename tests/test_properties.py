@@ -1,6 +1,7 @@
 """Property-based tests (hypothesis) of the ledger and the scheduled check over generated 8x8 data:
 runs from senders of every kind (valid numbers, numbers the phone metadata does not know, alphanumeric
-senders, short codes, BSUIDs alone), the same webhook delivered again, odd texts, failing Contacts calls.
+senders, short codes, BSUIDs alone), the same webhook delivered again, odd texts, failing Contacts calls,
+and the WhatsApp workflow deleted in the UI and deployed again between two scheduled checks.
 
 Properties: ``check --apply``, ``reconcile`` and the audience check never stop ("could not run", an
 exception) because of the data; after ``check --apply``, every number whose latest word in the ledger is
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -48,13 +50,15 @@ def sandbox():
 _umids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
 
 
-def play(client, sandbox, messages) -> None:
+def play(client, sandbox, messages, *, reset: bool = True) -> None:
     """Each message through the deployed workflow's test-run endpoint, as 8x8 would deliver it (each
-    delivery of one webhook a run of its own), the clock a minute on between messages."""
+    delivery of one webhook a run of its own), the clock a minute on between messages. ``reset``: on a
+    sandbox made afresh, with the group and both workflows."""
     from helpers.runbook import SandboxControls
 
     controls = SandboxControls(sandbox.base_url)
-    controls.reset()
+    if reset:
+        controls.reset()
     group = ensure_opt_out_group(client, GROUP).group
     deployed = deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
     for message in messages:
@@ -76,15 +80,30 @@ def play(client, sandbox, messages) -> None:
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
-@given(messages=st.lists(MESSAGE, min_size=1, max_size=8))
-def test_no_data_stops_the_check_and_every_stop_with_a_number_ends_in_the_group(sandbox, tmp_path, messages):
+@given(messages=st.lists(MESSAGE, min_size=1, max_size=8), redeploy_after=st.none() | st.integers(0, 7))
+def test_no_data_stops_the_check_and_every_stop_with_a_number_ends_in_the_group(sandbox, tmp_path, messages,
+                                                                                redeploy_after):
+    """``redeploy_after``: after that many messages a scheduled check runs (dry), then the WhatsApp workflow
+    is deleted in the UI and deployed again: its runs are gone from 8x8's lists."""
     client = sandbox_client(sandbox)
-    play(client, sandbox, messages)
-    report = run_check(client, CheckOptions(apply=True, hours=24), reports_dir=tmp_path / "reports")
+    reports = tmp_path / "reports"
+    cut = len(messages) if redeploy_after is None else min(redeploy_after, len(messages))
+    play(client, sandbox, messages[:cut])
+    earlier = build_ledger(client, hours=24).rows  # what the scheduled check saw before the workflow went
+    if redeploy_after is not None:
+        assert run_check(client, CheckOptions(hours=24, canary=False), reports_dir=reports).exit_code in (0, 1)
+        group = ensure_opt_out_group(client, GROUP).group
+        whatsapp = next(w for w in client.automation.list_definitions() if w["trigger"] == "inbound_chat_apps")
+        client.automation.delete_definition(whatsapp["id"])
+        deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
+        play(client, sandbox, messages[cut:], reset=False)
+    report = run_check(client, CheckOptions(apply=True, hours=24), reports_dir=reports)
     assert report.exit_code in (0, 1), report.could_not_run
     ledger = build_ledger(client, hours=24)
-    decided = ledger.rows[ledger.rows["matched"].isin(["opt-out", "opt-in"]) & ledger.rows["number"].ne("")
-                          & ~ledger.rows["action"].str.startswith("note: the same message")]
+    rows = ledger.rows if redeploy_after is None else pd.concat([earlier, ledger.rows]).drop_duplicates(
+        "workflow_id", keep="last").sort_values("time", kind="stable")
+    decided = rows[rows["matched"].isin(["opt-out", "opt-in"]) & rows["number"].ne("")
+                   & ~rows["action"].str.startswith("note: the same message")]
     latest = decided.drop_duplicates("number", keep="last")
     wanted = set(latest.loc[latest["matched"] == "opt-out", "number"]) - {"+12025550142", "+12025550143"}
     group = ensure_opt_out_group(client, GROUP).group
