@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile|audience|templates|check``."""
+"""Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile|audience|templates|check|adopt``."""
 from __future__ import annotations
 
 import argparse
@@ -285,6 +285,30 @@ def _deploy(args: argparse.Namespace) -> int:
     return _show(result, args.json)
 
 
+def _adopt(args: argparse.Namespace) -> int:
+    """Coming from 8x8's tutorial: exit 0 nothing to do (or all done), 1 something needs action, 2 nothing done."""
+    from .adopt import adopt
+    from .deploy import deploy_opt_out
+    from .errors import EightByEightError
+    from .groups import opt_out_list_name
+    from .health import run_canary
+    from .policy import KeywordPolicy
+    from .runbook import connect
+    from .workflow import WorkflowOptions
+
+    def deploy(client):
+        return deploy_opt_out(client, opt_out_list_name(client.settings), KeywordPolicy(languages=client.settings.languages),
+                              WorkflowOptions.of(client.settings), apply=True)
+
+    try:
+        runbook = connect(quiet=args.json, **_list_of(args))
+        result = adopt(runbook.client, apply=args.apply, group=args.group, hours=args.hours,
+                       reports_dir=args.reports_dir, canary=run_canary, deploy=deploy)
+    except EightByEightError as exc:
+        return _failed(exc, args.json)
+    return _show(result, args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     from .config import DEFAULT_NAME
 
@@ -457,6 +481,24 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--reports-dir", default="reports", help="folder of the checkpoint and repair journals")
     check.add_argument("--parallel", type=int, help="requests in flight at once (1..16; default 4)")
     check.set_defaults(run=_check)
+
+    adopt = commands.add_parser(
+        "adopt", help="coming from 8x8's tutorial: find the other opt-out flows and lists, recover what they lost",
+        description="Reads every workflow on the subaccount's inbound triggers and classifies it (the runbook's, "
+        "another opt-out flow, another flow that answers messages); for each other opt-out flow, its defects and "
+        "its runs (who asked to stop, by the runbook's policy, and who no blacklisted group holds: lost); every "
+        "blacklisted group with its size, and the one the runbook uses (the account's own, never a second one). "
+        "Dry run by default. --apply recovers the lost opt-outs into that group (journaled, read back; nothing is "
+        "sent to them), deploys the runbook's workflows if they are not there, and once they run and their canary "
+        "passed, disables (never deletes) the other opt-out flows on the same triggers. Exit 0: nothing left to do; "
+        "1: something needs action (or was left, each with why); 2: nothing done.")
+    adopt.add_argument("--apply", action="store_true", help="recover, deploy, then disable (default: dry run)")
+    adopt.add_argument("--group", help="the blacklisted group to use when the account has several")
+    adopt.add_argument("--hours", type=float, help="the runs of the last N hours (default: 90 days)")
+    _add_list_options(adopt)
+    adopt.add_argument("--reports-dir", default="reports", help="folder for the recovery's journal (default: reports)")
+    adopt.add_argument("--json", action="store_true", help=JSON_HELP)
+    adopt.set_defaults(run=_adopt)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -246,6 +246,7 @@ def run_check(client: Client, options: CheckOptions | None = None, *, reports_di
         with CheckLock(client):
             report.checked_at = iso(client.platform_time())
             workflows = check_drift(client, options, report)
+            report.findings += foreign_opt_out_flows(client)
             if options.canary:
                 for workflow in workflows.values():
                     report.findings.append(run_canary(client, workflow))
@@ -331,6 +332,19 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
         found[channel] = DeployedWorkflow(channel, current["id"], current["version"], _group_of(shown) or group_id,
                                           current.get("status", ""), shown)
     return found
+
+
+def foreign_opt_out_flows(client: Client) -> list[Finding]:
+    """Each enabled workflow on the runbook's triggers and subaccount that acts on opt-out words and is not
+    the runbook's (found from its steps, never by sending through it): 8x8 runs it beside the runbook's on
+    every message, so each STOP gets two answers, and what it loses no one repairs."""
+    from .flows import OPT_OUT, flows_on_triggers
+
+    return [Finding("workflow", False, f"another opt-out flow runs on {flow.channel} beside the runbook's: "
+                    f"{flow.label()}: each STOP is answered twice" + (f"; its defects: {'; '.join(flow.defects)}"
+                                                                      if flow.defects else ""),
+                    "python -m helpers adopt --apply (recovers what it lost, then disables it, never deletes it)")
+            for flow in flows_on_triggers(client) if flow.kind == OPT_OUT and flow.enabled]
 
 
 def _duplicates(channel: str, name: str, same: list[dict]) -> Finding | None:

@@ -23,3 +23,30 @@ def sandbox_client(sandbox):
     from helpers.config import load_settings
 
     return Client(load_settings(env={}, env_file=None).with_base_url(sandbox.base_url))
+
+
+def tutorial_definitions(settings, group_id: int) -> list[dict]:
+    """8x8's Opt-Out template as its two tutorials publish it (examples/opt_out_tutorials.json): a Branch on
+    "STOP" anywhere, case-sensitive; the add-to-group request with ``{{data.payload.recipient.channelId}}``
+    as the number; and a confirmation sent right after, whatever the Contacts call answered. No retry."""
+    contacts = f"{settings.base_urls()['contacts']}/api/v1/accounts/{settings.account_id}/contacts"
+    add = {"url": contacts, "method": "POST",
+           "headers": {"Content-Type": "application/json", "Authorization": "Bearer sandbox-api-key"},
+           "body": {"groups": [{"id": group_id}], "addresses": {"msisdn": "{{data.payload.recipient.channelId}}"}}}
+    whatsapp = [
+        {"id": "branch", "stepType": "Branch",
+         "selectNextStep": {"add_contact": "{{stringContains(data.payload.content.text, 'STOP')}}"}},
+        {"id": "add_contact", "stepType": "HttpRequest", "inputs": add, "nextStepId": "opt_out_message"},
+        {"id": "opt_out_message", "stepType": "ChatAppsMessage",
+         "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": "{{data.payload.user.msisdn}}"},
+                    "type": "text", "content": {"text": "You have been opted out."}}}]
+    sms = [
+        {"id": "branch", "stepType": "Branch",
+         "selectNextStep": {"add_contact": "{{stringContains(data.payload.body, 'STOP')}}"}},
+        {"id": "add_contact", "stepType": "HttpRequest", "inputs": add, "nextStepId": "opt_out_message"},
+        {"id": "opt_out_message", "stepType": "SMS",
+         "inputs": {"subAccountId": settings.subaccount_id, "source": "{{data.payload.destination}}",
+                    "destination": "{{data.payload.source}}", "text": "You have been opted out."}}]
+    return [{"subAccountId": settings.subaccount_id, "trigger": trigger, "status": "enabled",
+             "definition": {"name": "Opt-Out", "steps": steps}}
+            for trigger, steps in (("inbound_chat_apps", whatsapp), ("inbound_sms", sms))]

@@ -24,7 +24,12 @@ MEMORY_LIMIT = 64 * 1024 * 1024  # the sandbox's own bound; 8x8 documents none
 
 
 class ScriptFailed(Exception):
-    """A script threw, or ran past 8x8's limit: the step fails and the run is Terminated."""
+    """A script threw, or ran past 8x8's limit: the step fails and the run is Terminated.
+
+    Strict reading, where 8x8's text is silent: a script that throws (the SMS Opt-Out tutorial's
+    ``{{data.payload.recipient.channelId}}`` over an SMS webhook, which has no ``recipient``: a
+    TypeError) fails its step; it is never rendered as an empty string that a request would carry on
+    with. So the tutorial's SMS flow loses every STOP here as it would on 8x8, visibly, in its errors."""
 
 
 class WorkflowScripts:

@@ -1,0 +1,102 @@
+"""Coming from 8x8's tutorial: `python -m helpers adopt` on an account that followed it (a hand-made
+blacklisted group "Opt Out", the tutorial's WhatsApp and SMS workflows as published), made through the
+sandbox's seed control, with customers' messages played through the inbound path."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from support import members, tutorial_definitions
+
+# (number, channel, text, asked to stop by the runbook's policy)
+CUSTOMERS = [
+    ("+6590100001", "whatsapp", "STOP", True), ("+6590100002", "whatsapp", "stop", True),
+    ("+6590100003", "whatsapp", "Unsubscribe", True), ("+6590100004", "whatsapp", "Stop please", True),
+    ("+6590100005", "sms", "STOP", True), ("+6590100006", "sms", "quit", True),
+    ("+6590100007", "whatsapp", "which bus STOP?", False), ("+6590100008", "whatsapp", "don't stop", False),
+    ("+6590100009", "sms", "STOPPED by the store", False), ("+6590100010", "whatsapp", "hello", False),
+    ("+6590100011", "whatsapp", "STOP", True), ("+6590100012", "sms", "END", True),
+]
+
+
+def command(sandbox, *args, cwd):
+    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
+    env.pop("EIGHTXEIGHT_API_KEY", None)
+    return subprocess.run([sys.executable, "-m", "helpers", *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+@pytest.fixture
+def tutorial_account(client, controls):
+    """The account as the tutorial leaves it, and its customers' messages through the inbound path."""
+    made = controls.seed(groups=[{"name": "Opt Out", "isBlacklist": True, "description": "made by hand"}])
+    group_id = made["groups"][0]["id"]
+    controls.seed(definitions=tutorial_definitions(client.settings, group_id))
+    for number, channel, text, _ in CUSTOMERS:
+        controls.deliver_inbound(number, text, channel=channel)
+        controls.advance_clock(seconds=60)
+    controls.deliver_inbound("+6590100001", "START", channel="whatsapp")  # back in: the latest word counts
+    controls.advance_clock(seconds=60)
+    return group_id
+
+
+def test_adopt_finds_the_tutorials_flows_and_every_lost_opt_out(client, sandbox, tutorial_account, tmp_path):
+    done = command(sandbox, "adopt", "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = json.loads(done.stdout)
+    flows = {f["channel"]: f for f in found["flows"]}
+    assert {f["kind"] for f in flows.values()} == {"opt-out"}
+    assert any("recipient.channelId" in d for d in flows["WhatsApp"]["defects"])
+    assert any("SMS webhook has no recipient" in d for d in flows["SMS"]["defects"])
+    assert all(any("case-sensitive" in d for d in f["defects"]) for f in flows.values())
+    assert all(any("whatever the Contacts call answered" in d for d in f["defects"]) for f in flows.values())
+    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}  # 0001 opted back in
+    lost = set(flows["WhatsApp"]["lost"]) | set(flows["SMS"]["lost"])
+    assert lost == asked  # every STOP the tutorial's flows handled was lost, and no look-alike is among them
+    assert found["group"]["name"] == "Opt Out" and "adopts 'Opt Out'" in found["group_note"]
+    assert found["blacklisted_groups"] == [{"id": tutorial_account, "name": "Opt Out", "members": 0}]
+    assert members(client, tutorial_account) == set()  # a dry run changed nothing
+
+
+def test_adopt_apply_recovers_deploys_then_disables_and_a_second_run_changes_nothing(client, sandbox, controls,
+                                                                                     tutorial_account, tmp_path):
+    sent_before = len(controls.sent())  # the tutorial's flows told each of them "You have been opted out"
+    applied = command(sandbox, "adopt", "--apply", "--json", "--reports-dir", tmp_path / "reports", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    result = json.loads(applied.stdout)
+    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}
+    assert members(client, tutorial_account) == asked  # recovered into the adopted group, read back
+    assert sum(len(v) for v in result["recovered"].values()) == len(asked)
+    assert result["saved_settings"] == {"EIGHTXEIGHT_OPT_OUT_GROUP": "Opt Out"}
+    assert len(result["disabled"]) == 2 and all("read back: disabled" in d for d in result["disabled"])
+    assert not [m for m in controls.sent()[sent_before:] if m["user"].get("msisdn") in asked]  # nothing sent to them
+    statuses = {d["definition"]["name"]: d["status"] for d in client.automation.list_definitions()
+                if d["definition"]["name"] == "Opt-Out"}
+    assert statuses == {"Opt-Out": "disabled"}
+    groups = [g["name"] for g in client.contacts.search_groups() if g.get("isBlacklist")]
+    assert groups == ["Opt Out"]  # one opt-out list: no second group beside the account's own
+    before = len(controls.sent())
+    controls.deliver_inbound("+6590100099", "STOP")  # a new STOP: one answer
+    answers = [m for m in controls.sent()[before:] if m["user"].get("msisdn") == "+6590100099"]
+    assert len(answers) == 1 and "+6590100099" in members(client, tutorial_account)
+    assert command(sandbox, "check", "--no-canary", cwd=tmp_path).returncode == 0
+    tutorial = next(d for d in client.automation.list_definitions() if d["trigger"] == "inbound_sms"
+                    and d["definition"]["name"] == "Opt-Out")
+    client.automation.update_definition(tutorial["id"], {**{k: tutorial[k] for k in ("subAccountId", "trigger",
+                                                                                       "definition")},
+                                                         "accountId": "sandbox-account", "status": "enabled"})
+    enabled_again = command(sandbox, "check", "--no-canary", "--json", cwd=tmp_path)
+    assert enabled_again.returncode == 1
+    finding = next(f for f in json.loads(enabled_again.stdout)["findings"] if not f["ok"])
+    assert "another opt-out flow runs on SMS" in finding["what"] and "adopt --apply" in finding["fix"]
+    client.automation.update_definition(tutorial["id"], {**{k: tutorial[k] for k in ("subAccountId", "trigger",
+                                                                                       "definition")},
+                                                         "accountId": "sandbox-account", "status": "disabled"})
+    again = json.loads(command(sandbox, "adopt", "--apply", "--json", "--reports-dir", tmp_path / "reports",
+                               cwd=tmp_path).stdout)
+    assert again["recovered"] == {} and again["disabled"] == [] and again["saved_settings"] == {}
+    assert again["exit_code"] == 0
