@@ -28,8 +28,8 @@ from pathlib import Path
 from .client import Client
 from .config import save_settings
 from .errors import BadInput, EightByEightError
-from .flows import OPT_OUT, RUNBOOK, Flow, Measured, blacklisted_groups, flows_on_triggers, measure
-from .groups import DEFAULT_GROUP_NAME, read_group
+from .flows import OPT_OUT, RUNBOOK, Flow, Measured, flows_on_triggers, measure
+from .groups import DEFAULT_GROUP_NAME, blacklisted_groups, read_group
 from .ledger import iso, make_window
 from .paths import reports_folder, shown
 from .policy import KeywordPolicy

@@ -31,7 +31,7 @@ from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
 from .errors import BadFile, BadInput, WorkflowNotDeployed
-from .groups import (DEFAULT_GROUP_NAME, Steps, find_opt_out_group, is_subaccount_list, no_cycle_collection, read_group,
+from .groups import (DEFAULT_GROUP_NAME, Steps, blacklisted_groups, find_opt_out_group, is_subaccount_list, no_cycle_collection, read_group,
                      subaccount_list_name, who_enforces)
 from .ledger import Ledger, build_ledger, read_without_number, without_number_path
 from .numbers import digits_key
@@ -127,6 +127,11 @@ def audience_groups(client: Client, group: str | int | None = None) -> list[dict
     own = find_opt_out_group(client, subaccount_list_name(client.settings.subaccount_id)).group
     if own is not None and all(int(own["id"]) != int(g["id"]) for g in found):
         found.append(own)
+    # 8x8 blocks the members of every blacklisted group: the others of the account are checked too
+    # (a hand-made "Opt Out" beside the runbook's list), each named in its rows' reason
+    for other in blacklisted_groups(client):
+        if all(int(other["id"]) != int(g["id"]) for g in found):
+            found.append(other)
     if not found:
         raise UnknownGroup(f"There is no opt-out group to check against: neither {DEFAULT_GROUP_NAME!r} nor "
                            f"{subaccount_list_name(client.settings.subaccount_id)!r} exists. Run notebook 01 (or give "
@@ -190,15 +195,18 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
                  for i, g in enumerate(groups)]
     numbers = reading.finish()
     # digit keys: a member at any point of the read counts; the blacklisted group first, so its reason wins
-    members = {key for g, snap in snapshots if not is_subaccount_list(g["name"]) for key in snap.ever}
+    members = {key for i, (g, snap) in enumerate(snapshots) if i == 0 and not is_subaccount_list(g["name"])
+               for key in snap.ever}
     own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
+    others = [(g["name"], set(snap.ever)) for i, (g, snap) in enumerate(snapshots)
+              if i > 0 and not is_subaccount_list(g["name"])]
     asked, recent, by_bsuid = set(), set(), set()  # opted out per the ledger; in the group within the sync hour
     if ledger is not None:
         by_bsuid = ledger.opted_out_channel_users("WhatsApp")
         asked = {digits_key(n) for n in ledger.opted_out_numbers()}
         recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
     by_bsuid = by_bsuid | kept
-    reasons = _reasons(numbers.rows, members, own_list, asked, recent, by_bsuid)
+    reasons = _reasons(numbers.rows, members, own_list, asked, recent, by_bsuid, others)
     left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
@@ -222,7 +230,7 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
 
 
 def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set,
-             by_bsuid: set = frozenset()) -> pd.Series:
+             by_bsuid: set = frozenset(), others: list[tuple[str, set]] = ()) -> pd.Series:
     """The reason of each row left out (indexed as ``rows``; the others are absent), decided for the
     whole column at once (a million rows: a per-row loop took a second and a half). ``by_bsuid``:
     BSUIDs the ledger has as opted out, for the rows' "bsuid" (when the file has such a column): a
@@ -230,6 +238,9 @@ def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent
     valid = (rows["status"] == Status.VALID).to_numpy()
     reason = leave_out_reasons(pd.Series(np.where(valid, rows["msisdn"].to_numpy(), None), index=rows.index),
                                members=members, own_list=own_list, asked=asked, recent=recent)
+    for name, keys in others:  # another blacklisted group of the account: 8x8 blocks its members too
+        held = valid & rows["msisdn"].isin({"+" + key for key in keys}).to_numpy()
+        reason[held & reason.isna().to_numpy()] = f"{Reason.IN_OTHER_BLACKLIST}: {name!r}"
     for status, label in ((Status.INVALID, Reason.INVALID), (Status.DUPLICATE, Reason.DUPLICATE)):
         which = (rows["status"] == status).to_numpy()
         reason[which] = [f"{label}: {why}" for why in rows["reason"].to_numpy()[which]]

@@ -211,7 +211,3 @@ def measure(client: Client, flow: Flow, policy: KeywordPolicy, members: set[str]
                 measured.lost[number] = when
     return measured
 
-
-def blacklisted_groups(client: Client) -> list[dict]:
-    """Every blacklisted group of the account (8x8 blocks the members of each), with its size."""
-    return [g for g in client.contacts.search_groups() if g.get("isBlacklist")]

@@ -43,6 +43,11 @@ def opt_out_list_name(settings, name: str | None = None) -> str:
     return subaccount_list_name(settings.subaccount_id) if settings.opt_out_list == "subaccount" else DEFAULT_GROUP_NAME
 
 
+def blacklisted_groups(client: Client) -> list[dict]:
+    """Every blacklisted group of the account (8x8 blocks the members of each), with its size."""
+    return [g for g in client.contacts.search_groups() if g.get("isBlacklist")]
+
+
 def who_enforces(name: str) -> str:
     """Said wherever a list is created or used: who stops the messages to its members."""
     if is_subaccount_list(name):

@@ -21,6 +21,7 @@ class Reason:
     IN_GROUP_SYNC = "in the opt-out group; opted out within the hour, so 8x8's blacklist may not hold it yet"
     LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
     IN_OWN_LIST = "in this subaccount's own opt-out list"
+    IN_OTHER_BLACKLIST = "in another blacklisted group of the account (8x8 blocks its members too)"
     BSUID_ONLY = ("opted out (the ledger has the STOP of this row's WhatsApp BSUID, sent without a phone number: no "
                   "group can hold a BSUID)")
     INVALID = "invalid"
@@ -32,7 +33,7 @@ class Reason:
         return {Reason.IN_GROUP: "in the group", Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
                 Reason.LEDGER_ONLY: "opted out, not in the group yet",
                 Reason.IN_OWN_LIST: "in the subaccount's list",
-                Reason.BSUID_ONLY: "opted out by BSUID"}.get(reason, reason.split(":")[0])
+                Reason.BSUID_ONLY: "opted out by BSUID"}.get(reason, reason.split(":")[0].split(" (")[0])
 
 
 def leave_out_reasons(msisdns: pd.Series, *, members: set, own_list: set = frozenset(), asked: set = frozenset(),

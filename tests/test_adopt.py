@@ -100,3 +100,18 @@ def test_adopt_apply_recovers_deploys_then_disables_and_a_second_run_changes_not
                                cwd=tmp_path).stdout)
     assert again["recovered"] == {} and again["disabled"] == [] and again["saved_settings"] == {}
     assert again["exit_code"] == 0
+
+
+def test_the_audience_check_leaves_out_the_members_of_every_blacklisted_group(client, sandbox, controls, tmp_path):
+    """8x8 blocks the members of every blacklisted group: a member of the hand-made 'Opt Out' beside the
+    runbook's list was on the send list."""
+    controls.seed(groups=[{"name": "WhatsApp opt-out", "isBlacklist": True, "members": ["+6590200001"]},
+                          {"name": "Opt Out", "isBlacklist": True, "members": ["+6590200002"]},
+                          {"name": "VIP customers", "isBlacklist": False, "members": ["+6590200003"]}])
+    (tmp_path / "audience.csv").write_text("phone\n+6590200001\n+6590200002\n+6590200003\n")
+    done = command(sandbox, "audience", "audience.csv", "--out", "send.csv", "--report", "left.csv", "--no-ledger",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "send.csv").read_text().splitlines() == ["phone", "+6590200003"]
+    report = (tmp_path / "left.csv").read_text()
+    assert "in another blacklisted group of the account (8x8 blocks its members too): 'Opt Out'" in report
