@@ -179,10 +179,13 @@ class Measured:
     without_number: int = 0  # opt-outs whose sender is no phone number (a BSUID alone, INFO)
 
 
-def measure(client: Client, flow: Flow, policy: KeywordPolicy, members: set[str], *, started_from: str,
+def measure(client: Client, flow: Flow, policy: KeywordPolicy, members, *, started_from: str,
             started_to: str) -> Measured:
     """Read every run of every version of the flow in the window; who asked to stop by the runbook's
-    policy (the latest word of each number counts), and who of them no blacklisted group holds."""
+    policy (the latest word of each number counts), and who of them no blacklisted group holds.
+    ``members``: the blacklisted groups' members (digit keys), or a function that answers whether a
+    number is in one (a lookup each: for short windows)."""
+    is_member = members if callable(members) else (lambda number: number[1:] in members)
     measured = Measured()
     latest: dict[str, tuple[str, str]] = {}  # number -> (time, "opt-out" | "opt-in")
     for version in client.automation.definition_versions(flow.id):
@@ -205,9 +208,30 @@ def measure(client: Client, flow: Flow, policy: KeywordPolicy, members: set[str]
     for number, (when, said) in latest.items():
         if said == "opt-out":
             measured.asked.add(number)
-            if number[1:] in members:
+            if is_member(number):
                 measured.in_a_list.add(number)
             else:
                 measured.lost[number] = when
     return measured
 
+
+
+def lost_by_other_flows(client: Client, flows: list[Flow], policy: KeywordPolicy, *, started_from: str,
+                        started_to: str) -> dict[str, tuple[str, str]]:
+    """The STOPs the other opt-out flows (enabled or not) lost in the window: number -> (the flow's name, the
+    time of the STOP), each looked up in every blacklisted group (one request a number a group)."""
+    from .groups import blacklisted_groups
+    from .suppression import member_ids
+
+    groups = [int(g["id"]) for g in blacklisted_groups(client)]
+
+    def in_a_list(number: str) -> bool:
+        return any(member_ids(client, g, number) for g in groups)
+
+    lost: dict[str, tuple[str, str]] = {}
+    for flow in flows:
+        if flow.kind == OPT_OUT:
+            measured = measure(client, flow, policy, in_a_list, started_from=started_from, started_to=started_to)
+            for number, when in measured.lost.items():
+                lost.setdefault(number, (flow.name, when))
+    return lost

@@ -115,3 +115,23 @@ def test_the_audience_check_leaves_out_the_members_of_every_blacklisted_group(cl
     assert (tmp_path / "send.csv").read_text().splitlines() == ["phone", "+6590200003"]
     report = (tmp_path / "left.csv").read_text()
     assert "in another blacklisted group of the account (8x8 blocks its members too): 'Opt Out'" in report
+
+
+def test_check_repairs_what_another_opt_out_flow_lost(client, sandbox, tutorial_account, tmp_path):
+    """Before (or without) adopt, the tutorial's flows run beside the runbook's: check reads their runs
+    too, so a STOP they lost is said and, with --apply, put in the group, read back."""
+    from helpers.groups import ensure_opt_out_group
+    from helpers.workflow import build_opt_out_definitions, deploy_definitions
+
+    group = ensure_opt_out_group(client, "WhatsApp opt-out").group
+    deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
+    said = command(sandbox, "check", "--no-canary", "--hours", "24", "--json", cwd=tmp_path)
+    assert said.returncode == 1
+    whats = [f["what"] for f in json.loads(said.stdout)["findings"] if not f["ok"]]
+    assert sum("another opt-out flow runs on" in w for w in whats) == 2
+    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}
+    assert any(f"{len(asked)} STOP(s) lost by other opt-out flows" in w for w in whats), whats
+    repaired = command(sandbox, "check", "--no-canary", "--hours", "24", "--apply", "--json", cwd=tmp_path)
+    assert asked <= members(client, group["id"])
+    assert any(f"recovered {len(asked)} STOP(s) lost by other opt-out flows" in f["what"]
+               for f in json.loads(repaired.stdout)["findings"])
