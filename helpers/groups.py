@@ -80,6 +80,10 @@ def ensure_opt_out_group(client: Client, name: str | None = None, description: s
     or find the one of that name (409, code 5003). ``name`` None: the settings' list."""
     name = opt_out_list_name(client.settings, name)
     own_list = is_subaccount_list(name)
+    if name == DEFAULT_GROUP_NAME and not client.settings.opt_out_group:
+        adopted = _adopt_existing(client)
+        if adopted is not None:
+            return adopted
     try:
         group = client.contacts.create_group(name, description, is_blacklist=not own_list)
         kind = "group (a subaccount's own list, not blacklisted)" if own_list else "blacklisted group"
@@ -102,6 +106,29 @@ def ensure_opt_out_group(client: Client, name: str | None = None, description: s
     return GroupOutcome(group, False, f"Group {name!r} exists (id {group['id']}) but is NOT blacklisted, so its "
                                       "members still receive messages. It was left unchanged: mark it blacklisted "
                                       "with mark_blacklisted() if that is what you want.")
+
+
+def _adopt_existing(client: Client) -> GroupOutcome | None:
+    """Where the account already has blacklisted groups (a hand-made "Opt Out" of 8x8's tutorial) and not
+    the runbook's own: never a second list beside them. One is adopted (its name saved as
+    EIGHTXEIGHT_OPT_OUT_GROUP, and this client uses it from now on); with several the operator chooses,
+    and until then nothing is made (BadInput). None: the runbook's own exists, or there is none."""
+    from .config import save_settings
+
+    groups = blacklisted_groups(client)
+    if not groups or any(g["name"] == DEFAULT_GROUP_NAME for g in groups):
+        return None
+    if len(groups) > 1:
+        raise BadInput(f"The account has {len(groups)} blacklisted groups ({', '.join(repr(g['name']) for g in groups)}) "
+                       "and none is the runbook's: choose the one to use (EIGHTXEIGHT_OPT_OUT_GROUP in .env, or python "
+                       "-m helpers adopt --group NAME). Nothing was made: a second list beside them would split the "
+                       "opt-outs.")
+    group = groups[0]
+    save_settings({"EIGHTXEIGHT_OPT_OUT_GROUP": group["name"]})
+    client.settings = client.settings.for_group(group["name"])
+    return GroupOutcome(group, False, f"Adopted {group['name']!r} (id {group['id']}), the account's blacklisted group, "
+                                      "instead of making a second one beside it: saved as EIGHTXEIGHT_OPT_OUT_GROUP, so "
+                                      "every command and notebook uses it.")
 
 
 def mark_blacklisted(client: Client, group_id: int) -> dict:

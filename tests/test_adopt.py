@@ -135,3 +135,21 @@ def test_check_repairs_what_another_opt_out_flow_lost(client, sandbox, tutorial_
     assert asked <= members(client, group["id"])
     assert any(f"recovered {len(asked)} STOP(s) lost by other opt-out flows" in f["what"]
                for f in json.loads(repaired.stdout)["findings"])
+
+
+def test_notebook_01s_step_adopts_the_accounts_blacklisted_group_and_never_makes_a_second(client, controls):
+    from pathlib import Path
+
+    from helpers.errors import BadInput
+    from helpers.groups import ensure_opt_out_group
+
+    controls.seed(groups=[{"name": "Opt Out", "isBlacklist": True}])
+    outcome = ensure_opt_out_group(client)
+    assert outcome.group["name"] == "Opt Out" and not outcome.created and "Adopted 'Opt Out'" in outcome.message
+    assert "EIGHTXEIGHT_OPT_OUT_GROUP=Opt Out" in Path(os.environ["EIGHTXEIGHT_ENV_FILE"]).read_text().replace('"', "")
+    assert [g["name"] for g in client.contacts.search_groups() if g.get("isBlacklist")] == ["Opt Out"]
+    controls.seed(groups=[{"name": "Unsubscribed", "isBlacklist": True}])
+    client.settings = client.settings.for_group(None)  # the operator has not chosen yet
+    with pytest.raises(BadInput, match="2 blacklisted groups .* Nothing was made"):
+        ensure_opt_out_group(client)
+    assert len([g for g in client.contacts.search_groups() if g.get("isBlacklist")]) == 2
