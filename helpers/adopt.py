@@ -105,7 +105,7 @@ class Adoption:
                            f"policy); {len(m.in_a_list)} in an opt-out list now; {len(m.lost)} lost"
                            + (f": {', '.join(sorted(m.lost)[:10])}" + (" ..." if len(m.lost) > 10 else "") if m.lost else "")
                            + (f"; {m.without_number} without a phone number" if m.without_number else ""))
-        out.append("Blacklisted groups: " + ("; ".join(f"{g['name']!r} (id {g['id']}, {g.get('contacts', '?')} member(s))"
+        out.append(("Blacklisted groups, as read before any change: " if self.applied else "Blacklisted groups: ") + ("; ".join(f"{g['name']!r} (id {g['id']}, {g.get('contacts', '?')} member(s))"
                                                        for g in self.groups) or "none") + ".")
         out.append(self.group_note)
         if self.applied:
