@@ -37,7 +37,7 @@ from .ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, iso, keep_witho
 from .languages import PACKS
 from .policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from .reports import write_private_json
-from .flows import OPT_OUT, flows_on_triggers, lost_by_other_flows
+from .flows import OPT_OUT, flows_on_triggers
 from .testnumbers import check_may_send
 from .workflow import (STEP,
                        DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact,
@@ -253,7 +253,7 @@ def run_check(client: Client, options: CheckOptions | None = None, *, reports_di
                 for workflow in workflows.values():
                     report.findings.append(run_canary(client, workflow))
             if workflows:
-                check_opt_outs(client, options, report, Path(reports_dir), flows)
+                check_opt_outs(client, options, report, Path(reports_dir))
     except (WorkflowNotDeployed, GroupNotFound) as exc:
         report.findings.append(Finding("workflow", False, str(exc), FIX_DEPLOY))
     except EightByEightError as exc:
@@ -542,8 +542,7 @@ class Checkpoint:
         write_private_json(self.path, {"nextStart": self.next_start, "seenInGroup": self.seen_in_group})
 
 
-def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, reports_dir: Path,
-                   flows: list = ()) -> None:
+def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, reports_dir: Path) -> None:
     from .reconcile import reconcile
 
     checkpoint = Checkpoint.load(reports_dir / checkpoint_name(client.settings))
@@ -575,9 +574,8 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
     report.findings += _opt_out_findings(result.ledger, kept, new)
     kept_findings, kept_open = _kept_open_rows(client, result.ledger, reports_dir, options.apply)
     report.findings += kept_findings
-    other_findings, other_open = _lost_by_other_flows(client, flows, window, result.ledger, options.apply)
-    report.findings += other_findings
-    kept_open += other_open
+    report.findings += _other_flows_findings(result)
+    kept_open += len(result.still_lost_elsewhere)
     _measure(report, result.ledger)
     report.lost += kept_open
     _advance(checkpoint, result.ledger, window)
@@ -659,41 +657,21 @@ def _judge_kept(client: Client, number: str, row: dict, apply: bool) -> str:
     return "repaired" if bool(member_ids(client, group_id, number)) == adding else "open"
 
 
-def _lost_by_other_flows(client: Client, flows: list, window, ledger, apply: bool) -> tuple[list[Finding], int]:
-    """The STOPs other opt-out flows on the triggers lost in the window (a tutorial's flow, before or after
-    adopt): said, and with ``apply`` put in the runbook's group, read back ("recovered from <flow>")."""
-    from .bulk.apply import GroupLock, add_chunk
-    from .suppression import member_ids
-
-    if not any(f.kind == OPT_OUT for f in flows):
-        return [], 0
-    lost = lost_by_other_flows(client, list(flows), KeywordPolicy(languages=client.settings.languages),
-                               started_from=iso(window.start), started_to=iso(window.end))
-    later = set(ledger.rows.loc[ledger.rows["matched"].isin(["opt-out", "opt-in"]), "number"])
-    lost = {n: v for n, v in lost.items() if n not in later}  # the runbook's own runs decide these
-    if not lost:
-        return [], 0
-    recovered, still = [], []
-    if apply:
-        group_id = opt_out_group_id(client, opt_out_list_name(client.settings))
-        with GroupLock(client, group_id, "reconcile"):
-            refused = add_chunk(client, group_id, sorted(lost))
-            for number in sorted(lost):
-                (recovered if member_ids(client, group_id, number) else still).append(number)
-        still = [f"{n} ({refused.get(n[1:], 'not in the group when read back')})" for n in still]
-    else:
-        still = sorted(lost)
+def _other_flows_findings(result) -> list[Finding]:
+    """What the reconciliation found and recovered of the STOPs other opt-out flows lost."""
     findings = []
-    if recovered:
-        findings.append(Finding("opt-outs", True, f"recovered {len(recovered)} STOP(s) lost by other opt-out flows, "
-                                "each read back from the group: " + "; ".join(
-                                    f"{n} from {lost[n][0]!r}" for n in recovered[:5]) + "."))
+    if result.recovered_elsewhere:
+        findings.append(Finding("opt-outs", True, f"recovered {len(result.recovered_elsewhere)} STOP(s) lost by other "
+                                "opt-out flows, each read back from the group: " + "; ".join(
+                                    f"{n} from {flow!r}" for n, flow in list(result.recovered_elsewhere.items())[:5])
+                                + "."))
+    still = sorted(result.still_lost_elsewhere)
     if still:
         findings.append(Finding("opt-outs", False, f"{len(still)} STOP(s) lost by other opt-out flows on the triggers "
                                 "(in no blacklisted group): " + ", ".join(still[:5])
                                 + (f" and {len(still) - 5} more" if len(still) > 5 else "") + ".",
                                 "python -m helpers check --apply (or adopt --apply)"))
-    return findings, len(still)
+    return findings
 
 
 def _measure(report: HealthReport, ledger) -> None:

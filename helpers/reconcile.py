@@ -34,15 +34,22 @@ class Reconciliation:
     repaired: dict[str, int] = field(default_factory=dict)  # action -> rows repaired (read back)
     journal_path: Path | None = None
     ledger_path: Path | None = None
+    # STOPs other opt-out flows on the triggers lost (a tutorial's flow): number -> (flow, time of the STOP)
+    lost_elsewhere: dict[str, tuple[str, str]] = field(default_factory=dict)
+    recovered_elsewhere: dict[str, str] = field(default_factory=dict)  # number -> the flow it is recovered from
 
     @property
     def remaining(self):
         return self.ledger.needing(*UNRESOLVED)
 
     @property
+    def still_lost_elsewhere(self) -> dict[str, tuple[str, str]]:
+        return {n: v for n, v in self.lost_elsewhere.items() if n not in self.recovered_elsewhere}
+
+    @property
     def exit_code(self) -> int:
         """0: nothing lost is left; 1: some opt-outs are still not honoured (each has its reason)."""
-        return 1 if len(self.remaining) else 0
+        return 1 if len(self.remaining) or self.still_lost_elsewhere else 0
 
     def table(self):
         """The rows that needed or still need action (empty cells empty), for a person to read."""
@@ -56,7 +63,8 @@ class Reconciliation:
         actions = self.ledger.rows["action"].value_counts()
         return {"runs": self.ledger.counts(), "actions": {str(a): int(n) for a, n in actions.items() if a},
                 "applied": self.applied, "repaired": dict(self.repaired), "remaining": len(self.remaining),
-                "exit_code": self.exit_code}
+                "lost_by_other_flows": {n: flow for n, (flow, _) in self.still_lost_elsewhere.items()},
+                "recovered_from_other_flows": dict(self.recovered_elsewhere), "exit_code": self.exit_code}
 
     def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
         """What was found and done; ``apply_hint`` says how to repair after a dry run."""
@@ -69,6 +77,16 @@ class Reconciliation:
         elif len(self.ledger.lost):
             out.append(f"Dry run: nothing was changed. {apply_hint} to repair "
                        f"{len(self.ledger.lost)} row(s).")
+        if self.recovered_elsewhere:
+            out.append(f"Recovered {len(self.recovered_elsewhere)} STOP(s) lost by other opt-out flows, each read back "
+                       "from the group: " + "; ".join(f"{n} from {flow!r}" for n, flow in
+                                                      list(self.recovered_elsewhere.items())[:5]) + ".")
+        if self.still_lost_elsewhere:
+            still = sorted(self.still_lost_elsewhere)
+            out.append(f"{len(still)} STOP(s) lost by other opt-out flows on the triggers (in no blacklisted group): "
+                       + ", ".join(f"{n} ({self.still_lost_elsewhere[n][0]!r})" for n in still[:5])
+                       + (f" and {len(still) - 5} more" if len(still) > 5 else "")
+                       + ("." if self.applied else f". {apply_hint} to recover them."))
         if len(self.remaining):
             out.append(f"NOT done: {len(self.remaining)} opt-out(s) or opt-in(s) still need action (see above).")
         if self.ledger_path:
@@ -103,9 +121,37 @@ def reconcile(client: Client, *, name: str | None = None, hours: float | None = 
             for group_id in group_ids:
                 with changing_the_group("The repair"):
                     _repair(client, ledger, group_id, result, folder, progress)
+    _other_flows(client, result, window, apply)
     if ledger_path:
         write_report(result.ledger.rows, ledger_path)
     return result
+
+
+def _other_flows(client: Client, result: Reconciliation, window, apply: bool) -> None:
+    """The STOPs other opt-out flows on the triggers lost in the window (a tutorial's flow, before or after
+    adopt), unless the runbook's own runs decide the number; with ``apply`` put in the runbook's group
+    under the group lock and read back: "recovered from <flow>" only for those the group shows."""
+    from .bulk.apply import GroupLock, add_chunk
+    from .flows import OPT_OUT, flows_on_triggers, lost_by_other_flows
+    from .groups import opt_out_group_id, opt_out_list_name
+    from .suppression import member_ids
+
+    flows = [f for f in flows_on_triggers(client) if f.kind == OPT_OUT]
+    if not flows:
+        return
+    lost = lost_by_other_flows(client, flows, KeywordPolicy(languages=client.settings.languages),
+                               started_from=iso(window.start), started_to=iso(window.end))
+    rows = result.ledger.rows
+    decided = set(rows.loc[rows["matched"].isin(["opt-out", "opt-in"]), "number"])
+    result.lost_elsewhere = {n: v for n, v in lost.items() if n not in decided}
+    if not apply or not result.lost_elsewhere:
+        return
+    group_id = opt_out_group_id(client, opt_out_list_name(client.settings))
+    with GroupLock(client, group_id, "reconcile"):
+        add_chunk(client, group_id, sorted(result.lost_elsewhere))
+        for number, (flow, _) in sorted(result.lost_elsewhere.items()):
+            if member_ids(client, group_id, number):
+                result.recovered_elsewhere[number] = flow
 
 
 def _mark_repairs(client: Client, ledger: Ledger, indexes, after, after_read_at: str, failed: dict) -> dict:

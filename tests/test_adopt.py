@@ -153,3 +153,18 @@ def test_notebook_01s_step_adopts_the_accounts_blacklisted_group_and_never_makes
     with pytest.raises(BadInput, match="2 blacklisted groups .* Nothing was made"):
         ensure_opt_out_group(client)
     assert len([g for g in client.contacts.search_groups() if g.get("isBlacklist")]) == 2
+
+
+def test_reconcile_reads_the_other_flows_runs_too(client, sandbox, tutorial_account, tmp_path):
+    from helpers.groups import ensure_opt_out_group
+    from helpers.workflow import build_opt_out_definitions, deploy_definitions
+
+    group = ensure_opt_out_group(client, "WhatsApp opt-out").group  # an explicit group: nothing adopted
+    deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
+    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}
+    dry = command(sandbox, "reconcile", "--hours", "24", "--json", cwd=tmp_path)
+    assert dry.returncode == 1 and set(json.loads(dry.stdout)["lost_by_other_flows"]) == asked
+    applied = json.loads(command(sandbox, "reconcile", "--hours", "24", "--apply", "--json", cwd=tmp_path).stdout)
+    assert applied["exit_code"] == 0 and set(applied["recovered_from_other_flows"]) == asked
+    assert set(applied["recovered_from_other_flows"].values()) == {"Opt-Out"}
+    assert asked <= members(client, group["id"])
