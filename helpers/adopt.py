@@ -258,6 +258,8 @@ def _disable_foreign(client: Client, found: Adoption, workflows: dict, canary) -
         if not flow.enabled:
             continue
         if flow.channel not in passed:
+            if flow.channel not in workflows:
+                failed.append(f"the runbook has no {flow.channel} workflow deployed to take over from {flow.label()}")
             continue
         held = client.automation.get_definition(flow.id)
         body = {k: held[k] for k in ("subAccountId", "trigger", "definition") if k in held}
