@@ -68,6 +68,19 @@ def lab_working_copies(target: Path = LAB_COPIES) -> Path:
     return target
 
 
+def quiet_lab_settings(venv: Path = VENV) -> Path:
+    """JupyterLab's defaults for this project's environment (overrides.json of its app settings): no
+    news pop-up over the first screen and no update check. A person may still turn them on."""
+    import json
+
+    path = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    current = json.loads(path.read_text()) if path.is_file() else {}
+    current["@jupyterlab/apputils-extension:notification"] = {"fetchNews": "false", "checkForUpdates": False}
+    path.write_text(json.dumps(current, indent=1))
+    return path
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("runbook", "test", "lab"):
         print(__doc__.strip(), file=sys.stderr)
@@ -78,8 +91,9 @@ def main(argv: list[str]) -> int:
     if command == "runbook":
         args = [str(PYTHON), "-m", "helpers", "runbook", *rest]
     elif command == "lab":
+        quiet_lab_settings()
         args = [str(PYTHON), "-m", "jupyterlab", "--notebook-dir", str(lab_working_copies()), "--ip", "127.0.0.1",
-                "--no-browser", *rest]
+                "--no-browser", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *rest]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
             args.append("--allow-root")  # containers run as root; JupyterLab refuses without this
         print("dev.py: starting JupyterLab on 127.0.0.1 on working copies of the notebooks (runs/lab/notebooks/: "
