@@ -67,7 +67,10 @@ def workflows_to_test(runbook, name: str | None = None):
     group_id = opt_out_group_id(runbook.client, opt_out_list_name(runbook.settings), create_if_missing=True)
     deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id,
                                                                        options=WorkflowOptions.of(runbook.settings, name=name)))
-    print(f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
+    where = ("The demo's scratch sandbox starts with no workflow: deployed the defaults there (yours are as notebook 03 "
+             "left them)." if getattr(runbook, "scratch_reports", None) else
+             f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
+    print(where)
     return deployed_workflows(runbook.client, name)
 
 
