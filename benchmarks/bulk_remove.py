@@ -32,7 +32,7 @@ from helpers.client import Client  # noqa: E402
 from helpers.config import load_settings  # noqa: E402
 from helpers.groups import read_group  # noqa: E402
 from helpers.runbook import SandboxControls  # noqa: E402
-from helpers.sandbox import Sandbox  # noqa: E402
+from sandbox import Sandbox  # noqa: E402
 
 GROUP = "WhatsApp opt-out"
 

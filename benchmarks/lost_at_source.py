@@ -17,7 +17,7 @@ from helpers.config import load_settings  # noqa: E402
 from helpers.groups import ensure_opt_out_group  # noqa: E402
 from helpers.ledger import build_ledger  # noqa: E402
 from helpers.runbook import SandboxControls  # noqa: E402
-from helpers.sandbox import Sandbox  # noqa: E402
+from sandbox import Sandbox  # noqa: E402
 from helpers.workflow import build_opt_out_definitions, deploy_definitions  # noqa: E402
 
 

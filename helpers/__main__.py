@@ -28,7 +28,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 def _sandbox(args: argparse.Namespace) -> int:
     from . import local_sandbox
-    from .sandbox import Sandbox
+    from sandbox import Sandbox
 
     if args.reset or args.stop:
         was = local_sandbox.stop()

@@ -47,7 +47,7 @@ APIS = ("contacts", "chatapps", "automation")
 SANDBOX_API_KEY = "sandbox-api-key"
 SANDBOX_ACCOUNT_ID = "sandbox-account"
 SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"
-SANDBOX_ACCOUNT_UUID = "5a9b3c1e-7d2f-4e8a-9b6c-0d1e2f3a4b5c"  # the sandbox's half of helpers/sandbox/defaults.py
+SANDBOX_ACCOUNT_UUID = "5a9b3c1e-7d2f-4e8a-9b6c-0d1e2f3a4b5c"  # the sandbox's half of sandbox/defaults.py
 
 # What is deployed, when no setting says otherwise (EIGHTXEIGHT_BRAND_NAME, ..._SUPPORT_CONTACT, ...).
 DEFAULT_NAME = "Opt-out keyword"

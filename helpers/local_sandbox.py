@@ -111,7 +111,7 @@ def ensure_running() -> str:
 
 def serve_local(port: int) -> int:
     """Serve the local sandbox in this process until SIGTERM, Ctrl-C or IDLE_EXIT_SECONDS idle."""
-    from .sandbox import Sandbox
+    from sandbox import Sandbox
 
     FOLDER.mkdir(mode=0o700, exist_ok=True)
     stopped: list[bool] = []

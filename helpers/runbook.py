@@ -32,7 +32,7 @@ from .demo import fresh_sandbox_seed, notebook_01_group, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
 from . import local_sandbox
 from .paths import output_root, reports_folder, shown
-from .sandbox import Sandbox
+from sandbox import Sandbox
 from .workflow import SubaccountLock
 
 ROOT = PROJECT_ROOT

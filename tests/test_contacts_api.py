@@ -101,7 +101,7 @@ def test_batch_delete_and_status(client):
 
 @pytest.mark.parametrize("offset_mode", ["pages", "items"])
 def test_pagination_yields_every_item_once_whatever_offset_means(offset_mode, make_client, settings):
-    from helpers.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(deterministic=True, offset_mode=offset_mode) as other:
         client = make_client(settings.with_base_url(other.base_url))

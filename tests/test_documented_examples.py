@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers.openapi import SPEC_DIR
-from helpers.sandbox import inbound_webhook
+from sandbox import inbound_webhook
 
 EXAMPLES = Path(SPEC_DIR) / "examples"
 # Fields 8x8 documents as present only sometimes: a WhatsApp username, the umid a reply answers.
@@ -58,7 +58,7 @@ def test_a_documented_quick_reply_tap_has_the_documented_shape(sandbox):
 
 
 def test_an_sms_says_its_encoding_and_parts_as_8x8_counts_them(sandbox):
-    from helpers.sandbox.messaging.webhooks import sms_parts
+    from sandbox.messaging.webhooks import sms_parts
 
     assert sms_parts("STOP") == ("GSM7", 1)
     assert sms_parts("x" * 160) == ("GSM7", 1) and sms_parts("x" * 161) == ("GSM7", 2)

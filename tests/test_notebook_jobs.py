@@ -70,7 +70,7 @@ def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):
 
 def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch):
     """Against one sandbox, as an operator re-running the runbook: same group, same definition."""
-    from helpers.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(deterministic=True) as sandbox:
         monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", sandbox.base_url)
@@ -102,7 +102,7 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
     live workflows to the defaults."""
     import json
 
-    from helpers.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with Sandbox(deterministic=True) as sandbox:
         monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", sandbox.base_url)

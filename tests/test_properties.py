@@ -19,7 +19,7 @@ from helpers.groups import ensure_opt_out_group
 from helpers.health import CheckOptions, run_check
 from helpers.ledger import build_ledger
 from helpers.reconcile import reconcile
-from helpers.sandbox import Sandbox
+from sandbox import Sandbox
 from helpers.workflow import build_opt_out_definitions, deploy_definitions, inbound_payload
 
 from support import GROUP, members, sandbox_client

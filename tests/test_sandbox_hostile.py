@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from helpers.config import SANDBOX_API_KEY
-from helpers.sandbox import Sandbox
-from helpers.sandbox.server import MAX_BODY_BYTES
+from sandbox import Sandbox
+from sandbox.server import MAX_BODY_BYTES
 
 AUTH = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
 ACCOUNT = "/api/v1/accounts/sandbox-account"

@@ -8,7 +8,7 @@ from helpers.client import Client
 from helpers.config import load_settings
 from helpers.ledger import build_ledger
 from helpers.runbook import Runbook, scratch_runbook
-from helpers.sandbox import Sandbox
+from sandbox import Sandbox
 from helpers.verification import history_hours, play_sandbox_history, workflows_to_test
 
 

@@ -13,7 +13,7 @@ from helpers.errors import ConfigError
 from helpers.groups import ensure_opt_out_group, opt_out_list_name
 from helpers.ledger import build_ledger
 from helpers.runbook import SandboxControls
-from helpers.sandbox import Sandbox
+from sandbox import Sandbox
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
 from support import members
