@@ -50,3 +50,17 @@ def test_the_library_has_no_import_cycle():
                 if back and not all(a.startswith(b + ".") or b.startswith(a + ".") for a, b in zip(back, back[1:])):
                     cycles.append(" -> ".join((importer, *back)))
     assert cycles == []
+
+
+def test_a_new_module_must_take_its_place_in_the_layers(tmp_path):
+    """The layers contract is exhaustive: a module it does not list fails, whatever it imports."""
+    import shutil
+
+    for package in ("helpers", "sandbox", "connect_rules"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "helpers" / "planted.py").write_text("from . import __main__\n")
+    done = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "helpers.planted" in done.stdout and "not listed as layers" in done.stdout
