@@ -4,6 +4,7 @@
     python3 dev.py runbook   # the main job: every notebook on the sandbox, into runs/<time>/
     python3 dev.py test      # every test: unit, integration, and pytest --nbval on the notebooks
     python3 dev.py lab       # JupyterLab on working copies of the notebooks, to follow the runbook by hand
+    python3 dev.py docs      # the docs site on http://127.0.0.1:8000 (MkDocs; `docs build` writes site/)
 
 Each command first makes .venv and installs requirements.txt into it (again only when
 requirements.txt changed), then runs inside it. Extra arguments go to the job or to pytest.
@@ -82,12 +83,12 @@ def quiet_lab_settings(venv: Path = VENV) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("runbook", "test", "lab"):
+    if not argv or argv[0] not in ("runbook", "test", "lab", "docs"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
     if command == "runbook":
         args = [str(PYTHON), "-m", "helpers", "runbook", *rest]
     elif command == "lab":
@@ -99,6 +100,8 @@ def main(argv: list[str]) -> int:
         print("dev.py: starting JupyterLab on 127.0.0.1 on working copies of the notebooks (runs/lab/notebooks/: "
               "the committed ones stay as they are); open the http://127.0.0.1:... URL it prints (with its token) "
               "in a browser. Ctrl-C stops it.", flush=True)
+    elif command == "docs":
+        args = [str(PYTHON), "-m", "mkdocs", *(rest or ["serve", "--dev-addr", "127.0.0.1:8000"])]
     else:
         args = [str(PYTHON), "-m", "pytest", *rest]
     return subprocess.run(args, cwd=ROOT, env=env).returncode

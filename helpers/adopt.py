@@ -94,40 +94,46 @@ class Adoption:
     def lines(self) -> list[str]:
         out = [self.summary()]
         for flow in self.flows:
-            out.append(f"- {flow.label()}: " + {RUNBOOK: "the runbook's", OPT_OUT: "an opt-out flow not the runbook's",
-                                                 "answers": f"answers inbound messages: {flow.on_stop}",
-                                                 "other": "acts on no message the runbook reads"}[flow.kind])
-            for defect in flow.defects:
-                out.append(f"    defect: {defect}")
-            if flow.id in self.measured:
-                m = self.measured[flow.id]
-                out.append(f"    runs: {m.messages} message(s); {len(m.asked)} customer(s) asked to stop (the runbook's "
-                           f"policy); {len(m.in_a_list)} in an opt-out list now; {len(m.lost)} lost"
-                           + (f": {', '.join(sorted(m.lost)[:10])}" + (" ..." if len(m.lost) > 10 else "") if m.lost else "")
-                           + (f"; {m.without_number} without a phone number" if m.without_number else ""))
-        out.append(("Blacklisted groups, as read before any change: " if self.applied else "Blacklisted groups: ") + ("; ".join(f"{g['name']!r} (id {g['id']}, {g.get('contacts', '?')} member(s))"
-                                                       for g in self.groups) or "none") + ".")
+            out += self._flow_lines(flow)
+        out.append(("Blacklisted groups, as read before any change: " if self.applied else "Blacklisted groups: ")
+                   + ("; ".join(f"{g['name']!r} (id {g['id']}, {g.get('contacts', '?')} member(s))"
+                                for g in self.groups) or "none") + ".")
         out.append(self.group_note)
         if self.applied:
-            for name, numbers in self.recovered.items():
-                out.append(f"Recovered from {name!r}: {len(numbers)} opt-out(s), each read back in the group "
-                           f"(nothing was sent to them).")
-            for number, why in self.not_recovered.items():
-                out.append(f"NOT recovered: {number}: {why}")
-            out += [f"Deployed: {d}" for d in self.deployed]
-            out += [f"Disabled (not deleted): {d}" for d in self.disabled]
-            if self.disabled:
-                out.append("To enable one again: open it in the Automation Builder and turn it on (two opt-out flows "
-                           "on one trigger answer each STOP twice).")
-            if self.kept_enabled:
-                out.append(f"Left enabled: {self.kept_enabled}")
-            if self.saved_settings:
-                out.append("Saved in .env: " + ", ".join(f"{k}={v}" for k, v in self.saved_settings.items()) + ".")
-            if self.journal:
-                out.append(f"Journal: {shown(self.journal)}")
+            out += self._applied_lines()
         elif self.lost or any(f.enabled for f in self.foreign):
             out.append("Dry run: nothing was changed. Add --apply to recover the lost opt-outs, deploy the runbook's "
                        "workflows and disable the other opt-out flows once they run.")
+        return out
+
+    def _flow_lines(self, flow: Flow) -> list[str]:
+        out = [f"- {flow.label()}: " + {RUNBOOK: "the runbook's", OPT_OUT: "an opt-out flow not the runbook's",
+                                         "answers": f"answers inbound messages: {flow.on_stop}",
+                                         "other": "acts on no message the runbook reads"}[flow.kind]]
+        out += [f"    defect: {defect}" for defect in flow.defects]
+        if flow.id in self.measured:
+            m = self.measured[flow.id]
+            lost = f": {', '.join(sorted(m.lost)[:10])}" + (" ..." if len(m.lost) > 10 else "") if m.lost else ""
+            out.append(f"    runs: {m.messages} message(s); {len(m.asked)} customer(s) asked to stop (the runbook's "
+                       f"policy); {len(m.in_a_list)} in an opt-out list now; {len(m.lost)} lost{lost}"
+                       + (f"; {m.without_number} without a phone number" if m.without_number else ""))
+        return out
+
+    def _applied_lines(self) -> list[str]:
+        out = [f"Recovered from {name!r}: {len(numbers)} opt-out(s), each read back in the group (nothing was sent "
+               f"to them)." for name, numbers in self.recovered.items()]
+        out += [f"NOT recovered: {number}: {why}" for number, why in self.not_recovered.items()]
+        out += [f"Deployed: {d}" for d in self.deployed]
+        out += [f"Disabled (not deleted): {d}" for d in self.disabled]
+        if self.disabled:
+            out.append("To enable one again: open it in the Automation Builder and turn it on (two opt-out flows "
+                       "on one trigger answer each STOP twice).")
+        if self.kept_enabled:
+            out.append(f"Left enabled: {self.kept_enabled}")
+        if self.saved_settings:
+            out.append("Saved in .env: " + ", ".join(f"{k}={v}" for k, v in self.saved_settings.items()) + ".")
+        if self.journal:
+            out.append(f"Journal: {shown(self.journal)}")
         return out
 
     def summary(self) -> str:

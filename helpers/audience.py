@@ -194,19 +194,9 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
                  for i, g in enumerate(groups)]
     numbers = reading.finish()
-    # digit keys: a member at any point of the read counts; the blacklisted group first, so its reason wins
-    members = {key for i, (g, snap) in enumerate(snapshots) if i == 0 and not is_subaccount_list(g["name"])
-               for key in snap.ever}
-    own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
-    others = [(g["name"], set(snap.ever)) for i, (g, snap) in enumerate(snapshots)
-              if i > 0 and not is_subaccount_list(g["name"])]
-    asked, recent, by_bsuid = set(), set(), set()  # opted out per the ledger; in the group within the sync hour
-    if ledger is not None:
-        by_bsuid = ledger.opted_out_channel_users("WhatsApp")
-        asked = {digits_key(n) for n in ledger.opted_out_numbers()}
-        recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
-    by_bsuid = by_bsuid | kept
-    reasons = _reasons(numbers.rows, members, own_list, asked, recent, by_bsuid, others)
+    members, own_list, others = _members_by_kind(snapshots)
+    asked, recent, by_bsuid = _ledger_opt_outs(ledger)
+    reasons = _reasons(numbers.rows, members, own_list, asked, recent, by_bsuid | kept, others)
     left_out = numbers.rows.loc[reasons.index, ["row", "input", "msisdn"]].copy()
     left_out["reason"] = reasons
     left_out = left_out.astype(object).where(left_out.notna(), "")
@@ -227,6 +217,27 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
                          may_receive, left_out, out, report_path, ledger is not None, numbers.bsuid, ledger_note,
                          (len(kept), kept_path))
+
+
+def _members_by_kind(snapshots: list) -> tuple[set, set, list[tuple[str, set]]]:
+    """(the opt-out group's members, the subaccount list's, each other blacklisted group's), as digit
+    keys: a member at any point of the read counts; the opt-out group is first, so its reason wins."""
+    members = {key for i, (g, snap) in enumerate(snapshots) if i == 0 and not is_subaccount_list(g["name"])
+               for key in snap.ever}
+    own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
+    others = [(g["name"], set(snap.ever)) for i, (g, snap) in enumerate(snapshots)
+              if i > 0 and not is_subaccount_list(g["name"])]
+    return members, own_list, others
+
+
+def _ledger_opt_outs(ledger: Ledger | None) -> tuple[set, set, set]:
+    """(numbers opted out per the ledger, those in the group within the sync hour, WhatsApp BSUIDs
+    opted out), as digit keys; all empty without a ledger."""
+    if ledger is None:
+        return set(), set(), set()
+    recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
+    return ({digits_key(n) for n in ledger.opted_out_numbers()}, recent,
+            set(ledger.opted_out_channel_users("WhatsApp")))
 
 
 def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set,

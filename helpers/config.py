@@ -106,15 +106,23 @@ DEFAULT_HONOUR_BUSINESS_DAYS = 5  # Spam Act (AU): 5 working days; FCC (US): 10 
 DEFAULT_CONFIRM_MINUTES = 5  # FCC (US): at most one confirmation, within 5 minutes
 
 
-# Read elsewhere, not settings of the connection: where 8x8's OpenAPI files are (helpers.openapi).
-# EIGHTXEIGHT_SANDBOX=fresh: a fresh in-process sandbox per run instead of the shared local one (tests);
-# EIGHTXEIGHT_OUTPUT_DIR: where runs/ and reports/ go (tests point it away from the operator's);
-# EIGHTXEIGHT_SANDBOX_DIR: the local sandbox's folder (a test's own, never the operator's .sandbox/);
-# EIGHTXEIGHT_RUN_DIR: the runbook job's folder for this run, where notebooks write their files;
-# EIGHTXEIGHT_SANDBOX_NOTEBOOK: the notebook a fresh sandbox is for (runbook.LEFT_BY_EARLIER_NOTEBOOKS).
-OTHER_VARIABLES = ("EIGHTXEIGHT_API_DEFINITIONS", "EIGHTXEIGHT_SANDBOX", "EIGHTXEIGHT_OUTPUT_DIR",
-                   "EIGHTXEIGHT_RUN_DIR", "EIGHTXEIGHT_ENV_FILE", "EIGHTXEIGHT_SANDBOX_DIR",
-                   "EIGHTXEIGHT_SANDBOX_NOTEBOOK")
+# Read elsewhere, not settings of the connection: set by the runbook job, the tests and maintainers.
+OTHER_VARIABLES_DOC = {
+    "EIGHTXEIGHT_API_DEFINITIONS": "The folder of 8x8's OpenAPI files and examples, for the schema checks and the "
+                                   "contract tests (default ../shared/8x8-api; helpers.openapi).",
+    "EIGHTXEIGHT_ENV_FILE": "The settings file the set-up form and deploy --apply write (default .env; each test has "
+                            "its own).",
+    "EIGHTXEIGHT_SANDBOX": "'fresh': a fresh in-process deterministic sandbox per run instead of the shared local one "
+                           "(the tests, the committed outputs' refresh).",
+    "EIGHTXEIGHT_SANDBOX_DIR": "The local sandbox's folder (default .sandbox/; a test's own, never the operator's).",
+    "EIGHTXEIGHT_SANDBOX_NOTEBOOK": "The notebook a fresh sandbox is for: it finds what the notebooks before it "
+                                    "leave (runbook.LEFT_BY_EARLIER_NOTEBOOKS).",
+    "EIGHTXEIGHT_OUTPUT_DIR": "Where runs/ and reports/ go (default: the project; the tests point it away from the "
+                              "operator's).",
+    "EIGHTXEIGHT_RUN_DIR": "The runbook job's folder for this run, where the notebooks write their files (set by the "
+                           "job for its kernels).",
+}
+OTHER_VARIABLES = tuple(OTHER_VARIABLES_DOC)
 
 
 OPT_OUT_LISTS = ("account", "subaccount")  # where a subaccount's opt-outs go (EIGHTXEIGHT_OPT_OUT_LIST)
@@ -206,6 +214,11 @@ class Settings:
     def sandbox_mode(self) -> bool:
         """True when no API key is set: the runbook runs on the sandbox."""
         return not self.api_key
+
+    @property
+    def platform_name(self) -> str:
+        """Where answers come from, as said to people: "the sandbox" without a key, else "8x8"."""
+        return "the sandbox" if self.sandbox_mode else "8x8"
 
     @property
     def needs_embedded_sandbox(self) -> bool:

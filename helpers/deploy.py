@@ -28,6 +28,7 @@ class ReadBack:
     channel: str
     action: str  # what the deploy did: created, updated or unchanged
     held: dict = field(repr=False)  # GET .../definitions/{id}
+    platform: str = "8x8"  # who answered (Settings.platform_name)
 
     def values(self) -> dict:
         return {"action": self.action, "definition_id": self.held["id"], "version": self.held["version"],
@@ -35,7 +36,7 @@ class ReadBack:
 
     def line(self) -> str:
         held = self.held
-        return (f"{self.channel}: {self.action}; 8x8 holds definition {held['id']} version {held['version']}, "
+        return (f"{self.channel}: {self.action}; {self.platform} holds definition {held['id']} version {held['version']}, "
                 f"status {held['status']}, trigger {held['trigger']} on subaccount {held['subAccountId']}, "
                 f"{len(held['definition']['steps'])} steps.")
 
@@ -51,11 +52,12 @@ def read_back_deployments(client: Client, deployments: dict[str, Deployment],
         wanted_status = definitions[channel]["status"]
         if held.get("version") != deployment.version or held.get("status") != wanted_status:
             raise VerificationFailed(
-                f"{channel}: read back, 8x8 holds definition {deployment.definition_id} at version "
+                f"{channel}: read back, {client.settings.platform_name} holds definition {deployment.definition_id} at version "
                 f"{held.get('version')}, status {held.get('status')!r}, not version {deployment.version}, "
                 f"{wanted_status!r}, as deployed. Something changed it meanwhile: deploy again, then run "
                 "`python -m helpers check` to see what differs.")
-        read[channel] = ReadBack(channel, deployment.action, redact(held, client.settings))
+        read[channel] = ReadBack(channel, deployment.action, redact(held, client.settings),
+                                 client.settings.platform_name)
     return read
 
 

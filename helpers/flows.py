@@ -117,18 +117,21 @@ def classify(held: dict, channel: str) -> Flow:
     adders = [(s, g) for s in steps if (g := _adds_to_group(s)) is not None]
     conditions = [_text(c) for s in steps if s.get("stepType") in ("Branch", "If")
                   for c in (s.get("selectNextStep") or {}).values() if c]
-    reacts = any(_OPT_OUT_WORDS.search(c) for c in conditions)
-    if adders or reacts:
+    if adders or any(_OPT_OUT_WORDS.search(c) for c in conditions):
         flow = Flow(held, channel, OPT_OUT, sorted({g for _, groups in adders for g in groups}))
         flow.defects = _defects(steps, adders, conditions, channel)
         return flow
     if any(_replies(s) for s in steps):
-        first = steps[0] if steps else {}
-        every = _replies(first) or (first.get("stepType") not in ("Branch", "If") and any(_replies(s) for s in steps))
-        return Flow(held, channel, ANSWERS, on_stop="answers every message, a STOP too (a second answer beside the "
-                    "opt-out confirmation)" if every else "answers some messages (its Branch decides): a STOP may "
-                    "get an answer of its own")
+        return Flow(held, channel, ANSWERS, on_stop=_how_it_answers(steps))
     return Flow(held, channel, OTHER)
+
+
+def _how_it_answers(steps: list[dict]) -> str:
+    """What a flow that answers (and does not opt out) does to a STOP."""
+    first = steps[0]
+    if _replies(first) or first.get("stepType") not in ("Branch", "If"):
+        return "answers every message, a STOP too (a second answer beside the opt-out confirmation)"
+    return "answers some messages (its Branch decides): a STOP may get an answer of its own"
 
 
 def _defects(steps: list[dict], adders: list, conditions: list[str], channel: str) -> list[str]:
@@ -136,26 +139,36 @@ def _defects(steps: list[dict], adders: list, conditions: list[str], channel: st
     defects = []
     by_id = {s.get("id"): s for s in steps}
     for step, _ in adders:
-        body = _text((step.get("inputs") or {}).get("body"))
-        if "recipient.channelId" in body:
-            defects.append("takes the number from the business's own channel (data.payload.recipient.channelId), not "
-                           "the customer" + (": an SMS webhook has no recipient, so the step fails" if channel == "SMS"
-                                             else ": 8x8 refuses it (400, code 1002), so every STOP is lost"))
-        elif channel == "SMS" and "payload.recipient" in body:
-            defects.append("reads payload.recipient, which an SMS webhook does not have: every STOP is lost")
-        elif channel == "WhatsApp" and "channelUserId" in body and "msisdn" not in body.split("addresses")[-1][:40]:
-            defects.append("takes the channel user id for the number: in v3 it is a BSUID, not a phone number")
+        defects += _number_defects(_text((step.get("inputs") or {}).get("body")), channel)
         following = by_id.get(step.get("nextStepId"))
         if following is not None and _replies(following):
             defects.append("confirms the opt-out whatever the Contacts call answered (no Branch on its answer): "
                            "customers whose STOP was lost were told they were opted out")
-    if any(_CASE_SENSITIVE.search(c) and "true" not in c.split("stringContains")[-1][:80] and "toLowerCase" not in c
-           and "toUpperCase" not in c for c in conditions):
+    if any(_case_sensitive(c) for c in conditions):
         defects.append("a case-sensitive word anywhere in the text: 'stop' and 'Unsubscribe' never opt out, while "
                        "'which bus STOP?' does")
     if adders and not any(s.get("stepType") == "Wait" for s in steps):
         defects.append("no retry: a Contacts call that fails once loses the STOP")
     return defects
+
+
+def _number_defects(body: str, channel: str) -> list[str]:
+    """Where an adding step's body takes the number from, when that is not the customer's number."""
+    if "recipient.channelId" in body:
+        return ["takes the number from the business's own channel (data.payload.recipient.channelId), not the "
+                "customer" + (": an SMS webhook has no recipient, so the step fails" if channel == "SMS"
+                              else ": 8x8 refuses it (400, code 1002), so every STOP is lost")]
+    if channel == "SMS" and "payload.recipient" in body:
+        return ["reads payload.recipient, which an SMS webhook does not have: every STOP is lost"]
+    if channel == "WhatsApp" and "channelUserId" in body and "msisdn" not in body.split("addresses")[-1][:40]:
+        return ["takes the channel user id for the number: in v3 it is a BSUID, not a phone number"]
+    return []
+
+
+def _case_sensitive(condition: str) -> bool:
+    """A condition that looks for a word with case (stringContains without its ignore-case flag)."""
+    return bool(_CASE_SENSITIVE.search(condition)) and "true" not in condition.split("stringContains")[-1][:80] \
+        and "toLowerCase" not in condition and "toUpperCase" not in condition
 
 
 def flows_on_triggers(client: Client, subaccount: str | None = None) -> list[Flow]:

@@ -96,6 +96,7 @@ class HealthReport:
     window: str = ""
     repaired: dict[str, int] = field(default_factory=dict)
     checked_at: str = ""
+    platform: str = "8x8"  # where every answer was read back from (Settings.platform_name)
     # figures for monitoring, read from the ledger (check --metrics, --nagios): None when not measured
     lost: int | None = None  # opt-outs lost and opt-ins not applied still open after this check
     oldest_open_seconds: float | None = None  # age of the oldest row still open (to repair, or retrying)
@@ -118,7 +119,7 @@ class HealthReport:
         if self.needing_action:
             return (f"check: {len(self.needing_action)} need action: "
                     + "; ".join(f"{f.area}: {f.what}" for f in self.needing_action))
-        return f"check: ok: {len(self.findings)} checks passed, each read back from 8x8 ({self.checked_at})."
+        return f"check: ok: {len(self.findings)} checks passed, each read back from {self.platform} ({self.checked_at})."
 
     def lines(self) -> list[str]:
         out = [f.line() for f in self.findings]
@@ -158,7 +159,7 @@ class HealthReport:
         elif self.needing_action:
             text = "; ".join(f"{f.area}: {f.what}" for f in self.needing_action)
         else:
-            text = f"{len(self.findings)} checks passed, each read back from 8x8"
+            text = f"{len(self.findings)} checks passed, each read back from {self.platform}"
         text = text.replace("|", "/").replace("\n", " ")  # '|' starts the performance data
         perf = [f"findings_needing_action={len(self.needing_action)};;1;0"]
         if self.lost is not None:
@@ -242,7 +243,7 @@ def write_metrics(report: "HealthReport", path: str | Path, labels: dict[str, st
 def run_check(client: Client, options: CheckOptions | None = None, *, reports_dir: str | Path) -> HealthReport:
     """Drift, canary and lost opt-outs, in that order; an error of 8x8 makes it 'could not run'."""
     options = options or CheckOptions()
-    report = HealthReport()
+    report = HealthReport(platform=client.settings.platform_name)
     try:
         with CheckLock(client):
             report.checked_at = iso(client.platform_time())

@@ -729,7 +729,6 @@ def _action(r: dict, latest: bool, test_numbers) -> str:
 def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], deadlines: Deadlines) -> None:
     """For each opt-out that counts (the latest word of its number): when a read-back first saw it in
     the group, how it got there, the hourly blacklist sync after that, and the deadlines missed."""
-    read_at = window.iso(window.end)
     counting = (Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value)
     honour_days, confirm_within = deadlines.honour_business_days, timedelta(minutes=deadlines.confirm_minutes)
     # business days to calendar days, per weekday of the start (a hundred thousand rows: computed once)
@@ -751,34 +750,47 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
             continue
         received = parse_time(r["time"])
         deadline = received + span[received.weekday()] if received is not None else None
-        late = []
         if r["member_now"]:
-            # a time 8x8 stated (the run whose Contacts call succeeded: its confirmation, else its end)
-            # or an earlier read-back saw; this read's own time says nothing of when it got there
-            in_group = min((t for t in (seen.get(r["number"]), _stated_in_group(r)) if t), default="", key=parse_time)
-            r["in_group_at"] = in_group
-            if not _succeeded(r["contacts_answer"]):
-                r["honoured_by"] = "repair"
-            if not in_group:
-                r["honoured_by"] = f"{r['honoured_by']}; {NOT_MEASURED}".lstrip("; ")
-                r["late"] = ""
+            late = _late_into_group(r, seen.get(r["number"]), deadline, honour_days, seen_and_sync)
+            if late is None:  # not measured: no time to judge by
                 continue
-            seen_at, r["blacklist_sync_at"] = seen_and_sync(in_group)
-            if seen_at is not None and deadline is not None and seen_at > deadline:
-                late.append(f"in the group after {honour_days} business days")
         else:
             r["honoured_by"] = ""
-            if deadline is not None and window.end > deadline:
-                late.append(f"not in the group after {honour_days} business days")
-        confirmed = parse_time(r["confirmation_sent_at"]) if r["confirmation_sent_at"] else None
-        if confirmed is not None and received is not None and confirmed - received > confirm_within:
-            late.append(f"confirmation after {deadlines.confirm_minutes} minutes")
-        elif (r["member_now"] and _succeeded(r["contacts_answer"]) and r["confirmation_sent"].startswith("no")
-              and r["contacts_answer"] != ALREADY
-              and received is not None and window.end - received > confirm_within):
-            late.append(f"no confirmation within {deadlines.confirm_minutes} minutes"
-                        + (f" ({r['confirmation_sent']})" if r["confirmation_sent"] != "no" else ""))
+            late = ([f"not in the group after {honour_days} business days"]
+                    if deadline is not None and window.end > deadline else [])
+        late += _late_confirmation(r, received, window.end, confirm_within, deadlines.confirm_minutes)
         r["late"] = "; ".join(late)
+
+
+def _late_into_group(r: dict, seen_before: str | None, deadline, honour_days: int, seen_and_sync) -> list[str] | None:
+    """A member's row: sets in_group_at, honoured_by and the sync; the deadline it missed, if any.
+    None when its time in the group is not measured (then late is "")."""
+    # a time 8x8 stated (the run whose Contacts call succeeded: its confirmation, else its end)
+    # or an earlier read-back saw; this read's own time says nothing of when it got there
+    in_group = min((t for t in (seen_before, _stated_in_group(r)) if t), default="", key=parse_time)
+    r["in_group_at"] = in_group
+    if not _succeeded(r["contacts_answer"]):
+        r["honoured_by"] = "repair"
+    if not in_group:
+        r["honoured_by"] = f"{r['honoured_by']}; {NOT_MEASURED}".lstrip("; ")
+        r["late"] = ""
+        return None
+    seen_at, r["blacklist_sync_at"] = seen_and_sync(in_group)
+    if seen_at is not None and deadline is not None and seen_at > deadline:
+        return [f"in the group after {honour_days} business days"]
+    return []
+
+
+def _late_confirmation(r: dict, received, read_at: datetime, confirm_within: timedelta, minutes: int) -> list[str]:
+    """The confirmation's deadline missed, if any: sent too late, or (honoured by its own run) not sent."""
+    confirmed = parse_time(r["confirmation_sent_at"]) if r["confirmation_sent_at"] else None
+    if confirmed is not None and received is not None and confirmed - received > confirm_within:
+        return [f"confirmation after {minutes} minutes"]
+    if (r["member_now"] and _succeeded(r["contacts_answer"]) and r["confirmation_sent"].startswith("no")
+            and r["contacts_answer"] != ALREADY and received is not None and read_at - received > confirm_within):
+        return [f"no confirmation within {minutes} minutes"
+                + (f" ({r['confirmation_sent']})" if r["confirmation_sent"] != "no" else "")]
+    return []
 
 
 NOT_MEASURED = "time in the group not measured (8x8 stated none and no earlier check saw it)"

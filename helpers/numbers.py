@@ -304,38 +304,52 @@ def _seen(text: str) -> str:
 
 
 def _to_e164(raw: str, region: str | None, *, fast: bool) -> str:
-    text = _seen((raw or "").strip())
-    if not text:
-        raise InvalidNumber("empty")
-    if "." in text or "e" in text or "E" in text:
-        decimals = _DECIMALS.fullmatch(text)
-        if decimals:
-            text = decimals.group(1)
-        elif _SCIENTIFIC.fullmatch(text):
-            raise InvalidNumber("written in scientific notation, as a spreadsheet shows a long number: its last digits "
-                                "are lost. Format the column as text in the spreadsheet, then export the file again")
+    text = _without_decimals(_seen((raw or "").strip()))
     written_international = text[:1] == "+" and text[1:].isdecimal()
     if fast and written_international:  # E.164 as written, the common case
         quick = _fast_international(text)
         if quick is not None:
             return quick
+    attempts = _readings(_compact(text), region)
+    if fast and attempts[0][0].startswith("+") and not written_international:  # international once compacted
+        quick = _fast_international(attempts[0][0])
+        if quick is not None:
+            return quick
+    return _parse(attempts)
+
+
+def _without_decimals(text: str) -> str:
+    """``text`` without a spreadsheet's ".0"; InvalidNumber when empty or in scientific notation."""
+    if not text:
+        raise InvalidNumber("empty")
+    if "." in text or "e" in text or "E" in text:
+        decimals = _DECIMALS.fullmatch(text)
+        if decimals:
+            return decimals.group(1)
+        if _SCIENTIFIC.fullmatch(text):
+            raise InvalidNumber("written in scientific notation, as a spreadsheet shows a long number: its last digits "
+                                "are lost. Format the column as text in the spreadsheet, then export the file again")
+    return text
+
+
+def _compact(text: str) -> str:
+    """The number without separators, 00 as +; InvalidNumber when anything but digits is left."""
     compact = _SEPARATORS.sub("", text)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if not (compact[1:] if compact[:1] == "+" else compact).isdecimal():  # what \d matches: Unicode digits
         raise InvalidNumber("not a phone number")
-    if not compact.startswith("+") and not region and compact.startswith("0"):
+    return compact
+
+
+def _readings(compact: str, region: str | None) -> tuple:
+    """The ways to read a compact number, in order: as written (international), in the region, or
+    as an international number without its +."""
+    if compact.startswith("+"):
+        return ((compact, None),)
+    if not region and compact.startswith("0"):
         raise InvalidNumber("a national number (leading 0) with no country: give a default region or a country column")
-    attempts = [(compact, None)] if compact.startswith("+") else []
-    if not attempts:
-        if region:
-            attempts.append((compact, region.upper()))
-        attempts.append(("+" + compact, None))
-    if fast and attempts[0][0].startswith("+") and not written_international:  # international once compacted
-        quick = _fast_international(attempts[0][0])
-        if quick is not None:
-            return quick
-    return _parse(tuple(attempts))
+    return ((compact, region.upper()), ("+" + compact, None)) if region else (("+" + compact, None),)
 
 
 @lru_cache(maxsize=65536)

@@ -43,7 +43,8 @@ SPEC_DIR = Path(os.environ.get("EIGHTXEIGHT_API_DEFINITIONS") or
                 Path(__file__).resolve().parents[2] / "shared" / "8x8-api")
 SPEC_FILES = {"contacts": "contacts_api.json", "automation": "automation_api.json",
               "messaging": "business_messaging_api.json"}
-MISSING_REASON = f"8x8's official OpenAPI definitions are not at {SPEC_DIR} (../shared/8x8-api)"
+MISSING_REASON = (f"8x8's official OpenAPI definitions are not at {SPEC_DIR} (../shared/8x8-api): put them there, or set "
+                  "EIGHTXEIGHT_API_DEFINITIONS, to run the contract tests (docs/how-to/run-the-contract-tests.md)")
 
 
 def available() -> bool:

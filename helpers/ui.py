@@ -38,16 +38,26 @@ def check_connection(client: Client) -> str:
         return f"Connection FAILED: {exc}"
 
 
-def require_connection(client: Client) -> dict:
-    """Print the connection check; stop (raise) when it failed, so a job stops here, not later.
-    Answers what was read, as values for helpers.record: where, and the account's group count."""
+def connection_verdict(client: Client) -> str:
+    """Notebook 00's first line: the connection OK, or FAILED with why and what to do."""
+    verdict = check_connection(client)
+    if verdict.startswith("Connection OK"):
+        return verdict
+    return f"{verdict}\nFix it: the form below (or .env), then run this notebook again."
+
+
+def require_connection(client: Client, *, quiet: bool = False) -> dict:
+    """Print the connection check (``quiet``: only when it failed); stop (raise) when it failed, so a
+    job stops here, not later. Answers what was read, as values for helpers.record: where, and the
+    account's group count."""
     try:
         groups = _count_groups(client)
     except EightByEightError as exc:
         print(f"Connection FAILED: {exc}")
         raise ConnectionCheckFailed(f"Connection FAILED: {exc} Fix the settings (the form above, or .env), then run "
                                     "again.").answered_by(exc) from None
-    print(_connected(groups))
+    if not quiet:
+        print(_connected(groups))
     settings = client.settings
     return {"connection": "ok", "sandbox": settings.sandbox_mode, "account": settings.account_id,
             "subaccount": settings.subaccount_id, "contact_groups": groups}
@@ -133,6 +143,68 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
     return widgets.VBox([use_sandbox, key, account, subaccount, region, brand, support, test_prefix, button, result])
 
 
+WRAP_AFTER = 30  # characters: a text column with longer cells wraps at word boundaries instead of being cut off
+KEEP_WHOLE = 16  # characters: a column whose cells are all this short stays on one line (a time: 2026-01-05 12:00)
+
+
+class ReadableTable:
+    """A DataFrame shown for people: every cell whole (pandas cuts text at 50 characters with "..."),
+    long text wrapped between words, left-aligned, and the table as wide as the page, no wider. The
+    same text every run (no random ids), so nbval compares it; ``frame`` is the data."""
+
+    def __init__(self, frame, *, index: bool = False) -> None:
+        self.frame = frame
+        self.index = index
+
+    def _repr_html_(self) -> str:
+        import html
+
+        import pandas as pd
+
+        shown = self.frame.reset_index() if self.index else self.frame
+        long = {c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c].dtype)
+                and shown[c].astype(str).str.len().max() > WRAP_AFTER}
+        short = {c for c in shown.columns if shown[c].astype(str).str.len().max() <= KEEP_WHOLE}
+        style = {c: "text-align:left;vertical-align:top;" + (
+            "white-space:nowrap" if c in short  # times, numbers, statuses: on one line
+            else "white-space:normal;overflow-wrap:break-word;word-break:normal" + (";min-width:10em" if c in long else ""))
+            for c in shown.columns}
+        head = "".join(f'<th style="text-align:left">{html.escape(str(c))}</th>' for c in shown.columns)
+        rows = "".join("<tr>" + "".join(f'<td style="{style[c]}">{html.escape(str(v))}</td>'
+                                        for c, v in zip(shown.columns, row)) + "</tr>"
+                       for row in shown.itertuples(index=False))
+        return (f'<table style="table-layout:auto;width:100%;max-width:100%"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{rows}</tbody></table>")
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=self.index, max_colwidth=80)
+
+
+def whole_counts(chart, axis: str = "y"):
+    """A chart's count axis in whole numbers (matplotlib would step by 0.25 for a few rows)."""
+    from matplotlib.ticker import MaxNLocator
+
+    (chart.yaxis if axis == "y" else chart.xaxis).set_major_locator(MaxNLocator(integer=True))
+    return chart
+
+
+def in_run_folder(frame, name: str, what: str) -> str:
+    """``frame`` written as CSV to the run's folder (formula-safe, owner-readable); the line that says
+    how many rows of ``what`` are there, and where."""
+    from .paths import run_folder, shown
+    from .reports import write_report
+
+    import pandas as pd
+
+    path = write_report(frame if isinstance(frame.index, pd.RangeIndex) else frame.reset_index(), run_folder() / name)
+    return f"The {len(frame)} {what}, in full: {shown(path)}"
+
+
+def readable(frame, *, index: bool = False) -> ReadableTable:
+    """``frame`` for a notebook's output: whole cells, long text wrapped, within the page."""
+    return ReadableTable(frame, index=index)
+
+
 def settings_table(settings: Settings):
     """The settings, what each is for, and the value in use (the key only as set or not set)."""
     import pandas as pd
@@ -185,7 +257,7 @@ def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | 
 
 
 def confirm_button(description: str, action, *, warning: str = "", count: int | None = None,
-                   confirm_over: int = 5) -> widgets.Widget:
+                   confirm_over: int = 5, platform: str = "8x8") -> widgets.Widget:
     """A button that runs ``action()`` once, on purpose; what it prints shows below it.
 
     When ``count`` (how many memberships will change) is more than ``confirm_over``, a first
@@ -215,7 +287,7 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
                 note.value = "<b>Stopped: see below. Run the cell again to resume; nothing is done twice.</b>"
                 print(f"error: {exc}")
                 return
-        note.value = "<b>Done: the outcome below was read back from 8x8.</b>"
+        note.value = f"<b>Done: the outcome below was read back from {platform}.</b>"
 
     def first_click(_):
         if count is not None and count > confirm_over:
@@ -237,9 +309,10 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
     return widgets.VBox([note, widgets.HBox([button, confirm, cancel]), result])
 
 
-def apply_or_confirm(apply_now: bool, label: str, count: int, work) -> widgets.Widget | None:
+def apply_or_confirm(apply_now: bool, label: str, count: int, work, *, platform: str = "8x8") -> widgets.Widget | None:
     """The last step of a dry run, one way for every notebook: nothing to do (no button); a job
-    (``apply_now``): do it now; a person: a button labelled ``label`` that does it once.
+    (``apply_now``): do it now; a person: a button labelled ``label`` that does it once. ``platform``
+    names where the outcome was read back from (Settings.platform_name).
 
     ``work()`` does the change and answers a result with ``lines()``, ``table()`` and ``values()``
     (a bulk run, a reconciliation), shown once it has been read back and recorded as ``applied``."""
@@ -250,10 +323,11 @@ def apply_or_confirm(apply_now: bool, label: str, count: int, work) -> widgets.W
     def run_and_show() -> None:
         done = work()
         print("\n".join(done.lines()))
-        display(done.table())
+        display(readable(done.table()))
         record(applied=done.values())
 
     if apply_now:
         run_and_show()
         return None
-    return confirm_button(label, run_and_show, count=count, warning="Dry run so far: nothing has been changed.")
+    return confirm_button(label, run_and_show, count=count, warning="Dry run so far: nothing has been changed.",
+                          platform=platform)

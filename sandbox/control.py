@@ -14,6 +14,23 @@ from .errors import InvalidRequest
 INBOUND_CHANNELS = ("whatsapp", "viber", "rcs", "sms")
 from .http import Request, Response
 
+# The controls (method, path, handler, what it does): mounted from here, and listed from here in the
+# docs' reference (docs/gen_reference.py).
+CONTROLS = (
+    ("GET", "/_sandbox/health", "health", "Says the sandbox is up, whether it is deterministic, and its clock. "
+                                          "Answers without a key."),
+    ("POST", "/_sandbox/reset", "reset", "Starts from nothing: state, ids, clock, faults, request counts."),
+    ("POST", "/_sandbox/seed", "seed", "Makes groups (with members), contacts and workflow definitions in one call, "
+                                       "checked as the API checks them; refused whole when any of it is wrong."),
+    ("POST", "/_sandbox/clock", "clock", "Moves the clock forward, waking sleeping workflow runs on the way."),
+    ("POST", "/_sandbox/faults", "faults", "Latency, a share of 429 and 503 answers (for some methods and paths), "
+                                           "or exact statuses for the next requests."),
+    ("GET", "/_sandbox/stats", "stats", "Counts requests by method and path."),
+    ("POST", "/_sandbox/inbound", "inbound", "Delivers a customer's message (WhatsApp, Viber, RCS, SMS) as 8x8's "
+                                             "webhook would, starting the workflows on its trigger."),
+    ("GET", "/_sandbox/messages", "messages", "Lists what was sent, and when the blacklist last synced."),
+)
+
 
 def mount_controls(sandbox) -> None:
     app, store = sandbox.app, sandbox.store
@@ -105,11 +122,7 @@ def mount_controls(sandbox) -> None:
     def seed(request: Request) -> Response:
         return Response(200, sandbox.seed(request.json()))
 
-    app.control.add("GET", "/_sandbox/health", health, "health")
-    app.control.add("POST", "/_sandbox/reset", reset, "reset")
-    app.control.add("POST", "/_sandbox/seed", seed, "seed")
-    app.control.add("POST", "/_sandbox/clock", clock, "clock")
-    app.control.add("POST", "/_sandbox/faults", faults, "faults")
-    app.control.add("GET", "/_sandbox/stats", stats, "stats")
-    app.control.add("POST", "/_sandbox/inbound", inbound, "inbound")
-    app.control.add("GET", "/_sandbox/messages", messages, "messages")
+    handlers = {"health": health, "reset": reset, "seed": seed, "clock": clock, "faults": faults, "stats": stats,
+                "inbound": inbound, "messages": messages}
+    for method, path, name, _ in CONTROLS:
+        app.control.add(method, path, handlers[name], name)

@@ -21,6 +21,7 @@ CUSTOMERS = [
     ("+6590100009", "sms", "STOPPED by the store", False), ("+6590100010", "whatsapp", "hello", False),
     ("+6590100011", "whatsapp", "STOP", True), ("+6590100012", "sms", "END", True),
 ]
+ASKED = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}  # whose latest word is an opt-out (0001 came back)
 
 
 def command(sandbox, *args, cwd):
@@ -54,29 +55,40 @@ def test_adopt_finds_the_tutorials_flows_and_every_lost_opt_out(client, sandbox,
     assert any("SMS webhook has no recipient" in d for d in flows["SMS"]["defects"])
     assert all(any("case-sensitive" in d for d in f["defects"]) for f in flows.values())
     assert all(any("whatever the Contacts call answered" in d for d in f["defects"]) for f in flows.values())
-    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}  # 0001 opted back in
     lost = set(flows["WhatsApp"]["lost"]) | set(flows["SMS"]["lost"])
-    assert lost == asked  # every STOP the tutorial's flows handled was lost, and no look-alike is among them
+    assert lost == ASKED  # every STOP the tutorial's flows handled was lost, and no look-alike is among them
     assert found["group"]["name"] == "Opt Out" and "adopts 'Opt Out'" in found["group_note"]
     assert found["blacklisted_groups"] == [{"id": tutorial_account, "name": "Opt Out", "members": 0}]
     assert members(client, tutorial_account) == set()  # a dry run changed nothing
 
 
-def test_adopt_apply_recovers_deploys_then_disables_and_a_second_run_changes_nothing(client, sandbox, controls,
-                                                                                     tutorial_account, tmp_path):
+def adopt_apply(sandbox, tmp_path) -> dict:
+    done = command(sandbox, "adopt", "--apply", "--json", "--reports-dir", tmp_path / "reports", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def tutorial_sms_flow(client) -> dict:
+    return next(d for d in client.automation.list_definitions()
+                if d["trigger"] == "inbound_sms" and d["definition"]["name"] == "Opt-Out")
+
+
+def set_status(client, held: dict, status: str) -> None:
+    body = {k: held[k] for k in ("subAccountId", "trigger", "definition")}
+    client.automation.update_definition(held["id"], {**body, "accountId": "sandbox-account", "status": status})
+
+
+def test_adopt_apply_recovers_deploys_then_disables(client, sandbox, controls, tutorial_account, tmp_path):
     sent_before = len(controls.sent())  # the tutorial's flows told each of them "You have been opted out"
-    applied = command(sandbox, "adopt", "--apply", "--json", "--reports-dir", tmp_path / "reports", cwd=tmp_path)
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-    result = json.loads(applied.stdout)
-    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}
-    assert members(client, tutorial_account) == asked  # recovered into the adopted group, read back
-    assert sum(len(v) for v in result["recovered"].values()) == len(asked)
+    result = adopt_apply(sandbox, tmp_path)
+    assert result["exit_code"] == 0
+    assert members(client, tutorial_account) == ASKED  # recovered into the adopted group, read back
+    assert sum(len(v) for v in result["recovered"].values()) == len(ASKED)
     assert result["saved_settings"] == {"EIGHTXEIGHT_OPT_OUT_GROUP": "Opt Out"}
     assert len(result["disabled"]) == 2 and all("read back: disabled" in d for d in result["disabled"])
-    assert not [m for m in controls.sent()[sent_before:] if m["user"].get("msisdn") in asked]  # nothing sent to them
-    statuses = {d["definition"]["name"]: d["status"] for d in client.automation.list_definitions()
-                if d["definition"]["name"] == "Opt-Out"}
-    assert statuses == {"Opt-Out": "disabled"}
+    assert not [m for m in controls.sent()[sent_before:] if m["user"].get("msisdn") in ASKED]  # nothing sent to them
+    statuses = {d["status"] for d in client.automation.list_definitions() if d["definition"]["name"] == "Opt-Out"}
+    assert statuses == {"disabled"}
     groups = [g["name"] for g in client.contacts.search_groups() if g.get("isBlacklist")]
     assert groups == ["Opt Out"]  # one opt-out list: no second group beside the account's own
     before = len(controls.sent())
@@ -84,20 +96,19 @@ def test_adopt_apply_recovers_deploys_then_disables_and_a_second_run_changes_not
     answers = [m for m in controls.sent()[before:] if m["user"].get("msisdn") == "+6590100099"]
     assert len(answers) == 1 and "+6590100099" in members(client, tutorial_account)
     assert command(sandbox, "check", "--no-canary", cwd=tmp_path).returncode == 0
-    tutorial = next(d for d in client.automation.list_definitions() if d["trigger"] == "inbound_sms"
-                    and d["definition"]["name"] == "Opt-Out")
-    client.automation.update_definition(tutorial["id"], {**{k: tutorial[k] for k in ("subAccountId", "trigger",
-                                                                                       "definition")},
-                                                         "accountId": "sandbox-account", "status": "enabled"})
+
+
+def test_after_adopt_check_names_a_tutorial_flow_enabled_again_and_a_second_run_changes_nothing(
+        client, sandbox, tutorial_account, tmp_path):
+    adopt_apply(sandbox, tmp_path)
+    tutorial = tutorial_sms_flow(client)
+    set_status(client, tutorial, "enabled")
     enabled_again = command(sandbox, "check", "--no-canary", "--json", cwd=tmp_path)
     assert enabled_again.returncode == 1
     finding = next(f for f in json.loads(enabled_again.stdout)["findings"] if not f["ok"])
     assert "another opt-out flow runs on SMS" in finding["what"] and "adopt --apply" in finding["fix"]
-    client.automation.update_definition(tutorial["id"], {**{k: tutorial[k] for k in ("subAccountId", "trigger",
-                                                                                       "definition")},
-                                                         "accountId": "sandbox-account", "status": "disabled"})
-    again = json.loads(command(sandbox, "adopt", "--apply", "--json", "--reports-dir", tmp_path / "reports",
-                               cwd=tmp_path).stdout)
+    set_status(client, tutorial, "disabled")
+    again = adopt_apply(sandbox, tmp_path)
     assert again["recovered"] == {} and again["disabled"] == [] and again["saved_settings"] == {}
     assert again["exit_code"] == 0
 
@@ -129,11 +140,10 @@ def test_check_repairs_what_another_opt_out_flow_lost(client, sandbox, tutorial_
     assert said.returncode == 1
     whats = [f["what"] for f in json.loads(said.stdout)["findings"] if not f["ok"]]
     assert sum("another opt-out flow runs on" in w for w in whats) == 2
-    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}
-    assert any(f"{len(asked)} STOP(s) lost by other opt-out flows" in w for w in whats), whats
+    assert any(f"{len(ASKED)} STOP(s) lost by other opt-out flows" in w for w in whats), whats
     repaired = command(sandbox, "check", "--no-canary", "--hours", "24", "--apply", "--json", cwd=tmp_path)
-    assert asked <= members(client, group["id"])
-    assert any(f"recovered {len(asked)} STOP(s) lost by other opt-out flows" in f["what"]
+    assert ASKED <= members(client, group["id"])
+    assert any(f"recovered {len(ASKED)} STOP(s) lost by other opt-out flows" in f["what"]
                for f in json.loads(repaired.stdout)["findings"])
 
 
@@ -161,10 +171,9 @@ def test_reconcile_reads_the_other_flows_runs_too(client, sandbox, tutorial_acco
 
     group = ensure_opt_out_group(client, "WhatsApp opt-out").group  # an explicit group: nothing adopted
     deploy_definitions(client, build_opt_out_definitions(client.settings, group["id"]))
-    asked = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}
     dry = command(sandbox, "reconcile", "--hours", "24", "--json", cwd=tmp_path)
-    assert dry.returncode == 1 and set(json.loads(dry.stdout)["lost_by_other_flows"]) == asked
+    assert dry.returncode == 1 and set(json.loads(dry.stdout)["lost_by_other_flows"]) == ASKED
     applied = json.loads(command(sandbox, "reconcile", "--hours", "24", "--apply", "--json", cwd=tmp_path).stdout)
-    assert applied["exit_code"] == 0 and set(applied["recovered_from_other_flows"]) == asked
+    assert applied["exit_code"] == 0 and set(applied["recovered_from_other_flows"]) == ASKED
     assert set(applied["recovered_from_other_flows"].values()) == {"Opt-Out"}
-    assert asked <= members(client, group["id"])
+    assert ASKED <= members(client, group["id"])

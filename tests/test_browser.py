@@ -208,7 +208,7 @@ def test_notebook_05_plan_chart_then_apply_shows_the_checked_outcome(lab, browse
     page.wait_for_selector(".jp-RenderedImage img", timeout=30_000)  # the plan's chart
     page.click("button:has-text('Remove 3 membership(s)')")
     page.wait_for_selector("text=Done: the check found no valid number of the file in the group.", timeout=60_000)
-    page.wait_for_selector("text=Done: the outcome below was read back from 8x8.", timeout=90_000)
+    page.wait_for_selector("text=Done: the outcome below was read back from the sandbox.", timeout=90_000)
     outputs = page.locator(".jp-OutputArea-output")  # not the cells' code, which names the same words
     assert outputs.filter(has_text="Dry run so far: nothing has been changed.").count() == 0
     assert outputs.filter(has_text="Outcome: 3 removed").count() >= 1  # the widget's output sits in the cell's
@@ -235,6 +235,14 @@ def test_notebook_04_shows_what_both_runbook_runs_showed(lab, browser, used_sand
     rows = [demo.locator("tbody tr").nth(i).inner_text() for i in range(3)]
     assert "delivered" in rows[0] and "undelivered" not in rows[0]
     assert all("undelivered" in row and "15" in row for row in rows[1:])
+    verdict = outputs.filter(has_text="test messages did what was expected").first
+    verdict.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    keep_screenshot(page, "04_verdict.png")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.evaluate(
+        "el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    keep_screenshot(page, "04_first_screen.png")  # the notebook as it opens: its title and what it does
     assert_clean(page, errors)
     page.close()
 
@@ -270,5 +278,49 @@ def test_notebook_07_ends_today_and_its_first_screen_holds_every_action(lab, bro
                                "t.querySelector('thead') ? t.querySelector('thead').textContent.trim() : '']")
         assert width[0] <= width[1], width
     keep_screenshot(page, "07_audit_first_screen.png")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.evaluate(
+        "el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    keep_screenshot(page, "07_first_screen.png")
     assert_clean(page, errors)
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def docs_site(tmp_path_factory):
+    """The docs site as `python3 dev.py docs build` makes it, served on 127.0.0.1 for the module."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    out = tmp_path_factory.mktemp("site")
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=240,
+                           env={**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"})
+    assert built.returncode == 0, built.stderr[-3000:]
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path, heading, shot", [
+    ("", "8x8 Opt-Out Runbook", "docs_home.png"),
+    ("how-to/go-live/", "Go live", "docs_how_to_go_live.png"),
+    ("reference/commands/", "Commands", "docs_command_reference.png"),
+    ("tutorial/04_test_opt_outs/", "test messages did what was expected", "docs_notebook_04.png"),
+])
+def test_the_docs_site_shows_its_pages(docs_site, browser, path, heading, shot):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{docs_site}/{path}", wait_until="load")
+    assert page.locator(f"text={heading}").count() >= 1
+    nav = page.locator("nav.md-nav--primary")
+    assert all(nav.locator(f"text={section}").count() >= 1
+               for section in ("Tutorial", "How-to guides", "Reference", "Explanation"))
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{path} is wider than the window: {width}"
+    keep_screenshot(page, shot)
     page.close()

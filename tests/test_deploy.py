@@ -44,7 +44,7 @@ def test_a_workflow_changed_between_the_deploy_and_the_read_back_is_not_reported
     edited = copy.deepcopy(with_api_key(definitions["SMS"], client.settings))
     edited["status"] = "disabled"  # someone switched it off in the Automation Builder UI meanwhile
     client.automation.update_definition(deployments["SMS"].definition_id, edited)
-    with pytest.raises(VerificationFailed, match=r"SMS: read back, 8x8 holds definition .* version 2, status "
+    with pytest.raises(VerificationFailed, match=r"SMS: read back, the sandbox holds definition .* version 2, status "
                                                  r"'disabled', not version 1, 'enabled'"):
         read_back_deployments(client, deployments, definitions)
 

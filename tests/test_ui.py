@@ -44,3 +44,17 @@ def test_the_connection_check_answers_what_it_read_or_stops(client, group, tmp_p
         nowhere = client.settings.with_base_url(f"http://127.0.0.1:{closed.getsockname()[1]}")
     with pytest.raises(ConnectionCheckFailed, match="Connection FAILED: .* Fix the settings"):
         require_connection(Client(nowhere))
+
+
+def test_a_readable_table_shows_every_cell_whole_and_wraps_only_long_text():
+    import pandas as pd
+
+    from helpers.ui import readable
+
+    long = "lost opt-out: add to the group, then read it back; " * 3
+    html = readable(pd.DataFrame({"time": ["2026-01-05 12:00"], "what": [long], "count": [3]}))._repr_html_()
+    assert long.strip().replace("'", "&#x27;") in html  # whole: pandas would cut it at 50 characters with "..."
+    assert html.count("white-space:nowrap") == 2 and html.count("white-space:normal") == 1
+    assert "word-break:normal" in html and "break-all" not in html
+    assert readable(pd.DataFrame({"a": ["<b>"]}))._repr_html_().count("&lt;b&gt;") == 1  # text, never markup
+    assert html == readable(pd.DataFrame({"time": ["2026-01-05 12:00"], "what": [long], "count": [3]}))._repr_html_()

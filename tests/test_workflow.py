@@ -9,7 +9,7 @@ from helpers.runbook import SandboxControls
 
 from helpers.errors import BadRequest, NotFound
 from helpers.groups import ensure_opt_out_group, find_opt_out_group, mark_blacklisted, opt_out_group_id
-from helpers.openapi import Contract, available
+from helpers.openapi import MISSING_REASON, Contract, available
 from helpers.workflow import (API_KEY_PLACEHOLDER, WorkflowOptions, build_opt_out_definition, deploy_definition,
                               msisdn_source_table, opt_out_confirmation, redact, sample_inbound_payload,
                               with_api_key, write_definition_json)
@@ -27,7 +27,7 @@ def deployed(client, settings, group_id):
 
 def test_definition_matches_the_official_schema(settings, group_id):
     if not available():
-        pytest.skip("8x8's OpenAPI definitions are not at ../shared/8x8-api")
+        pytest.skip(MISSING_REASON)
     Contract.load().check_definition(build_opt_out_definition(settings, group_id))
     broken = build_opt_out_definition(settings, group_id)
     broken["trigger"] = "inbound_fax"

@@ -366,31 +366,33 @@ def _open_numbers(path: Path, delimiter: str | None, records, column: str | None
     sample = list(islice(records, SAMPLE_ROWS))
     body = chain(sample, records) if has_header else chain([first], sample, records)
     if column is not None:
-        if column.casefold() not in header:
-            raise BadFile(f"{path} has no column {column!r}; its columns are: {', '.join(head)}.")
-        index = header.index(column.casefold())
+        index = _named_column(path, head, header, column)
     else:
         index = _find_number_column(header, sample if has_header else [first, *sample], path)
-    country_index = None
-    if country_column is not None:
-        if country_column.casefold() not in header:
-            raise BadFile(f"{path} has no column {country_column!r}; its columns are: {', '.join(head)}.")
-        country_index = header.index(country_column.casefold())
-    elif has_header:
-        country_index = next((header.index(h) for h in COUNTRY_HEADERS if h in header
-                              and (h != "region" or _holds_country_codes(sample, header.index(h)))), None)
-    bsuid_index = None
+    country_index = (_named_column(path, head, header, country_column) if country_column is not None
+                     else _country_column(header, sample))
     if bsuid_column is not None:
-        if bsuid_column.casefold() not in header:
-            raise BadFile(f"{path} has no column {bsuid_column!r}; its columns are: {', '.join(head)}.")
-        bsuid_index = header.index(bsuid_column.casefold())
-    elif find_bsuid and has_header:
-        bsuid_index = next((header.index(h) for h in BSUID_HEADERS if h in header), None)
+        bsuid_index = _named_column(path, head, header, bsuid_column)
+    else:
+        bsuid_index = next((header.index(h) for h in BSUID_HEADERS if h in header), None) if find_bsuid else None
     name = head[index] if has_header else f"column {index + 1}"
     if has_header and not sample:
         raise BadFile(f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
                       "Check that this is the file you meant.")
     return OpenedFile(path, body, index, country_index, region_option, name, head, delimiter, has_header, bsuid_index)
+
+
+def _named_column(path: Path, head: list[str], header: list[str], name: str) -> int:
+    """The index of the column the operator named (any case), or BadFile listing the file's columns."""
+    if name.casefold() not in header:
+        raise BadFile(f"{path} has no column {name!r}; its columns are: {', '.join(head)}.")
+    return header.index(name.casefold())
+
+
+def _country_column(header: list[str], sample: list) -> int | None:
+    """The column a header names as the rows' countries, if any (see _holds_country_codes)."""
+    return next((header.index(h) for h in COUNTRY_HEADERS if h in header
+                 and (h != "region" or _holds_country_codes(sample, header.index(h)))), None)
 
 
 def _holds_country_codes(sample: list, index: int) -> bool:
@@ -434,38 +436,60 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
     rows, inputs, msisdns, reasons, bsuids = [], [], [], [], []  # a block of each column a step
     while step := list(islice(body, STEP_ROWS)):
         numbers_of_rows, records = zip(*step)  # C loops, as are the maps below
-        try:
-            cells = list(map(str.strip, map(itemgetter(index), records)))
-        except IndexError:  # a short row: its cell is empty
-            cells = [(record[index] if index < len(record) else "").strip() for record in records]
-        if country_index is None:
-            regions, regionless = [default_region] * len(step), default_region is None
-        else:
-            regions = [_region_of(record[country_index] if country_index < len(record) else "") or default_region
-                       for record in records]
-            regionless = [region is None for region in regions]
-        long = max(map(len, cells)) > MAX_NUMBER_CHARS
-        # A leading apostrophe is Excel's "this is text" mark (our reports write one before + and -).
-        numbers = [cell[1:] if cell[:1] == "'" else cell for cell in cells]
-        if long:  # longer than any phone number: invalid, which _msisdn_of says
-            numbers = [number if len(number) <= MAX_NUMBER_CHARS else "" for number in numbers]
-        msisdn = e164_many(numbers, regionless)  # most cells at once; the others one by one
-        reason = np.full(len(step), "", dtype=object)
-        for i in np.flatnonzero(msisdn == None).tolist():  # noqa: E711 (numpy: each element against None)
-            msisdn[i], reason[i] = _msisdn_of(cells[i], regions[i])
+        cells = _cells(records, index)
+        shown, msisdn, reason = _numbers_of_block(cells, _regions(records, country_index, default_region))
         rows.append(np.array(numbers_of_rows, dtype=np.int64))
-        inputs += [cell if len(cell) <= MAX_NUMBER_CHARS else cell[:MAX_NUMBER_CHARS] + "…" for cell in cells] \
-            if long else cells
+        inputs += shown
         msisdns.append(msisdn)
         reasons.append(reason)
         if bsuid_index is not None:
-            bsuids += [(record[bsuid_index] if bsuid_index < len(record) else "").strip()[:MAX_ID_CHARS]
-                       for record in records]
+            bsuids += [cell[:MAX_ID_CHARS] for cell in _cells(records, bsuid_index)]
         yield
+    return _frame(rows, inputs, msisdns, reasons, bsuids if bsuid_index is not None else None)
+
+
+def _cells(records, index: int) -> list[str]:
+    """One column of a block of records, stripped; a short row's cell is empty."""
+    try:
+        return list(map(str.strip, map(itemgetter(index), records)))
+    except IndexError:
+        return [(record[index] if index < len(record) else "").strip() for record in records]
+
+
+def _regions(records, country_index: int | None, default_region: str | None):
+    """(each row's region, which rows have none): from the country column, else the default for all
+    (then the second value is one bool for the whole block)."""
+    if country_index is None:
+        return [default_region] * len(records), default_region is None
+    regions = [_region_of(record[country_index] if country_index < len(record) else "") or default_region
+               for record in records]
+    return regions, [region is None for region in regions]
+
+
+def _numbers_of_block(cells: list[str], regions_and_regionless) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A block's cells as (the inputs as reported, their E.164 numbers or None, the reasons)."""
+    regions, regionless = regions_and_regionless
+    long = max(map(len, cells)) > MAX_NUMBER_CHARS
+    # A leading apostrophe is Excel's "this is text" mark (our reports write one before + and -).
+    numbers = [cell[1:] if cell[:1] == "'" else cell for cell in cells]
+    if long:  # longer than any phone number: invalid, which _msisdn_of says
+        numbers = [number if len(number) <= MAX_NUMBER_CHARS else "" for number in numbers]
+    msisdn = e164_many(numbers, regionless)  # most cells at once; the others one by one
+    reason = np.full(len(cells), "", dtype=object)
+    for i in np.flatnonzero(msisdn == None).tolist():  # noqa: E711 (numpy: each element against None)
+        msisdn[i], reason[i] = _msisdn_of(cells[i], regions[i])
+    shown = [cell if len(cell) <= MAX_NUMBER_CHARS else cell[:MAX_NUMBER_CHARS] + "…" for cell in cells] \
+        if long else cells
+    return shown, msisdn, reason
+
+
+def _frame(rows: list, inputs: list, msisdns: list, reasons: list, bsuids: list | None) -> pd.DataFrame:
+    """The normalised frame from its blocks; repeats marked for the whole column at once."""
+    extra = {"bsuid": pd.Series(bsuids, dtype=object)} if bsuids is not None else {}
     if not rows:
         return pd.DataFrame({"row": pd.array([], dtype="int64"), "input": [], "msisdn": [],
                              "status": pd.Categorical([], categories=STATUS_CATEGORIES), "reason": [],
-                             **({"bsuid": []} if bsuid_index is not None else {})})
+                             **({"bsuid": []} if bsuids is not None else {})})
     msisdn = pd.Series(np.concatenate(msisdns), dtype=object)
     number = msisdn.notna().to_numpy()
     repeated = number & msisdn.duplicated().to_numpy()  # the first row of a number is the valid one
@@ -476,8 +500,7 @@ def _normalise(body, index: int, country_index: int | None, default_region: str 
     # object columns, as built (pandas would otherwise infer its string type: a third of a second a million)
     return pd.DataFrame({"row": np.concatenate(rows), "input": pd.Series(inputs, dtype=object), "msisdn": msisdn,
                          "status": pd.Categorical.from_codes(status, categories=STATUS_CATEGORIES),
-                         "reason": pd.Series(reason, dtype=object),
-                         **({"bsuid": pd.Series(bsuids, dtype=object)} if bsuid_index is not None else {})})
+                         "reason": pd.Series(reason, dtype=object), **extra})
 
 
 UNKNOWN_COUNTRY = "its country"  # the reason's start for a row whose country column holds no code
