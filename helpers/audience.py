@@ -33,7 +33,8 @@ from .client import Client
 from .errors import BadFile, BadInput, WorkflowNotDeployed
 from .groups import (DEFAULT_GROUP_NAME, Steps, blacklisted_groups, find_opt_out_group, is_subaccount_list, no_cycle_collection, read_group,
                      subaccount_list_name, who_enforces)
-from .ledger import Ledger, build_ledger, read_without_number, without_number_path
+from .kept import read_without_number, without_number_path
+from .ledger import Ledger, build_ledger
 from .numbers import digits_key
 from .paths import reports_folder, run_folder, shown
 from .suppression import Reason, leave_out_reasons

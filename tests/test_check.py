@@ -8,7 +8,7 @@ import sys
 
 from helpers.groups import ensure_opt_out_group
 from helpers.health import CANARY_NUMBERS, CheckOptions, checkpoint_name, run_check
-from helpers.ledger import without_number_path
+from helpers.kept import without_number_path
 from helpers.policy import KeywordPolicy
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 

@@ -1,0 +1,56 @@
+"""The Ledger: the rows read in a window, the workflows and the group as read, and the questions
+asked of them (what needs action, who opted out)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..groups import GroupSnapshot
+from ..workflow import DeployedWorkflow
+
+from .rendering import LedgerView
+from .rows import (REPAIRS, Action, Matched, Window)
+
+
+@dataclass
+class Ledger(LedgerView):
+    rows: pd.DataFrame  # COLUMNS, oldest first
+    window: Window
+    workflows: dict[str, DeployedWorkflow]
+    groups: dict[int, GroupSnapshot] = field(default_factory=dict)
+
+    @property
+    def group_id(self) -> int:
+        return next(iter(self.workflows.values())).group_id
+
+    def needing(self, *actions: Action) -> pd.DataFrame:
+        return self.rows[self.rows["action"].isin([a.value for a in actions])]
+
+    @property
+    def lost(self) -> pd.DataFrame:
+        """Opt-outs not honoured (and opt-ins not applied) that a repair can fix."""
+        return self.needing(*REPAIRS)
+
+    @property
+    def unrepairable(self) -> pd.DataFrame:
+        return self.needing(Action.NO_NUMBER)
+
+    def opted_out_numbers(self) -> set[str]:
+        """Numbers whose latest word in the window is an opt-out (members or not): for the pre-send check."""
+        latest = self._latest()
+        return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "number"])
+
+    def opted_out_channel_users(self, channel: str = "WhatsApp") -> set[str]:
+        """The channel user ids (on WhatsApp: BSUIDs) whose latest word in the window is an opt-out:
+        for the pre-send check of a file that holds them. A customer known to 8x8 only by BSUID is in
+        no group (the Contacts API has no address for it): only the ledger knows their STOP."""
+        rows = self.rows
+        decided = rows[rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & rows["channel_user_id"].ne("")
+                       & rows["channel"].eq(channel)]
+        latest = decided.drop_duplicates("channel_user_id", keep="last")
+        return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "channel_user_id"])
+
+    def _latest(self) -> pd.DataFrame:
+        decided = self.rows[self.rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & self.rows["number"].ne("")]
+        return decided.drop_duplicates("number", keep="last")
