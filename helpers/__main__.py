@@ -160,7 +160,7 @@ def _bulk(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from .errors import EightByEightError, WorkflowNotDeployed
+    from .errors import EightByEightError
     from .reconcile import reconcile
     from .runbook import connect
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .client import Client
 from .config import save_settings
-from .errors import BadInput, EightByEightError
+from .errors import BadInput
 from .flows import OPT_OUT, RUNBOOK, Flow, Measured, flows_on_triggers, measure
 from .groups import DEFAULT_GROUP_NAME, blacklisted_groups, read_group
 from .ledger import iso, make_window

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bulk.read import copy_records, file_digest, open_numbers
+from .bulk.read import open_numbers
+from .bulk.records import copy_records, file_digest
 from .reports import check_distinct, check_writable, write_report
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status

@@ -16,7 +16,7 @@ must be new numbers: the seed makes state, it does not merge into what is there.
 from __future__ import annotations
 
 from .automation.responses import definition_input
-from .contacts.models import check_msisdn, msisdn_key
+from .contacts.schema import check_msisdn, msisdn_key
 from .defaults import SANDBOX_ACCOUNT_ID
 from .errors import DuplicateGroupName, InvalidRequest
 from .messaging.models import check_template

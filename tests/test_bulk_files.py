@@ -280,7 +280,7 @@ def test_reading_in_steps_gives_what_reading_at_once_gives(tmp_path):
 
 def _csv_module(path: Path, delimiter: str) -> list:
     """The reference: the csv module over the whole file, as the reader did before its fast path."""
-    from helpers.bulk.read import _csv_module_records
+    from helpers.bulk.records import _csv_module_records
 
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(_csv_module_records(path, handle, delimiter, 0))
@@ -299,9 +299,9 @@ def test_the_fast_path_reads_the_records_the_csv_module_reads(tmp_path, monkeypa
     """Random files (ragged rows, blank and whitespace-only lines, every line end mixed, tiny chunks
     that cut lines and \\r\\n in two, a quote somewhere that hands the rest to the csv module):
     the same records, numbered the same, as the csv module gives."""
-    from helpers.bulk import read
+    from helpers.bulk import records
 
-    monkeypatch.setattr(read, "CHUNK_CHARS", chunk)
+    monkeypatch.setattr(records, "CHUNK_CHARS", chunk)
     lines = [delimiter.join(cells) for cells in rows]
     if quote_at is not None and quote_at < len(lines):
         lines[quote_at] = f'"quoted{delimiter} cell"{delimiter}{lines[quote_at]}'
@@ -309,12 +309,12 @@ def test_the_fast_path_reads_the_records_the_csv_module_reads(tmp_path, monkeypa
     if lines and not last_end:
         text = text.rstrip("\r\n")
     path = write(tmp_path, ("\ufeff" if bom else "") + text + "+6591234567\n")
-    assert list(read._csv_file_records(path, delimiter)) == _csv_module(path, delimiter)
+    assert list(records._csv_file_records(path, delimiter)) == _csv_module(path, delimiter)
 
 
 def _send_list_before(path: Path, drop: set[int]) -> str:
     """The send list as the audience check wrote it before copy_records: every record re-written by csv.writer."""
-    from helpers.bulk.read import file_records
+    from helpers.bulk.records import file_records
 
     delimiter, records = file_records(path)
     out = io.StringIO(newline="")
@@ -333,15 +333,15 @@ def test_copy_records_writes_what_the_csv_writer_wrote(tmp_path, monkeypatch, ro
     """The send list's rows, copied as the file holds them, are byte for byte what re-writing each
     record with csv.writer gave (no cell of a quote-free line needs a quote), blank lines left out
     as before; from a quote on, the csv module's records are re-written as before."""
-    from helpers.bulk import read
+    from helpers.bulk import records
 
-    monkeypatch.setattr(read, "CHUNK_CHARS", chunk)
+    monkeypatch.setattr(records, "CHUNK_CHARS", chunk)
     lines = [",".join(cells) for cells in rows]
     if quote_at is not None and quote_at < len(lines):
         lines[quote_at] = '"a, b",' + lines[quote_at]
     path = write(tmp_path, "phone,name\n" + "".join(line + end for line in lines))
     out = io.StringIO(newline="")
-    written = read.copy_records(path, out, drop, read.file_records(path)[0])
+    written = records.copy_records(path, out, drop, records.file_records(path)[0])
     assert out.getvalue() == _send_list_before(path, drop)
     assert written == out.getvalue().count("\r\n")
 

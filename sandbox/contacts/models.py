@@ -11,133 +11,19 @@ Choices where 8x8's text is silent, written down here:
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-import re
 import threading
 from array import array
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..errors import AmbiguousContact, DuplicateGroupName, InvalidJobId, InvalidMsisdn, InvalidRequest, NotFound
+from ..errors import AmbiguousContact, DuplicateGroupName, InvalidRequest, NotFound
 from ..storage import Store
-
-MSISDN_PATTERN = re.compile(r"^\+?[1-9][0-9]{6,14}$")
-ADDRESS_KINDS = ("msisdn", "weChatUserId", "facebookUserId", "email", "zaloId", "lineId", "kakaoTalkId")
-CONTACT_FIELDS = {"firstName": 200, "lastName": 200, "externalId": 50}
-MAX_GROUPS_PER_CONTACT = 10
-MAX_BATCH_FILE_BYTES = 30 * 1024 * 1024  # "The file size is limited to 30 Mb."
-MAX_MEMBERSHIP_BATCH = 1000  # not documented: the sandbox's limit per membership request
-GROUP_ID_START, CONTACT_ID_START = 11001, 41700001
-
-# What _render_contacts reads, in this order (rows as plain tuples: faster than sqlite3.Row).
-CONTACT_COLUMNS = "c.id, c.created_at, c.first_name, c.last_name, c.external_id, c.country, c.custom"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS groups (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
-    description TEXT, is_blacklist INTEGER NOT NULL, created_at TEXT NOT NULL,
-    UNIQUE (account, name_key));
-CREATE TABLE IF NOT EXISTS contacts (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, created_at TEXT NOT NULL,
-    first_name TEXT, last_name TEXT, external_id TEXT, country TEXT, custom TEXT NOT NULL DEFAULT '{}');
-CREATE TABLE IF NOT EXISTS addresses (
-    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-    account TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, match_key TEXT NOT NULL,
-    PRIMARY KEY (contact_id, kind));
-CREATE INDEX IF NOT EXISTS addresses_by_key ON addresses (account, kind, match_key);
-CREATE TABLE IF NOT EXISTS memberships (
-    group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
-    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
-    added_at TEXT NOT NULL, PRIMARY KEY (group_id, contact_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS memberships_by_contact ON memberships (contact_id);
-CREATE TABLE IF NOT EXISTS msisdn_blacklist (
-    account TEXT NOT NULL, match_key TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (account, match_key));
-CREATE TABLE IF NOT EXISTS batches (
-    id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
--- Counts kept current by triggers, so that a page costs what the page costs, not what the group
--- or the account costs: members per group (with a version that moves on every change, which
--- invalidates the cached member order), contacts per account.
-CREATE TABLE IF NOT EXISTS group_counts (group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
-    members INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS account_counts (account TEXT PRIMARY KEY, contacts INTEGER NOT NULL);
-INSERT OR IGNORE INTO group_counts (group_id, members)
-    SELECT id, (SELECT COUNT(*) FROM memberships WHERE group_id = groups.id) FROM groups;
-INSERT OR IGNORE INTO account_counts SELECT account, COUNT(*) FROM contacts GROUP BY account;
-CREATE TRIGGER IF NOT EXISTS group_counted AFTER INSERT ON groups BEGIN
-    INSERT OR IGNORE INTO group_counts (group_id, members) VALUES (NEW.id, 0); END;
-CREATE TRIGGER IF NOT EXISTS member_added AFTER INSERT ON memberships BEGIN
-    UPDATE group_counts SET members = members + 1, version = version + 1 WHERE group_id = NEW.group_id; END;
-CREATE TRIGGER IF NOT EXISTS member_removed AFTER DELETE ON memberships BEGIN
-    UPDATE group_counts SET members = members - 1, version = version + 1 WHERE group_id = OLD.group_id; END;
-CREATE TRIGGER IF NOT EXISTS contact_counted AFTER INSERT ON contacts BEGIN
-    INSERT INTO account_counts VALUES (NEW.account, 1)
-        ON CONFLICT(account) DO UPDATE SET contacts = contacts + 1; END;
-CREATE TRIGGER IF NOT EXISTS contact_uncounted AFTER DELETE ON contacts BEGIN
-    UPDATE account_counts SET contacts = contacts - 1 WHERE account = OLD.account; END;
--- The search text of each contact (names, external id, every address), in a trigram index: the
--- `query` search (any substring) looks up candidates there instead of reading every contact.
-CREATE VIRTUAL TABLE IF NOT EXISTS contact_text USING fts5(text, tokenize='trigram');
-CREATE TRIGGER IF NOT EXISTS contact_text_added AFTER INSERT ON contacts BEGIN
-    INSERT INTO contact_text (rowid, text) VALUES (NEW.id, lower(coalesce(NEW.first_name, '') || ' ' || coalesce(NEW.last_name, '') || ' ' || coalesce(NEW.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = NEW.id), ''))); END;
-CREATE TRIGGER IF NOT EXISTS contact_text_changed AFTER UPDATE ON contacts BEGIN
-    DELETE FROM contact_text WHERE rowid = OLD.id;
-    INSERT INTO contact_text (rowid, text) VALUES (NEW.id, lower(coalesce(NEW.first_name, '') || ' ' || coalesce(NEW.last_name, '') || ' ' || coalesce(NEW.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = NEW.id), ''))); END;
-CREATE TRIGGER IF NOT EXISTS contact_text_removed AFTER DELETE ON contacts BEGIN
-    DELETE FROM contact_text WHERE rowid = OLD.id; END;
-CREATE TRIGGER IF NOT EXISTS address_text_added AFTER INSERT ON addresses BEGIN
-    DELETE FROM contact_text WHERE rowid = NEW.contact_id;
-    INSERT INTO contact_text (rowid, text) SELECT c.id, lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), '')) FROM contacts c WHERE c.id = NEW.contact_id; END;
-CREATE TRIGGER IF NOT EXISTS address_text_changed AFTER UPDATE ON addresses BEGIN
-    DELETE FROM contact_text WHERE rowid = NEW.contact_id;
-    INSERT INTO contact_text (rowid, text) SELECT c.id, lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), '')) FROM contacts c WHERE c.id = NEW.contact_id; END;
-CREATE TRIGGER IF NOT EXISTS address_text_removed AFTER DELETE ON addresses BEGIN
-    DELETE FROM contact_text WHERE rowid = OLD.contact_id;
-    INSERT INTO contact_text (rowid, text) SELECT c.id, lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), '')) FROM contacts c WHERE c.id = OLD.contact_id; END;
-"""
+from .schema import (ADDRESS_KINDS, CONTACT_FIELDS, MAX_GROUPS_PER_CONTACT, MAX_MEMBERSHIP_BATCH, CONTACT_COLUMNS, SCHEMA, ContactInput, PatchOperation, BLOCKED_NUMBERS, TEXT_OF_CONTACT, msisdn_key, check_msisdn)
+from .batches import Batches
 
 
-@dataclass(frozen=True)
-class ContactInput:
-    """A contact as POST /contacts sends it, parsed by responses.py (types checked there)."""
-    addresses: dict[str, str]
-    fields: dict[str, str] = field(default_factory=dict)  # firstName, lastName, externalId, country
-    custom_attributes: dict = field(default_factory=dict)
-    group_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PatchOperation:
-    op: Any
-    path: str
-    value: Any = None
-
-
-# Every number blocked now, per account: members of a blacklisted group, and blacklisted msisdns.
-# The one definition of "blocked": Contacts answers from it, messaging's hourly snapshot copies it.
-BLOCKED_NUMBERS = (
-    "SELECT a.account AS account, a.match_key AS match_key, m.added_at AS since FROM addresses a "
-    "JOIN memberships m ON m.contact_id = a.contact_id JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1 "
-    "WHERE a.kind = 'msisdn' "
-    "UNION ALL SELECT account, match_key, added_at FROM msisdn_blacklist")
-
-
-TEXT_OF_CONTACT = "lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), ''))"
-
-
-def msisdn_key(value: str) -> str:
-    return value.lstrip("+")
-
-
-def check_msisdn(value: Any) -> str:
-    if not isinstance(value, str) or not MSISDN_PATTERN.match(value):
-        raise InvalidMsisdn(value)
-    return value
-
-
-class ContactsBackend:
+class ContactsBackend(Batches):
     def __init__(self, store: Store, *, offset_mode: str = "pages"):
         if offset_mode not in ("pages", "items"):
             raise ValueError("offset_mode is 'pages' or 'items'")
@@ -517,81 +403,9 @@ class ContactsBackend:
         return rows[0]["since"] if rows else None
 
     # --- batches ------------------------------------------------------------------------
-    def delete_contacts_batch(self, account: str, ids: list[int], msisdns: list[str], everything: bool) -> dict:
-        if not (ids or msisdns or everything):
-            raise InvalidRequest("Name the contacts to delete with 'ids' or 'msisdns' (or 'all': true).")
-        for m in msisdns:
-            check_msisdn(m)
-        job = {"id": self.store.new_uuid("batch"), "type": "deleteContacts", "status": "queued",
-               "createdAt": self.store.clock.iso()}
-        with self.store.transaction() as db:
-            if everything:
-                db.execute("DELETE FROM contacts WHERE account = ?", (account,))
-            else:
-                targets = set(ids)
-                for m in msisdns:
-                    targets |= {r["contact_id"] for r in db.execute(
-                        "SELECT contact_id FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key = ?",
-                        (account, msisdn_key(m)))}
-                db.executemany("DELETE FROM contacts WHERE account = ? AND id = ?", [(account, t) for t in targets])
-            # The sandbox does the work at once; the job reads "completed" from now on.
-            db.execute("INSERT INTO batches VALUES (?, ?, ?, 'completed', ?)",
-                       (job["id"], account, job["type"], job["createdAt"]))
-        return job
 
-    def create_contacts_batch(self, account: str, file_name: str, data: bytes, group_ids: list[int],
-                              has_header: bool, columns: list[str]) -> dict:
-        """Create or merge one contact per row and put each in the groups (contacts_api.json,
-        batch-upload-contacts). The sandbox does the work at once; the job reads "completed" (or
-        "failed" when no row could be used). Like 8x8's job it does not say which rows made it in.
 
-        The sandbox's choices where 8x8's text is silent, the strict side: a file is CSV (UTF-8,
-        comma-separated) or Excel .xlsx by its name; the old binary .xls is refused; the columns
-        are msisdn and the contact fields (firstName, lastName, externalId, country), anything else
-        is refused; a row whose number is not an msisdn is skipped."""
-        if len(data) > MAX_BATCH_FILE_BYTES:
-            raise InvalidRequest(f"The file is {len(data)} bytes; at most 30 MB ({MAX_BATCH_FILE_BYTES}).")
-        if len(group_ids) > MAX_GROUPS_PER_CONTACT:
-            raise InvalidRequest(f"Contacts can be added to {MAX_GROUPS_PER_CONTACT} groups at most.")
-        for group_id in group_ids:
-            self._group_row(account, group_id)
-        header, body = _batch_table(file_name, data, has_header, columns)
-        made = 0
-        for row in body:
-            values = {name: str(value).strip() for name, value in zip(header, row) if value not in (None, "")}
-            number = values.pop("msisdn", "")
-            try:
-                self.upsert_contact(account, ContactInput(addresses={"msisdn": number}, fields=values,
-                                                          group_ids=list(group_ids)))
-                made += 1
-            except (InvalidMsisdn, InvalidRequest, AmbiguousContact):
-                continue  # 8x8's job does not report rows; neither does the sandbox's
-        file_type = "csv" if file_name.lower().endswith(".csv") else "xls"
-        job = {"fileName": file_name, "fileType": file_type, "id": self.store.new_uuid("batch"),
-               "type": "createContacts", "status": "queued", "createdAt": self.store.clock.iso()}
-        with self.store.transaction() as db:
-            db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-                       (job["id"], account, job["type"], "completed" if made else "failed", job["createdAt"]))
-        return job
-
-    def get_batch(self, account: str, batch_id: str) -> dict:
-        rows = self.store.query("SELECT * FROM batches WHERE account = ? AND id = ?", (account, batch_id))
-        if not rows:
-            raise InvalidJobId()
-        r = rows[0]
-        return {"id": r["id"], "type": r["type"], "status": r["status"], "createdAt": r["created_at"]}
-
-    def list_batches(self, account: str, batch_type: str | None, limit: int, offset: int) -> dict:
-        where, params = "account = ?", [account]
-        total = self.store.query("SELECT COUNT(*) AS n FROM batches WHERE account = ?", (account,))[0]["n"]
-        if batch_type:
-            where += " AND type = ?"
-            params.append(batch_type)
-        filtered = self.store.query(f"SELECT COUNT(*) AS n FROM batches WHERE {where}", params)[0]["n"]
-        start, envelope = self.page(total, filtered, limit, offset)
-        rows = self.store.query(f"SELECT id FROM batches WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
-                                [*params, limit, start])
-        return {"items": [self.get_batch(account, r["id"]) for r in rows], **envelope}
+GROUP_ID_START, CONTACT_ID_START = 11001, 41700001
 
 
 def _check_addresses(addresses: dict) -> None:
@@ -638,38 +452,3 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"  # 8x8's own example sends "true" as a string
     raise InvalidRequest(f"isBlacklist must be true or false, got {value!r}.")
-
-
-def _batch_table(file_name: str, data: bytes, has_header: bool, columns: list[str]) -> tuple[list[str], list]:
-    """An uploaded file's column names and rows: the columns are msisdn and the contact fields."""
-    if not has_header and not columns:
-        raise InvalidRequest("'fileColumns' is mandatory when 'fileHasHeader' is false.")
-    rows = _table_rows(file_name, data)
-    header = columns or [str(c or "").strip() for c in (rows[0] if rows else [])]
-    known = {"msisdn", *CONTACT_FIELDS, "country"}
-    unknown = [c for c in header if c not in known]
-    if unknown or "msisdn" not in header:
-        raise InvalidRequest(f"The columns are msisdn and {', '.join(sorted(known - {'msisdn'}))}; "
-                             + (f"unknown: {', '.join(unknown)}." if unknown else "msisdn is missing."))
-    return header, rows[1:] if has_header else rows
-
-
-def _table_rows(file_name: str, data: bytes) -> list[list]:
-    """The rows of an uploaded CSV or .xlsx file."""
-    name = file_name.lower()
-    if name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidRequest("The CSV file is not UTF-8.") from None
-        return [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
-    if name.endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-            raise InvalidRequest("The Excel file cannot be read as .xlsx.") from None
-        return [list(row) for row in sheet.iter_rows(values_only=True) if any(c not in (None, "") for c in row)]
-    raise InvalidRequest("The file must be CSV (.csv) or Excel (.xlsx), named so; the sandbox does not read "
-                         "the old binary .xls.")

@@ -5,7 +5,8 @@ from typing import Any
 
 from ..errors import InvalidRequest
 from ..http import MAX_INT64, Request, Response
-from .models import CONTACT_FIELDS, ContactInput, ContactsBackend, PatchOperation, check_msisdn
+from .models import ContactsBackend
+from .schema import CONTACT_FIELDS, ContactInput, PatchOperation, check_msisdn
 
 LIMIT = dict(low=1, high=500)  # documented range of `limit`
 MAX_INT32 = 2**31 - 1
