@@ -12,13 +12,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.client import Client  # noqa: E402
-from helpers.config import load_settings  # noqa: E402
-from helpers.groups import ensure_opt_out_group  # noqa: E402
-from helpers.ledger import build_ledger  # noqa: E402
-from helpers.runbook import SandboxControls  # noqa: E402
-from sandbox import Sandbox  # noqa: E402
-from helpers.workflow import build_opt_out_definitions, deploy_definitions  # noqa: E402
+from helpers.client import Client
+from helpers.config import load_settings
+from helpers.groups import ensure_opt_out_group
+from helpers.ledger import build_ledger
+from helpers.runbook import SandboxControls
+from helpers.workflow import build_opt_out_definitions, deploy_definitions
+from sandbox import Sandbox
 
 
 def main() -> None:

@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from test_numbers_fast_path import compare  # noqa: E402
+
 from helpers.bulk.read import STEP_ROWS  # noqa: E402
 from helpers.numbers import InvalidNumber, _to_e164, e164_many  # noqa: E402
-from test_numbers_fast_path import compare  # noqa: E402
 
 
 def throughput(numbers: list[str], fast: bool) -> float:

@@ -17,7 +17,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +29,8 @@ from helpers.config import load_settings  # noqa: E402
 from helpers.ledger import build_ledger  # noqa: E402
 from helpers.reconcile import reconcile  # noqa: E402
 from helpers.runbook import SandboxControls  # noqa: E402
-from sandbox import Sandbox  # noqa: E402
 from helpers.workflow import build_opt_out_definitions, deploy_definitions, inbound_payload  # noqa: E402
+from sandbox import Sandbox  # noqa: E402
 
 GROUP = "WhatsApp opt-out"
 
@@ -62,7 +62,7 @@ def prepare(state: Path, instances: int, members: int) -> None:
         for start in range(0, members, 50_000):
             controls.seed(groups=[{"id": group["id"], "members": numbers(start, min(50_000, members - start))}])
         deployed = deploy_definitions(client, build_opt_out_definitions(settings, group["id"]))
-        begin = datetime(2026, 1, 5, 9, tzinfo=timezone.utc) - timedelta(days=6)
+        begin = datetime(2026, 1, 5, 9, tzinfo=UTC) - timedelta(days=6)
         batch = {"WhatsApp": [], "SMS": []}
         for n in range(instances):
             channel = "SMS" if n % 5 == 4 else "WhatsApp"

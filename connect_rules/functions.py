@@ -16,7 +16,7 @@ Choices where 8x8's text is silent, written down:
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -157,8 +157,8 @@ def _zone_offsets(first_year: int = 2000, last_year: int = 2040) -> dict[str, li
     tables = {}
     for zone_id, (iana, _) in TIME_ZONES.items():
         zone = ZoneInfo(iana)
-        moment = datetime(first_year, 1, 1, tzinfo=timezone.utc)
-        end = datetime(last_year + 1, 1, 1, tzinfo=timezone.utc)
+        moment = datetime(first_year, 1, 1, tzinfo=UTC)
+        end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
         current = offset(zone, moment)
         table = [[-8.64e15, current]]
         while moment < end:

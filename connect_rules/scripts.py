@@ -24,9 +24,10 @@ Where 8x8's text is silent, the strict reading, written down:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 MAX_SCRIPT_LENGTH = 1000
 MAX_SCRIPT_RUN_MS = 500

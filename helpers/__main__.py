@@ -7,10 +7,18 @@ import signal
 import sys
 import time
 
-from .errors import (APIError, BadInput, ConnectionCheckFailed, EightByEightError, NotOnSandbox,
-                     RunInProgress, RunInterrupted, TransportError, UnexpectedResponse, WorkflowNotDeployed)
-
-
+from .errors import (
+    APIError,
+    BadInput,
+    ConnectionCheckFailed,
+    EightByEightError,
+    NotOnSandbox,
+    RunInProgress,
+    RunInterrupted,
+    TransportError,
+    UnexpectedResponse,
+    WorkflowNotDeployed,
+)
 
 # The one table of exit codes, for a command that ends on a failure: the first row the failure is an
 # instance of. 2: nothing was done, because the input, the settings or the situation is wrong, or 8x8
@@ -28,8 +36,9 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from . import local_sandbox
     from sandbox import Sandbox
+
+    from . import local_sandbox
 
     if args.reset or args.stop:
         was = local_sandbox.stop()
@@ -255,12 +264,12 @@ def _check(args: argparse.Namespace) -> int:
 
 def _deploy(args: argparse.Namespace) -> int:
     """Notebook 03's job: build both workflows for the chosen languages, check them, deploy on --apply."""
+    from .config import parse_channels
     from .deploy import deploy_opt_out
     from .errors import EightByEightError
     from .groups import opt_out_list_name
     from .policy import KeywordPolicy
     from .runbook import connect
-    from .config import parse_channels
     from .workflow import WorkflowOptions
 
     try:

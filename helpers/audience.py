@@ -27,17 +27,26 @@ import pandas as pd
 
 from .bulk.read import open_numbers
 from .bulk.records import copy_records, file_digest
-from .reports import check_distinct, check_writable, write_report
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
 from .errors import BadFile, BadInput, WorkflowNotDeployed
-from .groups import (DEFAULT_GROUP_NAME, Steps, blacklisted_groups, find_opt_out_group, is_subaccount_list, no_cycle_collection, read_group,
-                     subaccount_list_name, who_enforces)
+from .groups import (
+    DEFAULT_GROUP_NAME,
+    Steps,
+    blacklisted_groups,
+    find_opt_out_group,
+    is_subaccount_list,
+    no_cycle_collection,
+    read_group,
+    subaccount_list_name,
+    who_enforces,
+)
 from .kept import read_without_number, without_number_path
 from .ledger import Ledger, build_ledger
 from .numbers import digits_key
 from .paths import reports_folder, run_folder, shown
+from .reports import check_distinct, check_writable, write_report
 from .suppression import Reason, leave_out_reasons
 
 

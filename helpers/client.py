@@ -9,15 +9,16 @@ exceptions of :mod:`helpers.errors`, with 8x8's error code, message and errorId.
 from __future__ import annotations
 
 import email.utils
-import os
 import logging
+import os
 import threading
 import time
-from datetime import datetime, timezone
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from operator import methodcaller
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -26,8 +27,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .config import Secret, Settings
-from .errors import (APIError, BadInput, ConfigError, NotFound, TransportError, Unauthorized, UnexpectedResponse,
-                     error_for_status)
+from .errors import (
+    APIError,
+    BadInput,
+    ConfigError,
+    NotFound,
+    TransportError,
+    Unauthorized,
+    UnexpectedResponse,
+    error_for_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +174,7 @@ class Client:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -274,7 +283,7 @@ class Client:
         try:
             return email.utils.parsedate_to_datetime(response.headers["Date"])
         except (KeyError, TypeError, ValueError):
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
 
 
 def _page_items(body, limit: int) -> tuple[list, bool]:

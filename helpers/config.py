@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 from dotenv import dotenv_values
 
-from .errors import BadInput, ConfigError, SecretNotPicklable  # noqa: F401  (ConfigError: importable from here as before)
+from .errors import BadInput, ConfigError, SecretNotPicklable
 from .languages import DEFAULT_LANGUAGES, parse_languages
 
 # Documented base URLs per region (../shared/8x8-api/NOTES.md). 8x8 documents the
@@ -234,23 +234,23 @@ class Settings:
             return {api: self.base_url for api in APIS}
         return dict(REGIONS[self.region])
 
-    def for_subaccount(self, subaccount_id: str | None = None, opt_out_list: str | None = None) -> "Settings":
+    def for_subaccount(self, subaccount_id: str | None = None, opt_out_list: str | None = None) -> Settings:
         """The same connection for another subaccount of the account, and/or another opt-out list."""
         return replace(self, subaccount_id=subaccount_id or self.subaccount_id,
                        opt_out_list=check_opt_out_list(opt_out_list or self.opt_out_list))
 
-    def for_group(self, name: str | None) -> "Settings":
+    def for_group(self, name: str | None) -> Settings:
         """The same settings with another EIGHTXEIGHT_OPT_OUT_GROUP (None: the list's own group)."""
         return replace(self, opt_out_group=name or None)
 
-    def with_parallel(self, parallel: int | None) -> "Settings":
+    def with_parallel(self, parallel: int | None) -> Settings:
         return self if parallel is None else replace(self, parallel=check_parallel(parallel))
 
-    def on_platform(self) -> "Settings":
+    def on_platform(self) -> Settings:
         """The same settings addressed to 8x8's own hosts for the region (no sandbox or proxy URL)."""
         return replace(self, base_url=None)
 
-    def with_base_url(self, base_url: str) -> "Settings":
+    def with_base_url(self, base_url: str) -> Settings:
         return replace(self, base_url=base_url.rstrip("/"))
 
     def describe(self) -> str:

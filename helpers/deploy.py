@@ -18,8 +18,18 @@ from .client import Client
 from .errors import APIError, EightByEightError, RunInterrupted, VerificationFailed
 from .groups import opt_out_group_id, who_enforces
 from .policy import KeywordPolicy
-from .workflow import (DeployLock, Deployment, WorkflowOptions, build_opt_out_definitions, check_help_values,
-                       deploy_definition, redact, script_table, validate_definition, write_builder_files)
+from .workflow import (
+    DeployLock,
+    Deployment,
+    WorkflowOptions,
+    build_opt_out_definitions,
+    check_help_values,
+    deploy_definition,
+    redact,
+    script_table,
+    validate_definition,
+    write_builder_files,
+)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class EightByEightError(Exception):
     code: int | None = None  # 8x8's error code, when it gave one
     error_id: str | None = None  # 8x8's errorId, to quote to 8x8's support
 
-    def answered_by(self, cause: "EightByEightError") -> "EightByEightError":
+    def answered_by(self, cause: EightByEightError) -> EightByEightError:
         """This error, carrying the status, code and errorId of the 8x8 answer it stands for (an
         UnknownGroup for a 404, a RunInterrupted for the 503 that stopped the run)."""
         self.status, self.code, self.error_id = cause.status, cause.code, cause.error_id

@@ -16,6 +16,7 @@ from connect_rules import functions as script_functions
 from connect_rules.scripts import MAX_SCRIPT_RUN_MS, TEMPLATE
 
 from .errors import EightByEightError
+
 WHOLE_TEMPLATE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 
 

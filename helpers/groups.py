@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Generator
 
 import pandas as pd
 

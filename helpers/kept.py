@@ -8,7 +8,6 @@ from pathlib import Path
 from .errors import BadInput
 from .reports import write_private_json
 
-
 # --- opt-outs that no group can hold --------------------------------------------------------------
 # A customer known only by a channel user id (a WhatsApp BSUID, v3 leaving the number out) cannot
 # be put in any group, so neither 8x8's blacklist nor a later window of the ledger keeps their

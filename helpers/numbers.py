@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import phonenumbers
@@ -91,7 +91,7 @@ def to_e164(raw: str, region: str | None = None) -> str:
     return _to_e164(raw, region, fast=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parsing_prefix(country_code: int) -> str | None:
     """The national prefix that phonenumbers' parse may strip after this country code (None: none)."""
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(
@@ -199,7 +199,7 @@ def _split_tables() -> tuple[np.ndarray, np.ndarray]:
     return sizes, codes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lines_pattern(country_code: int, length: int) -> re.Pattern | None:
     """_fast_pattern over one national number of ``length`` digits a line: findall answers the line
     where it matches, else "" (None: no number of that length is valid)."""
@@ -239,7 +239,7 @@ _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
           "fixed_line")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_pattern(country_code: int) -> re.Pattern | None:
     """The country code's one pattern over its national number (None: every number goes the full way)."""
     source = _fast_source(country_code, r"\Z")

@@ -6,8 +6,6 @@ the check and say so.
 """
 from __future__ import annotations
 
-from .errors import EightByEightError
-
 import json
 import os
 import re
@@ -15,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .errors import EightByEightError
 
 
 def import_jsonschema():
@@ -103,7 +103,7 @@ class Contract:
     _validators: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> "Contract":
+    def load(cls) -> Contract:
         contract = cls()
         for spec, name in SPEC_FILES.items():
             doc = json.loads((SPEC_DIR / name).read_text(encoding="utf-8"))

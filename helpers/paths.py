@@ -12,7 +12,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import PROJECT_ROOT
@@ -85,7 +85,7 @@ class ExclusiveLock:
             os.close(fd)
             raise self.refusal(holder) from None
         os.ftruncate(fd, 0)
-        since = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        since = datetime.now(UTC).isoformat(timespec="seconds")
         os.write(fd, f"{self.what}, pid {os.getpid()}, since {since}".encode())
         self._fd = fd
         return self

@@ -24,13 +24,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Iterable
+
+from connect_rules.scripts import MAX_SCRIPT_LENGTH, js_length
 
 from .errors import BadInput
 from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_languages
-from connect_rules.scripts import MAX_SCRIPT_LENGTH, js_length
 
 # Normalisation, as (pattern, replacement) pairs applied in order after lower-casing, compatibility
 # decomposition and FOLDED. Same strings in Python and JavaScript (replacements in JavaScript's $n

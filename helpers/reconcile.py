@@ -16,12 +16,22 @@ from pathlib import Path
 
 from .bulk.apply import GroupLock, Journal, adding, changing_the_group, removing, send_in_chunks
 from .bulk.check import key_of
-from .reports import check_writable, write_report
 from .client import Client
-from .ledger import (CANARY_NUMBERS, Action, Ledger, UNRESOLVED, add_business_days, build_ledger, iso, make_window, parse_time,
-                     read_membership)
-from .policy import KeywordPolicy
+from .ledger import (
+    CANARY_NUMBERS,
+    UNRESOLVED,
+    Action,
+    Ledger,
+    add_business_days,
+    build_ledger,
+    iso,
+    make_window,
+    parse_time,
+    read_membership,
+)
 from .paths import reports_folder, shown
+from .policy import KeywordPolicy
+from .reports import check_writable, write_report
 from .workflow import deployed_workflows
 
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs

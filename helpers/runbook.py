@@ -26,13 +26,14 @@ from pathlib import Path
 import pandas as pd
 import requests
 
+from sandbox import Sandbox
+
+from . import local_sandbox
 from .client import Client
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .demo import fresh_sandbox_seed, notebook_01_group, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
-from . import local_sandbox
 from .paths import output_root, reports_folder, shown
-from sandbox import Sandbox
 from .workflow import SubaccountLock
 
 ROOT = PROJECT_ROOT
@@ -152,13 +153,13 @@ class Runbook:
             raise NotOnSandbox("sandbox controls exist only on the sandbox (no EIGHTXEIGHT_API_KEY set)")
         return SandboxControls(self.settings.base_url)
 
-    def scratch(self, *, hours: float, what: str, other_subaccounts: tuple[str, ...] = ()) -> "Runbook":
+    def scratch(self, *, hours: float, what: str, other_subaccounts: tuple[str, ...] = ()) -> Runbook:
         """A scratch sandbox for a demo that needs time to pass: see :func:`scratch_runbook`."""
         return scratch_runbook(self, hours=hours, what=what, other_subaccounts=other_subaccounts)
 
 
-def scratch_runbook(runbook: "Runbook", *, hours: float, what: str,
-                    other_subaccounts: tuple[str, ...] = ()) -> "Runbook":
+def scratch_runbook(runbook: Runbook, *, hours: float, what: str,
+                    other_subaccounts: tuple[str, ...] = ()) -> Runbook:
     """A sandbox of the demo's own, for a demo that needs time to pass (days of customers): the
     operator's sandbox keeps its data and a clock near the wall clock. On wall time the scratch
     clock starts ``hours`` in the past, so that the days played end about now; a deterministic

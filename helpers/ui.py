@@ -10,8 +10,19 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from .client import Client
-from .config import (DEFAULT_BRAND, DEFAULT_SUPPORT, ENV_FILE, REGIONS, ConfigError, Secret, Settings, check_test_prefix,
-                     load_settings, save_settings, write_env_file)
+from .config import (
+    DEFAULT_BRAND,
+    DEFAULT_SUPPORT,
+    ENV_FILE,
+    REGIONS,
+    ConfigError,
+    Secret,
+    Settings,
+    check_test_prefix,
+    load_settings,
+    save_settings,
+    write_env_file,
+)
 from .errors import ConnectionCheckFailed, EightByEightError
 from .record import record
 
@@ -191,10 +202,10 @@ def whole_counts(chart, axis: str = "y"):
 def in_run_folder(frame, name: str, what: str) -> str:
     """``frame`` written as CSV to the run's folder (formula-safe, owner-readable); the line that says
     how many rows of ``what`` are there, and where."""
+    import pandas as pd
+
     from .paths import run_folder, shown
     from .reports import write_report
-
-    import pandas as pd
 
     path = write_report(frame if isinstance(frame.index, pd.RangeIndex) else frame.reset_index(), run_folder() / name)
     return f"The {len(frame)} {what}, in full: {shown(path)}"

@@ -8,7 +8,7 @@ expectation fails the check with an explanation.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -282,7 +282,7 @@ def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
     The hour passes on a scratch sandbox of its own, whose blacklisted group holds the number as the
     workflow just left it in the operator's group; the operator's sandbox keeps its clock. On wall
     time the scratch clock starts ten minutes past an hour, so "right after" is never a sync."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     minutes_past = now.minute + now.second / 60
     scratch = runbook.scratch(hours=(minutes_past - 10) / 60, what="an hour of 8x8's blacklist sync",
                               other_subaccounts=(SECOND_SUBACCOUNT,))
@@ -389,7 +389,7 @@ def campaign_day(runbook, path, name: str | None = None):
     past an hour, so "just now" is never on the far side of a sync."""
     if not runbook.on_sandbox or Path(path).resolve() != (PROJECT_ROOT / "notebooks" / CAMPAIGN_SAMPLE).resolve():
         return runbook
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     scratch = runbook.scratch(hours=RETRY_HOURS + (now.minute + now.second / 60 - 10) / 60,
                               what="a campaign day (opt-outs from earlier, one lost to failing Contacts calls, "
                                    "one just now)")

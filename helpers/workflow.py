@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from .client import Client
 from .config import DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, Settings
@@ -287,7 +287,7 @@ class WorkflowOptions:
 
     @classmethod
     def of(cls, settings: Settings, *, name: str | None = None, channels: Iterable[str] | None = None,
-           brand: str | None = None, support: str | None = None) -> "WorkflowOptions":
+           brand: str | None = None, support: str | None = None) -> WorkflowOptions:
         """What the settings say is deployed (EIGHTXEIGHT_WORKFLOW_NAME, ..._CHANNELS, ..._BRAND_NAME,
         ..._SUPPORT_CONTACT), each value given here winning for this use."""
         return cls(name=name or settings.workflow_name, channels=tuple(channels or settings.channels),

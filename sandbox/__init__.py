@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterable
 
 import requests
 
-from .defaults import DEFAULT_SUBACCOUNTS, SANDBOX_API_KEY, SANDBOX_SUBACCOUNT_ID
 from .automation import urls as automation_urls
 from .automation.engine import StepFailed, WorkflowEngine
 from .automation.models import AutomationBackend
 from .contacts import urls as contacts_urls
 from .contacts.models import ContactsBackend
-from .messaging import urls as messaging_urls
-from .messaging.models import MessagingBackend
-from .messaging import webhooks
-from .seeding import seed_state
-from .messaging.responses import parse_message
 from .control import mount_controls
+from .defaults import DEFAULT_SUBACCOUNTS, SANDBOX_API_KEY, SANDBOX_SUBACCOUNT_ID
 from .errors import SandboxError
+from .messaging import urls as messaging_urls
+from .messaging import webhooks
+from .messaging.models import MessagingBackend
+from .messaging.responses import parse_message
+from .seeding import seed_state
 from .server import App, Faults, SandboxHTTPServer
 from .storage import Store
 
@@ -161,7 +161,7 @@ class Sandbox:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._server is None:
             self._server = SandboxHTTPServer(self._port, self.app)
             self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="8x8-sandbox", daemon=True)
@@ -198,7 +198,7 @@ class Sandbox:
         self._http.close()
         self.store.close()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -7,12 +7,12 @@ another process (EIGHTXEIGHT_BASE_URL) can move its clock or inject faults.
 from __future__ import annotations
 
 from .errors import InvalidRequest
+from .http import Request, Response
 
 # Channels whose customers the inbound control plays: WhatsApp, Viber and RCS reach
 # inbound_chat_apps, SMS reaches inbound_sms (NOTES.md, examples/inbound_*.json). RCS is named
 # "rcs", as 8x8's Messaging Apps API writes it.
 INBOUND_CHANNELS = ("whatsapp", "viber", "rcs", "sms")
-from .http import Request, Response
 
 # The controls (method, path, handler, what it does): mounted from here, and listed from here in the
 # docs' reference (docs/gen_reference.py).

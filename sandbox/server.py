@@ -14,16 +14,25 @@ import re
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
 from .defaults import SANDBOX_API_KEY
-from .errors import (InvalidRequest, LengthRequired, MethodNotAllowed, NotAuthenticated, NotFound,
-                     PayloadTooLarge, SandboxError, ServiceUnavailable, TooManyRequests)
+from .errors import (
+    InvalidRequest,
+    LengthRequired,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    SandboxError,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from .http import Request, Response
 
 log = logging.getLogger(__name__)
@@ -125,7 +134,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, app: "App"):
+    def __init__(self, port: int, app: App):
         self.app = app
         super().__init__(("127.0.0.1", port), _RequestHandler)
 

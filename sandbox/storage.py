@@ -10,13 +10,13 @@ import math
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 
 MAX_CLOCK_OFFSET_SECONDS = 100 * 365.25 * 86400  # far from datetime's year 9999, whatever "now" is
 # Deterministic mode starts every clock here and every id counter at a fixed value.
-DETERMINISTIC_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
+DETERMINISTIC_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,7 +115,7 @@ class Clock:
         return self._offset
 
     def now(self) -> datetime:
-        base = DETERMINISTIC_EPOCH if self._store.deterministic else datetime.now(timezone.utc)
+        base = DETERMINISTIC_EPOCH if self._store.deterministic else datetime.now(UTC)
         return base + self.offset
 
     def check_step(self, seconds: float) -> float:
@@ -139,9 +139,9 @@ class Clock:
     @staticmethod
     def parse(text: str) -> datetime:
         """The inverse of :meth:`iso`."""
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
     def iso(self, when: datetime | None = None) -> str:
         """8x8's timestamp shape: 2022-04-18T07:39:55.52Z."""
         when = when or self.now()
-        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"

@@ -11,14 +11,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers import openapi as openapi_contract  # noqa: E402
-from helpers.client import Client  # noqa: E402
-from helpers.config import load_settings  # noqa: E402
-from helpers.groups import ensure_opt_out_group  # noqa: E402
-from helpers.runbook import SandboxControls  # noqa: E402
-from sandbox import Sandbox  # noqa: E402
-from helpers.workflow import build_opt_out_definitions, deploy_definitions  # noqa: E402
-from support import GROUP  # noqa: E402
+from support import GROUP
+
+from helpers import openapi as openapi_contract
+from helpers.client import Client
+from helpers.config import load_settings
+from helpers.groups import ensure_opt_out_group
+from helpers.runbook import SandboxControls
+from helpers.workflow import build_opt_out_definitions, deploy_definitions
+from sandbox import Sandbox
 
 _CONTRACT = openapi_contract.Contract.load() if openapi_contract.available() else None
 

@@ -119,7 +119,6 @@ def test_a_bad_file_writes_no_send_list_and_removes_a_stale_one(client, group, t
 def test_a_send_list_or_report_on_the_audience_file_is_refused_and_the_file_is_kept(client, group, tmp_path):
     """An operator typing --out list.csv for list.csv: the stale-list removal would have deleted
     the campaign file itself. Refused first, whichever name reaches it; the file stays as it was."""
-    import os
 
     source = write(tmp_path / "list.csv", AUDIENCE)
     before = source.read_bytes()

@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from helpers.config import SANDBOX_API_KEY, Secret
-from helpers.errors import BadRequest, NotFound, Unauthorized
+from helpers.errors import BadRequest, EightByEightError, NotFound, Unauthorized
 
 
 def snapshot(sandbox) -> dict:
@@ -98,7 +98,7 @@ def test_wrong_content_type_is_400_and_changes_nothing(sandbox, seeded):
 def test_patch_that_fails_halfway_changes_nothing(client, recorder, sandbox, seeded):
     other = client.contacts.create_group("Other")
     before = snapshot(sandbox)
-    with recorder.sending_invalid_requests(), pytest.raises(Exception):
+    with recorder.sending_invalid_requests(), pytest.raises(EightByEightError):
         client.contacts.update_group(other["id"], [{"op": "replace", "path": "/description", "value": "new"},
                                                    {"op": "replace", "path": "/name", "value": "Opt-out list"}])
     assert snapshot(sandbox) == before

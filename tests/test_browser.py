@@ -22,15 +22,15 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dev import lab_working_copies  # noqa: E402  (what `python3 dev.py lab` serves: copies, never the committed)
-from helpers.record import recorded  # noqa: E402
+from dev import lab_working_copies
+from helpers.record import recorded
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -257,7 +257,7 @@ def test_notebook_07_ends_today_and_its_first_screen_holds_every_action(lab, bro
     page.wait_for_timeout(500)
     text = ledger.text_content()
     window = re.search(r"Window: (\S+) to (\S+) ", text)
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     assert window and window.group(2).startswith(today), (window and window.group(0)) or text[:3000]
     assert text.index("lost opt-out") < text.index("cannot repair") < text.index("Workflows:")  # actions first
     where = ledger.evaluate("""el => {

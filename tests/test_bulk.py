@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from support import seed_members
 
 from helpers.bulk import BadFile, RunInProgress, RunInterrupted, UnknownGroup, bulk_add, bulk_remove, resolve_group
 from helpers.bulk.apply import GroupLock
 from helpers.bulk.run import NotAnOptOutGroup
 from helpers.errors import BadInput
 from helpers.groups import ensure_opt_out_group, read_group
-from support import seed_members
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "notebooks" / "data" / "sample_opt_ins.csv"

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from helpers.bulk import BadFile, read_numbers
-from helpers.reports import safe_for_spreadsheets, write_report
 from helpers.numbers import InvalidNumber, to_e164
+from helpers.reports import safe_for_spreadsheets, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "notebooks" / "data" / "sample_opt_ins.csv"

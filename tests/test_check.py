@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 
+from support import GROUP, members
+
 from helpers.groups import ensure_opt_out_group
 from helpers.health import CANARY_NUMBERS, CheckOptions, checkpoint_name, run_check
 from helpers.kept import without_number_path
 from helpers.policy import KeywordPolicy
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
-
-from support import GROUP, members
 
 
 def check(sandbox, *args, cwd):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from support import seed_members
 
 from helpers.errors import BadRequest, Conflict, NotFound
-from support import seed_members
 
 
 def test_group_lifecycle(client):

@@ -2,18 +2,17 @@
 by the runbook job, the sandbox command or a fresh sandbox's seed, never by a notebook."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from support import members
+
 from helpers.bulk import bulk_add, bulk_remove
 from helpers.demo import SAMPLES, fresh_sandbox_seed, prepare_sample, sample_path, set_starting_point
 from helpers.groups import ensure_opt_out_group, opt_out_group_id
 from helpers.runbook import Runbook
-
-from support import members
 
 ROOT = Path(__file__).resolve().parents[1]
 

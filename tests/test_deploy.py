@@ -4,14 +4,13 @@ from __future__ import annotations
 import copy
 
 import pytest
+from support import GROUP
 
 from helpers.config import SANDBOX_API_KEY
 from helpers.deploy import deploy_opt_out, read_back_deployments
 from helpers.errors import RunInterrupted, VerificationFailed
 from helpers.policy import KeywordPolicy
 from helpers.workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions, with_api_key
-
-from support import GROUP
 
 
 def test_a_dry_run_builds_and_checks_and_deploys_nothing(client, group):

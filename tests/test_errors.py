@@ -7,10 +7,18 @@ from pathlib import Path
 
 import helpers.errors as errors
 from helpers.__main__ import exit_code_for
-from helpers.errors import BadFile
 from helpers.bulk.run import NotAnOptOutGroup, UnknownGroup
-from helpers.errors import (APIError, BadInput, EightByEightError, NotebookFailed, NotFound, RunInterrupted,
-                            TransportError, WorkflowNotDeployed)
+from helpers.errors import (
+    APIError,
+    BadFile,
+    BadInput,
+    EightByEightError,
+    NotebookFailed,
+    NotFound,
+    RunInterrupted,
+    TransportError,
+    WorkflowNotDeployed,
+)
 from helpers.expressions import ExpressionError, ScriptTimeout
 from helpers.ledger import BadWindow
 from helpers.numbers import InvalidNumber

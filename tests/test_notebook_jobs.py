@@ -8,9 +8,9 @@ from unittest import mock
 
 import papermill
 import pytest
+from support import sandbox_client
 
 from helpers.record import recorded
-from support import sandbox_client
 
 ROOT = Path(__file__).resolve().parents[1]
 

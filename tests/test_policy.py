@@ -1,17 +1,18 @@
 """The keyword policy: one source, a Python predicate and a JavaScript condition that agree."""
 from __future__ import annotations
 
-import pytest
-from hypothesis import given, settings, strategies as st
-
 import csv
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script, js_length
 from helpers.errors import BadInput
 from helpers.expressions import Expressions
 from helpers.languages import PACKS, LanguagePack
 from helpers.policy import KeywordPolicy, TutorialRule, compare_rules, normalise, typo_variants
-from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script, js_length
 from helpers.workflow import inbound_payload
 
 # The labelled set: (language, message, expected), expected being opt-out, opt-in, help or other.

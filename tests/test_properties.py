@@ -12,17 +12,17 @@ import itertools
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import GROUP, members, sandbox_client
 
 from helpers.audience import check_audience
 from helpers.groups import ensure_opt_out_group
 from helpers.health import CheckOptions, run_check
 from helpers.ledger import build_ledger
 from helpers.reconcile import reconcile
-from sandbox import Sandbox
 from helpers.workflow import build_opt_out_definitions, deploy_definitions, inbound_payload
-
-from support import GROUP, members, sandbox_client
+from sandbox import Sandbox
 
 SENDERS = st.one_of(
     st.sampled_from(["+6591234567", "+6598765432", "+12126647665", "+447911123456"]),  # valid (none of fiction: those are tests)

@@ -8,10 +8,10 @@ import os
 import subprocess
 import sys
 
+from support import members
+
 from helpers.ledger import Action, build_ledger
 from helpers.workflow import inbound_payload
-
-from support import members
 
 
 def command(sandbox, *args, cwd):

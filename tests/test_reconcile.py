@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from support import GROUP, members
 
 from helpers.bulk import bulk_remove
 from helpers.errors import BadRequest, NotFound, WorkflowNotDeployed
@@ -15,8 +16,6 @@ from helpers.ledger import Action, BadWindow, build_ledger, make_window
 from helpers.reconcile import reconcile
 from helpers.suppression import Reason, filter_audience
 from helpers.workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions
-
-from support import GROUP, members
 
 
 def say(controls, msisdn, text, **options):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 import urllib3.util.retry
+from support import seed_members
 
 from helpers.errors import RateLimited, ServerError
-from support import seed_members
 
 
 @pytest.fixture

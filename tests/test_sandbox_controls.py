@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from support import members
 
 from helpers.errors import SandboxControlError
 from helpers.workflow import build_opt_out_definitions
-from support import members
 
 
 def test_seed_makes_groups_members_contacts_and_definitions_in_one_call(client, settings, controls):

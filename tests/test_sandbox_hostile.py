@@ -117,7 +117,7 @@ def raw_exchange(base_url: str, request: bytes, timeout: float = 5) -> bytes:
         while True:
             try:
                 chunk = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not chunk:
                 break

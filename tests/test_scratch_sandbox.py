@@ -2,14 +2,14 @@
 a clock near the wall clock, and the days played end now."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from helpers.client import Client
 from helpers.config import load_settings
 from helpers.ledger import build_ledger
 from helpers.runbook import Runbook, scratch_runbook
-from sandbox import Sandbox
 from helpers.verification import history_hours, play_sandbox_history, workflows_to_test
+from sandbox import Sandbox
 
 
 def test_the_demo_days_end_now_and_leave_the_operators_sandbox_alone():
@@ -20,7 +20,7 @@ def test_the_demo_days_end_now_and_leave_the_operators_sandbox_alone():
         workflows_to_test(scratch, "Opt-out keyword")
         play_sandbox_history(scratch)
         window = build_ledger(scratch.client).window
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         assert abs(window.end - now) < timedelta(minutes=5)  # the scratch's days end now, not days ahead
         assert abs(operator.client.platform_time() - now) < timedelta(minutes=1)  # the operator's clock: unmoved
         assert list(operator.client.automation.list_definitions()) == []  # and its data untouched

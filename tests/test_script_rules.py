@@ -4,19 +4,28 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from helpers.runbook import SandboxControls
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-
+from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script
 from helpers.errors import BadRequest
 from helpers.expressions import Expressions
 from helpers.groups import ensure_opt_out_group
 from helpers.languages import PACKS
 from helpers.policy import KeywordPolicy, TutorialRule, message_texts
-from connect_rules.scripts import MAX_SCRIPT_LENGTH, check_script
-from helpers.workflow import (MAX_BRANCH_CHOICES, NO_NUMBER_STEPS,
-                              WorkflowOptions, build_opt_out_definitions, deploy_definition, deploy_definitions, deployed_workflows,
-                              inbound_payload, script_table)
+from helpers.runbook import SandboxControls
+from helpers.workflow import (
+    MAX_BRANCH_CHOICES,
+    NO_NUMBER_STEPS,
+    WorkflowOptions,
+    build_opt_out_definitions,
+    deploy_definition,
+    deploy_definitions,
+    deployed_workflows,
+    inbound_payload,
+    script_table,
+)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from support import members
 
 from helpers.audience import check_audience
 from helpers.config import load_settings
@@ -13,10 +14,8 @@ from helpers.errors import ConfigError
 from helpers.groups import ensure_opt_out_group, opt_out_list_name
 from helpers.ledger import build_ledger
 from helpers.runbook import SandboxControls
-from sandbox import Sandbox
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
-
-from support import members
+from sandbox import Sandbox
 
 ACCOUNT = "sandbox-account"
 BRAND_A, BRAND_B = "brand-a", "brand-b"  # A: account (the blacklisted group); B: its own list

@@ -5,15 +5,23 @@ import math
 
 import pandas as pd
 import pytest
+from support import seed_members
 
 from helpers.errors import BadInput, VerificationFailed
 from helpers.groups import ensure_opt_out_group
 from helpers.runbook import Runbook, SandboxControls
 from helpers.suppression import Reason, filter_audience, is_opted_out
-from helpers.verification import (BUTTON_TAPS, CHAT_APP_MESSAGES, TEST_MESSAGES, blacklist_sync_demo, check_test_table, remove_test_numbers,
-                                  run_on_every_path, run_test_messages)
+from helpers.verification import (
+    BUTTON_TAPS,
+    CHAT_APP_MESSAGES,
+    TEST_MESSAGES,
+    blacklist_sync_demo,
+    check_test_table,
+    remove_test_numbers,
+    run_on_every_path,
+    run_test_messages,
+)
 from helpers.workflow import WorkflowOptions, build_opt_out_definitions, deploy_definitions, deployed_workflows
-from support import seed_members
 
 
 @pytest.fixture

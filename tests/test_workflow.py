@@ -5,14 +5,22 @@ import json
 
 import pytest
 
-from helpers.runbook import SandboxControls
-
 from helpers.errors import BadRequest, NotFound
 from helpers.groups import ensure_opt_out_group, find_opt_out_group, mark_blacklisted, opt_out_group_id
 from helpers.openapi import MISSING_REASON, Contract, available
-from helpers.workflow import (API_KEY_PLACEHOLDER, WorkflowOptions, build_opt_out_definition, deploy_definition,
-                              msisdn_source_table, opt_out_confirmation, redact, sample_inbound_payload,
-                              with_api_key, write_definition_json)
+from helpers.runbook import SandboxControls
+from helpers.workflow import (
+    API_KEY_PLACEHOLDER,
+    WorkflowOptions,
+    build_opt_out_definition,
+    deploy_definition,
+    msisdn_source_table,
+    opt_out_confirmation,
+    redact,
+    sample_inbound_payload,
+    with_api_key,
+    write_definition_json,
+)
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ and the sandbox runs Wait steps as 8x8 documents them (Runnable, Sleeping, woken
 from __future__ import annotations
 
 import pytest
-
-from helpers.runbook import SandboxControls
+from support import members
 
 from helpers.ledger import Action, build_ledger
 from helpers.reconcile import reconcile
+from helpers.runbook import SandboxControls
 from helpers.workflow import RETRY_WAITS, build_opt_out_definitions, check_definition_rules
-
-from support import members
 
 
 def confirmations(sandbox, number: str, text_start: str = "You have been unsubscribed") -> int:
@@ -44,7 +42,7 @@ def test_a_wait_step_sleeps_until_the_sandbox_clock_has_passed_it(client, settin
 
 
 def test_the_retries_are_unrolled_within_8x8s_rules(settings, group):
-    for channel, definition in build_opt_out_definitions(settings, group["id"]).items():
+    for definition in build_opt_out_definitions(settings, group["id"]).values():
         check_definition_rules(definition)  # every script within the rules, at most 5 choices per Branch
         steps = {s["id"]: s for s in definition["definition"]["steps"]}
         waits = [s for s in steps.values() if s["stepType"] == "Wait" and s["id"].startswith("wait_before_opt_out")]

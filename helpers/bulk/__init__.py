@@ -7,10 +7,10 @@
 - the per-row CSV report through :mod:`helpers.reports`, the writer every job shares;
 - :mod:`.run`: removal (``bulk_remove``, opt-ins) and import (``bulk_add``, opt-out lists).
 """
-from .apply import DEFAULT_CHUNK_SIZE, RunInProgress, RunInterrupted
-from .plan import Mode, Plan, summarise
 from ..errors import BadFile
 from ..reports import write_report
+from .apply import DEFAULT_CHUNK_SIZE, RunInProgress, RunInterrupted
+from .plan import Mode, Plan, summarise
 from .read import Numbers, read_numbers
 from .run import BulkRun, UnknownGroup, bulk_add, bulk_remove, resolve_group
 from .statuses import Outcome, Status

@@ -18,18 +18,29 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from ..client import Client
-from ..errors import (APIError, BadInput, BadRequest, EightByEightError, NotFound, RateLimited, RunInProgress, RunInterrupted,
-                      TransportError, Unauthorized, UnexpectedResponse)
-from .check import key_of
-from ..errors import BadFile
+from ..errors import (
+    APIError,
+    BadFile,
+    BadInput,
+    BadRequest,
+    EightByEightError,
+    NotFound,
+    RateLimited,
+    RunInProgress,
+    RunInterrupted,
+    TransportError,
+    Unauthorized,
+    UnexpectedResponse,
+)
 from ..paths import ExclusiveLock
 from ..reports import private_open
+from .check import key_of
 
 DEFAULT_CHUNK_SIZE = 500  # 8x8's largest membership request
 # Errors that say the platform or the key is unusable right now: the run stops (and resumes later)
@@ -64,7 +75,7 @@ class GroupLock(ExclusiveLock):
 # --- the journal ---------------------------------------------------------------------------
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Journal:
@@ -99,7 +110,7 @@ class Journal:
                 continue  # a line cut by the interruption
         return out
 
-    def open(self, header: dict) -> "Journal":
+    def open(self, header: dict) -> Journal:
         """Resume this run's unfinished journal, or start a new one (archiving a finished one)."""
         entries = self.entries()
         if entries:

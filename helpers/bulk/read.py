@@ -12,11 +12,11 @@ ones. A file that cannot be used at all raises :class:`BadFile`, before anything
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Generator, Iterator
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,8 @@ import phonenumbers
 from ..errors import BadFile
 from ..groups import Steps, no_cycle_collection
 from ..numbers import InvalidNumber, e164_many, looks_like_number, to_e164
-from .statuses import STATUS_CATEGORIES, Status
 from .records import file_digest, file_records
-
+from .statuses import STATUS_CATEGORIES, Status
 
 NUMBER_HEADERS = ("msisdn", "phone", "phone_number", "phonenumber", "mobile", "number", "tel", "telephone",
                   "whatsapp", "cell", "contact")

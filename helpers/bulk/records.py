@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from ..errors import BadFile
-
 
 MAX_CELL_BYTES = 128 * 1024  # no list of numbers holds such a cell: it is a broken quote or the wrong file
 

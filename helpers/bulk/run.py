@@ -10,22 +10,30 @@ is what an opt-in does); the check reports them and the run exits 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
 from ..client import Client
 from ..errors import BadInput, GroupNotFound, NotFound
-from .apply import (DEFAULT_CHUNK_SIZE, GroupLock, Journal, adding, changing_the_group, check_chunk_size, removing,
-                    send_in_chunks)
 from ..groups import GroupSnapshot, is_subaccount_list, opt_out_list_name, read_group
 from ..paths import reports_folder, shown
+from ..reports import check_distinct, check_writable, reserve_report, write_report
+from .apply import (
+    DEFAULT_CHUNK_SIZE,
+    GroupLock,
+    Journal,
+    adding,
+    changing_the_group,
+    check_chunk_size,
+    removing,
+    send_in_chunks,
+)
 from .check import judge_addition, judge_removal, key_of
 from .plan import Mode, Plan, make_plan, summarise
 from .read import open_numbers
-from ..reports import check_distinct, check_writable, reserve_report, write_report
 from .statuses import FAILURES, Outcome, Status
 
 MAX_PASSES = 3  # the planned removals, then up to two more for numbers that joined meanwhile

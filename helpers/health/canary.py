@@ -4,11 +4,10 @@ from __future__ import annotations
 import time
 
 from ..client import Client
-from ..ledger import (CANARY_NUMBERS, iso)
+from ..ledger import CANARY_NUMBERS, iso
 from ..testnumbers import check_may_send
-from ..workflow import (DeployedWorkflow, inbound_payload)
+from ..workflow import DeployedWorkflow, inbound_payload
 from .report import FIX_DEPLOY, Finding
-
 
 # --- 2. canary --------------------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from ..client import Client
 from ..errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
-from ..ledger import (iso)
 from ..flows import flows_on_triggers
-from ..workflow import (SubaccountLock)
+from ..ledger import iso
+from ..workflow import SubaccountLock
 from .canary import run_canary
 from .drift import check_drift, foreign_opt_out_flows
 from .opt_outs import check_opt_outs

@@ -5,15 +5,20 @@ import re
 from functools import cache
 
 from ..client import Client
+from ..flows import OPT_OUT
 from ..groups import opt_out_group_id, opt_out_list_name
 from ..languages import PACKS
 from ..policy import KEYWORD_STEPS, KeywordPolicy, every_language
-from ..flows import OPT_OUT
-from ..workflow import (STEP,
-                       DeployedWorkflow, WorkflowOptions, build_opt_out_definitions, inbound_payload, redact,
-                       workflows_named)
+from ..workflow import (
+    STEP,
+    DeployedWorkflow,
+    WorkflowOptions,
+    build_opt_out_definitions,
+    inbound_payload,
+    redact,
+    workflows_named,
+)
 from .report import FIX_DEPLOY, CheckOptions, Finding, HealthReport
-
 
 _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # the keyword chains' step ids
 

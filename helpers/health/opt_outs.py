@@ -3,17 +3,15 @@ without a number, and their repair."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from ..client import Client
 from ..errors import BadInput, EightByEightError
-from ..ledger import (CANARY_NUMBERS, REPAIRS, Action, BadWindow, iso, make_window,
-                     parse_time)
-from ..reports import write_private_json
 from ..kept import read_without_number, store_key, without_number_path
-from ..ledger import Ledger, Matched
+from ..ledger import CANARY_NUMBERS, REPAIRS, Action, BadWindow, Ledger, Matched, iso, make_window, parse_time
+from ..reports import write_private_json
 from .report import CheckOptions, Finding, HealthReport
 
 
@@ -33,7 +31,7 @@ class Checkpoint:
     seen_in_group: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "Checkpoint":
+    def load(cls, path: Path) -> Checkpoint:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -229,7 +227,7 @@ def _opt_out_findings(ledger, kept: dict, new: list[str]) -> list[Finding]:
     return findings
 
 
-def _advance(checkpoint: "Checkpoint", ledger, window) -> None:
+def _advance(checkpoint: Checkpoint, ledger, window) -> None:
     """The next window starts at the oldest row still open (to repair, or retrying), else now (the
     opt-outs without a number are kept by then: they hold nothing open); the first sightings in the
     group are kept for the numbers still in the window."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..ledger import (parse_time)
-from ..workflow import (WorkflowOptions)
-
+from ..ledger import parse_time
+from ..workflow import WorkflowOptions
 
 FIX_DEPLOY = "python -m helpers deploy --apply"
 
@@ -180,7 +179,7 @@ def _previous_value(text: str, name: str) -> int | None:
     return None
 
 
-def write_metrics(report: "HealthReport", path: str | Path, labels: dict[str, str] | None = None) -> Path:
+def write_metrics(report: HealthReport, path: str | Path, labels: dict[str, str] | None = None) -> Path:
     """The report as a Prometheus textfile at ``path``, replaced whole (node_exporter never reads half a
     file): written beside it, then moved into place; readable by others (metrics hold no phone number)."""
     import os

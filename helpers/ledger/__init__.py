@@ -36,7 +36,25 @@ from __future__ import annotations
 from .model import Ledger
 from .reading import build_ledger, read_membership
 from .rendering import write_ledger
-from .rows import (ALREADY, CANARY_NUMBERS, COLUMNS, DEFAULT_HOURS, NOT_MEASURED, RECORDED_ONLY, REPAIRS, UNRESOLVED, Action, BadWindow, Deadlines, Matched, Window, add_business_days, iso, make_window, parse_time)
+from .rows import (
+           ALREADY,
+           CANARY_NUMBERS,
+           COLUMNS,
+           DEFAULT_HOURS,
+           NOT_MEASURED,
+           RECORDED_ONLY,
+           REPAIRS,
+           UNRESOLVED,
+           Action,
+           BadWindow,
+           Deadlines,
+           Matched,
+           Window,
+           add_business_days,
+           iso,
+           make_window,
+           parse_time,
+)
 
 __all__ = ["ALREADY", "CANARY_NUMBERS", "COLUMNS", "DEFAULT_HOURS", "NOT_MEASURED", "RECORDED_ONLY", "REPAIRS",
            "UNRESOLVED", "Action", "BadWindow", "Deadlines", "Ledger", "Matched", "Window", "add_business_days",

@@ -2,13 +2,23 @@
 and the deadlines missed."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
+from datetime import UTC, datetime, timedelta
 
 from ..groups import GroupSnapshot
 from ..numbers import digits_key
-
-from .rows import (ALREADY, NOT_MEASURED, Action, Deadlines, Matched, Window, _OPT_IN, _OPT_OUT, _succeeded, add_business_days, parse_time)
+from .rows import (
+    _OPT_IN,
+    _OPT_OUT,
+    ALREADY,
+    NOT_MEASURED,
+    Action,
+    Deadlines,
+    Matched,
+    Window,
+    _succeeded,
+    add_business_days,
+    parse_time,
+)
 
 
 def _numbers_of_channel_users(records: list[dict]) -> None:
@@ -95,8 +105,8 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
     counting = (Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value)
     honour_days, confirm_within = deadlines.honour_business_days, timedelta(minutes=deadlines.confirm_minutes)
     # business days to calendar days, per weekday of the start (a hundred thousand rows: computed once)
-    span = {weekday: (add_business_days(datetime(2024, 1, 1 + weekday, tzinfo=timezone.utc), honour_days)
-                      - datetime(2024, 1, 1 + weekday, tzinfo=timezone.utc)) for weekday in range(7)}
+    span = {weekday: (add_business_days(datetime(2024, 1, 1 + weekday, tzinfo=UTC), honour_days)
+                      - datetime(2024, 1, 1 + weekday, tzinfo=UTC)) for weekday in range(7)}
     parsed: dict[str, tuple] = {}  # in-group time -> (datetime, the hourly sync after it): few distinct ones
 
     def seen_and_sync(text: str):

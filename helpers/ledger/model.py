@@ -8,9 +8,8 @@ import pandas as pd
 
 from ..groups import GroupSnapshot
 from ..workflow import DeployedWorkflow
-
 from .rendering import LedgerView
-from .rows import (REPAIRS, Action, Matched, Window)
+from .rows import REPAIRS, Action, Matched, Window
 
 
 @dataclass

@@ -20,10 +20,23 @@ from ..policy import KeywordPolicy, message_texts
 from ..suppression import member_ids
 from ..testnumbers import is_test_number
 from ..workflow import CHAT_APP_NAMES, RECORDED, DeployedWorkflow, deployed_workflows, redact
-
 from .judging import _judge, _numbers_of_channel_users, _redeliveries, _time_to_honour
 from .model import Ledger
-from .rows import (ALREADY, CANARY_NUMBERS, COLUMNS, RECORDED_ONLY, Action, Deadlines, Matched, Window, _OPT_IN, _OPT_OUT, _succeeded, iso, make_window)
+from .rows import (
+    _OPT_IN,
+    _OPT_OUT,
+    ALREADY,
+    CANARY_NUMBERS,
+    COLUMNS,
+    RECORDED_ONLY,
+    Action,
+    Deadlines,
+    Matched,
+    Window,
+    _succeeded,
+    iso,
+    make_window,
+)
 
 
 def build_ledger(client: Client, *, name: str | None = None, hours: float | None = None,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .rows import (NOT_MEASURED, UNRESOLVED, Action, Matched)
+from .rows import NOT_MEASURED, UNRESOLVED, Action, Matched
 
 
 class LedgerView:
@@ -68,7 +68,7 @@ class LedgerView:
             out.append("Nothing lost: every opt-out in the window is honoured.")
         return out + self._read_lines() + self._state_lines() + self._note_lines()
 
-    def _action_lines(self, action: "Action", written_to) -> list[str]:
+    def _action_lines(self, action: Action, written_to) -> list[str]:
         """What needs action of one kind: each row, up to 20."""
         rows = self.needing(action)
         if not len(rows):

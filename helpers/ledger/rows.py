@@ -3,14 +3,12 @@ and deadlines rows are judged in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-
 
 from ..client import Client
 from ..config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
 from ..errors import BadInput
-
 
 DEFAULT_HOURS = 7 * 24
 
@@ -60,7 +58,7 @@ class BadWindow(BadInput):
 
 def iso(when: datetime) -> str:
     """8x8's timestamp shape: 2022-04-18T07:39:55.52Z."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
 
 
 def parse_time(text: str) -> datetime | None:
@@ -68,7 +66,7 @@ def parse_time(text: str) -> datetime | None:
         when = datetime.fromisoformat(str(text).strip().replace("z", "Z"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -91,7 +89,7 @@ class Deadlines:
     confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
 
     @classmethod
-    def of(cls, settings) -> "Deadlines":
+    def of(cls, settings) -> Deadlines:
         return cls(settings.honour_business_days, settings.confirm_minutes)
 
 
@@ -123,7 +121,7 @@ def make_window(client: Client, *, hours: float | None = None, since: str | date
                     from None
         else:
             start = since
-        start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
     else:
         hours = DEFAULT_HOURS if hours is None else hours
         if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 366:

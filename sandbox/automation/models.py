@@ -11,13 +11,14 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import orjson
 
 from connect_rules import functions as script_functions
-
 from connect_rules.scripts import definition_scripts
+
 from ..errors import InvalidDefinition, InvalidDefinitionId, InvalidRequest, NotFound
 from ..storage import Store
 from .engine import RunResult, WorkflowEngine, wait_seconds
@@ -363,14 +364,14 @@ def _loads(text: str):
 
 
 def _iso_8601(value: str, name: str):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     try:
         when = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
         raise InvalidRequest(f"{name} must be an ISO 8601 time such as 2021-06-24T09:33:06.60Z, got {value!r}.") \
             from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def functions() -> list[dict]:

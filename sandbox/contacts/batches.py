@@ -6,7 +6,7 @@ import csv
 import io
 
 from ..errors import AmbiguousContact, InvalidJobId, InvalidMsisdn, InvalidRequest
-from .schema import (CONTACT_FIELDS, MAX_GROUPS_PER_CONTACT, MAX_BATCH_FILE_BYTES, ContactInput, msisdn_key, check_msisdn)
+from .schema import CONTACT_FIELDS, MAX_BATCH_FILE_BYTES, MAX_GROUPS_PER_CONTACT, ContactInput, check_msisdn, msisdn_key
 
 
 class Batches:

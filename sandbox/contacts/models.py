@@ -15,12 +15,26 @@ import json
 import math
 import threading
 from array import array
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..errors import AmbiguousContact, DuplicateGroupName, InvalidRequest, NotFound
 from ..storage import Store
-from .schema import (ADDRESS_KINDS, CONTACT_FIELDS, MAX_GROUPS_PER_CONTACT, MAX_MEMBERSHIP_BATCH, CONTACT_COLUMNS, SCHEMA, ContactInput, PatchOperation, BLOCKED_NUMBERS, TEXT_OF_CONTACT, msisdn_key, check_msisdn)
 from .batches import Batches
+from .schema import (
+    ADDRESS_KINDS,
+    BLOCKED_NUMBERS,
+    CONTACT_COLUMNS,
+    CONTACT_FIELDS,
+    MAX_GROUPS_PER_CONTACT,
+    MAX_MEMBERSHIP_BATCH,
+    SCHEMA,
+    TEXT_OF_CONTACT,
+    ContactInput,
+    PatchOperation,
+    check_msisdn,
+    msisdn_key,
+)
 
 
 class ContactsBackend(Batches):

@@ -7,7 +7,6 @@ from typing import Any
 
 from ..errors import InvalidMsisdn
 
-
 MSISDN_PATTERN = re.compile(r"^\+?[1-9][0-9]{6,14}$")
 
 

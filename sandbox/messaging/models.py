@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..contacts.models import ContactsBackend
+from ..contacts.schema import BLOCKED_NUMBERS, check_msisdn, msisdn_key
 from ..defaults import SANDBOX_ACCOUNT_ID, SANDBOX_ACCOUNT_UUID
 from ..errors import InvalidMsisdn, InvalidRequest, NotAuthenticated, NotFound, UnknownSubaccount
 from ..storage import Store
-from ..contacts.models import ContactsBackend
-from ..contacts.schema import BLOCKED_NUMBERS, check_msisdn, msisdn_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
