@@ -4,6 +4,7 @@ Tests, nbval's kernels and papermill jobs (they inherit this environment) each g
 deterministic sandbox, never the operator's local one (helpers/local_sandbox.py), and write
 runs/ and reports/ to a temporary folder, never the operator's.
 """
+
 import atexit
 import os
 import shutil
@@ -34,12 +35,19 @@ def pytest_runtest_setup(item):
 # The modules that take longest (seconds of one worker, measured with --junitxml on 2 cores; the
 # browser test runs the runbook job twice, then JupyterLab). pytest.ini turns off xdist's own
 # reordering by test count (--no-loadscope-reorder), which put the browser module near the end.
-LONGEST_FIRST = ("test_browser.py", "test_notebook_jobs.py", "test_bulk.py", "test_policy.py", "test_reconcile.py",
-                 "test_check.py")
+LONGEST_FIRST = (
+    "test_browser.py",
+    "test_notebook_jobs.py",
+    "test_bulk.py",
+    "test_policy.py",
+    "test_reconcile.py",
+    "test_check.py",
+)
 
 
 def pytest_collection_modifyitems(items):
     """The longest modules first, so that on several workers they run beside the rest instead of
     after it (longest processing time first); the order within a module is kept."""
-    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST
-               else len(LONGEST_FIRST))
+    items.sort(
+        key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+    )

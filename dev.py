@@ -9,6 +9,7 @@
 Each command first makes .venv and installs requirements.txt into it (again only when
 requirements.txt changed), then runs inside it. Extra arguments go to the job or to pytest.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,9 @@ STAMP = VENV / ".requirements.sha256"
 
 
 def ensure_environment() -> None:
-    wanted = hashlib.sha256((ROOT / "requirements.txt").read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(
+        (ROOT / "requirements.txt").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     if not PYTHON.exists():
@@ -64,8 +67,11 @@ def lab_working_copies(target: Path = LAB_COPIES) -> Path:
             kept.append(source.name)
     manifest_path.write_text(json.dumps(manifest, indent=1))
     if kept:
-        print(f"dev.py: kept your edited copies of {', '.join(kept)} in {target} (delete one to start it afresh "
-              "from the committed notebook)", flush=True)
+        print(
+            f"dev.py: kept your edited copies of {', '.join(kept)} in {target} (delete one to start it afresh "
+            "from the committed notebook)",
+            flush=True,
+        )
     return target
 
 
@@ -93,13 +99,26 @@ def main(argv: list[str]) -> int:
         args = [str(PYTHON), "-m", "helpers", "runbook", *rest]
     elif command == "lab":
         quiet_lab_settings()
-        args = [str(PYTHON), "-m", "jupyterlab", "--notebook-dir", str(lab_working_copies()), "--ip", "127.0.0.1",
-                "--no-browser", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *rest]
+        args = [
+            str(PYTHON),
+            "-m",
+            "jupyterlab",
+            "--notebook-dir",
+            str(lab_working_copies()),
+            "--ip",
+            "127.0.0.1",
+            "--no-browser",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *rest,
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
             args.append("--allow-root")  # containers run as root; JupyterLab refuses without this
-        print("dev.py: starting JupyterLab on 127.0.0.1 on working copies of the notebooks (runs/lab/notebooks/: "
-              "the committed ones stay as they are); open the http://127.0.0.1:... URL it prints (with its token) "
-              "in a browser. Ctrl-C stops it.", flush=True)
+        print(
+            "dev.py: starting JupyterLab on 127.0.0.1 on working copies of the notebooks (runs/lab/notebooks/: "
+            "the committed ones stay as they are); open the http://127.0.0.1:... URL it prints (with its token) "
+            "in a browser. Ctrl-C stops it.",
+            flush=True,
+        )
     elif command == "docs":
         args = [str(PYTHON), "-m", "mkdocs", *(rest or ["serve", "--dev-addr", "127.0.0.1:8000"])]
     else:

@@ -11,6 +11,7 @@ requests, the wall time, the sequential latency floor (requests x latency) and t
 rows written to the send list, the time of the same check on a one-row file (the group's read
 alone), and the peak memory (bound: 400 MiB).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,18 @@ def main() -> None:
         controls = SandboxControls(url)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EIGHTXEIGHT_")}
         env.update(EIGHTXEIGHT_BASE_URL=url, PYTHONPATH=str(ROOT))
-        command = [sys.executable, "-c", MEASURE, "audience", str(tmp / "audience.csv"), "--out",
-                   str(tmp / "send.csv"), "--report", str(tmp / "left-out.csv"), "--no-ledger"]
+        command = [
+            sys.executable,
+            "-c",
+            MEASURE,
+            "audience",
+            str(tmp / "audience.csv"),
+            "--out",
+            str(tmp / "send.csv"),
+            "--report",
+            str(tmp / "left-out.csv"),
+            "--no-ledger",
+        ]
         if args.parallel:
             command += ["--parallel", str(args.parallel)]
         before = controls.stats().get("requests", 0)
@@ -91,16 +102,23 @@ def main() -> None:
         subprocess.run([*command[:4], str(tmp / "one.csv"), *command[5:]], cwd=tmp, env=env, capture_output=True)
         group_alone = time.perf_counter() - started
         floor = requests * args.latency_ms / 1000
-        print(f"Audience check: {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency "
-              "(a fresh process, interpreter start included)")
+        print(
+            f"Audience check: {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency "
+            "(a fresh process, interpreter start included)"
+        )
         print(f"  send list: {written:,} rows (expected {expected:,}); exit {done.returncode} (1: some rows invalid)")
         print(f"  HTTP requests: {requests}")
         ratio = elapsed / floor if floor else None
-        print(f"  wall time: {elapsed:.1f} s (sequential latency floor {floor:.1f} s); wall time / floor = "
-              f"{ratio:.2f} (bound: 0.5: {'met' if ratio <= 0.5 else 'NOT met'})" if floor else
-              f"  wall time: {elapsed:.1f} s")
-        print(f"  the group's read alone (a one-row file): {group_alone:.1f} s"
-              + (f"; / floor = {group_alone / floor:.2f}" if floor else ""))
+        print(
+            f"  wall time: {elapsed:.1f} s (sequential latency floor {floor:.1f} s); wall time / floor = "
+            f"{ratio:.2f} (bound: 0.5: {'met' if ratio <= 0.5 else 'NOT met'})"
+            if floor
+            else f"  wall time: {elapsed:.1f} s"
+        )
+        print(
+            f"  the group's read alone (a one-row file): {group_alone:.1f} s"
+            + (f"; / floor = {group_alone / floor:.2f}" if floor else "")
+        )
         peak = float(done.stderr.strip().splitlines()[-1].split()[-2])  # "peak memory: N MiB"
         print(f"  peak memory: {peak:.0f} MiB (bound: 400 MiB: {'met' if peak <= 400 else 'NOT met'})", flush=True)
     finally:

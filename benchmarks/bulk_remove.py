@@ -11,6 +11,7 @@ the audience check (100,000 numbers against 100,000 members) the same way; the t
 1,000,000-member group; and, with --million, the peak memory of planning 1,000,000 rows (the
 bound is 400 MiB).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,10 +72,24 @@ def write_csv(path: Path, rows: int, members: int) -> None:
 
 
 def start_sandbox(state: Path, latency_ms: float) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "helpers", "sandbox", "--state", str(state),
-                                "--latency-ms", str(latency_ms), "--deterministic"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "sandbox",
+            "--state",
+            str(state),
+            "--latency-ms",
+            str(latency_ms),
+            "--deterministic",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     return process, process.stdout.readline().strip()
 
 
@@ -131,8 +146,15 @@ def one_run(args, state: Path, csv_path: Path, parallel: int) -> tuple[float, in
         base_rss = peak_rss_mib()
         before = controls.stats().get("requests", 0)
         started = time.perf_counter()
-        run = bulk_remove(client, csv_path, GROUP, apply=True, report_path=copy.with_suffix(".csv"),
-                          chunk_size=args.chunk_size, progress=False)
+        run = bulk_remove(
+            client,
+            csv_path,
+            GROUP,
+            apply=True,
+            report_path=copy.with_suffix(".csv"),
+            chunk_size=args.chunk_size,
+            progress=False,
+        )
         elapsed = time.perf_counter() - started
         requests = controls.stats()["requests"] - before
         counts = run.applied.counts()
@@ -140,17 +162,24 @@ def one_run(args, state: Path, csv_path: Path, parallel: int) -> tuple[float, in
         # the plan reads the group, the chunks go, the check reads back what is left: every outcome is read
         bound = math.ceil(args.members / 500) + math.ceil(args.rows / args.chunk_size) + math.ceil(left / 500) + 10
         floor = requests * args.latency_ms / 1000
-        print(f"Bulk removal, {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency, "
-              f"{parallel} request(s) at once:")
+        print(
+            f"Bulk removal, {args.rows:,} rows against {args.members:,} members, {args.latency_ms:g} ms latency, "
+            f"{parallel} request(s) at once:"
+        )
         print(f"  outcome: {counts}")
-        print(f"  HTTP requests: {requests} (bound {bound} = ceil({args.members}/500) to plan + "
-              f"ceil({args.rows}/{args.chunk_size}) chunks + ceil({left}/500) to check + 10): "
-              f"{'within' if requests <= bound else 'OVER'} the bound")
+        print(
+            f"  HTTP requests: {requests} (bound {bound} = ceil({args.members}/500) to plan + "
+            f"ceil({args.rows}/{args.chunk_size}) chunks + ceil({left}/500) to check + 10): "
+            f"{'within' if requests <= bound else 'OVER'} the bound"
+        )
         print(f"  wall time: {elapsed:.1f} s; {args.rows / elapsed:,.0f} rows/s")
-        print(f"  sequential latency floor: {requests} x {args.latency_ms:g} ms = {floor:.1f} s; "
-              f"wall time / floor = {elapsed / floor:.2f}")
-        print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB (before the run: {base_rss:.0f} MiB)",
-              flush=True)
+        print(
+            f"  sequential latency floor: {requests} x {args.latency_ms:g} ms = {floor:.1f} s; "
+            f"wall time / floor = {elapsed / floor:.2f}"
+        )
+        print(
+            f"  peak memory of this process: {peak_rss_mib():.0f} MiB (before the run: {base_rss:.0f} MiB)", flush=True
+        )
         if parallel == 1:
             # The naive way, on a sample of numbers: put them back first, then look up and remove one by one.
             sample = numbers(0, args.naive_sample)
@@ -159,9 +188,11 @@ def one_run(args, state: Path, csv_path: Path, parallel: int) -> tuple[float, in
                 client.contacts.upsert_contact(msisdn, group_ids=[group_id])
             per_row = naive(client, group_id, sample)
             naive_total = per_row * args.rows
-            print(f"Naive way (look up with contacts?query=, trigram-indexed, then remove, number by number) on "
-                  f"{args.naive_sample} rows: {per_row * 1000:.1f} ms/row; for {args.rows:,} rows about "
-                  f"{naive_total / 60:.1f} min and {2 * args.rows:,} requests")
+            print(
+                f"Naive way (look up with contacts?query=, trigram-indexed, then remove, number by number) on "
+                f"{args.naive_sample} rows: {per_row * 1000:.1f} ms/row; for {args.rows:,} rows about "
+                f"{naive_total / 60:.1f} min and {2 * args.rows:,} requests"
+            )
         return elapsed, requests
     finally:
         process.terminate()
@@ -177,8 +208,12 @@ def audience_check(latency_ms: float, size: int = 100_000) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="audience-"))
     group_id = prepare(tmp / "state.sqlite", size)
-    audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, size, 2)]
-                                       + [f"+6581{i:06d}" for i in range(size // 2)]})
+    audience = pd.DataFrame(
+        {
+            "msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, size, 2)]
+            + [f"+6581{i:06d}" for i in range(size // 2)]
+        }
+    )
     process, url = start_sandbox(tmp / "state.sqlite", latency_ms)
     try:
         controls = SandboxControls(url)
@@ -190,10 +225,13 @@ def audience_check(latency_ms: float, size: int = 100_000) -> None:
             elapsed = time.perf_counter() - started
             requests = controls.stats()["requests"] - before
             floor = requests * latency_ms / 1000
-            print(f"Audience check, {size:,} numbers against {size:,} members, {latency_ms:g} ms latency, "
-                  f"{parallel} request(s) at once: {len(removed):,} opted out, {len(send_to):,} to send to; "
-                  f"HTTP requests: {requests}; wall time: {elapsed:.1f} s; sequential latency floor: {floor:.1f} s; "
-                  f"wall time / floor = {elapsed / floor:.2f}", flush=True)
+            print(
+                f"Audience check, {size:,} numbers against {size:,} members, {latency_ms:g} ms latency, "
+                f"{parallel} request(s) at once: {len(removed):,} opted out, {len(send_to):,} to send to; "
+                f"HTTP requests: {requests}; wall time: {elapsed:.1f} s; sequential latency floor: {floor:.1f} s; "
+                f"wall time / floor = {elapsed / floor:.2f}",
+                flush=True,
+            )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -208,8 +246,11 @@ def group_read(members: int) -> None:
         client = Client(load_settings(env={}, env_file=None).with_base_url(url))
         started = time.perf_counter()
         snapshot = read_group(client, group_id)
-        print(f"Reading a group of {members:,} members (no added latency, {client.parallel} at once): "
-              f"{len(snapshot.keys):,} read in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"Reading a group of {members:,} members (no added latency, {client.parallel} at once): "
+            f"{len(snapshot.keys):,} read in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -222,8 +263,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--naive-sample", type=int, default=200)
-    parser.add_argument("--group-read", type=int, default=1_000_000, help="members of the group read at the end "
-                                                                          "(0: skip)")
+    parser.add_argument(
+        "--group-read", type=int, default=1_000_000, help="members of the group read at the end (0: skip)"
+    )
     parser.add_argument("--million", action="store_true", help="also plan 1,000,000 rows and report peak memory")
     parser.add_argument("--million-only", action="store_true", help="only the 1,000,000-row plan")
     args = parser.parse_args()
@@ -237,8 +279,10 @@ def main() -> None:
     write_csv(tmp / "opt_ins.csv", args.rows, args.members)
     parallel_time, parallel_requests = one_run(args, tmp / "state.sqlite", tmp / "opt_ins.csv", 4)
     sequential_time, _ = one_run(args, tmp / "state.sqlite", tmp / "opt_ins.csv", 1)
-    print(f"4 at once against one at a time: {parallel_time:.1f} s against {sequential_time:.1f} s "
-          f"({sequential_time / parallel_time:.1f}x)")
+    print(
+        f"4 at once against one at a time: {parallel_time:.1f} s against {sequential_time:.1f} s "
+        f"({sequential_time / parallel_time:.1f}x)"
+    )
     audience_check(args.latency_ms)
     if args.group_read:
         group_read(args.group_read)

@@ -4,6 +4,7 @@ afterwards, with no reconcile run? The workflow's own retries (Wait steps) decid
 
     .venv/bin/python benchmarks/lost_at_source.py [--customers 40] [--share 0.4] [--minutes 30]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,16 +41,19 @@ def main() -> None:
                 controls.deliver_inbound(number, "STOP", channel=channel)
                 controls.advance_clock(seconds=spacing)
             controls.advance_clock(seconds=args.minutes * 60 - spacing * args.customers)
-            at_end_of_failures = len({c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])}
-                                     & set(numbers))
+            at_end_of_failures = len(
+                {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])} & set(numbers)
+            )
             controls.fail_share(0.0)
             controls.advance_clock(hours=1)
             members = {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])} & set(numbers)
             ways = build_ledger(client).rows.query("matched == 'opt-out'")["honoured_by"].value_counts().to_dict()
-            print(f"{channel}: {args.customers} customers, {args.share:.0%} of add-to-group answers failing for "
-                  f"{args.minutes:g} min: {at_end_of_failures} in the group when the failures stop, "
-                  f"{len(members)} an hour later (no reconcile run); 503 answers: "
-                  f"{sandbox.request_count('status 503')}; honoured by: {ways}")
+            print(
+                f"{channel}: {args.customers} customers, {args.share:.0%} of add-to-group answers failing for "
+                f"{args.minutes:g} min: {at_end_of_failures} in the group when the failures stop, "
+                f"{len(members)} an hour later (no reconcile run); 503 answers: "
+                f"{sandbox.request_count('status 503')}; honoured by: {ways}"
+            )
 
 
 if __name__ == "__main__":

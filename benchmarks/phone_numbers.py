@@ -7,6 +7,7 @@ blocks), on numbers as export files hold them (international, spaced), then comp
 ``--mixed`` numbers of every region and format (the test suite's generator,
 tests/test_numbers_fast_path.py) and prints how many differ (it must be 0).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ def throughput(numbers: list[str], fast: bool) -> float:
 def column_throughput(numbers: list[str]) -> float:
     started = time.perf_counter()
     for start in range(0, len(numbers), STEP_ROWS):
-        e164_many(numbers[start:start + STEP_ROWS], True)
+        e164_many(numbers[start : start + STEP_ROWS], True)
     return len(numbers) / (time.perf_counter() - started)
 
 
@@ -48,16 +49,20 @@ def main() -> None:
     args = parser.parse_args()
     sample = [f"+65 90{i % 1_000_000:06d}" if i % 2 else f"+6590{i % 1_000_000:06d}" for i in range(200_000)]
     full, fast, column = throughput(sample, False), throughput(sample, True), column_throughput(sample)
-    print(f"International numbers (200,000, half spaced): full parse {full:,.0f}/s, fast path {fast:,.0f}/s "
-          f"({fast / full:.1f}x), as a column {column:,.0f}/s ({column / full:.1f}x)")
+    print(
+        f"International numbers (200,000, half spaced): full parse {full:,.0f}/s, fast path {fast:,.0f}/s "
+        f"({fast / full:.1f}x), as a column {column:,.0f}/s ({column / full:.1f}x)"
+    )
     workers, per = 2, -(-args.mixed // 16)
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(compare, range(100, 116), [per] * 16))
     total = sum(n for n, _ in results)
     differ = [d for _, ds in results for d in ds]
-    print(f"Mixed formats, every region: {total:,} numbers through the three paths in "
-          f"{time.perf_counter() - started:.0f} s on {workers} processes: {len(differ)} differ")
+    print(
+        f"Mixed formats, every region: {total:,} numbers through the three paths in "
+        f"{time.perf_counter() - started:.0f} s on {workers} processes: {len(differ)} differ"
+    )
     for row in differ[:10]:
         print("  ", row)
 

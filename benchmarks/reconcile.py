@@ -9,6 +9,7 @@ Contacts call answered 503 and the number is not in the group), 5% opt-ins, 2% o
 It prints the requests, the wall time, the sequential latency floor, and this process's peak
 memory, for the dry run (building the ledger) and for --apply (repairing the lost ones).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,12 @@ def peak_rss_mib() -> float:
 
 def run_data(n: int, msisdn: str, channel: str, kind: str, when: str) -> dict:
     text = {"honoured": "STOP", "lost": "STOP", "opt-in": "START", "other": "Where is my order?"}[kind]
-    data = {**inbound_payload(msisdn, text, channel=channel, umid=f"00000000-0000-4000-8000-{n:012d}",
-                              timestamp=when),
-            "accountId": "sandbox-account", "subAccountId": "sandbox-subaccount", "triggeredAt": when}
+    data = {
+        **inbound_payload(msisdn, text, channel=channel, umid=f"00000000-0000-4000-8000-{n:012d}", timestamp=when),
+        "accountId": "sandbox-account",
+        "subAccountId": "sandbox-subaccount",
+        "triggeredAt": when,
+    }
     if kind == "honoured":
         data.update(opt_out_response_code=201, opt_out_confirmation=f"umid-{n}")
     elif kind == "lost":
@@ -71,12 +75,14 @@ def prepare(state: Path, instances: int, members: int) -> None:
             # honoured opt-outs are members; lost ones and the rest are numbers outside the group
             msisdn = numbers(n % members, 1)[0] if kind == "honoured" else f"+6581{n:06d}"
             when = (begin + timedelta(seconds=5 * n)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4] + "Z"
-            batch[channel].append({"status": "Complete", "startedAt": when,
-                                   "data": run_data(n, msisdn, channel.lower(), kind, when)})
+            batch[channel].append(
+                {"status": "Complete", "startedAt": when, "data": run_data(n, msisdn, channel.lower(), kind, when)}
+            )
         for channel, runs in batch.items():
             for start in range(0, len(runs), 20_000):
-                sandbox.automation.seed_instances("sandbox-account", deployed[channel].definition_id,
-                                                  runs[start:start + 20_000])
+                sandbox.automation.seed_instances(
+                    "sandbox-account", deployed[channel].definition_id, runs[start : start + 20_000]
+                )
 
 
 def main() -> None:
@@ -84,8 +90,9 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument("--latency-ms", type=float, default=20)
-    parser.add_argument("--parallel", type=int, default=None,
-                        help="requests in flight at once (default: the setting's default, 4)")
+    parser.add_argument(
+        "--parallel", type=int, default=None, help="requests in flight at once (default: the setting's default, 4)"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
@@ -103,15 +110,23 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             requests = controls.stats()["requests"] - before
             ledger = result.ledger
-            print(f"Reconcile {label}: {len(ledger.rows):,} runs against {args.members:,} members, "
-                  f"{args.latency_ms:g} ms latency")
+            print(
+                f"Reconcile {label}: {len(ledger.rows):,} runs against {args.members:,} members, "
+                f"{args.latency_ms:g} ms latency"
+            )
             repaired = sum(result.repaired.values())
-            print(f"  lost opt-outs found: {len(ledger.lost) + repaired:,}; repaired (read back): {repaired:,}; "
-                  f"left: {len(result.remaining):,}")
+            print(
+                f"  lost opt-outs found: {len(ledger.lost) + repaired:,}; repaired (read back): {repaired:,}; "
+                f"left: {len(result.remaining):,}"
+            )
             print(f"  HTTP requests: {requests}")
             floor = requests * args.latency_ms / 1000
-            print(f"  wall time: {elapsed:.1f} s (sequential latency floor {floor:.1f} s); wall time / floor = "
-                  f"{elapsed / floor:.2f}" if floor else f"  wall time: {elapsed:.1f} s")
+            print(
+                f"  wall time: {elapsed:.1f} s (sequential latency floor {floor:.1f} s); wall time / floor = "
+                f"{elapsed / floor:.2f}"
+                if floor
+                else f"  wall time: {elapsed:.1f} s"
+            )
             print(f"  peak memory of this process: {peak_rss_mib():.0f} MiB", flush=True)
         # What a scheduled `check` reads after its checkpoint: only the runs of the last hour, and the
         # membership of their numbers (looked up one by one when that is cheaper than the group).
@@ -120,9 +135,12 @@ def main() -> None:
             started = time.perf_counter()
             ledger = build_ledger(client, hours=hours)
             elapsed = time.perf_counter() - started
-            print(f"Incremental ledger of the last {hours:g} hour(s) (as `check` reads after its checkpoint): "
-                  f"{len(ledger.rows):,} runs; HTTP requests: {controls.stats()['requests'] - before}; "
-                  f"wall time: {elapsed:.2f} s", flush=True)
+            print(
+                f"Incremental ledger of the last {hours:g} hour(s) (as `check` reads after its checkpoint): "
+                f"{len(ledger.rows):,} runs; HTTP requests: {controls.stats()['requests'] - before}; "
+                f"wall time: {elapsed:.2f} s",
+                flush=True,
+            )
     finally:
         process.terminate()
         process.wait(timeout=10)

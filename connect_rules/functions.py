@@ -13,6 +13,7 @@ Choices where 8x8's text is silent, written down:
 - an unparseable timestamp, day name, time or country code is an error (the script fails),
   not ``false``; a phone number that is not E.164 is simply not of that country.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,10 @@ TIME_ZONES = {
     "UTC": ("UTC", "Coordinated Universal Time (UTC)"),
     "GMT Standard Time": ("Europe/London", "Dublin, Edinburgh, Lisbon, London (UTC+00:00)"),
     "W. Europe Standard Time": ("Europe/Berlin", "Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna (UTC+01:00)"),
-    "Central Europe Standard Time": ("Europe/Budapest", "Belgrade, Bratislava, Budapest, Ljubljana, Prague (UTC+01:00)"),
+    "Central Europe Standard Time": (
+        "Europe/Budapest",
+        "Belgrade, Bratislava, Budapest, Ljubljana, Prague (UTC+01:00)",
+    ),
     "Romance Standard Time": ("Europe/Paris", "Brussels, Copenhagen, Madrid, Paris (UTC+01:00)"),
     "Central European Standard Time": ("Europe/Warsaw", "Sarajevo, Skopje, Warsaw, Zagreb (UTC+01:00)"),
     "E. Europe Standard Time": ("Europe/Chisinau", "Chisinau (UTC+02:00)"),
@@ -51,35 +55,64 @@ TIME_ZONES = {
 
 
 def _param(name, kind, required, description, example, default=None) -> dict:
-    return {"name": name, "type": kind, "required": required, "default": default, "example": example,
-            "description": description}
+    return {
+        "name": name,
+        "type": kind,
+        "required": required,
+        "default": default,
+        "example": example,
+        "description": description,
+    }
 
 
 # What GET .../steps/functions answers (the `function` schema of automation_api.json).
 FUNCTIONS = [
-    {"name": "stringContains", "example": "stringContains(data.payload.content.text, 'STOP', true)",
-     "description": "Checks if a string contains a value. Case-sensitive unless ignoreCase is true.",
-     "parameters": [_param("source", "string", True, "String to search in.", "Please STOP"),
-                    _param("value", "string", True, "Value to search for.", "STOP"),
-                    _param("ignoreCase", "boolean", False, "Ignore case when comparing.", True, False)]},
-    {"name": "isCountryCode", "example": "isCountryCode(data.payload.user.msisdn, 'SG')",
-     "description": "Checks if a phone number belongs to a country (ISO 3166-1 alpha-2 code).",
-     "parameters": [_param("phone", "string", True, "Phone number in international format.", "+6591234567"),
-                    _param("countryCode", "string", True, "Two-letter country code.", "SG")]},
-    {"name": "isTimeOfDayBetween", "example": "isTimeOfDayBetween(data.triggeredAt, '09:00', '18:00', "
-                                              "'Singapore Standard Time')",
-     "description": "Checks if the time of day of a timestamp, in a time zone, is within a window.",
-     "parameters": [_param("timestamp", "string", True, "ISO 8601 timestamp.", "2021-05-25T03:00:00Z"),
-                    _param("from", "string", True, "Start of the window (HH:mm).", "09:00"),
-                    _param("to", "string", True, "End of the window (HH:mm).", "18:00"),
-                    _param("timeZone", "string", True, "Time zone id (GET .../steps/timezones).",
-                           "Singapore Standard Time")]},
-    {"name": "isDayOfWeek", "example": "isDayOfWeek('2021-05-25', 'Tuesday')",
-     "description": "Checks if a date or timestamp falls on a given day of the week. Useful to design workflows "
-                    "that behaves differently on different days of the week (e.g., week vs weekend).",
-     "parameters": [_param("timestamp", "string", True, "Date or a timestamp. Standard date and datetime formats "
-                           "are supported.", "2021-05-25"),
-                    _param("day", "string", True, "Day of the week (not case sensitive).", "Monday")]},
+    {
+        "name": "stringContains",
+        "example": "stringContains(data.payload.content.text, 'STOP', true)",
+        "description": "Checks if a string contains a value. Case-sensitive unless ignoreCase is true.",
+        "parameters": [
+            _param("source", "string", True, "String to search in.", "Please STOP"),
+            _param("value", "string", True, "Value to search for.", "STOP"),
+            _param("ignoreCase", "boolean", False, "Ignore case when comparing.", True, False),
+        ],
+    },
+    {
+        "name": "isCountryCode",
+        "example": "isCountryCode(data.payload.user.msisdn, 'SG')",
+        "description": "Checks if a phone number belongs to a country (ISO 3166-1 alpha-2 code).",
+        "parameters": [
+            _param("phone", "string", True, "Phone number in international format.", "+6591234567"),
+            _param("countryCode", "string", True, "Two-letter country code.", "SG"),
+        ],
+    },
+    {
+        "name": "isTimeOfDayBetween",
+        "example": "isTimeOfDayBetween(data.triggeredAt, '09:00', '18:00', 'Singapore Standard Time')",
+        "description": "Checks if the time of day of a timestamp, in a time zone, is within a window.",
+        "parameters": [
+            _param("timestamp", "string", True, "ISO 8601 timestamp.", "2021-05-25T03:00:00Z"),
+            _param("from", "string", True, "Start of the window (HH:mm).", "09:00"),
+            _param("to", "string", True, "End of the window (HH:mm).", "18:00"),
+            _param("timeZone", "string", True, "Time zone id (GET .../steps/timezones).", "Singapore Standard Time"),
+        ],
+    },
+    {
+        "name": "isDayOfWeek",
+        "example": "isDayOfWeek('2021-05-25', 'Tuesday')",
+        "description": "Checks if a date or timestamp falls on a given day of the week. Useful to design workflows "
+        "that behaves differently on different days of the week (e.g., week vs weekend).",
+        "parameters": [
+            _param(
+                "timestamp",
+                "string",
+                True,
+                "Date or a timestamp. Standard date and datetime formats are supported.",
+                "2021-05-25",
+            ),
+            _param("day", "string", True, "Day of the week (not case sensitive).", "Monday"),
+        ],
+    },
 ]
 
 
@@ -145,12 +178,15 @@ function isCountryCode(phone, countryCode) {
 
 @lru_cache(maxsize=1)
 def _prelude() -> str:
-    return (f"var __8x8_zones = {json.dumps(_zone_offsets())};\n"
-            f"var __8x8_regions = {json.dumps(_calling_codes())};\n{_JS_FUNCTIONS}")
+    return (
+        f"var __8x8_zones = {json.dumps(_zone_offsets())};\n"
+        f"var __8x8_regions = {json.dumps(_calling_codes())};\n{_JS_FUNCTIONS}"
+    )
 
 
 def _zone_offsets(first_year: int = 2000, last_year: int = 2040) -> dict[str, list]:
     """Per zone: [[utc ms from which it applies, offset in minutes], ...] from zoneinfo."""
+
     def offset(zone, moment):
         return int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
 
@@ -175,8 +211,18 @@ def _zone_offsets(first_year: int = 2000, last_year: int = 2040) -> dict[str, li
     return tables
 
 
-_NUMBER_TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "voip", "personal_number",
-                 "pager", "uan", "voicemail")
+_NUMBER_TYPES = (
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+)
 
 
 def _calling_codes() -> dict[str, list]:
@@ -194,8 +240,11 @@ def _calling_codes() -> dict[str, list]:
             if len(regions) == 1 or meta is None:
                 rows.append([region, "", ".*"])
                 continue
-            patterns = [getattr(meta, t).national_number_pattern for t in _NUMBER_TYPES
-                        if getattr(meta, t, None) is not None and getattr(meta, t).national_number_pattern]
+            patterns = [
+                getattr(meta, t).national_number_pattern
+                for t in _NUMBER_TYPES
+                if getattr(meta, t, None) is not None and getattr(meta, t).national_number_pattern
+            ]
             rows.append([region, meta.leading_digits or "", "|".join(f"(?:{p})" for p in patterns)])
         if rows:
             codes[str(code)] = rows
@@ -209,5 +258,8 @@ def install(context) -> None:
 
 def time_zones(contains: str | None = None) -> list[dict]:
     needle = (contains or "").casefold()
-    return [{"id": zone_id, "name": name} for zone_id, (_, name) in TIME_ZONES.items()
-            if needle in zone_id.casefold() or needle in name.casefold()]
+    return [
+        {"id": zone_id, "name": name}
+        for zone_id, (_, name) in TIME_ZONES.items()
+        if needle in zone_id.casefold() or needle in name.casefold()
+    ]

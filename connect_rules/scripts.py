@@ -21,6 +21,7 @@ Where 8x8's text is silent, the strict reading, written down:
 - ``eval`` and ``Function`` are refused: code built at run time escapes every check here;
 - a script is one expression: several statements (``a; b``) or a syntax error are refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,10 +35,14 @@ MAX_SCRIPT_RUN_MS = 500
 
 TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 
-_DECLARATIONS = {"variable_declaration": "var", "lexical_declaration": "let/const",
-                 "function_declaration": "function declaration",
-                 "generator_function_declaration": "function declaration",
-                 "class_declaration": "class declaration", "class": "class expression"}
+_DECLARATIONS = {
+    "variable_declaration": "var",
+    "lexical_declaration": "let/const",
+    "function_declaration": "function declaration",
+    "generator_function_declaration": "function declaration",
+    "class_declaration": "class declaration",
+    "class": "class expression",
+}
 _ASSIGNMENTS = {"assignment_expression", "augmented_assignment_expression", "update_expression"}
 _DYNAMIC_CODE = {"eval", "Function"}
 
@@ -54,6 +59,7 @@ class Violation:
 @dataclass(frozen=True)
 class Script:
     """One ``{{ }}`` script of a definition, and where it sits."""
+
     step: str
     field: str  # e.g. "selectNextStep.add_to_opt_out_group" or "inputs.body.addresses.msisdn"
     source: str
@@ -89,10 +95,10 @@ def check_script(source: str) -> list[Violation]:
     root = _parser().parse(code).root_node
 
     def text(node) -> str:
-        return code[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return code[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def where(node) -> str:
-        return f"`{_shorten(text(node))}` at character {len(code[:node.start_byte].decode('utf-8', 'replace')) + 1}"
+        return f"`{_shorten(text(node))}` at character {len(code[: node.start_byte].decode('utf-8', 'replace')) + 1}"
 
     statements = [n for n in root.named_children if n.type != "comment"]
     if root.has_error:
@@ -146,7 +152,7 @@ def _calls(body, name: str, text) -> bool:
 
 def _shorten(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def scripts_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

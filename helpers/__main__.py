@@ -1,4 +1,5 @@
 """Command line: ``python -m helpers sandbox|runbook|deploy|bulk-remove|bulk-add|reconcile|audience|templates|check|adopt``."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,18 @@ from .errors import (
 # failed before anything changed (fix it, or wait, and run again); 1: work was interrupted part-way
 # (RunInterrupted, whatever caused it) or some of it failed. A command that finishes says 0 (all is
 # well) or 1 (something needs action) itself; the docs' reference lists both (docs/gen_reference.py).
-EXIT_CODES = ((RunInterrupted, 1), (BadInput, 2), (WorkflowNotDeployed, 2), (ConnectionCheckFailed, 2),
-              (RunInProgress, 2), (NotOnSandbox, 2), (APIError, 2), (TransportError, 2), (UnexpectedResponse, 2),
-              (EightByEightError, 1))
+EXIT_CODES = (
+    (RunInterrupted, 1),
+    (BadInput, 2),
+    (WorkflowNotDeployed, 2),
+    (ConnectionCheckFailed, 2),
+    (RunInProgress, 2),
+    (NotOnSandbox, 2),
+    (APIError, 2),
+    (TransportError, 2),
+    (UnexpectedResponse, 2),
+    (EightByEightError, 1),
+)
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -44,8 +54,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         was = local_sandbox.stop()
         if args.reset:
             local_sandbox.reset()
-        print(("Stopped the local sandbox" if was else "The local sandbox was not running") +
-              ("; its state is deleted: the next use starts from nothing." if args.reset else "."))
+        print(
+            ("Stopped the local sandbox" if was else "The local sandbox was not running")
+            + ("; its state is deleted: the next use starts from nothing." if args.reset else ".")
+        )
         return 0
     if args.serve_local:
         return local_sandbox.serve_local(args.port)
@@ -56,22 +68,27 @@ def _sandbox(args: argparse.Namespace) -> int:
         info = local_sandbox.running()
         if info:
             print(info["url"], flush=True)
-            print(f"The local sandbox is already running (pid {info['pid']}, state {local_sandbox.STATE}); it "
-                  "stops by itself when idle, or with --stop.", file=sys.stderr, flush=True)
+            print(
+                f"The local sandbox is already running (pid {info['pid']}, state {local_sandbox.STATE}); it "
+                "stops by itself when idle, or with --stop.",
+                file=sys.stderr,
+                flush=True,
+            )
             return 0
-        print(f"8x8 sandbox (the local one, state {local_sandbox.STATE}); Ctrl-C to stop.", file=sys.stderr,
-              flush=True)
+        print(f"8x8 sandbox (the local one, state {local_sandbox.STATE}); Ctrl-C to stop.", file=sys.stderr, flush=True)
         return local_sandbox.serve_local(args.port or local_sandbox.PREFERRED_PORT)
-    sandbox = Sandbox(port=args.port, state=args.state, deterministic=args.deterministic,
-                      latency_ms=args.latency_ms)
+    sandbox = Sandbox(port=args.port, state=args.state, deterministic=args.deterministic, latency_ms=args.latency_ms)
     sandbox.faults.configure(share_429=args.share_429, share_503=args.share_503)
     stopped = []
     # before the address is announced: a SIGTERM sent as soon as it is read still stops cleanly
     signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     sandbox.start()
     print(sandbox.base_url, flush=True)  # first line of stdout: where to point EIGHTXEIGHT_BASE_URL
-    print(f"8x8 sandbox serving on {sandbox.base_url} (state: {args.state or 'in memory'}); "
-          "Ctrl-C to stop.", file=sys.stderr, flush=True)
+    print(
+        f"8x8 sandbox serving on {sandbox.base_url} (state: {args.state or 'in memory'}); Ctrl-C to stop.",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         while not stopped:
             time.sleep(0.2)
@@ -90,8 +107,9 @@ def _sample(name: str) -> int:
     try:
         runbook = connect(quiet=True)
         if not runbook.on_sandbox:
-            raise NotOnSandbox("--sample sets up the sandbox's samples; with EIGHTXEIGHT_API_KEY set nothing is set up "
-                               "on 8x8")
+            raise NotOnSandbox(
+                "--sample sets up the sandbox's samples; with EIGHTXEIGHT_API_KEY set nothing is set up on 8x8"
+            )
         print(prepare_sample(runbook, SAMPLES[name].notebook))
     except EightByEightError as exc:
         return _failed(exc)
@@ -127,13 +145,27 @@ def _failed(exc, as_json: bool = False, *, code: int | None = None, then: str | 
     if then:
         print(then, file=sys.stderr)
     if isinstance(exc, RunInterrupted):
-        print("Run the same command again: it starts from what 8x8 holds then (a bulk run resumes its journal), "
-              "so nothing is done twice.", file=sys.stderr)
+        print(
+            "Run the same command again: it starts from what 8x8 holds then (a bulk run resumes its journal), "
+            "so nothing is done twice.",
+            file=sys.stderr,
+        )
     elif isinstance(exc, (APIError, TransportError, UnexpectedResponse)):  # part-way failures are RunInterrupted
         print("Nothing was changed.", file=sys.stderr)
     if as_json:
-        print(json.dumps({"error": str(exc), "error_class": type(exc).__name__, "status": exc.status,
-                          "code": exc.code, "error_id": exc.error_id, "exit_code": code}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "error": str(exc),
+                    "error_class": type(exc).__name__,
+                    "status": exc.status,
+                    "code": exc.code,
+                    "error_id": exc.error_id,
+                    "exit_code": code,
+                },
+                indent=2,
+            )
+        )
     return code
 
 
@@ -160,9 +192,19 @@ def _bulk(args: argparse.Namespace) -> int:
     try:
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         group = opt_out_list_name(runbook.settings, args.group)
-        run = work(runbook.client, args.file, group, column=args.column, default_region=args.default_region,
-                   country_column=args.country_column, apply=args.apply, report_path=args.report,
-                   reports_dir=args.reports_dir, journal_path=args.journal, chunk_size=args.chunk_size)
+        run = work(
+            runbook.client,
+            args.file,
+            group,
+            column=args.column,
+            default_region=args.default_region,
+            country_column=args.country_column,
+            apply=args.apply,
+            report_path=args.report,
+            reports_dir=args.reports_dir,
+            journal_path=args.journal,
+            chunk_size=args.chunk_size,
+        )
     except EightByEightError as exc:
         return _failed(exc, args.json)
     return _show(run, args.json)
@@ -175,8 +217,16 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     try:
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
-        result = reconcile(runbook.client, name=args.name, hours=args.hours, since=args.since, apply=args.apply,
-                           ledger_path=args.ledger, reports_dir=args.reports_dir, progress=False)
+        result = reconcile(
+            runbook.client,
+            name=args.name,
+            hours=args.hours,
+            since=args.since,
+            apply=args.apply,
+            ledger_path=args.ledger,
+            reports_dir=args.reports_dir,
+            progress=False,
+        )
     except EightByEightError as exc:  # WorkflowNotDeployed: nothing to reconcile, exit 2
         return _failed(exc, args.json)
     return _show(result, args.json)
@@ -193,16 +243,30 @@ def _audience(args: argparse.Namespace) -> int:
         runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
         ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
         if ledger is None and args.name is not None and not args.no_ledger:  # a typo must not drop the ledger unseen
-            raise BadInput(f"{ledger_note}. --name {args.name!r} asks for those workflows' runs: check the name (notebook "
-                           "03's WORKFLOW_NAME), or give --no-ledger to let the group alone decide.")
+            raise BadInput(
+                f"{ledger_note}. --name {args.name!r} asks for those workflows' runs: check the name (notebook "
+                "03's WORKFLOW_NAME), or give --no-ledger to let the group alone decide."
+            )
         if ledger_note and not args.no_ledger:
             print(f"note: no ledger ({ledger_note}); the group alone decides.", file=sys.stderr)
-        result = check_audience(runbook.client, args.file, args.group, out=args.out, column=args.column,
-                                default_region=args.default_region, country_column=args.country_column,
-                                ledger=ledger, ledger_note=ledger_note, report=args.report,
-                                bsuid_column=args.bsuid_column, reports_dir=args.reports_dir)
+        result = check_audience(
+            runbook.client,
+            args.file,
+            args.group,
+            out=args.out,
+            column=args.column,
+            default_region=args.default_region,
+            country_column=args.country_column,
+            ledger=ledger,
+            ledger_note=ledger_note,
+            report=args.report,
+            bsuid_column=args.bsuid_column,
+            reports_dir=args.reports_dir,
+        )
     except EightByEightError as exc:  # whatever the error: nothing was checked, exit 2
-        gone = f" ({args.out} does not exist)" if args.out and not os.path.exists(args.out) else ""  # there: the file read, or a folder
+        gone = (
+            f" ({args.out} does not exist)" if args.out and not os.path.exists(args.out) else ""
+        )  # there: the file read, or a folder
         return _failed(exc, args.json, code=2, then=f"No send list was written{gone}: nothing was checked.")
     return _show(result, args.json)
 
@@ -229,9 +293,17 @@ def _check(args: argparse.Namespace) -> int:
     from .health import CheckOptions, HealthReport, run_check
     from .runbook import connect
 
-    options = CheckOptions(group=args.group, name=args.name, languages=args.languages, brand=args.brand,
-                           support=args.support, hours=args.hours, since=args.since, apply=args.apply,
-                           canary=not args.no_canary)
+    options = CheckOptions(
+        group=args.group,
+        name=args.name,
+        languages=args.languages,
+        brand=args.brand,
+        support=args.support,
+        hours=args.hours,
+        since=args.since,
+        apply=args.apply,
+        canary=not args.no_canary,
+    )
     try:
         if args.channels is not None:
             from .config import parse_channels
@@ -276,11 +348,17 @@ def _deploy(args: argparse.Namespace) -> int:
         runbook = connect(quiet=args.json, **_list_of(args))
         languages = args.languages if args.languages is not None else runbook.settings.languages
         channels = parse_channels(args.channels) if args.channels is not None else None
-        options = WorkflowOptions.of(runbook.settings, name=args.name, channels=channels, brand=args.brand,
-                                     support=args.support)
-        result = deploy_opt_out(runbook.client, opt_out_list_name(runbook.settings, args.group),
-                                KeywordPolicy(languages=languages), options, apply=args.apply,
-                                builder_dir=args.builder_dir)
+        options = WorkflowOptions.of(
+            runbook.settings, name=args.name, channels=channels, brand=args.brand, support=args.support
+        )
+        result = deploy_opt_out(
+            runbook.client,
+            opt_out_list_name(runbook.settings, args.group),
+            KeywordPolicy(languages=languages),
+            options,
+            apply=args.apply,
+            builder_dir=args.builder_dir,
+        )
     except EightByEightError as exc:
         return _failed(exc, args.json)
     return _show(result, args.json)
@@ -298,20 +376,42 @@ def _adopt(args: argparse.Namespace) -> int:
     from .workflow import WorkflowOptions
 
     def deploy(client):
-        return deploy_opt_out(client, opt_out_list_name(client.settings), KeywordPolicy(languages=client.settings.languages),
-                              WorkflowOptions.of(client.settings), apply=True)
+        return deploy_opt_out(
+            client,
+            opt_out_list_name(client.settings),
+            KeywordPolicy(languages=client.settings.languages),
+            WorkflowOptions.of(client.settings),
+            apply=True,
+        )
 
     try:
         runbook = connect(quiet=args.json, **_list_of(args))
-        result = adopt(runbook.client, apply=args.apply, group=args.group, hours=args.hours,
-                       reports_dir=args.reports_dir, canary=run_canary, deploy=deploy)
+        result = adopt(
+            runbook.client,
+            apply=args.apply,
+            group=args.group,
+            hours=args.hours,
+            reports_dir=args.reports_dir,
+            canary=run_canary,
+            deploy=deploy,
+        )
     except EightByEightError as exc:
         return _failed(exc, args.json)
     return _show(result, args.json)
 
 
-RUNS = {"sandbox": _sandbox, "runbook": _runbook, "deploy": _deploy, "bulk-remove": _bulk, "bulk-add": _bulk,
-        "reconcile": _reconcile, "audience": _audience, "templates": _templates, "check": _check, "adopt": _adopt}
+RUNS = {
+    "sandbox": _sandbox,
+    "runbook": _runbook,
+    "deploy": _deploy,
+    "bulk-remove": _bulk,
+    "bulk-add": _bulk,
+    "reconcile": _reconcile,
+    "audience": _audience,
+    "templates": _templates,
+    "check": _check,
+    "adopt": _adopt,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ would use: the account's own blacklisted group where it has one, never a second 
 
 A second run changes nothing: the lost are in the group, the flows are disabled.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -76,58 +77,102 @@ class Adoption:
         return 1 if (self.lost or any(f.enabled for f in self.foreign) or self.group is None) else 0
 
     def values(self) -> dict:
-        return {"exit_code": self.exit_code, "applied": self.applied, "window": self.window,
-                "group": self.group and {"id": self.group["id"], "name": self.group["name"]},
-                "group_note": self.group_note,
-                "blacklisted_groups": [{"id": g["id"], "name": g["name"], "members": g.get("contacts")}
-                                       for g in self.groups],
-                "flows": [{"id": f.id, "name": f.name, "channel": f.channel, "kind": f.kind, "enabled": f.enabled,
-                           "defects": f.defects, "on_stop": f.on_stop,
-                           **({"messages": self.measured[f.id].messages, "asked_to_stop": len(self.measured[f.id].asked),
-                               "in_a_list": len(self.measured[f.id].in_a_list),
-                               "lost": sorted(self.measured[f.id].lost)} if f.id in self.measured else {})}
-                          for f in self.flows],
-                "recovered": self.recovered, "not_recovered": self.not_recovered, "deployed": self.deployed,
-                "disabled": self.disabled, "kept_enabled": self.kept_enabled or None,
-                "saved_settings": self.saved_settings}
+        return {
+            "exit_code": self.exit_code,
+            "applied": self.applied,
+            "window": self.window,
+            "group": self.group and {"id": self.group["id"], "name": self.group["name"]},
+            "group_note": self.group_note,
+            "blacklisted_groups": [
+                {"id": g["id"], "name": g["name"], "members": g.get("contacts")} for g in self.groups
+            ],
+            "flows": [
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "channel": f.channel,
+                    "kind": f.kind,
+                    "enabled": f.enabled,
+                    "defects": f.defects,
+                    "on_stop": f.on_stop,
+                    **(
+                        {
+                            "messages": self.measured[f.id].messages,
+                            "asked_to_stop": len(self.measured[f.id].asked),
+                            "in_a_list": len(self.measured[f.id].in_a_list),
+                            "lost": sorted(self.measured[f.id].lost),
+                        }
+                        if f.id in self.measured
+                        else {}
+                    ),
+                }
+                for f in self.flows
+            ],
+            "recovered": self.recovered,
+            "not_recovered": self.not_recovered,
+            "deployed": self.deployed,
+            "disabled": self.disabled,
+            "kept_enabled": self.kept_enabled or None,
+            "saved_settings": self.saved_settings,
+        }
 
     def lines(self) -> list[str]:
         out = [self.summary()]
         for flow in self.flows:
             out += self._flow_lines(flow)
-        out.append(("Blacklisted groups, as read before any change: " if self.applied else "Blacklisted groups: ")
-                   + ("; ".join(f"{g['name']!r} (id {g['id']}, {g.get('contacts', '?')} member(s))"
-                                for g in self.groups) or "none") + ".")
+        out.append(
+            ("Blacklisted groups, as read before any change: " if self.applied else "Blacklisted groups: ")
+            + (
+                "; ".join(f"{g['name']!r} (id {g['id']}, {g.get('contacts', '?')} member(s))" for g in self.groups)
+                or "none"
+            )
+            + "."
+        )
         out.append(self.group_note)
         if self.applied:
             out += self._applied_lines()
         elif self.lost or any(f.enabled for f in self.foreign):
-            out.append("Dry run: nothing was changed. Add --apply to recover the lost opt-outs, deploy the runbook's "
-                       "workflows and disable the other opt-out flows once they run.")
+            out.append(
+                "Dry run: nothing was changed. Add --apply to recover the lost opt-outs, deploy the runbook's "
+                "workflows and disable the other opt-out flows once they run."
+            )
         return out
 
     def _flow_lines(self, flow: Flow) -> list[str]:
-        out = [f"- {flow.label()}: " + {RUNBOOK: "the runbook's", OPT_OUT: "an opt-out flow not the runbook's",
-                                         "answers": f"answers inbound messages: {flow.on_stop}",
-                                         "other": "acts on no message the runbook reads"}[flow.kind]]
+        out = [
+            f"- {flow.label()}: "
+            + {
+                RUNBOOK: "the runbook's",
+                OPT_OUT: "an opt-out flow not the runbook's",
+                "answers": f"answers inbound messages: {flow.on_stop}",
+                "other": "acts on no message the runbook reads",
+            }[flow.kind]
+        ]
         out += [f"    defect: {defect}" for defect in flow.defects]
         if flow.id in self.measured:
             m = self.measured[flow.id]
             lost = f": {', '.join(sorted(m.lost)[:10])}" + (" ..." if len(m.lost) > 10 else "") if m.lost else ""
-            out.append(f"    runs: {m.messages} message(s); {len(m.asked)} customer(s) asked to stop (the runbook's "
-                       f"policy); {len(m.in_a_list)} in an opt-out list now; {len(m.lost)} lost{lost}"
-                       + (f"; {m.without_number} without a phone number" if m.without_number else ""))
+            out.append(
+                f"    runs: {m.messages} message(s); {len(m.asked)} customer(s) asked to stop (the runbook's "
+                f"policy); {len(m.in_a_list)} in an opt-out list now; {len(m.lost)} lost{lost}"
+                + (f"; {m.without_number} without a phone number" if m.without_number else "")
+            )
         return out
 
     def _applied_lines(self) -> list[str]:
-        out = [f"Recovered from {name!r}: {len(numbers)} opt-out(s), each read back in the group (nothing was sent "
-               f"to them)." for name, numbers in self.recovered.items()]
+        out = [
+            f"Recovered from {name!r}: {len(numbers)} opt-out(s), each read back in the group (nothing was sent "
+            f"to them)."
+            for name, numbers in self.recovered.items()
+        ]
         out += [f"NOT recovered: {number}: {why}" for number, why in self.not_recovered.items()]
         out += [f"Deployed: {d}" for d in self.deployed]
         out += [f"Disabled (not deleted): {d}" for d in self.disabled]
         if self.disabled:
-            out.append("To enable one again: open it in the Automation Builder and turn it on (two opt-out flows "
-                       "on one trigger answer each STOP twice).")
+            out.append(
+                "To enable one again: open it in the Automation Builder and turn it on (two opt-out flows "
+                "on one trigger answer each STOP twice)."
+            )
         if self.kept_enabled:
             out.append(f"Left enabled: {self.kept_enabled}")
         if self.saved_settings:
@@ -140,10 +185,15 @@ class Adoption:
         foreign = [f for f in self.foreign if f.enabled]
         if self.applied:
             done = sum(len(v) for v in self.recovered.values())
-            return (f"adopt: applied: {done} lost opt-out(s) recovered, {len(self.disabled)} flow(s) disabled"
-                    + (f"; {len(self.not_recovered)} NOT recovered" if self.not_recovered else "") + ".")
-        return (f"adopt: {len(self.flows)} workflow(s) on the inbound triggers, {len(foreign)} other opt-out flow(s) "
-                f"enabled, {len(self.lost)} lost opt-out(s) found, {len(self.groups)} blacklisted group(s).")
+            return (
+                f"adopt: applied: {done} lost opt-out(s) recovered, {len(self.disabled)} flow(s) disabled"
+                + (f"; {len(self.not_recovered)} NOT recovered" if self.not_recovered else "")
+                + "."
+            )
+        return (
+            f"adopt: {len(self.flows)} workflow(s) on the inbound triggers, {len(foreign)} other opt-out flow(s) "
+            f"enabled, {len(self.lost)} lost opt-out(s) found, {len(self.groups)} blacklisted group(s)."
+        )
 
 
 def choose_group(client: Client, groups: list[dict], named: str | None) -> tuple[dict | None, str]:
@@ -153,19 +203,25 @@ def choose_group(client: Client, groups: list[dict], named: str | None) -> tuple
     by_name = {g["name"]: g for g in groups}
     if named is not None:
         if named not in by_name:
-            raise BadInput(f"--group {named!r} is not a blacklisted group of this account; the blacklisted groups: "
-                           f"{', '.join(map(repr, by_name)) or 'none'}. Nothing was changed.")
+            raise BadInput(
+                f"--group {named!r} is not a blacklisted group of this account; the blacklisted groups: "
+                f"{', '.join(map(repr, by_name)) or 'none'}. Nothing was changed."
+            )
         return by_name[named], f"The runbook uses {named!r} (named)."
     own = settings.opt_out_group or DEFAULT_GROUP_NAME
     if own in by_name:
         return by_name[own], f"The runbook uses {own!r}."
     if len(groups) == 1:
-        return groups[0], (f"The runbook adopts {groups[0]['name']!r}, the account's blacklisted group, instead of making "
-                           f"a second one beside it (EIGHTXEIGHT_OPT_OUT_GROUP).")
+        return groups[0], (
+            f"The runbook adopts {groups[0]['name']!r}, the account's blacklisted group, instead of making "
+            f"a second one beside it (EIGHTXEIGHT_OPT_OUT_GROUP)."
+        )
     if not groups:
         return None, "No blacklisted group yet: the runbook makes its own (notebook 01, or deploy --apply)."
-    return None, (f"{len(groups)} blacklisted groups: give --group NAME to choose the one the runbook uses (8x8 blocks "
-                  "the members of every one, and the audience check leaves them all out). Until then nothing is made.")
+    return None, (
+        f"{len(groups)} blacklisted groups: give --group NAME to choose the one the runbook uses (8x8 blocks "
+        "the members of every one, and the audience check leaves them all out). Until then nothing is made."
+    )
 
 
 def survey(client: Client, *, group: str | None = None, hours: float | None = None) -> Adoption:
@@ -178,13 +234,24 @@ def survey(client: Client, *, group: str | None = None, hours: float | None = No
         members |= set(read_group(client, int(g["id"])).ever)
     flows = flows_on_triggers(client)
     policy = KeywordPolicy(languages=client.settings.languages)
-    measured = {f.id: measure(client, f, policy, members, started_from=iso(window.start), started_to=iso(window.end))
-                for f in flows if f.kind == OPT_OUT}
+    measured = {
+        f.id: measure(client, f, policy, members, started_from=iso(window.start), started_to=iso(window.end))
+        for f in flows
+        if f.kind == OPT_OUT
+    }
     return Adoption(flows, measured, groups, chosen, note, window.describe())
 
 
-def adopt(client: Client, *, apply: bool = False, group: str | None = None, hours: float | None = None,
-          reports_dir: str | Path | None = None, canary=None, deploy=None) -> Adoption:
+def adopt(
+    client: Client,
+    *,
+    apply: bool = False,
+    group: str | None = None,
+    hours: float | None = None,
+    reports_dir: str | Path | None = None,
+    canary=None,
+    deploy=None,
+) -> Adoption:
     """``survey``, and with ``apply`` the four steps of the module's docstring. ``canary`` and ``deploy``:
     the runbook's (helpers.health.run_canary, helpers.deploy.deploy_opt_out), given by the caller."""
     found = survey(client, group=group, hours=hours)
@@ -212,16 +279,27 @@ def _recover(client: Client, found: Adoption, reports_dir: Path) -> None:
     lost = found.lost
     if not lost:
         return
-    group_id = int(found.group["id"]) if found.group else opt_out_group_id(
-        client, opt_out_list_name(client.settings), create_if_missing=True)
+    group_id = (
+        int(found.group["id"])
+        if found.group
+        else opt_out_group_id(client, opt_out_list_name(client.settings), create_if_missing=True)
+    )
     keys = sorted(n[1:] for n in lost)
     key = Journal.run_key("adopt", group_id, "adopt", {"numbers": keys})
     with GroupLock(client, group_id, "adopt"):
         journal = Journal(Journal.default_path(reports_dir / "journals", "adopt", group_id, key), key)
         journal.open({"mode": "adopt", "groupId": group_id, "add": len(keys)})
         found.journal = journal.path
-        failed = send_in_chunks(client, journal, keys, 100, adding(client, group_id), label="Recovering lost opt-outs",
-                                pass_number=1, progress=False)
+        failed = send_in_chunks(
+            client,
+            journal,
+            keys,
+            100,
+            adding(client, group_id),
+            label="Recovering lost opt-outs",
+            pass_number=1,
+            progress=False,
+        )
         after = read_membership(client, group_id, set(lost))
         journal.record({"type": "finished"})
     for number, (flow_name, _) in sorted(lost.items()):
@@ -269,8 +347,9 @@ def _disable_foreign(client: Client, found: Adoption, workflows: dict, canary) -
             continue
         held = client.automation.get_definition(flow.id)
         body = {k: held[k] for k in ("subAccountId", "trigger", "definition") if k in held}
-        client.automation.update_definition(flow.id, {**body, "accountId": client.settings.account_id,
-                                                      "status": "disabled"})
+        client.automation.update_definition(
+            flow.id, {**body, "accountId": client.settings.account_id, "status": "disabled"}
+        )
         now = client.automation.get_definition(flow.id)
         if now.get("status") == "disabled":  # said from what 8x8 answers, never assumed
             found.disabled.append(f"{flow.name!r} ({flow.channel}, {flow.id}), read back: disabled")
@@ -278,5 +357,6 @@ def _disable_foreign(client: Client, found: Adoption, workflows: dict, canary) -
         else:
             failed.append(f"{flow.label()} still reads {now.get('status')!r}")
     if failed:
-        found.kept_enabled = ("the other opt-out flows of these channels stay enabled, so no STOP goes unhandled: "
-                              + "; ".join(failed))
+        found.kept_enabled = (
+            "the other opt-out flows of these channels stay enabled, so no STOP goes unhandled: " + "; ".join(failed)
+        )

@@ -13,6 +13,7 @@ first, before 8x8 is called or anything is read (:func:`clear_outputs`), so a li
 checked today is never mistaken for one that was; and a file that changed while it was checked
 gives no SEND.csv at all.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,14 +31,13 @@ from .bulk.records import copy_records, file_digest
 from .bulk.run import UnknownGroup, resolve_group
 from .bulk.statuses import Status
 from .client import Client
+from .concurrency import Steps, no_cycle_collection
 from .errors import BadFile, BadInput, WorkflowNotDeployed
 from .groups import (
     DEFAULT_GROUP_NAME,
-    Steps,
     blacklisted_groups,
     find_opt_out_group,
     is_subaccount_list,
-    no_cycle_collection,
     read_group,
     subaccount_list_name,
     who_enforces,
@@ -77,9 +77,14 @@ class AudienceCheck:
 
     def values(self) -> dict:
         """The check as named values (helpers.record): rows per outcome, and the left-out rows' reasons."""
-        return {"rows": self.rows, "counts": self.counts(), "left_out": dict(zip(
-            self.left_out["row"].astype(int).astype(str), self.left_out["reason"])), "ledger_used": self.ledger_used,
-            "groups": [int(g["id"]) for g, _ in self.groups], "exit_code": self.exit_code}
+        return {
+            "rows": self.rows,
+            "counts": self.counts(),
+            "left_out": dict(zip(self.left_out["row"].astype(int).astype(str), self.left_out["reason"])),
+            "ledger_used": self.ledger_used,
+            "groups": [int(g["id"]) for g, _ in self.groups],
+            "exit_code": self.exit_code,
+        }
 
     def summary(self) -> pd.DataFrame:
         """Rows of the file per outcome (may receive, then each reason), for a chart."""
@@ -92,28 +97,39 @@ class AudienceCheck:
 
     def lines(self) -> list[str]:
         out = [f"Audience {self.source}: {self.rows} row(s)."]
-        out += [f"Opt-out group {group['id']} ({group['name']!r}) read: {described}. {who_enforces(group['name'])}"
-                for group, described in self.groups]
+        out += [
+            f"Opt-out group {group['id']} ({group['name']!r}) read: {described}. {who_enforces(group['name'])}"
+            for group, described in self.groups
+        ]
         if not self.ledger_used:
-            out.append("No ledger read" + (f" ({self.ledger_note})" if self.ledger_note else "")
-                       + ": opt-outs the group does not hold yet are not known.")
+            out.append(
+                "No ledger read"
+                + (f" ({self.ledger_note})" if self.ledger_note else "")
+                + ": opt-outs the group does not hold yet are not known."
+            )
         count, where = self.kept
         if count:
-            out.append(f"{count} WhatsApp opt-out(s) without a phone number, kept by the health check ({where.name} in "
-                       "the reports folder), checked against the file's BSUID column." if self.bsuid_column else
-                       f"{count} WhatsApp opt-out(s) without a phone number are kept by the health check ({where.name} in "
-                       "the reports folder), but the file has no BSUID column to find them by (name one with "
-                       "--bsuid-column).")
+            out.append(
+                f"{count} WhatsApp opt-out(s) without a phone number, kept by the health check ({where.name} in "
+                "the reports folder), checked against the file's BSUID column."
+                if self.bsuid_column
+                else f"{count} WhatsApp opt-out(s) without a phone number are kept by the health check ({where.name} in "
+                "the reports folder), but the file has no BSUID column to find them by (name one with "
+                "--bsuid-column)."
+            )
         out.append("Plan: " + ", ".join(f"{n} {k}" for k, n in self.counts().items()))
-        out.append(f"Send list: {shown(self.send_path)} ({self.may_receive} row(s), the file's own columns, in order). "
-                   "Nothing was sent and nothing changed on 8x8.")
+        out.append(
+            f"Send list: {shown(self.send_path)} ({self.may_receive} row(s), the file's own columns, in order). "
+            "Nothing was sent and nothing changed on 8x8."
+        )
         if self.report_path is not None:
             out.append(f"Left out, with reasons: {shown(self.report_path)} ({len(self.left_out)} row(s)).")
         return out
 
 
-def campaign_ledger(client: Client, *, name: str | None = None, hours: float | None = None,
-                    use: bool = True) -> tuple[Ledger | None, str]:
+def campaign_ledger(
+    client: Client, *, name: str | None = None, hours: float | None = None, use: bool = True
+) -> tuple[Ledger | None, str]:
     """The ledger an audience check reads (the opt-out workflows' runs of the last ``hours``), or
     None and why: not asked for, or no workflow of that name deployed (the group alone decides)."""
     if not use:
@@ -130,8 +146,9 @@ def audience_groups(client: Client, group: str | int | None = None) -> list[dict
     each exists. UnknownGroup when ``group`` was named and is not there, or when neither exists."""
     found = []
     try:
-        found.append(resolve_group(client, group if group is not None else
-                                   (client.settings.opt_out_group or DEFAULT_GROUP_NAME)))
+        found.append(
+            resolve_group(client, group if group is not None else (client.settings.opt_out_group or DEFAULT_GROUP_NAME))
+        )
     except UnknownGroup:
         if group is not None:
             raise
@@ -144,14 +161,17 @@ def audience_groups(client: Client, group: str | int | None = None) -> list[dict
         if all(int(other["id"]) != int(g["id"]) for g in found):
             found.append(other)
     if not found:
-        raise UnknownGroup(f"There is no opt-out group to check against: neither {DEFAULT_GROUP_NAME!r} nor "
-                           f"{subaccount_list_name(client.settings.subaccount_id)!r} exists. Run notebook 01 (or give "
-                           "--group). No send list was written.")
+        raise UnknownGroup(
+            f"There is no opt-out group to check against: neither {DEFAULT_GROUP_NAME!r} nor "
+            f"{subaccount_list_name(client.settings.subaccount_id)!r} exists. Run notebook 01 (or give "
+            "--group). No send list was written."
+        )
     return found
 
 
-def audience_outputs(path: str | Path, out: str | Path | None = None,
-                     report: str | Path | None = None) -> tuple[Path, Path]:
+def audience_outputs(
+    path: str | Path, out: str | Path | None = None, report: str | Path | None = None
+) -> tuple[Path, Path]:
     """Where a check of ``path`` writes: ``out`` (default: send-<file>.csv in this run's folder) and
     ``report`` (default: left-out-<file>.csv beside the send list)."""
     stem = Path(path).stem
@@ -174,19 +194,31 @@ def clear_outputs(path: str | Path, out: str | Path, report: str | Path | None =
     try:
         out.unlink(missing_ok=True)  # a stale list must never pass for a checked one
     except OSError as exc:
-        raise BadFile(f"The send list left at {out} by an earlier check cannot be removed ({exc.strerror or exc}): "
-                      "remove it, or give another --out, then check again.") from None
+        raise BadFile(
+            f"The send list left at {out} by an earlier check cannot be removed ({exc.strerror or exc}): "
+            "remove it, or give another --out, then check again."
+        ) from None
     report_path = check_writable(Path(report)) if report is not None else None
     check_writable(out, "--out")
     return report_path
 
 
 @no_cycle_collection()  # a million rows are millions of objects: the collector would walk them again and again
-def check_audience(client: Client, path: str | Path, group: str | int | None = None, *, out: str | Path,
-                   column: str | None = None, default_region: str | None = None,
-                   country_column: str | None = None, ledger: Ledger | None = None, ledger_note: str = "",
-                   report: str | Path | None = None, bsuid_column: str | None = None,
-                   reports_dir: str | Path | None = None) -> AudienceCheck:
+def check_audience(
+    client: Client,
+    path: str | Path,
+    group: str | int | None = None,
+    *,
+    out: str | Path,
+    column: str | None = None,
+    default_region: str | None = None,
+    country_column: str | None = None,
+    ledger: Ledger | None = None,
+    ledger_note: str = "",
+    report: str | Path | None = None,
+    bsuid_column: str | None = None,
+    reports_dir: str | Path | None = None,
+) -> AudienceCheck:
     """Check an audience file against the opt-out groups (:func:`audience_groups`) and ``ledger`` (a
     helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
     the file or a group cannot be used. ``bsuid_column`` (default: a column named as
@@ -196,14 +228,21 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
     report_path = clear_outputs(path, out, report)
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
-    opened = open_numbers(path, column=column, default_region=default_region, country_column=country_column,
-                          bsuid_column=bsuid_column, find_bsuid=True)
+    opened = open_numbers(
+        path,
+        column=column,
+        default_region=default_region,
+        country_column=country_column,
+        bsuid_column=bsuid_column,
+        find_bsuid=True,
+    )
     kept_path = without_number_path(reports_dir if reports_dir is not None else reports_folder(), client.settings)
     kept = {user for user, seen in read_without_number(kept_path).items() if seen.get("channel") == "WhatsApp"}
     groups = audience_groups(client, group)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
-    snapshots = [(g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None))
-                 for i, g in enumerate(groups)]
+    snapshots = [
+        (g, read_group(client, int(g["id"]), meanwhile=reading if i == 0 else None)) for i, g in enumerate(groups)
+    ]
     numbers = reading.finish()
     members, own_list, others = _members_by_kind(snapshots)
     asked, recent, by_bsuid = _ledger_opt_outs(ledger)
@@ -214,30 +253,55 @@ def check_audience(client: Client, path: str | Path, group: str | int | None = N
 
     def last_checks_and_report() -> None:  # the copy read the file again: rows never checked give no list
         if _digest_or_none(Path(path)) != before:
-            raise BadFile(f"{path} changed while it was being checked, so the send list could hold rows that were "
-                          "not checked: none was written. Check it again once nothing is writing to it.")
+            raise BadFile(
+                f"{path} changed while it was being checked, so the send list could hold rows that were "
+                "not checked: none was written. Check it again once nothing is writing to it."
+            )
         if report_path is not None:
             try:
                 write_report(left_out.astype({"reason": "category"}), report_path)  # the few reasons made safe once
             except OSError as exc:
-                raise BadFile(f"The report {report_path} could not be written ({exc.strerror or exc}), so no send list "
-                              "was written either: free some space or give another --report, then check again.") from None
+                raise BadFile(
+                    f"The report {report_path} could not be written ({exc.strerror or exc}), so no send list "
+                    "was written either: free some space or give another --report, then check again."
+                ) from None
 
-    may_receive = _write_send_list(Path(path), out, set(left_out["row"]), numbers.delimiter,
-                                   before_it_is_there=last_checks_and_report) - numbers.has_header
-    return AudienceCheck(numbers.source, [(g, snap.describe()) for g, snap in snapshots], len(numbers.rows),
-                         may_receive, left_out, out, report_path, ledger is not None, numbers.bsuid, ledger_note,
-                         (len(kept), kept_path))
+    may_receive = (
+        _write_send_list(
+            Path(path), out, set(left_out["row"]), numbers.delimiter, before_it_is_there=last_checks_and_report
+        )
+        - numbers.has_header
+    )
+    return AudienceCheck(
+        numbers.source,
+        [(g, snap.describe()) for g, snap in snapshots],
+        len(numbers.rows),
+        may_receive,
+        left_out,
+        out,
+        report_path,
+        ledger is not None,
+        numbers.bsuid,
+        ledger_note,
+        (len(kept), kept_path),
+    )
 
 
 def _members_by_kind(snapshots: list) -> tuple[set, set, list[tuple[str, set]]]:
     """(the opt-out group's members, the subaccount list's, each other blacklisted group's), as digit
     keys: a member at any point of the read counts; the opt-out group is first, so its reason wins."""
-    members = {key for i, (g, snap) in enumerate(snapshots) if i == 0 and not is_subaccount_list(g["name"])
-               for key in snap.ever}
+    members = {
+        key
+        for i, (g, snap) in enumerate(snapshots)
+        if i == 0 and not is_subaccount_list(g["name"])
+        for key in snap.ever
+    }
     own_list = {key for g, snap in snapshots if is_subaccount_list(g["name"]) for key in snap.ever}
-    others = [(g["name"], set(snap.ever)) for i, (g, snap) in enumerate(snapshots)
-              if i > 0 and not is_subaccount_list(g["name"])]
+    others = [
+        (g["name"], set(snap.ever))
+        for i, (g, snap) in enumerate(snapshots)
+        if i > 0 and not is_subaccount_list(g["name"])
+    ]
     return members, own_list, others
 
 
@@ -247,19 +311,34 @@ def _ledger_opt_outs(ledger: Ledger | None) -> tuple[set, set, set]:
     if ledger is None:
         return set(), set(), set()
     recent = {digits_key(n) for n in ledger.rows.loc[ledger.rows["awaiting_sync"].astype(bool), "number"] if n}
-    return ({digits_key(n) for n in ledger.opted_out_numbers()}, recent,
-            set(ledger.opted_out_channel_users("WhatsApp")))
+    return (
+        {digits_key(n) for n in ledger.opted_out_numbers()},
+        recent,
+        set(ledger.opted_out_channel_users("WhatsApp")),
+    )
 
 
-def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent: set,
-             by_bsuid: set = frozenset(), others: list[tuple[str, set]] = ()) -> pd.Series:
+def _reasons(
+    rows: pd.DataFrame,
+    members: set,
+    own_list: set,
+    asked: set,
+    recent: set,
+    by_bsuid: set = frozenset(),
+    others: list[tuple[str, set]] = (),
+) -> pd.Series:
     """The reason of each row left out (indexed as ``rows``; the others are absent), decided for the
     whole column at once (a million rows: a per-row loop took a second and a half). ``by_bsuid``:
     BSUIDs the ledger has as opted out, for the rows' "bsuid" (when the file has such a column): a
     row that would receive, or has no usable number, is left out for it."""
     valid = (rows["status"] == Status.VALID).to_numpy()
-    reason = leave_out_reasons(pd.Series(np.where(valid, rows["msisdn"].to_numpy(), None), index=rows.index),
-                               members=members, own_list=own_list, asked=asked, recent=recent)
+    reason = leave_out_reasons(
+        pd.Series(np.where(valid, rows["msisdn"].to_numpy(), None), index=rows.index),
+        members=members,
+        own_list=own_list,
+        asked=asked,
+        recent=recent,
+    )
     for name, keys in others:  # another blacklisted group of the account: 8x8 blocks its members too
         held = valid & rows["msisdn"].isin({"+" + key for key in keys}).to_numpy()
         reason[held & reason.isna().to_numpy()] = f"{Reason.IN_OTHER_BLACKLIST}: {name!r}"
@@ -268,8 +347,9 @@ def _reasons(rows: pd.DataFrame, members: set, own_list: set, asked: set, recent
         reason[which] = [f"{label}: {why}" for why in rows["reason"].to_numpy()[which]]
     if by_bsuid and "bsuid" in rows:
         opted_out = rows["bsuid"].isin(by_bsuid).to_numpy()
-        reason[opted_out & (reason.isna().to_numpy() | (rows["status"] == Status.INVALID).to_numpy())] = \
+        reason[opted_out & (reason.isna().to_numpy() | (rows["status"] == Status.INVALID).to_numpy())] = (
             Reason.BSUID_ONLY
+        )
     return reason.dropna()
 
 
@@ -280,8 +360,9 @@ def _digest_or_none(path: Path) -> str | None:
         return None
 
 
-def _write_send_list(path: Path, out: Path, left_out_rows: set[int], delimiter: str | None, *,
-                     before_it_is_there: Callable[[], None]) -> int:
+def _write_send_list(
+    path: Path, out: Path, left_out_rows: set[int], delimiter: str | None, *, before_it_is_there: Callable[[], None]
+) -> int:
     """The file's header and every row not left out, in order, as the file holds them; answers the
     rows written (the header not counted). Written under a name of its own run's (two checks
     writing the same --out never mix their rows), and ``out`` appears, whole, only after

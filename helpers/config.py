@@ -4,6 +4,7 @@ No API key means sandbox mode: the runbook talks to the embedded 8x8 sandbox (or
 ``EIGHTXEIGHT_BASE_URL`` when one is running elsewhere). The key itself is held in a
 :class:`Secret`, whose ``str`` and ``repr`` never show it.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,37 +69,37 @@ SETTINGS_DOC = {
     "EIGHTXEIGHT_API_KEY": "API key from the API Keys page of 8x8 Connect. Unset: sandbox mode.",
     "EIGHTXEIGHT_ACCOUNT_ID": f"8x8 account id (or account name). Sandbox default: {SANDBOX_ACCOUNT_ID}.",
     "EIGHTXEIGHT_ACCOUNT_UUID": "The account's UUID (8x8 Connect, account settings), which the Messaging Apps "
-                                "management API takes as accountId: read WhatsApp templates with it "
-                                f"(python -m helpers templates). Sandbox default: {SANDBOX_ACCOUNT_UUID}.",
+    "management API takes as accountId: read WhatsApp templates with it "
+    f"(python -m helpers templates). Sandbox default: {SANDBOX_ACCOUNT_UUID}.",
     "EIGHTXEIGHT_SUBACCOUNT_ID": f"Subaccount that receives the customers' messages. Sandbox default: {SANDBOX_SUBACCOUNT_ID}.",
     "EIGHTXEIGHT_REGION": "asia (default), us, europe or indonesia: picks the documented base URLs.",
     "EIGHTXEIGHT_BASE_URL": "One base URL for every API: a running sandbox or a proxy. Overrides the region.",
     "EIGHTXEIGHT_LANGUAGES": "Languages of the opt-out keywords the workflows deploy: ISO 639-1 codes separated by "
-                             "commas, e.g. en,es,zh (default en; English is always in).",
+    "commas, e.g. en,es,zh (default en; English is always in).",
     "EIGHTXEIGHT_OPT_OUT_LIST": "account (default): opt-outs go to the account-wide blacklisted group, which 8x8 "
-                                "enforces on every subaccount; subaccount: to this subaccount's own list, the "
-                                "group 'Opt-out: <subaccount>', which only the audience check enforces.",
+    "enforces on every subaccount; subaccount: to this subaccount's own list, the "
+    "group 'Opt-out: <subaccount>', which only the audience check enforces.",
     "EIGHTXEIGHT_BRAND_NAME": f"Your brand, named in the answer to HELP (default {DEFAULT_BRAND!r}: a placeholder "
-                              "the sandbox allows and 8x8 deploys refuse).",
+    "the sandbox allows and 8x8 deploys refuse).",
     "EIGHTXEIGHT_SUPPORT_CONTACT": f"Your support contact, named in the answer to HELP, e.g. 'support@example.com' "
-                                   f"(default {DEFAULT_SUPPORT!r}: a placeholder, refused on 8x8).",
+    f"(default {DEFAULT_SUPPORT!r}: a placeholder, refused on 8x8).",
     "EIGHTXEIGHT_WORKFLOW_NAME": f"The opt-out workflows' name in the Automation Builder (default {DEFAULT_NAME!r}).",
     "EIGHTXEIGHT_CHANNELS": "The opt-out workflows deployed, one each: WhatsApp (Messaging Apps: WhatsApp, Viber, "
-                            "RCS) and SMS, separated by commas (default WhatsApp,SMS).",
+    "RCS) and SMS, separated by commas (default WhatsApp,SMS).",
     "EIGHTXEIGHT_OPT_OUT_GROUP": "The opt-out group's exact name, when it is not the list's own (an existing "
-                                 "blacklisted group to adopt). Default: 'WhatsApp opt-out' (account) or "
-                                 "'Opt-out: <subaccount>' (subaccount).",
+    "blacklisted group to adopt). Default: 'WhatsApp opt-out' (account) or "
+    "'Opt-out: <subaccount>' (subaccount).",
     "EIGHTXEIGHT_TEST_NUMBER_PREFIX": "Test messages (notebook 04) come from this prefix and three digits. Default: "
-                                      f"{SANDBOX_TEST_PREFIX} on the sandbox; on 8x8 {FICTION_TEST_PREFIX}, Ofcom's "
-                                      "range for drama, which no customer has. On 8x8 give a prefix of numbers that "
-                                      "are yours: any other number is refused before a message is sent.",
+    f"{SANDBOX_TEST_PREFIX} on the sandbox; on 8x8 {FICTION_TEST_PREFIX}, Ofcom's "
+    "range for drama, which no customer has. On 8x8 give a prefix of numbers that "
+    "are yours: any other number is refused before a message is sent.",
     "EIGHTXEIGHT_PARALLEL_REQUESTS": "Requests in flight at once for page reads and bulk chunks (1..16; default "
-                                     "4; one at a time after a 429).",
+    "4; one at a time after a 429).",
     "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": "Deadline for an opt-out to be in the group, in business days "
-                                               "(Mon-Fri; default 5: Australia's Spam Act, stricter than the "
-                                               "US FCC's 10). The ledger flags rows past it.",
+    "(Mon-Fri; default 5: Australia's Spam Act, stricter than the "
+    "US FCC's 10). The ledger flags rows past it.",
     "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": "Deadline for the one opt-out confirmation, in minutes (default 5: the "
-                                          "US FCC rule of 2025-04-11). The ledger flags rows past it.",
+    "US FCC rule of 2025-04-11). The ledger flags rows past it.",
 }
 # The deadlines in force (../shared/8x8-api/NOTES.md, "Deadlines in force"): the stricter reading
 # as default, so that a ledger that says "in time" is in time under both rules.
@@ -109,18 +110,18 @@ DEFAULT_CONFIRM_MINUTES = 5  # FCC (US): at most one confirmation, within 5 minu
 # Read elsewhere, not settings of the connection: set by the runbook job, the tests and maintainers.
 OTHER_VARIABLES_DOC = {
     "EIGHTXEIGHT_API_DEFINITIONS": "The folder of 8x8's OpenAPI files and examples, for the schema checks and the "
-                                   "contract tests (default ../shared/8x8-api; helpers.openapi).",
+    "contract tests (default ../shared/8x8-api; helpers.openapi).",
     "EIGHTXEIGHT_ENV_FILE": "The settings file the set-up form and deploy --apply write (default .env; each test has "
-                            "its own).",
+    "its own).",
     "EIGHTXEIGHT_SANDBOX": "'fresh': a fresh in-process deterministic sandbox per run instead of the shared local one "
-                           "(the tests, the committed outputs' refresh).",
+    "(the tests, the committed outputs' refresh).",
     "EIGHTXEIGHT_SANDBOX_DIR": "The local sandbox's folder (default .sandbox/; a test's own, never the operator's).",
     "EIGHTXEIGHT_SANDBOX_NOTEBOOK": "The notebook a fresh sandbox is for: it finds what the notebooks before it "
-                                    "leave (runbook.LEFT_BY_EARLIER_NOTEBOOKS).",
+    "leave (runbook.LEFT_BY_EARLIER_NOTEBOOKS).",
     "EIGHTXEIGHT_OUTPUT_DIR": "Where runs/ and reports/ go (default: the project; the tests point it away from the "
-                              "operator's).",
+    "operator's).",
     "EIGHTXEIGHT_RUN_DIR": "The runbook job's folder for this run, where the notebooks write their files (set by the "
-                           "job for its kernels).",
+    "job for its kernels).",
 }
 OTHER_VARIABLES = tuple(OTHER_VARIABLES_DOC)
 
@@ -134,8 +135,9 @@ MAX_PARALLEL = 16
 def check_opt_out_list(value) -> str:
     text = str(value).strip().lower()
     if text not in OPT_OUT_LISTS:
-        raise ConfigError(f"The opt-out list is account or subaccount, not {value!r} (EIGHTXEIGHT_OPT_OUT_LIST or "
-                          "--opt-out-list).")
+        raise ConfigError(
+            f"The opt-out list is account or subaccount, not {value!r} (EIGHTXEIGHT_OPT_OUT_LIST or --opt-out-list)."
+        )
     return text
 
 
@@ -146,8 +148,10 @@ def check_parallel(value) -> int:
     except ValueError:
         number = 0
     if not 1 <= number <= MAX_PARALLEL:
-        raise ConfigError(f"Parallel requests must be a whole number from 1 to {MAX_PARALLEL}, not {value!r} "
-                          "(EIGHTXEIGHT_PARALLEL_REQUESTS or --parallel).")
+        raise ConfigError(
+            f"Parallel requests must be a whole number from 1 to {MAX_PARALLEL}, not {value!r} "
+            "(EIGHTXEIGHT_PARALLEL_REQUESTS or --parallel)."
+        )
     return number
 
 
@@ -236,8 +240,11 @@ class Settings:
 
     def for_subaccount(self, subaccount_id: str | None = None, opt_out_list: str | None = None) -> Settings:
         """The same connection for another subaccount of the account, and/or another opt-out list."""
-        return replace(self, subaccount_id=subaccount_id or self.subaccount_id,
-                       opt_out_list=check_opt_out_list(opt_out_list or self.opt_out_list))
+        return replace(
+            self,
+            subaccount_id=subaccount_id or self.subaccount_id,
+            opt_out_list=check_opt_out_list(opt_out_list or self.opt_out_list),
+        )
 
     def for_group(self, name: str | None) -> Settings:
         """The same settings with another EIGHTXEIGHT_OPT_OUT_GROUP (None: the list's own group)."""
@@ -257,11 +264,15 @@ class Settings:
         """One plain line saying where the runbook is talking to; safe to print."""
         if self.sandbox_mode:
             where = self.base_url or "the embedded sandbox"
-            return (f"SANDBOX MODE: no EIGHTXEIGHT_API_KEY is set, so nothing reaches 8x8. "
-                    f"Talking to {where} as account {self.account_id!r}, subaccount {self.subaccount_id!r}.")
+            return (
+                f"SANDBOX MODE: no EIGHTXEIGHT_API_KEY is set, so nothing reaches 8x8. "
+                f"Talking to {where} as account {self.account_id!r}, subaccount {self.subaccount_id!r}."
+            )
         where = self.base_url or f"8x8 region {self.region!r} ({self.base_urls()['contacts']})"
-        return (f"LIVE MODE: API key set (hidden). Talking to {where} as account "
-                f"{self.account_id!r}, subaccount {self.subaccount_id!r}.")
+        return (
+            f"LIVE MODE: API key set (hidden). Talking to {where} as account "
+            f"{self.account_id!r}, subaccount {self.subaccount_id!r}."
+        )
 
 
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
@@ -283,9 +294,13 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         languages = parse_languages(get("LANGUAGES") or None)
     except BadInput as exc:
         raise ConfigError(f"EIGHTXEIGHT_LANGUAGES: {exc}.") from None
-    deadlines = {name: _whole_number(get(name), default, name, upper)
-                 for name, default, upper in (("HONOUR_WITHIN_BUSINESS_DAYS", DEFAULT_HONOUR_BUSINESS_DAYS, 60),
-                                              ("CONFIRM_WITHIN_MINUTES", DEFAULT_CONFIRM_MINUTES, 24 * 60))}
+    deadlines = {
+        name: _whole_number(get(name), default, name, upper)
+        for name, default, upper in (
+            ("HONOUR_WITHIN_BUSINESS_DAYS", DEFAULT_HONOUR_BUSINESS_DAYS, 60),
+            ("CONFIRM_WITHIN_MINUTES", DEFAULT_CONFIRM_MINUTES, 24 * 60),
+        )
+    }
     return Settings(
         honour_business_days=deadlines["HONOUR_WITHIN_BUSINESS_DAYS"],
         confirm_minutes=deadlines["CONFIRM_WITHIN_MINUTES"],
@@ -326,8 +341,10 @@ def check_test_prefix(value: str) -> str:
     """A prefix of test numbers: + and 5 to 12 digits (three more digits make each number)."""
     text = str(value or "").strip()
     if text and not _TEST_PREFIX.fullmatch(text):
-        raise ConfigError(f"EIGHTXEIGHT_TEST_NUMBER_PREFIX={text!r} is not a prefix of phone numbers: write + and the "
-                          "digits before the last three, e.g. +6591234 for +6591234000 to +6591234999.")
+        raise ConfigError(
+            f"EIGHTXEIGHT_TEST_NUMBER_PREFIX={text!r} is not a prefix of phone numbers: write + and the "
+            "digits before the last three, e.g. +6591234 for +6591234000 to +6591234999."
+        )
     return text
 
 
@@ -343,8 +360,9 @@ def _read_values(env: Mapping[str, str] | None, env_file: str | Path | None) -> 
             values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     source = os.environ if env is None else env
     values.update({k: v for k, v in source.items() if k.startswith(ENV_PREFIX)})
-    unknown = sorted(k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC
-                     and k not in OTHER_VARIABLES)
+    unknown = sorted(
+        k for k in values if k.startswith(ENV_PREFIX) and k not in SETTINGS_DOC and k not in OTHER_VARIABLES
+    )
     if unknown:
         raise ConfigError(f"Unknown setting(s) {', '.join(unknown)}. Known settings: {', '.join(SETTINGS_DOC)}.")
     return values
@@ -367,11 +385,15 @@ def _base_url(text: str) -> str | None:
 def _account(key: str, account: str, subaccount: str) -> tuple[str, str]:
     """The account and subaccount, both required with a key (the sandbox has its own)."""
     if key and not account:
-        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_ACCOUNT_ID is not. "
-                          "Set the account id (Connect dashboard, Account settings) or unset the key to use the sandbox.")
+        raise ConfigError(
+            "EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_ACCOUNT_ID is not. "
+            "Set the account id (Connect dashboard, Account settings) or unset the key to use the sandbox."
+        )
     if key and not subaccount:
-        raise ConfigError("EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_SUBACCOUNT_ID is not. "
-                          "Set the subaccount that receives your customers' messages.")
+        raise ConfigError(
+            "EIGHTXEIGHT_API_KEY is set but EIGHTXEIGHT_SUBACCOUNT_ID is not. "
+            "Set the subaccount that receives your customers' messages."
+        )
     if account and "/" in account:
         raise ConfigError(f"EIGHTXEIGHT_ACCOUNT_ID={account!r} must not contain '/'.")
     return account, subaccount
@@ -393,8 +415,13 @@ def _find_env_file(path: Path) -> Path | None:
 
 
 # What notebook 00's form decides: the connection. The account's UUID goes with the account.
-CONNECTION_VARIABLES = ("EIGHTXEIGHT_API_KEY", "EIGHTXEIGHT_ACCOUNT_ID", "EIGHTXEIGHT_SUBACCOUNT_ID",
-                        "EIGHTXEIGHT_REGION", "EIGHTXEIGHT_BASE_URL")
+CONNECTION_VARIABLES = (
+    "EIGHTXEIGHT_API_KEY",
+    "EIGHTXEIGHT_ACCOUNT_ID",
+    "EIGHTXEIGHT_SUBACCOUNT_ID",
+    "EIGHTXEIGHT_REGION",
+    "EIGHTXEIGHT_BASE_URL",
+)
 _SANDBOX_COMMENT = "# Sandbox mode: no EIGHTXEIGHT_API_KEY, so nothing reaches 8x8."
 
 
@@ -417,10 +444,12 @@ def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
         # No key and no account: a key added later must come with the real account, not the sandbox's.
         lines = [_SANDBOX_COMMENT, f"EIGHTXEIGHT_REGION={settings.region}"]
     else:
-        lines = [f"EIGHTXEIGHT_API_KEY={settings.api_key.reveal()}",
-                 f"EIGHTXEIGHT_ACCOUNT_ID={settings.account_id}",
-                 f"EIGHTXEIGHT_SUBACCOUNT_ID={settings.subaccount_id}",
-                 f"EIGHTXEIGHT_REGION={settings.region}"]
+        lines = [
+            f"EIGHTXEIGHT_API_KEY={settings.api_key.reveal()}",
+            f"EIGHTXEIGHT_ACCOUNT_ID={settings.account_id}",
+            f"EIGHTXEIGHT_SUBACCOUNT_ID={settings.subaccount_id}",
+            f"EIGHTXEIGHT_REGION={settings.region}",
+        ]
     if settings.base_url:
         lines.append(f"EIGHTXEIGHT_BASE_URL={settings.base_url}")
     if settings.languages != DEFAULT_LANGUAGES and not any(_env_line(x)[0] == "EIGHTXEIGHT_LANGUAGES" for x in kept):
@@ -440,7 +469,7 @@ def _env_line(line: str) -> tuple[str, str]:
         return "", ""
     name, value = text.split("=", 1)
     name = name.strip()
-    name = name[len("export"):].strip() if name.startswith("export ") else name
+    name = name[len("export") :].strip() if name.startswith("export ") else name
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]
@@ -449,16 +478,26 @@ def _env_line(line: str) -> tuple[str, str]:
 
 # What a deploy decides (deploy --apply, notebook 03): saved so that every command and notebook, and
 # the scheduled check, work from what was deployed.
-DEPLOYED_VARIABLES = ("EIGHTXEIGHT_BRAND_NAME", "EIGHTXEIGHT_SUPPORT_CONTACT", "EIGHTXEIGHT_WORKFLOW_NAME",
-                      "EIGHTXEIGHT_CHANNELS", "EIGHTXEIGHT_LANGUAGES", "EIGHTXEIGHT_OPT_OUT_GROUP")
+DEPLOYED_VARIABLES = (
+    "EIGHTXEIGHT_BRAND_NAME",
+    "EIGHTXEIGHT_SUPPORT_CONTACT",
+    "EIGHTXEIGHT_WORKFLOW_NAME",
+    "EIGHTXEIGHT_CHANNELS",
+    "EIGHTXEIGHT_LANGUAGES",
+    "EIGHTXEIGHT_OPT_OUT_GROUP",
+)
 
 
 def deployed_values(settings: Settings) -> dict[str, str]:
     """The settings' values of what a deploy decides, as .env lines would hold them."""
-    return {"EIGHTXEIGHT_BRAND_NAME": settings.brand, "EIGHTXEIGHT_SUPPORT_CONTACT": settings.support,
-            "EIGHTXEIGHT_WORKFLOW_NAME": settings.workflow_name, "EIGHTXEIGHT_CHANNELS": ",".join(settings.channels),
-            "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
-            "EIGHTXEIGHT_OPT_OUT_GROUP": settings.opt_out_group or ""}
+    return {
+        "EIGHTXEIGHT_BRAND_NAME": settings.brand,
+        "EIGHTXEIGHT_SUPPORT_CONTACT": settings.support,
+        "EIGHTXEIGHT_WORKFLOW_NAME": settings.workflow_name,
+        "EIGHTXEIGHT_CHANNELS": ",".join(settings.channels),
+        "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
+        "EIGHTXEIGHT_OPT_OUT_GROUP": settings.opt_out_group or "",
+    }
 
 
 def save_settings(values: dict[str, str], path: str | Path | None = None) -> Path:

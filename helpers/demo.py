@@ -12,6 +12,7 @@ before each notebook (``prepare_sample``), ``python -m helpers sandbox --sample 
 person in JupyterLab, and a fresh sandbox for a notebook alone (nbval) is seeded with it
 (``fresh_sandbox_seed``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,12 @@ class Sample:
 
 SAMPLES = {
     # Three of the file's customers opted out earlier, plus one customer who is not in the file.
-    "bulk-remove": Sample("05_bulk_remove_from_csv", "CSV_PATH", "data/sample_opt_ins.csv",
-                          ("+6591234567", "+6591234569", "+447911123456", "+6588880001")),
+    "bulk-remove": Sample(
+        "05_bulk_remove_from_csv",
+        "CSV_PATH",
+        "data/sample_opt_ins.csv",
+        ("+6591234567", "+6591234569", "+447911123456", "+6588880001"),
+    ),
     # One of the list's numbers is already in the group.
     "import": Sample("06_import_opt_out_list", "LIST_PATH", "data/sample_opt_out_list.csv", ("+6591234567",)),
 }
@@ -79,25 +84,35 @@ def fresh_sandbox_seed(notebook: str) -> dict | None:
 
 def notebook_01_group(members: tuple[str, ...] = ()) -> dict:
     """The group notebook 01 makes (its defaults), as the seed control takes it, with these members."""
-    return {"name": DEFAULT_GROUP_NAME, "isBlacklist": True, "description": "Customers who replied STOP",
-            "members": list(members)}
+    return {
+        "name": DEFAULT_GROUP_NAME,
+        "isBlacklist": True,
+        "description": "Customers who replied STOP",
+        "members": list(members),
+    }
 
 
 def _starting_point_line(wanted: int, added: list[str], taken_out: list[str]) -> str:
     """What set_starting_point changed (read back), in one line."""
     if not added and not taken_out:
-        return (f"Sandbox sample: the group holds the {wanted} customer(s) this sample says opted out earlier, "
-                "and none of the file's other numbers.")
+        return (
+            f"Sandbox sample: the group holds the {wanted} customer(s) this sample says opted out earlier, "
+            "and none of the file's other numbers."
+        )
     changes = []
     if added:
-        changes.append(f"added the {len(added)} customer(s) who, in this sample, opted out earlier "
-                       f"({', '.join(added)})")
+        changes.append(
+            f"added the {len(added)} customer(s) who, in this sample, opted out earlier ({', '.join(added)})"
+        )
     if taken_out:
-        changes.append(f"took out {len(taken_out)} of the file's numbers an earlier session added "
-                       f"({', '.join(taken_out)})")
-    return ("Sandbox sample: " + " and ".join(changes) + " (read back), so that this plan is the same on every run. "
-            "Numbers outside the sample file were not touched; `python -m helpers sandbox --reset` starts the "
-            "sandbox from nothing.")
+        changes.append(
+            f"took out {len(taken_out)} of the file's numbers an earlier session added ({', '.join(taken_out)})"
+        )
+    return (
+        "Sandbox sample: " + " and ".join(changes) + " (read back), so that this plan is the same on every run. "
+        "Numbers outside the sample file were not touched; `python -m helpers sandbox --reset` starts the "
+        "sandbox from nothing."
+    )
 
 
 def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> str | None:
@@ -121,30 +136,65 @@ def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> s
     missing = [n for n in sample.opted_out_earlier if not member_ids(client, group_id, n)]
     still = [n for n in others if member_ids(client, group_id, n)]
     if missing or still:
-        raise VerificationFailed(f"the sandbox's sample could not be set up: read back, {', '.join(missing) or 'none'} "
-                                 f"not in group {group_id} and {', '.join(still) or 'none'} still in it. Run "
-                                 "`python -m helpers sandbox --reset` and try again.")
+        raise VerificationFailed(
+            f"the sandbox's sample could not be set up: read back, {', '.join(missing) or 'none'} "
+            f"not in group {group_id} and {', '.join(still) or 'none'} still in it. Run "
+            "`python -m helpers sandbox --reset` and try again."
+        )
     return _starting_point_line(len(wanted), added, taken_out)
 
 
 # Notebook 03's sandbox sample of WhatsApp templates: one of each case the template check tells apart.
 SAMPLE_CHANNEL_ID = "0c8f3d52-6a1e-4b7f-9d20-5e6f7a8b9c0d"  # a WhatsApp channel of the sandbox's account
 SAMPLE_TEMPLATES = (
-    {"templateName": "spring_sale", "language": "en", "category": "MARKETING",
-     "components": [{"type": "BODY", "text": "Spring sale: 20% off everything this week, {{1}}!"},
-                    {"type": "FOOTER", "text": "Reply STOP to unsubscribe"}]},
-    {"templateName": "flash_sale", "language": "en", "category": "MARKETING",
-     "components": [{"type": "BODY", "text": "Flash sale for the next 2 hours only."},
-                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Shop now"},
-                                                    {"type": "QUICK_REPLY", "text": "Stop promotions"}]}]},
-    {"templateName": "oferta_primavera", "language": "es", "category": "MARKETING",
-     "components": [{"type": "BODY", "text": "¡Rebajas de primavera! 20% en todo, {{1}}."},
-                    {"type": "FOOTER", "text": "Responde BAJA para no recibir más mensajes"}]},
-    {"templateName": "weekend_deals", "language": "en", "category": "MARKETING",
-     "components": [{"type": "BODY", "text": "Weekend deals are here: shop now at example.com"},
-                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Shop now"}]}]},
-    {"templateName": "order_shipped", "language": "en", "category": "UTILITY",
-     "components": [{"type": "BODY", "text": "Your order {{1}} has shipped."}]},
+    {
+        "templateName": "spring_sale",
+        "language": "en",
+        "category": "MARKETING",
+        "components": [
+            {"type": "BODY", "text": "Spring sale: 20% off everything this week, {{1}}!"},
+            {"type": "FOOTER", "text": "Reply STOP to unsubscribe"},
+        ],
+    },
+    {
+        "templateName": "flash_sale",
+        "language": "en",
+        "category": "MARKETING",
+        "components": [
+            {"type": "BODY", "text": "Flash sale for the next 2 hours only."},
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Shop now"},
+                    {"type": "QUICK_REPLY", "text": "Stop promotions"},
+                ],
+            },
+        ],
+    },
+    {
+        "templateName": "oferta_primavera",
+        "language": "es",
+        "category": "MARKETING",
+        "components": [
+            {"type": "BODY", "text": "¡Rebajas de primavera! 20% en todo, {{1}}."},
+            {"type": "FOOTER", "text": "Responde BAJA para no recibir más mensajes"},
+        ],
+    },
+    {
+        "templateName": "weekend_deals",
+        "language": "en",
+        "category": "MARKETING",
+        "components": [
+            {"type": "BODY", "text": "Weekend deals are here: shop now at example.com"},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Shop now"}]},
+        ],
+    },
+    {
+        "templateName": "order_shipped",
+        "language": "en",
+        "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Your order {{1}} has shipped."}],
+    },
 )
 
 
@@ -154,6 +204,8 @@ def sample_templates(runbook) -> list[str]:
     if not runbook.on_sandbox:
         return []
     runbook.sandbox.seed(templates=[{"channelId": SAMPLE_CHANNEL_ID, **t} for t in SAMPLE_TEMPLATES])
-    print(f"Sandbox sample: {len(SAMPLE_TEMPLATES)} WhatsApp templates registered on channel {SAMPLE_CHANNEL_ID} "
-          "(on 8x8, give your channels' ids in TEMPLATE_CHANNELS).")
+    print(
+        f"Sandbox sample: {len(SAMPLE_TEMPLATES)} WhatsApp templates registered on channel {SAMPLE_CHANNEL_ID} "
+        "(on 8x8, give your channels' ids in TEMPLATE_CHANNELS)."
+    )
     return [SAMPLE_CHANNEL_ID]

@@ -28,6 +28,7 @@ library knows nothing of exit codes: the command line maps these classes to them
         ├── RateLimited 429
         └── ServerError 5xx
 """
+
 from __future__ import annotations
 
 
@@ -119,9 +120,17 @@ class APIError(EightByEightError):
     message: str
     error_id: str | None
 
-    def __init__(self, status: int, method: str, path: str, code: int | None = None,
-                 message: str = "", error_id: str | None = None, body: object = None,
-                 retry_after: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        method: str,
+        path: str,
+        code: int | None = None,
+        message: str = "",
+        error_id: str | None = None,
+        body: object = None,
+        retry_after: str | None = None,
+    ):
         self.retry_after = retry_after
         self.status = status
         self.method = method

@@ -4,6 +4,7 @@ A value that is one template keeps its type (``"{{step.responseCode}}"`` -> 201)
 with templates inside is interpolated. Used by the sandbox's workflow engine and by the
 notebooks' previews of what a template yields for a sample message.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,9 @@ class Expressions:
             raw = self._js.eval(f"JSON.stringify(({expression}))")
         except quickjs.JSException as exc:
             if "interrupted" in str(exc):
-                raise ScriptTimeout(f"script {{{{{expression.strip()[:80]}}}}} ran longer than "
-                                    f"{MAX_SCRIPT_RUN_MS} ms and was stopped") from None
+                raise ScriptTimeout(
+                    f"script {{{{{expression.strip()[:80]}}}}} ran longer than {MAX_SCRIPT_RUN_MS} ms and was stopped"
+                ) from None
             raise ExpressionError(f"expression {{{{{expression.strip()[:80]}}}}} failed: {exc}") from None
         return None if raw is None else json.loads(raw)
 

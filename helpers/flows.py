@@ -15,6 +15,7 @@ An opt-out flow's defects are read from its definition; its runs (instances, eac
 as ``data``) are measured against the runbook's keyword policy and the account's blacklisted groups
 (:func:`measure`).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,11 @@ ANSWERS = "answers"
 OTHER = "other"
 REPLY_TYPES = ("SMS", "ChatAppsMessage")
 # words of opt-out in a Branch condition, as people write them in the Builder (any case)
-_OPT_OUT_WORDS = re.compile(r"\b(stop|unsubscribe|opt.?out|optout|stopall|cancel|quit|revoke|arr[eê]t|baja|"
-                            r"stopp|abmelden|berhenti|退订)\b", re.I)
+_OPT_OUT_WORDS = re.compile(
+    r"\b(stop|unsubscribe|opt.?out|optout|stopall|cancel|quit|revoke|arr[eê]t|baja|"
+    r"stopp|abmelden|berhenti|退订)\b",
+    re.I,
+)
 # a test that finds a word anywhere and minds the case: 8x8's stringContains without ignoreCase, or
 # includes/indexOf over the text as sent
 _CASE_SENSITIVE = re.compile(r"stringContains\(([^()]|\([^()]*\))*?\)|\.includes\(|\.indexOf\(")
@@ -43,6 +47,7 @@ _CASE_SENSITIVE = re.compile(r"stringContains\(([^()]|\([^()]*\))*?\)|\.includes
 @dataclass
 class Flow:
     """One workflow definition on the runbook's triggers, as 8x8 holds it (its newest version)."""
+
     held: dict = field(repr=False)
     channel: str  # WhatsApp (Messaging Apps) or SMS
     kind: str
@@ -115,8 +120,13 @@ def classify(held: dict, channel: str) -> Flow:
     if STEP["add"] in ids and STEP["out_number"] in ids:
         return Flow(held, channel, RUNBOOK)
     adders = [(s, g) for s in steps if (g := _adds_to_group(s)) is not None]
-    conditions = [_text(c) for s in steps if s.get("stepType") in ("Branch", "If")
-                  for c in (s.get("selectNextStep") or {}).values() if c]
+    conditions = [
+        _text(c)
+        for s in steps
+        if s.get("stepType") in ("Branch", "If")
+        for c in (s.get("selectNextStep") or {}).values()
+        if c
+    ]
     if adders or any(_OPT_OUT_WORDS.search(c) for c in conditions):
         flow = Flow(held, channel, OPT_OUT, sorted({g for _, groups in adders for g in groups}))
         flow.defects = _defects(steps, adders, conditions, channel)
@@ -142,11 +152,15 @@ def _defects(steps: list[dict], adders: list, conditions: list[str], channel: st
         defects += _number_defects(_text((step.get("inputs") or {}).get("body")), channel)
         following = by_id.get(step.get("nextStepId"))
         if following is not None and _replies(following):
-            defects.append("confirms the opt-out whatever the Contacts call answered (no Branch on its answer): "
-                           "customers whose STOP was lost were told they were opted out")
+            defects.append(
+                "confirms the opt-out whatever the Contacts call answered (no Branch on its answer): "
+                "customers whose STOP was lost were told they were opted out"
+            )
     if any(_case_sensitive(c) for c in conditions):
-        defects.append("a case-sensitive word anywhere in the text: 'stop' and 'Unsubscribe' never opt out, while "
-                       "'which bus STOP?' does")
+        defects.append(
+            "a case-sensitive word anywhere in the text: 'stop' and 'Unsubscribe' never opt out, while "
+            "'which bus STOP?' does"
+        )
     if adders and not any(s.get("stepType") == "Wait" for s in steps):
         defects.append("no retry: a Contacts call that fails once loses the STOP")
     return defects
@@ -155,9 +169,15 @@ def _defects(steps: list[dict], adders: list, conditions: list[str], channel: st
 def _number_defects(body: str, channel: str) -> list[str]:
     """Where an adding step's body takes the number from, when that is not the customer's number."""
     if "recipient.channelId" in body:
-        return ["takes the number from the business's own channel (data.payload.recipient.channelId), not the "
-                "customer" + (": an SMS webhook has no recipient, so the step fails" if channel == "SMS"
-                              else ": 8x8 refuses it (400, code 1002), so every STOP is lost")]
+        return [
+            "takes the number from the business's own channel (data.payload.recipient.channelId), not the "
+            "customer"
+            + (
+                ": an SMS webhook has no recipient, so the step fails"
+                if channel == "SMS"
+                else ": 8x8 refuses it (400, code 1002), so every STOP is lost"
+            )
+        ]
     if channel == "SMS" and "payload.recipient" in body:
         return ["reads payload.recipient, which an SMS webhook does not have: every STOP is lost"]
     if channel == "WhatsApp" and "channelUserId" in body and "msisdn" not in body.split("addresses")[-1][:40]:
@@ -167,8 +187,12 @@ def _number_defects(body: str, channel: str) -> list[str]:
 
 def _case_sensitive(condition: str) -> bool:
     """A condition that looks for a word with case (stringContains without its ignore-case flag)."""
-    return bool(_CASE_SENSITIVE.search(condition)) and "true" not in condition.split("stringContains")[-1][:80] \
-        and "toLowerCase" not in condition and "toUpperCase" not in condition
+    return (
+        bool(_CASE_SENSITIVE.search(condition))
+        and "true" not in condition.split("stringContains")[-1][:80]
+        and "toLowerCase" not in condition
+        and "toUpperCase" not in condition
+    )
 
 
 def flows_on_triggers(client: Client, subaccount: str | None = None) -> list[Flow]:
@@ -185,6 +209,7 @@ def flows_on_triggers(client: Client, subaccount: str | None = None) -> list[Flo
 @dataclass
 class Measured:
     """An opt-out flow's runs, judged by the runbook's keyword policy and the blacklisted groups now."""
+
     messages: int = 0
     asked: set[str] = field(default_factory=set)  # numbers whose latest word in its runs is an opt-out
     in_a_list: set[str] = field(default_factory=set)
@@ -192,8 +217,9 @@ class Measured:
     without_number: int = 0  # opt-outs whose sender is no phone number (a BSUID alone, INFO)
 
 
-def measure(client: Client, flow: Flow, policy: KeywordPolicy, members, *, started_from: str,
-            started_to: str) -> Measured:
+def measure(
+    client: Client, flow: Flow, policy: KeywordPolicy, members, *, started_from: str, started_to: str
+) -> Measured:
     """Read every run of every version of the flow in the window; who asked to stop by the runbook's
     policy (the latest word of each number counts), and who of them no blacklisted group holds.
     ``members``: the blacklisted groups' members (digit keys), or a function that answers whether a
@@ -202,8 +228,9 @@ def measure(client: Client, flow: Flow, policy: KeywordPolicy, members, *, start
     measured = Measured()
     latest: dict[str, tuple[str, str]] = {}  # number -> (time, "opt-out" | "opt-in")
     for version in client.automation.definition_versions(flow.id):
-        for run in client.automation.list_workflows(flow.id, version=version, started_from=started_from,
-                                                    started_to=started_to):
+        for run in client.automation.list_workflows(
+            flow.id, version=version, started_from=started_from, started_to=started_to
+        ):
             measured.messages += 1
             data = run.get("data") if isinstance(run.get("data"), dict) else {}
             payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
@@ -228,9 +255,9 @@ def measure(client: Client, flow: Flow, policy: KeywordPolicy, members, *, start
     return measured
 
 
-
-def lost_by_other_flows(client: Client, flows: list[Flow], policy: KeywordPolicy, *, started_from: str,
-                        started_to: str) -> dict[str, tuple[str, str]]:
+def lost_by_other_flows(
+    client: Client, flows: list[Flow], policy: KeywordPolicy, *, started_from: str, started_to: str
+) -> dict[str, tuple[str, str]]:
     """The STOPs the other opt-out flows (enabled or not) lost in the window: number -> (the flow's name, the
     time of the STOP), each looked up in every blacklisted group (one request a number a group)."""
     from .groups import blacklisted_groups

@@ -1,14 +1,13 @@
 """The opt-out group: create it once, find it again, never change it silently."""
+
 from __future__ import annotations
 
-import gc
-from collections.abc import Generator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .client import Client
+from .concurrency import Steps, no_cycle_collection
 from .errors import BadInput, Conflict, GroupNotFound
 from .numbers import digits_key
 
@@ -34,8 +33,10 @@ def opt_out_list_name(settings, name: str | None = None) -> str:
     name is refused, not read as "the default": `--group "$GROUP"` with GROUP unset would otherwise
     work on a list nobody named."""
     if name is not None and not str(name).strip():
-        raise BadInput(f"The opt-out group's name is empty ({name!r}): give its name or id, or leave it out "
-                       "(--group, OPT_OUT_GROUP_NAME) for the settings' list. Nothing was changed.")
+        raise BadInput(
+            f"The opt-out group's name is empty ({name!r}): give its name or id, or leave it out "
+            "(--group, OPT_OUT_GROUP_NAME) for the settings' list. Nothing was changed."
+        )
     if name:
         return name
     if settings.opt_out_group and settings.opt_out_list == "account":  # EIGHTXEIGHT_OPT_OUT_GROUP: one adopted
@@ -51,11 +52,15 @@ def blacklisted_groups(client: Client) -> list[dict]:
 def who_enforces(name: str) -> str:
     """Said wherever a list is created or used: who stops the messages to its members."""
     if is_subaccount_list(name):
-        return (f"{name!r} is a subaccount's own list, not blacklisted: 8x8 does not stop messages to its members; "
-                "only sends that go through the audience check (notebook 08, python -m helpers audience "
-                "--subaccount) leave them out.")
-    return (f"{name!r} is blacklisted: 8x8 stops messages to its members on every subaccount of the account "
-            "(after its hourly sync).")
+        return (
+            f"{name!r} is a subaccount's own list, not blacklisted: 8x8 does not stop messages to its members; "
+            "only sends that go through the audience check (notebook 08, python -m helpers audience "
+            "--subaccount) leave them out."
+        )
+    return (
+        f"{name!r} is blacklisted: 8x8 stops messages to its members on every subaccount of the account "
+        "(after its hourly sync)."
+    )
 
 
 # JSON Patch exactly as the official definition's example "Mark group as a blacklist" writes it.
@@ -93,19 +98,30 @@ def ensure_opt_out_group(client: Client, name: str | None = None, description: s
             raise
     lookup = find_opt_out_group(client, name, blacklisted_only=False)
     if lookup.group is None:
-        raise GroupNotFound(f"8x8 says a group named {name!r} exists (code 5003), but no group of that exact name "
-                          f"was found. {lookup.advice}")
+        raise GroupNotFound(
+            f"8x8 says a group named {name!r} exists (code 5003), but no group of that exact name "
+            f"was found. {lookup.advice}"
+        )
     group = lookup.group
     if own_list:
-        blocked = (" It IS blacklisted, so 8x8 stops its members' messages on every subaccount, not only this one; "
-                   "left unchanged." if group.get("isBlacklist") else "")
+        blocked = (
+            " It IS blacklisted, so 8x8 stops its members' messages on every subaccount, not only this one; "
+            "left unchanged."
+            if group.get("isBlacklist")
+            else ""
+        )
         return GroupOutcome(group, False, f"Group {name!r} already exists (id {group['id']}): nothing to do.{blocked}")
     if group.get("isBlacklist"):
-        return GroupOutcome(group, False, f"Group {name!r} already exists (id {group['id']}) and is blacklisted: "
-                                          "nothing to do.")
-    return GroupOutcome(group, False, f"Group {name!r} exists (id {group['id']}) but is NOT blacklisted, so its "
-                                      "members still receive messages. It was left unchanged: mark it blacklisted "
-                                      "with mark_blacklisted() if that is what you want.")
+        return GroupOutcome(
+            group, False, f"Group {name!r} already exists (id {group['id']}) and is blacklisted: nothing to do."
+        )
+    return GroupOutcome(
+        group,
+        False,
+        f"Group {name!r} exists (id {group['id']}) but is NOT blacklisted, so its "
+        "members still receive messages. It was left unchanged: mark it blacklisted "
+        "with mark_blacklisted() if that is what you want.",
+    )
 
 
 def _adopt_existing(client: Client) -> GroupOutcome | None:
@@ -119,16 +135,22 @@ def _adopt_existing(client: Client) -> GroupOutcome | None:
     if not groups or any(g["name"] == DEFAULT_GROUP_NAME for g in groups):
         return None
     if len(groups) > 1:
-        raise BadInput(f"The account has {len(groups)} blacklisted groups ({', '.join(repr(g['name']) for g in groups)}) "
-                       "and none is the runbook's: choose the one to use (EIGHTXEIGHT_OPT_OUT_GROUP in .env, or python "
-                       "-m helpers adopt --group NAME). Nothing was made: a second list beside them would split the "
-                       "opt-outs.")
+        raise BadInput(
+            f"The account has {len(groups)} blacklisted groups ({', '.join(repr(g['name']) for g in groups)}) "
+            "and none is the runbook's: choose the one to use (EIGHTXEIGHT_OPT_OUT_GROUP in .env, or python "
+            "-m helpers adopt --group NAME). Nothing was made: a second list beside them would split the "
+            "opt-outs."
+        )
     group = groups[0]
     save_settings({"EIGHTXEIGHT_OPT_OUT_GROUP": group["name"]})
     client.settings = client.settings.for_group(group["name"])
-    return GroupOutcome(group, False, f"Adopted {group['name']!r} (id {group['id']}), the account's blacklisted group, "
-                                      "instead of making a second one beside it: saved as EIGHTXEIGHT_OPT_OUT_GROUP, so "
-                                      "every command and notebook uses it.")
+    return GroupOutcome(
+        group,
+        False,
+        f"Adopted {group['name']!r} (id {group['id']}), the account's blacklisted group, "
+        "instead of making a second one beside it: saved as EIGHTXEIGHT_OPT_OUT_GROUP, so "
+        "every command and notebook uses it.",
+    )
 
 
 def mark_blacklisted(client: Client, group_id: int) -> dict:
@@ -152,8 +174,9 @@ class GroupLookup:
         return frame
 
 
-def find_opt_out_group(client: Client, name: str | None = None, *, search: str | None = None,
-                       blacklisted_only: bool | None = None) -> GroupLookup:
+def find_opt_out_group(
+    client: Client, name: str | None = None, *, search: str | None = None, blacklisted_only: bool | None = None
+) -> GroupLookup:
     """Search by full or partial name (``search``, default ``name``; every page) and pick the
     blacklisted group named exactly ``name`` (any group of that name, for a subaccount's own list).
     ``name`` None: the settings' list."""
@@ -168,15 +191,22 @@ def find_opt_out_group(client: Client, name: str | None = None, *, search: str |
         lookup.group = candidates[0]
         lookup.advice = f"Using group {lookup.group['id']} ({lookup.group['name']!r})."
     elif not candidates and exact:
-        lookup.advice = (f"A group named {name!r} exists but is not blacklisted. Run notebook 01, which offers "
-                         "to mark it, or pick another name.")
+        lookup.advice = (
+            f"A group named {name!r} exists but is not blacklisted. Run notebook 01, which offers "
+            "to mark it, or pick another name."
+        )
     elif not candidates:
         others = ", ".join(repr(g["name"]) for g in matches[:5])
-        lookup.advice = (f"No group is named exactly {name!r}" + (f" (similar: {others})" if others else "") +
-                         ". Run notebook 01 to create it, or fix OPT_OUT_GROUP_NAME.")
+        lookup.advice = (
+            f"No group is named exactly {name!r}"
+            + (f" (similar: {others})" if others else "")
+            + ". Run notebook 01 to create it, or fix OPT_OUT_GROUP_NAME."
+        )
     else:
-        lookup.advice = (f"{len(candidates)} groups match {name!r} exactly; 8x8 should not allow that. "
-                         "Check them in Connect and pass the id you mean.")
+        lookup.advice = (
+            f"{len(candidates)} groups match {name!r} exactly; 8x8 should not allow that. "
+            "Check them in Connect and pass the id you mean."
+        )
     return lookup
 
 
@@ -203,6 +233,7 @@ def opt_out_group_id(client: Client, name: str | None = None, *, create_if_missi
 # besides the last read (``keys``: an import counts as added only what the last read saw). Each
 # errs on the side of reporting a failure, never a success.
 
+
 @dataclass
 class GroupSnapshot:
     group_id: int
@@ -219,32 +250,10 @@ class GroupSnapshot:
     def describe(self) -> str:
         if self.stable:
             return f"{self.size} member(s), read in {self.reads} pass(es)"
-        return (f"the group kept changing while it was read ({self.reads} passes; member counts "
-                f"{', '.join(map(str, self.counts))}): numbers seen in any pass count as members")
-
-
-class Steps:
-    """Work cut into small steps (a generator whose return value is the result), advanced by whoever
-    has idle time: read_group runs one step per page while the next pages are on their way."""
-
-    def __init__(self, steps: Generator):
-        self._steps = steps
-        self.done = False
-        self.result = None
-
-    def step(self) -> bool:
-        """One step; answers whether steps are left."""
-        if not self.done:
-            try:
-                next(self._steps)
-            except StopIteration as end:
-                self.done, self.result = True, end.value
-        return not self.done
-
-    def finish(self):
-        while not self.done:
-            self.step()
-        return self.result
+        return (
+            f"the group kept changing while it was read ({self.reads} passes; member counts "
+            f"{', '.join(map(str, self.counts))}): numbers seen in any pass count as members"
+        )
 
 
 def read_group(client: Client, group_id: int, *, attempts: int = 3, meanwhile: Steps | None = None) -> GroupSnapshot:
@@ -256,20 +265,6 @@ def read_group(client: Client, group_id: int, *, attempts: int = 3, meanwhile: S
     200,000-member group: 6.1 s against 5.0 s)."""
     with no_cycle_collection():
         return _read_group(client, group_id, attempts, meanwhile)
-
-
-@contextmanager
-def no_cycle_collection():
-    """The cyclic garbage collector paused: reading a large group creates hundreds of thousands of
-    small dicts (no cycles among them: reference counting frees them), and each collection it
-    triggers walks every object the process holds. Measured: 10-20% of a 100,000-member read."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _read_group(client: Client, group_id: int, attempts: int, meanwhile: Steps | None) -> GroupSnapshot:

@@ -1,5 +1,6 @@
 """The files the health check keeps between runs, one set per platform, account and subaccount: the
 opt-outs without a phone number (the audience check reads them too)."""
+
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from .reports import write_private_json
 # be put in any group, so neither 8x8's blacklist nor a later window of the ledger keeps their
 # STOP. The health check keeps each one here, per subaccount, until the same id opts back in; the
 # audience check reads it.
+
 
 def file_safe(subaccount_id: str) -> str:
     """A subaccount id as part of a file name."""
@@ -48,8 +50,10 @@ def read_without_number(path: Path) -> dict[str, dict]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise BadInput(f"{path} cannot be read ({exc}): it keeps the opt-outs that no group can hold, so nothing is "
-                       "checked without it. Restore it from a backup; deleting it forgets those opt-outs.") from None
+        raise BadInput(
+            f"{path} cannot be read ({exc}): it keeps the opt-outs that no group can hold, so nothing is "
+            "checked without it. Restore it from a backup; deleting it forgets those opt-outs."
+        ) from None
     if not isinstance(kept, dict) or not all(isinstance(v, dict) for v in kept.values()):
         raise BadInput(f"{path} is not a list of kept opt-outs: restore it from a backup.")
     return kept

@@ -13,6 +13,7 @@ deletes its state; ``--stop`` only stops it.
 Tests and nbval set EIGHTXEIGHT_SANDBOX=fresh: each run gets its own in-process, deterministic
 sandbox, and the operator's state is never touched.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -94,18 +95,25 @@ def ensure_running() -> str:
         wanted = int(_read_server().get("port") or PREFERRED_PORT)
         port = wanted if _port_is_free(wanted) else 0
         log = open(FOLDER / "server.log", "a")
-        process = subprocess.Popen([sys.executable, "-m", "helpers", "sandbox", "--serve-local", "--port", str(port)],
-                                   cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
-                                   start_new_session=True, text=True,
-                                   env={k: v for k, v in os.environ.items() if k != "EIGHTXEIGHT_SANDBOX"})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "helpers", "sandbox", "--serve-local", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "EIGHTXEIGHT_SANDBOX"},
+        )
         log.close()
         ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_SECONDS)
         url = process.stdout.readline().strip() if ready else ""  # the server prints its URL once it listens
         process.stdout.close()
         if not url.startswith("http"):
             process.kill()
-            raise SandboxControlError(f"the local sandbox did not start within {START_TIMEOUT_SECONDS} s "
-                                      f"(see {FOLDER / 'server.log'})")
+            raise SandboxControlError(
+                f"the local sandbox did not start within {START_TIMEOUT_SECONDS} s (see {FOLDER / 'server.log'})"
+            )
         return url
 
 

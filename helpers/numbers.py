@@ -1,4 +1,5 @@
 """Phone numbers: any common written form to E.164, with the phonenumbers library."""
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,11 @@ def _unseen() -> dict[int, str | None]:
     as +6591234567, never "not a phone number". Not the right-to-left controls (_RIGHT_TO_LEFT):
     those can show a cell's characters in another order than it holds them, so such a cell is
     refused with its reason. Made on the first cell that is not ASCII (a tenth of a second)."""
-    return {c: None for c in range(sys.maxunicode + 1)
-            if unicodedata.category(chr(c)) == "Cf" and chr(c) not in _RIGHT_TO_LEFT} | {0xFF0B: "+"}
+    return {
+        c: None
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) == "Cf" and chr(c) not in _RIGHT_TO_LEFT
+    } | {0xFF0B: "+"}
 
 
 # RLM, ALM, RLE, RLO, RLI: "\u202e7654321956+" shows as +6591234567 (the strict reading: any of them
@@ -95,7 +99,8 @@ def to_e164(raw: str, region: str | None = None) -> str:
 def _parsing_prefix(country_code: int) -> str | None:
     """The national prefix that phonenumbers' parse may strip after this country code (None: none)."""
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(
-        country_code, phonenumbers.region_code_for_country_code(country_code))
+        country_code, phonenumbers.region_code_for_country_code(country_code)
+    )
     return (metadata.national_prefix_for_parsing or None) if metadata is not None else None
 
 
@@ -166,15 +171,20 @@ def e164_many(cells: list[str], regionless) -> np.ndarray:
             continue
         of_key = np.flatnonzero((code == country_code) & (length == national_length))
         cut = int(size[of_key[0]])
-        national = np.ascontiguousarray(digits[of_key, cut:cut + national_length]).view(f"<U{national_length}").ravel()
+        national = (
+            np.ascontiguousarray(digits[of_key, cut : cut + national_length]).view(f"<U{national_length}").ravel()
+        )
         found = pattern.findall("\n".join(national.tolist()))
         if pattern.groups > 1:  # the country's own pattern has groups: findall answers tuples, ours first
             found = [groups[0] for groups in found]
         settled[of_key[np.array(found, dtype=f"<U{_WIDTH}") != ""]] = True
     # A cell written so (a "+", nothing removed) is its own answer: the cell's string, not a copy of
     # it (a million numbers: 60 MB less); the others are "+" and their digits.
-    as_written = settled & (marker[rows] == 1) & (np.fromiter(map(len, cells), np.int64, count)[rows]
-                                                  == (points[rows] != 0).sum(axis=1))
+    as_written = (
+        settled
+        & (marker[rows] == 1)
+        & (np.fromiter(map(len, cells), np.int64, count)[rows] == (points[rows] != 0).sum(axis=1))
+    )
     source = np.empty(count, dtype=object)
     source[:] = cells
     out[rows[as_written]] = source[rows[as_written]]
@@ -186,8 +196,9 @@ def e164_many(cells: list[str], regionless) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _separators_but_line_break() -> re.Pattern:
     """_SEPARATORS without the line break (e164_many's lines end with it), as one character class."""
-    return re.compile("[" + re.escape("".join(chr(c) for c in range(0x3001) if c != 10 and _SEPARATORS.match(chr(c))))
-                      + "]")
+    return re.compile(
+        "[" + re.escape("".join(chr(c) for c in range(0x3001) if c != 10 and _SEPARATORS.match(chr(c)))) + "]"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -235,8 +246,17 @@ def _country_splits() -> dict[str, tuple[int, int]]:
 # A number another region of a shared code (+1, +44, +7) would claim goes the full way: the
 # pattern declines it. tests/test_numbers_fast_path.py and benchmarks/phone_numbers.py prove
 # identical answers.
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-          "fixed_line")
+_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+)
 
 
 @cache
@@ -255,8 +275,10 @@ def _fast_source(country_code: int, end: str, length: int | None = None) -> str 
         return None
     region = regions[0]
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
-    own = region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY or \
-        phonenumbers.country_code_for_valid_region(region) == country_code
+    own = (
+        region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+        or phonenumbers.country_code_for_valid_region(region) == country_code
+    )
     general = _lengths_and_pattern(metadata.general_desc) if metadata is not None else None
     if general is None or not own:
         return None
@@ -266,8 +288,12 @@ def _fast_source(country_code: int, end: str, length: int | None = None) -> str 
         return None
     prefix = _parsing_prefix(country_code)
     leading = metadata.leading_digits if len(regions) > 1 else None
-    return ("(?!0)" + (rf"(?!(?:{prefix})(?<=\d))" if prefix else "") + (f"(?={leading})" if leading else "")
-            + rf"(?=(?:{general_pattern}){end})(?:{'|'.join(by_length)})")
+    return (
+        "(?!0)"
+        + (rf"(?!(?:{prefix})(?<=\d))" if prefix else "")
+        + (f"(?={leading})" if leading else "")
+        + rf"(?=(?:{general_pattern}){end})(?:{'|'.join(by_length)})"
+    )
 
 
 def _types_by_length(metadata, lengths: frozenset | None, end: str, only: int | None = None) -> list[str]:
@@ -298,8 +324,10 @@ def _seen(text: str) -> str:
         return text
     control = next((c for c in text if c in _RIGHT_TO_LEFT), None)
     if control is not None:
-        raise InvalidNumber(f"holds a right-to-left control (U+{ord(control):04X}), which can show other digits, or "
-                            "in another order, than the cell holds: type the number again")
+        raise InvalidNumber(
+            f"holds a right-to-left control (U+{ord(control):04X}), which can show other digits, or "
+            "in another order, than the cell holds: type the number again"
+        )
     return text.translate(_unseen()).strip()
 
 
@@ -327,8 +355,10 @@ def _without_decimals(text: str) -> str:
         if decimals:
             return decimals.group(1)
         if _SCIENTIFIC.fullmatch(text):
-            raise InvalidNumber("written in scientific notation, as a spreadsheet shows a long number: its last digits "
-                                "are lost. Format the column as text in the spreadsheet, then export the file again")
+            raise InvalidNumber(
+                "written in scientific notation, as a spreadsheet shows a long number: its last digits "
+                "are lost. Format the column as text in the spreadsheet, then export the file again"
+            )
     return text
 
 

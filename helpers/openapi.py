@@ -4,6 +4,7 @@ The definitions are read from ../shared/8x8-api beside the project (never copied
 ``EIGHTXEIGHT_API_DEFINITIONS`` may point elsewhere. Where they are absent, callers skip
 the check and say so.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ def import_jsonschema():
     absent (jsonschema skips absent ones). Call it before anything imports nbformat."""
     if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
         import jsonschema
+
         return jsonschema
     sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # importing it raises ImportError
     try:
@@ -39,12 +41,18 @@ jsonschema = import_jsonschema()
 from referencing import Registry, Resource  # noqa: E402
 from referencing.jsonschema import DRAFT4  # noqa: E402
 
-SPEC_DIR = Path(os.environ.get("EIGHTXEIGHT_API_DEFINITIONS") or
-                Path(__file__).resolve().parents[2] / "shared" / "8x8-api")
-SPEC_FILES = {"contacts": "contacts_api.json", "automation": "automation_api.json",
-              "messaging": "business_messaging_api.json"}
-MISSING_REASON = (f"8x8's official OpenAPI definitions are not at {SPEC_DIR} (../shared/8x8-api): put them there, or set "
-                  "EIGHTXEIGHT_API_DEFINITIONS, to run the contract tests (docs/how-to/run-the-contract-tests.md)")
+SPEC_DIR = Path(
+    os.environ.get("EIGHTXEIGHT_API_DEFINITIONS") or Path(__file__).resolve().parents[2] / "shared" / "8x8-api"
+)
+SPEC_FILES = {
+    "contacts": "contacts_api.json",
+    "automation": "automation_api.json",
+    "messaging": "business_messaging_api.json",
+}
+MISSING_REASON = (
+    f"8x8's official OpenAPI definitions are not at {SPEC_DIR} (../shared/8x8-api): put them there, or set "
+    "EIGHTXEIGHT_API_DEFINITIONS, to run the contract tests (docs/how-to/run-the-contract-tests.md)"
+)
 
 
 def available() -> bool:
@@ -59,7 +67,8 @@ class ContractError(EightByEightError, AssertionError):
 # workflowInstanceWithLogs: every instance with logs matches both), so a strict oneOf would
 # refuse every real answer. It is read as anyOf, as their authors evidently meant.
 _LenientOneOf = jsonschema.validators.extend(
-    jsonschema.Draft4Validator, {"oneOf": jsonschema.Draft4Validator.VALIDATORS["anyOf"]})
+    jsonschema.Draft4Validator, {"oneOf": jsonschema.Draft4Validator.VALIDATORS["anyOf"]}
+)
 
 
 def _read_as_meant(spec: str, doc: dict) -> None:
@@ -95,6 +104,7 @@ class Operation:
 @dataclass
 class Contract:
     """Every operation of the three definitions, and counters of what was validated."""
+
     operations: list[Operation] = field(default_factory=list)
     requests_validated: int = 0
     responses_validated: int = 0
@@ -115,8 +125,9 @@ class Contract:
                 regex = re.sub(r"\{[^/]+?\}", "[^/]+", template)
                 for method, op in path_item.items():
                     if method in ("get", "post", "put", "patch", "delete"):
-                        contract.operations.append(Operation(spec, method.upper(), template,
-                                                             re.compile(regex + "/?"), op, path_item))
+                        contract.operations.append(
+                            Operation(spec, method.upper(), template, re.compile(regex + "/?"), op, path_item)
+                        )
         # Longer literal templates first, so /contacts/batches/x wins over /contacts/{contactId}.
         contract.operations.sort(key=lambda o: (-o.template.count("/"), o.template.count("{")))
         return contract
@@ -134,7 +145,8 @@ class Contract:
             uri, doc = self._docs[spec]
             # The schema sits inside its whole document so that every local "#/..." reference resolves.
             registry = self._registries[spec].with_resource(
-                uri, Resource({**doc, "_schema": schema}, specification=DRAFT4))
+                uri, Resource({**doc, "_schema": schema}, specification=DRAFT4)
+            )
             self._validators[key] = _LenientOneOf({"$ref": uri + "#/_schema"}, registry=registry)
         return self._validators[key]
 
@@ -181,8 +193,9 @@ class Contract:
             if status in (401, 429, 500, 503):
                 documented = self._common_error(operation.spec)  # platform-wide answers
             else:
-                raise ContractError(f"{what}: status {status} is not documented for this operation "
-                                    f"(documented: {', '.join(responses)})")
+                raise ContractError(
+                    f"{what}: status {status} is not documented for this operation (documented: {', '.join(responses)})"
+                )
         documented = self._deref(operation.spec, documented)
         media = documented.get("content", {}).get("application/json")
         if status == 204:  # HTTP: no content, whatever the definition's example shows
@@ -198,7 +211,9 @@ class Contract:
 
     def _common_error(self, spec: str) -> dict:
         if spec == "contacts":
-            return self._deref("contacts", {"$ref": "#/paths/~1api~1v1~1accounts~1%7BaccountId%7D~1groups/get/responses/400"})
+            return self._deref(
+                "contacts", {"$ref": "#/paths/~1api~1v1~1accounts~1%7BaccountId%7D~1groups/get/responses/400"}
+            )
         return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}}}
 
     def check_definition(self, definition: dict) -> None:

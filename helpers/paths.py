@@ -5,14 +5,12 @@ and the lock files that keep two runs of one job apart (:class:`ExclusiveLock`).
 A leaf of the library: the commands, the notebook glue and the library modules that write files
 all read their places here, so that no library module reaches up into the notebook glue.
 """
+
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import stat
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import PROJECT_ROOT
@@ -54,44 +52,9 @@ def lock_folder() -> Path:
     folder.mkdir(mode=0o700, exist_ok=True)
     held = os.lstat(folder)
     if not stat.S_ISDIR(held.st_mode) or held.st_uid != os.getuid() or held.st_mode & 0o077:
-        raise RunInProgress(f"{folder} is not a private folder of this user's (owner uid {held.st_uid}, mode "
-                            f"{stat.filemode(held.st_mode)}): another user may have made it. Remove it, then run this "
-                            "again. Nothing was changed.")
+        raise RunInProgress(
+            f"{folder} is not a private folder of this user's (owner uid {held.st_uid}, mode "
+            f"{stat.filemode(held.st_mode)}): another user may have made it. Remove it, then run this "
+            "again. Nothing was changed."
+        )
     return folder
-
-
-class ExclusiveLock:
-    """An exclusive, non-blocking ``flock`` on a file of :func:`lock_folder` named by ``key`` (one
-    platform, account and whatever it guards). The holder writes what it is doing, its pid and
-    since when, so that a refused run can say who holds it; the kernel drops the lock when the
-    holder exits, killed or not, so a crash never leaves it stuck."""
-
-    def __init__(self, key: str, name: str, what: str):
-        self.path = lock_folder() / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{name}.lock"
-        self.what = what
-        self._fd: int | None = None
-
-    def refusal(self, holder: str) -> RunInProgress:
-        """The error for the run refused (``holder``: what the holder wrote); subclasses say more."""
-        return RunInProgress(f"another run holds {self.path.name} ({holder}): wait for it to finish, then run this "
-                             "again. Nothing was changed by this run.")
-
-    def __enter__(self):
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 1000).decode("utf-8", "replace").strip() or "another process"
-            os.close(fd)
-            raise self.refusal(holder) from None
-        os.ftruncate(fd, 0)
-        since = datetime.now(UTC).isoformat(timespec="seconds")
-        os.write(fd, f"{self.what}, pid {os.getpid()}, since {since}".encode())
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None

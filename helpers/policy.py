@@ -19,6 +19,7 @@ Keywords of four letters or more also match bounded typos ("stpo", "unsubcribe")
 :func:`typo_variants`. The regular expressions use only syntax that Python's ``re`` and
 ECMAScript 5 read alike (no lookbehind, no Unicode property escapes).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,17 +40,27 @@ from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_
 # kana, CJK; each script's own marks are kept (a Thai tone mark or a Devanagari vowel sign is part of
 # the word) except Arabic's short vowels and tatweel, which customers write or leave out at will.
 # Arabic, Devanagari and Thai punctuation (، ؛ ؟ । ॥ ๏ ฯ) and Thai's currency sign are not letters.
-_LETTERS = (r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u0621-\u064a\u0660-\u0669\u066e-\u06d3"
-            r"\u0900-\u0963\u0966-\u096f\u0971-\u097f\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e\u0e50-\u0e59"
-            r"\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff")
+_LETTERS = (
+    r"a-z0-9\u00df-\u024f\u0370-\u03ff\u0400-\u04ff\u0621-\u064a\u0660-\u0669\u066e-\u06d3"
+    r"\u0900-\u0963\u0966-\u096f\u0971-\u097f\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e\u0e50-\u0e59"
+    r"\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+)
 # Letters that do not decompose but that customers type without their mark on a plain keyboard:
 # Vietnamese đ, Polish ł, Turkish dotless ı; Arabic alef maksura as ya; curly apostrophes as '.
-FOLDED = {"\u0111": "d", "\u0142": "l", "\u0131": "i", "\u0649": "\u064a", "\u2018": "'", "\u2019": "'",
-          "\u02bc": "'", "`": "'"}
+FOLDED = {
+    "\u0111": "d",
+    "\u0142": "l",
+    "\u0131": "i",
+    "\u0649": "\u064a",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u02bc": "'",
+    "`": "'",
+}
 NORMALISE_STEPS = (
     (r"[\u0300-\u036f\u064b-\u065f\u0670\u0640]", ""),  # accents left over from the decomposition; Arabic vowels
-    (rf"[^{_LETTERS}'-]+", " "),       # punctuation, quotes, emoji and spaces: one space
-    (r"^[ '-]+|[ '-]+$", ""),          # trim, with stray apostrophes and hyphens at the ends
+    (rf"[^{_LETTERS}'-]+", " "),  # punctuation, quotes, emoji and spaces: one space
+    (r"^[ '-]+|[ '-]+$", ""),  # trim, with stray apostrophes and hyphens at the ends
     (r"(^| )([^ ]+)(?: \2)+(?= |$)", "$1$2"),  # a word repeated at once counts once: "stop stop" -> "stop"
 )
 
@@ -87,10 +98,10 @@ def typo_variants(word: str) -> set[str]:
     up ("unsubcribe"). Only single words of plain letters; never the word itself."""
     if not re.fullmatch(r"[a-z]{4,}", word):
         return set()
-    variants = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
-    variants |= {word[:i + 1] + word[i] + word[i + 1:] for i in range(len(word))}
+    variants = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    variants |= {word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word))}
     if len(word) >= 8:
-        variants |= {word[:i] + word[i + 1:] for i in range(1, len(word))}
+        variants |= {word[:i] + word[i + 1 :] for i in range(1, len(word))}
     variants.discard(word)
     return variants
 
@@ -160,6 +171,7 @@ def _is_atom(body: str) -> bool:
 @dataclass(frozen=True)
 class _Unit:
     """Alternatives that go into one script together, from one language pack."""
+
     language: str
     pattern: str
 
@@ -170,6 +182,7 @@ class KeywordPolicy:
 
     ``extra_opt_out_words`` adds an operator's own words (with English courtesy words and typos);
     ``packs`` replaces the language packs altogether (custom or test policies)."""
+
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     extra_opt_out_words: tuple[str, ...] = ()
     packs: tuple[LanguagePack, ...] | None = None
@@ -194,23 +207,34 @@ class KeywordPolicy:
         if helping:
             raise BadInput(f"help words cannot be opt-out or opt-in words too: {', '.join(sorted(helping))}")
         # No typo may become a word of another kind, or an everyday word of any known language.
-        self._compiled["taken"] = (words["opt_in"] | words["help"] | {
-            _keyword(w) for p in (*PACKS.values(), *packs) for w in (*p.look_alikes, *p.opt_in_words, *p.help_words,
-                                                                       *p.courtesy_words)})
+        self._compiled["taken"] = (
+            words["opt_in"]
+            | words["help"]
+            | {
+                _keyword(w)
+                for p in (*PACKS.values(), *packs)
+                for w in (*p.look_alikes, *p.opt_in_words, *p.help_words, *p.courtesy_words)
+            }
+        )
         for kind in KINDS:
             self._compiled[kind] = re.compile(self.pattern(kind))
 
     @staticmethod
     def _words(pack: LanguagePack, kind: str) -> tuple[str, ...]:
-        return {"opt_out": pack.opt_out_words + pack.ordinary_words, "opt_in": pack.opt_in_words,
-                "help": pack.help_words}[kind]
+        return {
+            "opt_out": pack.opt_out_words + pack.ordinary_words,
+            "opt_in": pack.opt_in_words,
+            "help": pack.help_words,
+        }[kind]
 
     def variants(self, pack: LanguagePack) -> dict[str, set[str]]:
         """Each opt-out word of ``pack`` (not its ordinary words) and the typos that count as it."""
         taken = self._compiled["taken"]
         own = {_keyword(w) for w in pack.opt_out_words + pack.ordinary_words}
-        return {word: {v for v in typo_variants(word) if v not in taken and v not in own}
-                for word in sorted({_keyword(w) for w in pack.opt_out_words})}
+        return {
+            word: {v for v in typo_variants(word) if v not in taken and v not in own}
+            for word in sorted({_keyword(w) for w in pack.opt_out_words})
+        }
 
     # --- the shared definition -------------------------------------------------------
     def pattern(self, kind: str = "opt_out") -> str:
@@ -236,8 +260,10 @@ class KeywordPolicy:
         key = ("by language", "opt_out")
         if key not in self._compiled:
             units = self._units("opt_out")
-            self._compiled[key] = {code: re.compile(_alternation([u.pattern for u in units if u.language == code]))
-                                   for code in dict.fromkeys(u.language for u in units)}
+            self._compiled[key] = {
+                code: re.compile(_alternation([u.pattern for u in units if u.language == code]))
+                for code in dict.fromkeys(u.language for u in units)
+            }
         normalised = normalise(text)
         return {code for code, pattern in self._compiled[key].items() if pattern.match(normalised)}
 
@@ -270,8 +296,10 @@ class KeywordPolicy:
             scripts.append(pending)
         too_long = [s for s in scripts if js_length(_script(source, s)) > MAX_SCRIPT_LENGTH]
         if too_long:
-            raise BadInput(f"a phrase of the keyword policy does not fit in one {MAX_SCRIPT_LENGTH}-character "
-                           f"script ({js_length(_script(source, too_long[0]))} characters): shorten it or split it")
+            raise BadInput(
+                f"a phrase of the keyword policy does not fit in one {MAX_SCRIPT_LENGTH}-character "
+                f"script ({js_length(_script(source, too_long[0]))} characters): shorten it or split it"
+            )
         self._compiled[key] = scripts
         return scripts
 
@@ -286,14 +314,16 @@ class KeywordPolicy:
         for pack in self.packs:
             courtesy = _trie_pattern(sorted({_keyword(w) for w in pack.courtesy_words}))
             space = r"\s?" if pack.joined else r"\s"
-            wrap = (f"(?:{courtesy}{space})*(?:{{}})(?:{space}{courtesy})*" if pack.courtesy_words else "{}")
+            wrap = f"(?:{courtesy}{space})*(?:{{}})(?:{space}{courtesy})*" if pack.courtesy_words else "{}"
             room = budget - js_length(wrap.format(""))
             words = {_keyword(w) for w in self._words(pack, kind)}
             if kind == "opt_out":
                 for found in self.variants(pack).values():
                     words |= found
-            alternatives = [*_trie_chunks(sorted(words), room),
-                            *(_normalise_phrase(p) for p in pack.opt_out_phrases if kind == "opt_out")]
+            alternatives = [
+                *_trie_chunks(sorted(words), room),
+                *(_normalise_phrase(p) for p in pack.opt_out_phrases if kind == "opt_out"),
+            ]
             group: list[str] = []
             for alternative in alternatives:
                 if group and js_length("|".join([*group, alternative])) > room:
@@ -314,18 +344,25 @@ class KeywordPolicy:
         where = {}
         for unit in self._units("opt_out"):
             where.setdefault(unit.language, set()).update(
-                i for i, script in enumerate(scripts, start=1) if unit.pattern in script)
+                i for i, script in enumerate(scripts, start=1) if unit.pattern in script
+            )
         rows = []
         for pack in self.packs:
             steps = sorted(where.get(pack.code, ()))
-            rows.append({"language": f"{pack.code} ({pack.name})",
-                         "opt-out words": len(set(pack.opt_out_words + pack.ordinary_words)),
-                         "whole-message only": len(pack.ordinary_words),
-                         "typo variants": sum(len(v) for v in self.variants(pack).values()),
-                         "phrases": len(pack.opt_out_phrases), "courtesy words": len(pack.courtesy_words),
-                         "opt-in words": len(pack.opt_in_words), "help words": len(pack.help_words),
-                         "opt-out scripts": len(steps),
-                         "Branch steps": _step_ranges(KEYWORD_STEPS["opt_out"] + "_", steps)})
+            rows.append(
+                {
+                    "language": f"{pack.code} ({pack.name})",
+                    "opt-out words": len(set(pack.opt_out_words + pack.ordinary_words)),
+                    "whole-message only": len(pack.ordinary_words),
+                    "typo variants": sum(len(v) for v in self.variants(pack).values()),
+                    "phrases": len(pack.opt_out_phrases),
+                    "courtesy words": len(pack.courtesy_words),
+                    "opt-in words": len(pack.opt_in_words),
+                    "help words": len(pack.help_words),
+                    "opt-out scripts": len(steps),
+                    "Branch steps": _step_ranges(KEYWORD_STEPS["opt_out"] + "_", steps),
+                }
+            )
         return pd.DataFrame(rows).set_index("language")
 
     def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:
@@ -347,8 +384,9 @@ class KeywordPolicy:
         """What the workflow's Branch steps decide for a trigger's ``data``: any of the message's
         texts (typed text, a button's title or id, a quick-reply payload) counts."""
         texts = [normalise(t) for t in message_texts(data, channel)]
-        return next((label for kind, label in KINDS.items() if any(self._compiled[kind].match(t) for t in texts)),
-                    "other")
+        return next(
+            (label for kind, label in KINDS.items() if any(self._compiled[kind].match(t) for t in texts)), "other"
+        )
 
 
 def _step_ranges(prefix: str, numbers: list[int]) -> str:
@@ -386,7 +424,7 @@ def _alternation(alternatives: list[str]) -> str:
 # own id for it, or a template button's ``content.payload``. On SMS, ``payload.body``.
 _MESSAGE_SOURCES = {
     "whatsapp": "(c=>(i=>[c.text,c.payload,i.title,i.id].some(f))"
-                "(c.interactive?.button_reply??c.interactive?.list_reply??{}))(data.payload?.content??{})",
+    "(c.interactive?.button_reply??c.interactive?.list_reply??{}))(data.payload?.content??{})",
     "sms": "f(data.payload?.body)",
 }
 
@@ -400,6 +438,7 @@ def message_source(channel: str) -> str:
 
 def message_texts(data: dict, channel: str = "WhatsApp") -> list[str]:
     """The texts ``message_source(channel)`` tries, in its order, as JavaScript's String() gives them."""
+
     def get(value, key):
         return value.get(key) if isinstance(value, dict) else None
 
@@ -410,13 +449,19 @@ def message_texts(data: dict, channel: str = "WhatsApp") -> list[str]:
     content = {} if content is None else content
     if isinstance(content, dict) and "interactive" not in content:  # a typed message: most runs, quicker
         text, button = content.get("text"), content.get("payload")
-        return [text if text.__class__ is str else _js_string(text),
-                button if button.__class__ is str else _js_string(button), "", ""]
+        return [
+            text if text.__class__ is str else _js_string(text),
+            button if button.__class__ is str else _js_string(button),
+            "",
+            "",
+        ]
     interactive = get(content, "interactive")
     reply = get(interactive, "button_reply")
     reply = get(interactive, "list_reply") if reply is None else reply
     reply = {} if reply is None else reply
-    return [_js_string(v) for v in (get(content, "text"), get(content, "payload"), get(reply, "title"), get(reply, "id"))]
+    return [
+        _js_string(v) for v in (get(content, "text"), get(content, "payload"), get(reply, "title"), get(reply, "id"))
+    ]
 
 
 def _js_string(value) -> str:
@@ -463,12 +508,25 @@ class TutorialRule:
 
 
 SAMPLE_MESSAGES = (
-    ("STOP", "opt-out"), ("stop", "opt-out"), ("Stop please 🙏", "opt-out"), ('"STOP"', "opt-out"),
-    ("Unsubscribe", "opt-out"), ("opt-out", "opt-out"), ("STOP ALL", "opt-out"),
-    ("please stop texting me", "opt-out"), ("remove me from your list", "opt-out"),
-    ("don't text me anymore", "opt-out"), ("STPO", "opt-out"), ("Stop. Thank you", "opt-out"), ("don't stop", "other"), ("which bus stop?", "other"),
-    ("cancel my order", "other"), ("the end of the month", "other"), ("STOPPED by the store", "other"),
-    ("START", "opt-in"), ("UNSTOP", "opt-in"),
+    ("STOP", "opt-out"),
+    ("stop", "opt-out"),
+    ("Stop please 🙏", "opt-out"),
+    ('"STOP"', "opt-out"),
+    ("Unsubscribe", "opt-out"),
+    ("opt-out", "opt-out"),
+    ("STOP ALL", "opt-out"),
+    ("please stop texting me", "opt-out"),
+    ("remove me from your list", "opt-out"),
+    ("don't text me anymore", "opt-out"),
+    ("STPO", "opt-out"),
+    ("Stop. Thank you", "opt-out"),
+    ("don't stop", "other"),
+    ("which bus stop?", "other"),
+    ("cancel my order", "other"),
+    ("the end of the month", "other"),
+    ("STOPPED by the store", "other"),
+    ("START", "opt-in"),
+    ("UNSTOP", "opt-in"),
 )
 
 
@@ -482,16 +540,22 @@ def compare_rules(messages=SAMPLE_MESSAGES, policy: KeywordPolicy | None = None)
     rows = []
     js = Expressions({})
     for text, expected in messages:
-        rows.append({"message": text, "expected": expected,
-                     "tutorial rule (STOP anywhere)": TutorialRule().is_opt_out(text),
-                     "policy: opt-out": policy.is_opt_out(text),
-                     "policy: opt-out (JavaScript)": policy.js_classify(
-                         {"payload": {"content": {"text": text}}}, js=js) == "opt-out",
-                     "policy: opt-in": policy.is_opt_in(text)})
+        rows.append(
+            {
+                "message": text,
+                "expected": expected,
+                "tutorial rule (STOP anywhere)": TutorialRule().is_opt_out(text),
+                "policy: opt-out": policy.is_opt_out(text),
+                "policy: opt-out (JavaScript)": policy.js_classify({"payload": {"content": {"text": text}}}, js=js)
+                == "opt-out",
+                "policy: opt-in": policy.is_opt_in(text),
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["tutorial right"] = frame["tutorial rule (STOP anywhere)"] == frame["expected"].eq("opt-out")
     frame["policy right"] = (frame["policy: opt-out"] == frame["expected"].eq("opt-out")) & (
-        frame["policy: opt-in"] == frame["expected"].eq("opt-in"))
+        frame["policy: opt-in"] == frame["expected"].eq("opt-in")
+    )
     return frame
 
 

@@ -7,6 +7,7 @@ a member whose latest word was an opt-in is taken out (membership only). Then th
 read back and each repair is reported only if the group shows it. Running it again finds
 nothing left to do: it is idempotent because it plans from the group as it is.
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -64,17 +65,25 @@ class Reconciliation:
     def table(self):
         """The rows that needed or still need action (empty cells empty), for a person to read."""
         rows = self.ledger.rows
-        shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(columns=["workflow_id", "group_id"])
+        shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(
+            columns=["workflow_id", "group_id"]
+        )
         return shown.astype(object).where(shown.notna(), "")
 
     def values(self) -> dict:
         """The reconciliation as named values (helpers.record): the ledger's rows per action, and
         the repairs confirmed by reading the group back."""
         actions = self.ledger.rows["action"].value_counts()
-        return {"runs": self.ledger.counts(), "actions": {str(a): int(n) for a, n in actions.items() if a},
-                "applied": self.applied, "repaired": dict(self.repaired), "remaining": len(self.remaining),
-                "lost_by_other_flows": {n: flow for n, (flow, _) in self.still_lost_elsewhere.items()},
-                "recovered_from_other_flows": dict(self.recovered_elsewhere), "exit_code": self.exit_code}
+        return {
+            "runs": self.ledger.counts(),
+            "actions": {str(a): int(n) for a, n in actions.items() if a},
+            "applied": self.applied,
+            "repaired": dict(self.repaired),
+            "remaining": len(self.remaining),
+            "lost_by_other_flows": {n: flow for n, (flow, _) in self.still_lost_elsewhere.items()},
+            "recovered_from_other_flows": dict(self.recovered_elsewhere),
+            "exit_code": self.exit_code,
+        }
 
     def lines(self, *, apply_hint: str = "Add --apply") -> list[str]:
         """What was found and done; ``apply_hint`` says how to repair after a dry run."""
@@ -85,18 +94,22 @@ class Reconciliation:
         elif self.applied:
             out.append("Applied: nothing needed repair.")
         elif len(self.ledger.lost):
-            out.append(f"Dry run: nothing was changed. {apply_hint} to repair "
-                       f"{len(self.ledger.lost)} row(s).")
+            out.append(f"Dry run: nothing was changed. {apply_hint} to repair {len(self.ledger.lost)} row(s).")
         if self.recovered_elsewhere:
-            out.append(f"Recovered {len(self.recovered_elsewhere)} STOP(s) lost by other opt-out flows, each read back "
-                       "from the group: " + "; ".join(f"{n} from {flow!r}" for n, flow in
-                                                      list(self.recovered_elsewhere.items())[:5]) + ".")
+            out.append(
+                f"Recovered {len(self.recovered_elsewhere)} STOP(s) lost by other opt-out flows, each read back "
+                "from the group: "
+                + "; ".join(f"{n} from {flow!r}" for n, flow in list(self.recovered_elsewhere.items())[:5])
+                + "."
+            )
         if self.still_lost_elsewhere:
             still = sorted(self.still_lost_elsewhere)
-            out.append(f"{len(still)} STOP(s) lost by other opt-out flows on the triggers (in no blacklisted group): "
-                       + ", ".join(f"{n} ({self.still_lost_elsewhere[n][0]!r})" for n in still[:5])
-                       + (f" and {len(still) - 5} more" if len(still) > 5 else "")
-                       + ("." if self.applied else f". {apply_hint} to recover them."))
+            out.append(
+                f"{len(still)} STOP(s) lost by other opt-out flows on the triggers (in no blacklisted group): "
+                + ", ".join(f"{n} ({self.still_lost_elsewhere[n][0]!r})" for n in still[:5])
+                + (f" and {len(still) - 5} more" if len(still) > 5 else "")
+                + ("." if self.applied else f". {apply_hint} to recover them.")
+            )
         if len(self.remaining):
             out.append(f"NOT done: {len(self.remaining)} opt-out(s) or opt-in(s) still need action (see above).")
         if self.ledger_path:
@@ -106,18 +119,34 @@ class Reconciliation:
         return out
 
 
-def reconcile(client: Client, *, name: str | None = None, hours: float | None = None,
-              since: str | datetime | None = None, apply: bool = False, ledger_path: str | Path | None = None,
-              reports_dir: str | Path | None = None, policy: KeywordPolicy | None = None,
-              progress=False, window=None, seen_in_group: dict[str, str] | None = None,
-              canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
-              read_confirmations: bool = False) -> Reconciliation:
+def reconcile(
+    client: Client,
+    *,
+    name: str | None = None,
+    hours: float | None = None,
+    since: str | datetime | None = None,
+    apply: bool = False,
+    ledger_path: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    policy: KeywordPolicy | None = None,
+    progress=False,
+    window=None,
+    seen_in_group: dict[str, str] | None = None,
+    canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
+    read_confirmations: bool = False,
+) -> Reconciliation:
     """Build the ledger for the window (``window``, or ``hours``/``since``); with ``apply``, repair
     what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
     ledger_path = check_writable(Path(ledger_path), "--ledger") if ledger_path else None  # before anything is read
     window = window or make_window(client, hours=hours, since=since)
-    read = {"name": name, "window": window, "policy": policy, "seen_in_group": seen_in_group,
-            "test_numbers": canary_numbers, "read_confirmations": read_confirmations}
+    read = {
+        "name": name,
+        "window": window,
+        "policy": policy,
+        "seen_in_group": seen_in_group,
+        "test_numbers": canary_numbers,
+        "read_confirmations": read_confirmations,
+    }
     if not apply:
         result = Reconciliation(build_ledger(client, **read), ledger_path=ledger_path)
     else:
@@ -149,8 +178,13 @@ def _other_flows(client: Client, result: Reconciliation, window, apply: bool) ->
     flows = [f for f in flows_on_triggers(client) if f.kind == OPT_OUT]
     if not flows:
         return
-    lost = lost_by_other_flows(client, flows, KeywordPolicy(languages=client.settings.languages),
-                               started_from=iso(window.start), started_to=iso(window.end))
+    lost = lost_by_other_flows(
+        client,
+        flows,
+        KeywordPolicy(languages=client.settings.languages),
+        started_from=iso(window.start),
+        started_to=iso(window.end),
+    )
     rows = result.ledger.rows
     decided = set(rows.loc[rows["matched"].isin(["opt-out", "opt-in"]), "number"])
     result.lost_elsewhere = {n: v for n, v in lost.items() if n not in decided}
@@ -187,8 +221,7 @@ def _mark_repairs(client: Client, ledger: Ledger, indexes, after, after_read_at:
     return repaired
 
 
-def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliation, reports_dir: Path,
-            progress) -> None:
+def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliation, reports_dir: Path, progress) -> None:
     rows = ledger.lost
     rows = rows[rows["group_id"] == group_id]  # the runs of this group's workflows, every channel
     to_add = sorted({key_of(n) for n in rows.loc[rows["action"] == Action.ADD, "number"]})
@@ -198,17 +231,46 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
     plan = sorted([["add", k] for k in to_add] + [["remove", k] for k in to_remove])
     key = Journal.run_key("ledger", group_id, "reconcile", {"plan": plan, "window": ledger.window.describe()})
     journal = Journal(Journal.default_path(reports_dir / "journals", "reconcile", group_id, key), key)
-    journal.open({"mode": "reconcile", "groupId": group_id, "window": ledger.window.describe(),
-                  "add": len(to_add), "remove": len(to_remove)})
+    journal.open(
+        {
+            "mode": "reconcile",
+            "groupId": group_id,
+            "window": ledger.window.describe(),
+            "add": len(to_add),
+            "remove": len(to_remove),
+        }
+    )
     result.journal_path = journal.path
     failed = {}
-    failed.update(send_in_chunks(client, journal, to_add, CHUNK_SIZE, adding(client, group_id),
-                                 label="Adding lost opt-outs", pass_number=1, progress=progress))
-    failed.update(send_in_chunks(client, journal, to_remove, CHUNK_SIZE,
-                                 removing(client, group_id, ledger.groups[group_id].keys),
-                                 label="Removing opt-ins", pass_number=1, progress=progress))
-    after = read_membership(client, group_id, {"+" + k for k in (*to_add, *to_remove)}
-                            | set(ledger.rows["number"][ledger.rows["number"].ne("")]))
+    failed.update(
+        send_in_chunks(
+            client,
+            journal,
+            to_add,
+            CHUNK_SIZE,
+            adding(client, group_id),
+            label="Adding lost opt-outs",
+            pass_number=1,
+            progress=progress,
+        )
+    )
+    failed.update(
+        send_in_chunks(
+            client,
+            journal,
+            to_remove,
+            CHUNK_SIZE,
+            removing(client, group_id, ledger.groups[group_id].keys),
+            label="Removing opt-ins",
+            pass_number=1,
+            progress=progress,
+        )
+    )
+    after = read_membership(
+        client,
+        group_id,
+        {"+" + k for k in (*to_add, *to_remove)} | set(ledger.rows["number"][ledger.rows["number"].ne("")]),
+    )
     after_read_at = iso(client.platform_time())
     ledger.groups[group_id] = after
     repaired = _mark_repairs(client, ledger, rows.index, after, after_read_at, failed)

@@ -6,6 +6,7 @@ reads them back with ``recorded(notebook)`` (a path, or the notebook papermill a
 of matching the prose the notebook prints: the prose is for people and may be reworded; the
 values are the contract. (scrapbook's idea, without its dependencies.)
 """
+
 from __future__ import annotations
 
 import json

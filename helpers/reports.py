@@ -8,6 +8,7 @@ and drop the +. The reader strips that apostrophe again, so a report can be fed 
 Reports and journals hold phone numbers: they are created with mode 0600 in folders of 0700.
 Without an explicit path each run writes its own report, named with the time it started.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,13 +79,17 @@ def check_distinct(source: str | Path | None, outputs: dict[str, str | Path | No
     if source is not None:
         for flag, path in named:
             if _same_file(Path(source), path):
-                raise BadFile(f"{flag.capitalize()}, {path}, is the file being read: writing it would replace that "
-                              f"file. Give {flag} another file name. Nothing was changed.")
+                raise BadFile(
+                    f"{flag.capitalize()}, {path}, is the file being read: writing it would replace that "
+                    f"file. Give {flag} another file name. Nothing was changed."
+                )
     for i, (flag, path) in enumerate(named):
-        for other_flag, other in named[i + 1:]:
+        for other_flag, other in named[i + 1 :]:
             if _same_file(path, other):
-                raise BadFile(f"{flag.capitalize()} and {other_flag} are the same file ({path}): one would "
-                              "overwrite the other. Give each its own file name. Nothing was changed.")
+                raise BadFile(
+                    f"{flag.capitalize()} and {other_flag} are the same file ({path}): one would "
+                    "overwrite the other. Give each its own file name. Nothing was changed."
+                )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -107,8 +112,10 @@ def check_writable(path: Path, flag: str = "--report") -> Path:
         if not existed:
             path.unlink()
     except OSError as exc:
-        raise BadFile(f"{path} cannot be written ({exc.strerror}): give a {flag} path in a folder you can write to. "
-                      "Nothing was changed.") from None
+        raise BadFile(
+            f"{path} cannot be written ({exc.strerror}): give a {flag} path in a folder you can write to. "
+            "Nothing was changed."
+        ) from None
     return path
 
 
@@ -126,8 +133,10 @@ def reserve_report(folder: Path, stem: str) -> Path:
             except FileExistsError:
                 continue
     except OSError as exc:
-        raise BadFile(f"Reports cannot be written in {folder} ({exc.strerror}): give --report PATH in a folder you "
-                   "can write to. Nothing was changed.") from None
+        raise BadFile(
+            f"Reports cannot be written in {folder} ({exc.strerror}): give --report PATH in a folder you "
+            "can write to. Nothing was changed."
+        ) from None
     raise BadFile(f"{folder} already has 999 reports named {stem}-{stamp}: give --report PATH.")
 
 

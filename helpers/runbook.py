@@ -11,6 +11,7 @@ what the notebooks before it leave (``LEFT_BY_EARLIER_NOTEBOOKS``, made by the s
 Demo set-up is the job's, never a notebook's: before notebooks 05 and 06 plan their sample files,
 the job puts the sandbox's group at the samples' starting point (``demo.prepare_sample``).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,11 +31,11 @@ from sandbox import Sandbox
 
 from . import local_sandbox
 from .client import Client
+from .concurrency import SubaccountLock
 from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .demo import fresh_sandbox_seed, notebook_01_group, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
 from .paths import output_root, reports_folder, shown
-from .workflow import SubaccountLock
 
 ROOT = PROJECT_ROOT
 NOTEBOOKS = ROOT / "notebooks"
@@ -46,9 +47,7 @@ _embedded: Sandbox | None = None
 # that no notebook sets up what an earlier notebook makes; notebooks 05 and 06 find their samples'
 # starting points there (demo.fresh_sandbox_seed), as the job prepares them. EIGHTXEIGHT_SANDBOX_NOTEBOOK
 # names the notebook being executed (refresh_committed_outputs, the root conftest.py and tests set it).
-LEFT_BY_EARLIER_NOTEBOOKS = {
-    "02_find_group_id": {"groups": [notebook_01_group()]},
-}
+LEFT_BY_EARLIER_NOTEBOOKS = {"02_find_group_id": {"groups": [notebook_01_group()]}}
 
 
 class SandboxControls:
@@ -79,20 +78,41 @@ class SandboxControls:
         """Everything back to nothing: state, ids, clock, faults, request counts."""
         return self._call("POST", "reset")
 
-    def seed(self, *, groups: list[dict] = (), contacts: list[str] = (), definitions: list[dict] = (),
-             templates: list[dict] = ()) -> dict:
+    def seed(
+        self,
+        *,
+        groups: list[dict] = (),
+        contacts: list[str] = (),
+        definitions: list[dict] = (),
+        templates: list[dict] = (),
+    ) -> dict:
         """Make state in one call: groups (with "members"), contacts, definitions, WhatsApp templates;
         answers the ids."""
-        return self._call("POST", "seed", {"groups": list(groups), "contacts": list(contacts),
-                                           "definitions": list(definitions), "templates": list(templates)})
+        return self._call(
+            "POST",
+            "seed",
+            {
+                "groups": list(groups),
+                "contacts": list(contacts),
+                "definitions": list(definitions),
+                "templates": list(templates),
+            },
+        )
 
     def advance_clock(self, *, hours: float = 0, seconds: float = 0) -> dict:
         """Move the sandbox clock on; crossing a full hour runs the hourly blacklist sync."""
         return self._call("POST", "clock", {"advanceSeconds": hours * 3600 + seconds})
 
-    def deliver_inbound(self, msisdn: str | None, text: str | None, *, subaccount: str | None = None,
-                        channel: str = "whatsapp", button: dict | None = None,
-                        channel_user_id: str | None = None) -> list[dict]:
+    def deliver_inbound(
+        self,
+        msisdn: str | None,
+        text: str | None,
+        *,
+        subaccount: str | None = None,
+        channel: str = "whatsapp",
+        button: dict | None = None,
+        channel_user_id: str | None = None,
+    ) -> list[dict]:
         """A customer's message (or, with ``button``, a quick-reply tap) arrives; msisdn None: a
         customer known only by a channel user id (``channel_user_id``, their BSUID on WhatsApp;
         else a new one)."""
@@ -105,13 +125,13 @@ class SandboxControls:
 
     def inject_faults(self, *statuses: int, method: str | None = None, path_contains: str | None = None) -> dict:
         """Answer the next matching API requests (the workflows' own HTTP calls included) with these statuses."""
-        return self._call("POST", "faults", {"inject": list(statuses), "injectMethod": method,
-                                             "injectPath": path_contains})
+        return self._call(
+            "POST", "faults", {"inject": list(statuses), "injectMethod": method, "injectPath": path_contains}
+        )
 
     def fail_share(self, share_503: float, *, method: str | None = None, path_contains: str | None = None) -> dict:
         """Answer this share (0..1) of the matching API requests with 503 from now on (0 stops it)."""
-        return self._call("POST", "faults", {"share503": share_503, "shareMethod": method,
-                                             "sharePath": path_contains})
+        return self._call("POST", "faults", {"share503": share_503, "shareMethod": method, "sharePath": path_contains})
 
     def stats(self) -> dict:
         """Requests served so far: in all, per route, per error status."""
@@ -123,10 +143,18 @@ class SandboxControls:
 
     def messages(self) -> pd.DataFrame:
         """Every message the sandbox sent, with its delivery state."""
-        rows = [{"to": m["user"].get("msisdn") or m["user"].get("channelUserId"), "subaccount": m["subAccountId"],
-                 "channel": m["channel"], "text": m["content"].get("text"), "state": m["status"]["state"],
-                 "errorCode": m["status"].get("errorCode"), "errorMessage": m["status"].get("errorMessage")}
-                for m in self.sent()]
+        rows = [
+            {
+                "to": m["user"].get("msisdn") or m["user"].get("channelUserId"),
+                "subaccount": m["subAccountId"],
+                "channel": m["channel"],
+                "text": m["content"].get("text"),
+                "state": m["status"]["state"],
+                "errorCode": m["status"].get("errorCode"),
+                "errorMessage": m["status"].get("errorMessage"),
+            }
+            for m in self.sent()
+        ]
         return pd.DataFrame(rows, columns=["to", "subaccount", "channel", "text", "state", "errorCode", "errorMessage"])
 
 
@@ -158,8 +186,7 @@ class Runbook:
         return scratch_runbook(self, hours=hours, what=what, other_subaccounts=other_subaccounts)
 
 
-def scratch_runbook(runbook: Runbook, *, hours: float, what: str,
-                    other_subaccounts: tuple[str, ...] = ()) -> Runbook:
+def scratch_runbook(runbook: Runbook, *, hours: float, what: str, other_subaccounts: tuple[str, ...] = ()) -> Runbook:
     """A sandbox of the demo's own, for a demo that needs time to pass (days of customers): the
     operator's sandbox keeps its data and a clock near the wall clock. On wall time the scratch
     clock starts ``hours`` in the past, so that the days played end about now; a deterministic
@@ -170,15 +197,18 @@ def scratch_runbook(runbook: Runbook, *, hours: float, what: str,
     deterministic = bool(runbook.sandbox.health().get("deterministic"))
     settings = runbook.settings
     subaccounts = {s: settings.account_id for s in (settings.subaccount_id, *other_subaccounts)}
-    scratch = Sandbox(deterministic=deterministic, clock_offset_seconds=0 if deterministic else -hours * 3600,
-                      subaccounts=subaccounts)
+    scratch = Sandbox(
+        deterministic=deterministic, clock_offset_seconds=0 if deterministic else -hours * 3600, subaccounts=subaccounts
+    )
     scratch.start()
     atexit.register(scratch.close)
     settings = settings.with_base_url(scratch.base_url)
     reports = Path(tempfile.mkdtemp(prefix="scratch-reports-"))
     atexit.register(shutil.rmtree, reports, True)
-    print(f"This demo plays {what} on a scratch sandbox of its own, so that your sandbox's data and clock stay as "
-          "they are.")
+    print(
+        f"This demo plays {what} on a scratch sandbox of its own, so that your sandbox's data and clock stay as "
+        "they are."
+    )
     return Runbook(settings, Client(settings), reports)
 
 
@@ -199,8 +229,9 @@ def sandbox_url() -> str:
     return _embedded.base_url
 
 
-def connect(*, quiet: bool = False, parallel: int | None = None, subaccount: str | None = None,
-            opt_out_list: str | None = None) -> Runbook:
+def connect(
+    *, quiet: bool = False, parallel: int | None = None, subaccount: str | None = None, opt_out_list: str | None = None
+) -> Runbook:
     """Settings, a client, and (in sandbox mode with nowhere to point) the sandbox to talk to.
     ``parallel`` overrides EIGHTXEIGHT_PARALLEL_REQUESTS (the commands' --parallel); ``subaccount``
     and ``opt_out_list`` override EIGHTXEIGHT_SUBACCOUNT_ID and EIGHTXEIGHT_OPT_OUT_LIST."""
@@ -240,9 +271,10 @@ def new_run_folder() -> Path:
     raise FileExistsError(f"{base} has 999 runs named {stamp}")
 
 
-def _quiet_kernel_manager(log_path: Path):
-    """A kernel manager whose kernels write their own stderr (ipykernel's transport warning, the
-    KeyboardInterrupt of a shutdown) to a log file, so the runbook's output says only what ran."""
+def _quiet_kernel_manager(log_path: Path, env: dict[str, str]):
+    """A kernel manager whose kernels run with ``env`` (the job's environment: this process's stays as
+    it is) and write their own stderr (ipykernel's transport warning, the KeyboardInterrupt of a
+    shutdown) to a log file, so the runbook's output says only what ran."""
     from jupyter_client.manager import KernelManager
 
     class QuietKernelManager(KernelManager):
@@ -250,6 +282,7 @@ def _quiet_kernel_manager(log_path: Path):
             with open(log_path, "a") as log:
                 kw.setdefault("stderr", log)
                 kw.setdefault("stdout", log)
+                kw.setdefault("env", env)
                 return super().start_kernel(**kw)
 
     return QuietKernelManager
@@ -261,9 +294,12 @@ class RunbookLock(SubaccountLock):
     one's test messages judged by the other's (measured: the second run failed at notebook 04, one
     test number taken out of the group by the first run between its STOP and its read-back). The
     second job is refused before its first notebook."""
+
     job, what = "runbook", "python -m helpers runbook"
-    running, then = "Another runbook job", ("; this one ran no notebook. Run it again when that one has finished "
-                                           "(or open its run folder to follow it).")
+    running, then = (
+        "Another runbook job",
+        ("; this one ran no notebook. Run it again when that one has finished (or open its run folder to follow it)."),
+    )
 
 
 def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = None) -> Path:
@@ -279,41 +315,47 @@ def run_runbook(output_dir: Path | None = None, *, parameters: dict | None = Non
 
 def _run_notebooks(settings: Settings, env: dict, output_dir: Path, parameters: dict) -> Path:
     from .openapi import import_jsonschema
+
     import_jsonschema()  # before papermill's nbformat imports it: see openapi.import_jsonschema
     import papermill
 
     output_dir.mkdir(parents=True, exist_ok=True)
     env = {**env, "EIGHTXEIGHT_RUN_DIR": str(output_dir)}
-    previous = dict(os.environ)
-    os.environ.update(env)  # papermill's kernels inherit this environment
+    kernel_env = {**os.environ, **env}  # handed to each kernel; this process's environment is left as it is
     failed = None
     started_run = time.monotonic()
-    try:
-        for notebook in notebook_paths():
-            target = output_dir / notebook.name
-            started = time.monotonic()
-            _prepare(notebook, settings, env, parameters)
-            try:
-                papermill.execute_notebook(str(notebook), str(target),
-                                           parameters=parameters,
-                                           cwd=str(ROOT), progress_bar=False, kernel_name="python3",
-                                           kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log"))
-            except papermill.PapermillExecutionError as exc:
-                failed = notebook.name
-                message = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
-                print(f"  FAILED  {notebook.name} ({time.monotonic() - started:.1f} s): {exc.ename}: {message}",
-                      flush=True)
-                break
-            print(f"  ok      {notebook.name} ({time.monotonic() - started:.1f} s)", flush=True)
-    finally:
-        os.environ.clear()
-        os.environ.update(previous)
+    for notebook in notebook_paths():
+        target = output_dir / notebook.name
+        started = time.monotonic()
+        _prepare(notebook, settings, env, parameters)
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(target),
+                parameters=parameters,
+                cwd=str(ROOT),
+                progress_bar=False,
+                kernel_name="python3",
+                kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log", kernel_env),
+            )
+        except papermill.PapermillExecutionError as exc:
+            failed = notebook.name
+            message = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
+            print(f"  FAILED  {notebook.name} ({time.monotonic() - started:.1f} s): {exc.ename}: {message}", flush=True)
+            break
+        print(f"  ok      {notebook.name} ({time.monotonic() - started:.1f} s)", flush=True)
     written = sorted(p.name for p in output_dir.iterdir() if p.suffix != ".ipynb" and p.name != "kernels.log")
-    print(f"Executed notebooks are in {shown(output_dir)} ({time.monotonic() - started_run:.0f} s)"
-          + (f"; also there: {', '.join(written)}" if written else "") + ".", flush=True)
+    print(
+        f"Executed notebooks are in {shown(output_dir)} ({time.monotonic() - started_run:.0f} s)"
+        + (f"; also there: {', '.join(written)}" if written else "")
+        + ".",
+        flush=True,
+    )
     if failed:
-        raise NotebookFailed(f"Stopped at {failed}: later notebooks build on it. Open {shown(output_dir / failed)} "
-                             "to see the failing cell.")
+        raise NotebookFailed(
+            f"Stopped at {failed}: later notebooks build on it. Open {shown(output_dir / failed)} "
+            "to see the failing cell."
+        )
     return output_dir
 
 
@@ -333,6 +375,7 @@ def refresh_committed_outputs(only: list[str] | None = None) -> None:
     This is how the committed notebooks get their outputs: from a sandbox run only.
     """
     from .openapi import import_jsonschema
+
     import_jsonschema()  # before nbformat imports it: see openapi.import_jsonschema
     import nbformat
     from nbclient import NotebookClient
@@ -341,16 +384,21 @@ def refresh_committed_outputs(only: list[str] | None = None) -> None:
         raise ConfigError("Refusing: EIGHTXEIGHT_API_KEY is set. Committed outputs come from a sandbox run only.")
     import tempfile
 
-    os.environ["EIGHTXEIGHT_SANDBOX"] = "fresh"  # each notebook on its own fresh, deterministic sandbox
-    os.environ["EIGHTXEIGHT_OUTPUT_DIR"] = tempfile.mkdtemp(prefix="refresh-")  # not the operator's runs/, reports/
-    os.environ.pop("EIGHTXEIGHT_BASE_URL", None)
-    os.environ.pop("EIGHTXEIGHT_RUN_DIR", None)
+    # Each kernel's environment, not this process's: each notebook on its own fresh, deterministic
+    # sandbox, writing into a scratch folder (not the operator's runs/, reports/).
+    base = {k: v for k, v in os.environ.items() if k not in ("EIGHTXEIGHT_BASE_URL", "EIGHTXEIGHT_RUN_DIR")}
+    base |= {"EIGHTXEIGHT_SANDBOX": "fresh", "EIGHTXEIGHT_OUTPUT_DIR": tempfile.mkdtemp(prefix="refresh-")}
     for path in notebook_paths():
         if only and not path.name.startswith(tuple(only)):
             continue
-        os.environ["EIGHTXEIGHT_SANDBOX_NOTEBOOK"] = path.stem  # its kernel's fresh sandbox: LEFT_BY_EARLIER_NOTEBOOKS
+        kernel_env = base | {"EIGHTXEIGHT_SANDBOX_NOTEBOOK": path.stem}  # what its fresh sandbox finds
         notebook = nbformat.read(path, as_version=4)
-        NotebookClient(notebook, timeout=600, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
+        NotebookClient(
+            notebook,
+            timeout=600,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(ROOT)}},
+        ).execute(env=kernel_env)
         nbformat.write(notebook, path)
         print(f"refreshed {path.relative_to(ROOT)}", file=sys.stderr)

@@ -5,14 +5,16 @@ still receive a campaign. Checking the opt-out group itself right before a send 
 gap. One number costs one request; an audience costs one paged read of the group (500
 members a request, read again if the group changed meanwhile), never one request per number.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from .client import Client
+from .concurrency import Steps
 from .errors import BadInput
-from .groups import Steps, read_group
+from .groups import read_group
 from .numbers import InvalidNumber, digits_key, platform_number, to_e164
 
 
@@ -22,22 +24,33 @@ class Reason:
     LEDGER_ONLY = "opted out (the ledger has the STOP; the group does not hold it yet: lost, or a retry waiting)"
     IN_OWN_LIST = "in this subaccount's own opt-out list"
     IN_OTHER_BLACKLIST = "in another blacklisted group of the account (8x8 blocks its members too)"
-    BSUID_ONLY = ("opted out (the ledger has the STOP of this row's WhatsApp BSUID, sent without a phone number: no "
-                  "group can hold a BSUID)")
+    BSUID_ONLY = (
+        "opted out (the ledger has the STOP of this row's WhatsApp BSUID, sent without a phone number: no "
+        "group can hold a BSUID)"
+    )
     INVALID = "invalid"
     DUPLICATE = "duplicate"
 
     @staticmethod
     def kind(reason: str) -> str:
         """The few words a count or a chart shows for a reason."""
-        return {Reason.IN_GROUP: "in the group", Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
-                Reason.LEDGER_ONLY: "opted out, not in the group yet",
-                Reason.IN_OWN_LIST: "in the subaccount's list",
-                Reason.BSUID_ONLY: "opted out by BSUID"}.get(reason, reason.split(":")[0].split(" (")[0])
+        return {
+            Reason.IN_GROUP: "in the group",
+            Reason.IN_GROUP_SYNC: "in the group, opted out within the hour",
+            Reason.LEDGER_ONLY: "opted out, not in the group yet",
+            Reason.IN_OWN_LIST: "in the subaccount's list",
+            Reason.BSUID_ONLY: "opted out by BSUID",
+        }.get(reason, reason.split(":")[0].split(" (")[0])
 
 
-def leave_out_reasons(msisdns: pd.Series, *, members: set, own_list: set = frozenset(), asked: set = frozenset(),
-                      recent: set = frozenset()) -> pd.Series:
+def leave_out_reasons(
+    msisdns: pd.Series,
+    *,
+    members: set,
+    own_list: set = frozenset(),
+    asked: set = frozenset(),
+    recent: set = frozenset(),
+) -> pd.Series:
     """Why each number may not receive a message (None: it may), for a whole column at once: the one
     decision of the audience command and of :func:`filter_audience`.
 
@@ -52,8 +65,10 @@ def leave_out_reasons(msisdns: pd.Series, *, members: set, own_list: set = froze
     keys = np.full(len(msisdns), -1, dtype=np.int64)
     keys[valid] = np.fromiter(map(int, msisdns.to_numpy()[valid]), dtype=np.int64, count=int(valid.sum()))
     keys = pd.Series(keys, index=msisdns.index)
-    in_group, in_own, in_ledger, in_sync = (keys.isin(_int_keys(s)).to_numpy() if s else np.zeros(len(keys), bool)
-                                            for s in (members, own_list, asked, recent))
+    in_group, in_own, in_ledger, in_sync = (
+        keys.isin(_int_keys(s)).to_numpy() if s else np.zeros(len(keys), bool)
+        for s in (members, own_list, asked, recent)
+    )
     reason = np.full(len(msisdns), None, dtype=object)
     reason[valid & in_ledger & ~in_group & ~in_own] = Reason.LEDGER_ONLY
     reason[valid & in_own & ~in_group] = Reason.IN_OWN_LIST
@@ -64,8 +79,10 @@ def leave_out_reasons(msisdns: pd.Series, *, members: set, own_list: set = froze
 
 def _int_keys(digit_keys) -> np.ndarray:
     """Digit keys as int64 (a key that starts with 0 or is longer than E.164 matches no valid number)."""
-    return np.fromiter((int(k) for k in digit_keys if k and k[0] != "0" and len(k) <= 15 and k.isascii() and k.isdigit()),
-                       dtype=np.int64)
+    return np.fromiter(
+        (int(k) for k in digit_keys if k and k[0] != "0" and len(k) <= 15 and k.isascii() and k.isdigit()),
+        dtype=np.int64,
+    )
 
 
 def is_opted_out(client: Client, group_id: int, msisdn: str) -> bool:
@@ -78,12 +95,22 @@ def member_ids(client: Client, group_id: int, msisdn: str) -> list[int]:
     as E.164 ("+" and digits, as 8x8 gives them) is taken by its digits, whatever the phone-number
     metadata knows of it; any other form is read by to_e164 (InvalidNumber when it is none)."""
     key = (platform_number(msisdn) if str(msisdn).startswith("+") else "")[1:] or digits_key(to_e164(msisdn))
-    return [int(c["id"]) for c in client.contacts.search_contacts(key, group_id=group_id)
-            if digits_key((c.get("addresses") or {}).get("msisdn", "")) == key]
+    return [
+        int(c["id"])
+        for c in client.contacts.search_contacts(key, group_id=group_id)
+        if digits_key((c.get("addresses") or {}).get("msisdn", "")) == key
+    ]
 
 
-def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, column: str = "msisdn", *,
-                    default_region: str | None = None, ledger=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def filter_audience(
+    client: Client,
+    group_id: int,
+    audience: pd.DataFrame,
+    column: str = "msisdn",
+    *,
+    default_region: str | None = None,
+    ledger=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split an audience into (who may be sent to, who was removed and why).
 
     Numbers that are opted out, or that cannot be read as phone numbers, are removed. With a
@@ -99,7 +126,7 @@ def filter_audience(client: Client, group_id: int, audience: pd.DataFrame, colum
     def normalise():  # in steps of 500 numbers, run while the group's pages arrive
         found = []
         for start in range(0, len(raws), 500):
-            for i, raw in enumerate(raws[start:start + 500], start):
+            for i, raw in enumerate(raws[start : start + 500], start):
                 try:
                     found.append(to_e164(raw, default_region))
                 except InvalidNumber as exc:

@@ -16,6 +16,7 @@ Then it asks the deployed WhatsApp workflow itself (its Branch chain, run by Qui
 does) whether it takes that word, or that button tap, as an opt-out. Marketing templates without a
 way out, and templates whose way out the workflow misses, are listed with what to do.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,13 +33,19 @@ from .workflow import deployed_workflows
 
 _QUOTED = re.compile(r"[\"“”«»「」『』]([^\"“”«»「」『』]{1,40})[\"“”«»「」『』]|(?:^|\s)'([^']{1,40})'")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
-FIX_LANGUAGE = "add {languages} to LANGUAGES (notebook 03) and deploy again: python -m helpers deploy --languages {all} --apply"
+FIX_LANGUAGE = (
+    "add {languages} to LANGUAGES (notebook 03) and deploy again: python -m helpers deploy --languages {all} --apply"
+)
 # 8x8 documents no 404 for a channel's templates: a mistyped channel id reads as a channel without any.
-FIX_NONE_READ = ("check the channel id (Connect > Messaging Apps, the WhatsApp channel; an inbound message names it "
-                 "in payload.recipient.channelId): a channel without templates sends no marketing to judge, so drop it "
-                 "from --channel")
-FIX_NO_WAY_OUT = ("add a way out the workflow understands: \"Reply STOP to unsubscribe\" in the footer, or a "
-                  "quick-reply button \"Stop promotions\"")
+FIX_NONE_READ = (
+    "check the channel id (Connect > Messaging Apps, the WhatsApp channel; an inbound message names it "
+    "in payload.recipient.channelId): a channel without templates sends no marketing to judge, so drop it "
+    "from --channel"
+)
+FIX_NO_WAY_OUT = (
+    'add a way out the workflow understands: "Reply STOP to unsubscribe" in the footer, or a '
+    'quick-reply button "Stop promotions"'
+)
 
 
 @dataclass
@@ -68,10 +75,17 @@ class TemplateCheck:
         return 1 if self.problems else 0
 
     def table(self) -> pd.DataFrame:
-        rows = [{"template": f.template, "language": f.language, "category": f.category,
-                 "way out": f.way_out or "(none)",
-                 "understood": {True: "yes", False: "NO", None: ""}[f.understood], "what to do": f.action}
-                for f in self.findings]
+        rows = [
+            {
+                "template": f.template,
+                "language": f.language,
+                "category": f.category,
+                "way out": f.way_out or "(none)",
+                "understood": {True: "yes", False: "NO", None: ""}[f.understood],
+                "what to do": f.action,
+            }
+            for f in self.findings
+        ]
         return pd.DataFrame(rows, columns=["template", "language", "category", "way out", "understood", "what to do"])
 
     def lines(self) -> list[str]:
@@ -80,13 +94,18 @@ class TemplateCheck:
             if f.none_read:
                 out.append(f"- {f.action}.")
                 continue
-            out.append(f"- {f.template} ({f.language}, {f.category}): "
-                       + (f"{f.way_out}, not understood by the deployed workflow: " if f.way_out else "no way out: ")
-                       + f.action + ".")
+            out.append(
+                f"- {f.template} ({f.language}, {f.category}): "
+                + (f"{f.way_out}, not understood by the deployed workflow: " if f.way_out else "no way out: ")
+                + f.action
+                + "."
+            )
         understood = sum(1 for f in self.findings if f.understood)
-        out.append(f"Summary: {understood} way(s) out understood, {len(self.problems)} template(s) need action."
-                   if self.problems else f"Summary: ok, every way out ({understood}) is understood by the deployed "
-                                         "workflow.")
+        out.append(
+            f"Summary: {understood} way(s) out understood, {len(self.problems)} template(s) need action."
+            if self.problems
+            else f"Summary: ok, every way out ({understood}) is understood by the deployed workflow."
+        )
         return out
 
 
@@ -95,8 +114,10 @@ def check_templates(client: Client, channel_ids, *, name: str | None = None) -> 
     WorkflowNotDeployed when there is none (nothing to judge with)."""
     channel_ids = [c for c in (channel_ids or []) if str(c).strip()]
     if not channel_ids:
-        raise BadInput("give the WhatsApp channel id(s) whose templates to check (--channel ID; Connect > Messaging "
-                       "Apps; an inbound message names it in payload.recipient.channelId)")
+        raise BadInput(
+            "give the WhatsApp channel id(s) whose templates to check (--channel ID; Connect > Messaging "
+            "Apps; an inbound message names it in payload.recipient.channelId)"
+        )
     name = name or client.settings.workflow_name
     workflow = deployed_workflows(client, name).get("WhatsApp")
     if workflow is None:
@@ -108,16 +129,26 @@ def check_templates(client: Client, channel_ids, *, name: str | None = None) -> 
         templates = client.messaging.templates(str(channel_id).strip())
         check.findings += [_judge(template, str(channel_id), every, workflow, js) for template in templates]
         if not templates:  # never "ok" over nothing read
-            check.findings.append(TemplateFinding(str(channel_id), "(none)", "", "", "", None,
-                                                  f"no template was read on channel {channel_id}: {FIX_NONE_READ}",
-                                                  none_read=True))
+            check.findings.append(
+                TemplateFinding(
+                    str(channel_id),
+                    "(none)",
+                    "",
+                    "",
+                    "",
+                    None,
+                    f"no template was read on channel {channel_id}: {FIX_NONE_READ}",
+                    none_read=True,
+                )
+            )
     return check
 
 
 def _judge(template: dict, channel_id: str, every: KeywordPolicy, workflow, js) -> TemplateFinding:
     category = str(template.get("category") or "").upper()
-    finding = TemplateFinding(channel_id, str(template.get("templateName") or ""), str(template.get("language") or ""),
-                              category, "", None)
+    finding = TemplateFinding(
+        channel_id, str(template.get("templateName") or ""), str(template.get("language") or ""), category, "", None
+    )
     ways = _ways_out(template, every)
     if not ways:
         finding.action = FIX_NO_WAY_OUT if category == "MARKETING" else ""
@@ -138,16 +169,22 @@ def _ways_out(template: dict, every: KeywordPolicy) -> list[tuple[str, str]]:
         if kind in ("BODY", "FOOTER") and isinstance(component.get("text"), str):
             texts.append(component["text"])
         elif kind == "BUTTONS":
-            buttons += [b["text"] for b in component.get("buttons") or []
-                        if b.get("type") == "QUICK_REPLY" and isinstance(b.get("text"), str)]
+            buttons += [
+                b["text"]
+                for b in component.get("buttons") or []
+                if b.get("type") == "QUICK_REPLY" and isinstance(b.get("text"), str)
+            ]
     ways = [("text", word) for word in _instruction_words(texts, str(template.get("language") or ""), every)]
     return ways + [("button", title) for title in buttons if every.classify(title) == "opt-out"]
 
 
 def _understood(workflow, kind: str, word: str, js) -> bool:
     """Whether the deployed workflow's Branch chain takes the word (typed) or the button tap as an opt-out."""
-    content = ({"text": word} if kind == "text" else
-               {"interactive": {"type": "button_reply", "button_reply": {"id": "", "title": word}}})
+    content = (
+        {"text": word}
+        if kind == "text"
+        else {"interactive": {"type": "button_reply", "button_reply": {"id": "", "title": word}}}
+    )
     return workflow.classify_event({"payload": {"content": content}}, js) == "opt-out"
 
 
@@ -172,8 +209,11 @@ def _instruction_words(texts: list[str], language: str, every: KeywordPolicy) ->
         candidates = [m.group(1) or m.group(2) for m in _QUOTED.finditer(text)] + _capitalised_runs(text)
         if pack is not None:  # scripts without capitals: the template language's own opt-out words
             normalised = normalise(text)
-            candidates += [w for w in pack.opt_out_words + pack.ordinary_words
-                           if not w.isascii() and normalise(w) and normalise(w) in normalised]
+            candidates += [
+                w
+                for w in pack.opt_out_words + pack.ordinary_words
+                if not w.isascii() and normalise(w) and normalise(w) in normalised
+            ]
         found += [c for c in dict.fromkeys(candidates) if c and c not in found and every.classify(c) == "opt-out"]
     return found
 
@@ -185,6 +225,6 @@ def _capitalised_runs(text: str) -> list[str]:
         if len(word) >= 2 and word.isupper():
             run.append(word)
             continue
-        out += [" ".join(run[i:i + size]) for size in (3, 2, 1) for i in range(len(run) - size + 1)]
+        out += [" ".join(run[i : i + size]) for size in (3, 2, 1) for i in range(len(run) - size + 1)]
         run = []
     return out

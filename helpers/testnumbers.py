@@ -11,6 +11,7 @@ else is refused before a message is sent (:func:`check_may_send`):
 On the sandbox nothing reaches anyone: every number may be used. The ledger counts the runs of test
 numbers as tests, not customers (:func:`is_test_number`).
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,12 @@ def is_fiction(number: str) -> bool:
 
 
 def _of_prefix(prefix: str, number: str) -> bool:
-    return bool(prefix) and str(number).startswith(prefix) and len(str(number)) == len(prefix) + 3 \
-        and str(number)[len(prefix):].isdigit()
+    return (
+        bool(prefix)
+        and str(number).startswith(prefix)
+        and len(str(number)) == len(prefix) + 3
+        and str(number)[len(prefix) :].isdigit()
+    )
 
 
 def is_test_number(settings: Settings, number: str) -> bool:
@@ -49,12 +54,16 @@ def check_may_send(settings: Settings, numbers, what: str = "A test message") ->
     is neither fiction nor of the prefix the operator set as theirs. On the sandbox: every number."""
     if settings.sandbox_mode:
         return
-    strangers = [n for n in ([numbers] if isinstance(numbers, str) else numbers)
-                 if not is_fiction(n) and not _of_prefix(settings.test_prefix_setting, n)]
+    strangers = [
+        n
+        for n in ([numbers] if isinstance(numbers, str) else numbers)
+        if not is_fiction(n) and not _of_prefix(settings.test_prefix_setting, n)
+    ]
     if strangers:
         shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
         raise StrangerRefused(
             f"{what} would go to {shown} on 8x8: the workflow would answer, and a STOP would blacklist the number. "
             "It is neither of a range set aside for fiction nor of your test prefix, so nothing was sent. Set "
             "EIGHTXEIGHT_TEST_NUMBER_PREFIX (in .env) to the first digits of numbers that are yours (+ and the digits "
-            "before the last three), or leave the prefix unset to test from Ofcom's drama range +447700900xxx.")
+            "before the last three), or leave the prefix unset to test from Ofcom's drama range +447700900xxx."
+        )

@@ -2,6 +2,7 @@
 check it, save .env), the connection check, the offer to blacklist a group, and the one way every
 notebook ends a dry run (``apply_or_confirm``: a job applies now, a person confirms with a button;
 the outcome, read back, is shown and recorded)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -65,39 +66,71 @@ def require_connection(client: Client, *, quiet: bool = False) -> dict:
         groups = _count_groups(client)
     except EightByEightError as exc:
         print(f"Connection FAILED: {exc}")
-        raise ConnectionCheckFailed(f"Connection FAILED: {exc} Fix the settings (the form above, or .env), then run "
-                                    "again.").answered_by(exc) from None
+        raise ConnectionCheckFailed(
+            f"Connection FAILED: {exc} Fix the settings (the form above, or .env), then run again."
+        ).answered_by(exc) from None
     if not quiet:
         print(_connected(groups))
     settings = client.settings
-    return {"connection": "ok", "sandbox": settings.sandbox_mode, "account": settings.account_id,
-            "subaccount": settings.subaccount_id, "contact_groups": groups}
+    return {
+        "connection": "ok",
+        "sandbox": settings.sandbox_mode,
+        "account": settings.account_id,
+        "subaccount": settings.subaccount_id,
+        "contact_groups": groups,
+    }
 
 
 def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = None) -> widgets.VBox:
     current = current or load_settings()
-    key = widgets.Password(description="API key", placeholder="from the API Keys page of 8x8 Connect",
-                           style=LABELS, layout=FIELD)
-    account = widgets.Text(description="Account id", value="" if current.sandbox_mode else current.account_id,
-                           placeholder="your account id", style=LABELS, layout=FIELD)
-    subaccount = widgets.Text(description="Subaccount id", value="" if current.sandbox_mode else current.subaccount_id,
-                              placeholder="the subaccount that receives your customers' messages",
-                              style=LABELS, layout=FIELD)
+    key = widgets.Password(
+        description="API key", placeholder="from the API Keys page of 8x8 Connect", style=LABELS, layout=FIELD
+    )
+    account = widgets.Text(
+        description="Account id",
+        value="" if current.sandbox_mode else current.account_id,
+        placeholder="your account id",
+        style=LABELS,
+        layout=FIELD,
+    )
+    subaccount = widgets.Text(
+        description="Subaccount id",
+        value="" if current.sandbox_mode else current.subaccount_id,
+        placeholder="the subaccount that receives your customers' messages",
+        style=LABELS,
+        layout=FIELD,
+    )
     region = widgets.Dropdown(description="Region", options=list(REGIONS), value=current.region, style=LABELS)
+
     # what the HELP answer names and where test messages come from: saved beside the connection
     def deployed_field(description: str, value: str, default: str, placeholder: str) -> widgets.Text:
-        return widgets.Text(description=description, value="" if value == default else value, placeholder=placeholder,
-                            style=LABELS, layout=FIELD)
+        return widgets.Text(
+            description=description,
+            value="" if value == default else value,
+            placeholder=placeholder,
+            style=LABELS,
+            layout=FIELD,
+        )
 
     brand = deployed_field("Brand", current.brand, DEFAULT_BRAND, "named in the answer to HELP, e.g. Acme Travel")
-    support = deployed_field("Support contact", current.support, DEFAULT_SUPPORT,
-                             "named in the answer to HELP, e.g. help@acme.example")
-    test_prefix = deployed_field("Test numbers", current.test_prefix_setting, "",
-                                 "yours: + and the digits before the last three (empty: a range set aside for fiction)")
-    use_sandbox = widgets.Checkbox(description="Use the sandbox (no key, nothing reaches 8x8)",
-                                   value=current.sandbox_mode, indent=False, layout=FIELD)
-    button = widgets.Button(description="Check and save .env", button_style="primary",
-                            layout=widgets.Layout(width="auto"))
+    support = deployed_field(
+        "Support contact", current.support, DEFAULT_SUPPORT, "named in the answer to HELP, e.g. help@acme.example"
+    )
+    test_prefix = deployed_field(
+        "Test numbers",
+        current.test_prefix_setting,
+        "",
+        "yours: + and the digits before the last three (empty: a range set aside for fiction)",
+    )
+    use_sandbox = widgets.Checkbox(
+        description="Use the sandbox (no key, nothing reaches 8x8)",
+        value=current.sandbox_mode,
+        indent=False,
+        layout=FIELD,
+    )
+    button = widgets.Button(
+        description="Check and save .env", button_style="primary", layout=widgets.Layout(width="auto")
+    )
     result = widgets.Output()
     live_fields = (key, account, subaccount, region)
 
@@ -120,8 +153,11 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
 
     def save(sandbox: bool) -> None:
         try:
-            deployed = {"EIGHTXEIGHT_BRAND_NAME": brand.value.strip(), "EIGHTXEIGHT_SUPPORT_CONTACT": support.value.strip(),
-                        "EIGHTXEIGHT_TEST_NUMBER_PREFIX": check_test_prefix(test_prefix.value)}
+            deployed = {
+                "EIGHTXEIGHT_BRAND_NAME": brand.value.strip(),
+                "EIGHTXEIGHT_SUPPORT_CONTACT": support.value.strip(),
+                "EIGHTXEIGHT_TEST_NUMBER_PREFIX": check_test_prefix(test_prefix.value),
+            }
         except ConfigError as exc:
             print(f"{exc} .env was not written.")
             return
@@ -129,14 +165,21 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
             chosen = Settings(languages=current.languages)  # the form changes the connection, nothing else
             write_env_file(chosen, env_path)
             save_settings(deployed, env_path)
-            print("Sandbox chosen: .env now holds no key and no account, so nothing reaches 8x8. "
-                  "Restart the kernel of the other notebooks so they read it.")
+            print(
+                "Sandbox chosen: .env now holds no key and no account, so nothing reaches 8x8. "
+                "Restart the kernel of the other notebooks so they read it."
+            )
             return
         if not (key.value and account.value and subaccount.value):
             print("Enter the API key, the account id and the subaccount id, or tick 'Use the sandbox'.")
             return
-        chosen = Settings(api_key=Secret(key.value.strip()), account_id=account.value.strip(),
-                          subaccount_id=subaccount.value.strip(), region=region.value, languages=current.languages)
+        chosen = Settings(
+            api_key=Secret(key.value.strip()),
+            account_id=account.value.strip(),
+            subaccount_id=subaccount.value.strip(),
+            region=region.value,
+            languages=current.languages,
+        )
         print(f"Checking the connection to 8x8 region {region.value!r} (at most about 15 s) ...", flush=True)
         with Client(chosen, timeout=(5, 10), retries=1, network_retries=0) as client:
             outcome = check_connection(client)
@@ -146,8 +189,10 @@ def setup_form(env_path: str | Path = ENV_FILE, *, current: Settings | None = No
             return
         write_env_file(chosen, env_path)
         save_settings(deployed, env_path)
-        print("Saved .env in the project folder (git-ignored, readable by you only). "
-              "Restart the kernel of the other notebooks so they read it.")
+        print(
+            "Saved .env in the project folder (git-ignored, readable by you only). "
+            "Restart the kernel of the other notebooks so they read it."
+        )
         key.value = ""  # the key does not linger in the widget state
 
     button.on_click(on_click)
@@ -173,19 +218,33 @@ class ReadableTable:
         import pandas as pd
 
         shown = self.frame.reset_index() if self.index else self.frame
-        long = {c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c].dtype)
-                and shown[c].astype(str).str.len().max() > WRAP_AFTER}
+        long = {
+            c
+            for c in shown.columns
+            if not pd.api.types.is_numeric_dtype(shown[c].dtype) and shown[c].astype(str).str.len().max() > WRAP_AFTER
+        }
         short = {c for c in shown.columns if shown[c].astype(str).str.len().max() <= KEEP_WHOLE}
-        style = {c: "text-align:left;vertical-align:top;" + (
-            "white-space:nowrap" if c in short  # times, numbers, statuses: on one line
-            else "white-space:normal;overflow-wrap:break-word;word-break:normal" + (";min-width:10em" if c in long else ""))
-            for c in shown.columns}
+        style = {
+            c: "text-align:left;vertical-align:top;"
+            + (
+                "white-space:nowrap"
+                if c in short  # times, numbers, statuses: on one line
+                else "white-space:normal;overflow-wrap:break-word;word-break:normal"
+                + (";min-width:10em" if c in long else "")
+            )
+            for c in shown.columns
+        }
         head = "".join(f'<th style="text-align:left">{html.escape(str(c))}</th>' for c in shown.columns)
-        rows = "".join("<tr>" + "".join(f'<td style="{style[c]}">{html.escape(str(v))}</td>'
-                                        for c, v in zip(shown.columns, row)) + "</tr>"
-                       for row in shown.itertuples(index=False))
-        return (f'<table style="table-layout:auto;width:100%;max-width:100%"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{rows}</tbody></table>")
+        rows = "".join(
+            "<tr>"
+            + "".join(f'<td style="{style[c]}">{html.escape(str(v))}</td>' for c, v in zip(shown.columns, row))
+            + "</tr>"
+            for row in shown.itertuples(index=False)
+        )
+        return (
+            f'<table style="table-layout:auto;width:100%;max-width:100%"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
 
     def __repr__(self) -> str:
         return self.frame.to_string(index=self.index, max_colwidth=80)
@@ -222,20 +281,24 @@ def settings_table(settings: Settings):
 
     from .config import SETTINGS_DOC, deployed_values
 
-    values = {"EIGHTXEIGHT_API_KEY": "not set (sandbox)" if settings.sandbox_mode else "set (hidden)",
-              "EIGHTXEIGHT_ACCOUNT_ID": settings.account_id, "EIGHTXEIGHT_ACCOUNT_UUID": settings.account_uuid or "not set",
-              "EIGHTXEIGHT_SUBACCOUNT_ID": settings.subaccount_id,
-              "EIGHTXEIGHT_REGION": settings.region,
-              "EIGHTXEIGHT_BASE_URL": settings.base_url or "not set (region's URLs)",
-              "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel),
-              "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
-              "EIGHTXEIGHT_OPT_OUT_LIST": settings.opt_out_list,
-              "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": str(settings.honour_business_days),
-              "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": str(settings.confirm_minutes),
-              **{k: v or "not set" for k, v in deployed_values(settings).items() if k != "EIGHTXEIGHT_LANGUAGES"},
-              "EIGHTXEIGHT_TEST_NUMBER_PREFIX": settings.test_number_prefix}
-    return pd.DataFrame([{"setting": k, "in use": values[k], "meaning": v} for k, v in SETTINGS_DOC.items()]
-                        ).set_index("setting")
+    values = {
+        "EIGHTXEIGHT_API_KEY": "not set (sandbox)" if settings.sandbox_mode else "set (hidden)",
+        "EIGHTXEIGHT_ACCOUNT_ID": settings.account_id,
+        "EIGHTXEIGHT_ACCOUNT_UUID": settings.account_uuid or "not set",
+        "EIGHTXEIGHT_SUBACCOUNT_ID": settings.subaccount_id,
+        "EIGHTXEIGHT_REGION": settings.region,
+        "EIGHTXEIGHT_BASE_URL": settings.base_url or "not set (region's URLs)",
+        "EIGHTXEIGHT_PARALLEL_REQUESTS": str(settings.parallel),
+        "EIGHTXEIGHT_LANGUAGES": ",".join(settings.languages),
+        "EIGHTXEIGHT_OPT_OUT_LIST": settings.opt_out_list,
+        "EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS": str(settings.honour_business_days),
+        "EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES": str(settings.confirm_minutes),
+        **{k: v or "not set" for k, v in deployed_values(settings).items() if k != "EIGHTXEIGHT_LANGUAGES"},
+        "EIGHTXEIGHT_TEST_NUMBER_PREFIX": settings.test_number_prefix,
+    }
+    return pd.DataFrame([{"setting": k, "in use": values[k], "meaning": v} for k, v in SETTINGS_DOC.items()]).set_index(
+        "setting"
+    )
 
 
 def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | None:
@@ -251,8 +314,9 @@ def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | 
         return None
     if mark:
         outcome.group = mark_blacklisted(client, outcome.group["id"])
-        print(f"Marked group {outcome.group['id']} as blacklisted, read back: isBlacklist="
-              f"{outcome.group['isBlacklist']}.")
+        print(
+            f"Marked group {outcome.group['id']} as blacklisted, read back: isBlacklist={outcome.group['isBlacklist']}."
+        )
         return None
     button = widgets.Button(description=f"Mark group {outcome.group['id']} blacklisted", button_style="warning")
     result = widgets.Output()
@@ -267,8 +331,15 @@ def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | 
     return widgets.VBox([widgets.HTML(f"<b>{outcome.message}</b>"), button, result])
 
 
-def confirm_button(description: str, action, *, warning: str = "", count: int | None = None,
-                   confirm_over: int = 5, platform: str = "8x8") -> widgets.Widget:
+def confirm_button(
+    description: str,
+    action,
+    *,
+    warning: str = "",
+    count: int | None = None,
+    confirm_over: int = 5,
+    platform: str = "8x8",
+) -> widgets.Widget:
     """A button that runs ``action()`` once, on purpose; what it prints shows below it.
 
     When ``count`` (how many memberships will change) is more than ``confirm_over``, a first
@@ -277,8 +348,11 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
     """
     note = widgets.HTML(f"<b>{warning}</b>")
     button = widgets.Button(description=description, button_style="danger", layout=widgets.Layout(width="auto"))
-    confirm = widgets.Button(description=f"Yes: change {count} memberships", button_style="danger",
-                             layout=widgets.Layout(width="auto", display="none"))
+    confirm = widgets.Button(
+        description=f"Yes: change {count} memberships",
+        button_style="danger",
+        layout=widgets.Layout(width="auto", display="none"),
+    )
     cancel = widgets.Button(description="Cancel", layout=widgets.Layout(width="auto", display="none"))
     result = widgets.Output()
     done: list[bool] = []
@@ -303,8 +377,7 @@ def confirm_button(description: str, action, *, warning: str = "", count: int | 
     def first_click(_):
         if count is not None and count > confirm_over:
             button.disabled = True
-            note.value = (f"<b>This changes {count} memberships. Press the red button again to confirm, "
-                          "or Cancel.</b>")
+            note.value = f"<b>This changes {count} memberships. Press the red button again to confirm, or Cancel.</b>"
             confirm.layout.display = cancel.layout.display = "inline-flex"
         else:
             run()
@@ -340,5 +413,6 @@ def apply_or_confirm(apply_now: bool, label: str, count: int, work, *, platform:
     if apply_now:
         run_and_show()
         return None
-    return confirm_button(label, run_and_show, count=count, warning="Dry run so far: nothing has been changed.",
-                          platform=platform)
+    return confirm_button(
+        label, run_and_show, count=count, warning="Dry run so far: nothing has been changed.", platform=platform
+    )

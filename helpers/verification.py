@@ -5,6 +5,7 @@ through the Automation API's test-run endpoint, on the sandbox also through the 
 message path. Each run is awaited and summed up in one row; a row that differs from the
 expectation fails the check with an explanation.
 """
+
 from __future__ import annotations
 
 import time
@@ -14,19 +15,32 @@ from pathlib import Path
 import pandas as pd
 
 from .client import Client
+from .concurrency import SubaccountLock, subaccount_key
 from .config import PROJECT_ROOT
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
 from .testnumbers import check_may_send
-from .workflow import RECORDED, STEP, SubaccountLock, inbound_payload, subaccount_key
+from .workflow import RECORDED, STEP, inbound_payload
 
 TEST_MESSAGES = (
-    ("STOP", "opt-out"), ("stop please", "opt-out"), ("Unsubscribe", "opt-out"), ("OPT-OUT", "opt-out"),
-    ("Quit", "opt-out"), ("END", "opt-out"), ("please stop texting me", "opt-out"),
-    ("remove me from your list", "opt-out"), ("don't text me anymore", "opt-out"),
-    ("which bus stop?", "other"), ("cancel my order", "other"), ("don't stop", "other"),
-    ("STOPPED by the store", "other"), ("START", "opt-in"), ("UNSTOP", "opt-in"),
-    ("HELP", "help"), ("info please", "help"), ("I need help with my order", "other"),
+    ("STOP", "opt-out"),
+    ("stop please", "opt-out"),
+    ("Unsubscribe", "opt-out"),
+    ("OPT-OUT", "opt-out"),
+    ("Quit", "opt-out"),
+    ("END", "opt-out"),
+    ("please stop texting me", "opt-out"),
+    ("remove me from your list", "opt-out"),
+    ("don't text me anymore", "opt-out"),
+    ("which bus stop?", "other"),
+    ("cancel my order", "other"),
+    ("don't stop", "other"),
+    ("STOPPED by the store", "other"),
+    ("START", "opt-in"),
+    ("UNSTOP", "opt-in"),
+    ("HELP", "help"),
+    ("info please", "help"),
+    ("I need help with my order", "other"),
 )
 # WhatsApp quick-reply taps: (button title, expected, the interactive reply).
 BUTTON_TAPS = (
@@ -35,17 +49,23 @@ BUTTON_TAPS = (
 )
 # Viber and RCS customers reach the same Messaging Apps workflow as WhatsApp (inbound_chat_apps,
 # payload.recipient.channel names the channel): a shorter set, typed texts only.
-CHAT_APP_MESSAGES = (("STOP", "opt-out"), ("stop please", "opt-out"), ("which bus stop?", "other"),
-                     ("START", "opt-in"), ("HELP", "help"))
+CHAT_APP_MESSAGES = (
+    ("STOP", "opt-out"),
+    ("stop please", "opt-out"),
+    ("which bus stop?", "other"),
+    ("START", "opt-in"),
+    ("HELP", "help"),
+)
 OTHER_CHAT_APPS = ("Viber", "RCS")
 BRANCHES = {STEP["add"]: "opt-out", STEP["find"]: "opt-in", STEP["help"]: "help"}
 CONFIRMATIONS = {STEP["confirm_out"]: "opt-out", STEP["confirm_in"]: "opt-in", STEP["help"]: "help"}
 # Where each answer step keeps the umid of what it sent (the send answered with one: it went out).
-ANSWER_UMIDS = {STEP["confirm_out"]: RECORDED["opt-out confirmation"],
-                STEP["confirm_in"]: RECORDED["opt-in confirmation"], STEP["help"]: RECORDED["help reply"]}
+ANSWER_UMIDS = {
+    STEP["confirm_out"]: RECORDED["opt-out confirmation"],
+    STEP["confirm_in"]: RECORDED["opt-in confirmation"],
+    STEP["help"]: RECORDED["help reply"],
+}
 FINISHED = ("Complete", "Terminated")
-
-
 
 
 def workflows_to_test(runbook, name: str | None = None):
@@ -65,11 +85,16 @@ def workflows_to_test(runbook, name: str | None = None):
         if not runbook.on_sandbox:
             raise
     group_id = opt_out_group_id(runbook.client, opt_out_list_name(runbook.settings), create_if_missing=True)
-    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group_id,
-                                                                       options=WorkflowOptions.of(runbook.settings, name=name)))
-    where = ("The demo's scratch sandbox starts with no workflow: deployed the defaults there (yours are as notebook 03 "
-             "left them)." if getattr(runbook, "scratch_reports", None) else
-             f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose).")
+    deploy_definitions(
+        runbook.client,
+        build_opt_out_definitions(runbook.settings, group_id, options=WorkflowOptions.of(runbook.settings, name=name)),
+    )
+    where = (
+        "The demo's scratch sandbox starts with no workflow: deployed the defaults there (yours are as notebook 03 "
+        "left them)."
+        if getattr(runbook, "scratch_reports", None)
+        else f"This sandbox had no workflow named {name!r}: deployed the defaults (run notebook 03 to choose)."
+    )
     print(where)
     return deployed_workflows(runbook.client, name)
 
@@ -78,8 +103,9 @@ def numbered_msisdn(prefix: str, index: int) -> str:
     return f"{prefix}{index:03d}"
 
 
-def wait_for_run(client: Client, definition_id: str, workflow_id: str, *, timeout: float = 60,
-                 poll: float = 0.5) -> dict:
+def wait_for_run(
+    client: Client, definition_id: str, workflow_id: str, *, timeout: float = 60, poll: float = 0.5
+) -> dict:
     """Poll a run until it is Complete or Terminated (the platform runs asynchronously)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -91,8 +117,16 @@ def wait_for_run(client: Client, definition_id: str, workflow_id: str, *, timeou
         time.sleep(poll)
 
 
-def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None, via: str, *,
-                      channel: str = "WhatsApp", button: dict | None = None) -> dict:
+def send_test_message(
+    runbook,
+    definition_id: str,
+    msisdn: str,
+    text: str | None,
+    via: str,
+    *,
+    channel: str = "WhatsApp",
+    button: dict | None = None,
+) -> dict:
     """One message (or button tap) through the workflow; returns the finished run."""
     client = runbook.client
     check_may_send(runbook.settings, msisdn)  # on 8x8: only fiction or the operator's own numbers
@@ -100,10 +134,15 @@ def send_test_message(runbook, definition_id: str, msisdn: str, text: str | None
         payload = inbound_payload(msisdn, text, runbook.settings.subaccount_id, channel=channel, button=button)
         return wait_for_run(client, definition_id, client.automation.start_workflow(definition_id, payload))
     if via == "inbound":
-        runs = [r for r in runbook.sandbox.deliver_inbound(msisdn, text, channel=channel, button=button)
-                if r["definitionId"] == definition_id]
+        runs = [
+            r
+            for r in runbook.sandbox.deliver_inbound(msisdn, text, channel=channel, button=button)
+            if r["definitionId"] == definition_id
+        ]
         if len(runs) != 1:
-            raise EightByEightError(f"the inbound message started {len(runs)} runs of the definition, not 1: is it enabled?")
+            raise EightByEightError(
+                f"the inbound message started {len(runs)} runs of the definition, not 1: is it enabled?"
+            )
         return wait_for_run(client, definition_id, runs[0]["workflowId"])
     raise BadInput("via is 'test-run' or 'inbound'")
 
@@ -116,12 +155,17 @@ class TestNumbersLock(SubaccountLock):
     the other's messages: one's START or clean-up takes a number out between the other's STOP and
     its read-back (a false failure), and one's STOP puts in a number whose own STOP did nothing (a
     false pass). The second run is refused before it sends anything."""
+
     __test__ = False  # not a pytest test class, whatever its name
     job, what = "test-numbers", "notebook 04's test messages"
-    running, then = "Another run of the test messages (notebook 04)", (
-        ": both would send from the same test numbers, so neither could be judged. Nothing was sent by this "
-        "one. Run it again when that one has finished (its last cell, CLEAN_UP, gives the numbers back; a "
-        "notebook kept open without it holds them until its kernel stops).")
+    running, then = (
+        "Another run of the test messages (notebook 04)",
+        (
+            ": both would send from the same test numbers, so neither could be judged. Nothing was sent by this "
+            "one. Run it again when that one has finished (its last cell, CLEAN_UP, gives the numbers back; a "
+            "notebook kept open without it holds them until its kernel stops)."
+        ),
+    )
 
 
 _HELD_TEST_NUMBERS: dict[str, TestNumbersLock] = {}  # this process's, by subaccount: kept across cells
@@ -140,8 +184,16 @@ def _release_test_numbers(client: Client) -> None:
         lock.__exit__(None, None, None)
 
 
-def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "test-run",
-                      prefix: str = "+6591000", first_index: int = 1, channel: str | None = None) -> pd.DataFrame:
+def run_test_messages(
+    runbook,
+    workflow,
+    messages=TEST_MESSAGES,
+    *,
+    via: str = "test-run",
+    prefix: str = "+6591000",
+    first_index: int = 1,
+    channel: str | None = None,
+) -> pd.DataFrame:
     """Send each test message from its own number through one deployed workflow, one row each.
 
     ``workflow`` is a :class:`helpers.workflow.DeployedWorkflow` (what 8x8 holds, not what this
@@ -165,17 +217,34 @@ def run_test_messages(runbook, workflow, messages=TEST_MESSAGES, *, via: str = "
         run = send_test_message(runbook, definition_id, msisdn, text, via, channel=channel, button=button)
         steps = {log["stepName"]: log["status"] for log in run.get("logs", [])}
         branch = next((name for step, name in BRANCHES.items() if step in steps), "none")
-        answered = next(((step, name) for step, name in CONFIRMATIONS.items()
-                         if steps.get(step) == "Complete" and run["data"].get(ANSWER_UMIDS[step])), None)
+        answered = next(
+            (
+                (step, name)
+                for step, name in CONFIRMATIONS.items()
+                if steps.get(step) == "Complete" and run["data"].get(ANSWER_UMIDS[step])
+            ),
+            None,
+        )
         status = run["data"].get("opt_out_response_code")
         in_group = is_opted_out(runbook.client, group_id, msisdn)
-        rows.append({"channel": channel, "path": via, "from": msisdn,
-                     "message": f"[button] {button['title']}" if button else text, "expected": expected,
-                     "branch taken": branch, "add-to-group HTTP status": "" if status is None else str(status),
-                     "in opt-out group afterwards": in_group, "confirmation sent": answered[1] if answered else "none",
-                     "answered on": _answered_on(runbook.client, channel, run["data"].get(ANSWER_UMIDS[answered[0]]))
-                     if answered else "",
-                     "run status": run["status"], "subaccount": run["data"].get("subAccountId", "")})
+        rows.append(
+            {
+                "channel": channel,
+                "path": via,
+                "from": msisdn,
+                "message": f"[button] {button['title']}" if button else text,
+                "expected": expected,
+                "branch taken": branch,
+                "add-to-group HTTP status": "" if status is None else str(status),
+                "in opt-out group afterwards": in_group,
+                "confirmation sent": answered[1] if answered else "none",
+                "answered on": _answered_on(runbook.client, channel, run["data"].get(ANSWER_UMIDS[answered[0]]))
+                if answered
+                else "",
+                "run status": run["status"],
+                "subaccount": run["data"].get("subAccountId", ""),
+            }
+        )
     table = pd.DataFrame(rows)
     table["as expected"] = [_problem(row) is None for row in rows]
     return table
@@ -191,15 +260,29 @@ def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefi
     paths = ["test-run", "inbound"] if runbook.on_sandbox else ["test-run"]
     blocks = [(workflow, workflow.channel, messages, path) for workflow in workflows.values() for path in paths]
     if "WhatsApp" in workflows:  # Viber and RCS customers, through the same Messaging Apps workflow
-        blocks += [(workflows["WhatsApp"], other, CHAT_APP_MESSAGES, path) for other in OTHER_CHAT_APPS for path in paths]
+        blocks += [
+            (workflows["WhatsApp"], other, CHAT_APP_MESSAGES, path) for other in OTHER_CHAT_APPS for path in paths
+        ]
     if len(blocks) > 10:
         raise BadInput(f"{len(blocks)} blocks of 100 test numbers do not fit one prefix's 1000 numbers")
     # every number first: a refused one stops the test before the first message, not part-way
-    check_may_send(runbook.settings, [numbered_msisdn(prefix, 1 + 100 * i + k) for i in range(len(blocks))
-                                      for k in range(len(messages) + len(BUTTON_TAPS))])
-    return pd.concat([run_test_messages(runbook, workflow, texts, via=path, prefix=prefix, first_index=1 + 100 * i,
-                                        channel=channel)
-                      for i, (workflow, channel, texts, path) in enumerate(blocks)], ignore_index=True)
+    check_may_send(
+        runbook.settings,
+        [
+            numbered_msisdn(prefix, 1 + 100 * i + k)
+            for i in range(len(blocks))
+            for k in range(len(messages) + len(BUTTON_TAPS))
+        ],
+    )
+    return pd.concat(
+        [
+            run_test_messages(
+                runbook, workflow, texts, via=path, prefix=prefix, first_index=1 + 100 * i, channel=channel
+            )
+            for i, (workflow, channel, texts, path) in enumerate(blocks)
+        ],
+        ignore_index=True,
+    )
 
 
 def _answered_on(client: Client, channel: str, umid: str) -> str:
@@ -213,16 +296,22 @@ def _answered_on(client: Client, channel: str, umid: str) -> str:
 
 def _problem(row: dict) -> str | None:
     expected = row["expected"]
-    want = {"opt-out": ("opt-out", True, "opt-out"), "opt-in": ("opt-in", False, "opt-in"),
-            "help": ("help", False, "help"), "other": ("none", False, "none")}[expected]
+    want = {
+        "opt-out": ("opt-out", True, "opt-out"),
+        "opt-in": ("opt-in", False, "opt-in"),
+        "help": ("help", False, "help"),
+        "other": ("none", False, "none"),
+    }[expected]
     got = (row["branch taken"], row["in opt-out group afterwards"], row["confirmation sent"])
     if row["run status"] != "Complete":
         return f"the run ended {row['run status']} (see the run's errors)"
     if expected == "opt-out" and row["add-to-group HTTP status"] not in ("200", "201"):
         return f"adding to the group answered {row['add-to-group HTTP status'] or 'nothing'}"
     if got != want:
-        return (f"expected branch {want[0]}, in group {want[1]}, confirmation {want[2]}; "
-                f"got branch {got[0]}, in group {got[1]}, confirmation {got[2]}")
+        return (
+            f"expected branch {want[0]}, in group {want[1]}, confirmation {want[2]}; "
+            f"got branch {got[0]}, in group {got[1]}, confirmation {got[2]}"
+        )
     if row["answered on"] and row["answered on"].lower() != row["channel"].lower():
         return f"the answer went out on {row['answered on']}, not on the customer's {row['channel']}"
     return None
@@ -235,8 +324,9 @@ def check_test_table(table: pd.DataFrame) -> str:
         return f"All {len(table)} test messages did what was expected."
     lines = [f"{len(wrong)} of {len(table)} test messages did not do what was expected:"]
     for _, row in wrong.iterrows():
-        lines.append(f"- {row['message']!r} from {row['from']} ({row['channel']}, {row['path']}): "
-                     f"{_problem(row.to_dict())}")
+        lines.append(
+            f"- {row['message']!r} from {row['from']} ({row['channel']}, {row['path']}): {_problem(row.to_dict())}"
+        )
     lines.append("Check the keyword policy and the deployed definition (notebook 03), then run this again.")
     raise VerificationFailed("\n".join(lines))
 
@@ -255,17 +345,26 @@ def results_values(table: pd.DataFrame) -> dict:
     (check_test_table refuses any that did not), per channel and expectation, and the channels the
     answers went out on, as read back."""
     per_channel = table.groupby(["channel", "expected"]).size()
-    return {"messages": len(table), "as_expected": int(table["as expected"].sum()),
-            "by_channel": {f"{channel} {expected}": int(n) for (channel, expected), n in per_channel.items()},
-            "answered_on": {f"{channel} on {answered}": int(n) for (channel, answered), n in
-                            table[table["answered on"] != ""].groupby(["channel", "answered on"]).size().items()}}
+    return {
+        "messages": len(table),
+        "as_expected": int(table["as expected"].sum()),
+        "by_channel": {f"{channel} {expected}": int(n) for (channel, expected), n in per_channel.items()},
+        "answered_on": {
+            f"{channel} on {answered}": int(n)
+            for (channel, answered), n in table[table["answered on"] != ""]
+            .groupby(["channel", "answered on"])
+            .size()
+            .items()
+        },
+    }
 
 
 def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> int:
     """Take the test numbers back out of the opt-out group (their contacts stay), and give them back
     for another run to use (:class:`TestNumbersLock`)."""
-    ids = [c["id"] for msisdn in table["from"].unique()
-           for c in client.contacts.search_contacts(msisdn, group_id=group_id)]
+    ids = [
+        c["id"] for msisdn in table["from"].unique() for c in client.contacts.search_contacts(msisdn, group_id=group_id)
+    ]
     if ids:
         client.contacts.remove_from_group(group_id, ids)
     _release_test_numbers(client)  # only once they are out: a failed clean-up keeps them this run's
@@ -284,8 +383,9 @@ def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
     time the scratch clock starts ten minutes past an hour, so "right after" is never a sync."""
     now = datetime.now(UTC)
     minutes_past = now.minute + now.second / 60
-    scratch = runbook.scratch(hours=(minutes_past - 10) / 60, what="an hour of 8x8's blacklist sync",
-                              other_subaccounts=(SECOND_SUBACCOUNT,))
+    scratch = runbook.scratch(
+        hours=(minutes_past - 10) / 60, what="an hour of 8x8's blacklist sync", other_subaccounts=(SECOND_SUBACCOUNT,)
+    )
     client, controls = scratch.client, scratch.sandbox
     group = client.contacts.create_group("Opt-out (sync demo)", is_blacklist=True)
     client.contacts.upsert_contact(msisdn, group_ids=[group["id"]])
@@ -297,10 +397,16 @@ def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
             umid = client.messaging.send_text(msisdn, text, subaccount=subaccount)["umid"]
             record = client.messaging.get_message(umid, subaccount=subaccount)
             status = record.get("status", {})
-            rows.append({"when": moment, "from subaccount": record.get("subAccountId"),
-                         "platform clock": status.get("timestamp", "")[:16].replace("T", " "),
-                         "state": status.get("state"), "errorCode": status.get("errorCode"),
-                         "errorMessage": status.get("errorMessage")})
+            rows.append(
+                {
+                    "when": moment,
+                    "from subaccount": record.get("subAccountId"),
+                    "platform clock": status.get("timestamp", "")[:16].replace("T", " "),
+                    "state": status.get("state"),
+                    "errorCode": status.get("errorCode"),
+                    "errorMessage": status.get("errorMessage"),
+                }
+            )
         except EightByEightError as exc:
             rows.append({"when": moment, "state": f"refused: {exc}"})
 
@@ -321,13 +427,20 @@ def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
 # for the ledger to find.
 EVERY = "every try"
 SANDBOX_HISTORY = (
-    (0, "whatsapp", "+6597000001", "STOP", 0), (1, "whatsapp", "+6597000002", "Unsubscribe", EVERY),
-    (2, "whatsapp", "+6597000003", "stop please", 1), (3, "sms", "+6597000004", "STOP", EVERY),
-    (5, "whatsapp", None, "STOP", 0), (20, "whatsapp", "+6597000005", "opt out", EVERY),
-    (1, "whatsapp", "+6597000006", "Where is my order?", 0), (2, "sms", "+6597000007", "STOP ALL", 0),
-    (3, "whatsapp", "+6597000001", "START", 0), (4, "whatsapp", "+6597000008", "HELP", 0),
-    (18, "sms", "+6597000009", "stop", EVERY), (1, "whatsapp", "+6597000010", "STOP", 1),
-    (2, "whatsapp", "+6597000002", "STOP", EVERY), (1, "whatsapp", "+6597000011", "remove me from your list", 0),
+    (0, "whatsapp", "+6597000001", "STOP", 0),
+    (1, "whatsapp", "+6597000002", "Unsubscribe", EVERY),
+    (2, "whatsapp", "+6597000003", "stop please", 1),
+    (3, "sms", "+6597000004", "STOP", EVERY),
+    (5, "whatsapp", None, "STOP", 0),
+    (20, "whatsapp", "+6597000005", "opt out", EVERY),
+    (1, "whatsapp", "+6597000006", "Where is my order?", 0),
+    (2, "sms", "+6597000007", "STOP ALL", 0),
+    (3, "whatsapp", "+6597000001", "START", 0),
+    (4, "whatsapp", "+6597000008", "HELP", 0),
+    (18, "sms", "+6597000009", "stop", EVERY),
+    (1, "whatsapp", "+6597000010", "STOP", 1),
+    (2, "whatsapp", "+6597000002", "STOP", EVERY),
+    (1, "whatsapp", "+6597000011", "remove me from your list", 0),
 )
 
 
@@ -343,8 +456,6 @@ def history_hours(history=SANDBOX_HISTORY) -> float:
         ahead = RETRY_HOURS if fail else 0.0
         total += ahead
     return total
-
-
 
 
 def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
@@ -365,9 +476,15 @@ def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
             ahead = RETRY_HOURS
             controls.advance_clock(hours=ahead)  # past the workflow's last retry
             controls.fail_share(0.0)
-        rows.append({"channel": channel, "from": msisdn or "(no number)", "text": text,
-                     "Contacts calls failed on purpose": {0: "", EVERY: "every try"}.get(fail, f"first {fail}"),
-                     "runs": len(runs)})
+        rows.append(
+            {
+                "channel": channel,
+                "from": msisdn or "(no number)",
+                "text": text,
+                "Contacts calls failed on purpose": {0: "", EVERY: "every try"}.get(fail, f"first {fail}"),
+                "runs": len(runs),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -390,23 +507,32 @@ def campaign_day(runbook, path, name: str | None = None):
     if not runbook.on_sandbox or Path(path).resolve() != (PROJECT_ROOT / "notebooks" / CAMPAIGN_SAMPLE).resolve():
         return runbook
     now = datetime.now(UTC)
-    scratch = runbook.scratch(hours=RETRY_HOURS + (now.minute + now.second / 60 - 10) / 60,
-                              what="a campaign day (opt-outs from earlier, one lost to failing Contacts calls, "
-                                   "one just now)")
+    scratch = runbook.scratch(
+        hours=RETRY_HOURS + (now.minute + now.second / 60 - 10) / 60,
+        what="a campaign day (opt-outs from earlier, one lost to failing Contacts calls, one just now)",
+    )
     workflows = workflows_to_test(scratch, name)
     group_id = next(iter(workflows.values())).group_id
     for msisdn in CAMPAIGN_OPTED_OUT_EARLIER:
         scratch.client.contacts.upsert_contact(msisdn, group_ids=[group_id])
-    play_sandbox_history(scratch, ((0, "whatsapp", CAMPAIGN_LOST, "STOP", EVERY),
-                                   (0, "whatsapp", CAMPAIGN_JUST_NOW, "STOP", 0)))
+    play_sandbox_history(
+        scratch, ((0, "whatsapp", CAMPAIGN_LOST, "STOP", EVERY), (0, "whatsapp", CAMPAIGN_JUST_NOW, "STOP", 0))
+    )
     scratch.sandbox.deliver_inbound(None, "STOP", channel_user_id=CAMPAIGN_BSUID)
-    members = {n for n in (*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_LOST, CAMPAIGN_JUST_NOW)
-               if is_opted_out(scratch.client, group_id, n)}
+    members = {
+        n
+        for n in (*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_LOST, CAMPAIGN_JUST_NOW)
+        if is_opted_out(scratch.client, group_id, n)
+    }
     if members != {*CAMPAIGN_OPTED_OUT_EARLIER, CAMPAIGN_JUST_NOW}:
-        raise VerificationFailed(f"the campaign day could not be set up: read back, group {group_id} holds "
-                                 f"{', '.join(sorted(members)) or 'none'} of the sample's opt-outs")
-    print(f"Sandbox sample: group {group_id} holds {', '.join(CAMPAIGN_OPTED_OUT_EARLIER)} (opted out earlier) and "
-          f"{CAMPAIGN_JUST_NOW} (STOP just now); {CAMPAIGN_LOST}'s STOP was lost (every Contacts call failed), "
-          f"so only the ledger knows it, as it knows the STOP of BSUID {CAMPAIGN_BSUID}, sent without a number. "
-          "Read back.")
+        raise VerificationFailed(
+            f"the campaign day could not be set up: read back, group {group_id} holds "
+            f"{', '.join(sorted(members)) or 'none'} of the sample's opt-outs"
+        )
+    print(
+        f"Sandbox sample: group {group_id} holds {', '.join(CAMPAIGN_OPTED_OUT_EARLIER)} (opted out earlier) and "
+        f"{CAMPAIGN_JUST_NOW} (STOP just now); {CAMPAIGN_LOST}'s STOP was lost (every Contacts call failed), "
+        f"so only the ledger knows it, as it knows the STOP of BSUID {CAMPAIGN_BSUID}, sent without a number. "
+        "Read back."
+    )
     return scratch

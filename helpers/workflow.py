@@ -10,6 +10,7 @@ they are made of besides the group and the keyword policy (name, channels, the H
 brand and support, enabled) is one :class:`WorkflowOptions`; every step id the runbook names is
 in :data:`STEP`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .client import Client
+from .concurrency import SubaccountLock
 from .config import DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPORT, Settings
-from .errors import BadFile, BadInput, RunInProgress, WorkflowNotDeployed
-from .paths import ExclusiveLock, run_folder
+from .errors import BadFile, BadInput, WorkflowNotDeployed
+from .paths import run_folder
 from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
@@ -42,8 +44,10 @@ def tutorial_request_body(group_id: int) -> dict:
 def opt_out_confirmation(channels: Iterable[str] = DEFAULT_CHANNELS) -> str:
     names = list(channels)
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    return (f"You have been unsubscribed and will no longer receive messages from us on {joined}. "
-            "Reply START to subscribe again.")
+    return (
+        f"You have been unsubscribed and will no longer receive messages from us on {joined}. "
+        "Reply START to subscribe again."
+    )
 
 
 def opt_in_confirmation(channels: Iterable[str] = DEFAULT_CHANNELS) -> str:
@@ -52,30 +56,38 @@ def opt_in_confirmation(channels: Iterable[str] = DEFAULT_CHANNELS) -> str:
     return f"You are subscribed again and will receive our messages on {joined}. Reply STOP to unsubscribe."
 
 
-
-
 def check_help_values(settings: Settings, brand: str, support: str) -> str:
     """The HELP answer must name the brand and a real support contact (carriers' guidelines). The
     placeholders are refused before deploying on 8x8 (BadInput); on the sandbox they are allowed,
     and the answer says so. Answers what to tell the operator ("" when the values are real)."""
-    placeholders = [name for name, value, default in (("BRAND_NAME", brand, DEFAULT_BRAND),
-                                                      ("SUPPORT_CONTACT", support, DEFAULT_SUPPORT))
-                    if not str(value).strip() or value == default]
+    placeholders = [
+        name
+        for name, value, default in (
+            ("BRAND_NAME", brand, DEFAULT_BRAND),
+            ("SUPPORT_CONTACT", support, DEFAULT_SUPPORT),
+        )
+        if not str(value).strip() or value == default
+    ]
     if not placeholders:
         return ""
     what = f"{' and '.join(placeholders)} still hold{'s' if len(placeholders) == 1 else ''} the placeholder"
     if settings.sandbox_mode:
-        return (f"Note: {what}: customers who send HELP would read {help_reply(brand, support)!r}. Fine on the "
-                f"sandbox; set your brand and support contact before deploying on 8x8.")
-    raise BadInput(f"{what}: set your brand and a support contact before deploying on 8x8 (EIGHTXEIGHT_BRAND_NAME and "
-                   "EIGHTXEIGHT_SUPPORT_CONTACT in .env, or for one run notebook 03's BRAND_NAME and SUPPORT_CONTACT or "
-                   "deploy --brand and --support); nothing was deployed.")
+        return (
+            f"Note: {what}: customers who send HELP would read {help_reply(brand, support)!r}. Fine on the "
+            f"sandbox; set your brand and support contact before deploying on 8x8."
+        )
+    raise BadInput(
+        f"{what}: set your brand and a support contact before deploying on 8x8 (EIGHTXEIGHT_BRAND_NAME and "
+        "EIGHTXEIGHT_SUPPORT_CONTACT in .env, or for one run notebook 03's BRAND_NAME and SUPPORT_CONTACT or "
+        "deploy --brand and --support); nothing was deployed."
+    )
 
 
 def help_reply(brand: str = DEFAULT_BRAND, support: str = DEFAULT_SUPPORT) -> str:
     """The answer to HELP: who is writing, how to reach support, how to stop (what carriers expect)."""
-    return (f"{brand}: for help, contact {support}. Reply STOP to stop receiving our messages, "
-            "START to receive them again.")
+    return (
+        f"{brand}: for help, contact {support}. Reply STOP to stop receiving our messages, START to receive them again."
+    )
 
 
 def _headers() -> dict:
@@ -85,13 +97,16 @@ def _headers() -> dict:
 # The Messaging Apps send's channel (its ``channels`` enum: WhatsApp, Viber, RCS, ...) of the app
 # the customer wrote on: payload.recipient.channel, which 8x8 writes in lower case ("whatsapp",
 # "viber", "rcs"; NOTES.md also names RCS "GoogleRCS"). Only these three reach inbound_chat_apps.
-REPLY_CHANNEL = ("{{/^viber$/i.test(data.payload.recipient?.channel) ? 'Viber' : "
-                 "/^(google)?rcs$/i.test(data.payload.recipient?.channel) ? 'RCS' : 'WhatsApp'}}")
+REPLY_CHANNEL = (
+    "{{/^viber$/i.test(data.payload.recipient?.channel) ? 'Viber' : "
+    "/^(google)?rcs$/i.test(data.payload.recipient?.channel) ? 'RCS' : 'WhatsApp'}}"
+)
 
 
 @dataclass(frozen=True)
 class Channel:
     """Where a channel's inbound trigger carries the customer's number, and how to answer them."""
+
     name: str
     trigger: str
     sender: str  # JavaScript path of the customer's number in ``data``
@@ -104,9 +119,17 @@ class Channel:
             outputs = {record_as: "{{step.umid}}"}
             if sent_at:
                 outputs[sent_at] = "{{step.status?.timestamp ?? null}}"
-            return {"id": step_id, "stepType": "SMS",
-                    "inputs": {"subAccountId": settings.subaccount_id, "destination": "{{%s}}" % self.sender,
-                               "source": "{{data.payload.destination}}", "text": text}, "outputs": outputs}
+            return {
+                "id": step_id,
+                "stepType": "SMS",
+                "inputs": {
+                    "subAccountId": settings.subaccount_id,
+                    "destination": "{{%s}}" % self.sender,
+                    "source": "{{data.payload.destination}}",
+                    "text": text,
+                },
+                "outputs": outputs,
+            }
         # Chat apps: the Messaging Apps send itself, not a ChatAppsMessage step. That step's inputs
         # have no ``channels`` (automation_api.json: subAccountId, user, type, content,
         # clientMessageId), so it goes by the subaccount's default channel fallback: a Viber or RCS
@@ -116,25 +139,45 @@ class Channel:
         if sent_at:
             outputs[sent_at] = "{{step.responseBody?.status?.timestamp ?? null}}"
         url = f"{settings.base_urls()['chatapps']}/api/v1/subaccounts/{settings.subaccount_id}/messages"
-        return {"id": step_id, "stepType": "HttpRequest",
-                "inputs": {"url": url, "method": "POST", "headers": _headers(),
-                           "body": {"user": {"msisdn": "{{%s}}" % self.sender}, "type": "text",
-                                    "content": {"text": text}, "channels": [{"channel": REPLY_CHANNEL}]},
-                           "timeoutSeconds": 10},
-                "outputs": outputs}
+        return {
+            "id": step_id,
+            "stepType": "HttpRequest",
+            "inputs": {
+                "url": url,
+                "method": "POST",
+                "headers": _headers(),
+                "body": {
+                    "user": {"msisdn": "{{%s}}" % self.sender},
+                    "type": "text",
+                    "content": {"text": text},
+                    "channels": [{"channel": REPLY_CHANNEL}],
+                },
+                "timeoutSeconds": 10,
+            },
+            "outputs": outputs,
+        }
 
 
 # What each run writes into its ``data`` (step outputs), which the instance list returns: the
 # opt-out ledger (helpers/ledger.py) reads a run's outcome from these, without its step log.
-RECORDED = {"opt-out answer": "opt_out_response_code", "opt-out attempts": "opt_out_attempts",
-            "opt-out confirmation": "opt_out_confirmation", "opt-out confirmed at": "opt_out_confirmed_at",
-            "opt-in contact": "opt_in_contact_id",
-            "opt-in lookup": "opt_in_lookup_code", "opt-in attempts": "opt_in_attempts",
-            "opt-in answer": "opt_in_response_code", "opt-in confirmation": "opt_in_confirmation",
-            "help reply": "help_reply", "opt-out already": "opt_out_already_member"}
+RECORDED = {
+    "opt-out answer": "opt_out_response_code",
+    "opt-out attempts": "opt_out_attempts",
+    "opt-out confirmation": "opt_out_confirmation",
+    "opt-out confirmed at": "opt_out_confirmed_at",
+    "opt-in contact": "opt_in_contact_id",
+    "opt-in lookup": "opt_in_lookup_code",
+    "opt-in attempts": "opt_in_attempts",
+    "opt-in answer": "opt_in_response_code",
+    "opt-in confirmation": "opt_in_confirmation",
+    "help reply": "help_reply",
+    "opt-out already": "opt_out_already_member",
+}
 
-CHANNEL_SPECS = {"WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
-                 "SMS": Channel("SMS", "inbound_sms", "data.payload.source")}
+CHANNEL_SPECS = {
+    "WhatsApp": Channel("WhatsApp", "inbound_chat_apps", "data.payload.user.msisdn"),
+    "SMS": Channel("SMS", "inbound_sms", "data.payload.source"),
+}
 TRIGGER_CHANNELS = {c.trigger: c.name for c in CHANNEL_SPECS.values()}
 
 # The customer's number as the Contacts API accepts it (addresses.msisdn's pattern). A v3
@@ -162,12 +205,23 @@ def _channel(name: str) -> Channel:
 # ``check --apply`` (reconcile) repairs what is still lost.
 RETRY_WAITS = ("00:00:30", "00:02:00", "00:10:00", "00:30:00")
 # Step ids of the first try; retry N adds "_retry_N" (see _attempt_id).
-STEP = {"add": "add_to_opt_out_group", "added": "check_opt_out_added", "wait_out": "wait_before_opt_out_retry",
-        "find": "find_opted_in_contact", "found": "check_opted_in_contact", "remove": "remove_from_opt_out_group",
-        "removed": "check_opt_in_removed", "wait_in": "wait_before_opt_in_retry",
-        "confirm_out": "confirm_opt_out", "confirm_in": "confirm_opt_in", "help": "answer_help",
-        "out_number": "check_opt_out_number", "in_number": "check_opt_in_number",
-        "known_out": "look_up_opted_out", "known": "check_already_opted_out"}
+STEP = {
+    "add": "add_to_opt_out_group",
+    "added": "check_opt_out_added",
+    "wait_out": "wait_before_opt_out_retry",
+    "find": "find_opted_in_contact",
+    "found": "check_opted_in_contact",
+    "remove": "remove_from_opt_out_group",
+    "removed": "check_opt_in_removed",
+    "wait_in": "wait_before_opt_in_retry",
+    "confirm_out": "confirm_opt_out",
+    "confirm_in": "confirm_opt_in",
+    "help": "answer_help",
+    "out_number": "check_opt_out_number",
+    "in_number": "check_opt_in_number",
+    "known_out": "look_up_opted_out",
+    "known": "check_already_opted_out",
+}
 
 
 def _attempt_id(step: str, attempt: int) -> str:
@@ -185,20 +239,36 @@ def _opt_out_attempts(url: str, group_id: int, sender: str) -> list[dict]:
     tries = len(RETRY_WAITS) + 1
     for attempt in range(1, tries + 1):
         if attempt > 1:
-            steps.append({"id": _wait_id("wait_out", attempt - 1), "stepType": "Wait",
-                          "inputs": {"duration": RETRY_WAITS[attempt - 2]}, "nextStepId": _attempt_id("add", attempt)})
+            steps.append(
+                {
+                    "id": _wait_id("wait_out", attempt - 1),
+                    "stepType": "Wait",
+                    "inputs": {"duration": RETRY_WAITS[attempt - 2]},
+                    "nextStepId": _attempt_id("add", attempt),
+                }
+            )
         choices = {STEP["confirm_out"]: _SUCCESS % ("opt_out_response_code", "opt_out_response_code")}
         if attempt < tries:
             choices[_wait_id("wait_out", attempt)] = None
         steps += [
-            {"id": _attempt_id("add", attempt), "stepType": "HttpRequest",
-             "inputs": {"url": url, "method": "POST", "headers": _headers(),
-                        "body": {"groups": [{"id": int(group_id)}], "addresses": {"msisdn": sender}},
-                        "timeoutSeconds": 10},
-             "outputs": {RECORDED["opt-out answer"]: "{{step.responseCode}}",
-                         RECORDED["opt-out attempts"]: "{{%d}}" % attempt},
-             "nextStepId": _attempt_id("added", attempt)},
-            {"id": _attempt_id("added", attempt), "stepType": "Branch", "selectNextStep": choices}]
+            {
+                "id": _attempt_id("add", attempt),
+                "stepType": "HttpRequest",
+                "inputs": {
+                    "url": url,
+                    "method": "POST",
+                    "headers": _headers(),
+                    "body": {"groups": [{"id": int(group_id)}], "addresses": {"msisdn": sender}},
+                    "timeoutSeconds": 10,
+                },
+                "outputs": {
+                    RECORDED["opt-out answer"]: "{{step.responseCode}}",
+                    RECORDED["opt-out attempts"]: "{{%d}}" % attempt,
+                },
+                "nextStepId": _attempt_id("added", attempt),
+            },
+            {"id": _attempt_id("added", attempt), "stepType": "Branch", "selectNextStep": choices},
+        ]
     return steps
 
 
@@ -210,16 +280,30 @@ def _already_opted_out(contacts: str, group_id: int, sender: str) -> list[dict]:
     the opt-out is added and confirmed, as before (a confirmation too many, never an opt-out too few)."""
     digits = "String(%s ?? '').replace('+', '')" % sender
     return [
-        {"id": STEP["known_out"], "stepType": "HttpRequest",
-         "inputs": {"url": f"{contacts}/contacts", "method": "GET", "headers": _headers(),
-                    "parameters": {"query": "{{%s}}" % digits, "groupId": str(int(group_id))}, "timeoutSeconds": 10},
-         "outputs": {RECORDED["opt-out already"]: "{{step.responseCode == 200 && (step.responseBody?.items ?? [])"
-                                                  ".some(c => String(c.addresses?.msisdn ?? '').replace('+', '') == "
-                                                  "%s)}}" % digits},
-         "nextStepId": STEP["known"]},
+        {
+            "id": STEP["known_out"],
+            "stepType": "HttpRequest",
+            "inputs": {
+                "url": f"{contacts}/contacts",
+                "method": "GET",
+                "headers": _headers(),
+                "parameters": {"query": "{{%s}}" % digits, "groupId": str(int(group_id))},
+                "timeoutSeconds": 10,
+            },
+            "outputs": {
+                RECORDED["opt-out already"]: "{{step.responseCode == 200 && (step.responseBody?.items ?? [])"
+                ".some(c => String(c.addresses?.msisdn ?? '').replace('+', '') == "
+                "%s)}}" % digits
+            },
+            "nextStepId": STEP["known"],
+        },
         # a member: no choice is true, and the run ends here (its log shows it)
-        {"id": STEP["known"], "stepType": "Branch",
-         "selectNextStep": {STEP["add"]: "{{data.%s !== true}}" % RECORDED["opt-out already"]}}]
+        {
+            "id": STEP["known"],
+            "stepType": "Branch",
+            "selectNextStep": {STEP["add"]: "{{data.%s !== true}}" % RECORDED["opt-out already"]},
+        },
+    ]
 
 
 def _opt_in_attempts(contacts: str, group_id: int, sender: str) -> list[dict]:
@@ -232,8 +316,14 @@ def _opt_in_attempts(contacts: str, group_id: int, sender: str) -> list[dict]:
     for attempt in range(1, tries + 1):
         again = _wait_id("wait_in", attempt) if attempt < tries else None
         if attempt > 1:
-            steps.append({"id": _wait_id("wait_in", attempt - 1), "stepType": "Wait",
-                          "inputs": {"duration": RETRY_WAITS[attempt - 2]}, "nextStepId": _attempt_id("find", attempt)})
+            steps.append(
+                {
+                    "id": _wait_id("wait_in", attempt - 1),
+                    "stepType": "Wait",
+                    "inputs": {"duration": RETRY_WAITS[attempt - 2]},
+                    "nextStepId": _attempt_id("find", attempt),
+                }
+            )
         # found and a member: remove; found and not a member: no choice is true and the run ends
         found_choices = {_attempt_id("remove", attempt): "{{(%s) && data.opt_in_contact_id != null}}" % found[2:-2]}
         removed_choices = {STEP["confirm_in"]: removed}
@@ -241,22 +331,40 @@ def _opt_in_attempts(contacts: str, group_id: int, sender: str) -> list[dict]:
             found_choices[again] = "{{!(%s)}}" % found[2:-2]
             removed_choices[again] = None
         steps += [
-            {"id": _attempt_id("find", attempt), "stepType": "HttpRequest",
-             "inputs": {"url": f"{contacts}/contacts", "method": "POST", "headers": _headers(),
-                        "body": {"addresses": {"msisdn": sender}}, "timeoutSeconds": 10},
-             "outputs": {RECORDED["opt-in contact"]: "{{(step.responseBody?.groups ?? []).some(g => g.id == %d) "
-                                                     "? step.responseBody.id : null}}" % int(group_id),
-                         RECORDED["opt-in lookup"]: "{{step.responseCode}}",
-                         RECORDED["opt-in attempts"]: "{{%d}}" % attempt},
-             "nextStepId": _attempt_id("found", attempt)},
+            {
+                "id": _attempt_id("find", attempt),
+                "stepType": "HttpRequest",
+                "inputs": {
+                    "url": f"{contacts}/contacts",
+                    "method": "POST",
+                    "headers": _headers(),
+                    "body": {"addresses": {"msisdn": sender}},
+                    "timeoutSeconds": 10,
+                },
+                "outputs": {
+                    RECORDED["opt-in contact"]: "{{(step.responseBody?.groups ?? []).some(g => g.id == %d) "
+                    "? step.responseBody.id : null}}" % int(group_id),
+                    RECORDED["opt-in lookup"]: "{{step.responseCode}}",
+                    RECORDED["opt-in attempts"]: "{{%d}}" % attempt,
+                },
+                "nextStepId": _attempt_id("found", attempt),
+            },
             {"id": _attempt_id("found", attempt), "stepType": "Branch", "selectNextStep": found_choices},
-            {"id": _attempt_id("remove", attempt), "stepType": "HttpRequest",
-             "inputs": {"url": f"{contacts}/groups/{int(group_id)}/contacts", "method": "DELETE",
-                        "headers": _headers(), "body": {"contacts": ["{{data.opt_in_contact_id}}"]},
-                        "timeoutSeconds": 10},
-             "outputs": {RECORDED["opt-in answer"]: "{{step.responseCode}}"},
-             "nextStepId": _attempt_id("removed", attempt)},
-            {"id": _attempt_id("removed", attempt), "stepType": "Branch", "selectNextStep": removed_choices}]
+            {
+                "id": _attempt_id("remove", attempt),
+                "stepType": "HttpRequest",
+                "inputs": {
+                    "url": f"{contacts}/groups/{int(group_id)}/contacts",
+                    "method": "DELETE",
+                    "headers": _headers(),
+                    "body": {"contacts": ["{{data.opt_in_contact_id}}"]},
+                    "timeoutSeconds": 10,
+                },
+                "outputs": {RECORDED["opt-in answer"]: "{{step.responseCode}}"},
+                "nextStepId": _attempt_id("removed", attempt),
+            },
+            {"id": _attempt_id("removed", attempt), "stepType": "Branch", "selectNextStep": removed_choices},
+        ]
     return steps
 
 
@@ -276,6 +384,7 @@ def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str |
 class WorkflowOptions:
     """What the opt-out workflows are made of besides the group and the keyword policy: the same for
     every channel's definition, for the Builder files, and for the health check's comparison."""
+
     name: str = DEFAULT_NAME
     channels: tuple[str, ...] = DEFAULT_CHANNELS  # the channels deployed, and named in the confirmations
     brand: str = DEFAULT_BRAND  # the HELP reply's "<brand>: ... contact <support>"
@@ -286,16 +395,33 @@ class WorkflowOptions:
         object.__setattr__(self, "channels", tuple(_channel(c).name for c in self.channels))
 
     @classmethod
-    def of(cls, settings: Settings, *, name: str | None = None, channels: Iterable[str] | None = None,
-           brand: str | None = None, support: str | None = None) -> WorkflowOptions:
+    def of(
+        cls,
+        settings: Settings,
+        *,
+        name: str | None = None,
+        channels: Iterable[str] | None = None,
+        brand: str | None = None,
+        support: str | None = None,
+    ) -> WorkflowOptions:
         """What the settings say is deployed (EIGHTXEIGHT_WORKFLOW_NAME, ..._CHANNELS, ..._BRAND_NAME,
         ..._SUPPORT_CONTACT), each value given here winning for this use."""
-        return cls(name=name or settings.workflow_name, channels=tuple(channels or settings.channels),
-                   brand=brand or settings.brand, support=support or settings.support)
+        return cls(
+            name=name or settings.workflow_name,
+            channels=tuple(channels or settings.channels),
+            brand=brand or settings.brand,
+            support=support or settings.support,
+        )
 
 
-def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordPolicy | None = None, *,
-                             channel: str = "WhatsApp", options: WorkflowOptions = WorkflowOptions()) -> dict:
+def build_opt_out_definition(
+    settings: Settings,
+    group_id: int,
+    policy: KeywordPolicy | None = None,
+    *,
+    channel: str = "WhatsApp",
+    options: WorkflowOptions = WorkflowOptions(),
+) -> dict:
     """The whole Automation API definition (definitionInput) for one channel, key as a placeholder.
 
     The keyword policy runs as a chain of Branch steps, each condition one script within 8x8's
@@ -316,39 +442,68 @@ def build_opt_out_definition(settings: Settings, group_id: int, policy: KeywordP
     asks_help = policy.js_conditions("help", spec.name)
     # Each chain falls through to the next one that has conditions (a custom policy may have no
     # opt-in or help words): a Branch never points to a step that is not there.
-    chains = [(prefix, conditions, target) for prefix, conditions, target in (
-        (KEYWORD_STEPS["opt_out"], opt_out, STEP["out_number"]), (KEYWORD_STEPS["opt_in"], opt_in, STEP["in_number"]),
-        (KEYWORD_STEPS["help"], asks_help, STEP["help"])) if conditions]
+    chains = [
+        (prefix, conditions, target)
+        for prefix, conditions, target in (
+            (KEYWORD_STEPS["opt_out"], opt_out, STEP["out_number"]),
+            (KEYWORD_STEPS["opt_in"], opt_in, STEP["in_number"]),
+            (KEYWORD_STEPS["help"], asks_help, STEP["help"]),
+        )
+        if conditions
+    ]
     steps = [
-        *(step for i, (prefix, conditions, target) in enumerate(chains)
-          for step in _keyword_chain(prefix, conditions, target,
-                                     f"{chains[i + 1][0]}_1" if i + 1 < len(chains) else None)),
+        *(
+            step
+            for i, (prefix, conditions, target) in enumerate(chains)
+            for step in _keyword_chain(
+                prefix, conditions, target, f"{chains[i + 1][0]}_1" if i + 1 < len(chains) else None
+            )
+        ),
         spec.reply(STEP["help"], settings, help_reply(brand, support), RECORDED["help reply"]),
-        {"id": STEP["out_number"], "stepType": "Branch",
-         "selectNextStep": {STEP["known_out"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None}},
+        {
+            "id": STEP["out_number"],
+            "stepType": "Branch",
+            "selectNextStep": {STEP["known_out"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-out"]: None},
+        },
         *_already_opted_out(contacts, group_id, spec.sender),
         *_opt_out_attempts(f"{contacts}/contacts", group_id, sender),
-        spec.reply(STEP["confirm_out"], settings, opt_out_confirmation(channels), RECORDED["opt-out confirmation"],
-                   RECORDED["opt-out confirmed at"]),
-        {"id": STEP["in_number"], "stepType": "Branch",
-         "selectNextStep": {STEP["find"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None}},
+        spec.reply(
+            STEP["confirm_out"],
+            settings,
+            opt_out_confirmation(channels),
+            RECORDED["opt-out confirmation"],
+            RECORDED["opt-out confirmed at"],
+        ),
+        {
+            "id": STEP["in_number"],
+            "stepType": "Branch",
+            "selectNextStep": {STEP["find"]: _HAS_NUMBER % spec.sender, NO_NUMBER_STEPS["opt-in"]: None},
+        },
         *_opt_in_attempts(contacts, group_id, sender),
         spec.reply(STEP["confirm_in"], settings, opt_in_confirmation(channels), RECORDED["opt-in confirmation"]),
         # A customer without a phone number cannot join a group: the run ends here, visibly, in
         # its step log (a one-second Wait does nothing else), for the operator's audit.
-        *({"id": step_id, "stepType": "Wait", "inputs": {"duration": "00:00:01"}}
-          for step_id in NO_NUMBER_STEPS.values()),
+        *(
+            {"id": step_id, "stepType": "Wait", "inputs": {"duration": "00:00:01"}}
+            for step_id in NO_NUMBER_STEPS.values()
+        ),
     ]
-    return {"accountId": settings.account_id, "subAccountId": settings.subaccount_id,
-            "trigger": spec.trigger, "status": "enabled" if options.enabled else "disabled",
-            "definition": {"name": options.name, "steps": steps}}
+    return {
+        "accountId": settings.account_id,
+        "subAccountId": settings.subaccount_id,
+        "trigger": spec.trigger,
+        "status": "enabled" if options.enabled else "disabled",
+        "definition": {"name": options.name, "steps": steps},
+    }
 
 
-def build_opt_out_definitions(settings: Settings, group_id: int, policy: KeywordPolicy | None = None,
-                              options: WorkflowOptions = WorkflowOptions()) -> dict[str, dict]:
+def build_opt_out_definitions(
+    settings: Settings, group_id: int, policy: KeywordPolicy | None = None, options: WorkflowOptions = WorkflowOptions()
+) -> dict[str, dict]:
     """One definition per channel (WhatsApp: inbound_chat_apps, SMS: inbound_sms), same group and policy."""
-    return {c: build_opt_out_definition(settings, group_id, policy, channel=c, options=options)
-            for c in options.channels}
+    return {
+        c: build_opt_out_definition(settings, group_id, policy, channel=c, options=options) for c in options.channels
+    }
 
 
 def script_table(definitions: dict[str, dict]):
@@ -361,8 +516,16 @@ def script_table(definitions: dict[str, dict]):
     for channel, definition in definitions.items():
         for script in definition_scripts(definition["definition"]["steps"]):
             broken = script.violations()
-            rows.append({"workflow": channel, "step": script.step, "field": script.field, "length": script.length,
-                         "limit": MAX_SCRIPT_LENGTH, "rules": "ok" if not broken else "; ".join(map(str, broken))})
+            rows.append(
+                {
+                    "workflow": channel,
+                    "step": script.step,
+                    "field": script.field,
+                    "length": script.length,
+                    "limit": MAX_SCRIPT_LENGTH,
+                    "rules": "ok" if not broken else "; ".join(map(str, broken)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -370,11 +533,16 @@ def check_definition_rules(definition: dict) -> None:
     """Raise ValueError naming each script that breaks 8x8's rules, and each Branch with too many choices."""
     from connect_rules.scripts import definition_scripts
 
-    problems = [f"step {s.step!r}, {s.field}: {v}" for s in definition_scripts(definition["definition"]["steps"])
-                for v in s.violations()]
-    problems += [f"step {step['id']!r}: {len(step['selectNextStep'])} choices, the Builder UI allows "
-                 f"{MAX_BRANCH_CHOICES}" for step in definition["definition"]["steps"]
-                 if step["stepType"] == "Branch" and len(step["selectNextStep"]) > MAX_BRANCH_CHOICES]
+    problems = [
+        f"step {s.step!r}, {s.field}: {v}"
+        for s in definition_scripts(definition["definition"]["steps"])
+        for v in s.violations()
+    ]
+    problems += [
+        f"step {step['id']!r}: {len(step['selectNextStep'])} choices, the Builder UI allows {MAX_BRANCH_CHOICES}"
+        for step in definition["definition"]["steps"]
+        if step["stepType"] == "Branch" and len(step["selectNextStep"]) > MAX_BRANCH_CHOICES
+    ]
     if problems:
         raise BadInput("the definition breaks 8x8's rules:\n" + "\n".join(problems))
 
@@ -388,7 +556,9 @@ def with_api_key(definition: dict, settings: Settings) -> dict:
 def redact(definition: dict, settings: Settings) -> dict:
     """A copy safe to show: the key (as 8x8 returns it) back to the placeholder."""
     token = settings.bearer_token()
-    return json.loads(json.dumps(definition).replace(token, API_KEY_PLACEHOLDER)) if token else copy.deepcopy(definition)
+    return (
+        json.loads(json.dumps(definition).replace(token, API_KEY_PLACEHOLDER)) if token else copy.deepcopy(definition)
+    )
 
 
 def write_definition_json(definition: dict, path: str | Path) -> Path:
@@ -426,9 +596,13 @@ def deploy_definition(client: Client, definition: dict) -> Deployment:
     check_definition_rules(definition)
     wanted = with_api_key(definition, client.settings)
     name = wanted["definition"]["name"]
-    same = [d for d in client.automation.list_definitions()
-            if d["definition"].get("name") == name and d.get("trigger") == wanted["trigger"]
-            and d.get("subAccountId") == wanted.get("subAccountId")]
+    same = [
+        d
+        for d in client.automation.list_definitions()
+        if d["definition"].get("name") == name
+        and d.get("trigger") == wanted["trigger"]
+        and d.get("subAccountId") == wanted.get("subAccountId")
+    ]
     if not same:
         created = client.automation.create_definition(wanted)
         return Deployment(created["id"], created["version"], "created")
@@ -455,28 +629,10 @@ def workflows_named(client: Client, name: str) -> dict[str, list[dict]]:
     return {channel: oldest_first(same) for channel, same in found.items()}
 
 
-def subaccount_key(client: Client) -> str:
-    """What a lock of one subaccount's workflows is named by: the platform, the account, the subaccount."""
-    return f"{client.base_urls['automation']}|{client.settings.account_id}|{client.settings.subaccount_id}"
-
-
 def deploy_definitions(client: Client, definitions: dict[str, dict]) -> dict[str, Deployment]:
     """Deploy each channel's definition (create or update, idempotent), one deploy of the subaccount at a time."""
     with DeployLock(client):
         return {channel: deploy_definition(client, definition) for channel, definition in definitions.items()}
-
-
-class SubaccountLock(ExclusiveLock):
-    """One run of a job at a time per subaccount of an account (the subclass names the job, and what
-    a refused run is told)."""
-    job = what = running = then = ""
-
-    def __init__(self, client: Client):
-        self.subaccount = client.settings.subaccount_id
-        super().__init__(subaccount_key(client), self.job, self.what)
-
-    def refusal(self, holder: str) -> RunInProgress:
-        return RunInProgress(f"{self.running} is running for subaccount {self.subaccount} ({holder}){self.then}")
 
 
 class DeployLock(SubaccountLock):
@@ -484,6 +640,7 @@ class DeployLock(SubaccountLock):
     find no workflow, each create one, and every customer's message then runs both: two
     confirmations per STOP. (Deploys from two machines are not kept apart by this: the health
     check names the duplicates they leave.)"""
+
     job, what = "deploy", "a deploy of the opt-out workflows"
     running, then = "Another deploy", ". Nothing was deployed by this one: run it again when that one has finished."
 
@@ -509,8 +666,10 @@ class DeployedWorkflow:
         for prefix, label in ((KEYWORD_STEPS[kind] + "_", label) for kind, label in KINDS.items()):
             for step in steps:
                 if step.get("id", "").startswith(prefix):
-                    if any(condition and truthy(js.render(condition))
-                           for condition in step.get("selectNextStep", {}).values()):
+                    if any(
+                        condition and truthy(js.render(condition))
+                        for condition in step.get("selectNextStep", {}).values()
+                    ):
                         return label
         return "other"
 
@@ -530,12 +689,15 @@ def deployed_workflows(client: Client, name: str | None = None) -> dict[str, Dep
                 group_id = int(steps[STEP["add"]]["inputs"]["body"]["groups"][0]["id"])
             except (KeyError, IndexError, TypeError, ValueError):
                 continue
-            found[channel] = DeployedWorkflow(channel, d["id"], d["version"], group_id, d.get("status", ""),
-                                              redact(d, client.settings))
+            found[channel] = DeployedWorkflow(
+                channel, d["id"], d["version"], group_id, d.get("status", ""), redact(d, client.settings)
+            )
             break
     if not found:
-        raise WorkflowNotDeployed(f"no opt-out workflow named {name!r} is deployed on subaccount "
-                       f"{client.settings.subaccount_id}: run notebook 03 to deploy it")
+        raise WorkflowNotDeployed(
+            f"no opt-out workflow named {name!r} is deployed on subaccount "
+            f"{client.settings.subaccount_id}: run notebook 03 to deploy it"
+        )
     return found
 
 
@@ -548,11 +710,19 @@ PHONE_ONLY_CHAT_APPS = ("viber", "rcs")
 CHAT_APP_NAMES = {"whatsapp": "WhatsApp", "viber": "Viber", "rcs": "RCS", "googlercs": "RCS"}
 
 
-def inbound_payload(msisdn: str | None, text: str | None, subaccount: str = "sandbox-subaccount", *,
-                    channel: str = "whatsapp", name: str = "Test customer", button: dict | None = None,
-                    umid: str = "0b5e7d4f-1c51-4a57-9d71-2f8a0c2f7b10", timestamp: str = "2026-01-05T09:00:00.00Z",
-                    channel_user_id: str = "1203458869942",
-                    channel_id: str = "6c1f53a2-4f0e-4bf6-a0d4-7a1f3b0e9c22") -> dict:
+def inbound_payload(
+    msisdn: str | None,
+    text: str | None,
+    subaccount: str = "sandbox-subaccount",
+    *,
+    channel: str = "whatsapp",
+    name: str = "Test customer",
+    button: dict | None = None,
+    umid: str = "0b5e7d4f-1c51-4a57-9d71-2f8a0c2f7b10",
+    timestamp: str = "2026-01-05T09:00:00.00Z",
+    channel_user_id: str = "1203458869942",
+    channel_id: str = "6c1f53a2-4f0e-4bf6-a0d4-7a1f3b0e9c22",
+) -> dict:
     """The webhook body 8x8 posts for an inbound message, as the trigger sees it in ``data``.
 
     SMS: ``payload.source`` (the customer), ``destination``, ``body``. Messaging Apps v3:
@@ -561,9 +731,18 @@ def inbound_payload(msisdn: str | None, text: str | None, subaccount: str = "san
     does for a customer known only by a channel user id.
     """
     if channel.lower() == "sms":
-        return {"namespace": "SMS", "eventType": "inbound_message_received",
-                "payload": {"umid": umid, "subAccountId": subaccount, "source": msisdn,
-                            "destination": "+6500000000", "body": text, "timestamp": timestamp}}
+        return {
+            "namespace": "SMS",
+            "eventType": "inbound_message_received",
+            "payload": {
+                "umid": umid,
+                "subAccountId": subaccount,
+                "source": msisdn,
+                "destination": "+6500000000",
+                "body": text,
+                "timestamp": timestamp,
+            },
+        }
     user = {"channelUserId": channel_user_id, "name": name}
     if channel.lower() in PHONE_ONLY_CHAT_APPS:
         user = {}
@@ -573,13 +752,25 @@ def inbound_payload(msisdn: str | None, text: str | None, subaccount: str = "san
         kind, content = "Interactive", {"interactive": {"type": "button_reply", "button_reply": dict(button)}}
     else:
         kind, content = "Text", {"text": text}
-    return {"namespace": "ChatApps", "eventType": "inbound_message_received", "version": 3,
-            "payload": {"umid": umid, "subAccountId": subaccount, "timestamp": timestamp, "user": user,
-                        "recipient": {"channel": channel.lower(), "channelId": channel_id},
-                        "type": kind, "content": content}}
+    return {
+        "namespace": "ChatApps",
+        "eventType": "inbound_message_received",
+        "version": 3,
+        "payload": {
+            "umid": umid,
+            "subAccountId": subaccount,
+            "timestamp": timestamp,
+            "user": user,
+            "recipient": {"channel": channel.lower(), "channelId": channel_id},
+            "type": kind,
+            "content": content,
+        },
+    }
 
 
-def sample_inbound_payload(msisdn: str = "+6591234567", text: str = "STOP", subaccount: str = "sandbox-subaccount") -> dict:
+def sample_inbound_payload(
+    msisdn: str = "+6591234567", text: str = "STOP", subaccount: str = "sandbox-subaccount"
+) -> dict:
     """A v3 Messaging Apps inbound webhook with typed text."""
     return inbound_payload(msisdn, text, subaccount)
 
@@ -592,13 +783,23 @@ def msisdn_source_table(group_id: int, payload: dict | None = None):
 
     payload = payload or sample_inbound_payload()
     rows = []
-    for who, body in (("8x8's tutorial", tutorial_request_body(group_id)), ("this runbook", opt_out_request_body(group_id))):
+    for who, body in (
+        ("8x8's tutorial", tutorial_request_body(group_id)),
+        ("this runbook", opt_out_request_body(group_id)),
+    ):
         value = render(body, payload)["addresses"]["msisdn"]
         template = body["addresses"]["msisdn"]
-        rows.append({"body": who, "template": template, "value for the sample message": value,
-                     "is the customer's number": value == payload["payload"]["user"]["msisdn"],
-                     "what that field is": "the customer (payload.user)" if "user" in template
-                     else "the business's channel (payload.recipient)"})
+        rows.append(
+            {
+                "body": who,
+                "template": template,
+                "value for the sample message": value,
+                "is the customer's number": value == payload["payload"]["user"]["msisdn"],
+                "what that field is": "the customer (payload.user)"
+                if "user" in template
+                else "the business's channel (payload.recipient)",
+            }
+        )
     return pd.DataFrame(rows).set_index("body")
 
 
@@ -637,13 +838,21 @@ def default_definition_path(channel: str = "WhatsApp", folder: str | Path | None
     return folder / f"opt_out_workflow_{_channel(channel).name.lower()}.json"
 
 
-def write_builder_files(settings: Settings, group_id: int, policy: KeywordPolicy | None = None,
-                        options: WorkflowOptions = WorkflowOptions(), *, folder: str | Path | None = None) -> list[Path]:
+def write_builder_files(
+    settings: Settings,
+    group_id: int,
+    policy: KeywordPolicy | None = None,
+    options: WorkflowOptions = WorkflowOptions(),
+    *,
+    folder: str | Path | None = None,
+) -> list[Path]:
     """The definitions as JSON for the Automation Builder UI, one file per channel.
 
     They carry 8x8's real URLs for the region (never a sandbox's loopback address, which the
     Builder could not call) and the key placeholder, never the key.
     """
     builder = settings.on_platform()
-    return [write_definition_json(definition, default_definition_path(channel, folder))
-            for channel, definition in build_opt_out_definitions(builder, group_id, policy, options).items()]
+    return [
+        write_definition_json(definition, default_definition_path(channel, folder))
+        for channel, definition in build_opt_out_definitions(builder, group_id, policy, options).items()
+    ]

@@ -7,6 +7,7 @@ One folder per 8x8 API (``contacts``, ...) in moto's shape: ``urls.py`` (routes)
 ``responses.py`` (HTTP in and out), ``models.py`` (state and rules). They share one SQLite
 store (``storage.py``) and one server (``server.py``); errors live in ``errors.py``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,16 +38,28 @@ __all__ = ["Sandbox", "Faults"]
 log = logging.getLogger(__name__)
 
 
-
 class Sandbox:
-    def __init__(self, *, port: int = 0, state: str | None = None, deterministic: bool = False,
-                 latency_ms: float = 0.0, api_keys: Iterable[str] = (SANDBOX_API_KEY,),
-                 offset_mode: str = "pages", subaccounts: dict[str, str] | None = None,
-                 clock_offset_seconds: float = 0.0):
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        state: str | None = None,
+        deterministic: bool = False,
+        latency_ms: float = 0.0,
+        api_keys: Iterable[str] = (SANDBOX_API_KEY,),
+        offset_mode: str = "pages",
+        subaccounts: dict[str, str] | None = None,
+        clock_offset_seconds: float = 0.0,
+    ):
         """``clock_offset_seconds``: where the clock starts from now (negative: in the past)."""
-        self._options = {"state": state, "deterministic": deterministic, "latency_ms": latency_ms,
-                         "clock_offset": clock_offset_seconds,
-                         "offset_mode": offset_mode, "subaccounts": subaccounts or DEFAULT_SUBACCOUNTS}
+        self._options = {
+            "state": state,
+            "deterministic": deterministic,
+            "latency_ms": latency_ms,
+            "clock_offset": clock_offset_seconds,
+            "offset_mode": offset_mode,
+            "subaccounts": subaccounts or DEFAULT_SUBACCOUNTS,
+        }
         self._api_keys = tuple(api_keys)
         self._http = requests.Session()  # the engine's own calls (HttpRequest, ChatAppsMessage steps)
         self._build(Store(state or ":memory:", deterministic=deterministic, clock_offset=clock_offset_seconds))
@@ -62,8 +75,12 @@ class Sandbox:
         self.store = store
         self.contacts = ContactsBackend(store, offset_mode=options["offset_mode"])
         self.messaging = MessagingBackend(store, self.contacts, options["subaccounts"])
-        engine = WorkflowEngine(clock=store.clock, new_id=lambda: store.new_uuid("step"),
-                                send_message=self._send_from_workflow, http=self._http)
+        engine = WorkflowEngine(
+            clock=store.clock,
+            new_id=lambda: store.new_uuid("step"),
+            send_message=self._send_from_workflow,
+            http=self._http,
+        )
         self.automation = AutomationBackend(store, engine, self.messaging.account_for)
         app = App(store, api_keys=self._api_keys, faults=Faults(latency_ms=options["latency_ms"]))
         app.mount(contacts_urls.url_patterns, self.contacts, "contacts")
@@ -83,8 +100,13 @@ class Sandbox:
             if state and state != ":memory:":
                 for suffix in ("", "-wal", "-shm"):
                     Path(state + suffix).unlink(missing_ok=True)
-            self._build(Store(state or ":memory:", deterministic=self._options["deterministic"],
-                              clock_offset=self._options["clock_offset"]))
+            self._build(
+                Store(
+                    state or ":memory:",
+                    deterministic=self._options["deterministic"],
+                    clock_offset=self._options["clock_offset"],
+                )
+            )
 
     def seed(self, body: dict) -> dict:
         """State in one call (POST /_sandbox/seed): groups with their members, contacts, definitions.
@@ -126,15 +148,27 @@ class Sandbox:
                 return self.messaging.send(subaccount, parse_message(body), channel="SMS")
             except SandboxError as exc:
                 raise StepFailed(f"SMS step failed: {exc}") from None
-        answer = self._http.post(f"{self.base_url}/api/v1/subaccounts/{subaccount}/messages", json=body,
-                                 headers={"Authorization": f"Bearer {self._api_keys[0]}"}, timeout=10)
+        answer = self._http.post(
+            f"{self.base_url}/api/v1/subaccounts/{subaccount}/messages",
+            json=body,
+            headers={"Authorization": f"Bearer {self._api_keys[0]}"},
+            timeout=10,
+        )
         if answer.status_code != 200:
             raise StepFailed(f"ChatAppsMessage answered {answer.status_code}: {answer.text[:200]}")
         return answer.json()
 
-    def deliver_inbound(self, msisdn: str | None, text: str | None, *, subaccount: str = SANDBOX_SUBACCOUNT_ID,
-                        channel: str = "whatsapp", name: str = "Test customer",
-                        button: dict | None = None, channel_user_id: str | None = None) -> list[dict]:
+    def deliver_inbound(
+        self,
+        msisdn: str | None,
+        text: str | None,
+        *,
+        subaccount: str = SANDBOX_SUBACCOUNT_ID,
+        channel: str = "whatsapp",
+        name: str = "Test customer",
+        button: dict | None = None,
+        channel_user_id: str | None = None,
+    ) -> list[dict]:
         """A customer's message arrives, as the platform would deliver it: matching workflows start.
 
         ``button`` ({"id", "title"}) makes it a WhatsApp quick-reply tap instead of typed text;
@@ -142,8 +176,9 @@ class Sandbox:
         ``channel_user_id``: that id (a BSUID on WhatsApp: one customer's, message after message),
         else a new one for this message.
         """
-        webhook = inbound_webhook(self.store, subaccount, msisdn, text, channel, name, button=button,
-                                  channel_user_id=channel_user_id)
+        webhook = inbound_webhook(
+            self.store, subaccount, msisdn, text, channel, name, button=button, channel_user_id=channel_user_id
+        )
         return self.automation.deliver_inbound(subaccount, webhook, _trigger_for(channel))
 
     @property
@@ -164,7 +199,9 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is None:
             self._server = SandboxHTTPServer(self._port, self.app)
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="8x8-sandbox", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.05,), name="8x8-sandbox", daemon=True
+            )
             self._thread.start()
             self._start_waker()
         return self
@@ -220,14 +257,28 @@ def _trigger_for(channel: str) -> str:
     return "inbound_sms" if channel.lower() == "sms" else "inbound_chat_apps"
 
 
-def inbound_webhook(store, subaccount: str, msisdn: str | None, text: str | None, channel: str = "whatsapp",
-                    name: str = "Test customer", *, button: dict | None = None,
-                    channel_user_id: str | None = None) -> dict:
+def inbound_webhook(
+    store,
+    subaccount: str,
+    msisdn: str | None,
+    text: str | None,
+    channel: str = "whatsapp",
+    name: str = "Test customer",
+    *,
+    button: dict | None = None,
+    channel_user_id: str | None = None,
+) -> dict:
     """The body 8x8 posts for an inbound message (v3 Messaging Apps, or SMS): messaging/webhooks.py."""
     common = {"umid": store.new_uuid("umid"), "subaccount": subaccount, "timestamp": store.clock.iso()}
     if channel.lower() == "sms":
         return webhooks.sms_message(**common, source=msisdn, body=text)
-    return webhooks.chat_apps_message(**common, msisdn=msisdn,
-                                      channel_user_id=channel_user_id or store.new_uuid("channel-user"),
-                                      name=name, channel=channel.lower(), channel_id=store.new_uuid("channel"),
-                                      text=text, button=button)
+    return webhooks.chat_apps_message(
+        **common,
+        msisdn=msisdn,
+        channel_user_id=channel_user_id or store.new_uuid("channel-user"),
+        name=name,
+        channel=channel.lower(),
+        channel_id=store.new_uuid("channel"),
+        text=text,
+        button=button,
+    )

@@ -4,6 +4,7 @@ The library has its own copy of these names (helpers/config.py, its defaults whe
 set): they are an agreement between two parties, and each side writes down its half, so that
 neither imports the other.
 """
+
 SANDBOX_API_KEY = "sandbox-api-key"
 SANDBOX_ACCOUNT_ID = "sandbox-account"
 SANDBOX_SUBACCOUNT_ID = "sandbox-subaccount"

@@ -5,6 +5,7 @@ Codes documented in ../shared/8x8-api: 1002 invalid MSISDN, 1200 not authenticat
 id, 5001 invalid definition (Automation). The others are not documented by 8x8 and are
 the sandbox's choice, marked so below.
 """
+
 from __future__ import annotations
 
 
@@ -20,11 +21,13 @@ class SandboxError(Exception):
 
 class InvalidRequest(SandboxError):
     """Malformed JSON, wrong content type, a value out of range (code 1000, as Automation's)."""
+
     status, code = 400, 1000
 
 
 class InvalidDefinitionId(SandboxError):
     """Automation: the definition id is not a uuid (documented: 400, code 1000)."""
+
     status, code = 400, 1000
 
     def __init__(self):
@@ -40,16 +43,19 @@ class InvalidMsisdn(SandboxError):
 
 class MessageTextTooLong(SandboxError):
     """Messaging Apps, documented: content.text is at most 35,000 characters (error 3006)."""
+
     status, code = 400, 3006
 
 
 class ClientMessageIdTooLong(SandboxError):
     """Messaging Apps, documented: clientMessageId is at most 50 characters (error 3009)."""
+
     status, code = 400, 3009
 
 
 class UnknownSubaccount(SandboxError):
     """Messaging Apps, documented: "Provided subAccountId doesn't belongs to your account"."""
+
     status, code = 400, 1001
 
     def __init__(self, subaccount: str):
@@ -87,29 +93,35 @@ class DuplicateGroupName(SandboxError):
 
 class AmbiguousContact(SandboxError):
     """Not documented: the sandbox's code for 'several contacts match these addresses'."""
+
     status, code = 409, 5004
 
 
 class MethodNotAllowed(SandboxError):
     """Not documented: the sandbox's answer to a known path with an unknown method."""
+
     status, code = 405, 1000
 
 
 class PayloadTooLarge(SandboxError):
     """Not documented: the sandbox's limit on a request body (server.MAX_BODY_BYTES)."""
+
     status, code = 413, 1000
 
 
 class LengthRequired(SandboxError):
     """Not documented: the sandbox reads bodies by Content-Length only."""
+
     status, code = 411, 1000
 
 
 class TooManyRequests(SandboxError):
     """Injected fault. The code is the sandbox's choice; 8x8 documents only the status."""
+
     status, code = 429, 1429
 
 
 class ServiceUnavailable(SandboxError):
     """Injected fault. The code is the sandbox's choice."""
+
     status, code = 503, 1503

@@ -1,4 +1,5 @@
 """Request and response objects shared by every sandbox service (no sockets here)."""
+
 from __future__ import annotations
 
 import email.parser
@@ -41,10 +42,12 @@ class Request:
         """A multipart/form-data body: field name -> text, or (file name, bytes) for a file part."""
         content_type = self.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "multipart/form-data" or "boundary=" not in content_type:
-            raise InvalidRequest(f"Content-Type must be multipart/form-data with a boundary, not "
-                                 f"{content_type or 'missing'!r}.")
+            raise InvalidRequest(
+                f"Content-Type must be multipart/form-data with a boundary, not {content_type or 'missing'!r}."
+            )
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + self.body)
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + self.body
+        )
         if not message.is_multipart():
             raise InvalidRequest("Malformed multipart/form-data body.")
         fields: dict = {}
@@ -66,8 +69,9 @@ class Request:
         values = self.query.get(name)
         return values[-1] if values else None
 
-    def int_arg(self, name: str, default: int | None = None, *, low: int | None = None,
-                high: int | None = None) -> int | None:
+    def int_arg(
+        self, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None
+    ) -> int | None:
         raw = self.arg(name)
         if raw is None or raw == "":
             return default

@@ -13,6 +13,7 @@ Everything is checked as the API checks it (group names, msisdn pattern, the def
 and all of it is refused (400) when any of it is wrong, before anything is made. Seeded contacts
 must be new numbers: the seed makes state, it does not merge into what is there.
 """
+
 from __future__ import annotations
 
 from .automation.responses import definition_input
@@ -21,8 +22,10 @@ from .defaults import SANDBOX_ACCOUNT_ID
 from .errors import DuplicateGroupName, InvalidRequest
 from .messaging.models import check_template
 
-USAGE = '{"groups": [{"name", "isBlacklist", "description", "members": [msisdn, ...]}], "contacts": [msisdn, ...], ' \
-        '"definitions": [definitionInput, ...], "templates": [registered template, ...]}'
+USAGE = (
+    '{"groups": [{"name", "isBlacklist", "description", "members": [msisdn, ...]}], "contacts": [msisdn, ...], '
+    '"definitions": [definitionInput, ...], "templates": [registered template, ...]}'
+)
 
 
 def seed_state(sandbox, body) -> dict:
@@ -32,25 +35,30 @@ def seed_state(sandbox, body) -> dict:
     account = body.get("account", SANDBOX_ACCOUNT_ID)
     if account not in set(sandbox.messaging.subaccounts.values()):
         raise InvalidRequest(f"Unknown account {account!r}.")
-    groups, loose, definitions, templates = (body.get(k, []) for k in ("groups", "contacts", "definitions",
-                                                                       "templates"))
+    groups, loose, definitions, templates = (
+        body.get(k, []) for k in ("groups", "contacts", "definitions", "templates")
+    )
     if not all(isinstance(x, list) for x in (groups, loose, definitions, templates)):
         raise InvalidRequest(f"groups, contacts, definitions and templates are lists: {USAGE}.")
     _check_numbers(sandbox, account, groups, loose)
     for template in templates:
         check_template(template)
-    parsed = [definition_input({"accountId": account, **d} if isinstance(d, dict) else d, account)
-              for d in definitions]
+    parsed = [definition_input({"accountId": account, **d} if isinstance(d, dict) else d, account) for d in definitions]
     for spec in parsed:
         sandbox.automation.validate(spec)
-    made = {"groups": [_make_group(sandbox, account, group) for group in groups], "contacts": 0, "definitions": [],
-            "templates": 0}
+    made = {
+        "groups": [_make_group(sandbox, account, group) for group in groups],
+        "contacts": 0,
+        "definitions": [],
+        "templates": 0,
+    }
     if loose:
         made["contacts"] = sandbox.contacts.add_contacts_bulk(account, loose)
     for spec in parsed:
         created = sandbox.automation.create(account, spec)
-        made["definitions"].append({"id": created["id"], "version": created["version"],
-                                    "name": spec.name, "trigger": spec.trigger})
+        made["definitions"].append(
+            {"id": created["id"], "version": created["version"], "name": spec.name, "trigger": spec.trigger}
+        )
     if templates:
         made["templates"] = sandbox.messaging.templates.seed(account, templates)
     return made
@@ -64,8 +72,9 @@ def _check_numbers(sandbox, account: str, groups: list, loose: list) -> None:
         numbers += group.get("members", [])
         if "id" not in group:
             names.append(group["name"].casefold())
-    taken = [n for n in names if sandbox.store.query("SELECT 1 FROM groups WHERE account = ? AND name_key = ?",
-                                                     (account, n))]
+    taken = [
+        n for n in names if sandbox.store.query("SELECT 1 FROM groups WHERE account = ? AND name_key = ?", (account, n))
+    ]
     if len(set(names)) != len(names) or taken:
         raise DuplicateGroupName()
     keys = [msisdn_key(check_msisdn(n)) for n in numbers + loose]
@@ -77,9 +86,13 @@ def _check_numbers(sandbox, account: str, groups: list, loose: list) -> None:
 
 
 def _make_group(sandbox, account: str, group: dict) -> dict:
-    created = sandbox.contacts.get_group(account, group["id"]) if "id" in group else \
-        sandbox.contacts.create_group(account, group["name"], group.get("description"),
-                                      bool(group.get("isBlacklist", False)))
+    created = (
+        sandbox.contacts.get_group(account, group["id"])
+        if "id" in group
+        else sandbox.contacts.create_group(
+            account, group["name"], group.get("description"), bool(group.get("isBlacklist", False))
+        )
+    )
     members = group.get("members", [])
     if members:
         sandbox.contacts.add_members_bulk(account, created["id"], members)

@@ -4,6 +4,7 @@ It checks the Bearer token, injects faults when asked (latency, a share of 429 a
 answers, or an exact queue of them), and answers errors in 8x8's shape. Sandbox-only
 controls live under ``/_sandbox/`` (like moto's ``/moto-api/``).
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -43,6 +44,7 @@ Handler = Callable[[Request], Response]
 @dataclass
 class Faults:
     """What the sandbox does wrong on purpose. Shares are drawn from a seeded generator."""
+
     latency_ms: float = 0.0
     share_429: float = 0.0
     share_503: float = 0.0
@@ -63,9 +65,16 @@ class Faults:
                 raise ValueError("only 429 and 503 can be injected")
             self.queue.append((status, method, path_contains))
 
-    def configure(self, *, latency_ms: float | None = None, share_429: float | None = None,
-                  share_503: float | None = None, retry_after: int | None | str = "keep",
-                  share_method: str | None | bool = False, share_path: str | None | bool = False) -> None:
+    def configure(
+        self,
+        *,
+        latency_ms: float | None = None,
+        share_429: float | None = None,
+        share_503: float | None = None,
+        retry_after: int | None | str = "keep",
+        share_method: str | None | bool = False,
+        share_path: str | None | bool = False,
+    ) -> None:
         """Shares of 429 and 503 answers (``share_method``/``share_path`` narrow them to some requests,
         e.g. the workflows' POST .../contacts; left False, they stay as they were)."""
         if share_method is not False:
@@ -93,9 +102,12 @@ class Faults:
                     status = queued
                     del self.queue[i]
                     break
-            if status is None and (self.share_429 or self.share_503) \
-                    and (self.share_method is None or self.share_method == method) \
-                    and (self.share_path is None or self.share_path in path):
+            if (
+                status is None
+                and (self.share_429 or self.share_503)
+                and (self.share_method is None or self.share_method == method)
+                and (self.share_path is None or self.share_path in path)
+            ):
                 draw = self._random.random()
                 if draw < self.share_429:
                     status = 429
@@ -196,14 +208,19 @@ class App:
         return scheme.lower() == "bearer" and token.strip() in self.api_keys
 
     def error(self, exc: SandboxError, status: int | None = None) -> Response:
-        body = {"code": exc.code, "message": exc.message, "errorId": self.store.new_uuid("error"),
-                "timestamp": self.store.clock.iso()}
+        body = {
+            "code": exc.code,
+            "message": exc.message,
+            "errorId": self.store.new_uuid("error"),
+            "timestamp": self.store.clock.iso(),
+        }
         return Response(status or exc.status, body, dict(exc.headers))
 
 
 def _bind(handler, backend) -> Handler:
     def bound(request: Request) -> Response:
         return handler(backend, request)
+
     bound.__name__ = handler.__name__
     return bound
 
@@ -234,18 +251,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding"):
             return self._refuse(LengthRequired("Send the body with a Content-Length, not chunked."))
         if raw_length is not None and not (raw_length.strip().isascii() and raw_length.strip().isdigit()):
-            return self._refuse(InvalidRequest(f"Content-Length must be a whole number of bytes, "
-                                               f"got {raw_length[:40]!r}."))
+            return self._refuse(
+                InvalidRequest(f"Content-Length must be a whole number of bytes, got {raw_length[:40]!r}.")
+            )
         length = int(raw_length or 0)
         if length > MAX_BODY_BYTES:
-            return self._refuse(PayloadTooLarge(f"The body is {length} bytes; the sandbox accepts at most "
-                                                f"{MAX_BODY_BYTES}."))
+            return self._refuse(
+                PayloadTooLarge(f"The body is {length} bytes; the sandbox accepts at most {MAX_BODY_BYTES}.")
+            )
         body = self.rfile.read(length) if length else b""
         if len(body) < length:  # the client went away or lied about the length
             self.close_connection = True
             return
-        request = Request(method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
-                          headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
         response = self.server.app.handle(request)
         self._send(response)
 

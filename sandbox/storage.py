@@ -3,6 +3,7 @@
 State lives in memory, or in a file (``--state``) so that it survives restarts. Every
 service keeps its tables here; a single lock serialises access, as SQLite wants.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,16 +75,20 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.lock:
-            self.db.execute("INSERT INTO meta(key, value) VALUES(?, ?) "
-                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+            self.db.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def next_ids(self, kind: str, count: int = 1, *, start: int = 1) -> range:
         """Reserve ``count`` consecutive integer ids of ``kind``."""
         with self.lock:
             row = self.db.execute("SELECT next FROM counters WHERE kind = ?", (kind,)).fetchone()
             first = row["next"] if row else start
-            self.db.execute("INSERT INTO counters(kind, next) VALUES(?, ?) "
-                            "ON CONFLICT(kind) DO UPDATE SET next = excluded.next", (kind, first + count))
+            self.db.execute(
+                "INSERT INTO counters(kind, next) VALUES(?, ?) ON CONFLICT(kind) DO UPDATE SET next = excluded.next",
+                (kind, first + count),
+            )
             return range(first, first + count)
 
     def next_id(self, kind: str, *, start: int = 1) -> int:
@@ -125,8 +130,9 @@ class Clock:
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
         if self.offset.total_seconds() + seconds > MAX_CLOCK_OFFSET_SECONDS:
-            raise ValueError(f"the sandbox clock moves at most {MAX_CLOCK_OFFSET_SECONDS:.0f} s "
-                             f"(100 years) from where it started")
+            raise ValueError(
+                f"the sandbox clock moves at most {MAX_CLOCK_OFFSET_SECONDS:.0f} s (100 years) from where it started"
+            )
         return float(seconds)
 
     def advance(self, seconds: float) -> datetime:

@@ -1,5 +1,6 @@
 """Fixtures: a real sandbox on 127.0.0.1 per test, and a client whose every request and
 response is checked against 8x8's official definitions (when ../shared/8x8-api exists)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -22,7 +23,6 @@ from helpers.workflow import build_opt_out_definitions, deploy_definitions
 from sandbox import Sandbox
 
 _CONTRACT = openapi_contract.Contract.load() if openapi_contract.available() else None
-
 
 
 class ContractRecorder:
@@ -48,10 +48,10 @@ class ContractRecorder:
     def _hook(self, response, *args, **kwargs):
         request = response.request
         if self.check_requests:
-            self.contract.check_request(request.method, request.url, request.body,
-                                        request.headers.get("Content-Type"))
-        self.contract.check_response(request.method, request.url, response.status_code, response.content,
-                                     response.headers.get("Content-Type"))
+            self.contract.check_request(request.method, request.url, request.body, request.headers.get("Content-Type"))
+        self.contract.check_response(
+            request.method, request.url, response.status_code, response.content, response.headers.get("Content-Type")
+        )
         return response
 
 
@@ -121,11 +121,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"OpenAPI contract: {_CONTRACT.requests_validated + _FROM_WORKERS['requests']} requests and "
             f"{_CONTRACT.responses_validated + _FROM_WORKERS['responses']} responses validated against 8x8's "
-            f"official definitions in {openapi_contract.SPEC_DIR}")
+            f"official definitions in {openapi_contract.SPEC_DIR}"
+        )
 
 
 # --- the opt-out group and both workflows deployed on the test's sandbox --------------------------
 # (a module may define its own ``group`` or ``deployed``; pytest takes the nearer one)
+
 
 @pytest.fixture
 def group(client):
@@ -140,4 +142,3 @@ def deployed(client, settings, group):
 @pytest.fixture
 def controls(sandbox):
     return SandboxControls(sandbox.base_url)
-

@@ -1,4 +1,5 @@
 """What several test modules share: the opt-out group's name and a read of its members."""
+
 from __future__ import annotations
 
 GROUP = "WhatsApp opt-out"
@@ -14,7 +15,9 @@ def seed_members(sandbox, group_id: int, numbers) -> int:
     """New contacts for ``numbers``, put in the group, through the sandbox's seed control (HTTP)."""
     from helpers.runbook import SandboxControls
 
-    return SandboxControls(sandbox.base_url).seed(groups=[{"id": group_id, "members": list(numbers)}])["groups"][0]["members"]
+    return SandboxControls(sandbox.base_url).seed(groups=[{"id": group_id, "members": list(numbers)}])["groups"][0][
+        "members"
+    ]
 
 
 def sandbox_client(sandbox):
@@ -30,23 +33,54 @@ def tutorial_definitions(settings, group_id: int) -> list[dict]:
     "STOP" anywhere, case-sensitive; the add-to-group request with ``{{data.payload.recipient.channelId}}``
     as the number; and a confirmation sent right after, whatever the Contacts call answered. No retry."""
     contacts = f"{settings.base_urls()['contacts']}/api/v1/accounts/{settings.account_id}/contacts"
-    add = {"url": contacts, "method": "POST",
-           "headers": {"Content-Type": "application/json", "Authorization": "Bearer sandbox-api-key"},
-           "body": {"groups": [{"id": group_id}], "addresses": {"msisdn": "{{data.payload.recipient.channelId}}"}}}
+    add = {
+        "url": contacts,
+        "method": "POST",
+        "headers": {"Content-Type": "application/json", "Authorization": "Bearer sandbox-api-key"},
+        "body": {"groups": [{"id": group_id}], "addresses": {"msisdn": "{{data.payload.recipient.channelId}}"}},
+    }
     whatsapp = [
-        {"id": "branch", "stepType": "Branch",
-         "selectNextStep": {"add_contact": "{{stringContains(data.payload.content.text, 'STOP')}}"}},
+        {
+            "id": "branch",
+            "stepType": "Branch",
+            "selectNextStep": {"add_contact": "{{stringContains(data.payload.content.text, 'STOP')}}"},
+        },
         {"id": "add_contact", "stepType": "HttpRequest", "inputs": add, "nextStepId": "opt_out_message"},
-        {"id": "opt_out_message", "stepType": "ChatAppsMessage",
-         "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": "{{data.payload.user.msisdn}}"},
-                    "type": "text", "content": {"text": "You have been opted out."}}}]
+        {
+            "id": "opt_out_message",
+            "stepType": "ChatAppsMessage",
+            "inputs": {
+                "subAccountId": settings.subaccount_id,
+                "user": {"msisdn": "{{data.payload.user.msisdn}}"},
+                "type": "text",
+                "content": {"text": "You have been opted out."},
+            },
+        },
+    ]
     sms = [
-        {"id": "branch", "stepType": "Branch",
-         "selectNextStep": {"add_contact": "{{stringContains(data.payload.body, 'STOP')}}"}},
+        {
+            "id": "branch",
+            "stepType": "Branch",
+            "selectNextStep": {"add_contact": "{{stringContains(data.payload.body, 'STOP')}}"},
+        },
         {"id": "add_contact", "stepType": "HttpRequest", "inputs": add, "nextStepId": "opt_out_message"},
-        {"id": "opt_out_message", "stepType": "SMS",
-         "inputs": {"subAccountId": settings.subaccount_id, "source": "{{data.payload.destination}}",
-                    "destination": "{{data.payload.source}}", "text": "You have been opted out."}}]
-    return [{"subAccountId": settings.subaccount_id, "trigger": trigger, "status": "enabled",
-             "definition": {"name": "Opt-Out", "steps": steps}}
-            for trigger, steps in (("inbound_chat_apps", whatsapp), ("inbound_sms", sms))]
+        {
+            "id": "opt_out_message",
+            "stepType": "SMS",
+            "inputs": {
+                "subAccountId": settings.subaccount_id,
+                "source": "{{data.payload.destination}}",
+                "destination": "{{data.payload.source}}",
+                "text": "You have been opted out.",
+            },
+        },
+    ]
+    return [
+        {
+            "subAccountId": settings.subaccount_id,
+            "trigger": trigger,
+            "status": "enabled",
+            "definition": {"name": "Opt-Out", "steps": steps},
+        }
+        for trigger, steps in (("inbound_chat_apps", whatsapp), ("inbound_sms", sms))
+    ]

@@ -1,6 +1,7 @@
 """Coming from 8x8's tutorial: `python -m helpers adopt` on an account that followed it (a hand-made
 blacklisted group "Opt Out", the tutorial's WhatsApp and SMS workflows as published), made through the
 sandbox's seed control, with customers' messages played through the inbound path."""
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,18 @@ from support import members, tutorial_definitions
 
 # (number, channel, text, asked to stop by the runbook's policy)
 CUSTOMERS = [
-    ("+6590100001", "whatsapp", "STOP", True), ("+6590100002", "whatsapp", "stop", True),
-    ("+6590100003", "whatsapp", "Unsubscribe", True), ("+6590100004", "whatsapp", "Stop please", True),
-    ("+6590100005", "sms", "STOP", True), ("+6590100006", "sms", "quit", True),
-    ("+6590100007", "whatsapp", "which bus STOP?", False), ("+6590100008", "whatsapp", "don't stop", False),
-    ("+6590100009", "sms", "STOPPED by the store", False), ("+6590100010", "whatsapp", "hello", False),
-    ("+6590100011", "whatsapp", "STOP", True), ("+6590100012", "sms", "END", True),
+    ("+6590100001", "whatsapp", "STOP", True),
+    ("+6590100002", "whatsapp", "stop", True),
+    ("+6590100003", "whatsapp", "Unsubscribe", True),
+    ("+6590100004", "whatsapp", "Stop please", True),
+    ("+6590100005", "sms", "STOP", True),
+    ("+6590100006", "sms", "quit", True),
+    ("+6590100007", "whatsapp", "which bus STOP?", False),
+    ("+6590100008", "whatsapp", "don't stop", False),
+    ("+6590100009", "sms", "STOPPED by the store", False),
+    ("+6590100010", "whatsapp", "hello", False),
+    ("+6590100011", "whatsapp", "STOP", True),
+    ("+6590100012", "sms", "END", True),
 ]
 ASKED = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}  # whose latest word is an opt-out (0001 came back)
 
@@ -26,8 +33,14 @@ ASKED = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}  # whose la
 def command(sandbox, *args, cwd):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "helpers", *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.fixture
@@ -68,8 +81,11 @@ def adopt_apply(sandbox, tmp_path) -> dict:
 
 
 def tutorial_sms_flow(client) -> dict:
-    return next(d for d in client.automation.list_definitions()
-                if d["trigger"] == "inbound_sms" and d["definition"]["name"] == "Opt-Out")
+    return next(
+        d
+        for d in client.automation.list_definitions()
+        if d["trigger"] == "inbound_sms" and d["definition"]["name"] == "Opt-Out"
+    )
 
 
 def set_status(client, held: dict, status: str) -> None:
@@ -98,7 +114,8 @@ def test_adopt_apply_recovers_deploys_then_disables(client, sandbox, controls, t
 
 
 def test_after_adopt_check_names_a_tutorial_flow_enabled_again_and_a_second_run_changes_nothing(
-        client, sandbox, tutorial_account, tmp_path):
+    client, sandbox, tutorial_account, tmp_path
+):
     adopt_apply(sandbox, tmp_path)
     tutorial = tutorial_sms_flow(client)
     set_status(client, tutorial, "enabled")
@@ -115,12 +132,17 @@ def test_after_adopt_check_names_a_tutorial_flow_enabled_again_and_a_second_run_
 def test_the_audience_check_leaves_out_the_members_of_every_blacklisted_group(client, sandbox, controls, tmp_path):
     """8x8 blocks the members of every blacklisted group: a member of the hand-made 'Opt Out' beside the
     runbook's list was on the send list."""
-    controls.seed(groups=[{"name": "WhatsApp opt-out", "isBlacklist": True, "members": ["+6590200001"]},
-                          {"name": "Opt Out", "isBlacklist": True, "members": ["+6590200002"]},
-                          {"name": "VIP customers", "isBlacklist": False, "members": ["+6590200003"]}])
+    controls.seed(
+        groups=[
+            {"name": "WhatsApp opt-out", "isBlacklist": True, "members": ["+6590200001"]},
+            {"name": "Opt Out", "isBlacklist": True, "members": ["+6590200002"]},
+            {"name": "VIP customers", "isBlacklist": False, "members": ["+6590200003"]},
+        ]
+    )
     (tmp_path / "audience.csv").write_text("phone\n+6590200001\n+6590200002\n+6590200003\n")
-    done = command(sandbox, "audience", "audience.csv", "--out", "send.csv", "--report", "left.csv", "--no-ledger",
-                   cwd=tmp_path)
+    done = command(
+        sandbox, "audience", "audience.csv", "--out", "send.csv", "--report", "left.csv", "--no-ledger", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "send.csv").read_text().splitlines() == ["phone", "+6590200003"]
     report = (tmp_path / "left.csv").read_text()
@@ -142,8 +164,10 @@ def test_check_repairs_what_another_opt_out_flow_lost(client, sandbox, tutorial_
     assert any(f"{len(ASKED)} STOP(s) lost by other opt-out flows" in w for w in whats), whats
     repaired = command(sandbox, "check", "--no-canary", "--hours", "24", "--apply", "--json", cwd=tmp_path)
     assert members(client, group["id"]) >= ASKED
-    assert any(f"recovered {len(ASKED)} STOP(s) lost by other opt-out flows" in f["what"]
-               for f in json.loads(repaired.stdout)["findings"])
+    assert any(
+        f"recovered {len(ASKED)} STOP(s) lost by other opt-out flows" in f["what"]
+        for f in json.loads(repaired.stdout)["findings"]
+    )
 
 
 def test_notebook_01s_step_adopts_the_accounts_blacklisted_group_and_never_makes_a_second(client, controls):

@@ -1,4 +1,5 @@
 """Bad requests get 8x8's documented error and change nothing in the sandbox."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,12 @@ from helpers.errors import BadRequest, EightByEightError, NotFound, Unauthorized
 
 def snapshot(sandbox) -> dict:
     """Every row of every table: what 'nothing changed' is checked against."""
-    tables = [r["name"] for r in sandbox.store.query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('counters', 'meta')")]
+    tables = [
+        r["name"]
+        for r in sandbox.store.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('counters', 'meta')"
+        )
+    ]
     return {t: sorted((tuple(r) for r in sandbox.store.query(f"SELECT * FROM {t}")), key=repr) for t in tables}
 
 
@@ -26,8 +31,9 @@ def raw(sandbox, method, path, *, token=SANDBOX_API_KEY, **kwargs):
     headers = kwargs.pop("headers", {})
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return requests.request(method, sandbox.base_url + "/api/v1/accounts/sandbox-account" + path,
-                            headers=headers, timeout=5, **kwargs)
+    return requests.request(
+        method, sandbox.base_url + "/api/v1/accounts/sandbox-account" + path, headers=headers, timeout=5, **kwargs
+    )
 
 
 @pytest.mark.parametrize("token", [None, "wrong-key", ""])
@@ -57,17 +63,21 @@ def test_invalid_msisdn_is_400_code_1002(client, recorder, sandbox, seeded, msis
 
 
 def test_unknown_group_is_404_where_documented_else_400(client, sandbox, seeded):
-    for call in (lambda: client.contacts.get_group(999),
-                 lambda: client.contacts.add_to_group(999, [1]),
-                 lambda: client.contacts.remove_from_group(999, [1]),
-                 lambda: client.contacts.update_group(999, [{"op": "replace", "path": "/name", "value": "x"}]),
-                 lambda: client.contacts.delete_group(999)):
+    for call in (
+        lambda: client.contacts.get_group(999),
+        lambda: client.contacts.add_to_group(999, [1]),
+        lambda: client.contacts.remove_from_group(999, [1]),
+        lambda: client.contacts.update_group(999, [{"op": "replace", "path": "/name", "value": "x"}]),
+        lambda: client.contacts.delete_group(999),
+    ):
         with pytest.raises(NotFound) as info:
             call()
         assert info.value.code == 1300 and "999" in info.value.message
     # The official definition documents no 404 for these two: the group is a bad value in the request.
-    for call in (lambda: client.contacts.upsert_contact("+6599999999", group_ids=[999]),
-                 lambda: list(client.contacts.group_members(999))):
+    for call in (
+        lambda: client.contacts.upsert_contact("+6599999999", group_ids=[999]),
+        lambda: list(client.contacts.group_members(999)),
+    ):
         with pytest.raises(BadRequest, match="group with id 999"):
             call()
     assert snapshot(sandbox) == seeded[1]
@@ -89,8 +99,13 @@ def test_malformed_json_is_400_and_changes_nothing(sandbox, seeded, contract):
 
 def test_wrong_content_type_is_400_and_changes_nothing(sandbox, seeded):
     group_id = seeded[0]["id"]
-    response = raw(sandbox, "DELETE", f"/groups/{group_id}/contacts", data=b'{"contacts": [41700001]}',
-                   headers={"Content-Type": "text/plain"})
+    response = raw(
+        sandbox,
+        "DELETE",
+        f"/groups/{group_id}/contacts",
+        data=b'{"contacts": [41700001]}',
+        headers={"Content-Type": "text/plain"},
+    )
     assert response.status_code == 400 and "Content-Type" in response.json()["message"]
     assert snapshot(sandbox) == seeded[1]
 
@@ -99,8 +114,13 @@ def test_patch_that_fails_halfway_changes_nothing(client, recorder, sandbox, see
     other = client.contacts.create_group("Other")
     before = snapshot(sandbox)
     with recorder.sending_invalid_requests(), pytest.raises(EightByEightError):
-        client.contacts.update_group(other["id"], [{"op": "replace", "path": "/description", "value": "new"},
-                                                   {"op": "replace", "path": "/name", "value": "Opt-out list"}])
+        client.contacts.update_group(
+            other["id"],
+            [
+                {"op": "replace", "path": "/description", "value": "new"},
+                {"op": "replace", "path": "/name", "value": "Opt-out list"},
+            ],
+        )
     assert snapshot(sandbox) == before
 
 

@@ -13,6 +13,7 @@ and the form writes a temporary .env, never the operator's.
 Where no browser can be had these tests skip with the reason (pytest -rs prints it); `.ci/run`
 installs Chromium from Debian's packages first when it can.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,11 @@ except ImportError:  # pragma: no cover - requirements.txt installs it
 
 pytestmark = [
     pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (requirements.txt has it)"),
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine: .ci/run installs Debian's chromium "
-                                                "when it runs as root; install it with `apt-get install chromium`"),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no Chromium on this machine: .ci/run installs Debian's chromium "
+        "when it runs as root; install it with `apt-get install chromium`",
+    ),
 ]
 
 
@@ -72,14 +76,21 @@ def used_sandbox(tmp_path_factory):
     runs = []
     try:
         for _ in range(2):
-            job = subprocess.run([sys.executable, "-m", "helpers", "runbook"], cwd=ROOT, env=env, capture_output=True,
-                                 text=True, timeout=600)
+            job = subprocess.run(
+                [sys.executable, "-m", "helpers", "runbook"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
             runs.append(max((home / "runs").iterdir(), key=lambda p: p.stat().st_mtime))
         yield env, runs
     finally:
-        subprocess.run([sys.executable, "-m", "helpers", "sandbox", "--stop"], cwd=ROOT, env=env, capture_output=True,
-                       timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "helpers", "sandbox", "--stop"], cwd=ROOT, env=env, capture_output=True, timeout=60
+        )
 
 
 @pytest.fixture(scope="module")
@@ -89,17 +100,39 @@ def lab(tmp_path_factory, used_sandbox):
     home = tmp_path_factory.mktemp("lab")
     port = _free_port()
     committed_before = _git_status(ROOT / "notebooks")
-    env = {**used_sandbox[0], "EIGHTXEIGHT_ENV_FILE": str(home / ".env"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data")}
+    env = {
+        **used_sandbox[0],
+        "EIGHTXEIGHT_ENV_FILE": str(home / ".env"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+    }
     data_dirs = [str(Path(sys.prefix) / "share" / "jupyter")]  # the widget extension lives there
     env["JUPYTER_PATH"] = os.pathsep.join(data_dirs)
     log = open(home / "lab.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
-         f"--IdentityProvider.token={TOKEN}", "--ServerApp.open_browser=False", "--allow-root",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--notebook-dir", str(lab_working_copies(home / "notebooks"))],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            f"--IdentityProvider.token={TOKEN}",
+            "--ServerApp.open_browser=False",
+            "--allow-root",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--notebook-dir",
+            str(lab_working_copies(home / "notebooks")),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -129,8 +162,16 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -181,8 +222,11 @@ def keep_screenshot(page, name: str) -> None:
 
 def assert_clean(page, errors: list[str]) -> None:
     assert page.locator("text=Error displaying widget").count() == 0
-    serious = [e for e in errors if "favicon" not in e and "Failed to load resource: the server responded with a "
-               "status of 404" not in e]
+    serious = [
+        e
+        for e in errors
+        if "favicon" not in e and "Failed to load resource: the server responded with a status of 404" not in e
+    ]
     assert serious == [], serious
 
 
@@ -224,7 +268,10 @@ def test_notebook_04_shows_what_both_runbook_runs_showed(lab, browser, used_sand
         values = recorded(run / "04_test_opt_outs.ipynb")
         assert (values["pre_send"]["may_send"], values["pre_send"]["of"]) == (3, 6)
         assert [(row["state"], row["errorCode"]) for row in values["sync_demo"]] == [
-            ("delivered", ""), ("undelivered", 15), ("undelivered", 15)]
+            ("delivered", ""),
+            ("undelivered", 15),
+            ("undelivered", 15),
+        ]
         assert values["tests"]["as_expected"] == values["tests"]["messages"]
     page, errors = open_and_run(browser, base, "04_test_opt_outs.ipynb")
     page.wait_for_selector("text=may be sent to", timeout=120_000)
@@ -240,7 +287,8 @@ def test_notebook_04_shows_what_both_runbook_runs_showed(lab, browser, used_sand
     page.wait_for_timeout(300)
     keep_screenshot(page, "04_verdict.png")
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.evaluate(
-        "el => el.scrollIntoView({block: 'start'})")
+        "el => el.scrollIntoView({block: 'start'})"
+    )
     page.wait_for_timeout(300)
     keep_screenshot(page, "04_first_screen.png")  # the notebook as it opens: its title and what it does
     assert_clean(page, errors)
@@ -274,12 +322,15 @@ def test_notebook_07_ends_today_and_its_first_screen_holds_every_action(lab, bro
     }""")
     assert where and where[0] <= where[1], f"an action line is below the first screen: {where}"
     for table in page.locator(".jp-OutputArea-output table").all():  # no result off the right edge
-        width = table.evaluate("t => [t.scrollWidth, t.closest('.jp-OutputArea-output').clientWidth, "
-                               "t.querySelector('thead') ? t.querySelector('thead').textContent.trim() : '']")
+        width = table.evaluate(
+            "t => [t.scrollWidth, t.closest('.jp-OutputArea-output').clientWidth, "
+            "t.querySelector('thead') ? t.querySelector('thead').textContent.trim() : '']"
+        )
         assert width[0] <= width[1], width
     keep_screenshot(page, "07_audit_first_screen.png")
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.evaluate(
-        "el => el.scrollIntoView({block: 'start'})")
+        "el => el.scrollIntoView({block: 'start'})"
+    )
     page.wait_for_timeout(300)
     keep_screenshot(page, "07_first_screen.png")
     assert_clean(page, errors)
@@ -294,9 +345,14 @@ def docs_site(tmp_path_factory):
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     out = tmp_path_factory.mktemp("site")
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=240,
-                           env={**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"})
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"},
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
     handler.log_message = lambda *args: None
@@ -307,19 +363,24 @@ def docs_site(tmp_path_factory):
     server.server_close()
 
 
-@pytest.mark.parametrize("path, heading, shot", [
-    ("", "8x8 Opt-Out Runbook", "docs_home.png"),
-    ("how-to/go-live/", "Go live", "docs_how_to_go_live.png"),
-    ("reference/commands/", "Commands", "docs_command_reference.png"),
-    ("tutorial/04_test_opt_outs/", "test messages did what was expected", "docs_notebook_04.png"),
-])
+@pytest.mark.parametrize(
+    "path, heading, shot",
+    [
+        ("", "8x8 Opt-Out Runbook", "docs_home.png"),
+        ("how-to/go-live/", "Go live", "docs_how_to_go_live.png"),
+        ("reference/commands/", "Commands", "docs_command_reference.png"),
+        ("tutorial/04_test_opt_outs/", "test messages did what was expected", "docs_notebook_04.png"),
+    ],
+)
 def test_the_docs_site_shows_its_pages(docs_site, browser, path, heading, shot):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{docs_site}/{path}", wait_until="load")
     assert page.locator(f"text={heading}").count() >= 1
     nav = page.locator("nav.md-nav--primary")
-    assert all(nav.locator(f"text={section}").count() >= 1
-               for section in ("Tutorial", "How-to guides", "Reference", "Explanation"))
+    assert all(
+        nav.locator(f"text={section}").count() >= 1
+        for section in ("Tutorial", "How-to guides", "Reference", "Explanation")
+    )
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{path} is wider than the window: {width}"
     keep_screenshot(page, shot)

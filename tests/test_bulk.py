@@ -1,4 +1,5 @@
 """Bulk work against the sandbox: plans, applies that tell the truth, journals, locks, reports, the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -44,6 +45,7 @@ def opt_out_group(client):
 def seed(sandbox, settings, opt_out_group):
     def add(numbers):
         seed_members(sandbox, opt_out_group["id"], numbers)
+
     return add
 
 
@@ -68,6 +70,7 @@ def kill_after(client, method: str, count: int):
 
 # --- dry run ----------------------------------------------------------------------------------
 
+
 def test_dry_run_changes_nothing_and_writes_the_report(client, sandbox, seed, opt_out_group, tmp_path):
     seed(["+6591234567", "+6591234569", "+6599999999"])
     before = members(client, opt_out_group)
@@ -82,8 +85,9 @@ def test_dry_run_changes_nothing_and_writes_the_report(client, sandbox, seed, op
 def test_each_run_writes_its_own_report_readable_by_its_owner_only(client, seed, tmp_path):
     seed(["+6591234567"])
     first = bulk_remove(client, SAMPLE, GROUP, default_region="SG", reports_dir=tmp_path / "reports", progress=False)
-    applied = bulk_remove(client, SAMPLE, GROUP, default_region="SG", reports_dir=tmp_path / "reports",
-                          apply=True, progress=False)
+    applied = bulk_remove(
+        client, SAMPLE, GROUP, default_region="SG", reports_dir=tmp_path / "reports", apply=True, progress=False
+    )
     dry_again = bulk_remove(client, SAMPLE, GROUP, default_region="SG", reports_dir=tmp_path / "reports")
     paths = {first.report_path, applied.report_path, dry_again.report_path}
     assert len(paths) == 3 and all(p.name.startswith("bulk-remove-sample_opt_ins-group") for p in paths)
@@ -95,11 +99,19 @@ def test_each_run_writes_its_own_report_readable_by_its_owner_only(client, seed,
 
 # --- apply: the truth, read back --------------------------------------------------------------
 
+
 def test_apply_removes_memberships_keeps_contacts_and_checks(client, sandbox, seed, opt_out_group, tmp_path):
     seed(["+6591234567", "6591234569", "+6599999999"])
     sandbox.reset_stats()
-    run = bulk_remove(client, SAMPLE, str(opt_out_group["id"]), default_region="SG", apply=True,
-                      report_path=tmp_path / "r.csv", progress=False)
+    run = bulk_remove(
+        client,
+        SAMPLE,
+        str(opt_out_group["id"]),
+        default_region="SG",
+        apply=True,
+        report_path=tmp_path / "r.csv",
+        progress=False,
+    )
     assert members(client, opt_out_group) == ["+6599999999"]
     assert run.applied.counts() == {"removed": 2, "nothing to do": 7, "invalid": 2, "duplicate": 1}
     assert sandbox.request_count("contacts.remove_members") == 1
@@ -125,8 +137,7 @@ def test_apply_then_the_group_changes_then_apply_again_tells_the_truth(client, s
     assert members(client, opt_out_group) == []
 
 
-def test_a_number_that_stays_in_the_group_is_never_reported_removed(client, make_client, seed, opt_out_group,
-                                                                    tmp_path):
+def test_a_number_that_stays_in_the_group_is_never_reported_removed(client, make_client, seed, opt_out_group, tmp_path):
     seed(["+6591234567", "+6591234568"])
     path = numbers_file(tmp_path, ["+6591234567", "+6591234568"])
     readd = {"left": 5}
@@ -142,12 +153,13 @@ def test_a_number_that_stays_in_the_group_is_never_reported_removed(client, make
     run = bulk_remove(client, path, GROUP, apply=True, report_path=tmp_path / "r.csv", progress=False)
     outcome = run.report.set_index("msisdn")["outcome"]
     assert outcome["+6591234567"] == "removed" and outcome["+6591234568"] == "still in group"
-    assert run.exit_code == 1 and any(line.startswith("NOT done: 1 number(s) still in the group") for line in run.lines())
+    assert run.exit_code == 1 and any(
+        line.startswith("NOT done: 1 number(s) still in the group") for line in run.lines()
+    )
     assert "+6591234568" in members(client, opt_out_group) or readd["left"] == 0
 
 
-def test_members_who_join_during_the_run_are_taken_out_in_a_second_pass(client, sandbox, seed, opt_out_group,
-                                                                        tmp_path):
+def test_members_who_join_during_the_run_are_taken_out_in_a_second_pass(client, sandbox, seed, opt_out_group, tmp_path):
     seed(["+6591234567"])
     path = numbers_file(tmp_path, ["+6591234567", "+6591234568"])
     joined = []
@@ -232,12 +244,26 @@ def test_a_journal_of_another_run_is_refused(client, seed, tmp_path):
     journal = tmp_path / "j.jsonl"
     undo = kill_after(client, "DELETE", 1)
     with pytest.raises(KeyboardInterrupt):
-        bulk_remove(client, numbers_file(tmp_path, ["+6591234567"], "a.csv"), GROUP, apply=True, journal_path=journal,
-                    report_path=tmp_path / "a-report.csv", progress=False)
+        bulk_remove(
+            client,
+            numbers_file(tmp_path, ["+6591234567"], "a.csv"),
+            GROUP,
+            apply=True,
+            journal_path=journal,
+            report_path=tmp_path / "a-report.csv",
+            progress=False,
+        )
     undo()
     with pytest.raises(BadFile, match="belongs to another run"):
-        bulk_remove(client, numbers_file(tmp_path, ["+6591234568"], "b.csv"), GROUP, apply=True,
-                    journal_path=journal, report_path=tmp_path / "b-report.csv", progress=False)
+        bulk_remove(
+            client,
+            numbers_file(tmp_path, ["+6591234568"], "b.csv"),
+            GROUP,
+            apply=True,
+            journal_path=journal,
+            report_path=tmp_path / "b-report.csv",
+            progress=False,
+        )
 
 
 def test_failed_chunk_is_retried_by_the_next_pass(make_client, settings, sandbox, seed, opt_out_group, tmp_path):
@@ -251,8 +277,9 @@ def test_failed_chunk_is_retried_by_the_next_pass(make_client, settings, sandbox
     assert run.applied.counts() == {"removed": 20} and run.exit_code == 0 and members(client, opt_out_group) == []
 
 
-def test_an_unreachable_platform_interrupts_and_the_same_command_resumes(make_client, settings, sandbox, seed,
-                                                                         opt_out_group, tmp_path):
+def test_an_unreachable_platform_interrupts_and_the_same_command_resumes(
+    make_client, settings, sandbox, seed, opt_out_group, tmp_path
+):
     client = make_client(settings.with_parallel(1))  # one at a time: the 429s all fall on the first chunk
     numbers = [f"+6590{i:06d}" for i in range(30)]
     seed(numbers)
@@ -267,6 +294,7 @@ def test_an_unreachable_platform_interrupts_and_the_same_command_resumes(make_cl
 
 # --- one run per group -------------------------------------------------------------------------
 
+
 def test_a_second_run_on_the_same_group_is_refused(client, seed, opt_out_group, tmp_path):
     seed(["+6591234567"])
     with GroupLock(client, opt_out_group["id"], "bulk-remove of other.csv"):
@@ -274,21 +302,31 @@ def test_a_second_run_on_the_same_group_is_refused(client, seed, opt_out_group, 
             bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, report_path=tmp_path / "r.csv")
         assert members(client, opt_out_group) == ["+6591234567"]
         bulk_remove(client, SAMPLE, GROUP, default_region="SG", report_path=tmp_path / "dry.csv")  # a dry run may
-    run = bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, report_path=tmp_path / "r.csv",
-                      progress=False)
+    run = bulk_remove(
+        client, SAMPLE, GROUP, default_region="SG", apply=True, report_path=tmp_path / "r.csv", progress=False
+    )
     assert members(client, opt_out_group) == [] and run.applied.counts()["removed"] == 1
 
 
 # --- options checked before anything is read or sent ----------------------------------------
 
+
 @pytest.mark.parametrize("chunk_size", [-5, 0, 501, 2.5, True])
-def test_a_chunk_size_out_of_range_is_refused_before_anything_changes(client, sandbox, seed, opt_out_group, tmp_path,
-                                                                      chunk_size):
+def test_a_chunk_size_out_of_range_is_refused_before_anything_changes(
+    client, sandbox, seed, opt_out_group, tmp_path, chunk_size
+):
     seed(["+6591234567"])
     sandbox.reset_stats()
     with pytest.raises(BadInput, match="chunk-size must be a whole number from 1 to 500"):
-        bulk_remove(client, SAMPLE, GROUP, default_region="SG", apply=True, chunk_size=chunk_size,
-                    report_path=tmp_path / "r.csv")
+        bulk_remove(
+            client,
+            SAMPLE,
+            GROUP,
+            default_region="SG",
+            apply=True,
+            chunk_size=chunk_size,
+            report_path=tmp_path / "r.csv",
+        )
     assert sandbox.request_count() == 0 and not (tmp_path / "r.csv").exists()
 
 
@@ -309,8 +347,9 @@ def test_an_unwritable_report_path_is_refused_before_anything_changes(client, sa
     assert sandbox.request_count() == 0 and members(client, opt_out_group) == ["+6591234567"]
 
 
-def test_a_report_or_journal_on_the_file_read_is_refused_and_the_file_is_kept(client, sandbox, seed, opt_out_group,
-                                                                             tmp_path):
+def test_a_report_or_journal_on_the_file_read_is_refused_and_the_file_is_kept(
+    client, sandbox, seed, opt_out_group, tmp_path
+):
     """--report or --journal naming the opt-in list itself (directly, by a symbolic or a hard link)
     would replace or append to the only copy of it: refused before anything is read or sent."""
     seed(["+6591234567"])
@@ -320,13 +359,23 @@ def test_a_report_or_journal_on_the_file_read_is_refused_and_the_file_is_kept(cl
     (tmp_path / "link.csv").symlink_to(source)
     os.link(source, tmp_path / "hard.csv")
     sandbox.reset_stats()
-    for options, said in [({"report_path": source}, "report"), ({"report_path": tmp_path / "link.csv"}, "report"),
-                          ({"journal_path": tmp_path / "hard.csv"}, "journal")]:
+    for options, said in [
+        ({"report_path": source}, "report"),
+        ({"report_path": tmp_path / "link.csv"}, "report"),
+        ({"journal_path": tmp_path / "hard.csv"}, "journal"),
+    ]:
         with pytest.raises(BadFile, match=f"(?i)the {said} \\(--{said}\\), .* is the file being read"):
             bulk_remove(client, source, GROUP, default_region="SG", apply=True, **options)
     with pytest.raises(BadFile, match="are the same file"):
-        bulk_remove(client, source, GROUP, default_region="SG", apply=True, report_path=tmp_path / "r.csv",
-                    journal_path=tmp_path / "sub" / ".." / "r.csv")
+        bulk_remove(
+            client,
+            source,
+            GROUP,
+            default_region="SG",
+            apply=True,
+            report_path=tmp_path / "r.csv",
+            journal_path=tmp_path / "sub" / ".." / "r.csv",
+        )
     assert source.read_text(encoding="utf-8") == "phone\n+6591234567\n"
     assert stat.S_IMODE(source.stat().st_mode) == 0o644  # not even made private: untouched
     assert sandbox.request_count() == 0 and members(client, opt_out_group) == ["+6591234567"]
@@ -342,6 +391,7 @@ def test_unknown_groups(client, opt_out_group):
 
 
 # --- import: bulk-add --------------------------------------------------------------------------
+
 
 def test_bulk_add_plans_applies_and_checks(client, sandbox, seed, opt_out_group, tmp_path):
     seed(["+6591234567"])
@@ -400,11 +450,18 @@ def test_bulk_add_needs_a_blacklisted_group(client, tmp_path):
 
 # --- command line -----------------------------------------------------------------------------
 
+
 def cli(sandbox, *args, cwd, command="bulk-remove"):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "helpers", command, *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", command, *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_exit_codes(client, sandbox, seed, opt_out_group, tmp_path):
@@ -436,31 +493,35 @@ def test_a_command_that_fails_answers_json_too(sandbox, opt_out_group, tmp_path)
     not_deployed = cli(sandbox, "--json", cwd=tmp_path, command="reconcile")
     assert not_deployed.returncode == 2 and json.loads(not_deployed.stdout)["error_class"] == "WorkflowNotDeployed"
     # a group id 8x8 answers 404 for: the failure carries 8x8's status, code and errorId
-    unknown_id = cli(sandbox, good, "--out", tmp_path / "send.csv", "--group", "999999", "--json", cwd=tmp_path,
-                     command="audience")
+    unknown_id = cli(
+        sandbox, good, "--out", tmp_path / "send.csv", "--group", "999999", "--json", cwd=tmp_path, command="audience"
+    )
     failure = json.loads(unknown_id.stdout)
     assert unknown_id.returncode == failure["exit_code"] == 2 and failure["error_class"] == "UnknownGroup"
     assert failure["status"] == 404 and failure["code"] is not None and failure["error_id"]
     assert not (tmp_path / "send.csv").exists() and "No send list was written" in unknown_id.stderr
 
 
-@pytest.mark.parametrize("case,args,message", [
-    ("empty file", ["empty.csv"], "empty"),
-    ("header only", ["header.csv"], "header row"),
-    ("old Mac file", ["mac.csv"], None),
-    ("huge cell", ["huge.csv"], "longer than 128 KiB"),
-    ("no such group by id", ["good.csv", "--group", "99999"], "no group with id 99999"),
-    ("no such group by name", ["good.csv", "--group", "No such group"], "notebook 01"),
-    ("bad chunk size", ["good.csv", "--chunk-size", "0"], "chunk-size"),
-    ("report is a folder", ["good.csv", "--report", "."], "is a folder"),
-    ("bad region", ["good.csv", "--default-region", "Singapore"], "default-region"),
-])
+@pytest.mark.parametrize(
+    "case,args,message",
+    [
+        ("empty file", ["empty.csv"], "empty"),
+        ("header only", ["header.csv"], "header row"),
+        ("old Mac file", ["mac.csv"], None),
+        ("huge cell", ["huge.csv"], "longer than 128 KiB"),
+        ("no such group by id", ["good.csv", "--group", "99999"], "no group with id 99999"),
+        ("no such group by name", ["good.csv", "--group", "No such group"], "notebook 01"),
+        ("bad chunk size", ["good.csv", "--chunk-size", "0"], "chunk-size"),
+        ("report is a folder", ["good.csv", "--report", "."], "is a folder"),
+        ("bad region", ["good.csv", "--default-region", "Singapore"], "default-region"),
+    ],
+)
 def test_cli_bad_input_exits_2_without_a_traceback(sandbox, seed, tmp_path, case, args, message):
     seed(["+6591234567"])
     write(tmp_path, "", "empty.csv")
     write(tmp_path, "name,phone\n", "header.csv")
     (tmp_path / "mac.csv").write_bytes(b"phone\r+6591234567\r")
-    (tmp_path / "huge.csv").write_bytes(b"phone\n\"" + b"1" * (200 * 1024) + b"\n")
+    (tmp_path / "huge.csv").write_bytes(b'phone\n"' + b"1" * (200 * 1024) + b"\n")
     write(tmp_path, "phone\n+6591234567\n", "good.csv")
     if "--group" not in args:
         args = [*args, "--group", GROUP]
@@ -495,8 +556,14 @@ def test_cli_non_json_answer_is_a_clear_error(tmp_path):
         write(tmp_path, "phone\n+6591234567\n", "good.csv")
         env = {**os.environ, "EIGHTXEIGHT_BASE_URL": f"http://127.0.0.1:{server.server_port}"}
         env.pop("EIGHTXEIGHT_API_KEY", None)
-        result = subprocess.run([sys.executable, "-m", "helpers", "bulk-remove", "good.csv", "--group", "5"],
-                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "helpers", "bulk-remove", "good.csv", "--group", "5"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         server.shutdown()
     assert result.returncode == 2 and "not JSON" in result.stderr and "Traceback" not in result.stderr
@@ -508,8 +575,20 @@ def test_concurrent_runs_on_one_group_the_second_is_refused(client, sandbox, see
     path = numbers_file(tmp_path, numbers)
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    args = [sys.executable, "-m", "helpers", "bulk-remove", str(path), "--group", GROUP, "--apply", "--chunk-size", "10",
-            "--parallel", "1"]  # one chunk at a time: the first run lasts long enough to be met
+    args = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "bulk-remove",
+        str(path),
+        "--group",
+        GROUP,
+        "--apply",
+        "--chunk-size",
+        "10",
+        "--parallel",
+        "1",
+    ]  # one chunk at a time: the first run lasts long enough to be met
     # 40 chunks of 100 ms: four seconds, longer than a second interpreter takes to start on a busy machine
     sandbox.faults.configure(latency_ms=100)
     first = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -530,8 +609,22 @@ def test_resume_after_a_real_kill(client, sandbox, seed, opt_out_group, tmp_path
     seed(numbers)
     path = numbers_file(tmp_path, numbers)
     journal = tmp_path / "reports" / "j.jsonl"
-    args = [sys.executable, "-m", "helpers", "bulk-remove", str(path), "--group", str(opt_out_group["id"]),
-            "--apply", "--chunk-size", "10", "--journal", str(journal), "--report", str(tmp_path / "r.csv")]
+    args = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "bulk-remove",
+        str(path),
+        "--group",
+        str(opt_out_group["id"]),
+        "--apply",
+        "--chunk-size",
+        "10",
+        "--journal",
+        str(journal),
+        "--report",
+        str(tmp_path / "r.csv"),
+    ]
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
     sandbox.faults.configure(latency_ms=15)

@@ -1,5 +1,6 @@
 """Bulk work, stage 1: reading the files operators really have (CSV of every kind, Excel), streamed,
 with every bad file refused by a message that says what to do, and every bad row kept and reported."""
+
 from __future__ import annotations
 
 import csv
@@ -28,23 +29,37 @@ def write(folder: Path, content: str | bytes, name: str = "numbers.csv") -> Path
 
 # --- numbers ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw,region,expected", [
-    ("+65 9123 4567", None, "+6591234567"), ("0065 9123-4567", None, "+6591234567"),
-    ("(9123) 4567", "SG", "+6591234567"), ("6591234567", None, "+6591234567"), ("+1 (415) 555-0100", None, "+14155550100"),
-    ("07911 123456", "GB", "+447911123456"), ("+44 7911 123456", None, "+447911123456"),
-    ("9123.4567", "sg", "+6591234567"), ("\u00a0+65\u00a091234567 ", None, "+6591234567"),
-])
+
+@pytest.mark.parametrize(
+    "raw,region,expected",
+    [
+        ("+65 9123 4567", None, "+6591234567"),
+        ("0065 9123-4567", None, "+6591234567"),
+        ("(9123) 4567", "SG", "+6591234567"),
+        ("6591234567", None, "+6591234567"),
+        ("+1 (415) 555-0100", None, "+14155550100"),
+        ("07911 123456", "GB", "+447911123456"),
+        ("+44 7911 123456", None, "+447911123456"),
+        ("9123.4567", "sg", "+6591234567"),
+        ("\u00a0+65\u00a091234567 ", None, "+6591234567"),
+    ],
+)
 def test_common_formats_normalise_to_e164(raw, region, expected):
     assert to_e164(raw, region) == expected
 
 
-@pytest.mark.parametrize("raw", [
-    "\u202a+65 9123 4567\u202c",  # as WhatsApp's exports write every number: embedding marks around it
-    "\u200b+6591234567", "+65\u200d9123\u200b4567",  # zero-width spaces and joiners, pasted from a web page
-    "\ufeff+6591234567", "\u200e+65 9123 4567\u2069",  # a BOM inside a cell; a left-to-right mark, an isolate's end
-    "\uff0b\uff16\uff15\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17",  # full width, as CJK input writes it
-    "\uff0b65 9123 4567",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u202a+65 9123 4567\u202c",  # as WhatsApp's exports write every number: embedding marks around it
+        "\u200b+6591234567",
+        "+65\u200d9123\u200b4567",  # zero-width spaces and joiners, pasted from a web page
+        "\ufeff+6591234567",
+        "\u200e+65 9123 4567\u2069",  # a BOM inside a cell; a left-to-right mark, an isolate's end
+        "\uff0b\uff16\uff15\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17",  # full width, as CJK input writes it
+        "\uff0b65 9123 4567",
+    ],
+)
 def test_a_number_with_characters_nobody_sees_is_the_number_shown(raw):
     """Each of these shows as +65 9123 4567 in a spreadsheet: it was "not a phone number", so an
     opt-out list exported from WhatsApp could not be imported at all."""
@@ -55,7 +70,7 @@ def test_a_number_with_characters_nobody_sees_is_the_number_shown(raw):
 
 @pytest.mark.parametrize("raw", ["\u202e7654321956+", "\u202e+6591234567", "+65 9123 4567\u200f", "\u202b+6591234567"])
 def test_a_right_to_left_control_is_refused_with_its_reason(raw):
-    """"\u202e7654321956+" shows as +6591234567 and holds other digits: such a cell is never read as
+    """ "\u202e7654321956+" shows as +6591234567 and holds other digits: such a cell is never read as
     what it shows, nor as what it holds; the report names the character."""
     from helpers.numbers import looks_like_number
 
@@ -64,10 +79,18 @@ def test_a_right_to_left_control_is_refused_with_its_reason(raw):
     assert not looks_like_number(raw)
 
 
-@pytest.mark.parametrize("raw,reason", [("", "empty"), ("call me", "not a phone number"), ("+65 123", "not a valid"),
-                                        ("07911 123456", "default region"), ("+999 1234567", "unknown country code"),
-                                        # a 0 after the +: the fast path once read it as +20 and kept it as written
-                                        ("+02033123494", "unknown country code")])
+@pytest.mark.parametrize(
+    "raw,reason",
+    [
+        ("", "empty"),
+        ("call me", "not a phone number"),
+        ("+65 123", "not a valid"),
+        ("07911 123456", "default region"),
+        ("+999 1234567", "unknown country code"),
+        # a 0 after the +: the fast path once read it as +20 and kept it as written
+        ("+02033123494", "unknown country code"),
+    ],
+)
 def test_invalid_numbers_say_why(raw, reason):
     with pytest.raises(InvalidNumber, match=reason):
         to_e164(raw)
@@ -91,27 +114,47 @@ def test_any_written_form_gives_the_same_e164(region, sep, pad):
 
 # --- CSV layouts -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
 def test_delimiters_and_bom(tmp_path, delimiter, bom):
-    text = delimiter.join(["name", "Mobile", "note"]) + "\n" + delimiter.join(["A", "+65 9123 4567", "x"]) + "\n" + \
-        delimiter.join(["B", "+65 9123 4568", "y"]) + "\n"
+    text = (
+        delimiter.join(["name", "Mobile", "note"])
+        + "\n"
+        + delimiter.join(["A", "+65 9123 4567", "x"])
+        + "\n"
+        + delimiter.join(["B", "+65 9123 4568", "y"])
+        + "\n"
+    )
     numbers = read_numbers(write(tmp_path, bom + text.encode()))
     assert numbers.column == "Mobile" and numbers.delimiter == delimiter
     assert list(numbers.valid["msisdn"]) == ["+6591234567", "+6591234568"]
 
 
-MOBILES = [phonenumbers.format_number(phonenumbers.example_number_for_type(r, phonenumbers.PhoneNumberType.MOBILE),
-                                      phonenumbers.PhoneNumberFormat.E164) for r in REGIONS]
+MOBILES = [
+    phonenumbers.format_number(
+        phonenumbers.example_number_for_type(r, phonenumbers.PhoneNumberType.MOBILE),
+        phonenumbers.PhoneNumberFormat.E164,
+    )
+    for r in REGIONS
+]
 
 
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(delimiter=st.sampled_from([",", ";", "\t"]), newline=st.sampled_from(["\n", "\r\n", "\r"]),
-       bom=st.booleans(), header=st.booleans(), quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
-       extra=st.integers(0, 3), position=st.integers(0, 3), blank_lines=st.booleans(),
-       picks=st.lists(st.sampled_from(MOBILES), min_size=1, max_size=12))
-def test_any_csv_layout_reads_the_same_numbers(tmp_path, delimiter, newline, bom, header, quoting, extra, position,
-                                               blank_lines, picks):
+@given(
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    bom=st.booleans(),
+    header=st.booleans(),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    extra=st.integers(0, 3),
+    position=st.integers(0, 3),
+    blank_lines=st.booleans(),
+    picks=st.lists(st.sampled_from(MOBILES), min_size=1, max_size=12),
+)
+def test_any_csv_layout_reads_the_same_numbers(
+    tmp_path, delimiter, newline, bom, header, quoting, extra, position, blank_lines, picks
+):
     width = extra + 1
     position = min(position, extra)
     buffer = io.StringIO()
@@ -174,7 +217,7 @@ def test_a_report_can_be_read_back(tmp_path):
     assert list(again.valid["msisdn"]) == ["+6591234567"]
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"])
+@pytest.mark.parametrize("cell", ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x")'])
 def test_report_cells_never_start_a_formula(cell):
     import pandas as pd
 
@@ -187,14 +230,23 @@ def test_report_columns_of_every_kind_are_written():
     categorical ones are neutralised cell by cell (the ledger has all of these)."""
     import pandas as pd
 
-    frame = safe_for_spreadsheets(pd.DataFrame({
-        "mixed": ["=1", "x", None, 3], "category": pd.Categorical(["=x", "y", "=x", "y"]), "empty": [None] * 4,
-        "flag": [True, False, True, False], "count": pd.array([1, None, 3, 4], dtype="Int64")}))
+    frame = safe_for_spreadsheets(
+        pd.DataFrame(
+            {
+                "mixed": ["=1", "x", None, 3],
+                "category": pd.Categorical(["=x", "y", "=x", "y"]),
+                "empty": [None] * 4,
+                "flag": [True, False, True, False],
+                "count": pd.array([1, None, 3, 4], dtype="Int64"),
+            }
+        )
+    )
     assert list(frame["mixed"]) == ["'=1", "x", None, 3] and list(frame["category"]) == ["'=x", "y", "'=x", "y"]
     assert list(frame["empty"]) == [None] * 4 and list(frame["flag"]) == [True, False, True, False]
 
 
 # --- Excel -----------------------------------------------------------------------------------
+
 
 def test_excel_workbook(tmp_path):
     from openpyxl import Workbook
@@ -216,25 +268,35 @@ def test_excel_workbook(tmp_path):
 
 # --- files that cannot be used: BadFile, with what to do --------------------------------------
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "empty"), (b"   \n\n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    # Excel's "Unicode Text" is UTF-16: its NUL bytes made it "binary", which says nothing of what to do
-    ("name;phone\nA;+6591234567\n".encode("utf-16"), "is UTF-16 text .* save it as 'CSV UTF-8'"),
-    ("phone\n+6591234567\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "is UTF-16 text"),
-    (b"phone\n\xff\xfe+6591234567\n", "not UTF-8"),
-    (b"name,city\nAna,Singapore\nBen,London\n", "no column of phone numbers"),
-    (b"phone\nnot a number\nnor this\n", "no row"),
-    (b"phone\n", "header row .* but no rows"), (b"name,phone\r\n", "header row .* but no rows"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, r"old Excel \(.xls\)"),
-    (b"PK\x03\x04 not really a workbook", "cannot be opened"),
-    (b"phone\n+6591234567\n\"" + b"9" * (130 * 1024) + b"\n", "longer than 128 KiB"),
-    (b"phone\n+6591234567\n" + b"+65912345\x0068\n", "binary"),
-    (b"phone\n" + b"+6591234567\n" * 5000 + b"\xff\xfe\n", "not UTF-8"),  # past the first block
-    # past the reader's first chunk of a MiB, where the quote-free fast path reads
-    (b"phone\n" + b"+6591234567\n" * 100_000 + b"\xff\xfe\n", "not UTF-8"),
-    (b"phone\n" + b"+6591234567\n" * 100_000 + b"\"" + b"9" * (130 * 1024) + b"\n", "row 100002 .* longer than 128 KiB"),
-    (b"phone\n" + b"+6591234567\n" * 100_000 + b"9" * (130 * 1024) + b"\n", "row 100002 .* longer than 128 KiB"),
-])
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        # Excel's "Unicode Text" is UTF-16: its NUL bytes made it "binary", which says nothing of what to do
+        ("name;phone\nA;+6591234567\n".encode("utf-16"), "is UTF-16 text .* save it as 'CSV UTF-8'"),
+        ("phone\n+6591234567\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "is UTF-16 text"),
+        (b"phone\n\xff\xfe+6591234567\n", "not UTF-8"),
+        (b"name,city\nAna,Singapore\nBen,London\n", "no column of phone numbers"),
+        (b"phone\nnot a number\nnor this\n", "no row"),
+        (b"phone\n", "header row .* but no rows"),
+        (b"name,phone\r\n", "header row .* but no rows"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, r"old Excel \(.xls\)"),
+        (b"PK\x03\x04 not really a workbook", "cannot be opened"),
+        (b'phone\n+6591234567\n"' + b"9" * (130 * 1024) + b"\n", "longer than 128 KiB"),
+        (b"phone\n+6591234567\n" + b"+65912345\x0068\n", "binary"),
+        (b"phone\n" + b"+6591234567\n" * 5000 + b"\xff\xfe\n", "not UTF-8"),  # past the first block
+        # past the reader's first chunk of a MiB, where the quote-free fast path reads
+        (b"phone\n" + b"+6591234567\n" * 100_000 + b"\xff\xfe\n", "not UTF-8"),
+        (
+            b"phone\n" + b"+6591234567\n" * 100_000 + b'"' + b"9" * (130 * 1024) + b"\n",
+            "row 100002 .* longer than 128 KiB",
+        ),
+        (b"phone\n" + b"+6591234567\n" * 100_000 + b"9" * (130 * 1024) + b"\n", "row 100002 .* longer than 128 KiB"),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(tmp_path, content, message):
     with pytest.raises(BadFile, match=message):
         read_numbers(write(tmp_path, content))
@@ -262,7 +324,7 @@ def test_missing_file_and_unknown_options(tmp_path):
 def test_reading_in_steps_gives_what_reading_at_once_gives(tmp_path):
     """A bulk run advances the file's reading one step per page of the group (helpers.groups.Steps)."""
     from helpers.bulk.read import STEP_ROWS, open_numbers
-    from helpers.groups import Steps
+    from helpers.concurrency import Steps
 
     rows = [f"+6590{i:06d}" for i in range(3 * STEP_ROWS + 7)] + ["junk"]
     path = write(tmp_path, "phone\n" + "\n".join(rows) + "\n")
@@ -280,6 +342,7 @@ def test_reading_in_steps_gives_what_reading_at_once_gives(tmp_path):
 
 # --- the quote-free fast path reads exactly what the csv module reads ---------------------------
 
+
 def _csv_module(path: Path, delimiter: str) -> list:
     """The reference: the csv module over the whole file, as the reader did before its fast path."""
     from helpers.bulk.records import _csv_module_records
@@ -288,16 +351,39 @@ def _csv_module(path: Path, delimiter: str) -> list:
         return list(_csv_module_records(path, handle, delimiter, 0))
 
 
-CELLS = st.sampled_from(["+6591234567", "+65 9123 4567", "", " ", "\t", "a b", "ÿ", "\u2028", "\x0c", "12", "'+44",
-                         "x\x1cy", "\u00a0", "=1+2"])
+CELLS = st.sampled_from(
+    [
+        "+6591234567",
+        "+65 9123 4567",
+        "",
+        " ",
+        "\t",
+        "a b",
+        "ÿ",
+        "\u2028",
+        "\x0c",
+        "12",
+        "'+44",
+        "x\x1cy",
+        "\u00a0",
+        "=1+2",
+    ]
+)
 
 
 @hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(delimiter=st.sampled_from([",", ";", "\t"]), rows=st.lists(st.lists(CELLS, min_size=0, max_size=4), max_size=30),
-       ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=3), bom=st.booleans(),
-       last_end=st.booleans(), chunk=st.sampled_from([1, 7, 64, 1 << 20]), quote_at=st.none() | st.integers(0, 29))
-def test_the_fast_path_reads_the_records_the_csv_module_reads(tmp_path, monkeypatch, delimiter, rows, ends, bom,
-                                                             last_end, chunk, quote_at):
+@given(
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    rows=st.lists(st.lists(CELLS, min_size=0, max_size=4), max_size=30),
+    ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=3),
+    bom=st.booleans(),
+    last_end=st.booleans(),
+    chunk=st.sampled_from([1, 7, 64, 1 << 20]),
+    quote_at=st.none() | st.integers(0, 29),
+)
+def test_the_fast_path_reads_the_records_the_csv_module_reads(
+    tmp_path, monkeypatch, delimiter, rows, ends, bom, last_end, chunk, quote_at
+):
     """Random files (ragged rows, blank and whitespace-only lines, every line end mixed, tiny chunks
     that cut lines and \\r\\n in two, a quote somewhere that hands the rest to the csv module):
     the same records, numbered the same, as the csv module gives."""
@@ -328,9 +414,13 @@ def _send_list_before(path: Path, drop: set[int]) -> str:
 
 
 @hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(CELLS, min_size=0, max_size=3), min_size=1, max_size=25),
-       end=st.sampled_from(["\n", "\r\n", "\r"]), drop=st.sets(st.integers(1, 26)), quote_at=st.none() | st.integers(0, 24),
-       chunk=st.sampled_from([5, 1 << 20]))
+@given(
+    rows=st.lists(st.lists(CELLS, min_size=0, max_size=3), min_size=1, max_size=25),
+    end=st.sampled_from(["\n", "\r\n", "\r"]),
+    drop=st.sets(st.integers(1, 26)),
+    quote_at=st.none() | st.integers(0, 24),
+    chunk=st.sampled_from([5, 1 << 20]),
+)
 def test_copy_records_writes_what_the_csv_writer_wrote(tmp_path, monkeypatch, rows, end, drop, quote_at, chunk):
     """The send list's rows, copied as the file holds them, are byte for byte what re-writing each
     record with csv.writer gave (no cell of a quote-free line needs a quote), blank lines left out
@@ -359,10 +449,19 @@ def test_a_list_exported_from_whatsapp_is_read_whole(tmp_path):
     assert headerless.column == "column 2" and headerless.counts() == {"valid": 2, "duplicate": 4}
 
 
-@pytest.mark.parametrize("raw,region,expected", [
-    ("49301234567.0", None, "+49301234567"),  # the point as a separator read +493012345670: valid, and another number
-    ("6591234567.0", None, "+6591234567"), ("91234567.0", "SG", "+6591234567"), ("+6591234567.00", None, "+6591234567"),
-])
+@pytest.mark.parametrize(
+    "raw,region,expected",
+    [
+        (
+            "49301234567.0",
+            None,
+            "+49301234567",
+        ),  # the point as a separator read +493012345670: valid, and another number
+        ("6591234567.0", None, "+6591234567"),
+        ("91234567.0", "SG", "+6591234567"),
+        ("+6591234567.00", None, "+6591234567"),
+    ],
+)
 def test_a_number_column_saved_as_decimals_is_read_as_its_digits(tmp_path, raw, region, expected):
     """pandas writes a phone column with a blank in it as floats (49301234567.0), as Excel's reader
     already read a number cell: the file reader (its fast path) and to_e164 agree on the digits."""
@@ -389,8 +488,11 @@ def test_a_workbook_whose_numbers_are_not_on_its_first_sheet_says_which_sheets_i
             book.active.append(row)
         book.create_sheet("Numbers").append(["+6591234567"])
         book.save(tmp_path / "book.xlsx")
-        with pytest.raises(BadFile, match=r"first sheet, 'Instructions', is read; it also has 'Numbers': move the "
-                                          r"sheet with the numbers first"):
+        with pytest.raises(
+            BadFile,
+            match=r"first sheet, 'Instructions', is read; it also has 'Numbers': move the "
+            r"sheet with the numbers first",
+        ):
             read_numbers(tmp_path / "book.xlsx")
     book = Workbook()
     book.active.append(["name"])
@@ -403,18 +505,28 @@ def test_a_workbook_whose_numbers_are_not_on_its_first_sheet_says_which_sheets_i
 def test_a_country_column_with_names_says_what_is_wrong(tmp_path):
     """A row whose country cell is a name ("Singapore") was "no country: ... give a default region",
     which does not apply (the row's country wins) and the cell has a country. UK is GB."""
-    numbers = read_numbers(write(tmp_path, "name,phone,country\nA,9123 4567,Singapore\nB,07911 123456,uk\n"
-                                           "C,+6591234569,Singapore\n"))
+    numbers = read_numbers(
+        write(tmp_path, "name,phone,country\nA,9123 4567,Singapore\nB,07911 123456,uk\nC,+6591234569,Singapore\n")
+    )
     rows = numbers.rows.set_index("row")
-    assert rows.at[2, "status"] == "invalid" and rows.at[2, "reason"].startswith(
-        "its country 'SINGAPORE' is not a two-letter country code") and "--default-region" not in rows.at[2, "reason"]
+    assert (
+        rows.at[2, "status"] == "invalid"
+        and rows.at[2, "reason"].startswith("its country 'SINGAPORE' is not a two-letter country code")
+        and "--default-region" not in rows.at[2, "reason"]
+    )
     assert rows.at[3, "msisdn"] == "+447911123456" and rows.at[4, "msisdn"] == "+6591234569"
     long = read_numbers(write(tmp_path, "phone,country\n9123 4567," + "x" * 5000 + "\n+6591234568,SG\n"))
     assert len(long.rows.set_index("row").at[2, "reason"]) < 200  # a huge cell is not copied into the report
 
 
-US_NATIONAL = ["364-461-8640", "431-218-6509",  # read as international: +36 (HU) and +43 (AT), both valid
-               "980-660-7737", "600-643-9952", "913-656-4363", "939-434-9685"]  # not valid international numbers
+US_NATIONAL = [
+    "364-461-8640",
+    "431-218-6509",  # read as international: +36 (HU) and +43 (AT), both valid
+    "980-660-7737",
+    "600-643-9952",
+    "913-656-4363",
+    "939-434-9685",
+]  # not valid international numbers
 
 
 def test_a_file_of_national_numbers_without_a_region_guesses_none_of_them(tmp_path):
@@ -424,8 +536,12 @@ def test_a_file_of_national_numbers_without_a_region_guesses_none_of_them(tmp_pa
     path = write(tmp_path, "phone\n" + "\n".join([*US_NATIONAL, "+447911123456"]) + "\n")
     rows = read_numbers(path).rows.set_index("row")
     assert list(rows.loc[rows["status"] == "valid", "msisdn"]) == ["+447911123456"]
-    assert rows.at[2, "reason"].startswith("written without + or 00 and with no country: read as international it "
-                                           "would be +3644618640") and "--default-region" in rows.at[2, "reason"]
+    assert (
+        rows.at[2, "reason"].startswith(
+            "written without + or 00 and with no country: read as international it would be +3644618640"
+        )
+        and "--default-region" in rows.at[2, "reason"]
+    )
     assert "as a national number of GB it would be +3644618640" not in rows.at[2, "reason"]  # no national reading
     assert read_numbers(path, default_region="US").counts() == {"valid": 7}
     written_with_plus = write(tmp_path, "phone\n" + "\n".join([*US_NATIONAL, "+36 44 618 640"]) + "\n")
@@ -439,8 +555,9 @@ def test_a_region_column_is_the_rows_country_only_when_it_holds_country_codes(tm
     """A "region" column was always read as the rows' countries: a sales region (NA, APAC, EMEA) then
     read 415 555 0100 in Namibia, or made every national number of the file invalid. Which column
     gave the countries is said."""
-    sales = read_numbers(write(tmp_path, "phone,region\n+6591234567,APAC\n+447911123456,EMEA\n+14155550100,NA\n"),
-                         default_region="SG")
+    sales = read_numbers(
+        write(tmp_path, "phone,region\n+6591234567,APAC\n+447911123456,EMEA\n+14155550100,NA\n"), default_region="SG"
+    )
     assert sales.country is None and "countries from" not in sales.source
     codes = read_numbers(write(tmp_path, "phone,region\n9123 4567,sg\n07911 123456,GB\n"))
     assert codes.country == "region" and codes.source.endswith("countries from column 'region'")

@@ -1,4 +1,5 @@
 """`python -m helpers check`: the health check an operator schedules between runbook runs."""
+
 from __future__ import annotations
 
 import json
@@ -18,16 +19,23 @@ from helpers.workflow import build_opt_out_definitions, deploy_definitions
 def check(sandbox, *args, cwd):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "helpers", "check", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "check", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def last_line(done) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, sandbox, controls, group, deployed,
-                                                                       tmp_path):
+def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(
+    client, sandbox, controls, group, deployed, tmp_path
+):
     controls.deliver_inbound("+6590004444", "STOP")  # a real customer, in the group before the check
     before = members(client, group["id"])
     done = check(sandbox, cwd=tmp_path)
@@ -37,8 +45,10 @@ def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, san
     canaries = [line for line in done.stdout.splitlines() if "[canary]" in line]
     assert len(canaries) == 2 and all(line.startswith("ok ") for line in canaries)
     # the canary's contact stays (8x8 keeps contact records); only the membership went
-    assert next(iter(client.contacts.search_contacts(CANARY_NUMBERS["WhatsApp"][1:])))["addresses"]["msisdn"] \
+    assert (
+        next(iter(client.contacts.search_contacts(CANARY_NUMBERS["WhatsApp"][1:])))["addresses"]["msisdn"]
         == CANARY_NUMBERS["WhatsApp"]
+    )
     as_json = json.loads(check(sandbox, "--json", cwd=tmp_path).stdout)
     assert as_json["exit_code"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
     assert (tmp_path / "reports" / checkpoint_name(client.settings)).exists()
@@ -46,8 +56,14 @@ def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(client, san
 
 def test_a_workflow_disabled_through_the_api_needs_action(client, sandbox, deployed, tmp_path):
     whatsapp = client.automation.get_definition(deployed["WhatsApp"].definition_id)
-    client.automation.update_definition(whatsapp["id"], {**{k: whatsapp[k] for k in (
-        "subAccountId", "trigger", "definition")}, "accountId": "sandbox-account", "status": "disabled"})
+    client.automation.update_definition(
+        whatsapp["id"],
+        {
+            **{k: whatsapp[k] for k in ("subAccountId", "trigger", "definition")},
+            "accountId": "sandbox-account",
+            "status": "disabled",
+        },
+    )
     done = check(sandbox, cwd=tmp_path)
     assert done.returncode == 1
     line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] WhatsApp"))
@@ -60,9 +76,10 @@ def test_a_branch_condition_edited_through_the_api_is_named(client, sandbox, dep
     steps = sms["definition"]["steps"]
     check_step = next(s for s in steps if s["id"] == "check_opt_out_added")
     check_step["selectNextStep"]["confirm_opt_out"] = "{{data.opt_out_response_code == 201}}"  # 200 forgotten
-    client.automation.update_definition(sms["id"], {**{k: sms[k] for k in ("subAccountId", "trigger", "status",
-                                                                           "definition")},
-                                                    "accountId": "sandbox-account"})
+    client.automation.update_definition(
+        sms["id"],
+        {**{k: sms[k] for k in ("subAccountId", "trigger", "status", "definition")}, "accountId": "sandbox-account"},
+    )
     done = check(sandbox, cwd=tmp_path)
     assert done.returncode == 1
     line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] SMS"))
@@ -83,8 +100,12 @@ def test_a_duplicate_workflow_is_named_with_the_one_to_keep(client, sandbox, con
     done = check(sandbox, "--no-canary", cwd=tmp_path)
     assert done.returncode == 1, done.stdout
     action = [line for line in done.stdout.splitlines() if line.startswith("ACTION")]
-    assert len(action) == 1 and f"SMS: 1 more enabled workflow(s) named 'Opt-out keyword' on this trigger " \
-        f"({copy['id']}) beside {deployed['SMS'].definition_id}" in action[0]
+    assert (
+        len(action) == 1
+        and f"SMS: 1 more enabled workflow(s) named 'Opt-out keyword' on this trigger "
+        f"({copy['id']}) beside {deployed['SMS'].definition_id}"
+        in action[0]
+    )
     assert f"delete {copy['id']} in the Automation Builder (keep {deployed['SMS'].definition_id}" in action[0]
 
 
@@ -93,8 +114,9 @@ def _group_id(definition: dict) -> int:
     return int(step["inputs"]["body"]["groups"][0]["id"])
 
 
-def test_another_language_set_another_group_and_a_deleted_workflow_are_named(client, settings, sandbox, group,
-                                                                               tmp_path):
+def test_another_language_set_another_group_and_a_deleted_workflow_are_named(
+    client, settings, sandbox, group, tmp_path
+):
     other = ensure_opt_out_group(client, "Old opt-out list").group
     definitions = build_opt_out_definitions(settings, other["id"], KeywordPolicy(languages=("es",)))
     deploy_definitions(client, {"WhatsApp": definitions["WhatsApp"]})
@@ -106,8 +128,9 @@ def test_another_language_set_another_group_and_a_deleted_workflow_are_named(cli
     assert report.exit_code == 1
 
 
-def test_a_stop_lost_to_three_hours_of_failures_is_found_then_repaired(client, sandbox, controls, group, deployed,
-                                                                         tmp_path):
+def test_a_stop_lost_to_three_hours_of_failures_is_found_then_repaired(
+    client, sandbox, controls, group, deployed, tmp_path
+):
     assert check(sandbox, cwd=tmp_path).returncode == 0  # the checkpoint: later checks read from here
     controls.fail_share(1.0, method="POST", path_contains="/contacts")
     controls.deliver_inbound("+6590005555", "STOP")
@@ -116,7 +139,8 @@ def test_a_stop_lost_to_three_hours_of_failures_is_found_then_repaired(client, s
     found = check(sandbox, "--no-canary", "--json", cwd=tmp_path)
     assert found.returncode == 1
     assert [f["what"] for f in json.loads(found.stdout)["findings"] if not f["ok"]] == [
-        "1 lost opt-out: add to the group: +6590005555."]
+        "1 lost opt-out: add to the group: +6590005555."
+    ]
     assert "+6590005555" not in members(client, group["id"])
     repaired = check(sandbox, "--apply", "--json", cwd=tmp_path)
     assert repaired.returncode == 0, repaired.stdout
@@ -140,8 +164,14 @@ def test_a_lost_opt_out_left_unrepaired_stays_in_the_next_window(client, sandbox
 def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": "http://127.0.0.1:9"}  # nothing listens there
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    done = subprocess.run([sys.executable, "-m", "helpers", "check", "--json"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers", "check", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     answer = json.loads(done.stdout)
     assert answer["exit_code"] == 2 and "COULD NOT RUN" in answer["summary"] and "ok" not in answer["summary"].split()
@@ -159,8 +189,10 @@ def test_a_second_check_at_once_could_not_run_and_touches_nothing(client, sandbo
     sandbox.reset_stats()
     with CheckLock(client):
         done = check(sandbox, "--json", cwd=tmp_path)
-        other = SimpleNamespace(base_urls=client.base_urls, settings=SimpleNamespace(
-            account_id=client.settings.account_id, subaccount_id="another-subaccount"))
+        other = SimpleNamespace(
+            base_urls=client.base_urls,
+            settings=SimpleNamespace(account_id=client.settings.account_id, subaccount_id="another-subaccount"),
+        )
         with CheckLock(other):  # its own lock: taken at once
             pass
     answer = json.loads(done.stdout)
@@ -178,8 +210,7 @@ def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):
     assert done.returncode == 1 and [f["area"] for f in findings if not f["ok"]] == ["workflow", "workflow"]
 
 
-def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_once(client, sandbox, deployed,
-                                                                                   tmp_path):
+def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_once(client, sandbox, deployed, tmp_path):
     """Two copies made in the same instant (two deploys at once): deploy updates one, the notebooks
     read one, the check keeps one; all three the same, whatever order 8x8 lists them in."""
     from helpers.deploy import deploy_opt_out
@@ -187,7 +218,8 @@ def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_onc
 
     held = client.automation.get_definition(deployed["SMS"].definition_id)
     copy = client.automation.create_definition(
-        with_api_key(build_opt_out_definitions(client.settings, _group_id(held))["SMS"], client.settings))
+        with_api_key(build_opt_out_definitions(client.settings, _group_id(held))["SMS"], client.settings)
+    )
     assert copy["createdAt"] == held["createdAt"]  # the sandbox's clock stood still: a tie
     updated = deploy_opt_out(client, GROUP, KeywordPolicy(languages=["es"]), apply=True).deployed["SMS"]
     kept = updated.held["id"]
@@ -210,15 +242,18 @@ def test_a_checkpoint_after_the_platforms_time_says_what_it_is(client, sandbox, 
     assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0  # as it says
 
 
-def test_an_opt_out_without_a_number_is_an_action_once_then_kept_and_the_window_moves_on(client, sandbox, controls,
-                                                                                         deployed, tmp_path):
+def test_an_opt_out_without_a_number_is_an_action_once_then_kept_and_the_window_moves_on(
+    client, sandbox, controls, deployed, tmp_path
+):
     """A WhatsApp STOP that came with a BSUID and no number: each scheduled check said ACTION for it
     again, forever, and its checkpoint never moved past it (the window grew without end). Now the
     first check keeps it (the audience check reads the list) and says so once; later ones are ok."""
     controls.deliver_inbound(None, "STOP", channel_user_id="SG.1203458869942")
     first = check(sandbox, "--no-canary", cwd=tmp_path)
     kept = without_number_path(tmp_path / "reports", client.settings)
-    assert first.returncode == 1 and "1 opt-out(s) without a phone number (channel user SG.1203458869942)" in first.stdout
+    assert (
+        first.returncode == 1 and "1 opt-out(s) without a phone number (channel user SG.1203458869942)" in first.stdout
+    )
     assert json.loads(kept.read_text())["SG.1203458869942"]["channel"] == "WhatsApp"
     assert (kept.stat().st_mode & 0o777) == 0o600
     checkpoint = json.loads((tmp_path / "reports" / checkpoint_name(client.settings)).read_text())

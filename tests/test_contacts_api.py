@@ -1,4 +1,5 @@
 """The client against a running sandbox over real HTTP: the Contacts API the runbook needs."""
+
 from __future__ import annotations
 
 import time
@@ -132,8 +133,12 @@ def test_member_counts_are_kept_current(client, sandbox, settings):
     client.contacts.upsert_contact("+6581234567", group_ids=[group["id"]])
     assert client.contacts.get_group(group["id"])["contacts"] == 10 - 2 - 1 + 1 == 8
     assert client.contacts.get_group(other["id"])["contacts"] == 4
-    page = client.json("contacts", "GET", f"/api/v1/accounts/{settings.account_id}/contacts",
-                       params={"groupId": group["id"], "limit": 3, "offset": 0})
+    page = client.json(
+        "contacts",
+        "GET",
+        f"/api/v1/accounts/{settings.account_id}/contacts",
+        params={"groupId": group["id"], "limit": 3, "offset": 0},
+    )
     assert page["totalFiltered"] == 8 and page["totalCount"] == 10 - 1 + 1 and page["totalPages"] == 3
     assert len(list(client.contacts.group_members(group["id"]))) == 8
 

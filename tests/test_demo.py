@@ -1,5 +1,6 @@
 """The sandbox's sample starting points (notebooks 05 and 06): the same plan on every run, set up
 by the runbook job, the sandbox command or a fresh sandbox's seed, never by a notebook."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def plan_counts(client, group_id, tmp_path, sample):
-    run = (bulk_remove if sample == "bulk-remove" else bulk_add)(client, sample_path(sample), group_id,
-                                                                  default_region="SG", reports_dir=tmp_path, progress=False)
+    run = (bulk_remove if sample == "bulk-remove" else bulk_add)(
+        client, sample_path(sample), group_id, default_region="SG", reports_dir=tmp_path, progress=False
+    )
     return run.plan.summary()["rows"].to_dict()
 
 
@@ -33,10 +35,18 @@ def test_the_plans_are_the_same_on_the_first_run_and_after_the_buttons_were_pres
         first[sample] = plan_counts(client, group_id, tmp_path, sample)
     assert first["bulk-remove"]["to remove"] == 3 and first["import"]["to add"] == 5
     # an operator pressed both buttons in an earlier session
-    bulk_remove(client, sample_path("bulk-remove"), group_id, default_region="SG", apply=True, reports_dir=tmp_path,
-                progress=False)
-    bulk_add(client, sample_path("import"), group_id, default_region="SG", apply=True, reports_dir=tmp_path,
-             progress=False)
+    bulk_remove(
+        client,
+        sample_path("bulk-remove"),
+        group_id,
+        default_region="SG",
+        apply=True,
+        reports_dir=tmp_path,
+        progress=False,
+    )
+    bulk_add(
+        client, sample_path("import"), group_id, default_region="SG", apply=True, reports_dir=tmp_path, progress=False
+    )
     capsys.readouterr()
     for sample in SAMPLES:
         said = set_starting_point(runbook, group_id, sample, sample_path(sample))
@@ -77,8 +87,12 @@ def test_a_notebook_alone_on_a_fresh_sandbox_finds_its_samples_starting_point(cl
     sandbox_controls.seed(**fresh_sandbox_seed("06_import_opt_out_list"))
     group_id = opt_out_group_id(client)
     assert members(client, group_id) == set(SAMPLES["import"].opted_out_earlier)
-    assert plan_counts(client, group_id, tmp_path, "import") == {"to add": 5, "already in group": 1, "duplicate": 1,
-                                                                 "invalid": 1}
+    assert plan_counts(client, group_id, tmp_path, "import") == {
+        "to add": 5,
+        "already in group": 1,
+        "duplicate": 1,
+        "invalid": 1,
+    }
 
 
 def test_the_sandbox_command_sets_a_sample_up_for_a_person_in_jupyterlab(client, sandbox, tmp_path):
@@ -91,11 +105,21 @@ def test_the_sandbox_command_sets_a_sample_up_for_a_person_in_jupyterlab(client,
     assert members(client, opt_out_group_id(client)) == set(SAMPLES["bulk-remove"].opted_out_earlier)
     again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and again.stdout.startswith("Sandbox sample: the group holds the 4 customer(s)")
-    helps = subprocess.run([sys.executable, "-m", "helpers", "sandbox", "--help"], capture_output=True, text=True,
-                           timeout=60, cwd=ROOT).stdout
+    helps = subprocess.run(
+        [sys.executable, "-m", "helpers", "sandbox", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    ).stdout
     assert "{" + ",".join(SAMPLES) + "}" in helps  # the command offers every sample the job prepares
-    on_8x8 = subprocess.run(command, cwd=tmp_path, env={**env, "EIGHTXEIGHT_API_KEY": "k" * 30,
-                                                 "EIGHTXEIGHT_ACCOUNT_ID": "acme", "EIGHTXEIGHT_SUBACCOUNT_ID": "acme_wa"},
-                            capture_output=True,
-                            text=True, timeout=120)
+    on_8x8 = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env={
+            **env,
+            "EIGHTXEIGHT_API_KEY": "k" * 30,
+            "EIGHTXEIGHT_ACCOUNT_ID": "acme",
+            "EIGHTXEIGHT_SUBACCOUNT_ID": "acme_wa",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert on_8x8.returncode == 2 and "nothing is set up on 8x8" in on_8x8.stderr

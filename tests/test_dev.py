@@ -1,4 +1,5 @@
 """dev.py's working copies for JupyterLab: the committed notebooks are never the ones Lab saves."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """The docs site builds with --strict (a broken link, a missing page or anchor fails), and its
 reference is the code's: every command, option, setting and control is in it."""
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"})
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"},
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return out
 

@@ -1,5 +1,6 @@
 """8x8's documented examples (../shared/8x8-api/examples/) replayed against the sandbox: it answers
 and delivers as 8x8's text shows. Skips cleanly when the examples are not beside the project."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,14 @@ def fields(body, prefix: str = "") -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("channel,file,name,text", [
-    ("whatsapp", "inbound_chatapps.json", "v3_whatsapp_text_all_user_fields", "STOP"),
-    ("viber", "inbound_chatapps.json", "v3_viber_msisdn_only", "STOP"),
-    ("sms", "inbound_sms.json", "sms_inbound", "STOP"),
-])
+@pytest.mark.parametrize(
+    "channel,file,name,text",
+    [
+        ("whatsapp", "inbound_chatapps.json", "v3_whatsapp_text_all_user_fields", "STOP"),
+        ("viber", "inbound_chatapps.json", "v3_viber_msisdn_only", "STOP"),
+        ("sms", "inbound_sms.json", "sms_inbound", "STOP"),
+    ],
+)
 def test_the_sandboxs_inbound_deliveries_carry_every_documented_field(sandbox, channel, file, name, text):
     documented = example(file, name)
     delivered = inbound_webhook(sandbox.store, "sandbox-subaccount", "+6591234567", text, channel)
@@ -51,8 +55,9 @@ def test_the_sandboxs_inbound_deliveries_carry_every_documented_field(sandbox, c
 
 def test_a_documented_quick_reply_tap_has_the_documented_shape(sandbox):
     documented = example("inbound_chatapps.json", "whatsapp_button_reply")
-    delivered = inbound_webhook(sandbox.store, "sandbox-subaccount", "+6591234567", None, "whatsapp",
-                                button={"id": "option-2", "title": "FAQ"})
+    delivered = inbound_webhook(
+        sandbox.store, "sandbox-subaccount", "+6591234567", None, "whatsapp", button={"id": "option-2", "title": "FAQ"}
+    )
     assert delivered["payload"]["content"] == documented["payload"]["content"]
     assert delivered["payload"]["type"] == documented["payload"]["type"] == "Interactive"
 
@@ -75,7 +80,7 @@ def test_a_viber_customers_stop_reaches_the_opt_out_group(client, controls, grou
 def test_each_chat_apps_customer_is_answered_on_the_app_they_wrote_on(client, controls, group, deployed, channel, app):
     """The confirmation is the Messaging Apps send with its ``channels`` override, not the
     ChatAppsMessage step (no channel input: the subaccount's default fallback would answer)."""
-    run, = controls.deliver_inbound("+6591230001", "STOP", channel=channel)
+    (run,) = controls.deliver_inbound("+6591230001", "STOP", channel=channel)
     umid = run["data"]["opt_out_confirmation"]
     assert client.messaging.get_message(umid)["channel"] == app  # read back from the Messaging Apps API
     assert [m["channel"] for m in controls.sent()] == [app]
@@ -86,16 +91,27 @@ def test_the_send_refuses_a_channel_override_8x8_does_not_define(client, recorde
 
     body = {"user": {"msisdn": "+6591230002"}, "type": "text", "content": {"text": "hi"}}
     with recorder.sending_invalid_requests():
-        for channels, says in (([{"channel": "whatsapp"}], "one of SMS, WhatsApp"), ([], "non-empty"),
-                               ([{"channel": "Viber", "fallbackAfter": 5}], "fallbackAfter"),
-                               ([{"channel": "Viber", "successStatus": "Seen"}], "successStatus"),
-                               ([{"channel": "Viber", "priority": 1}], "not priority")):
+        for channels, says in (
+            ([{"channel": "whatsapp"}], "one of SMS, WhatsApp"),
+            ([], "non-empty"),
+            ([{"channel": "Viber", "fallbackAfter": 5}], "fallbackAfter"),
+            ([{"channel": "Viber", "successStatus": "Seen"}], "successStatus"),
+            ([{"channel": "Viber", "priority": 1}], "not priority"),
+        ):
             with pytest.raises(BadRequest) as info:
-                client.json("chatapps", "POST", f"/api/v1/subaccounts/{client.settings.subaccount_id}/messages",
-                            json={**body, "channels": channels})
+                client.json(
+                    "chatapps",
+                    "POST",
+                    f"/api/v1/subaccounts/{client.settings.subaccount_id}/messages",
+                    json={**body, "channels": channels},
+                )
             assert says in info.value.message
-    answer = client.json("chatapps", "POST", f"/api/v1/subaccounts/{client.settings.subaccount_id}/messages",
-                         json={**body, "channels": [{"channel": "Viber", "fallbackAfter": 60}, {"channel": "SMS"}]})
+    answer = client.json(
+        "chatapps",
+        "POST",
+        f"/api/v1/subaccounts/{client.settings.subaccount_id}/messages",
+        json={**body, "channels": [{"channel": "Viber", "fallbackAfter": 60}, {"channel": "SMS"}]},
+    )
     assert client.messaging.get_message(answer["umid"])["channel"] == "Viber"
 
 
@@ -120,12 +136,21 @@ AUTH = {"Authorization": "Bearer sandbox-api-key"}
 def send(sandbox, body):
     import requests
 
-    return requests.post(f"{sandbox.base_url}/api/v1/subaccounts/sandbox-subaccount/messages", json=body,
-                         headers=AUTH, timeout=10)
+    return requests.post(
+        f"{sandbox.base_url}/api/v1/subaccounts/sandbox-subaccount/messages", json=body, headers=AUTH, timeout=10
+    )
 
 
-@pytest.mark.parametrize("name", ["send_legacy_msisdn_only", "send_bsuid_only", "send_both_ids_template",
-                                  "oas_send_whatsapp_text", "oas_national_numbers"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "send_legacy_msisdn_only",
+        "send_bsuid_only",
+        "send_both_ids_template",
+        "oas_send_whatsapp_text",
+        "oas_national_numbers",
+    ],
+)
 def test_every_documented_send_is_accepted_with_the_documented_answer(sandbox, name):
     answer = send(sandbox, example("messaging.json", name))
     assert answer.status_code == 200, answer.text
@@ -143,13 +168,16 @@ def test_a_message_to_a_bsuid_alone_is_addressed_by_it(sandbox):
     assert send(sandbox, body).json()["user"] == {"channelUserId": body["user"]["channelUserId"]}
 
 
-@pytest.mark.parametrize("change,code", [
-    (lambda b: b.update(type="sticker"), 1000),                              # not in the documented enum
-    (lambda b: b.update(type="Text"), 1000),                                 # the enum's case (the RCS guide's "Text")
-    (lambda b: b["content"].update(text="x" * 35_001), 3006),
-    (lambda b: b.update(clientMessageId="c" * 51), 3009),
-    (lambda b: b.update(user={}), 1000),                                     # neither msisdn nor channelUserId
-])
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        (lambda b: b.update(type="sticker"), 1000),  # not in the documented enum
+        (lambda b: b.update(type="Text"), 1000),  # the enum's case (the RCS guide's "Text")
+        (lambda b: b["content"].update(text="x" * 35_001), 3006),
+        (lambda b: b.update(clientMessageId="c" * 51), 3009),
+        (lambda b: b.update(user={}), 1000),  # neither msisdn nor channelUserId
+    ],
+)
 def test_a_send_beyond_the_documented_limits_is_refused_with_its_code(sandbox, change, code):
     body = json.loads(json.dumps(example("messaging.json", "send_legacy_msisdn_only")))
     change(body)
@@ -159,8 +187,12 @@ def test_a_send_beyond_the_documented_limits_is_refused_with_its_code(sandbox, c
 
 def test_the_limits_themselves_are_accepted(sandbox):
     limits = example("messaging.json", "oas_send_limits")
-    body = {"user": {"msisdn": "+6591234567"}, "type": "text", "content": {"text": "x" * limits["text_maxLength"]},
-            "clientMessageId": "c" * limits["clientMessageId_maxLength"]}
+    body = {
+        "user": {"msisdn": "+6591234567"},
+        "type": "text",
+        "content": {"text": "x" * limits["text_maxLength"]},
+        "clientMessageId": "c" * limits["clientMessageId_maxLength"],
+    }
     assert send(sandbox, body).status_code == 200
 
 
@@ -168,23 +200,35 @@ def test_a_blacklisted_customers_status_reads_as_8x8_documents_it(client, sandbo
     group = client.contacts.create_group("WhatsApp opt-out", is_blacklist=True)
     client.contacts.upsert_contact("+6591234567", group_ids=[group["id"]])
     controls.advance_clock(hours=1)  # the hourly blacklist sync
-    umid = send(sandbox, {"user": {"msisdn": "+6591234567"}, "type": "text", "content": {"text": "offer"}}).json()["umid"]
+    umid = send(sandbox, {"user": {"msisdn": "+6591234567"}, "type": "text", "content": {"text": "offer"}}).json()[
+        "umid"
+    ]
     status = client.messaging.get_message(umid)["status"]
     documented = example("messaging.json", "dr_undelivered_15")["payload"]["status"]
     assert status["errorCode"] == documented["errorCode"] == 15
     assert status["errorMessage"] == documented["errorMessage"] == "Invalid destination"
-    assert status["detail"] in ("rejected_by_operator", "delivered_to_operator", "delivered_to_recipient",
-                                "undelivered_to_recipient")
+    assert status["detail"] in (
+        "rejected_by_operator",
+        "delivered_to_operator",
+        "delivered_to_recipient",
+        "undelivered_to_recipient",
+    )
 
 
 # --- Automation and Contacts ----------------------------------------------------------------------
+
 
 def test_a_wait_for_reply_step_without_outputs_is_refused(client, settings, recorder):
     from helpers.errors import BadRequest
 
     step = {"id": "ask", "stepType": "WaitForReply", "inputs": {"from": "+6591234567", "channel": "whatsapp"}}
-    definition = {"accountId": settings.account_id, "subAccountId": settings.subaccount_id,
-                  "trigger": "inbound_chat_apps", "status": "disabled", "definition": {"name": "ask", "steps": [step]}}
+    definition = {
+        "accountId": settings.account_id,
+        "subAccountId": settings.subaccount_id,
+        "trigger": "inbound_chat_apps",
+        "status": "disabled",
+        "definition": {"name": "ask", "steps": [step]},
+    }
     with recorder.sending_invalid_requests(), pytest.raises(BadRequest, match="needs outputs") as refused:
         client.automation.create_definition(definition)
     assert refused.value.code == 5001
@@ -197,11 +241,14 @@ def test_creating_a_contact_and_adding_members_answer_with_a_location(sandbox, c
 
     base = f"{sandbox.base_url}/api/v1/accounts/sandbox-account"
     created = requests.post(f"{base}/contacts", json={"addresses": {"msisdn": "+6591234567"}}, headers=AUTH, timeout=5)
-    assert created.status_code == 201 and created.headers["Location"] == f"/api/v1/accounts/sandbox-account/contacts/" \
-                                                                         f"{created.json()['id']}"
+    assert (
+        created.status_code == 201
+        and created.headers["Location"] == f"/api/v1/accounts/sandbox-account/contacts/{created.json()['id']}"
+    )
     group = client.contacts.create_group("VIP")
-    added = requests.post(f"{base}/groups/{group['id']}/contacts", json={"contacts": [created.json()["id"]]},
-                          headers=AUTH, timeout=5)
+    added = requests.post(
+        f"{base}/groups/{group['id']}/contacts", json={"contacts": [created.json()["id"]]}, headers=AUTH, timeout=5
+    )
     assert added.status_code == 201 and added.headers["Location"].endswith(f"/groups/{group['id']}")
 
 
@@ -214,20 +261,36 @@ def test_the_documented_batch_upload_creates_or_merges_contacts_into_the_groups(
     form.pop("file")
     csv_text = "msisdn,firstName\n+6591234567,Ana\nnot a number,Bo\n+6591234568,Cy\n"
     base = f"{sandbox.base_url}/api/v1/accounts/sandbox-account"
-    answer = requests.post(f"{base}/contacts/batches/createContacts", data=form, headers=AUTH, timeout=10,
-                           files={"file": ("contacts.csv", csv_text, "text/csv")})
+    answer = requests.post(
+        f"{base}/contacts/batches/createContacts",
+        data=form,
+        headers=AUTH,
+        timeout=10,
+        files={"file": ("contacts.csv", csv_text, "text/csv")},
+    )
     assert answer.status_code == 202, answer.text
     job = answer.json()
     assert (job["type"], job["fileType"], job["fileName"]) == ("createContacts", "csv", "contacts.csv")
     assert client.contacts.batch_status(job["id"])["status"] == "completed"
     for group in groups:
-        assert {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])} == {"+6591234567",
-                                                                                                 "+6591234568"}
-    no_header = requests.post(f"{base}/contacts/batches/createContacts", data={"fileHasHeader": "false"},
-                              files={"file": ("c.csv", "+6591234569,Di\n", "text/csv")}, headers=AUTH, timeout=10)
+        assert {c["addresses"]["msisdn"] for c in client.contacts.group_members(group["id"])} == {
+            "+6591234567",
+            "+6591234568",
+        }
+    no_header = requests.post(
+        f"{base}/contacts/batches/createContacts",
+        data={"fileHasHeader": "false"},
+        files={"file": ("c.csv", "+6591234569,Di\n", "text/csv")},
+        headers=AUTH,
+        timeout=10,
+    )
     assert no_header.status_code == 400 and "fileColumns" in no_header.json()["message"]
-    with_columns = requests.post(f"{base}/contacts/batches/createContacts",
-                                 data={"fileHasHeader": "false", "fileColumns": "msisdn, firstName"},
-                                 files={"file": ("c.csv", "+6591234569,Di\n", "text/csv")}, headers=AUTH, timeout=10)
+    with_columns = requests.post(
+        f"{base}/contacts/batches/createContacts",
+        data={"fileHasHeader": "false", "fileColumns": "msisdn, firstName"},
+        files={"file": ("c.csv", "+6591234569,Di\n", "text/csv")},
+        headers=AUTH,
+        timeout=10,
+    )
     assert with_columns.status_code == 202
     assert any(c["addresses"]["msisdn"] == "+6591234569" for c in client.contacts.search_contacts("6591234569"))

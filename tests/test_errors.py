@@ -1,5 +1,6 @@
 """One error root: every failure of the library under it, with 8x8's status, code and errorId where
 there is one; the exit codes belong to the command line, in one table."""
+
 from __future__ import annotations
 
 import inspect
@@ -27,8 +28,17 @@ HELPERS = Path(__file__).resolve().parents[1] / "helpers"
 
 
 def test_every_failure_of_the_library_is_under_the_root_and_carries_8x8s_fields():
-    for kind in (InvalidNumber, ExpressionError, ScriptTimeout, BadFile, UnknownGroup, NotAnOptOutGroup, BadWindow,
-                 NotebookFailed, errors.SecretNotPicklable):
+    for kind in (
+        InvalidNumber,
+        ExpressionError,
+        ScriptTimeout,
+        BadFile,
+        UnknownGroup,
+        NotAnOptOutGroup,
+        BadWindow,
+        NotebookFailed,
+        errors.SecretNotPicklable,
+    ):
         assert issubclass(kind, EightByEightError), kind
     assert issubclass(InvalidNumber, ValueError)  # still caught where a ValueError was
     plain = TransportError("no answer")
@@ -50,8 +60,13 @@ def test_the_library_raises_no_bare_builtin_exception():
     import re
 
     builtin = re.compile(r"\braise (Exception|ValueError|TypeError|KeyError|LookupError|RuntimeError|OSError)\(")
-    offenders = [f"{path.relative_to(HELPERS)}:{number}" for path in HELPERS.rglob("*.py") if "sandbox" not in path.parts
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if builtin.search(line)]
+    offenders = [
+        f"{path.relative_to(HELPERS)}:{number}"
+        for path in HELPERS.rglob("*.py")
+        if "sandbox" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if builtin.search(line)
+    ]
     assert offenders == []
 
 

@@ -1,5 +1,6 @@
 """Notebooks run as jobs: papermill with parameters, as a scheduler would. What a notebook did is
 read from the values it records (helpers.record), never from the prose it prints."""
+
 from __future__ import annotations
 
 import os
@@ -25,10 +26,14 @@ def apply_job(name: str, tmp_path, **parameters):
     """A notebook run as a scheduled job with APPLY=True, its reports in tmp_path/reports, alone on a
     fresh sandbox holding what the runbook job leaves before it (runbook.LEFT_BY_EARLIER_NOTEBOOKS)."""
     with mock.patch.dict(os.environ, {"EIGHTXEIGHT_SANDBOX_NOTEBOOK": name}):
-        return papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
-                                          cwd=str(tmp_path), progress_bar=False, kernel_name="python3",
-                                          parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"),
-                                                      **parameters})
+        return papermill.execute_notebook(
+            str(ROOT / "notebooks" / f"{name}.ipynb"),
+            str(tmp_path / f"{name}.ipynb"),
+            cwd=str(tmp_path),
+            progress_bar=False,
+            kernel_name="python3",
+            parameters={"APPLY": True, "REPORTS_DIR": str(tmp_path / "reports"), **parameters},
+        )
 
 
 def test_bulk_removal_notebook_applies_when_a_job_asks(tmp_path):
@@ -61,9 +66,14 @@ def test_audit_notebook_finds_and_repairs_lost_opt_outs_when_a_job_asks(tmp_path
 
 
 def test_group_notebook_takes_its_name_as_a_parameter(tmp_path):
-    result = papermill.execute_notebook(str(ROOT / "notebooks" / "01_create_opt_out_group.ipynb"),
-                                        str(tmp_path / "01.ipynb"), parameters={"OPT_OUT_GROUP_NAME": "SMS STOP list"},
-                                        cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
+    result = papermill.execute_notebook(
+        str(ROOT / "notebooks" / "01_create_opt_out_group.ipynb"),
+        str(tmp_path / "01.ipynb"),
+        parameters={"OPT_OUT_GROUP_NAME": "SMS STOP list"},
+        cwd=str(tmp_path),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     values = recorded(result)
     assert values["group_name"] == "SMS STOP list" and values["created"] and values["blacklisted"]
 
@@ -78,23 +88,32 @@ def test_second_run_of_notebooks_01_to_03_changes_nothing(tmp_path, monkeypatch)
         for run in (1, 2):
             values = {}
             for name in ("01_create_opt_out_group", "02_find_group_id", "03_build_and_deploy_workflow"):
-                done = papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"),
-                                                  str(tmp_path / f"{run}-{name}.ipynb"), cwd=str(tmp_path),
-                                                  parameters={"DEFINITION_DIR": str(tmp_path)}
-                                                  if name.startswith("03") else {},
-                                                  progress_bar=False, kernel_name="python3")
+                done = papermill.execute_notebook(
+                    str(ROOT / "notebooks" / f"{name}.ipynb"),
+                    str(tmp_path / f"{run}-{name}.ipynb"),
+                    cwd=str(tmp_path),
+                    parameters={"DEFINITION_DIR": str(tmp_path)} if name.startswith("03") else {},
+                    progress_bar=False,
+                    kernel_name="python3",
+                )
                 values[name[:2]] = recorded(done)
             runs.append(values)
         first, second = runs
         assert first["01"]["created"] and not second["01"]["created"]  # the second run found the group
         assert {r[n]["group_id"] for r in runs for n in ("01", "02", "03")} == {first["01"]["group_id"]}
         assert {c: d["action"] for c, d in first["03"]["deployed"].items()} == {"WhatsApp": "created", "SMS": "created"}
-        assert {c: d["action"] for c, d in second["03"]["deployed"].items()} == {"WhatsApp": "unchanged", "SMS": "unchanged"}
+        assert {c: d["action"] for c, d in second["03"]["deployed"].items()} == {
+            "WhatsApp": "unchanged",
+            "SMS": "unchanged",
+        }
         assert {(c, d["definition_id"], d["version"]) for c, d in second["03"]["deployed"].items()} == {
-            (c, d["definition_id"], 1) for c, d in first["03"]["deployed"].items()}
+            (c, d["definition_id"], 1) for c, d in first["03"]["deployed"].items()
+        }
         assert len(list(sandbox_client(sandbox).automation.list_definitions())) == 2
         assert sorted(p.name for p in tmp_path.glob("opt_out_workflow_*.json")) == [
-            "opt_out_workflow_sms.json", "opt_out_workflow_whatsapp.json"]
+            "opt_out_workflow_sms.json",
+            "opt_out_workflow_whatsapp.json",
+        ]
 
 
 def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path, monkeypatch):
@@ -107,17 +126,24 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
     with Sandbox(deterministic=True) as sandbox:
         monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", sandbox.base_url)
         ran = {}
-        for name, parameters in (("03_build_and_deploy_workflow", {"EXTRA_OPT_OUT_WORDS": ["ARRET"],
-                                                                   "LANGUAGES": ["es", "ja"],
-                                                                   "DEFINITION_DIR": str(tmp_path)}),
-                                 ("04_test_opt_outs", {})):
+        for name, parameters in (
+            (
+                "03_build_and_deploy_workflow",
+                {"EXTRA_OPT_OUT_WORDS": ["ARRET"], "LANGUAGES": ["es", "ja"], "DEFINITION_DIR": str(tmp_path)},
+            ),
+            ("04_test_opt_outs", {}),
+        ):
             ran[name] = papermill.execute_notebook(
-                str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"), cwd=str(tmp_path),
-                parameters=parameters, progress_bar=False, kernel_name="python3")
+                str(ROOT / "notebooks" / f"{name}.ipynb"),
+                str(tmp_path / f"{name}.ipynb"),
+                cwd=str(tmp_path),
+                parameters=parameters,
+                progress_bar=False,
+                kernel_name="python3",
+            )
         deployed = list(sandbox_client(sandbox).automation.list_definitions())
         assert len(deployed) == 2 and {d["version"] for d in deployed} == {1}
-        assert all("arret" in json.dumps(d["definition"]) and "baja" in json.dumps(d["definition"])
-                   for d in deployed)
+        assert all("arret" in json.dumps(d["definition"]) and "baja" in json.dumps(d["definition"]) for d in deployed)
         assert recorded(ran["03_build_and_deploy_workflow"])["languages"] == ["en", "es", "ja"]
         tests = recorded(ran["04_test_opt_outs"])["tests"]  # 04 tested what 03 deployed, every message as expected
         assert tests["as_expected"] == tests["messages"] and tests["by_channel"]["WhatsApp opt-out"] > 0
@@ -127,22 +153,34 @@ def test_notebook_04_after_a_customised_03_keeps_the_deployed_workflows(tmp_path
 def test_audience_notebook_as_a_job_writes_exactly_the_rows_that_may_receive(tmp_path):
     send, left_out = tmp_path / "send.csv", tmp_path / "left-out.csv"
     send.write_text("customer,phone\nStale,+6500000000\n")  # yesterday's list: never mistaken for today's
-    done = papermill.execute_notebook(str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
-                                      str(tmp_path / "08.ipynb"), cwd=str(tmp_path), progress_bar=False,
-                                      kernel_name="python3",
-                                      parameters={"SEND_LIST_PATH": str(send), "REPORT_PATH": str(left_out)})
+    done = papermill.execute_notebook(
+        str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
+        str(tmp_path / "08.ipynb"),
+        cwd=str(tmp_path),
+        progress_bar=False,
+        kernel_name="python3",
+        parameters={"SEND_LIST_PATH": str(send), "REPORT_PATH": str(left_out)},
+    )
     # the file's own rows, cells as written, in order: those neither in the group nor opted out per the ledger
-    assert send.read_text().splitlines() == ["customer,phone,segment,bsuid", "Ben,6598765432,silver,",
-                                             "Farid,+44 7400 900123,silver,"]
+    assert send.read_text().splitlines() == [
+        "customer,phone,segment,bsuid",
+        "Ben,6598765432,silver,",
+        "Farid,+44 7400 900123,silver,",
+    ]
     import csv
+
     with left_out.open(newline="", encoding="utf-8-sig") as handle:
         reasons = {row["row"]: row["reason"] for row in csv.DictReader(handle)}
     assert {row: reason.split(":")[0].split(";")[0].split(" (")[0] for row, reason in reasons.items()} == {
-        "2": "in the opt-out group", "4": "in the opt-out group",  # written +65 9123 4567 and 0044 7911 123456
+        "2": "in the opt-out group",
+        "4": "in the opt-out group",  # written +65 9123 4567 and 0044 7911 123456
         "5": "opted out",  # its STOP's Contacts calls all failed: only the ledger knows
         "6": "in the opt-out group",  # and within the sync hour, said in the reason
-        "8": "invalid", "9": "duplicate", "10": "invalid",  # n/a, Ben again, a formula cell
-        "11": "opted out"}  # Jun's STOP came by BSUID, without a number: only the ledger, by BSUID, knows it
+        "8": "invalid",
+        "9": "duplicate",
+        "10": "invalid",  # n/a, Ben again, a formula cell
+        "11": "opted out",
+    }  # Jun's STOP came by BSUID, without a number: only the ledger, by BSUID, knows it
     assert "within the hour" in reasons["6"]
     values = recorded(done)["audience"]
     assert values["left_out"] == reasons and values["counts"]["may receive"] == 2 and values["exit_code"] == 1
@@ -158,9 +196,14 @@ def test_the_audience_notebook_that_cannot_reach_8x8_leaves_no_stale_send_list(t
     send = tmp_path / "send.csv"
     send.write_text("customer,phone\nStale,+6500000000\n")  # yesterday's list
     with pytest.raises(papermill.PapermillExecutionError):
-        papermill.execute_notebook(str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
-                                   str(tmp_path / "08.ipynb"), cwd=str(tmp_path), progress_bar=False,
-                                   kernel_name="python3", parameters={"SEND_LIST_PATH": str(send)})
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "08_check_campaign_audience.ipynb"),
+            str(tmp_path / "08.ipynb"),
+            cwd=str(tmp_path),
+            progress_bar=False,
+            kernel_name="python3",
+            parameters={"SEND_LIST_PATH": str(send)},
+        )
     assert not send.exists()
 
 
@@ -173,8 +216,20 @@ def test_a_failed_connection_check_stops_the_runbook_job_at_00(tmp_path, monkeyp
     with socket.socket() as closed:  # a port nothing listens on: no sandbox, no 8x8
         closed.bind(("127.0.0.1", 0))
         monkeypatch.setenv("EIGHTXEIGHT_BASE_URL", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    import papermill
+
+    before, seen_while_running = dict(os.environ), []
+    execute = papermill.execute_notebook
+
+    def watched(*args, **kwargs):
+        seen_while_running.append(os.environ.get("EIGHTXEIGHT_RUN_DIR"))
+        return execute(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", watched)
     with pytest.raises(NotebookFailed, match="Stopped at 00_setup.ipynb"):
         run_runbook(tmp_path / "run")
+    # the kernels got the job's environment; this process kept its own, also while the job ran
+    assert seen_while_running == [before.get("EIGHTXEIGHT_RUN_DIR")] and dict(os.environ) == before
     said = capsys.readouterr().out
     assert "FAILED  00_setup.ipynb" in said and "ConnectionCheckFailed" in said and "01_" not in said
     assert sorted(p.name for p in (tmp_path / "run").glob("*.ipynb")) == ["00_setup.ipynb"]

@@ -11,6 +11,7 @@ The suite compares 16,000 of them (seconds: the full parse is the cost). ``bench
 the same generator: the full parse of mixed and invalid numbers costs about 0.2 ms each, so that
 run takes minutes, too long for every test run.
 """
+
 from __future__ import annotations
 
 import random
@@ -32,9 +33,15 @@ def _examples() -> list[tuple[str, str, str, str, int]]:
         for kind in TYPES:
             number = phonenumbers.example_number_for_type(region, kind)
             if number is not None:
-                out.append((region, phonenumbers.format_number(number, PhoneNumberFormat.E164),
-                            phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
-                            phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL), number.country_code))
+                out.append(
+                    (
+                        region,
+                        phonenumbers.format_number(number, PhoneNumberFormat.E164),
+                        phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
+                        phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+                        number.country_code,
+                    )
+                )
     return out
 
 
@@ -69,7 +76,7 @@ def _variant(rng: random.Random, example) -> tuple[str, str | None]:
     if choice == 6:
         return mutated[:-1], None  # one too few
     if choice == 7:
-        return f"+{code}0{mutated[1 + len(str(code)):]}", None  # a national 0 kept after the country code
+        return f"+{code}0{mutated[1 + len(str(code)) :]}", None  # a national 0 kept after the country code
     if choice == 8:
         return f"+549{mutated[3:]}", None  # Argentina's mobile 9, which the parse transforms
     if choice == 9:
@@ -107,7 +114,7 @@ def compare(seed: int, count: int) -> tuple[int, list]:
         regions.append(where)
         full.append(answers[1])
     for start in range(0, count, 1000):  # blocks, as the reader hands them over
-        block = e164_many(cells[start:start + 1000], [r is None for r in regions[start:start + 1000]])
+        block = e164_many(cells[start : start + 1000], [r is None for r in regions[start : start + 1000]])
         for cell, where, settled, answer in zip(cells[start:], regions[start:], block, full[start:]):
             if settled is not None and settled != answer:
                 differ.append(("column", cell, where, settled, answer))

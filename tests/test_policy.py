@@ -1,4 +1,5 @@
 """The keyword policy: one source, a Python predicate and a JavaScript condition that agree."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,10 @@ from helpers.workflow import inbound_payload
 
 # The labelled set: (language, message, expected), expected being opt-out, opt-in, help or other.
 # Opt-outs, look-alikes and everyday sentences in every pack's language.
-LABELLED = [(row["language"], row["message"], row["expected"]) for row in
-            csv.DictReader(open(Path(__file__).parent / "data" / "labelled_messages.csv", encoding="utf-8"))]
+LABELLED = [
+    (row["language"], row["message"], row["expected"])
+    for row in csv.DictReader(open(Path(__file__).parent / "data" / "labelled_messages.csv", encoding="utf-8"))
+]
 ALL = KeywordPolicy(languages=tuple(PACKS))
 
 
@@ -47,8 +50,11 @@ def test_scripts_outside_latin_cjk_and_hangul_are_read_and_whole_messages_only()
 def test_labelled_messages_with_their_language_chosen(language):
     """Python, with only that language (and English, always in) chosen: what the operator deploys."""
     policy = KeywordPolicy(languages=(language,))
-    wrong = [(text, expected, policy.classify(text)) for code, text, expected in LABELLED
-             if code in (language, "en") and policy.classify(text) != expected]
+    wrong = [
+        (text, expected, policy.classify(text))
+        for code, text, expected in LABELLED
+        if code in (language, "en") and policy.classify(text) != expected
+    ]
     assert wrong == []
 
 
@@ -137,8 +143,14 @@ _JS = Expressions({})
 
 
 @settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("stopSTOP enduqiacl'\"-!.?🛑ÉéàAmyeRxt\t\n’ＳＴＯＰ退订配信停止ｽﾄｯﾌﾟ수신거부"
-                                             "bajrêß")), max_size=24))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("stopSTOP enduqiacl'\"-!.?🛑ÉéàAmyeRxt\t\n’ＳＴＯＰ退订配信停止ｽﾄｯﾌﾟ수신거부bajrêß")
+        ),
+        max_size=24,
+    )
+)
 def test_python_and_javascript_agree_on_any_text(text):
     """The deployed chain (opt-out, then opt-in, then help) decides as Python does, for any text."""
     data = {"payload": {"content": {"text": text}}}
@@ -158,8 +170,13 @@ def test_a_word_cannot_be_both_opt_out_and_opt_in():
 
 
 def test_a_message_without_text_is_not_an_opt_out(js):
-    for data in ({"payload": {"type": "Image", "content": {"url": "https://example.com/x.png"}}}, {"payload": {}},
-                 {}, {"payload": {"content": None}}, {"payload": {"content": {"interactive": None}}}):
+    for data in (
+        {"payload": {"type": "Image", "content": {"url": "https://example.com/x.png"}}},
+        {"payload": {}},
+        {},
+        {"payload": {"content": None}},
+        {"payload": {"content": {"interactive": None}}},
+    ):
         js.set("data", data)
         assert not any(js.render(c) for c in KeywordPolicy().js_conditions()), data
         assert KeywordPolicy().classify_event(data) == "other"
@@ -185,20 +202,39 @@ def test_generated_condition_is_the_same_in_every_process():
     import sys
 
     code = "from helpers.policy import KeywordPolicy; print(KeywordPolicy().js_conditions())"
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
-               for seed in ("1", "2", "3", "4")}
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
     assert len(outputs) == 1
 
 
 HELPING = KeywordPolicy(languages=("fr", "es", "de", "id"))
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("HELP", "help"), ("help please", "help"), ("Info", "help"), ("AIDE", "help"), ("ayuda", "help"),
-    ("Hilfe!", "help"), ("bantuan", "help"), ("STOP", "opt-out"), ("help me stop these messages", "other"),
-    ("I need help with my order", "other"), ("helpful", "other"), ("stop help", "other"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("HELP", "help"),
+        ("help please", "help"),
+        ("Info", "help"),
+        ("AIDE", "help"),
+        ("ayuda", "help"),
+        ("Hilfe!", "help"),
+        ("bantuan", "help"),
+        ("STOP", "opt-out"),
+        ("help me stop these messages", "other"),
+        ("I need help with my order", "other"),
+        ("helpful", "other"),
+        ("stop help", "other"),
+    ],
+)
 def test_help_is_its_own_kind_never_an_opt_out(js, text, kind):
     policy = HELPING
     assert policy.classify(text) == kind
@@ -210,9 +246,17 @@ def test_help_words_cannot_double_as_opt_out_words():
         KeywordPolicy(extra_opt_out_words=("HELP",))
 
 
-@pytest.mark.parametrize("title,language", [("Detener promociones", "es"), ("Parar promoções", "pt"),
-                                            ("Arrêter les promotions", "fr"), ("Hentikan promosi", "id"),
-                                            ("停止推广", "zh"), ("프로모션 중지", "ko")])
+@pytest.mark.parametrize(
+    "title,language",
+    [
+        ("Detener promociones", "es"),
+        ("Parar promoções", "pt"),
+        ("Arrêter les promotions", "fr"),
+        ("Hentikan promosi", "id"),
+        ("停止推广", "zh"),
+        ("프로모션 중지", "ko"),
+    ],
+)
 def test_a_marketing_button_tap_in_the_customers_language_is_an_opt_out(js, title, language):
     """WhatsApp's quick-reply buttons carry the label in the customer's language."""
     tap = inbound_payload("+6591234567", None, button={"id": "marketing-stop", "title": title})

@@ -6,6 +6,7 @@ and the WhatsApp workflow deleted in the UI and deployed again between two sched
 Properties: ``check --apply``, ``reconcile`` and the audience check never stop ("could not run", an
 exception) because of the data; after ``check --apply``, every number whose latest word in the ledger is
 an opt-out is in the group, read back from the sandbox."""
+
 from __future__ import annotations
 
 import itertools
@@ -25,20 +26,40 @@ from helpers.workflow import build_opt_out_definitions, deploy_definitions, inbo
 from sandbox import Sandbox
 
 SENDERS = st.one_of(
-    st.sampled_from(["+6591234567", "+6598765432", "+12126647665", "+447911123456"]),  # valid (none of fiction: those are tests)
+    st.sampled_from(
+        ["+6591234567", "+6598765432", "+12126647665", "+447911123456"]
+    ),  # valid (none of fiction: those are tests)
     st.sampled_from(["+99912345678", "+551191234567", "+6512345678"]),  # unknown to the metadata
     st.sampled_from(["INFO", "72345", "ACME-SHOP", ""]),  # not a phone number
     st.none(),  # a BSUID alone (WhatsApp)
 )
-TEXTS = st.one_of(st.sampled_from(["STOP", "stop please", "Unsubscribe", "START", "HELP", "which bus stop?",
-                                   "STOP \ud83d", "\ud83d\ude00", "", "STOP" * 300]),
-                  st.text(max_size=40))
-MESSAGE = st.fixed_dictionaries({
-    "sender": SENDERS, "text": TEXTS, "channel": st.sampled_from(["whatsapp", "sms"]),
-    "bsuid": st.sampled_from(["SG.bsuid.1", "SG.bsuid.2", "SG.bsuid.3"]),
-    "times": st.sampled_from([1, 1, 1, 2, 3]),  # re-deliveries of one webhook (the same umid)
-    "contacts_fail": st.booleans(),
-})
+TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "STOP",
+            "stop please",
+            "Unsubscribe",
+            "START",
+            "HELP",
+            "which bus stop?",
+            "STOP \ud83d",
+            "\ud83d\ude00",
+            "",
+            "STOP" * 300,
+        ]
+    ),
+    st.text(max_size=40),
+)
+MESSAGE = st.fixed_dictionaries(
+    {
+        "sender": SENDERS,
+        "text": TEXTS,
+        "channel": st.sampled_from(["whatsapp", "sms"]),
+        "bsuid": st.sampled_from(["SG.bsuid.1", "SG.bsuid.2", "SG.bsuid.3"]),
+        "times": st.sampled_from([1, 1, 1, 2, 3]),  # re-deliveries of one webhook (the same umid)
+        "contacts_fail": st.booleans(),
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +87,9 @@ def play(client, sandbox, messages, *, reset: bool = True) -> None:
         sender = message["sender"]
         if sender is None and channel == "SMS":
             sender = ""
-        payload = inbound_payload(sender, message["text"], channel=message["channel"], umid=next(_umids),
-                                  channel_user_id=message["bsuid"])
+        payload = inbound_payload(
+            sender, message["text"], channel=message["channel"], umid=next(_umids), channel_user_id=message["bsuid"]
+        )
         if message["contacts_fail"]:
             controls.fail_share(1.0, method="POST", path_contains="/contacts")
         for _ in range(message["times"]):
@@ -78,11 +100,16 @@ def play(client, sandbox, messages, *, reset: bool = True) -> None:
         controls.advance_clock(seconds=60)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(messages=st.lists(MESSAGE, min_size=1, max_size=8), redeploy_after=st.none() | st.integers(0, 7))
-def test_no_data_stops_the_check_and_every_stop_with_a_number_ends_in_the_group(sandbox, tmp_path, messages,
-                                                                                redeploy_after):
+def test_no_data_stops_the_check_and_every_stop_with_a_number_ends_in_the_group(
+    sandbox, tmp_path, messages, redeploy_after
+):
     """``redeploy_after``: after that many messages a scheduled check runs (dry), then the WhatsApp workflow
     is deleted in the UI and deployed again: its runs are gone from 8x8's lists."""
     client = sandbox_client(sandbox)
@@ -100,20 +127,32 @@ def test_no_data_stops_the_check_and_every_stop_with_a_number_ends_in_the_group(
     report = run_check(client, CheckOptions(apply=True, hours=24), reports_dir=reports)
     assert report.exit_code in (0, 1), report.could_not_run
     ledger = build_ledger(client, hours=24)
-    rows = ledger.rows if redeploy_after is None else pd.concat([earlier, ledger.rows]).drop_duplicates(
-        "workflow_id", keep="last").sort_values("time", kind="stable")
-    decided = rows[rows["matched"].isin(["opt-out", "opt-in"]) & rows["number"].ne("")
-                   & ~rows["action"].str.startswith("note: the same message")]
+    rows = (
+        ledger.rows
+        if redeploy_after is None
+        else pd.concat([earlier, ledger.rows])
+        .drop_duplicates("workflow_id", keep="last")
+        .sort_values("time", kind="stable")
+    )
+    decided = rows[
+        rows["matched"].isin(["opt-out", "opt-in"])
+        & rows["number"].ne("")
+        & ~rows["action"].str.startswith("note: the same message")
+    ]
     latest = decided.drop_duplicates("number", keep="last")
     wanted = set(latest.loc[latest["matched"] == "opt-out", "number"]) - {"+12025550142", "+12025550143"}
     group = ensure_opt_out_group(client, GROUP).group
     assert wanted <= members(client, group["id"])
     assert reconcile(client, hours=24).exit_code in (0, 1)
     audience = tmp_path / "audience.csv"
-    audience.write_text("phone\n" + "\n".join(m["sender"] or "" for m in messages) + "\n+6590000000\n",
-                        encoding="utf-8", errors="backslashreplace")
-    checked = check_audience(client, audience, out=tmp_path / "send.csv", ledger=ledger,
-                             reports_dir=tmp_path / "reports")
+    audience.write_text(
+        "phone\n" + "\n".join(m["sender"] or "" for m in messages) + "\n+6590000000\n",
+        encoding="utf-8",
+        errors="backslashreplace",
+    )
+    checked = check_audience(
+        client, audience, out=tmp_path / "send.csv", ledger=ledger, reports_dir=tmp_path / "reports"
+    )
     sent = (tmp_path / "send.csv").read_text()
     assert "+6590000000" in sent and not any(n in sent for n in wanted)
     assert checked.values()

@@ -1,6 +1,7 @@
 """Data as 8x8 really sends it: numbers the phone metadata does not know, senders that are not numbers,
 BSUIDs alone, the same webhook delivered twice, texts no file encoding takes. None of it may stop
 ``check``, ``reconcile`` or ``audience`` (exit 2), and every STOP from a number ends in the group."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,14 @@ from helpers.workflow import inbound_payload
 def command(sandbox, *args, cwd):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "helpers", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def lose(controls, msisdn, text="STOP", **options):
@@ -34,8 +41,9 @@ def lose(controls, msisdn, text="STOP", **options):
 UNKNOWN_TO_THE_METADATA = ("+99912345678", "+551191234567", "+6512345678")
 
 
-def test_numbers_the_metadata_does_not_know_are_matched_and_repaired_by_their_digits(client, sandbox, controls, group,
-                                                                                     deployed, tmp_path):
+def test_numbers_the_metadata_does_not_know_are_matched_and_repaired_by_their_digits(
+    client, sandbox, controls, group, deployed, tmp_path
+):
     from helpers.numbers import InvalidNumber, to_e164
 
     for number in UNKNOWN_TO_THE_METADATA:
@@ -46,7 +54,7 @@ def test_numbers_the_metadata_does_not_know_are_matched_and_repaired_by_their_di
         else:  # pragma: no cover - the metadata learnt the range: pick another
             raise AssertionError(f"{number} is valid for phonenumbers now: the test needs a number it refuses")
     controls.deliver_inbound(UNKNOWN_TO_THE_METADATA[0], "STOP")  # honoured by the workflow
-    lose(controls, UNKNOWN_TO_THE_METADATA[1])                     # lost: the repair must add it
+    lose(controls, UNKNOWN_TO_THE_METADATA[1])  # lost: the repair must add it
     lose(controls, UNKNOWN_TO_THE_METADATA[2], channel="sms")
     for args in (["reconcile"], ["check"]):
         done = command(sandbox, *args, "--json", cwd=tmp_path)
@@ -61,11 +69,12 @@ def test_numbers_the_metadata_does_not_know_are_matched_and_repaired_by_their_di
     assert (tmp_path / "send.csv").read_text().splitlines() == ["name,phone", "Ben,+6591234567"]
 
 
-def test_a_sender_that_is_no_phone_number_is_said_once_kept_and_never_blinds_the_check(client, sandbox, controls,
-                                                                                         group, deployed, tmp_path):
-    controls.deliver_inbound("INFO", "STOP", channel="sms")   # an alphanumeric sender id
+def test_a_sender_that_is_no_phone_number_is_said_once_kept_and_never_blinds_the_check(
+    client, sandbox, controls, group, deployed, tmp_path
+):
+    controls.deliver_inbound("INFO", "STOP", channel="sms")  # an alphanumeric sender id
     controls.deliver_inbound("72345", "STOP", channel="sms")  # a short code
-    controls.deliver_inbound("+6590001111", "STOP")           # a customer beside them
+    controls.deliver_inbound("+6590001111", "STOP")  # a customer beside them
     first = command(sandbox, "check", "--apply", "--json", cwd=tmp_path)
     assert first.returncode == 1, first.stdout + first.stderr
     finding = next(f for f in json.loads(first.stdout)["findings"] if "without a phone number" in f["what"])
@@ -79,11 +88,12 @@ def test_a_sender_that_is_no_phone_number_is_said_once_kept_and_never_blinds_the
     assert "is not a phone number" in info["contacts_answer"]
 
 
-def test_a_bsuid_only_stop_takes_the_number_of_that_customers_earlier_message(client, sandbox, controls, group,
-                                                                              deployed, tmp_path):
+def test_a_bsuid_only_stop_takes_the_number_of_that_customers_earlier_message(
+    client, sandbox, controls, group, deployed, tmp_path
+):
     controls.deliver_inbound("+6590002222", "Hello", channel_user_id="SG.bsuid.0001")  # number and BSUID
     controls.advance_clock(seconds=60)
-    controls.deliver_inbound(None, "STOP", channel_user_id="SG.bsuid.0001")           # the BSUID alone
+    controls.deliver_inbound(None, "STOP", channel_user_id="SG.bsuid.0001")  # the BSUID alone
     controls.advance_clock(seconds=60)  # its run ends (the workflow's no-number step waits a second)
     ledger = build_ledger(client)
     stop = ledger.rows[ledger.rows["matched"] == "opt-out"].iloc[0]
@@ -124,8 +134,10 @@ def test_a_text_with_half_an_emoji_is_written_safely(client, sandbox, controls, 
 
 # --- never message strangers -----------------------------------------------------------------------
 
-def test_on_8x8_test_messages_go_only_to_fiction_or_the_operators_own_numbers(client, controls, group, deployed,
-                                                                             monkeypatch):
+
+def test_on_8x8_test_messages_go_only_to_fiction_or_the_operators_own_numbers(
+    client, controls, group, deployed, monkeypatch
+):
     from dataclasses import replace
 
     import pytest
@@ -152,6 +164,7 @@ def test_on_8x8_test_messages_go_only_to_fiction_or_the_operators_own_numbers(cl
 
 # --- one place for what is deployed ----------------------------------------------------------------
 
+
 def test_what_deploy_applied_is_saved_and_the_check_compares_with_it(client, sandbox, group, tmp_path):
     """The check compared a deploy with a real brand against the placeholder: 'step(s) edited:
     answer_help' on every scheduled run. Deploy saves what it deployed; the check reads the settings, and
@@ -160,11 +173,14 @@ def test_what_deploy_applied_is_saved_and_the_check_compares_with_it(client, san
 
     env_file = Path(os.environ["EIGHTXEIGHT_ENV_FILE"])  # this test's own (conftest.py)
     env_file.write_text("# the operator's comment\nEIGHTXEIGHT_LANGUAGES=en,es\n")
-    deployed = command(sandbox, "deploy", "--apply", "--json", "--brand", "Acme Travel", "--support",
-                       "help@acme.example", cwd=tmp_path)
+    deployed = command(
+        sandbox, "deploy", "--apply", "--json", "--brand", "Acme Travel", "--support", "help@acme.example", cwd=tmp_path
+    )
     assert deployed.returncode == 0, deployed.stderr
-    assert json.loads(deployed.stdout)["saved_settings"] == {"EIGHTXEIGHT_BRAND_NAME": "Acme Travel",
-                                                             "EIGHTXEIGHT_SUPPORT_CONTACT": "help@acme.example"}
+    assert json.loads(deployed.stdout)["saved_settings"] == {
+        "EIGHTXEIGHT_BRAND_NAME": "Acme Travel",
+        "EIGHTXEIGHT_SUPPORT_CONTACT": "help@acme.example",
+    }
     assert env_file.read_text().startswith("# the operator's comment\nEIGHTXEIGHT_LANGUAGES=en,es\n")
     scheduled = command(sandbox, "check", "--apply", cwd=tmp_path)  # the README's scheduled line, no options
     assert scheduled.returncode == 0, scheduled.stdout
@@ -180,6 +196,7 @@ def test_what_deploy_applied_is_saved_and_the_check_compares_with_it(client, san
 
 # --- monitoring in its own languages ---------------------------------------------------------------
 
+
 def test_check_speaks_nagios_and_writes_a_prometheus_textfile(client, sandbox, controls, group, deployed, tmp_path):
     metrics = tmp_path / "textfile" / "optout.prom"
     metrics.parent.mkdir()
@@ -193,8 +210,9 @@ def test_check_speaks_nagios_and_writes_a_prometheus_textfile(client, sandbox, c
     assert 'optout_lost_opt_outs{subaccount="sandbox-subaccount"} 0' in text
     lose(controls, "+6590006666")
     critical = command(sandbox, "check", "--nagios", "--metrics", metrics, cwd=tmp_path)
-    last_success = next(line for line in metrics.read_text().splitlines()
-                        if line.startswith("optout_last_success_timestamp"))  # a check that ran, if not ok
+    last_success = next(
+        line for line in metrics.read_text().splitlines() if line.startswith("optout_last_success_timestamp")
+    )  # a check that ran, if not ok
     assert critical.returncode == 2 and critical.stdout.startswith("OPT-OUTS CRITICAL - opt-outs: 1 lost opt-out")
     import re
 
@@ -202,22 +220,30 @@ def test_check_speaks_nagios_and_writes_a_prometheus_textfile(client, sandbox, c
     assert 3600 <= int(re.search(r"oldest_open_row=(\d+)s", critical.stdout)[1]) <= 3602  # lost an hour ago
     age = re.search(r'optout_oldest_open_row_age_seconds\{subaccount="sandbox-subaccount"\} (\d+)', metrics.read_text())
     assert 3600 <= int(age[1]) <= 3602
-    dead = subprocess.run([sys.executable, "-m", "helpers", "check", "--nagios", "--metrics", metrics], cwd=tmp_path,
-                          env={**os.environ, "EIGHTXEIGHT_BASE_URL": "http://127.0.0.1:9"}, capture_output=True,
-                          text=True, timeout=120)
+    dead = subprocess.run(
+        [sys.executable, "-m", "helpers", "check", "--nagios", "--metrics", metrics],
+        cwd=tmp_path,
+        env={**os.environ, "EIGHTXEIGHT_BASE_URL": "http://127.0.0.1:9"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dead.returncode == 3 and dead.stdout.startswith("OPT-OUTS UNKNOWN - could not run")
     text = metrics.read_text()
-    assert 'optout_check_up{subaccount="sandbox-subaccount"} 0' in text and "optout_lost_opt_outs" not in text  # nothing said
+    assert (
+        'optout_check_up{subaccount="sandbox-subaccount"} 0' in text and "optout_lost_opt_outs" not in text
+    )  # nothing said
     assert last_success.split("}")[1] in text  # the last check that ran, kept
 
 
 # --- honest compliance figures ---------------------------------------------------------------------
 
+
 def test_a_stop_honoured_at_once_and_audited_a_week_later_is_not_late(client, controls, group, deployed):
     from helpers.ledger import NOT_MEASURED, parse_time
 
     controls.deliver_inbound("+6590007777", "STOP")  # honoured at once (the Contacts call answered 2xx)
-    lose(controls, "+6590008888")                    # lost, then put in by hand (no check saw it happen)
+    lose(controls, "+6590008888")  # lost, then put in by hand (no check saw it happen)
     client.contacts.upsert_contact("+6590008888", group_ids=[group["id"]])
     controls.advance_clock(hours=8 * 24)  # the audit, eight days later
     rows = build_ledger(client, hours=9 * 24).rows.set_index("number")
@@ -230,8 +256,10 @@ def test_a_stop_honoured_at_once_and_audited_a_week_later_is_not_late(client, co
 
 # --- nothing forgotten -----------------------------------------------------------------------------
 
-def test_a_lost_opt_out_is_kept_when_its_workflow_is_deleted_and_redeployed(client, sandbox, controls, group,
-                                                                           deployed, tmp_path):
+
+def test_a_lost_opt_out_is_kept_when_its_workflow_is_deleted_and_redeployed(
+    client, sandbox, controls, group, deployed, tmp_path
+):
     """A workflow deleted in the UI takes its runs with it: the next check read only the new one's runs,
     said 'none lost' and moved its checkpoint, and the customer stayed out of every group."""
     from helpers.workflow import build_opt_out_definitions, deploy_definitions
@@ -254,8 +282,8 @@ def test_a_lost_opt_out_is_kept_when_its_workflow_is_deleted_and_redeployed(clie
 
 # --- no guessed countries in files -----------------------------------------------------------------
 
-def test_one_digits_only_row_in_a_file_of_one_country_is_flagged_not_put_in_another_country(client, group,
-                                                                                           tmp_path):
+
+def test_one_digits_only_row_in_a_file_of_one_country_is_flagged_not_put_in_another_country(client, group, tmp_path):
     """bulk-add --apply put 6465559876 in the group as a New Zealand number (+64) in a file of +1 numbers,
     said "Done", and the US customer it meant was not imported. One such row is enough now."""
     from helpers.bulk import bulk_add

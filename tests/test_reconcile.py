@@ -1,4 +1,5 @@
 """The opt-out ledger and reconcile: the workflows' runs read back, lost opt-outs found and repaired."""
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ def lose(controls, msisdn, text="STOP", *, method="POST", **options):
 
 # --- the instance list, as automation_api.json defines it ----------------------------------
 
+
 def test_instance_list_filters_pages_and_orders_newest_first(client, controls, deployed):
     whatsapp = deployed["WhatsApp"].definition_id
     for i in range(5):
@@ -66,9 +68,15 @@ def test_instance_list_answers_the_latest_version_unless_asked(client, settings,
     assert sorted(ledger.rows["version"]) == [1, 2]  # the ledger reads every version
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"status": "Done"}, "status must be one of"), ({"startTimeFrom": "yesterday"}, "ISO 8601"),
-    ({"limit": 501}, "limit"), ({"offset": -1}, "offset")])
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"status": "Done"}, "status must be one of"),
+        ({"startTimeFrom": "yesterday"}, "ISO 8601"),
+        ({"limit": 501}, "limit"),
+        ({"offset": -1}, "offset"),
+    ],
+)
 def test_instance_list_refuses_bad_parameters(client, recorder, deployed, params, message):
     path = f"/api/v1/accounts/sandbox-account/definitions/{deployed['WhatsApp'].definition_id}/workflows"
     with recorder.sending_invalid_requests(), pytest.raises(BadRequest, match=message):
@@ -84,14 +92,15 @@ def test_the_date_header_tells_the_sandbox_clock(client, controls, deployed):
 
 # --- the ledger ------------------------------------------------------------------------------
 
+
 def test_ledger_of_lost_opt_outs_under_failures(client, controls, group, deployed):
-    lose(controls, "+6590000001", "STOP")                    # lost (503 at every try)
-    lose(controls, "+6590000002", "Unsubscribe")             # lost, then opts back in
-    say(controls, "+6590000003", "stop", channel="sms")      # honoured
-    say(controls, None, "STOP")                              # no number
+    lose(controls, "+6590000001", "STOP")  # lost (503 at every try)
+    lose(controls, "+6590000002", "Unsubscribe")  # lost, then opts back in
+    say(controls, "+6590000003", "stop", channel="sms")  # honoured
+    say(controls, None, "STOP")  # no number
     say(controls, "+6590000002", "START")
-    say(controls, "+6590000004", "=HYPERLINK(\"x\") hi")     # other
-    say(controls, "+6590000005", "STOP")                     # honoured
+    say(controls, "+6590000004", '=HYPERLINK("x") hi')  # other
+    say(controls, "+6590000005", "STOP")  # honoured
     say(controls, "+6590000006", "HELP")
     ledger = build_ledger(client)
     rows = ledger.rows.set_index("text", drop=False)
@@ -213,8 +222,13 @@ def test_windows(client, controls, deployed):
     assert len(build_ledger(client, hours=24).rows) == 0
     assert len(build_ledger(client, hours=72).rows) == 1
     assert len(build_ledger(client, since="2026-01-05T08:00:00Z").rows) == 1
-    for bad in ({"hours": 0}, {"hours": -3}, {"since": "last week"}, {"since": "2027-01-01T00:00:00Z"},
-                {"hours": 5, "since": "2026-01-05T08:00:00Z"}):
+    for bad in (
+        {"hours": 0},
+        {"hours": -3},
+        {"since": "last week"},
+        {"since": "2027-01-01T00:00:00Z"},
+        {"hours": 5, "since": "2026-01-05T08:00:00Z"},
+    ):
         with pytest.raises(BadWindow):
             make_window(client, **bad)
 
@@ -226,11 +240,18 @@ def test_nothing_deployed(client, group):
 
 # --- the command ---------------------------------------------------------------------------------
 
+
 def cli(sandbox, *args, cwd):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "helpers", "reconcile", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "reconcile", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli(client, sandbox, controls, group, tmp_path):
@@ -255,8 +276,8 @@ def test_cli(client, sandbox, controls, group, tmp_path):
 
 
 def test_the_audit_says_what_needs_action_first_and_notes_one_line_a_kind(client, controls, group, deployed, tmp_path):
-    lose(controls, "+6590000080")                      # lost: needs action
-    for i in range(3):                                  # opted out, then taken out on purpose: notes
+    lose(controls, "+6590000080")  # lost: needs action
+    for i in range(3):  # opted out, then taken out on purpose: notes
         say(controls, f"+659000009{i}", "STOP")
     path = tmp_path / "opt_ins.csv"
     path.write_text("phone\n" + "\n".join(f"+659000009{i}" for i in range(3)) + "\n")
@@ -271,11 +292,13 @@ def test_the_audit_says_what_needs_action_first_and_notes_one_line_a_kind(client
     assert len(table) == 4 and not table.isna().any().any()
 
 
-def test_notebook_04s_test_numbers_are_tests_on_the_sandbox_never_customers(client, controls, group, deployed, tmp_path):
-    lose(controls, "+6591000007")   # a lost opt-out of a test number: not a customer's, nothing to repair
+def test_notebook_04s_test_numbers_are_tests_on_the_sandbox_never_customers(
+    client, controls, group, deployed, tmp_path
+):
+    lose(controls, "+6591000007")  # a lost opt-out of a test number: not a customer's, nothing to repair
     say(controls, "+6591000008", "HELP")
     say(controls, "+6591001007", "STOP")  # another prefix: a customer
-    lose(controls, "+6590000081")   # a customer's lost opt-out
+    lose(controls, "+6590000081")  # a customer's lost opt-out
     ledger = build_ledger(client)
     actions = dict(zip(ledger.rows["number"], ledger.rows["action"]))
     assert actions["+6591000007"] == actions["+6591000008"] == Action.TEST.value
@@ -292,8 +315,9 @@ def test_on_8x8_a_number_of_the_test_range_is_a_customer(client, controls, group
     assert list(build_ledger(client).needing(Action.ADD)["number"]) == ["+6591000007"]
 
 
-def test_viber_and_rcs_customers_are_named_in_the_ledger_and_their_lost_opt_outs_repaired(client, controls, group,
-                                                                                          deployed, tmp_path):
+def test_viber_and_rcs_customers_are_named_in_the_ledger_and_their_lost_opt_outs_repaired(
+    client, controls, group, deployed, tmp_path
+):
     # Both reach the Messaging Apps workflow (inbound_chat_apps); payload.recipient.channel names the app.
     say(controls, "+6590000201", "STOP", channel="viber")
     lose(controls, "+6590000202", "STOP", channel="rcs")

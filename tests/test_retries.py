@@ -1,4 +1,5 @@
 """Retries: proven with 429 and 503 answers injected by the sandbox."""
+
 from __future__ import annotations
 
 import pytest

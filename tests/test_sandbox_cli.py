@@ -1,4 +1,5 @@
 """`python -m helpers sandbox` as a person or a job would run it."""
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def start(*args):
-    process = subprocess.Popen([sys.executable, "-m", "helpers", "sandbox", *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpers", "sandbox", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     base_url = process.stdout.readline().strip()
     assert base_url.startswith("http://127.0.0.1:"), process.stderr.read()
     return process, base_url
@@ -31,15 +37,20 @@ def test_state_file_keeps_groups_across_restarts(tmp_path):
     headers = {"Authorization": "Bearer sandbox-api-key"}
     process, base_url = start("--state", str(state), "--latency-ms", "1")
     try:
-        created = requests.post(base_url + "/api/v1/accounts/acme/groups", json={"name": "Opt-out", "isBlacklist": True},
-                                headers=headers, timeout=5)
+        created = requests.post(
+            base_url + "/api/v1/accounts/acme/groups",
+            json={"name": "Opt-out", "isBlacklist": True},
+            headers=headers,
+            timeout=5,
+        )
         assert created.status_code == 201
     finally:
         stop(process)
     process, base_url = start("--state", str(state))
     try:
-        found = requests.get(base_url + "/api/v1/accounts/acme/groups", params={"name": "opt"}, headers=headers,
-                             timeout=5).json()
+        found = requests.get(
+            base_url + "/api/v1/accounts/acme/groups", params={"name": "opt"}, headers=headers, timeout=5
+        ).json()
         assert [g["id"] for g in found["items"]] == [created.json()["id"]]
     finally:
         stop(process)
@@ -48,7 +59,9 @@ def test_state_file_keeps_groups_across_restarts(tmp_path):
 def test_fault_injection_from_the_command_line():
     process, base_url = start("--share-503", "1")
     try:
-        answer = requests.get(base_url + "/api/v1/accounts/acme/groups", headers={"Authorization": "Bearer x"}, timeout=5)
+        answer = requests.get(
+            base_url + "/api/v1/accounts/acme/groups", headers={"Authorization": "Bearer x"}, timeout=5
+        )
         assert answer.status_code == 503 and answer.json()["code"] == 1503
     finally:
         stop(process)
@@ -65,11 +78,22 @@ def test_deploy_command_previews_then_deploys_the_chosen_languages(tmp_path):
     definitions = base_url + "/api/v1/accounts/sandbox-account/definitions"
 
     def deploy(*args):
-        return subprocess.run([sys.executable, "-m", "helpers", "deploy", *args], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "helpers", "deploy", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     try:
-        requests.post(base_url + "/api/v1/accounts/sandbox-account/groups", headers=headers, timeout=5,
-                      json={"name": "WhatsApp opt-out", "isBlacklist": True}).raise_for_status()
+        requests.post(
+            base_url + "/api/v1/accounts/sandbox-account/groups",
+            headers=headers,
+            timeout=5,
+            json={"name": "WhatsApp opt-out", "isBlacklist": True},
+        ).raise_for_status()
         preview = deploy("--languages", "de", "--json")
         assert preview.returncode == 0, preview.stderr
         values = json.loads(preview.stdout)
@@ -82,7 +106,9 @@ def test_deploy_command_previews_then_deploys_the_chosen_languages(tmp_path):
         values = json.loads(applied.stdout)
         assert values["languages"] == ["en", "es"]
         assert {c: (d["action"], d["version"], d["status"]) for c, d in values["deployed"].items()} == {
-            "WhatsApp": ("created", 1, "enabled"), "SMS": ("created", 1, "enabled")}
+            "WhatsApp": ("created", 1, "enabled"),
+            "SMS": ("created", 1, "enabled"),
+        }
         deployed = requests.get(definitions, headers=headers, timeout=5).json()
         assert {d["id"] for d in deployed} == {d["definition_id"] for d in values["deployed"].values()}
         assert len(deployed) == 2 and all("baja" in json.dumps(d["definition"]) for d in deployed)

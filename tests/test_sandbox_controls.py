@@ -1,4 +1,5 @@
 """/_sandbox/seed and /_sandbox/reset: state made and cleared over HTTP, as moto's controls."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,10 +11,14 @@ from helpers.workflow import build_opt_out_definitions
 
 def test_seed_makes_groups_members_contacts_and_definitions_in_one_call(client, settings, controls):
     definition = build_opt_out_definitions(settings, 11001)["SMS"]
-    made = controls.seed(groups=[{"name": "WhatsApp opt-out", "isBlacklist": True, "members": ["+6591000001",
-                                                                                             "+6591000002"]},
-                                 {"name": "VIP"}],
-                         contacts=["+6591000003"], definitions=[definition])
+    made = controls.seed(
+        groups=[
+            {"name": "WhatsApp opt-out", "isBlacklist": True, "members": ["+6591000001", "+6591000002"]},
+            {"name": "VIP"},
+        ],
+        contacts=["+6591000003"],
+        definitions=[definition],
+    )
     group_id = made["groups"][0]["id"]
     assert [(g["name"], g["members"]) for g in made["groups"]] == [("WhatsApp opt-out", 2), ("VIP", 0)]
     assert members(client, group_id) == {"+6591000001", "+6591000002"}
@@ -25,14 +30,17 @@ def test_seed_makes_groups_members_contacts_and_definitions_in_one_call(client, 
     assert len(members(client, group_id)) == 3
 
 
-@pytest.mark.parametrize("seed,message", [
-    ({"groups": [{"name": "A", "members": ["12"]}]}, "1002"),               # not an msisdn
-    ({"groups": [{"name": "A", "members": ["+6591000001"]}], "contacts": ["+6591000001"]}, "twice"),
-    ({"groups": [{"name": "A"}, {"name": "a"}]}, "409"),                   # names are unique, whatever the case
-    ({"groups": [{"id": 999, "members": ["+6591000001"]}]}, "404"),
-    ({"definitions": [{"trigger": "inbound_sms", "definition": {"name": "x", "steps": []}}]}, "5001"),
-    ({"widgets": []}, "seed body"),
-])
+@pytest.mark.parametrize(
+    "seed,message",
+    [
+        ({"groups": [{"name": "A", "members": ["12"]}]}, "1002"),  # not an msisdn
+        ({"groups": [{"name": "A", "members": ["+6591000001"]}], "contacts": ["+6591000001"]}, "twice"),
+        ({"groups": [{"name": "A"}, {"name": "a"}]}, "409"),  # names are unique, whatever the case
+        ({"groups": [{"id": 999, "members": ["+6591000001"]}]}, "404"),
+        ({"definitions": [{"trigger": "inbound_sms", "definition": {"name": "x", "steps": []}}]}, "5001"),
+        ({"widgets": []}, "seed body"),
+    ],
+)
 def test_a_bad_seed_makes_nothing(client, controls, seed, message):
     with pytest.raises(SandboxControlError, match=message):
         controls._call("POST", "seed", seed)

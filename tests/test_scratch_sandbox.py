@@ -1,5 +1,6 @@
 """Notebook 07's days of customers play on a scratch sandbox: the operator's sandbox keeps its data and
 a clock near the wall clock, and the days played end now."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

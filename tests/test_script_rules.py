@@ -1,4 +1,5 @@
 """8x8's script rules: the sandbox refuses what 8x8 refuses, and the runbook deploys only what keeps them."""
+
 from __future__ import annotations
 
 import json
@@ -34,34 +35,63 @@ def group_id(client):
 
 
 def minimal_definition(settings, condition: str) -> dict:
-    return {"accountId": settings.account_id, "subAccountId": settings.subaccount_id, "trigger": "inbound_chat_apps",
-            "status": "enabled",
-            "definition": {"name": "rules", "steps": [
+    return {
+        "accountId": settings.account_id,
+        "subAccountId": settings.subaccount_id,
+        "trigger": "inbound_chat_apps",
+        "status": "enabled",
+        "definition": {
+            "name": "rules",
+            "steps": [
                 {"id": "decide", "stepType": "Branch", "selectNextStep": {"wait": condition}},
-                {"id": "wait", "stepType": "Wait", "inputs": {"duration": "00:00:01"}}]}}
+                {"id": "wait", "stepType": "Wait", "inputs": {"duration": "00:00:01"}},
+            ],
+        },
+    }
 
 
 # --- the checker, without a socket ---------------------------------------------------------
-@pytest.mark.parametrize("script,rule", [
-    ("x" * (MAX_SCRIPT_LENGTH + 1), "length"),
-    ("var x = 1", "declaration"), ("let x = 1", "declaration"), ("const x = 1", "declaration"),
-    ("(function () { var i; return 1; })()", "declaration"),
-    ("data.x = 1", "assignment"), ("data.n += 1", "assignment"), ("data.n++", "assignment"), ("--data.n", "assignment"),
-    ("new RegExp('stop')", "allocation"), ("new Date()", "allocation"),
-    ("(function f(n) { return n ? f(n - 1) : 0; })(3)", "recursion"),
-    ("(function () { return arguments.callee; })()", "recursion"),
-    ("(class {})", "declaration"), ("eval('1')", "dynamic code"), ("Function('return 1')()", "dynamic code"),
-    ("a; b", "syntax"), ("data.payload.", "syntax"),
-])
+@pytest.mark.parametrize(
+    "script,rule",
+    [
+        ("x" * (MAX_SCRIPT_LENGTH + 1), "length"),
+        ("var x = 1", "declaration"),
+        ("let x = 1", "declaration"),
+        ("const x = 1", "declaration"),
+        ("(function () { var i; return 1; })()", "declaration"),
+        ("data.x = 1", "assignment"),
+        ("data.n += 1", "assignment"),
+        ("data.n++", "assignment"),
+        ("--data.n", "assignment"),
+        ("new RegExp('stop')", "allocation"),
+        ("new Date()", "allocation"),
+        ("(function f(n) { return n ? f(n - 1) : 0; })(3)", "recursion"),
+        ("(function () { return arguments.callee; })()", "recursion"),
+        ("(class {})", "declaration"),
+        ("eval('1')", "dynamic code"),
+        ("Function('return 1')()", "dynamic code"),
+        ("a; b", "syntax"),
+        ("data.payload.", "syntax"),
+    ],
+)
 def test_each_forbidden_construct_is_found(script, rule):
     assert rule in {v.rule for v in check_script(script)}, check_script(script)
 
 
-@pytest.mark.parametrize("script", [
-    "data.payload.content.text", "/^stop$/i.test(String(data.text ?? ''))", "(t => t.trim())(' x ')",
-    "[1, 2].some(n => n > 1)", "data.a?.b ?? null", "x" * MAX_SCRIPT_LENGTH, "stringContains(data.t, 'STOP')",
-    "data.n == 200 || data.n == 201", "'é'.normalize('NFD')",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "data.payload.content.text",
+        "/^stop$/i.test(String(data.text ?? ''))",
+        "(t => t.trim())(' x ')",
+        "[1, 2].some(n => n > 1)",
+        "data.a?.b ?? null",
+        "x" * MAX_SCRIPT_LENGTH,
+        "stringContains(data.t, 'STOP')",
+        "data.n == 200 || data.n == 201",
+        "'é'.normalize('NFD')",
+    ],
+)
 def test_allowed_expressions_pass(script):
     assert check_script(script) == []
 
@@ -72,12 +102,15 @@ def test_length_counts_utf16_units_like_javascript():
 
 
 # --- the sandbox refuses what 8x8 refuses ---------------------------------------------------
-@pytest.mark.parametrize("condition,rule", [
-    ("{{" + "1 || " * 199 + "true  }}", "1001 characters"),
-    ("{{(function () { var stop = true; return stop; })()}}", "declaration: var"),
-    ("{{data.opted = true}}", "assignment"),
-    ("{{new RegExp('stop').test(data.payload.content.text)}}", "allocation"),
-])
+@pytest.mark.parametrize(
+    "condition,rule",
+    [
+        ("{{" + "1 || " * 199 + "true  }}", "1001 characters"),
+        ("{{(function () { var stop = true; return stop; })()}}", "declaration: var"),
+        ("{{data.opted = true}}", "assignment"),
+        ("{{new RegExp('stop').test(data.payload.content.text)}}", "allocation"),
+    ],
+)
 def test_sandbox_refuses_scripts_that_break_the_rules(client, recorder, settings, condition, rule):
     if "1 || " in condition:
         assert len(condition) - 4 == 1001
@@ -101,8 +134,11 @@ def test_a_script_running_over_500_ms_fails_its_step(client, settings):
     created = client.automation.create_definition(minimal_definition(settings, endless))
     workflow_id = client.automation.start_workflow(created["id"], inbound_payload("+6591234567", "hi"))
     run = client.automation.get_workflow(created["id"], workflow_id)
-    assert run["status"] == "Terminated" and run["logs"][-1] == {**run["logs"][-1], "stepName": "decide",
-                                                                   "status": "Failed"}
+    assert run["status"] == "Terminated" and run["logs"][-1] == {
+        **run["logs"][-1],
+        "stepName": "decide",
+        "status": "Failed",
+    }
     errors = client.automation.workflow_errors(created["id"], workflow_id)
     assert errors[0]["step"] == "decide" and "500 ms" in errors[0]["message"]
     assert set(errors[0]) == {"workflowId", "step", "message", "errorTime"}
@@ -111,8 +147,9 @@ def test_a_script_running_over_500_ms_fails_its_step(client, settings):
 def test_8x8_functions_are_listed_and_run(client, settings):
     listed = client.json("automation", "GET", f"/api/v1/accounts/{settings.account_id}/steps/functions")
     assert {f["name"] for f in listed} == {"stringContains", "isCountryCode", "isTimeOfDayBetween", "isDayOfWeek"}
-    zones = client.json("automation", "GET", f"/api/v1/accounts/{settings.account_id}/steps/timezones",
-                        params={"contains": "singapore"})
+    zones = client.json(
+        "automation", "GET", f"/api/v1/accounts/{settings.account_id}/steps/timezones", params={"contains": "singapore"}
+    )
     assert zones == [{"id": "Singapore Standard Time", "name": "Kuala Lumpur, Singapore (UTC+08:00)"}]
     js = Expressions({"payload": {"content": {"text": "Please STOP"}, "user": {"msisdn": "+6591234567"}}})
     assert js.render(TutorialRule().js_condition()) is True  # the tutorial's template rule, as written
@@ -157,8 +194,9 @@ def test_opt_out_and_opt_in_on_each_channel(client, sandbox, settings, group_id,
     assert client.contacts.search_contacts("+6591230001")  # the contact is kept
 
 
-@pytest.mark.parametrize("button", [{"id": "stop-promos", "title": "Stop promotions"},
-                                    {"id": "STOP", "title": "No thanks"}])
+@pytest.mark.parametrize(
+    "button", [{"id": "stop-promos", "title": "Stop promotions"}, {"id": "STOP", "title": "No thanks"}]
+)
 def test_a_button_tap_opts_out(client, sandbox, settings, group_id, button):
     deploy_definitions(client, build_opt_out_definitions(settings, group_id))
     runs = sandbox.deliver_inbound("+6591230002", None, button=button)
@@ -181,6 +219,7 @@ def test_later_notebooks_read_the_deployed_workflows(client, settings, group_id)
     assert set(found) == {"WhatsApp", "SMS"} and {w.group_id for w in found.values()} == {group_id}
     assert "arret" in json.dumps(found["SMS"].definition)
     from helpers.errors import WorkflowNotDeployed
+
     with pytest.raises(WorkflowNotDeployed, match="notebook 03"):
         deployed_workflows(client, "Nothing of that name")
 
@@ -221,8 +260,11 @@ def test_message_texts_read_typed_text_buttons_and_payloads():
     tap = inbound_payload("+65", None, button={"id": "opt-1", "title": "Stop promotions"})
     assert message_texts(tap) == ["", "", "Stop promotions", "opt-1"]
     assert KeywordPolicy().classify_event(tap) == "opt-out"
-    listed = {"payload": {"content": {"interactive": {"type": "list_reply",
-                                                      "list_reply": {"id": "x", "title": "Unsubscribe"}}}}}
+    listed = {
+        "payload": {
+            "content": {"interactive": {"type": "list_reply", "list_reply": {"id": "x", "title": "Unsubscribe"}}}
+        }
+    }
     assert KeywordPolicy().classify_event(listed) == "opt-out"
     assert KeywordPolicy().classify_event({"payload": {"content": {"payload": "STOP"}}}) == "opt-out"
     assert KeywordPolicy().classify_event({"payload": {"body": "stop"}}, "SMS") == "opt-out"

@@ -1,4 +1,5 @@
 """The API key never shows in a repr, an error, a log line or a file other than .env."""
+
 from __future__ import annotations
 
 import logging
@@ -17,15 +18,26 @@ KEY = "live-key-3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
 @pytest.fixture
 def live_settings(sandbox):
     # A "live" key pointed at the sandbox, which does not accept it: every call fails with 401.
-    env = {"EIGHTXEIGHT_API_KEY": KEY, "EIGHTXEIGHT_ACCOUNT_ID": "acme", "EIGHTXEIGHT_SUBACCOUNT_ID": "acme_wa",
-           "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
+    env = {
+        "EIGHTXEIGHT_API_KEY": KEY,
+        "EIGHTXEIGHT_ACCOUNT_ID": "acme",
+        "EIGHTXEIGHT_SUBACCOUNT_ID": "acme_wa",
+        "EIGHTXEIGHT_BASE_URL": sandbox.base_url,
+    }
     return load_settings(env=env, env_file=None)
 
 
 def test_key_not_in_reprs(live_settings):
     client = Client(live_settings)
-    for text in (repr(live_settings), str(live_settings), f"{live_settings.api_key}", repr(client),
-                 repr(client.session.auth), live_settings.describe(), str(vars(client))):
+    for text in (
+        repr(live_settings),
+        str(live_settings),
+        f"{live_settings.api_key}",
+        repr(client),
+        repr(client.session.auth),
+        live_settings.describe(),
+        str(vars(client)),
+    ):
         assert KEY not in text
     with pytest.raises(TypeError):
         pickle.dumps(live_settings.api_key)

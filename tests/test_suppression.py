@@ -1,4 +1,5 @@
 """Suppression before sending, the hourly blacklist sync, and the test-message table."""
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,12 @@ def test_audience_of_20000_against_20000_members_reads_the_group_once(client, sa
     members = [f"+6590{i:06d}" for i in range(20_000)]
     seed_members(sandbox, group["id"], members)
     # half the audience opted out, half never did; written in mixed formats
-    audience = pd.DataFrame({"msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, 20_000, 2)]
-                                       + [f"+6581{i:06d}" for i in range(10_000)]})
+    audience = pd.DataFrame(
+        {
+            "msisdn": [f"+65 90{i:06d}" if i % 2 else f"+6590{i:06d}" for i in range(0, 20_000, 2)]
+            + [f"+6581{i:06d}" for i in range(10_000)]
+        }
+    )
     sandbox.reset_stats()
     send_to, removed = filter_audience(client, group["id"], audience)
     # 40 pages of 500 and the member count before and after them; nothing per number
@@ -75,19 +80,25 @@ def test_blacklist_applies_only_after_the_hourly_sync(client, sandbox, settings,
     assert first["status"]["state"] == "queued"
     assert client.messaging.get_message(first["umid"])["status"]["state"] == "delivered"
     sandbox.clock.advance(59 * 60)  # still within the hour: no sync yet
-    assert client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])["status"][
-        "state"] == "delivered"
+    assert (
+        client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])["status"]["state"]
+        == "delivered"
+    )
     sandbox.clock.advance(60)
     record = client.messaging.get_message(client.messaging.send_text("+6591234567", "promo")["umid"])
     assert (record["status"]["state"], record["status"]["errorCode"]) == ("undelivered", 15)
     # removed again: still blocked until the next sync
     contact = next(client.contacts.group_members(group["id"]))
     client.contacts.remove_from_group(group["id"], [contact["id"]])
-    assert client.messaging.get_message(client.messaging.send_text("+6591234567", "x")["umid"])["status"][
-        "errorCode"] == 15
+    assert (
+        client.messaging.get_message(client.messaging.send_text("+6591234567", "x")["umid"])["status"]["errorCode"]
+        == 15
+    )
     sandbox.clock.advance(3600)
-    assert client.messaging.get_message(client.messaging.send_text("+6591234567", "x")["umid"])["status"][
-        "state"] == "delivered"
+    assert (
+        client.messaging.get_message(client.messaging.send_text("+6591234567", "x")["umid"])["status"]["state"]
+        == "delivered"
+    )
 
 
 def test_a_sync_caught_up_late_holds_only_who_was_blocked_at_its_hour(client, sandbox, group):
@@ -114,10 +125,15 @@ def test_unknown_subaccount_is_refused_with_code_1001(client):
 def test_test_table_on_both_paths_matches_every_expectation(runbook, group):
     deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group["id"]))
     table = run_on_every_path(runbook, deployed_workflows(runbook.client), prefix="+6591000")
-    per_path = {"WhatsApp": len(TEST_MESSAGES) + len(BUTTON_TAPS), "SMS": len(TEST_MESSAGES),
-                "Viber": len(CHAT_APP_MESSAGES), "RCS": len(CHAT_APP_MESSAGES)}  # through the Messaging Apps workflow
+    per_path = {
+        "WhatsApp": len(TEST_MESSAGES) + len(BUTTON_TAPS),
+        "SMS": len(TEST_MESSAGES),
+        "Viber": len(CHAT_APP_MESSAGES),
+        "RCS": len(CHAT_APP_MESSAGES),
+    }  # through the Messaging Apps workflow
     assert table.groupby(["channel", "path"]).size().to_dict() == {
-        (c, p): n for c, n in per_path.items() for p in ("test-run", "inbound")}
+        (c, p): n for c, n in per_path.items() for p in ("test-run", "inbound")
+    }
     assert table["as expected"].all() and check_test_table(table).startswith(f"All {len(table)}")
     taps = table[table["message"] == "[button] Stop promotions"]
     assert len(taps) == 2 and taps["in opt-out group afterwards"].all()
@@ -138,8 +154,12 @@ def test_a_wrong_row_fails_with_an_explanation(runbook, group, settings):
     policy = KeywordPolicy(packs=(LanguagePack("xx", "STOP only", opt_out_words=("STOP",)),))
     sms_only = WorkflowOptions(channels=("SMS",))
     deploy_definitions(runbook.client, build_opt_out_definitions(settings, group["id"], policy, sms_only))
-    table = run_test_messages(runbook, deployed_workflows(runbook.client)["SMS"], [("END", "opt-out"), ("STOP", "opt-out")])
-    with pytest.raises(VerificationFailed, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"):
+    table = run_test_messages(
+        runbook, deployed_workflows(runbook.client)["SMS"], [("END", "opt-out"), ("STOP", "opt-out")]
+    )
+    with pytest.raises(
+        VerificationFailed, match=r"1 of 2 .*\n- 'END' from \+6591000001 \(SMS, test-run\): adding to the group"
+    ):
         check_test_table(table)
 
 
@@ -156,14 +176,24 @@ def test_sync_demo_shows_the_gap_on_a_scratch_sandbox_and_leaves_the_operators_c
     assert controls.sent() == []  # and its campaign messages were sent there
 
 
-
 def test_member_keys_as_int64_keep_only_keys_a_valid_number_can_have():
     """The group's digit keys as int64: a key with a 0 first, longer than E.164, empty or not plain
     ASCII digits matches no valid number (and must not become one: "0065..." is not "65...")."""
     from helpers.suppression import _int_keys
 
-    keys = {"6591234567", "006591234567", "0", "", "1234567890123456", "123456789012345", "٦٥٩١٢٣٤", "1_000",
-            "+6591234568", " 6591234569", "²"}
+    keys = {
+        "6591234567",
+        "006591234567",
+        "0",
+        "",
+        "1234567890123456",
+        "123456789012345",
+        "٦٥٩١٢٣٤",
+        "1_000",
+        "+6591234568",
+        " 6591234569",
+        "²",
+    }
     assert sorted(_int_keys(keys).tolist()) == [6591234567, 123456789012345]
 
 
@@ -174,8 +204,10 @@ def test_the_test_numbers_are_one_runs_at_a_time_and_given_back_by_the_clean_up(
     from helpers.errors import RunInProgress
     from helpers.verification import TestNumbersLock
 
-    deploy_definitions(runbook.client, build_opt_out_definitions(runbook.settings, group["id"],
-                                                                 options=WorkflowOptions(channels=("SMS",))))
+    deploy_definitions(
+        runbook.client,
+        build_opt_out_definitions(runbook.settings, group["id"], options=WorkflowOptions(channels=("SMS",))),
+    )
     sms = deployed_workflows(runbook.client)["SMS"]
     with TestNumbersLock(runbook.client):  # another run's, in the middle of its tests
         sandbox.reset_stats()

@@ -1,4 +1,5 @@
 """WhatsApp templates: does each tell customers a way out that the deployed workflow understands?"""
+
 from __future__ import annotations
 
 import os
@@ -43,12 +44,27 @@ def test_each_templates_way_out_judged_by_the_deployed_workflow(client, settings
 
 
 def test_scripts_without_capitals_and_words_that_are_no_way_out(client, settings, group, deployed, controls):
-    controls.seed(templates=[
-        {"channelId": OTHER_CHANNEL, "templateName": "thai_promo", "language": "th", "category": "MARKETING",
-         "components": [{"type": "BODY", "text": "ลดราคา 50% วันนี้เท่านั้น"},
-                        {"type": "FOOTER", "text": "หากไม่ต้องการรับข้อความ พิมพ์ ยกเลิก"}]},
-        {"channelId": OTHER_CHANNEL, "templateName": "confirm", "language": "en", "category": "MARKETING",
-         "components": [{"type": "BODY", "text": "Reply YES to confirm your booking."}]}])
+    controls.seed(
+        templates=[
+            {
+                "channelId": OTHER_CHANNEL,
+                "templateName": "thai_promo",
+                "language": "th",
+                "category": "MARKETING",
+                "components": [
+                    {"type": "BODY", "text": "ลดราคา 50% วันนี้เท่านั้น"},
+                    {"type": "FOOTER", "text": "หากไม่ต้องการรับข้อความ พิมพ์ ยกเลิก"},
+                ],
+            },
+            {
+                "channelId": OTHER_CHANNEL,
+                "templateName": "confirm",
+                "language": "en",
+                "category": "MARKETING",
+                "components": [{"type": "BODY", "text": "Reply YES to confirm your booking."}],
+            },
+        ]
+    )
     found = by_name(check_templates(client, [OTHER_CHANNEL]))
     assert found["thai_promo"].way_out == 'text "ยกเลิก"' and "add th to LANGUAGES" in found["thai_promo"].action
     assert found["confirm"].way_out == "" and found["confirm"].understood is None  # YES is no opt-out
@@ -59,14 +75,29 @@ def test_scripts_without_capitals_and_words_that_are_no_way_out(client, settings
 def test_the_sandbox_serves_templates_as_8x8_defines_them(client, controls, make_client, settings):
     with pytest.raises(Unauthorized, match="EIGHTXEIGHT_ACCOUNT_UUID"):  # the account's UUID, not its name
         make_client(settings.__class__(**{**settings.__dict__, "account_uuid": "sandbox-account"})).messaging.templates(
-            SAMPLE_CHANNEL_ID)
+            SAMPLE_CHANNEL_ID
+        )
     with pytest.raises(Unauthorized):
-        make_client(settings.__class__(**{**settings.__dict__, "account_uuid": "00000000-0000-4000-8000-000000000000"})
-                    ).messaging.templates(SAMPLE_CHANNEL_ID)
+        make_client(
+            settings.__class__(**{**settings.__dict__, "account_uuid": "00000000-0000-4000-8000-000000000000"})
+        ).messaging.templates(SAMPLE_CHANNEL_ID)
     assert client.messaging.templates(OTHER_CHANNEL) == []
     with pytest.raises(SandboxControlError, match="1 to 20 characters"):  # a button title as 8x8 limits it
-        controls.seed(templates=[{"channelId": OTHER_CHANNEL, "templateName": "t", "language": "en", "components": [
-            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Stop all promotional messages"}]}]}])
+        controls.seed(
+            templates=[
+                {
+                    "channelId": OTHER_CHANNEL,
+                    "templateName": "t",
+                    "language": "en",
+                    "components": [
+                        {
+                            "type": "BUTTONS",
+                            "buttons": [{"type": "QUICK_REPLY", "text": "Stop all promotional messages"}],
+                        }
+                    ],
+                }
+            ]
+        )
     with pytest.raises(BadInput, match="channel id"):
         check_templates(client, [])
 
@@ -74,14 +105,20 @@ def test_the_sandbox_serves_templates_as_8x8_defines_them(client, controls, make
 def command(sandbox, *args, cwd):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "helpers", "templates", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "templates", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_command_exits_0_1_or_2(sandbox, client, controls, deployed, samples, tmp_path):
     needs_action = command(sandbox, "--channel", samples, cwd=tmp_path)
     assert needs_action.returncode == 1, needs_action.stderr
-    assert "oferta_primavera (es, MARKETING): text \"BAJA\", not understood" in needs_action.stdout
+    assert 'oferta_primavera (es, MARKETING): text "BAJA", not understood' in needs_action.stdout
     assert needs_action.stdout.strip().splitlines()[-1].startswith("Summary: 2 way(s) out understood, 2 template(s)")
     controls.seed(templates=[{"channelId": OTHER_CHANNEL, **SAMPLE_TEMPLATES[0]}])
     fine = command(sandbox, "--channel", OTHER_CHANNEL, cwd=tmp_path)

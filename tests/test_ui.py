@@ -1,4 +1,5 @@
 """The notebooks' widgets, clicked from Python (the browser test clicks them for real)."""
+
 from __future__ import annotations
 
 from helpers.ui import confirm_button
@@ -6,8 +7,9 @@ from helpers.ui import confirm_button
 
 def test_more_than_a_handful_of_changes_asks_twice():
     ran = []
-    widget = confirm_button("Remove 12 membership(s)", lambda: ran.append(1), count=12,
-                            warning="Dry run so far: nothing has been changed.")
+    widget = confirm_button(
+        "Remove 12 membership(s)", lambda: ran.append(1), count=12, warning="Dry run so far: nothing has been changed."
+    )
     note, buttons, _ = widget.children
     first, confirm, cancel = buttons.children
     first.click()
@@ -37,8 +39,13 @@ def test_the_connection_check_answers_what_it_read_or_stops(client, group, tmp_p
     from helpers.errors import ConnectionCheckFailed
     from helpers.ui import require_connection
 
-    assert require_connection(client) == {"connection": "ok", "sandbox": True, "account": "sandbox-account",
-                                          "subaccount": "sandbox-subaccount", "contact_groups": 1}
+    assert require_connection(client) == {
+        "connection": "ok",
+        "sandbox": True,
+        "account": "sandbox-account",
+        "subaccount": "sandbox-subaccount",
+        "contact_groups": 1,
+    }
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         nowhere = client.settings.with_base_url(f"http://127.0.0.1:{closed.getsockname()[1]}")

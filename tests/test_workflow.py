@@ -1,4 +1,5 @@
 """The workflow builder, its deployment, and the sandbox's Automation API and engine."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,10 @@ def test_definition_matches_the_official_schema(settings, group_id):
 def test_customer_number_comes_from_payload_user(settings, group_id):
     definition = build_opt_out_definition(settings, group_id)
     add = next(s for s in definition["definition"]["steps"] if s["id"] == "add_to_opt_out_group")
-    assert add["inputs"]["body"] == {"groups": [{"id": group_id}], "addresses": {"msisdn": "{{data.payload.user.msisdn}}"}}
+    assert add["inputs"]["body"] == {
+        "groups": [{"id": group_id}],
+        "addresses": {"msisdn": "{{data.payload.user.msisdn}}"},
+    }
     table = msisdn_source_table(group_id)
     assert table.loc["this runbook", "is the customer's number"]
     assert not table.loc["8x8's tutorial", "is the customer's number"]
@@ -97,8 +101,14 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
     assert result["status"] == "Complete"
     steps = [log["stepName"] for log in result["logs"]]  # the opt-out chain up to the script that matched
     assert steps[0] == "opt_out_keywords_1" and all(s.startswith("opt_out_keywords_") for s in steps[:-6])
-    assert steps[-6:] == ["check_opt_out_number", "look_up_opted_out", "check_already_opted_out",
-                          "add_to_opt_out_group", "check_opt_out_added", "confirm_opt_out"]
+    assert steps[-6:] == [
+        "check_opt_out_number",
+        "look_up_opted_out",
+        "check_already_opted_out",
+        "add_to_opt_out_group",
+        "check_opt_out_added",
+        "confirm_opt_out",
+    ]
     assert result["data"]["opt_out_response_code"] == 201
     members = list(client.contacts.group_members(group_id))
     assert [m["addresses"]["msisdn"] for m in members] == ["+6591234567"]
@@ -107,8 +117,11 @@ def test_opt_out_run_adds_the_sender_and_confirms(client, sandbox, deployed, gro
 
 def test_look_alike_does_nothing(client, sandbox, deployed, group_id):
     result = run(client, deployed, "which bus stop?")
-    chain = [s["id"] for s in build_opt_out_definition(client.settings, group_id)["definition"]["steps"]
-             if s["id"].startswith(("opt_out_keywords_", "opt_in_keywords_", "help_keywords_"))]
+    chain = [
+        s["id"]
+        for s in build_opt_out_definition(client.settings, group_id)["definition"]["steps"]
+        if s["id"].startswith(("opt_out_keywords_", "opt_in_keywords_", "help_keywords_"))
+    ]
     assert [log["stepName"] for log in result["logs"]] == chain  # every Branch of the chain, nothing else
     assert list(client.contacts.group_members(group_id)) == [] and SandboxControls(sandbox.base_url).sent() == []
 
@@ -124,9 +137,19 @@ def test_help_is_answered_never_an_opt_out(client, sandbox, deployed, group_id, 
     assert "for help, contact" in reply and "Reply STOP" in reply
 
 
-@pytest.mark.parametrize("text,kind", [("Baja por favor", "opt-out"), ("AYUDA", "help"), ("hilfe", "help"),
-                                       ("STOPP", "opt-out"), ("退订", "opt-out"), ("STPO", "opt-out"),
-                                       ("el precio es muy alto", "other"), ("Darme de alta", "opt-in")])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("Baja por favor", "opt-out"),
+        ("AYUDA", "help"),
+        ("hilfe", "help"),
+        ("STOPP", "opt-out"),
+        ("退订", "opt-out"),
+        ("STPO", "opt-out"),
+        ("el precio es muy alto", "other"),
+        ("Darme de alta", "opt-in"),
+    ],
+)
 def test_the_chosen_languages_reach_the_deployed_workflow(client, sandbox, settings, group_id, text, kind):
     from helpers.policy import KeywordPolicy
 
@@ -135,7 +158,8 @@ def test_the_chosen_languages_reach_the_deployed_workflow(client, sandbox, setti
     steps = [log["stepName"] for log in run(client, deployed, text)["logs"]]
     landed = {"opt-out": "confirm_opt_out", "help": "answer_help", "opt-in": "check_opted_in_contact"}
     assert steps[-1] == landed.get(kind, "help_keywords_1" if kind == "other" else None) or (
-        kind == "other" and steps[-1].startswith("help_keywords_")), steps
+        kind == "other" and steps[-1].startswith("help_keywords_")
+    ), steps
     members = [m["addresses"]["msisdn"] for m in client.contacts.group_members(group_id)]
     assert members == (["+6591234567"] if kind == "opt-out" else [])
 
@@ -183,28 +207,41 @@ def test_templates_keep_types_and_interpolate():
     from helpers.expressions import render
 
     data = {"payload": {"user": {"msisdn": "+65"}}, "n": 3}
-    assert render({"a": "{{data.n + 1}}", "b": "to {{data.payload.user.msisdn}}!", "c": ["{{data.n > 2}}"]}, data) == \
-        {"a": 4, "b": "to +65!", "c": [True]}
+    assert render({"a": "{{data.n + 1}}", "b": "to {{data.payload.user.msisdn}}!", "c": ["{{data.n > 2}}"]}, data) == {
+        "a": 4,
+        "b": "to +65!",
+        "c": [True],
+    }
 
 
 def _answer_as_chat_apps_step(definition: dict) -> dict:
     """The opt-out confirmation rewritten as a ChatAppsMessage step (the built one is a send over HTTP)."""
     step = next(s for s in definition["definition"]["steps"] if s["id"] == "confirm_opt_out")
     body = step["inputs"]["body"]
-    step.update(stepType="ChatAppsMessage", inputs={"subAccountId": definition["subAccountId"], "user": body["user"],
-                                                    "type": "text", "content": body["content"]})
+    step.update(
+        stepType="ChatAppsMessage",
+        inputs={
+            "subAccountId": definition["subAccountId"],
+            "user": body["user"],
+            "type": "text",
+            "content": body["content"],
+        },
+    )
     return step
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda d: d["definition"].pop("name"), "name is required"),
-    (lambda d: d.update(trigger="inbound_fax"), "Trigger"),
-    (lambda d: d["definition"]["steps"][0]["selectNextStep"].update(nowhere="{{true}}"), "unknown step"),
-    (lambda d: d["definition"]["steps"].append(dict(d["definition"]["steps"][1])), "unique"),
-    (lambda d: d.pop("accountId"), "accountId is required"),
-    (lambda d: d["definition"]["steps"][-1]["inputs"].update(duration="soon"), "timespan"),
-    (lambda d: _answer_as_chat_apps_step(d)["inputs"].pop("content"), "content required"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda d: d["definition"].pop("name"), "name is required"),
+        (lambda d: d.update(trigger="inbound_fax"), "Trigger"),
+        (lambda d: d["definition"]["steps"][0]["selectNextStep"].update(nowhere="{{true}}"), "unknown step"),
+        (lambda d: d["definition"]["steps"].append(dict(d["definition"]["steps"][1])), "unique"),
+        (lambda d: d.pop("accountId"), "accountId is required"),
+        (lambda d: d["definition"]["steps"][-1]["inputs"].update(duration="soon"), "timespan"),
+        (lambda d: _answer_as_chat_apps_step(d)["inputs"].pop("content"), "content required"),
+    ],
+)
 def test_invalid_definitions_are_400_code_5001(client, recorder, settings, group_id, mutate, message):
     definition = build_opt_out_definition(settings, group_id)
     mutate(definition)

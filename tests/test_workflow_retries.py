@@ -1,5 +1,6 @@
 """Opt-outs honoured between runbook runs: the workflow retries its Contacts call with Wait steps,
 and the sandbox runs Wait steps as 8x8 documents them (Runnable, Sleeping, woken by the clock)."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,18 +13,36 @@ from helpers.workflow import RETRY_WAITS, build_opt_out_definitions, check_defin
 
 
 def confirmations(sandbox, number: str, text_start: str = "You have been unsubscribed") -> int:
-    return sum(1 for m in SandboxControls(sandbox.base_url).sent()
-               if m["user"]["msisdn"] == number and m["content"].get("text", "").startswith(text_start))
+    return sum(
+        1
+        for m in SandboxControls(sandbox.base_url).sent()
+        if m["user"]["msisdn"] == number and m["content"].get("text", "").startswith(text_start)
+    )
 
 
 def test_a_wait_step_sleeps_until_the_sandbox_clock_has_passed_it(client, settings, sandbox, controls):
-    definition = {"accountId": settings.account_id, "subAccountId": settings.subaccount_id,
-                  "trigger": "inbound_chat_apps", "status": "enabled",
-                  "definition": {"name": "wait then answer", "steps": [
-                      {"id": "pause", "stepType": "Wait", "inputs": {"duration": "00:02:00"}, "nextStepId": "answer"},
-                      {"id": "answer", "stepType": "ChatAppsMessage",
-                       "inputs": {"subAccountId": settings.subaccount_id, "user": {"msisdn": "+6590001111"},
-                                  "type": "text", "content": {"text": "two minutes later"}}}]}}
+    definition = {
+        "accountId": settings.account_id,
+        "subAccountId": settings.subaccount_id,
+        "trigger": "inbound_chat_apps",
+        "status": "enabled",
+        "definition": {
+            "name": "wait then answer",
+            "steps": [
+                {"id": "pause", "stepType": "Wait", "inputs": {"duration": "00:02:00"}, "nextStepId": "answer"},
+                {
+                    "id": "answer",
+                    "stepType": "ChatAppsMessage",
+                    "inputs": {
+                        "subAccountId": settings.subaccount_id,
+                        "user": {"msisdn": "+6590001111"},
+                        "type": "text",
+                        "content": {"text": "two minutes later"},
+                    },
+                },
+            ],
+        },
+    }
     created = client.automation.create_definition(definition)
     run_id = client.automation.start_workflow(created["id"], {"payload": {}})
     run = client.automation.get_workflow(created["id"], run_id)
@@ -46,8 +65,11 @@ def test_the_retries_are_unrolled_within_8x8s_rules(settings, group):
         check_definition_rules(definition)  # every script within the rules, at most 5 choices per Branch
         steps = {s["id"]: s for s in definition["definition"]["steps"]}
         waits = [s for s in steps.values() if s["stepType"] == "Wait" and s["id"].startswith("wait_before_opt_out")]
-        assert [w["inputs"]["duration"] for w in waits] == list(RETRY_WAITS) == ["00:00:30", "00:02:00", "00:10:00",
-                                                                                  "00:30:00"]
+        assert (
+            [w["inputs"]["duration"] for w in waits]
+            == list(RETRY_WAITS)
+            == ["00:00:30", "00:02:00", "00:10:00", "00:30:00"]
+        )
         adds = [s for s in steps.values() if s["id"].startswith("add_to_opt_out_group")]
         assert len(adds) == len(RETRY_WAITS) + 1
         # every try leads to the one confirmation: it is sent once, after the call that succeeded
@@ -57,7 +79,8 @@ def test_the_retries_are_unrolled_within_8x8s_rules(settings, group):
 
 @pytest.mark.parametrize("channel", ["whatsapp", "sms"])
 def test_forty_percent_failing_answers_for_thirty_minutes_lose_no_more_than_two_of_forty(
-        client, sandbox, controls, group, deployed, channel):
+    client, sandbox, controls, group, deployed, channel
+):
     controls.fail_share(0.4, method="POST", path_contains="/contacts")  # the workflows' add-to-group calls
     numbers = [f"+65912{i:05d}" for i in range(40)]
     for number in numbers:
@@ -73,7 +96,12 @@ def test_forty_percent_failing_answers_for_thirty_minutes_lose_no_more_than_two_
     ledger = build_ledger(client)
     retried = ledger.rows[ledger.rows["honoured_by"].str.startswith("retry")]
     assert len(retried) > 5 and set(ledger.rows.loc[ledger.rows["member_now"] == True, "honoured_by"]) <= {  # noqa: E712
-        "first try", "retry 1", "retry 2", "retry 3", "retry 4"}
+        "first try",
+        "retry 1",
+        "retry 2",
+        "retry 3",
+        "retry 4",
+    }
 
 
 def test_a_run_waiting_to_retry_is_in_progress_never_lost(client, controls, group, deployed, tmp_path):
@@ -89,7 +117,11 @@ def test_a_run_waiting_to_retry_is_in_progress_never_lost(client, controls, grou
     controls.advance_clock(seconds=3 * 60)  # the retry after 2 minutes succeeds
     row = build_ledger(client).rows.iloc[0]
     assert (row["status"], row["action"], row["honoured_by"], row["contacts_answer"]) == (
-        "Complete", "", "retry 2", "HTTP 201 (try 3)")
+        "Complete",
+        "",
+        "retry 2",
+        "HTTP 201 (try 3)",
+    )
     assert "+6590002222" in members(client, group)
 
 

@@ -7,6 +7,7 @@
 - the per-row CSV report through :mod:`helpers.reports`, the writer every job shares;
 - :mod:`.run`: removal (``bulk_remove``, opt-ins) and import (``bulk_add``, opt-out lists).
 """
+
 from ..errors import BadFile
 from ..reports import write_report
 from .apply import DEFAULT_CHUNK_SIZE, RunInProgress, RunInterrupted
@@ -15,6 +16,22 @@ from .read import Numbers, read_numbers
 from .run import BulkRun, UnknownGroup, bulk_add, bulk_remove, resolve_group
 from .statuses import Outcome, Status
 
-__all__ = ["BadFile", "BulkRun", "DEFAULT_CHUNK_SIZE", "Mode", "Numbers", "Outcome", "Plan", "RunInProgress",
-           "RunInterrupted", "Status", "UnknownGroup", "bulk_add", "bulk_remove", "read_numbers", "resolve_group",
-           "summarise", "write_report"]
+__all__ = [
+    "BadFile",
+    "BulkRun",
+    "DEFAULT_CHUNK_SIZE",
+    "Mode",
+    "Numbers",
+    "Outcome",
+    "Plan",
+    "RunInProgress",
+    "RunInterrupted",
+    "Status",
+    "UnknownGroup",
+    "bulk_add",
+    "bulk_remove",
+    "read_numbers",
+    "resolve_group",
+    "summarise",
+    "write_report",
+]

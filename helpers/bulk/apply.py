@@ -12,6 +12,7 @@ Only one run per group at a time: :class:`GroupLock` holds an exclusive ``flock`
 named after the platform, the account and the group, so a second run, from any folder, is
 refused (and a killed run's lock goes with its process).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..client import Client
+from ..concurrency import ExclusiveLock
 from ..errors import (
     APIError,
     BadFile,
@@ -38,7 +40,6 @@ from ..errors import (
     Unauthorized,
     UnexpectedResponse,
 )
-from ..paths import ExclusiveLock
 from ..reports import private_open
 from .check import key_of
 
@@ -52,12 +53,15 @@ SYSTEMIC = (TransportError, Unauthorized, RateLimited, UnexpectedResponse)
 def check_chunk_size(chunk_size) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= DEFAULT_CHUNK_SIZE:
         # Checked before anything is read or sent: 0 or a negative size once "removed" nothing, exit 0.
-        raise BadInput(f"--chunk-size must be a whole number from 1 to {DEFAULT_CHUNK_SIZE} "
-                      f"(8x8's largest membership request), not {chunk_size!r}; nothing was changed.")
+        raise BadInput(
+            f"--chunk-size must be a whole number from 1 to {DEFAULT_CHUNK_SIZE} "
+            f"(8x8's largest membership request), not {chunk_size!r}; nothing was changed."
+        )
     return chunk_size
 
 
 # --- one run per group ---------------------------------------------------------------------
+
 
 class GroupLock(ExclusiveLock):
     """One run at a time on one group of one account of one platform."""
@@ -67,12 +71,15 @@ class GroupLock(ExclusiveLock):
         self.group_id = group_id
 
     def refusal(self, holder: str) -> RunInProgress:
-        return RunInProgress(f"Another bulk run is working on group {self.group_id} ({holder}). One run per "
-                             "group at a time: wait for it to finish, then run this again. Nothing was changed "
-                             "by this run.")
+        return RunInProgress(
+            f"Another bulk run is working on group {self.group_id} ({holder}). One run per "
+            "group at a time: wait for it to finish, then run this again. Nothing was changed "
+            "by this run."
+        )
 
 
 # --- the journal ---------------------------------------------------------------------------
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -116,8 +123,10 @@ class Journal:
         if entries:
             first = entries[0]
             if first.get("type") != "run" or first.get("key") != self.key:
-                raise BadFile(f"The journal {self.path} belongs to another run (another file, group or options). "
-                              "Give another --journal (or none), or move that file away. Nothing was changed.")
+                raise BadFile(
+                    f"The journal {self.path} belongs to another run (another file, group or options). "
+                    "Give another --journal (or none), or move that file away. Nothing was changed."
+                )
             if any(e.get("type") == "finished" for e in entries):
                 stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
                 self.archived = self.path.with_name(f"{self.path.stem}.finished-{stamp}{self.path.suffix}")
@@ -147,6 +156,7 @@ class Journal:
 
 
 # --- chunks ----------------------------------------------------------------------------------
+
 
 def remove_chunk(client: Client, group_id: int, contact_ids: list[int]) -> dict[int, str]:
     """Remove one chunk of memberships (never the contacts). Returns {contact id: reason} of failures.
@@ -192,18 +202,22 @@ def add_chunk(client: Client, group_id: int, msisdns: list[str]) -> dict[str, st
 def adding(client: Client, group_id: int) -> Callable[[list[str]], dict]:
     """The chunk sender of additions (numbers as digit keys; create-or-merge each contact into the
     group): a chunk in, its refused keys out, with their reasons. Bulk import and reconcile share it."""
+
     def send(chunk: list[str]) -> dict:
         return {key_of(m): reason for m, reason in add_chunk(client, group_id, ["+" + k for k in chunk]).items()}
+
     return send
 
 
 def removing(client: Client, group_id: int, ids: dict[str, int]) -> Callable[[list[str]], dict]:
     """The chunk sender of removals (memberships only; ``ids``: digit key -> contact id, read from the
     group and updated by the caller between passes): its refused keys out, with their reasons."""
+
     def send(chunk: list[str]) -> dict:
         refused = remove_chunk(client, group_id, [ids[k] for k in chunk])
         key_for = {ids[k]: k for k in chunk}
         return {key_for[cid]: reason for cid, reason in refused.items()}
+
     return send
 
 
@@ -219,8 +233,17 @@ def changing_the_group(what: str):
         raise RunInterrupted(f"{what} stopped after changing the group: {exc}").answered_by(exc) from exc
 
 
-def send_in_chunks(client: Client, journal: Journal, items: list, chunk_size: int, send: Callable[[list], dict],
-                   *, label: str, pass_number: int, progress=True) -> dict:
+def send_in_chunks(
+    client: Client,
+    journal: Journal,
+    items: list,
+    chunk_size: int,
+    send: Callable[[list], dict],
+    *,
+    label: str,
+    pass_number: int,
+    progress=True,
+) -> dict:
     """Send ``items`` in chunks, up to ``client.parallel`` at once, journaling each chunk when it
     is sent and when it ends. Returns {item: reason} of failures.
 
@@ -228,7 +251,7 @@ def send_in_chunks(client: Client, journal: Journal, items: list, chunk_size: in
     from the group as it is, so none of them is sent again unless the group still needs it.
     """
     failed: dict = {}
-    chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     bar = _progress(progress, total=len(chunks), desc=label)
 
     def one(numbered: tuple[int, list]) -> tuple[int, list, dict | Exception]:
@@ -242,13 +265,28 @@ def send_in_chunks(client: Client, journal: Journal, items: list, chunk_size: in
     try:
         for index, chunk, outcome in client.in_parallel(one, enumerate(chunks)):
             if isinstance(outcome, Exception):
-                journal.record({"type": "interrupted", "pass": pass_number, "chunk": index, "at": _now(),
-                                "reason": f"{type(outcome).__name__}: {outcome}"})
-                raise RunInterrupted(f"The run stopped at chunk {index + 1} of {len(chunks)} (pass {pass_number}): "
-                                     f"{outcome}") from None
+                journal.record(
+                    {
+                        "type": "interrupted",
+                        "pass": pass_number,
+                        "chunk": index,
+                        "at": _now(),
+                        "reason": f"{type(outcome).__name__}: {outcome}",
+                    }
+                )
+                raise RunInterrupted(
+                    f"The run stopped at chunk {index + 1} of {len(chunks)} (pass {pass_number}): {outcome}"
+                ) from None
             failed.update(outcome)
-            journal.record({"type": "done", "pass": pass_number, "chunk": index, "items": chunk,
-                            "failed": {str(k): v for k, v in outcome.items()}})
+            journal.record(
+                {
+                    "type": "done",
+                    "pass": pass_number,
+                    "chunk": index,
+                    "items": chunk,
+                    "failed": {str(k): v for k, v in outcome.items()},
+                }
+            )
             if bar is not None:
                 bar.update(1)
     finally:
@@ -265,4 +303,3 @@ def _progress(progress, total: int, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="chunk", desc=desc)
-

@@ -3,6 +3,7 @@
 Removal: each valid number is ``to remove`` (a member) or ``not in group``. Import: ``to add``
 or ``already in group``. Duplicates and invalid rows keep their status. Nothing is changed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from enum import StrEnum
 import pandas as pd
 
 from ..client import Client
-from ..groups import GroupSnapshot, Steps, no_cycle_collection, read_group
+from ..concurrency import Steps, no_cycle_collection
+from ..groups import GroupSnapshot, read_group
 from .check import key_of
 from .read import Numbers, OpenedFile
 from .statuses import STATUS_CATEGORIES, Status
@@ -25,8 +27,10 @@ class Mode(StrEnum):
     ADD = "add"
 
 
-PLAN_ORDER = {Mode.REMOVE: [Status.TO_REMOVE, Status.NOT_IN_GROUP, Status.DUPLICATE, Status.INVALID],
-              Mode.ADD: [Status.TO_ADD, Status.ALREADY_IN_GROUP, Status.DUPLICATE, Status.INVALID]}
+PLAN_ORDER = {
+    Mode.REMOVE: [Status.TO_REMOVE, Status.NOT_IN_GROUP, Status.DUPLICATE, Status.INVALID],
+    Mode.ADD: [Status.TO_ADD, Status.ALREADY_IN_GROUP, Status.DUPLICATE, Status.INVALID],
+}
 
 
 @dataclass

@@ -9,6 +9,7 @@ A row that cannot be used is kept with status ``invalid`` and its reason; a repe
 is kept with status ``duplicate``: nothing is dropped, and a bad row never stops the good
 ones. A file that cannot be used at all raises :class:`BadFile`, before anything is sent.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,14 +23,25 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 
+from ..concurrency import Steps, no_cycle_collection
 from ..errors import BadFile
-from ..groups import Steps, no_cycle_collection
 from ..numbers import InvalidNumber, e164_many, looks_like_number, to_e164
 from .records import file_digest, file_records
 from .statuses import STATUS_CATEGORIES, Status
 
-NUMBER_HEADERS = ("msisdn", "phone", "phone_number", "phonenumber", "mobile", "number", "tel", "telephone",
-                  "whatsapp", "cell", "contact")
+NUMBER_HEADERS = (
+    "msisdn",
+    "phone",
+    "phone_number",
+    "phonenumber",
+    "mobile",
+    "number",
+    "tel",
+    "telephone",
+    "whatsapp",
+    "cell",
+    "contact",
+)
 
 
 COUNTRY_HEADERS = ("country", "country_code", "countrycode", "region", "iso_country")
@@ -37,8 +49,14 @@ COUNTRY_HEADERS = ("country", "country_code", "countrycode", "region", "iso_coun
 
 # A WhatsApp customer's business-scoped user id (Meta's BSUID, 8x8's user.channelUserId): the audience
 # check leaves out those the ledger has as opted out, whom no group can hold.
-BSUID_HEADERS = ("bsuid", "whatsapp_bsuid", "business_scoped_user_id", "channel_user_id", "channeluserid",
-                 "whatsapp_user_id")
+BSUID_HEADERS = (
+    "bsuid",
+    "whatsapp_bsuid",
+    "business_scoped_user_id",
+    "channel_user_id",
+    "channeluserid",
+    "whatsapp_user_id",
+)
 
 
 MAX_NUMBER_CHARS = 64  # longer than any written phone number; the report keeps this much of the cell
@@ -53,6 +71,7 @@ SAMPLE_ROWS = 1000  # rows read before deciding which column holds the numbers
 @dataclass
 class Numbers:
     """What a file holds: one row per input row (row, input, msisdn, status, reason)."""
+
     rows: pd.DataFrame
     column: str
     delimiter: str | None  # None for Excel
@@ -72,15 +91,19 @@ class Numbers:
     @property
     def source(self) -> str:
         kind = "Excel sheet" if self.delimiter is None else f"CSV, delimiter {self.delimiter!r}"
-        return f"{self.path.name} ({kind}); numbers from column {self.column!r}" + (
-            f", countries from column {self.country!r}" if self.country else "") + (
-            f", WhatsApp BSUIDs from column {self.bsuid!r}" if self.bsuid else "")
+        return (
+            f"{self.path.name} ({kind}); numbers from column {self.column!r}"
+            + (f", countries from column {self.country!r}" if self.country else "")
+            + (f", WhatsApp BSUIDs from column {self.bsuid!r}" if self.bsuid else "")
+        )
 
 
 # --- the numbers ----------------------------------------------------------------------------
 
-def read_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
-                 country_column: str | None = None) -> Numbers:
+
+def read_numbers(
+    path: str | Path, *, column: str | None = None, default_region: str | None = None, country_column: str | None = None
+) -> Numbers:
     """Read and normalise the numbers of a CSV or .xlsx file. Raises BadFile for a file that cannot be used."""
     return open_numbers(path, column=column, default_region=default_region, country_column=country_column).read()
 
@@ -89,6 +112,7 @@ def read_numbers(path: str | Path, *, column: str | None = None, default_region:
 class OpenedFile:
     """A file whose format, header and number column are known (every check that needs only its
     first rows is done); ``read()`` normalises the rest. Bulk runs read the group meanwhile."""
+
     path: Path
     body: Iterator
     index: int
@@ -109,25 +133,36 @@ class OpenedFile:
         run advances it while the group's pages arrive (see groups.read_group's ``meanwhile``)."""
         frame = yield from _normalise(self.body, self.index, self.country_index, self.default_region, self.bsuid_index)
         if frame.empty:
-            raise BadFile(f"{self.path} has a header row ({', '.join(self.head)}) but no rows below it: nothing to "
-                          "do. Check that this is the file you meant.")
+            raise BadFile(
+                f"{self.path} has a header row ({', '.join(self.head)}) but no rows below it: nothing to "
+                "do. Check that this is the file you meant."
+            )
         if self.default_region is None and self.country_index is None:
             _refuse_guessed_internationals(frame)
             _refuse_other_countries_digits(frame)
         if not (frame["status"] != Status.INVALID).any():
             hint = _other_sheets_hint(self.path) if self.delimiter is None else ""
-            raise BadFile(f"{self.path}: no row of column {self.name!r} holds a valid phone number. Name the column "
-                          "with --column, or give --default-region for national numbers." + (f" {hint}" if hint else ""))
+            raise BadFile(
+                f"{self.path}: no row of column {self.name!r} holds a valid phone number. Name the column "
+                "with --column, or give --default-region for national numbers." + (f" {hint}" if hint else "")
+            )
         _hint_national(frame, self.default_region)
         country = None if self.country_index is None else self.head[self.country_index]
         bsuid = None if self.bsuid_index is None else self.head[self.bsuid_index]
-        return Numbers(frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path), country,
-                       bsuid)
+        return Numbers(
+            frame, self.name, self.delimiter, self.has_header, self.path, file_digest(self.path), country, bsuid
+        )
 
 
-def open_numbers(path: str | Path, *, column: str | None = None, default_region: str | None = None,
-                 country_column: str | None = None, bsuid_column: str | None = None,
-                 find_bsuid: bool = False) -> OpenedFile:
+def open_numbers(
+    path: str | Path,
+    *,
+    column: str | None = None,
+    default_region: str | None = None,
+    country_column: str | None = None,
+    bsuid_column: str | None = None,
+    find_bsuid: bool = False,
+) -> OpenedFile:
     """Open a CSV or .xlsx file of numbers: its format, header and columns checked (BadFile when they
     cannot be used), the rows not read yet. ``bsuid_column`` (or, with ``find_bsuid``, a column
     named as BSUID_HEADERS): a column of WhatsApp BSUIDs, read into the rows' "bsuid"."""
@@ -135,8 +170,7 @@ def open_numbers(path: str | Path, *, column: str | None = None, default_region:
     region_option = _check_region(default_region)
     delimiter, records = file_records(path)
     try:
-        return _open_numbers(path, delimiter, records, column, region_option, country_column, bsuid_column,
-                             find_bsuid)
+        return _open_numbers(path, delimiter, records, column, region_option, country_column, bsuid_column, find_bsuid)
     except BadFile as exc:
         hint = _other_sheets_hint(path) if delimiter is None else ""
         if not hint:
@@ -157,12 +191,22 @@ def _other_sheets_hint(path: Path) -> str:
         return ""
     if len(names) < 2:
         return ""
-    return (f"Only the workbook's first sheet, {names[0]!r}, is read; it also has {', '.join(map(repr, names[1:]))}: "
-            "move the sheet with the numbers first, or export that sheet as CSV UTF-8.")
+    return (
+        f"Only the workbook's first sheet, {names[0]!r}, is read; it also has {', '.join(map(repr, names[1:]))}: "
+        "move the sheet with the numbers first, or export that sheet as CSV UTF-8."
+    )
 
 
-def _open_numbers(path: Path, delimiter: str | None, records, column: str | None, region_option: str | None,
-                  country_column: str | None, bsuid_column: str | None, find_bsuid: bool) -> OpenedFile:
+def _open_numbers(
+    path: Path,
+    delimiter: str | None,
+    records,
+    column: str | None,
+    region_option: str | None,
+    country_column: str | None,
+    bsuid_column: str | None,
+    find_bsuid: bool,
+) -> OpenedFile:
     first = next(records, None)
     if first is None:
         raise BadFile(f"{path} has no rows: expected a column of phone numbers.")
@@ -175,16 +219,21 @@ def _open_numbers(path: Path, delimiter: str | None, records, column: str | None
         index = _named_column(path, head, header, column)
     else:
         index = _find_number_column(header, sample if has_header else [first, *sample], path)
-    country_index = (_named_column(path, head, header, country_column) if country_column is not None
-                     else _country_column(header, sample))
+    country_index = (
+        _named_column(path, head, header, country_column)
+        if country_column is not None
+        else _country_column(header, sample)
+    )
     if bsuid_column is not None:
         bsuid_index = _named_column(path, head, header, bsuid_column)
     else:
         bsuid_index = next((header.index(h) for h in BSUID_HEADERS if h in header), None) if find_bsuid else None
     name = head[index] if has_header else f"column {index + 1}"
     if has_header and not sample:
-        raise BadFile(f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
-                      "Check that this is the file you meant.")
+        raise BadFile(
+            f"{path} has a header row ({', '.join(head)}) but no rows below it: nothing to do. "
+            "Check that this is the file you meant."
+        )
     return OpenedFile(path, body, index, country_index, region_option, name, head, delimiter, has_header, bsuid_index)
 
 
@@ -197,8 +246,14 @@ def _named_column(path: Path, head: list[str], header: list[str], name: str) -> 
 
 def _country_column(header: list[str], sample: list) -> int | None:
     """The column a header names as the rows' countries, if any (see _holds_country_codes)."""
-    return next((header.index(h) for h in COUNTRY_HEADERS if h in header
-                 and (h != "region" or _holds_country_codes(sample, header.index(h)))), None)
+    return next(
+        (
+            header.index(h)
+            for h in COUNTRY_HEADERS
+            if h in header and (h != "region" or _holds_country_codes(sample, header.index(h)))
+        ),
+        None,
+    )
 
 
 def _holds_country_codes(sample: list, index: int) -> bool:
@@ -213,8 +268,9 @@ def _check_region(region: str | None) -> str | None:
         return None
     code = str(region).strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise BadFile(f"--default-region {region!r} is not a country code phonenumbers knows: give two letters, "
-                      "e.g. SG, US, GB.")
+        raise BadFile(
+            f"--default-region {region!r} is not a country code phonenumbers knows: give two letters, e.g. SG, US, GB."
+        )
     return code
 
 
@@ -226,16 +282,16 @@ def _find_number_column(header: list[str], sample: list, path: Path) -> int:
     scores = [sum(looks_like_number(r[i]) for _, r in sample if i < len(r)) for i in range(width)]
     best = max(range(width), key=lambda i: scores[i]) if width else 0
     if not sample or scores[best] < max(1, len(sample) // 2):
-        raise BadFile(f"{path}: found no column of phone numbers. Name it with --column "
-                      f"(columns: {', '.join(header) or 'none'}).")
+        raise BadFile(
+            f"{path}: found no column of phone numbers. Name it with --column (columns: {', '.join(header) or 'none'})."
+        )
     return best
 
 
 STEP_ROWS = 2000  # rows per step of read_in_steps: a few ms, run while a page is on its way
 
 
-def _normalise(body, index: int, country_index: int | None, default_region: str | None,
-               bsuid_index: int | None = None):
+def _normalise(body, index: int, country_index: int | None, default_region: str | None, bsuid_index: int | None = None):
     """One pass over the rows, STEP_ROWS at a time (yielding after each), into compact columns;
     returns the frame (with a "bsuid" column when ``bsuid_index`` is given). Repeats are marked at
     the end, for the whole column at once."""
@@ -267,8 +323,9 @@ def _regions(records, country_index: int | None, default_region: str | None):
     (then the second value is one bool for the whole block)."""
     if country_index is None:
         return [default_region] * len(records), default_region is None
-    regions = [_region_of(record[country_index] if country_index < len(record) else "") or default_region
-               for record in records]
+    regions = [
+        _region_of(record[country_index] if country_index < len(record) else "") or default_region for record in records
+    ]
     return regions, [region is None for region in regions]
 
 
@@ -284,8 +341,9 @@ def _numbers_of_block(cells: list[str], regions_and_regionless) -> tuple[list[st
     reason = np.full(len(cells), "", dtype=object)
     for i in np.flatnonzero(msisdn == None).tolist():  # noqa: E711 (numpy: each element against None)
         msisdn[i], reason[i] = _msisdn_of(cells[i], regions[i])
-    shown = [cell if len(cell) <= MAX_NUMBER_CHARS else cell[:MAX_NUMBER_CHARS] + "…" for cell in cells] \
-        if long else cells
+    shown = (
+        [cell if len(cell) <= MAX_NUMBER_CHARS else cell[:MAX_NUMBER_CHARS] + "…" for cell in cells] if long else cells
+    )
     return shown, msisdn, reason
 
 
@@ -293,9 +351,16 @@ def _frame(rows: list, inputs: list, msisdns: list, reasons: list, bsuids: list 
     """The normalised frame from its blocks; repeats marked for the whole column at once."""
     extra = {"bsuid": pd.Series(bsuids, dtype=object)} if bsuids is not None else {}
     if not rows:
-        return pd.DataFrame({"row": pd.array([], dtype="int64"), "input": [], "msisdn": [],
-                             "status": pd.Categorical([], categories=STATUS_CATEGORIES), "reason": [],
-                             **({"bsuid": []} if bsuids is not None else {})})
+        return pd.DataFrame(
+            {
+                "row": pd.array([], dtype="int64"),
+                "input": [],
+                "msisdn": [],
+                "status": pd.Categorical([], categories=STATUS_CATEGORIES),
+                "reason": [],
+                **({"bsuid": []} if bsuids is not None else {}),
+            }
+        )
     msisdn = pd.Series(np.concatenate(msisdns), dtype=object)
     number = msisdn.notna().to_numpy()
     repeated = number & msisdn.duplicated().to_numpy()  # the first row of a number is the valid one
@@ -304,9 +369,16 @@ def _frame(rows: list, inputs: list, msisdns: list, reasons: list, bsuids: list 
     codes = {status: code for code, status in enumerate(STATUS_CATEGORIES)}
     status = np.where(repeated, codes[Status.DUPLICATE], np.where(number, codes[Status.VALID], codes[Status.INVALID]))
     # object columns, as built (pandas would otherwise infer its string type: a third of a second a million)
-    return pd.DataFrame({"row": np.concatenate(rows), "input": pd.Series(inputs, dtype=object), "msisdn": msisdn,
-                         "status": pd.Categorical.from_codes(status, categories=STATUS_CATEGORIES),
-                         "reason": pd.Series(reason, dtype=object), **extra})
+    return pd.DataFrame(
+        {
+            "row": np.concatenate(rows),
+            "input": pd.Series(inputs, dtype=object),
+            "msisdn": msisdn,
+            "status": pd.Categorical.from_codes(status, categories=STATUS_CATEGORIES),
+            "reason": pd.Series(reason, dtype=object),
+            **extra,
+        }
+    )
 
 
 UNKNOWN_COUNTRY = "its country"  # the reason's start for a row whose country column holds no code
@@ -331,8 +403,10 @@ def _msisdn_of(cell: str, region: str | None) -> tuple[str | None, str]:
     except InvalidNumber as exc:
         if region and region not in phonenumbers.SUPPORTED_REGIONS:  # the row's country, not a missing one
             shown = region if len(region) <= 20 else region[:20] + "…"  # a hostile cell stays out of the report
-            return None, (f"{UNKNOWN_COUNTRY} {shown!r} is not a two-letter country code (SG, GB, US, ...): write the "
-                          "code in the country column, or the number with + and its country code")
+            return None, (
+                f"{UNKNOWN_COUNTRY} {shown!r} is not a two-letter country code (SG, GB, US, ...): write the "
+                "code in the country column, or the number with + and its country code"
+            )
         return None, str(exc)
 
 
@@ -342,6 +416,7 @@ def _refuse_guessed_internationals(frame: pd.DataFrame) -> None:
     no valid international number, and some are one by chance (a tenth of US numbers: 415 555 0100
     is +41 55 550 01 00, Switzerland), which no check would then find in the opt-out group. So where
     most digits-only rows are invalid, none of them is read as international: each says why."""
+
     def written_as_digits(inputs: pd.Series) -> np.ndarray:
         compact = inputs.str.replace(r"[\s\-().\u00a0/']", "", regex=True)
         return compact.str.fullmatch(r"[1-9]\d{5,}", na=False).to_numpy()
@@ -359,7 +434,9 @@ def _refuse_guessed_internationals(frame: pd.DataFrame) -> None:
     frame.loc[guessed, "reason"] = [
         f"written without + or 00 and with no country: read as international it would be {number}, but most numbers "
         "of this file written so are not valid international numbers (national ones, then), so none is guessed: give "
-        "--default-region or a country column" for number in shown]
+        "--default-region or a country column"
+        for number in shown
+    ]
     frame.loc[guessed, "msisdn"] = None
     frame.loc[guessed, "status"] = Status.INVALID
     # a row written with + that repeated a number now refused is that number's first row now
@@ -399,7 +476,9 @@ def _refuse_other_countries_digits(frame: pd.DataFrame) -> None:
     frame.loc[index, "reason"] = [
         f"written without + or 00: read as international it would be {number} (country code +{code}), but most "
         f"numbers of this file are of country code +{main}, so it is not guessed: write it with + and its country "
-        "code, or give --default-region" for number, code in zip(frame.loc[index, "msisdn"], (c for c in codes if c != main))]
+        "code, or give --default-region"
+        for number, code in zip(frame.loc[index, "msisdn"], (c for c in codes if c != main))
+    ]
     frame.loc[index, "msisdn"] = None
     frame.loc[index, "status"] = Status.INVALID
 
@@ -413,12 +492,16 @@ def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
     if default_region:
         return
     invalid = frame.index[frame["status"] == Status.INVALID]
-    invalid = invalid[frame.loc[invalid, "input"].str.fullmatch(r"[\d\s\-().]{6,}", na=False)
-                      & ~frame.loc[invalid, "reason"].str.startswith(UNKNOWN_COUNTRY)]  # a region would not apply
+    invalid = invalid[
+        frame.loc[invalid, "input"].str.fullmatch(r"[\d\s\-().]{6,}", na=False)
+        & ~frame.loc[invalid, "reason"].str.startswith(UNKNOWN_COUNTRY)
+    ]  # a region would not apply
     if not len(invalid):
         return
-    regions = Counter(phonenumbers.region_code_for_country_code(int(phonenumbers.parse(m).country_code))
-                      for m in frame.loc[frame["status"] == Status.VALID, "msisdn"].head(SAMPLE_ROWS))
+    regions = Counter(
+        phonenumbers.region_code_for_country_code(int(phonenumbers.parse(m).country_code))
+        for m in frame.loc[frame["status"] == Status.VALID, "msisdn"].head(SAMPLE_ROWS)
+    )
     if not regions:
         return
     region = regions.most_common(1)[0][0]
@@ -430,5 +513,7 @@ def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
             continue
         if not national.startswith(own_code):  # to_e164 fell back to the international reading: no national one
             continue
-        frame.at[i, "reason"] = (f"{frame.at[i, 'reason']}; as a national number of {region} it would be {national}: "
-                                 f"give --default-region {region} if that is what it is")
+        frame.at[i, "reason"] = (
+            f"{frame.at[i, 'reason']}; as a national number of {region} it would be {national}: "
+            f"give --default-region {region} if that is what it is"
+        )

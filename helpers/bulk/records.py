@@ -1,5 +1,6 @@
 """A file of numbers as records: CSV (its delimiter sniffed, read in blocks) or an Excel sheet
 (streamed), each record with its row number; the file's digest; its rows copied as it holds them."""
+
 from __future__ import annotations
 
 import csv
@@ -27,6 +28,7 @@ def file_digest(path: Path) -> str:
 
 # --- records: (row number, list of cell strings), streamed -------------------------------
 
+
 def _excel_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
@@ -35,8 +37,10 @@ def _excel_records(path: Path) -> Iterator[tuple[int, list[str]]]:
         workbook = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # a zip that is no workbook fails in many ways inside openpyxl
         handle.close()
-        raise BadFile(f"{path} looks like an Excel file but cannot be opened ({type(exc).__name__}): "
-                      "open it in Excel and save it again as .xlsx, or export it as CSV UTF-8.") from None
+        raise BadFile(
+            f"{path} looks like an Excel file but cannot be opened ({type(exc).__name__}): "
+            "open it in Excel and save it again as .xlsx, or export it as CSV UTF-8."
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -74,7 +78,7 @@ def _csv_records(path: Path, head: bytes) -> tuple[str, Iterator[tuple[int, list
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the sample's end
             raise BadFile(f"{path} is not UTF-8 text (byte {exc.start}): save it as CSV UTF-8 and try again.") from None
-        sample = head[:exc.start].decode("utf-8-sig")
+        sample = head[: exc.start].decode("utf-8-sig")
     delimiter = _sniff_delimiter(sample)
     return delimiter, _csv_file_records(path, delimiter)
 
@@ -105,6 +109,7 @@ _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # what
 @dataclass
 class _Lines:
     """A run of a CSV with no quote in it: each line one record."""
+
     first: int  # the record number of lines[0] (the file's first record is 1)
     lines: list[str]
 
@@ -121,8 +126,10 @@ def _csv_blocks(path: Path, delimiter: str) -> Iterator[_Lines | Iterator[tuple[
                 if chunk and not chunk.endswith("\n"):
                     chunk += handle.readline()  # to the line's end (a \r\n cut in two is made whole)
             except UnicodeDecodeError as exc:
-                raise BadFile(f"{path} is not UTF-8 text (after row {number}, byte {exc.start} of a block): save it "
-                              "as CSV UTF-8 and try again.") from None
+                raise BadFile(
+                    f"{path} is not UTF-8 text (after row {number}, byte {exc.start} of a block): save it "
+                    "as CSV UTF-8 and try again."
+                ) from None
             if not chunk:
                 return
             lines = chunk.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -135,8 +142,9 @@ def _csv_blocks(path: Path, delimiter: str) -> Iterator[_Lines | Iterator[tuple[
             number += len(lines)
 
 
-def _csv_module_records(path: Path, lines: Iterator[str], delimiter: str,
-                        before: int) -> Iterator[tuple[int, list[str]]]:
+def _csv_module_records(
+    path: Path, lines: Iterator[str], delimiter: str, before: int
+) -> Iterator[tuple[int, list[str]]]:
     """The csv module's records of ``lines`` (the file after its first ``before`` lines, each of
     which was one record), blank ones skipped; a file it cannot read is BadFile."""
     number = before
@@ -148,16 +156,21 @@ def _csv_module_records(path: Path, lines: Iterator[str], delimiter: str,
     except csv.Error as exc:
         where = f"row {number + 1} (line {before + reader.line_num})"
         if "field larger than field limit" in str(exc):
-            raise BadFile(f"{path}: {where} has a cell longer than {MAX_CELL_BYTES // 1024} KiB. A list of "
-                          "numbers never does: usually a quote (\") that is never closed. Fix that row "
-                          "and try again.") from None
+            raise BadFile(
+                f"{path}: {where} has a cell longer than {MAX_CELL_BYTES // 1024} KiB. A list of "
+                'numbers never does: usually a quote (") that is never closed. Fix that row '
+                "and try again."
+            ) from None
         if "NUL" in str(exc):
-            raise BadFile(f"{path} looks binary (a NUL byte at {where}): export it as CSV (UTF-8) and "
-                          "try again.") from None
+            raise BadFile(
+                f"{path} looks binary (a NUL byte at {where}): export it as CSV (UTF-8) and try again."
+            ) from None
         raise BadFile(f"{path}: {where} is not valid CSV ({exc}): fix it and try again.") from None
     except UnicodeDecodeError as exc:
-        raise BadFile(f"{path} is not UTF-8 text (after row {number}, byte {exc.start} of a block): save it "
-                      "as CSV UTF-8 and try again.") from None
+        raise BadFile(
+            f"{path} is not UTF-8 text (after row {number}, byte {exc.start} of a block): save it "
+            "as CSV UTF-8 and try again."
+        ) from None
 
 
 def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]]]]:
@@ -173,11 +186,14 @@ def _open_records(path: Path) -> tuple[str | None, Iterator[tuple[int, list[str]
     if head.startswith(b"PK\x03\x04"):
         return None, _excel_records(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise BadFile(f"{path} is an old Excel (.xls) file or a password-protected workbook: save it without a "
-                      "password as .xlsx (Excel workbook) or as CSV UTF-8.")
+        raise BadFile(
+            f"{path} is an old Excel (.xls) file or a password-protected workbook: save it without a "
+            "password as .xlsx (Excel workbook) or as CSV UTF-8."
+        )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # its NUL bytes are no sign of a binary file
-        raise BadFile(f"{path} is UTF-16 text (what Excel saves as 'Unicode Text'): save it as 'CSV UTF-8' and try "
-                      "again.")
+        raise BadFile(
+            f"{path} is UTF-16 text (what Excel saves as 'Unicode Text'): save it as 'CSV UTF-8' and try again."
+        )
     if b"\x00" in head:
         raise BadFile(f"{path} looks binary (it contains NUL bytes): export it as CSV (UTF-8) and try again.")
     return _csv_records(path, head)
@@ -206,7 +222,7 @@ def copy_records(path: str | Path, handle, drop: set[int], delimiter: str | None
     written = 0
     for block in blocks:
         if isinstance(block, _Lines):
-            kept = keep[block.first:block.first + len(block.lines)].tolist()
+            kept = keep[block.first : block.first + len(block.lines)].tolist()
             kept += [True] * (len(block.lines) - len(kept))
             lines = [line for line, ok in zip(block.lines, kept) if ok and line.strip(blank)]
             if lines:  # the csv module would write each line so (no cell of it needs a quote): \r\n after each

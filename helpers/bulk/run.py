@@ -7,6 +7,7 @@ run ends with no valid number of the file in the group: numbers that joined whil
 ``MAX_PASSES``. An import does not re-add numbers that left the group while it worked (that
 is what an opt-in does); the check reports them and the run exits 1.
 """
+
 from __future__ import annotations
 
 import re
@@ -91,10 +92,17 @@ class BulkRun:
         the rows per outcome as the final read of the group found them."""
         plan = summarise(self.plan.report, self.mode)["rows"]
         invalid = self.plan.report[self.plan.report["status"] == Status.INVALID]
-        out = {"mode": self.mode.value, "group_id": int(self.plan.group["id"]), "dry_run": self.applied is None,
-               "plan": {status: int(n) for status, n in plan.items() if n},
-               "invalid": {str(row): f"{cell!r}: {reason}" for row, cell, reason in
-                           zip(invalid["row"], invalid["input"], invalid["reason"])}, "exit_code": self.exit_code}
+        out = {
+            "mode": self.mode.value,
+            "group_id": int(self.plan.group["id"]),
+            "dry_run": self.applied is None,
+            "plan": {status: int(n) for status, n in plan.items() if n},
+            "invalid": {
+                str(row): f"{cell!r}: {reason}"
+                for row, cell, reason in zip(invalid["row"], invalid["input"], invalid["reason"])
+            },
+            "exit_code": self.exit_code,
+        }
         if self.applied is not None:
             out["outcome"] = self.applied.counts()
             out["passes"] = len(self.applied.passes)
@@ -106,34 +114,47 @@ class BulkRun:
         its button, the command line its flag)."""
         verb = "remove" if self.mode is Mode.REMOVE else "add"
         counts = summarise(self.plan.report, self.mode)["rows"].to_dict()
-        out = [f"Group {self.plan.group['id']} ({self.plan.group['name']!r}); {self.plan.numbers.source}.",
-               f"Group read for the plan: {self.plan.snapshot.describe()}.",
-               "Plan: " + ", ".join(f"{n} {status}" for status, n in counts.items())]
+        out = [
+            f"Group {self.plan.group['id']} ({self.plan.group['name']!r}); {self.plan.numbers.source}.",
+            f"Group read for the plan: {self.plan.snapshot.describe()}.",
+            "Plan: " + ", ".join(f"{n} {status}" for status, n in counts.items()),
+        ]
         if self.applied is None:
             pending = len(self.plan.pending)
-            what = ("membership(s); contacts are never deleted" if self.mode is Mode.REMOVE else
-                    "number(s) to the group, each contact created or merged")
+            what = (
+                "membership(s); contacts are never deleted"
+                if self.mode is Mode.REMOVE
+                else "number(s) to the group, each contact created or merged"
+            )
             out.append(f"Dry run: nothing was changed. {apply_hint} to {verb} {pending} {what}.")
         else:
             applied = self.applied
             journal = applied.journal
             if journal.archived is not None:
-                out.append(f"The same file's earlier run had finished: its journal was archived as "
-                           f"{journal.archived.name}, and this run started afresh from the group as it is.")
+                out.append(
+                    f"The same file's earlier run had finished: its journal was archived as "
+                    f"{journal.archived.name}, and this run started afresh from the group as it is."
+                )
             if journal.resumed:
-                out.append(f"Resumed an interrupted run ({len(journal.earlier)} number(s) sent before); "
-                           "the plan above is the group as it is now.")
+                out.append(
+                    f"Resumed an interrupted run ({len(journal.earlier)} number(s) sent before); "
+                    "the plan above is the group as it is now."
+                )
             for p in applied.passes:
                 what = "planned" if p["pass"] == 1 else "found in the group at the check (joined during the run)"
-                out.append(f"Pass {p['pass']}: {p['numbers']} number(s) {what}, sent in {p['chunks']} chunk(s); "
-                           f"{p['failed']} refused.")
+                out.append(
+                    f"Pass {p['pass']}: {p['numbers']} number(s) {what}, sent in {p['chunks']} chunk(s); "
+                    f"{p['failed']} refused."
+                )
             out.append(f"Checked by reading the group back: {applied.final.describe()}.")
             out.append("Outcome: " + (", ".join(f"{n} {k}" for k, n in applied.counts().items()) or "no rows"))
             failures = applied.report["outcome"].isin([Outcome.STILL_IN_GROUP, Outcome.MISSING_FROM_GROUP]).sum()
             if failures:
                 state = "still in the group" if self.mode is Mode.REMOVE else "not in the group"
-                out.append(f"NOT done: {failures} number(s) {state} at the check; the report's reason column says "
-                           "why. Run the same command again to retry them.")
+                out.append(
+                    f"NOT done: {failures} number(s) {state} at the check; the report's reason column says "
+                    "why. Run the same command again to retry them."
+                )
             elif self.mode is Mode.REMOVE:
                 out.append("Done: the check found no valid number of the file in the group.")
             else:
@@ -161,9 +182,10 @@ def resolve_group(client: Client, name_or_id: str | int | None) -> dict:
         try:
             return client.contacts.get_group(int(text))
         except NotFound as exc:
-            raise UnknownGroup(f"There is no group with id {text} in account {client.settings.account_id!r}: find "
-                               "the opt-out group's id with notebook 02, or give its name. Nothing was changed."
-                               ).answered_by(exc) from None
+            raise UnknownGroup(
+                f"There is no group with id {text} in account {client.settings.account_id!r}: find "
+                "the opt-out group's id with notebook 02, or give its name. Nothing was changed."
+            ).answered_by(exc) from None
     lookup = find_opt_out_group(client, text)
     if lookup.group is None:
         raise UnknownGroup(f"{lookup.advice} Nothing was changed.")
@@ -191,6 +213,7 @@ def bulk_add(client: Client, path: str | Path, group: str | int, **options) -> B
 @dataclass(frozen=True)
 class BulkOptions:
     """How a bulk run reads its file and what it does: bulk_remove's and bulk_add's keyword options."""
+
     column: str | None = None  # the numbers' column; None: found from the header or the values
     default_region: str | None = None  # the country of national numbers
     country_column: str | None = None  # a column with each row's country
@@ -214,9 +237,11 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, opt
     opened = open_numbers(path, column=o.column, default_region=o.default_region, country_column=o.country_column)
     target = resolve_group(client, group)
     if mode is Mode.ADD and not target.get("isBlacklist") and not is_subaccount_list(target.get("name", "")):
-        raise NotAnOptOutGroup(f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would "
-                               "still receive messages: mark it blacklisted (notebook 01), give the opt-out group, or a "
-                               "subaccount's own list ('Opt-out: <subaccount>'). Nothing was changed.")
+        raise NotAnOptOutGroup(
+            f"Group {target['id']} ({target['name']!r}) is not blacklisted, so its members would "
+            "still receive messages: mark it blacklisted (notebook 01), give the opt-out group, or a "
+            "subaccount's own list ('Opt-out: <subaccount>'). Nothing was changed."
+        )
     stem = re.sub(r"[^\w.-]+", "_", opened.path.stem)[:60]
 
     def report_file() -> Path:
@@ -231,15 +256,31 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, opt
     with GroupLock(client, target["id"], f"bulk-{mode} of {opened.path.name}"):
         plan = make_plan(client, target, opened, mode)  # in the lock: no other bulk run changes the group now
         numbers = plan.numbers
-        recorded = {"column": numbers.column, "defaultRegion": o.default_region, "countryColumn": o.country_column,
-                    "chunkSize": chunk_size}
+        recorded = {
+            "column": numbers.column,
+            "defaultRegion": o.default_region,
+            "countryColumn": o.country_column,
+            "chunkSize": chunk_size,
+        }
         key = Journal.run_key(numbers.digest, target["id"], mode.value, recorded)
-        journal = Journal(Path(o.journal_path) if o.journal_path else
-                          Journal.default_path(reports_dir / "journals", f"bulk-{mode}", target["id"], key), key)
+        journal = Journal(
+            Path(o.journal_path)
+            if o.journal_path
+            else Journal.default_path(reports_dir / "journals", f"bulk-{mode}", target["id"], key),
+            key,
+        )
         report_path = report_file()
         write_report(plan.report, report_path)
-        journal.open({"mode": mode.value, "groupId": target["id"], "file": numbers.path.name,
-                      "sha256": numbers.digest, "options": recorded, "planned": len(plan.pending)})
+        journal.open(
+            {
+                "mode": mode.value,
+                "groupId": target["id"],
+                "file": numbers.path.name,
+                "sha256": numbers.digest,
+                "options": recorded,
+                "planned": len(plan.pending),
+            }
+        )
         work = _remove if mode is Mode.REMOVE else _add
         with changing_the_group("The run"):
             applied = work(client, plan, journal, chunk_size, o.progress)
@@ -251,8 +292,7 @@ def run_bulk(mode: Mode, client: Client, path: str | Path, group: str | int, opt
 def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress) -> Applied:
     group_id = plan.group["id"]
     report = plan.report
-    wanted = {key_of(m) for m in report.loc[report["status"].isin([Status.TO_REMOVE, Status.NOT_IN_GROUP]),
-                                            "msisdn"]}
+    wanted = {key_of(m) for m in report.loc[report["status"].isin([Status.TO_REMOVE, Status.NOT_IN_GROUP]), "msisdn"]}
     ids = dict(plan.snapshot.keys)  # number key -> contact id
     pending = sorted(key_of(m) for m in plan.pending["msisdn"])
     sent, failed, passes, joined = set(), {}, [], {}
@@ -260,12 +300,26 @@ def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progr
 
     for number in range(1, MAX_PASSES + 1):
         if pending or number == 1:
-            refused = send_in_chunks(client, journal, pending, chunk_size, send, pass_number=number, progress=progress,
-                                     label=f"Removing memberships (pass {number})")
+            refused = send_in_chunks(
+                client,
+                journal,
+                pending,
+                chunk_size,
+                send,
+                pass_number=number,
+                progress=progress,
+                label=f"Removing memberships (pass {number})",
+            )
             sent.update(pending)
             failed.update(refused)
-            passes.append({"pass": number, "numbers": len(pending), "chunks": -(-len(pending) // chunk_size),
-                           "failed": len(refused)})
+            passes.append(
+                {
+                    "pass": number,
+                    "numbers": len(pending),
+                    "chunks": -(-len(pending) // chunk_size),
+                    "failed": len(refused),
+                }
+            )
         final = read_group(client, group_id)
         left = sorted(k for k in wanted if k in final.ever)
         if not left or number == MAX_PASSES:
@@ -285,9 +339,16 @@ def _add(client: Client, plan: Plan, journal: Journal, chunk_size: int, progress
     group_id = plan.group["id"]
     report = plan.report
     pending = sorted(key_of(m) for m in plan.pending["msisdn"])
-    failed = send_in_chunks(client, journal, pending, chunk_size, adding(client, group_id), pass_number=1,
-                            progress=progress,
-                            label="Adding to the opt-out group")
+    failed = send_in_chunks(
+        client,
+        journal,
+        pending,
+        chunk_size,
+        adding(client, group_id),
+        pass_number=1,
+        progress=progress,
+        label="Adding to the opt-out group",
+    )
     sent = set(pending)
     final = read_group(client, group_id)
     report = judge_addition(report, final, sent=sent, earlier=journal.earlier, failed=failed)

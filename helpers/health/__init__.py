@@ -22,6 +22,7 @@ A check that could not run (8x8 unreachable, a bad key) says so and never says "
 The package: ``check`` (the three in order), ``drift``, ``canary``, ``opt_outs`` and ``report`` (the
 findings, exit codes, and the Monitoring Plugins' and Prometheus' formats).
 """
+
 from __future__ import annotations
 
 from ..ledger import CANARY_NUMBERS
@@ -31,6 +32,21 @@ from .drift import check_drift, foreign_opt_out_flows
 from .opt_outs import Checkpoint, check_opt_outs, checkpoint_name, keep_without_number, open_rows_path
 from .report import FIX_DEPLOY, CheckOptions, Finding, HealthReport, write_metrics
 
-__all__ = ["CANARY_NUMBERS", "FIX_DEPLOY", "CheckLock", "CheckOptions", "Checkpoint", "Finding", "HealthReport",
-           "check_drift", "check_opt_outs", "checkpoint_name", "foreign_opt_out_flows", "keep_without_number",
-           "open_rows_path", "run_canary", "run_check", "write_metrics"]
+__all__ = [
+    "CANARY_NUMBERS",
+    "FIX_DEPLOY",
+    "CheckLock",
+    "CheckOptions",
+    "Checkpoint",
+    "Finding",
+    "HealthReport",
+    "check_drift",
+    "check_opt_outs",
+    "checkpoint_name",
+    "foreign_opt_out_flows",
+    "keep_without_number",
+    "open_rows_path",
+    "run_canary",
+    "run_check",
+    "write_metrics",
+]

@@ -1,4 +1,5 @@
 """2. Canary: a test STOP and START through each deployed workflow, read back from the group."""
+
 from __future__ import annotations
 
 import time
@@ -11,6 +12,7 @@ from .report import FIX_DEPLOY, Finding
 
 # --- 2. canary --------------------------------------------------------------------------------
 
+
 def run_canary(client: Client, workflow: DeployedWorkflow, *, timeout: float = 30.0) -> Finding:
     """STOP then START from the channel's reserved number through the test-run endpoint, each
     checked by reading the group back; the number leaves the group whatever happens."""
@@ -22,28 +24,47 @@ def run_canary(client: Client, workflow: DeployedWorkflow, *, timeout: float = 3
     try:
         stop = _test_run(client, workflow, number, "STOP", timeout)
         if not is_opted_out(client, group_id, number):
-            problems.append(f"a test STOP did not put {number} in group {group_id} (run {stop['workflowId']}: "
-                            f"{stop['status']}, Contacts answer {stop['data'].get('opt_out_response_code')})")
+            problems.append(
+                f"a test STOP did not put {number} in group {group_id} (run {stop['workflowId']}: "
+                f"{stop['status']}, Contacts answer {stop['data'].get('opt_out_response_code')})"
+            )
         start = _test_run(client, workflow, number, "START", timeout)
         if is_opted_out(client, group_id, number):
-            problems.append(f"a test START did not take {number} out of the group (run {start['workflowId']}: "
-                            f"{start['status']})")
+            problems.append(
+                f"a test START did not take {number} out of the group (run {start['workflowId']}: {start['status']})"
+            )
     finally:
         _take_out(client, group_id, number)
     if was_member:
-        problems.append(f"{number} (a reserved test number) was in the group before the check, left by an "
-                        "interrupted check; it was taken out")
+        problems.append(
+            f"{number} (a reserved test number) was in the group before the check, left by an "
+            "interrupted check; it was taken out"
+        )
     if problems:
-        return Finding("canary", False, f"{channel}: " + "; ".join(problems) + ".",
-                       "look at the run's step log (notebook 04), then " + FIX_DEPLOY)
-    return Finding("canary", True, f"{channel}: a test STOP from {number} put it in group {group_id} and a test "
-                                   "START took it out, both read back; the group is as it was.")
+        return Finding(
+            "canary",
+            False,
+            f"{channel}: " + "; ".join(problems) + ".",
+            "look at the run's step log (notebook 04), then " + FIX_DEPLOY,
+        )
+    return Finding(
+        "canary",
+        True,
+        f"{channel}: a test STOP from {number} put it in group {group_id} and a test "
+        "START took it out, both read back; the group is as it was.",
+    )
 
 
 def _test_run(client: Client, workflow: DeployedWorkflow, number: str, text: str, timeout: float) -> dict:
     check_may_send(client.settings, number, "The canary")  # fiction (555-01XX): never refused; said if changed
-    payload = inbound_payload(number, text, client.settings.subaccount_id, channel=workflow.channel.lower(),
-                              name="Health check canary", timestamp=iso(client.platform_time()))
+    payload = inbound_payload(
+        number,
+        text,
+        client.settings.subaccount_id,
+        channel=workflow.channel.lower(),
+        name="Health check canary",
+        timestamp=iso(client.platform_time()),
+    )
     run_id = client.automation.start_workflow(workflow.definition_id, payload)
     deadline = time.monotonic() + timeout
     while True:  # a run that waits to retry stays Runnable: it did not succeed at the first try

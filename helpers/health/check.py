@@ -1,13 +1,14 @@
 """The check in order: drift, canary, lost opt-outs, under the subaccount's check lock."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..client import Client
+from ..concurrency import SubaccountLock
 from ..errors import EightByEightError, GroupNotFound, WorkflowNotDeployed
 from ..flows import flows_on_triggers
 from ..ledger import iso
-from ..workflow import SubaccountLock
 from .canary import run_canary
 from .drift import check_drift, foreign_opt_out_flows
 from .opt_outs import check_opt_outs
@@ -41,5 +42,6 @@ class CheckLock(SubaccountLock):
     would each see the other's canary: a test STOP the other took out again reads as a workflow
     that failed, a canary still in the group as an interrupted check; and both would move the
     checkpoint. The second one says it could not run (exit 2), never "ok"."""
+
     job, what = "check", "python -m helpers check"
     running, then = "another health check", "; this one checked nothing. Run it again when that one has finished."

@@ -1,4 +1,5 @@
 """1. Drift: are the deployed workflows there, enabled, and what the runbook builds from the settings?"""
+
 from __future__ import annotations
 
 import re
@@ -25,6 +26,7 @@ _KEYWORD_PREFIXES = tuple(prefix + "_" for prefix in KEYWORD_STEPS.values())  # 
 
 # --- 1. drift ---------------------------------------------------------------------------------
 
+
 def _fix_command(options: CheckOptions, languages: tuple[str, ...], settings) -> str:
     """deploy --apply with what this check compared against: the options given that the settings do not hold."""
     parts = [FIX_DEPLOY]
@@ -35,9 +37,12 @@ def _fix_command(options: CheckOptions, languages: tuple[str, ...], settings) ->
     if settings.opt_out_list != "account":  # a subaccount's own list: name the subaccount too
         parts.append(f"--subaccount {settings.subaccount_id} --opt-out-list {settings.opt_out_list}")
     wanted = options.workflow(settings)
-    for flag, value, setting in (("--name", wanted.name, settings.workflow_name),
-                                 ("--channels", ",".join(wanted.channels), ",".join(settings.channels)),
-                                 ("--brand", wanted.brand, settings.brand), ("--support", wanted.support, settings.support)):
+    for flag, value, setting in (
+        ("--name", wanted.name, settings.workflow_name),
+        ("--channels", ",".join(wanted.channels), ",".join(settings.channels)),
+        ("--brand", wanted.brand, settings.brand),
+        ("--support", wanted.support, settings.support),
+    ):
         if value != setting:
             parts.append(f"{flag} {value!r}")
     return " ".join(parts)
@@ -65,9 +70,16 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
         if (duplicates := _duplicates(channel, name, same)) is not None:
             report.findings.append(duplicates)
         if current is None:
-            report.findings.append(Finding("workflow", False, f"{channel}: no workflow named {name!r} is "
-                                           f"deployed on subaccount {settings.subaccount_id} (deleted, or never "
-                                           "deployed).", fix))
+            report.findings.append(
+                Finding(
+                    "workflow",
+                    False,
+                    f"{channel}: no workflow named {name!r} is "
+                    f"deployed on subaccount {settings.subaccount_id} (deleted, or never "
+                    "deployed).",
+                    fix,
+                )
+            )
             continue
         shown = redact(current, settings)
         deployed_group = _group_of(shown)
@@ -78,14 +90,27 @@ def check_drift(client: Client, options: CheckOptions, report: HealthReport) -> 
         if current.get("status") != "enabled":
             problems.insert(0, f"disabled (status {current.get('status')!r}): no customer's STOP is handled")
         if problems:
-            report.findings.append(Finding("workflow", False, f"{channel} ({current['id']}, v{current['version']}): "
-                                           + "; ".join(problems) + ".", fix))
+            report.findings.append(
+                Finding(
+                    "workflow",
+                    False,
+                    f"{channel} ({current['id']}, v{current['version']}): " + "; ".join(problems) + ".",
+                    fix,
+                )
+            )
         else:
-            report.findings.append(Finding("workflow", True, f"{channel} ({current['id']}, v{current['version']}): "
-                                           f"enabled and as the runbook builds it (group {group_id}, languages "
-                                           f"{','.join(policy.languages)})."))
-        found[channel] = DeployedWorkflow(channel, current["id"], current["version"], _group_of(shown) or group_id,
-                                          current.get("status", ""), shown)
+            report.findings.append(
+                Finding(
+                    "workflow",
+                    True,
+                    f"{channel} ({current['id']}, v{current['version']}): "
+                    f"enabled and as the runbook builds it (group {group_id}, languages "
+                    f"{','.join(policy.languages)}).",
+                )
+            )
+        found[channel] = DeployedWorkflow(
+            channel, current["id"], current["version"], _group_of(shown) or group_id, current.get("status", ""), shown
+        )
     return found
 
 
@@ -93,11 +118,18 @@ def foreign_opt_out_flows(flows: list) -> list[Finding]:
     """Each enabled workflow on the runbook's triggers and subaccount that acts on opt-out words and is not
     the runbook's (found from its steps, never by sending through it): 8x8 runs it beside the runbook's on
     every message, so each STOP gets two answers."""
-    return [Finding("workflow", False, f"another opt-out flow runs on {flow.channel} beside the runbook's: "
-                    f"{flow.label()}: each STOP is answered twice" + (f"; its defects: {'; '.join(flow.defects)}"
-                                                                      if flow.defects else ""),
-                    "python -m helpers adopt --apply (recovers what it lost, then disables it, never deletes it)")
-            for flow in flows if flow.kind == OPT_OUT and flow.enabled]
+    return [
+        Finding(
+            "workflow",
+            False,
+            f"another opt-out flow runs on {flow.channel} beside the runbook's: "
+            f"{flow.label()}: each STOP is answered twice"
+            + (f"; its defects: {'; '.join(flow.defects)}" if flow.defects else ""),
+            "python -m helpers adopt --apply (recovers what it lost, then disables it, never deletes it)",
+        )
+        for flow in flows
+        if flow.kind == OPT_OUT and flow.enabled
+    ]
 
 
 def _duplicates(channel: str, name: str, same: list[dict]) -> Finding | None:
@@ -106,10 +138,14 @@ def _duplicates(channel: str, name: str, same: list[dict]) -> Finding | None:
     extra = [d["id"] for d in same[1:] if d.get("status") == "enabled"]
     if not extra:
         return None
-    return Finding("workflow", False, f"{channel}: {len(extra)} more enabled workflow(s) named {name!r} on this "
-                   f"trigger ({', '.join(extra)}) beside {same[0]['id']}: 8x8 runs every one on each customer's "
-                   "message, so each STOP is answered more than once.",
-                   f"delete {', '.join(extra)} in the Automation Builder (keep {same[0]['id']}, which deploy updates)")
+    return Finding(
+        "workflow",
+        False,
+        f"{channel}: {len(extra)} more enabled workflow(s) named {name!r} on this "
+        f"trigger ({', '.join(extra)}) beside {same[0]['id']}: 8x8 runs every one on each customer's "
+        "message, so each STOP is answered more than once.",
+        f"delete {', '.join(extra)} in the Automation Builder (keep {same[0]['id']}, which deploy updates)",
+    )
 
 
 def _group_of(definition: dict) -> int | None:
@@ -122,8 +158,9 @@ def _group_of(definition: dict) -> int | None:
     return None
 
 
-def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy: KeywordPolicy,
-                 options: WorkflowOptions) -> list[str]:
+def _differences(
+    channel: str, shown: dict, wanted: dict, group_id: int, policy: KeywordPolicy, options: WorkflowOptions
+) -> list[str]:
     """What differs between the deployed definition and ``wanted`` (built for the group it adds to);
     ``group_id`` is the opt-out group the runbook would use."""
     problems = []
@@ -141,8 +178,10 @@ def _differences(channel: str, shown: dict, wanted: dict, group_id: int, policy:
         understood = _languages_understood(channel, shown)
         if set(understood) != set(policy.languages):
             languages_differ = True
-            problems.append(f"another language set: the deployed keyword steps understand "
-                            f"{','.join(understood) or 'no language'}, the runbook builds {','.join(policy.languages)}")
+            problems.append(
+                f"another language set: the deployed keyword steps understand "
+                f"{','.join(understood) or 'no language'}, the runbook builds {','.join(policy.languages)}"
+            )
     said = keyword_ids if languages_differ else set()
     help_step = have.get(STEP["help"])
     if help_step is not None and help_step != want.get(STEP["help"]):
@@ -162,10 +201,14 @@ def _help_setting_changed(deployed_step: dict, options: WorkflowOptions) -> str:
     found = _HELP_TEXT.search(_help_text(deployed_step))
     if not found:
         return ""
-    changed = [f"{name} is {now!r}, the deployed answer to HELP says {was!r}"
-               for name, now, was in (("EIGHTXEIGHT_BRAND_NAME", options.brand, found["brand"]),
-                                      ("EIGHTXEIGHT_SUPPORT_CONTACT", options.support, found["support"]))
-               if now != was]
+    changed = [
+        f"{name} is {now!r}, the deployed answer to HELP says {was!r}"
+        for name, now, was in (
+            ("EIGHTXEIGHT_BRAND_NAME", options.brand, found["brand"]),
+            ("EIGHTXEIGHT_SUPPORT_CONTACT", options.support, found["support"]),
+        )
+        if now != was
+    ]
     return ("a setting changed since the deploy: " + "; ".join(changed)) if changed else ""
 
 
@@ -181,9 +224,11 @@ def _step_problems(have: dict, want: dict, said: set) -> list[str]:
     """Steps edited, missing or added (those in ``said`` are named already, as another language set)."""
     other = [i for i in sorted(set(have) | set(want), key=str) if i not in said and have.get(i) != want.get(i)]
     problems = []
-    for words, ids in (("step(s) edited (in the Automation Builder UI?)", [i for i in other if i in have and i in want]),
-                       ("step(s) missing", [i for i in other if i not in have]),
-                       ("step(s) the runbook does not build", [i for i in other if i not in want])):
+    for words, ids in (
+        ("step(s) edited (in the Automation Builder UI?)", [i for i in other if i in have and i in want]),
+        ("step(s) missing", [i for i in other if i not in have]),
+        ("step(s) the runbook does not build", [i for i in other if i not in want]),
+    ):
         if ids:
             problems.append(f"{words}: {', '.join(map(str, ids))}")
     return problems
@@ -197,8 +242,11 @@ def _languages_understood(channel: str, definition: dict) -> list[str]:
 
     workflow = DeployedWorkflow(channel, "", 0, 0, "", definition)
     js = Expressions({})
-    return [code for code, word in _probe_words().items()
-            if workflow.classify_event(inbound_payload("+6590000000", word, channel=channel.lower()), js) == "opt-out"]
+    return [
+        code
+        for code, word in _probe_words().items()
+        if workflow.classify_event(inbound_payload("+6590000000", word, channel=channel.lower()), js) == "opt-out"
+    ]
 
 
 @cache

@@ -1,5 +1,6 @@
 """3. Lost opt-outs since the last check: the checkpoint, the rows kept open, the opt-outs kept
 without a number, and their repair."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,11 @@ def checkpoint_name(settings) -> str:
 
 # --- 3. lost opt-outs since the last check ------------------------------------------------------
 
+
 @dataclass
 class Checkpoint:
     """Where the next check's window starts, and when read-backs first saw numbers in the group."""
+
     path: Path
     next_start: str | None = None
     seen_in_group: dict[str, str] = field(default_factory=dict)
@@ -37,8 +40,9 @@ class Checkpoint:
         except FileNotFoundError:
             return cls(path)
         except (OSError, ValueError) as exc:
-            raise EightByEightError(f"the checkpoint {path} cannot be read ({exc}): delete it, and give --hours "
-                                    "for the window to check") from None
+            raise EightByEightError(
+                f"the checkpoint {path} cannot be read ({exc}): delete it, and give --hours for the window to check"
+            ) from None
         return cls(path, data.get("nextStart"), dict(data.get("seenInGroup") or {}))
 
     def save(self) -> None:
@@ -60,17 +64,33 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
             raise
         # A window that starts after the platform's now: the checkpoint was written against another
         # clock (a sandbox reset or run deterministic shares the subaccount's name). Never an empty window.
-        raise BadWindow(f"the checkpoint {checkpoint.path} says the next window starts at {since}, after the platform's "
-                        "time now: it was written against another clock (a sandbox reset, or run deterministic). Delete "
-                        "it, or give --hours for the window to check, then check again.") from None
-    result = reconcile(client, name=options.name, window=window, apply=options.apply, reports_dir=reports_dir,
-                       seen_in_group=checkpoint.seen_in_group, canary_numbers=set(CANARY_NUMBERS.values()),
-                       read_confirmations=True)
+        raise BadWindow(
+            f"the checkpoint {checkpoint.path} says the next window starts at {since}, after the platform's "
+            "time now: it was written against another clock (a sandbox reset, or run deterministic). Delete "
+            "it, or give --hours for the window to check, then check again."
+        ) from None
+    result = reconcile(
+        client,
+        name=options.name,
+        window=window,
+        apply=options.apply,
+        reports_dir=reports_dir,
+        seen_in_group=checkpoint.seen_in_group,
+        canary_numbers=set(CANARY_NUMBERS.values()),
+        read_confirmations=True,
+    )
     report.window = window.describe()
     report.repaired = dict(result.repaired)
     if result.repaired:
-        report.findings.append(Finding("opt-outs", True, "repaired: " + ", ".join(
-            f"{n} {what}" for what, n in result.repaired.items()) + " (each read back from the group)."))
+        report.findings.append(
+            Finding(
+                "opt-outs",
+                True,
+                "repaired: "
+                + ", ".join(f"{n} {what}" for what, n in result.repaired.items())
+                + " (each read back from the group).",
+            )
+        )
     # before the checkpoint moves past them: the opt-outs no group can hold, kept (BadInput: nothing moves)
     kept_path = without_number_path(reports_dir, client.settings)
     kept, new = keep_without_number(kept_path, result.ledger)
@@ -90,6 +110,7 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
 # on, and the next check said "none lost". Each row that needs a repair is kept here until the group
 # shows it done (or a later message of the same number decides it), whatever happens to its workflow.
 
+
 def open_rows_path(reports_dir: Path, settings) -> Path:
     return Path(reports_dir) / f"open-opt-outs-{store_key(settings)}.json"
 
@@ -102,14 +123,22 @@ def _kept_open_rows(client: Client, ledger, reports_dir: Path, apply: bool) -> t
 
     path = open_rows_path(reports_dir, client.settings)
     kept = read_without_number(path)  # the same owner-readable JSON of dicts (BadInput when unreadable)
-    rows = ledger.rows[ledger.rows["number"].ne("") & ledger.rows["matched"].isin(["opt-out", "opt-in"])
-                       & ledger.rows["action"].ne(Action.TEST.value)]
+    rows = ledger.rows[
+        ledger.rows["number"].ne("")
+        & ledger.rows["matched"].isin(["opt-out", "opt-in"])
+        & ledger.rows["action"].ne(Action.TEST.value)
+    ]
     decided = set(rows["number"])  # the ledger judges these itself now
     kept = {n: r for n, r in kept.items() if n not in decided}
     unseen = dict(kept)
     for _, row in ledger.needing(*REPAIRS).iterrows():
-        kept[row["number"]] = {"action": row["action"], "time": row["time"], "channel": row["channel"],
-                               "groupId": int(row["group_id"]), "workflowId": row["workflow_id"]}
+        kept[row["number"]] = {
+            "action": row["action"],
+            "time": row["time"],
+            "channel": row["channel"],
+            "groupId": int(row["group_id"]),
+            "workflowId": row["workflow_id"],
+        }
     findings, still, repaired = [], [], []
     for number, row in unseen.items():
         try:
@@ -122,15 +151,31 @@ def _kept_open_rows(client: Client, ledger, reports_dir: Path, apply: bool) -> t
             kept.pop(number)
             repaired.append(number)
         else:
-            still.append(f"{number} ({row.get('action', '?')}, {row.get('time', '?')}{'; ' + state if state != 'open' else ''})")
+            still.append(
+                f"{number} ({row.get('action', '?')}, {row.get('time', '?')}{'; ' + state if state != 'open' else ''})"
+            )
     if repaired:
-        findings.append(Finding("opt-outs", True, f"repaired {len(repaired)} row(s) whose runs 8x8 no longer lists: "
-                                f"{', '.join(repaired[:5])} (each read back from the group)."))
+        findings.append(
+            Finding(
+                "opt-outs",
+                True,
+                f"repaired {len(repaired)} row(s) whose runs 8x8 no longer lists: "
+                f"{', '.join(repaired[:5])} (each read back from the group).",
+            )
+        )
     if still:
-        findings.append(Finding("opt-outs", False, f"{len(still)} open row(s) whose runs 8x8 no longer lists (their "
-                                "workflow deleted, renamed or redeployed since): " + "; ".join(still[:5])
-                                + (f" and {len(still) - 5} more" if len(still) > 5 else "") + ".",
-                                "python -m helpers check --apply"))
+        findings.append(
+            Finding(
+                "opt-outs",
+                False,
+                f"{len(still)} open row(s) whose runs 8x8 no longer lists (their "
+                "workflow deleted, renamed or redeployed since): "
+                + "; ".join(still[:5])
+                + (f" and {len(still) - 5} more" if len(still) > 5 else "")
+                + ".",
+                "python -m helpers check --apply",
+            )
+        )
     if kept or path.exists():
         write_private_json(path, kept)
     return findings, len(still)
@@ -164,16 +209,30 @@ def _other_flows_findings(result) -> list[Finding]:
     """What the reconciliation found and recovered of the STOPs other opt-out flows lost."""
     findings = []
     if result.recovered_elsewhere:
-        findings.append(Finding("opt-outs", True, f"recovered {len(result.recovered_elsewhere)} STOP(s) lost by other "
-                                "opt-out flows, each read back from the group: " + "; ".join(
-                                    f"{n} from {flow!r}" for n, flow in list(result.recovered_elsewhere.items())[:5])
-                                + "."))
+        findings.append(
+            Finding(
+                "opt-outs",
+                True,
+                f"recovered {len(result.recovered_elsewhere)} STOP(s) lost by other "
+                "opt-out flows, each read back from the group: "
+                + "; ".join(f"{n} from {flow!r}" for n, flow in list(result.recovered_elsewhere.items())[:5])
+                + ".",
+            )
+        )
     still = sorted(result.still_lost_elsewhere)
     if still:
-        findings.append(Finding("opt-outs", False, f"{len(still)} STOP(s) lost by other opt-out flows on the triggers "
-                                "(in no blacklisted group): " + ", ".join(still[:5])
-                                + (f" and {len(still) - 5} more" if len(still) > 5 else "") + ".",
-                                "python -m helpers check --apply (or adopt --apply)"))
+        findings.append(
+            Finding(
+                "opt-outs",
+                False,
+                f"{len(still)} STOP(s) lost by other opt-out flows on the triggers "
+                "(in no blacklisted group): "
+                + ", ".join(still[:5])
+                + (f" and {len(still) - 5} more" if len(still) > 5 else "")
+                + ".",
+                "python -m helpers check --apply (or adopt --apply)",
+            )
+        )
     return findings
 
 
@@ -197,33 +256,59 @@ def _opt_out_findings(ledger, kept: dict, new: list[str]) -> list[Finding]:
         if len(rows):
             who = ", ".join(rows["number"].head(5))
             more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-            findings.append(Finding("opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.",
-                                    "python -m helpers check --apply"))
+            findings.append(
+                Finding(
+                    "opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.", "python -m helpers check --apply"
+                )
+            )
     if new:
         more = f" and {len(new) - 5} more" if len(new) > 5 else ""
-        findings.append(Finding(
-            "opt-outs", False, f"{len(new)} opt-out(s) without a phone number (channel user {', '.join(new[:5])}{more}): "
-            "no group can hold them, so 8x8's blacklist does not stop messages to them. Kept in the reports folder "
-            "(opt-outs-without-number-*.json) until the same id opts back in; the audience check leaves them out.",
-            "send campaigns through the audience check (python -m helpers audience); there is nothing to repair on 8x8",
-            severity="warning"))
+        findings.append(
+            Finding(
+                "opt-outs",
+                False,
+                f"{len(new)} opt-out(s) without a phone number (channel user {', '.join(new[:5])}{more}): "
+                "no group can hold them, so 8x8's blacklist does not stop messages to them. Kept in the reports folder "
+                "(opt-outs-without-number-*.json) until the same id opts back in; the audience check leaves them out.",
+                "send campaigns through the audience check (python -m helpers audience); there is nothing to repair on 8x8",
+                severity="warning",
+            )
+        )
     elif kept:
-        findings.append(Finding("opt-outs", True, f"{len(kept)} opt-out(s) without a phone number kept in "
-                                "the reports folder (no group can hold them; the audience check "
-                                "leaves them out)."))
+        findings.append(
+            Finding(
+                "opt-outs",
+                True,
+                f"{len(kept)} opt-out(s) without a phone number kept in "
+                "the reports folder (no group can hold them; the audience check "
+                "leaves them out).",
+            )
+        )
     waiting = ledger.needing(Action.IN_PROGRESS)
     late = ledger.rows[ledger.rows["late"].ne("")]
     if len(late):
-        findings.append(Finding("opt-outs", False, f"{len(late)} opt-out(s) past a deadline: "
-                                + "; ".join(f"{n} ({why})" for n, why in zip(late["number"].head(5),
-                                                                              late["late"].head(5))) + ".",
-                                "repair them now (check --apply), and find out why they were late"))
+        findings.append(
+            Finding(
+                "opt-outs",
+                False,
+                f"{len(late)} opt-out(s) past a deadline: "
+                + "; ".join(f"{n} ({why})" for n, why in zip(late["number"].head(5), late["late"].head(5)))
+                + ".",
+                "repair them now (check --apply), and find out why they were late",
+            )
+        )
     if ledger.needing(*REPAIRS).empty and not new and not len(late):
         counts = ledger.counts()
-        findings.append(Finding("opt-outs", True, f"{counts['opt-out']} opt-out(s) and {counts['opt-in']} "
-                                f"opt-in(s) in the window, none lost"
-                                + (f"; {len(waiting)} in progress (the workflow retries)" if len(waiting) else "")
-                                + "."))
+        findings.append(
+            Finding(
+                "opt-outs",
+                True,
+                f"{counts['opt-out']} opt-out(s) and {counts['opt-in']} "
+                f"opt-in(s) in the window, none lost"
+                + (f"; {len(waiting)} in progress (the workflow retries)" if len(waiting) else "")
+                + ".",
+            )
+        )
     return findings
 
 
@@ -251,8 +336,11 @@ def keep_without_number(path: Path, ledger: Ledger) -> tuple[dict[str, dict], li
     an opt-in leaves. Answers (kept now, the ids kept for the first time)."""
     kept = read_without_number(path)
     rows = ledger.rows
-    decided = rows[rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & rows["channel_user_id"].ne("")
-                   & rows["action"].ne(Action.TEST.value)]
+    decided = rows[
+        rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
+        & rows["channel_user_id"].ne("")
+        & rows["action"].ne(Action.TEST.value)
+    ]
     new, left = [], []
     for _, row in decided.drop_duplicates("channel_user_id", keep="last").iterrows():
         user = row["channel_user_id"]
@@ -266,7 +354,9 @@ def keep_without_number(path: Path, ledger: Ledger) -> tuple[dict[str, dict], li
         try:
             write_private_json(path, kept)
         except OSError as exc:
-            raise BadInput(f"{path} cannot be written ({exc.strerror or exc}): the opt-outs that no group can hold "
-                           "could not be kept, so this check moved nothing on. Free some space or fix the folder's "
-                           "permissions, then check again.") from None
+            raise BadInput(
+                f"{path} cannot be written ({exc.strerror or exc}): the opt-outs that no group can hold "
+                "could not be kept, so this check moved nothing on. Free some space or fix the folder's "
+                "permissions, then check again."
+            ) from None
     return kept, new

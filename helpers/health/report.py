@@ -1,5 +1,6 @@
 """The health check's report: its findings, its exit codes, and the same for monitoring systems
 (the Monitoring Plugins' status line, a Prometheus textfile)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ class Finding:
 @dataclass
 class CheckOptions:
     """What the runbook would build (the same options as ``deploy``), and the window of runs."""
+
     group: str | None = None  # None: the settings' opt-out list (groups.opt_out_list_name)
     # None: what the settings say is deployed (EIGHTXEIGHT_WORKFLOW_NAME, _LANGUAGES, _CHANNELS,
     # _BRAND_NAME, _SUPPORT_CONTACT), the same values deploy takes
@@ -43,8 +45,9 @@ class CheckOptions:
 
     def workflow(self, settings) -> WorkflowOptions:
         """The workflows these options would build with these settings (deploy's options)."""
-        return WorkflowOptions.of(settings, name=self.name, channels=self.channels, brand=self.brand,
-                                  support=self.support)
+        return WorkflowOptions.of(
+            settings, name=self.name, channels=self.channels, brand=self.brand, support=self.support
+        )
 
 
 @dataclass
@@ -75,9 +78,12 @@ class HealthReport:
         if self.could_not_run:
             return f"check: COULD NOT RUN: {self.could_not_run.rstrip('.')}. Nothing was verified."
         if self.needing_action:
-            return (f"check: {len(self.needing_action)} need action: "
-                    + "; ".join(f"{f.area}: {f.what}" for f in self.needing_action))
-        return f"check: ok: {len(self.findings)} checks passed, each read back from {self.platform} ({self.checked_at})."
+            return f"check: {len(self.needing_action)} need action: " + "; ".join(
+                f"{f.area}: {f.what}" for f in self.needing_action
+            )
+        return (
+            f"check: ok: {len(self.findings)} checks passed, each read back from {self.platform} ({self.checked_at})."
+        )
 
     def lines(self) -> list[str]:
         out = [f.line() for f in self.findings]
@@ -88,15 +94,25 @@ class HealthReport:
 
     def values(self) -> dict:
         """The report as named values: what ``--json`` prints, and notebooks record (helpers.record)."""
-        return {"exit_code": self.exit_code, "summary": self.summary(), "checked_at": self.checked_at,
-                "could_not_run": self.could_not_run or None, "window": self.window,
-                "repaired": self.repaired, "findings": [asdict(f) for f in self.findings]}
+        return {
+            "exit_code": self.exit_code,
+            "summary": self.summary(),
+            "checked_at": self.checked_at,
+            "could_not_run": self.could_not_run or None,
+            "window": self.window,
+            "repaired": self.repaired,
+            "findings": [asdict(f) for f in self.findings],
+        }
 
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame([{"area": f.area, "status": "ok" if f.ok else "ACTION", "what": f.what, "fix": f.fix}
-                             for f in self.findings])
+        return pd.DataFrame(
+            [
+                {"area": f.area, "status": "ok" if f.ok else "ACTION", "what": f.what, "fix": f.fix}
+                for f in self.findings
+            ]
+        )
 
     # --- monitoring: the Monitoring Plugins' status line and a Prometheus textfile -------------------
 
@@ -132,28 +148,71 @@ class HealthReport:
         """The check as a Prometheus textfile (node_exporter's textfile collector). ``previous``: the file's
         text before this check, whose last successful check is kept when this one could not run."""
         lab = "{" + ",".join(f'{k}="{_label(v)}"' for k, v in sorted((labels or {}).items())) + "}" if labels else ""
-        rows = [("optout_check_up", "gauge", "1 when the check ran (0: it could not run, nothing was verified)",
-                 0 if self.could_not_run else 1),
-                ("optout_check_exit_code", "gauge", "The check's exit code: 0 ok, 1 action needed, 2 could not run",
-                 self.exit_code),
-                ("optout_check_findings_needing_action", "gauge", "Findings that need action", len(self.needing_action))]
+        rows = [
+            (
+                "optout_check_up",
+                "gauge",
+                "1 when the check ran (0: it could not run, nothing was verified)",
+                0 if self.could_not_run else 1,
+            ),
+            (
+                "optout_check_exit_code",
+                "gauge",
+                "The check's exit code: 0 ok, 1 action needed, 2 could not run",
+                self.exit_code,
+            ),
+            ("optout_check_findings_needing_action", "gauge", "Findings that need action", len(self.needing_action)),
+        ]
         if self.lost is not None:
-            rows.append(("optout_lost_opt_outs", "gauge", "Opt-outs lost and opt-ins not applied, still open "
-                         "after the check (read back from the group)", self.lost))
+            rows.append(
+                (
+                    "optout_lost_opt_outs",
+                    "gauge",
+                    "Opt-outs lost and opt-ins not applied, still open after the check (read back from the group)",
+                    self.lost,
+                )
+            )
         if self.oldest_open_seconds is not None:
-            rows.append(("optout_oldest_open_row_age_seconds", "gauge", "Age of the oldest opt-out or opt-in still "
-                         "open (to repair, or retrying), in the platform's time", round(self.oldest_open_seconds)))
+            rows.append(
+                (
+                    "optout_oldest_open_row_age_seconds",
+                    "gauge",
+                    "Age of the oldest opt-out or opt-in still open (to repair, or retrying), in the platform's time",
+                    round(self.oldest_open_seconds),
+                )
+            )
         if self.honour_seconds:
             ordered = sorted(self.honour_seconds)
-            rows.append(("optout_time_to_honour_seconds_max", "gauge", "Longest time from a STOP to the group in "
-                         "the window (times 8x8 stated or a read-back saw)", round(ordered[-1])))
-            rows.append(("optout_time_to_honour_seconds_median", "gauge", "Median time from a STOP to the group in "
-                         "the window", round(ordered[len(ordered) // 2])))
-        last = _iso_seconds(self.checked_at) if not self.could_not_run else _previous_value(
-            previous, "optout_last_success_timestamp_seconds")
+            rows.append(
+                (
+                    "optout_time_to_honour_seconds_max",
+                    "gauge",
+                    "Longest time from a STOP to the group in the window (times 8x8 stated or a read-back saw)",
+                    round(ordered[-1]),
+                )
+            )
+            rows.append(
+                (
+                    "optout_time_to_honour_seconds_median",
+                    "gauge",
+                    "Median time from a STOP to the group in the window",
+                    round(ordered[len(ordered) // 2]),
+                )
+            )
+        last = (
+            _iso_seconds(self.checked_at)
+            if not self.could_not_run
+            else _previous_value(previous, "optout_last_success_timestamp_seconds")
+        )
         if last is not None:
-            rows.append(("optout_last_success_timestamp_seconds", "gauge", "When the last check that ran finished "
-                         "(the platform's time, Unix seconds)", last))
+            rows.append(
+                (
+                    "optout_last_success_timestamp_seconds",
+                    "gauge",
+                    "When the last check that ran finished (the platform's time, Unix seconds)",
+                    last,
+                )
+            )
         out = []
         for name, kind, help_text, value in rows:
             out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name}{lab} {value}"]

@@ -31,31 +31,52 @@ The package: ``rows`` (the row model, the window, the deadlines), ``reading`` (t
 group, into rows), ``judging`` (what each row needs, the time to honour), ``model`` (the Ledger and
 its questions) and ``rendering`` (for people: lines, tables, CSV).
 """
+
 from __future__ import annotations
 
 from .model import Ledger
 from .reading import build_ledger, read_membership
 from .rendering import write_ledger
 from .rows import (
-           ALREADY,
-           CANARY_NUMBERS,
-           COLUMNS,
-           DEFAULT_HOURS,
-           NOT_MEASURED,
-           RECORDED_ONLY,
-           REPAIRS,
-           UNRESOLVED,
-           Action,
-           BadWindow,
-           Deadlines,
-           Matched,
-           Window,
-           add_business_days,
-           iso,
-           make_window,
-           parse_time,
+    ALREADY,
+    CANARY_NUMBERS,
+    COLUMNS,
+    DEFAULT_HOURS,
+    NOT_MEASURED,
+    RECORDED_ONLY,
+    REPAIRS,
+    UNRESOLVED,
+    Action,
+    BadWindow,
+    Deadlines,
+    Matched,
+    Window,
+    add_business_days,
+    iso,
+    make_window,
+    parse_time,
 )
 
-__all__ = ["ALREADY", "CANARY_NUMBERS", "COLUMNS", "DEFAULT_HOURS", "NOT_MEASURED", "RECORDED_ONLY", "REPAIRS",
-           "UNRESOLVED", "Action", "BadWindow", "Deadlines", "Ledger", "Matched", "Window", "add_business_days",
-           "build_ledger", "iso", "make_window", "parse_time", "read_membership", "write_ledger"]
+__all__ = [
+    "ALREADY",
+    "CANARY_NUMBERS",
+    "COLUMNS",
+    "DEFAULT_HOURS",
+    "NOT_MEASURED",
+    "RECORDED_ONLY",
+    "REPAIRS",
+    "UNRESOLVED",
+    "Action",
+    "BadWindow",
+    "Deadlines",
+    "Ledger",
+    "Matched",
+    "Window",
+    "add_business_days",
+    "build_ledger",
+    "iso",
+    "make_window",
+    "parse_time",
+    "read_membership",
+    "write_ledger",
+]

@@ -1,5 +1,6 @@
 """Judging the rows: per number, the latest word counts; what each row needs; the time to honour
 and the deadlines missed."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -37,8 +38,9 @@ def _numbers_of_channel_users(records: list[dict]) -> None:
             number = known.get((r["channel"], r["channel_user_id"]))
             if number:
                 r["number"] = number
-                r["contacts_answer"] = (f"{r['contacts_answer']}; the number is this channel user's, from their "
-                                        "other messages").lstrip("; ")
+                r["contacts_answer"] = (
+                    f"{r['contacts_answer']}; the number is this channel user's, from their other messages"
+                ).lstrip("; ")
 
 
 def _redeliveries(records: list[dict]) -> None:
@@ -55,8 +57,12 @@ def _redeliveries(records: list[dict]) -> None:
                 first[umid] = r["workflow_id"] or "an earlier run"
 
 
-def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window,
-           test_numbers: set[str] | frozenset = frozenset()) -> None:
+def _judge(
+    records: list[dict],
+    groups: dict[int, GroupSnapshot],
+    window: Window,
+    test_numbers: set[str] | frozenset = frozenset(),
+) -> None:
     """Fill member_now, awaiting_sync and action, in place (records oldest first)."""
     sync_boundary = window.iso(window.end.replace(minute=0, second=0, microsecond=0))
     latest: dict[tuple, int] = {}
@@ -64,8 +70,7 @@ def _judge(records: list[dict], groups: dict[int, GroupSnapshot], window: Window
     members = {g: snapshot.keys for g, snapshot in groups.items()}
     for i, r in enumerate(records):
         number, matched = r["number"], r["matched"]
-        member = (number[1:] if number[:1] == "+" else digits_key(number)) in members[r["group_id"]] \
-            if number else None
+        member = (number[1:] if number[:1] == "+" else digits_key(number)) in members[r["group_id"]] if number else None
         r["member_now"] = member
         r["awaiting_sync"] = bool(member) and matched == opt_out and r["time"] >= sync_boundary
         r["action"] = none
@@ -105,15 +110,24 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
     counting = (Action.NONE.value, Action.ADD.value, Action.IN_PROGRESS.value)
     honour_days, confirm_within = deadlines.honour_business_days, timedelta(minutes=deadlines.confirm_minutes)
     # business days to calendar days, per weekday of the start (a hundred thousand rows: computed once)
-    span = {weekday: (add_business_days(datetime(2024, 1, 1 + weekday, tzinfo=UTC), honour_days)
-                      - datetime(2024, 1, 1 + weekday, tzinfo=UTC)) for weekday in range(7)}
+    span = {
+        weekday: (
+            add_business_days(datetime(2024, 1, 1 + weekday, tzinfo=UTC), honour_days)
+            - datetime(2024, 1, 1 + weekday, tzinfo=UTC)
+        )
+        for weekday in range(7)
+    }
     parsed: dict[str, tuple] = {}  # in-group time -> (datetime, the hourly sync after it): few distinct ones
 
     def seen_and_sync(text: str):
         if text not in parsed:
             at = parse_time(text)
-            parsed[text] = (at, window.iso(at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
-                            if at is not None else "")
+            parsed[text] = (
+                at,
+                window.iso(at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+                if at is not None
+                else "",
+            )
         return parsed[text]
 
     opt_out = Matched.OPT_OUT.value
@@ -129,8 +143,11 @@ def _time_to_honour(records: list[dict], window: Window, seen: dict[str, str], d
                 continue
         else:
             r["honoured_by"] = ""
-            late = ([f"not in the group after {honour_days} business days"]
-                    if deadline is not None and window.end > deadline else [])
+            late = (
+                [f"not in the group after {honour_days} business days"]
+                if deadline is not None and window.end > deadline
+                else []
+            )
         late += _late_confirmation(r, received, window.end, confirm_within, deadlines.confirm_minutes)
         r["late"] = "; ".join(late)
 
@@ -159,10 +176,18 @@ def _late_confirmation(r: dict, received, read_at: datetime, confirm_within: tim
     confirmed = parse_time(r["confirmation_sent_at"]) if r["confirmation_sent_at"] else None
     if confirmed is not None and received is not None and confirmed - received > confirm_within:
         return [f"confirmation after {minutes} minutes"]
-    if (r["member_now"] and _succeeded(r["contacts_answer"]) and r["confirmation_sent"].startswith("no")
-            and r["contacts_answer"] != ALREADY and received is not None and read_at - received > confirm_within):
-        return [f"no confirmation within {minutes} minutes"
-                + (f" ({r['confirmation_sent']})" if r["confirmation_sent"] != "no" else "")]
+    if (
+        r["member_now"]
+        and _succeeded(r["contacts_answer"])
+        and r["confirmation_sent"].startswith("no")
+        and r["contacts_answer"] != ALREADY
+        and received is not None
+        and read_at - received > confirm_within
+    ):
+        return [
+            f"no confirmation within {minutes} minutes"
+            + (f" ({r['confirmation_sent']})" if r["confirmation_sent"] != "no" else "")
+        ]
     return []
 
 

@@ -1,5 +1,6 @@
 """The Ledger: the rows read in a window, the workflows and the group as read, and the questions
 asked of them (what needs action, who opted out)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,8 +46,11 @@ class Ledger(LedgerView):
         for the pre-send check of a file that holds them. A customer known to 8x8 only by BSUID is in
         no group (the Contacts API has no address for it): only the ledger knows their STOP."""
         rows = self.rows
-        decided = rows[rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & rows["channel_user_id"].ne("")
-                       & rows["channel"].eq(channel)]
+        decided = rows[
+            rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
+            & rows["channel_user_id"].ne("")
+            & rows["channel"].eq(channel)
+        ]
         latest = decided.drop_duplicates("channel_user_id", keep="last")
         return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "channel_user_id"])
 

@@ -1,5 +1,6 @@
 """Reading the ledger: every run of the opt-out workflows in the window (slices at once, in threads)
 and the group's membership, each run made into a row."""
+
 from __future__ import annotations
 
 import queue
@@ -39,11 +40,20 @@ from .rows import (
 )
 
 
-def build_ledger(client: Client, *, name: str | None = None, hours: float | None = None,
-                 since: str | datetime | None = None, policy: KeywordPolicy | None = None,
-                 window: Window | None = None, seen_in_group: dict[str, str] | None = None,
-                 deadlines: Deadlines | None = None, test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
-                 membership: str = "auto", read_confirmations: bool = False) -> Ledger:
+def build_ledger(
+    client: Client,
+    *,
+    name: str | None = None,
+    hours: float | None = None,
+    since: str | datetime | None = None,
+    policy: KeywordPolicy | None = None,
+    window: Window | None = None,
+    seen_in_group: dict[str, str] | None = None,
+    deadlines: Deadlines | None = None,
+    test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
+    membership: str = "auto",
+    read_confirmations: bool = False,
+) -> Ledger:
     """Read every run of the opt-out workflows in the window, and the group, into a ledger.
 
     ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
@@ -101,14 +111,18 @@ class _RunsAndMembers:
     the background once more numbers were seen than the group has pages ("auto"); if that never
     happens, the numbers seen are looked up one by one instead (the incremental check)."""
 
-    def __init__(self, client: Client, versions: list[DeployedWorkflow], window: Window, group_ids: list[int],
-                 how: str):
+    def __init__(
+        self, client: Client, versions: list[DeployedWorkflow], window: Window, group_ids: list[int], how: str
+    ):
         if how not in ("auto", "group", "numbers"):
             raise BadInput(f"membership is auto, group or numbers, not {how!r}")
         self.client, self.versions, self.window, self.group_ids, self.how = client, versions, window, group_ids, how
         self.numbers: set[str] = set()
-        self._pages = max((-(-int(client.contacts.get_group(g).get("contacts") or 0) // 500) + 2 for g in group_ids),
-                          default=0) if how == "auto" else 0
+        self._pages = (
+            max((-(-int(client.contacts.get_group(g).get("contacts") or 0) // 500) + 2 for g in group_ids), default=0)
+            if how == "auto"
+            else 0
+        )
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="8x8-group")
         self._group_reads: dict[int, Future] = {}
         if how == "group":
@@ -127,16 +141,20 @@ class _RunsAndMembers:
         """(version, ordering key, instance) for every run once, per slice in the order listed reversed."""
         window, slices = self.window, SLICES_PER_VERSION
         span = (window.end - window.start) / slices
-        tasks = [(v, ran, i, window.start + span * i, window.end if i == slices - 1 else window.start + span * (i + 1))
-                 for v, ran in enumerate(self.versions) for i in range(slices)]
+        tasks = [
+            (v, ran, i, window.start + span * i, window.end if i == slices - 1 else window.start + span * (i + 1))
+            for v, ran in enumerate(self.versions)
+            for i in range(slices)
+        ]
         pages: queue.Queue = queue.Queue()
 
         def read(task) -> None:
             v, ran, i, start, end = task
             try:
                 page, position = [], 0
-                for instance in self.client.automation.list_workflows(ran.definition_id, version=ran.version,
-                                                                      started_from=iso(start), started_to=iso(end)):
+                for instance in self.client.automation.list_workflows(
+                    ran.definition_id, version=ran.version, started_from=iso(start), started_to=iso(end)
+                ):
                     page.append(((v, i, -position), instance))  # listed newest first
                     position += 1
                     if len(page) == 500:
@@ -147,8 +165,9 @@ class _RunsAndMembers:
                 pages.put(_DONE)
 
         seen: set[str] = set()
-        with ThreadPoolExecutor(max_workers=max(1, self.client.settings.parallel), thread_name_prefix="8x8-runs") \
-                as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, self.client.settings.parallel), thread_name_prefix="8x8-runs"
+        ) as pool:
             futures = [pool.submit(read, task) for task in tasks]
             finished = 0
             while finished < len(tasks):
@@ -185,8 +204,9 @@ def read_membership(client: Client, group_id: int, numbers: set[str], *, how: st
     if how == "group":
         return read_group(client, group_id)
     keys = {}
-    for number, contact_id in zip(sorted(numbers), client.in_parallel(
-            lambda n: member_ids(client, group_id, n), sorted(numbers))):
+    for number, contact_id in zip(
+        sorted(numbers), client.in_parallel(lambda n: member_ids(client, group_id, n), sorted(numbers))
+    ):
         if contact_id:
             keys[digits_key(number)] = contact_id[0]
     return GroupSnapshot(group_id, keys, dict(keys), reads=1, stable=True)
@@ -197,7 +217,11 @@ def read_membership(client: Client, group_id: int, numbers: set[str], *, how: st
 _OUT_ANSWER, _IN_CONTACT, _IN_LOOKUP = RECORDED["opt-out answer"], RECORDED["opt-in contact"], RECORDED["opt-in lookup"]
 
 
-_HELP_REPLY, _OUT_ATTEMPTS, _IN_ATTEMPTS = RECORDED["help reply"], RECORDED["opt-out attempts"], RECORDED["opt-in attempts"]
+_HELP_REPLY, _OUT_ATTEMPTS, _IN_ATTEMPTS = (
+    RECORDED["help reply"],
+    RECORDED["opt-out attempts"],
+    RECORDED["opt-in attempts"],
+)
 
 
 _IN_ANSWER, _OUT_CONFIRMED_AT = RECORDED["opt-in answer"], RECORDED["opt-out confirmed at"]
@@ -206,15 +230,25 @@ _IN_ANSWER, _OUT_CONFIRMED_AT = RECORDED["opt-in answer"], RECORDED["opt-out con
 _OUT_ALREADY = RECORDED["opt-out already"]
 
 
-_CONFIRMATION = {Matched.OPT_OUT: RECORDED["opt-out confirmation"], Matched.HELP: RECORDED["help reply"],
-                 Matched.OPT_IN: RECORDED["opt-in confirmation"], Matched.OTHER: RECORDED["opt-in confirmation"]}
+_CONFIRMATION = {
+    Matched.OPT_OUT: RECORDED["opt-out confirmation"],
+    Matched.HELP: RECORDED["help reply"],
+    Matched.OPT_IN: RECORDED["opt-in confirmation"],
+    Matched.OTHER: RECORDED["opt-in confirmation"],
+}
 
 
 _NO_TEXT = ("", "undefined", "null")
 
 
-def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: KeywordPolicy | None,
-            js: Expressions, decided: dict) -> dict:
+def _record(
+    client: Client,
+    workflow: DeployedWorkflow,
+    instance: dict,
+    policy: KeywordPolicy | None,
+    js: Expressions,
+    decided: dict,
+) -> dict:
     data = instance.get("data") or {}
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
@@ -230,20 +264,36 @@ def _record(client: Client, workflow: DeployedWorkflow, instance: dict, policy: 
     if matched is Matched.OPT_OUT or matched is Matched.OPT_IN:
         answer = _call_outcome(client, workflow, instance, number, answer, sender)
     confirmed_at = data.get(_OUT_CONFIRMED_AT) if matched is Matched.OPT_OUT else None
-    return {"time": _text(data.get("triggeredAt") or instance.get("startedAt")), "number": number,
-            "channel_user_id": channel_user, "channel": _customer_channel(workflow, payload),
-            "subaccount": _text(data.get("subAccountId") or payload.get("subAccountId")),
-            "text": _text(next((t for t in all_texts if t not in _NO_TEXT), "")),
-            "matched": matched.value, "contacts_answer": answer,
-            "confirmation_sent": RECORDED_ONLY if data.get(_CONFIRMATION[matched]) else
-            "no: already opted out (confirmed once before)" if answer == ALREADY else "no",
-            "member_now": None, "awaiting_sync": False, "action": "", "in_group_at": "",
-            "honoured_by": f"retry {attempts - 1}" if retried else "first try",
-            "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
-            "blacklist_sync_at": "", "late": "", "workflow_id": instance.get("workflowId", ""),
-            "status": instance.get("status", ""), "version": instance.get("version"), "group_id": workflow.group_id,
-            "_umid": _text(payload.get("umid")), "_completed_at": _text(instance.get("completedAt")),
-            "_confirmation_umid": _text(data.get(_CONFIRMATION[matched]))}
+    return {
+        "time": _text(data.get("triggeredAt") or instance.get("startedAt")),
+        "number": number,
+        "channel_user_id": channel_user,
+        "channel": _customer_channel(workflow, payload),
+        "subaccount": _text(data.get("subAccountId") or payload.get("subAccountId")),
+        "text": _text(next((t for t in all_texts if t not in _NO_TEXT), "")),
+        "matched": matched.value,
+        "contacts_answer": answer,
+        "confirmation_sent": RECORDED_ONLY
+        if data.get(_CONFIRMATION[matched])
+        else "no: already opted out (confirmed once before)"
+        if answer == ALREADY
+        else "no",
+        "member_now": None,
+        "awaiting_sync": False,
+        "action": "",
+        "in_group_at": "",
+        "honoured_by": f"retry {attempts - 1}" if retried else "first try",
+        "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
+        "blacklist_sync_at": "",
+        "late": "",
+        "workflow_id": instance.get("workflowId", ""),
+        "status": instance.get("status", ""),
+        "version": instance.get("version"),
+        "group_id": workflow.group_id,
+        "_umid": _text(payload.get("umid")),
+        "_completed_at": _text(instance.get("completedAt")),
+        "_confirmation_umid": _text(data.get(_CONFIRMATION[matched])),
+    }
 
 
 def _text(value) -> str:
@@ -258,8 +308,9 @@ def _text(value) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _call_outcome(client: Client, workflow: DeployedWorkflow, instance: dict, number: str, answer: str,
-                  sender=None) -> str:
+def _call_outcome(
+    client: Client, workflow: DeployedWorkflow, instance: dict, number: str, answer: str, sender=None
+) -> str:
     """The answer, or why there was no call (no number), or the errors of a run that faulted."""
     if not number:
         if sender in (None, ""):
@@ -280,8 +331,14 @@ def _customer_channel(workflow: DeployedWorkflow, payload: dict) -> str:
     return CHAT_APP_NAMES.get(named.lower(), named) if isinstance(named, str) and named else workflow.channel
 
 
-def _matched(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
-             all_texts: list[str], decided: dict) -> Matched:
+def _matched(
+    workflow: DeployedWorkflow,
+    data: dict,
+    policy: KeywordPolicy | None,
+    js: Expressions,
+    all_texts: list[str],
+    decided: dict,
+) -> Matched:
     """What the run was: read from the outputs it recorded, else its version's Branch chain on its text."""
     if _OUT_ANSWER in data or _OUT_ALREADY in data:
         return Matched.OPT_OUT
@@ -312,8 +369,9 @@ def _contacts_answer(matched: Matched, data: dict) -> tuple[str, int | None]:
     return answer, attempts
 
 
-def _classify(workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions,
-              texts: tuple, decided: dict) -> Matched:
+def _classify(
+    workflow: DeployedWorkflow, data: dict, policy: KeywordPolicy | None, js: Expressions, texts: tuple, decided: dict
+) -> Matched:
     """What a run without recorded outputs was: its version's Branch chain (or ``policy``) on its
     text. Within one ledger, the same texts (each source the conditions read) under the same
     version are decided once, in ``decided`` (QuickJS costs 2 ms a run)."""
@@ -340,16 +398,22 @@ def _read_confirmations(client: Client, records: list[dict]) -> None:
     (an opt-in confirmation to a number still in 8x8's blacklist until the hourly sync). An SMS answer's
     umid is not the Messaging Apps API's to tell: it stays recorded. In place."""
     skip = (Action.TEST.value, Action.REDELIVERY.value, Action.SUPERSEDED.value)
-    wanted = [r for r in records if r["_confirmation_umid"] and r["channel"] != "SMS" and r["action"] not in skip
-              and r["matched"] in (_OPT_OUT, _OPT_IN)]
+    wanted = [
+        r
+        for r in records
+        if r["_confirmation_umid"]
+        and r["channel"] != "SMS"
+        and r["action"] not in skip
+        and r["matched"] in (_OPT_OUT, _OPT_IN)
+    ]
 
     def status(r: dict) -> str:
         try:
-            state = (client.messaging.get_message(r["_confirmation_umid"]).get("status") or {})
+            state = client.messaging.get_message(r["_confirmation_umid"]).get("status") or {}
         except EightByEightError as exc:
             return f"{RECORDED_ONLY}: its status could not be read ({exc})"
         if state.get("state") in _FAILED_STATES:
-            return (f"no: {state.get('state')} (error {state.get('errorCode')}: {state.get('errorMessage') or '?'})")
+            return f"no: {state.get('state')} (error {state.get('errorCode')}: {state.get('errorMessage') or '?'})"
         return "yes" if state.get("state") else f"{RECORDED_ONLY}: 8x8 answered no state"
 
     for r, said in zip(wanted, client.in_parallel(status, wanted)):

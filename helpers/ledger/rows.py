@@ -1,5 +1,6 @@
 """The ledger's row model: its columns, what a row matched and the action it needs, and the window
 and deadlines rows are judged in."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,11 +19,30 @@ DEFAULT_HOURS = 7 * 24
 CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
 
 
-COLUMNS = ["time", "number", "channel_user_id", "channel", "subaccount", "text", "matched", "contacts_answer",
-           "confirmation_sent", "member_now", "awaiting_sync", "action",
-           # time to honour (opt-outs): "time" is when it was received
-           "in_group_at", "honoured_by", "confirmation_sent_at", "blacklist_sync_at", "late",
-           "workflow_id", "status", "version", "group_id"]  # the group the run's workflow adds to
+COLUMNS = [
+    "time",
+    "number",
+    "channel_user_id",
+    "channel",
+    "subaccount",
+    "text",
+    "matched",
+    "contacts_answer",
+    "confirmation_sent",
+    "member_now",
+    "awaiting_sync",
+    "action",
+    # time to honour (opt-outs): "time" is when it was received
+    "in_group_at",
+    "honoured_by",
+    "confirmation_sent_at",
+    "blacklist_sync_at",
+    "late",
+    "workflow_id",
+    "status",
+    "version",
+    "group_id",
+]  # the group the run's workflow adds to
 
 
 class Matched(StrEnum):
@@ -85,6 +105,7 @@ def add_business_days(start: datetime, days: int) -> datetime:
 class Deadlines:
     """The deadlines the ledger flags (settings EIGHTXEIGHT_HONOUR_WITHIN_BUSINESS_DAYS and
     EIGHTXEIGHT_CONFIRM_WITHIN_MINUTES)."""
+
     honour_business_days: int = DEFAULT_HONOUR_BUSINESS_DAYS
     confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
 
@@ -117,8 +138,9 @@ def make_window(client: Client, *, hours: float | None = None, since: str | date
             try:
                 start = datetime.fromisoformat(since.strip().replace("z", "Z"))
             except ValueError:
-                raise BadWindow(f"--since {since!r} is not an ISO 8601 time: write it like 2026-01-05T09:00:00Z.") \
-                    from None
+                raise BadWindow(
+                    f"--since {since!r} is not an ISO 8601 time: write it like 2026-01-05T09:00:00Z."
+                ) from None
         else:
             start = since
         start = start if start.tzinfo else start.replace(tzinfo=UTC)

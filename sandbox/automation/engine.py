@@ -12,6 +12,7 @@ A ``Wait`` step pauses the run as 8x8 documents it (examples/automation_definiti
 (:meth:`WorkflowEngine.run` with ``resume``). The sandbox's clock decides, in deterministic mode
 too: a run never wakes before the clock is moved past its wait.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,14 @@ class RunResult:
 
 
 class WorkflowEngine:
-    def __init__(self, *, clock, new_id: Callable[[], str],
-                 send_message: Callable[[str, dict, str], dict], http: requests.Session | None = None):
+    def __init__(
+        self,
+        *,
+        clock,
+        new_id: Callable[[], str],
+        send_message: Callable[[str, dict, str], dict],
+        http: requests.Session | None = None,
+    ):
         self._clock = clock  # the sandbox's Clock: now() and iso()
         self._new_id = new_id
         self._send_message = send_message
@@ -112,8 +119,14 @@ class WorkflowEngine:
             except (StepFailed, ScriptFailed) as exc:
                 log.update(completedAt=self._clock.iso(), status="Failed")
                 result.logs.append(log)
-                result.errors.append({"workflowId": workflow_id, "step": step["id"], "message": str(exc),
-                                      "errorTime": log["completedAt"]})
+                result.errors.append(
+                    {
+                        "workflowId": workflow_id,
+                        "step": step["id"],
+                        "message": str(exc),
+                        "errorTime": log["completedAt"],
+                    }
+                )
                 result.status = "Terminated"
                 break
         result.queue = []
@@ -135,7 +148,11 @@ class WorkflowEngine:
         elif kind == "ChatAppsMessage":
             outcome = self._send_message(inputs.get("subAccountId"), inputs, "WhatsApp")
         elif kind == "SMS":
-            body = {"user": {"msisdn": inputs.get("destination")}, "type": "text", "content": {"text": inputs.get("text")}}
+            body = {
+                "user": {"msisdn": inputs.get("destination")},
+                "type": "text",
+                "content": {"text": inputs.get("text")},
+            }
             outcome = self._send_message(inputs.get("subAccountId"), body, "SMS")
         else:
             raise StepFailed(f"step type {kind!r} is not supported by the sandbox")
@@ -153,10 +170,14 @@ class WorkflowEngine:
         if host not in LOOPBACK_HOSTS:
             raise StepFailed(f"the sandbox only calls loopback hosts, not {host!r}: point the URL at the sandbox")
         try:
-            response = self._http.request(str(inputs.get("method", "GET")).upper(), url,
-                                          headers={str(k): str(v) for k, v in (inputs.get("headers") or {}).items()},
-                                          params=inputs.get("parameters") or None,
-                                          json=inputs.get("body"), timeout=inputs.get("timeoutSeconds") or 5)
+            response = self._http.request(
+                str(inputs.get("method", "GET")).upper(),
+                url,
+                headers={str(k): str(v) for k, v in (inputs.get("headers") or {}).items()},
+                params=inputs.get("parameters") or None,
+                json=inputs.get("body"),
+                timeout=inputs.get("timeoutSeconds") or 5,
+            )
         except requests.RequestException as exc:
             # 8x8's text is silent on what a timeout does; the strict reading: the step faults and
             # the run is Terminated (no responseCode for the workflow to branch on).

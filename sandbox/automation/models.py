@@ -5,6 +5,7 @@ run is finished or asleep), so a client that polls the instance sees it Complete
 Runnable while a Wait step sleeps. :meth:`AutomationBackend.resume_due` wakes the runs whose
 wait the sandbox clock has passed (after every clock move, and every second on wall time).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,25 @@ from ..storage import Store
 from .engine import RunResult, WorkflowEngine, wait_seconds
 
 TRIGGERS = ("inbound_sms", "inbound_chat_apps", "http_request")
-STEP_TYPES = ("SMS", "ChatAppsMessage", "HttpRequest", "Branch", "Wait", "WaitForReply", "VoiceMessage",
-              "WaitForDTMF")  # the step schemas of automation_api.json
+STEP_TYPES = (
+    "SMS",
+    "ChatAppsMessage",
+    "HttpRequest",
+    "Branch",
+    "Wait",
+    "WaitForReply",
+    "VoiceMessage",
+    "WaitForDTMF",
+)  # the step schemas of automation_api.json
 
-REQUIRED_INPUTS = {"SMS": ("subAccountId", "destination", "text"), "ChatAppsMessage": ("subAccountId", "user", "type", "content"),
-                   "HttpRequest": ("url", "method"), "Wait": ("duration",), "WaitForReply": ("from", "channel"),
-                   "VoiceMessage": ("action", "params")}  # as automation_api.json requires them
+REQUIRED_INPUTS = {
+    "SMS": ("subAccountId", "destination", "text"),
+    "ChatAppsMessage": ("subAccountId", "user", "type", "content"),
+    "HttpRequest": ("url", "method"),
+    "Wait": ("duration",),
+    "WaitForReply": ("from", "channel"),
+    "VoiceMessage": ("action", "params"),
+}  # as automation_api.json requires them
 # Steps whose schemas require "outputs", and the outputs they require (automation_api.json).
 NEEDS_OUTPUTS = {"WaitForReply": ("reply",), "WaitForDTMF": ("dtmfData",)}
 
@@ -37,6 +51,7 @@ NEEDS_OUTPUTS = {"WaitForReply": ("reply",), "WaitForDTMF": ("dtmfData",)}
 @dataclass(frozen=True)
 class DefinitionInput:
     """A definition as the API receives it (definitionInput), parsed by responses.py."""
+
     trigger: str
     status: str
     name: str
@@ -85,8 +100,9 @@ def _check_step_inputs(step: dict) -> list[str]:
         raise InvalidDefinition(f"Step {step['id']!r} needs inputs.")
     outputs = step.get("outputs")
     if kind in NEEDS_OUTPUTS and (not isinstance(outputs, dict) or any(n not in outputs for n in NEEDS_OUTPUTS[kind])):
-        raise InvalidDefinition(f"Step {step['id']!r} ({kind}) needs outputs "
-                                f"({', '.join(NEEDS_OUTPUTS[kind]) or 'an object'}).")
+        raise InvalidDefinition(
+            f"Step {step['id']!r} ({kind}) needs outputs ({', '.join(NEEDS_OUTPUTS[kind]) or 'an object'})."
+        )
     missing = [k for k in REQUIRED_INPUTS.get(kind, ()) if inputs.get(k) in (None, "")]
     if missing:
         raise InvalidDefinition(f"Step {step['id']!r} ({kind}): inputs {', '.join(missing)} required.")
@@ -135,16 +151,25 @@ class AutomationBackend:
         for script in definition_scripts(spec.steps):
             broken = script.violations()
             if broken:
-                raise InvalidDefinition(f"Step {script.step!r}, field {script.field!r}: the script breaks 8x8's "
-                                        f"script rules: {'; '.join(map(str, broken))}.")
+                raise InvalidDefinition(
+                    f"Step {script.step!r}, field {script.field!r}: the script breaks 8x8's "
+                    f"script rules: {'; '.join(map(str, broken))}."
+                )
 
     def _render(self, row) -> dict:
         # 8x8's documents disagree on where id and version stand (NOTES.md): the sandbox answers the
         # schema's reading, the top level, and leaves them out of "definition" (the client reads both).
         body = json.loads(row["body"])
-        return {"accountId": row["account"], "id": row["id"], "version": row["version"],
-                "createdAt": row["created_at"], "subAccountId": body.get("subAccountId"),
-                "trigger": body["trigger"], "status": body.get("status", "disabled"), "definition": body["definition"]}
+        return {
+            "accountId": row["account"],
+            "id": row["id"],
+            "version": row["version"],
+            "createdAt": row["created_at"],
+            "subAccountId": body.get("subAccountId"),
+            "trigger": body["trigger"],
+            "status": body.get("status", "disabled"),
+            "definition": body["definition"],
+        }
 
     @staticmethod
     def _check_id(definition_id: str) -> None:
@@ -155,8 +180,10 @@ class AutomationBackend:
 
     def _latest(self, account: str, definition_id: str):
         self._check_id(definition_id)
-        rows = self.store.query("SELECT * FROM definitions WHERE account = ? AND id = ? AND deleted = 0 "
-                                "ORDER BY version DESC LIMIT 1", (account, definition_id))
+        rows = self.store.query(
+            "SELECT * FROM definitions WHERE account = ? AND id = ? AND deleted = 0 ORDER BY version DESC LIMIT 1",
+            (account, definition_id),
+        )
         if not rows:
             raise NotFound(f"Definition {definition_id} not found.")
         return rows[0]
@@ -166,8 +193,10 @@ class AutomationBackend:
         self._check_subaccount(account, spec)
         definition_id = self.store.new_uuid("definition")
         with self.store.transaction() as db:
-            db.execute("INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, 1, ?, ?, ?)",
-                       (definition_id, account, self.store.clock.iso(), json.dumps(spec.stored())))
+            db.execute(
+                "INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, 1, ?, ?, ?)",
+                (definition_id, account, self.store.clock.iso(), json.dumps(spec.stored())),
+            )
         return self._render(self._latest(account, definition_id))
 
     def _check_subaccount(self, account: str, spec: DefinitionInput) -> None:
@@ -179,22 +208,27 @@ class AutomationBackend:
         self._check_subaccount(account, spec)
         with self.store.transaction() as db:
             latest = self._latest(account, definition_id)
-            db.execute("INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, ?, ?, ?, ?)",
-                       (definition_id, latest["version"] + 1, account, latest["created_at"],
-                        json.dumps(spec.stored())))
+            db.execute(
+                "INSERT INTO definitions(id, version, account, created_at, body) VALUES (?, ?, ?, ?, ?)",
+                (definition_id, latest["version"] + 1, account, latest["created_at"], json.dumps(spec.stored())),
+            )
         return self._render(self._latest(account, definition_id))
 
     def versions(self, account: str, definition_id: str, limit: int, offset: int) -> list[dict]:
         self._check_id(definition_id)
-        rows = self.store.query("SELECT * FROM definitions WHERE account = ? AND id = ? AND deleted = 0 "
-                                "ORDER BY version DESC LIMIT ? OFFSET ?", (account, definition_id, limit, offset))
+        rows = self.store.query(
+            "SELECT * FROM definitions WHERE account = ? AND id = ? AND deleted = 0 "
+            "ORDER BY version DESC LIMIT ? OFFSET ?",
+            (account, definition_id, limit, offset),
+        )
         return [self._render(r) for r in rows]
 
     def list(self, account: str, limit: int, offset: int) -> list[dict]:
         rows = self.store.query(
             "SELECT d.* FROM definitions d WHERE account = ? AND deleted = 0 AND version = "
             "(SELECT max(version) FROM definitions WHERE id = d.id) ORDER BY created_at, id LIMIT ? OFFSET ?",
-            (account, limit, offset))
+            (account, limit, offset),
+        )
         return [self._render(r) for r in rows]
 
     def delete(self, account: str, definition_id: str) -> None:
@@ -208,8 +242,10 @@ class AutomationBackend:
             raise InvalidRequest("The workflow data must be a JSON object (a webhook-shaped body).")
         row = self._latest(account, definition_id)
         if version is not None and version != row["version"]:
-            rows = self.store.query("SELECT * FROM definitions WHERE account = ? AND id = ? AND version = ?",
-                                    (account, definition_id, version))
+            rows = self.store.query(
+                "SELECT * FROM definitions WHERE account = ? AND id = ? AND version = ?",
+                (account, definition_id, version),
+            )
             if not rows:
                 raise NotFound(f"Definition {definition_id} version {version} not found.")
             row = rows[0]
@@ -224,11 +260,24 @@ class AutomationBackend:
         result = self.engine.run(definition["definition"]["steps"], context, workflow_id)
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM workflows").fetchone()[0]
-            db.execute("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (workflow_id, account, definition_id, definition["version"], result.status, started,
-                        self._completed_at(result), json.dumps(result.data), json.dumps(result.logs),
-                        json.dumps(result.errors), seq, result.wake_at,
-                        json.dumps(result.state()) if result.wake_at else None))
+            db.execute(
+                "INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    workflow_id,
+                    account,
+                    definition_id,
+                    definition["version"],
+                    result.status,
+                    started,
+                    self._completed_at(result),
+                    json.dumps(result.data),
+                    json.dumps(result.logs),
+                    json.dumps(result.errors),
+                    seq,
+                    result.wake_at,
+                    json.dumps(result.state()) if result.wake_at else None,
+                ),
+            )
         return self.get_workflow(account, definition_id, workflow_id, include_logs=True)
 
     def _completed_at(self, result: RunResult) -> str | None:
@@ -245,8 +294,11 @@ class AutomationBackend:
         woken = 0
         with self._waking:
             while True:
-                rows = self.store.query("SELECT * FROM workflows WHERE wake_at IS NOT NULL AND wake_at <= ? "
-                                        "ORDER BY wake_at, seq LIMIT 100", (self.store.clock.iso(),))
+                rows = self.store.query(
+                    "SELECT * FROM workflows WHERE wake_at IS NOT NULL AND wake_at <= ? "
+                    "ORDER BY wake_at, seq LIMIT 100",
+                    (self.store.clock.iso(),),
+                )
                 if not rows:
                     return woken
                 for row in rows:
@@ -254,49 +306,87 @@ class AutomationBackend:
                     woken += 1
 
     def _wake(self, row) -> None:
-        body = self.store.query("SELECT body FROM definitions WHERE account = ? AND id = ? AND version = ?",
-                                (row["account"], row["definition_id"], row["version"]))
+        body = self.store.query(
+            "SELECT body FROM definitions WHERE account = ? AND id = ? AND version = ?",
+            (row["account"], row["definition_id"], row["version"]),
+        )
         steps = json.loads(body[0]["body"])["definition"]["steps"] if body else []
         state = json.loads(row["state"] or "{}")
-        asleep = RunResult(status="Runnable", data=json.loads(row["data"]), logs=json.loads(row["logs"]),
-                           errors=json.loads(row["errors"]), queue=state.get("queue", []),
-                           executed=state.get("executed", 0), wake_at=row["wake_at"])
+        asleep = RunResult(
+            status="Runnable",
+            data=json.loads(row["data"]),
+            logs=json.loads(row["logs"]),
+            errors=json.loads(row["errors"]),
+            queue=state.get("queue", []),
+            executed=state.get("executed", 0),
+            wake_at=row["wake_at"],
+        )
         try:
             result = self.engine.run(steps, asleep.data, row["id"], resume=asleep)
         except Exception as exc:  # a run that cannot go on ends visibly, never wakes again and again
             asleep.status, asleep.wake_at = "Terminated", None
-            asleep.errors.append({"workflowId": row["id"], "step": (asleep.queue or ["?"])[0],
-                                  "message": f"the run could not go on after its Wait: {type(exc).__name__}",
-                                  "errorTime": self.store.clock.iso()})
+            asleep.errors.append(
+                {
+                    "workflowId": row["id"],
+                    "step": (asleep.queue or ["?"])[0],
+                    "message": f"the run could not go on after its Wait: {type(exc).__name__}",
+                    "errorTime": self.store.clock.iso(),
+                }
+            )
             result = asleep
         with self.store.transaction() as db:
-            db.execute("UPDATE workflows SET status = ?, completed_at = ?, data = ?, logs = ?, errors = ?, "
-                       "wake_at = ?, state = ? WHERE id = ?",
-                       (result.status, self._completed_at(result), json.dumps(result.data), json.dumps(result.logs),
-                        json.dumps(result.errors), result.wake_at,
-                        json.dumps(result.state()) if result.wake_at else None, row["id"]))
+            db.execute(
+                "UPDATE workflows SET status = ?, completed_at = ?, data = ?, logs = ?, errors = ?, "
+                "wake_at = ?, state = ? WHERE id = ?",
+                (
+                    result.status,
+                    self._completed_at(result),
+                    json.dumps(result.data),
+                    json.dumps(result.logs),
+                    json.dumps(result.errors),
+                    result.wake_at,
+                    json.dumps(result.state()) if result.wake_at else None,
+                    row["id"],
+                ),
+            )
 
     def get_workflow(self, account: str, definition_id: str, workflow_id: str, *, include_logs: bool) -> dict:
         self._check_id(definition_id)
-        rows = self.store.query("SELECT * FROM workflows WHERE account = ? AND definition_id = ? AND id = ?",
-                                (account, definition_id, workflow_id))
+        rows = self.store.query(
+            "SELECT * FROM workflows WHERE account = ? AND definition_id = ? AND id = ?",
+            (account, definition_id, workflow_id),
+        )
         if not rows:
             raise NotFound(f"Workflow {workflow_id} not found.")
         return self._render_workflow(rows[0], include_logs)
 
     @staticmethod
     def _render_workflow(row, include_logs: bool, *, parse_data: bool = True) -> dict:
-        out = {"workflowId": row["id"], "data": _loads(row["data"]) if parse_data else None,
-               "definitionId": row["definition_id"],
-               "version": row["version"], "status": row["status"], "startedAt": row["started_at"],
-               "completedAt": row["completed_at"]}
+        out = {
+            "workflowId": row["id"],
+            "data": _loads(row["data"]) if parse_data else None,
+            "definitionId": row["definition_id"],
+            "version": row["version"],
+            "status": row["status"],
+            "startedAt": row["started_at"],
+            "completedAt": row["completed_at"],
+        }
         if include_logs:
             out["logs"] = json.loads(row["logs"])
         return out
 
-    def list_workflows(self, account: str, definition_id: str, limit: int, offset: int, *, version: int | None = None,
-                       status: str | None = None, started_from: str | None = None,
-                       started_to: str | None = None) -> list[dict]:
+    def list_workflows(
+        self,
+        account: str,
+        definition_id: str,
+        limit: int,
+        offset: int,
+        *,
+        version: int | None = None,
+        status: str | None = None,
+        started_from: str | None = None,
+        started_to: str | None = None,
+    ) -> list[dict]:
         """A definition's instances, newest first, as automation_api.json describes the list.
 
         Without ``version``, the latest version's instances only (as documented); an unknown
@@ -305,8 +395,9 @@ class AutomationBackend:
         """
         latest = self._latest(account, definition_id)
         version = latest["version"] if version is None else version
-        if not self.store.query("SELECT 1 FROM definitions WHERE account = ? AND id = ? AND version = ?",
-                                (account, definition_id, version)):
+        if not self.store.query(
+            "SELECT 1 FROM definitions WHERE account = ? AND id = ? AND version = ?", (account, definition_id, version)
+        ):
             raise NotFound(f"Definition {definition_id} version {version} not found.")
         where, params = ["account = ?", "definition_id = ?", "version = ?"], [account, definition_id, version]
         if status is not None:
@@ -318,27 +409,43 @@ class AutomationBackend:
             if value is not None:
                 where.append(f"started_at {bound} ?")
                 params.append(self.store.clock.iso(_iso_8601(value, name)))
-        rows = self.store.query(f"SELECT * FROM workflows WHERE {' AND '.join(where)} "
-                                "ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+        rows = self.store.query(
+            f"SELECT * FROM workflows WHERE {' AND '.join(where)} ORDER BY started_at DESC, seq DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
         # data goes out as stored (valid JSON, written by json.dumps), not parsed and encoded again
-        return [{**self._render_workflow(r, False, parse_data=False), "data": orjson.Fragment(r["data"])}
-                for r in rows]
+        return [{**self._render_workflow(r, False, parse_data=False), "data": orjson.Fragment(r["data"])} for r in rows]
 
     def seed_instances(self, account: str, definition_id: str, instances: list[dict]) -> int:
         """Sandbox-only, for benchmarks: store finished runs as given (data, status, startedAt), fast."""
         version = self._latest(account, definition_id)["version"]
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) FROM workflows").fetchone()[0]
-            db.executemany("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', ?, NULL, NULL)",
-                           [(self.store.new_uuid("workflow"), account, definition_id, version, i["status"],
-                             i["startedAt"], i["startedAt"], json.dumps(i["data"]), seq + n + 1)
-                            for n, i in enumerate(instances)])
+            db.executemany(
+                "INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', ?, NULL, NULL)",
+                [
+                    (
+                        self.store.new_uuid("workflow"),
+                        account,
+                        definition_id,
+                        version,
+                        i["status"],
+                        i["startedAt"],
+                        i["startedAt"],
+                        json.dumps(i["data"]),
+                        seq + n + 1,
+                    )
+                    for n, i in enumerate(instances)
+                ],
+            )
         return len(instances)
 
     def errors(self, account: str, definition_id: str, workflow_id: str) -> list[dict]:
         self._check_id(definition_id)
-        rows = self.store.query("SELECT errors FROM workflows WHERE account = ? AND definition_id = ? AND id = ?",
-                                (account, definition_id, workflow_id))
+        rows = self.store.query(
+            "SELECT errors FROM workflows WHERE account = ? AND definition_id = ? AND id = ?",
+            (account, definition_id, workflow_id),
+        )
         if not rows:
             raise NotFound(f"Workflow {workflow_id} not found.")
         return json.loads(rows[0]["errors"])
@@ -348,8 +455,11 @@ class AutomationBackend:
         account = self.account_for_subaccount(subaccount)
         started = []
         for definition in self.list(account, 10_000, 0):
-            if (definition["status"] == "enabled" and definition["trigger"] == trigger
-                    and definition.get("subAccountId") in (None, subaccount)):
+            if (
+                definition["status"] == "enabled"
+                and definition["trigger"] == trigger
+                and definition.get("subAccountId") in (None, subaccount)
+            ):
                 started.append(self.start(account, definition["id"], payload_data))
         return started
 
@@ -369,8 +479,9 @@ def _iso_8601(value: str, name: str):
     try:
         when = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
-        raise InvalidRequest(f"{name} must be an ISO 8601 time such as 2021-06-24T09:33:06.60Z, got {value!r}.") \
-            from None
+        raise InvalidRequest(
+            f"{name} must be an ISO 8601 time such as 2021-06-24T09:33:06.60Z, got {value!r}."
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 

@@ -1,4 +1,5 @@
 """Automation API over HTTP."""
+
 from __future__ import annotations
 
 from ..errors import InvalidDefinition
@@ -36,8 +37,9 @@ def definition_input(body, account: str) -> DefinitionInput:
     trigger, status = body["trigger"], body.get("status", "disabled")
     if not isinstance(trigger, str) or not isinstance(status, str):
         raise InvalidDefinition("trigger and status must be strings.")
-    return DefinitionInput(trigger=trigger, status=status, name=definition["name"], steps=definition["steps"],
-                           subaccount_id=subaccount)
+    return DefinitionInput(
+        trigger=trigger, status=status, name=definition["name"], steps=definition["steps"], subaccount_id=subaccount
+    )
 
 
 def list_definitions(backend: AutomationBackend, request: Request) -> Response:
@@ -51,13 +53,15 @@ def create_definition(backend: AutomationBackend, request: Request) -> Response:
 
 
 def get_definition(backend: AutomationBackend, request: Request) -> Response:
-    return Response(200, backend.versions(request.params["accountId"], request.params["definitionId"],
-                                          *_paging(request)))
+    return Response(
+        200, backend.versions(request.params["accountId"], request.params["definitionId"], *_paging(request))
+    )
 
 
 def update_definition(backend: AutomationBackend, request: Request) -> Response:
-    return Response(200, backend.update(request.params["accountId"], request.params["definitionId"],
-                                        _definition_input(request)))
+    return Response(
+        200, backend.update(request.params["accountId"], request.params["definitionId"], _definition_input(request))
+    )
 
 
 def delete_definition(backend: AutomationBackend, request: Request) -> Response:
@@ -73,21 +77,36 @@ def start_workflow(backend: AutomationBackend, request: Request) -> Response:
 
 
 def list_workflows(backend: AutomationBackend, request: Request) -> Response:
-    return Response(200, backend.list_workflows(
-        request.params["accountId"], request.params["definitionId"], *_paging(request),
-        version=request.int_arg("version", None, low=1), status=request.arg("status"),
-        started_from=request.arg("startTimeFrom"), started_to=request.arg("startTimeTo")))
+    return Response(
+        200,
+        backend.list_workflows(
+            request.params["accountId"],
+            request.params["definitionId"],
+            *_paging(request),
+            version=request.int_arg("version", None, low=1),
+            status=request.arg("status"),
+            started_from=request.arg("startTimeFrom"),
+            started_to=request.arg("startTimeTo"),
+        ),
+    )
 
 
 def get_workflow(backend: AutomationBackend, request: Request) -> Response:
-    return Response(200, backend.get_workflow(request.params["accountId"], request.params["definitionId"],
-                                              request.params["workflowId"],
-                                              include_logs=request.bool_arg("includeLogs")))
+    return Response(
+        200,
+        backend.get_workflow(
+            request.params["accountId"],
+            request.params["definitionId"],
+            request.params["workflowId"],
+            include_logs=request.bool_arg("includeLogs"),
+        ),
+    )
 
 
 def workflow_errors(backend: AutomationBackend, request: Request) -> Response:
-    return Response(200, backend.errors(request.params["accountId"], request.params["definitionId"],
-                                        request.params["workflowId"]))
+    return Response(
+        200, backend.errors(request.params["accountId"], request.params["definitionId"], request.params["workflowId"])
+    )
 
 
 def list_functions(backend: AutomationBackend, request: Request) -> Response:

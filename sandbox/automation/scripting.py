@@ -7,6 +7,7 @@ templates inside a longer string are interpolated as text. Each script gets 8x8'
 (500 ms, then it is stopped and the step fails) and 8x8's own functions (stringContains, ...),
 from the leaf ``connect_rules`` that both sides read; nothing here comes from the library.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Automation API routes, as in automation_api.json."""
+
 from . import responses as r
 
 DEFINITIONS = r"/api/v1/accounts/(?P<accountId>[^/]+)/definitions"

@@ -1,5 +1,6 @@
 """Contacts batch jobs: create contacts from an uploaded CSV or .xlsx file, delete in bulk, and the
 jobs' status (mixed into ContactsBackend, whose groups and contacts they use)."""
+
 from __future__ import annotations
 
 import csv
@@ -17,25 +18,36 @@ class Batches:
             raise InvalidRequest("Name the contacts to delete with 'ids' or 'msisdns' (or 'all': true).")
         for m in msisdns:
             check_msisdn(m)
-        job = {"id": self.store.new_uuid("batch"), "type": "deleteContacts", "status": "queued",
-               "createdAt": self.store.clock.iso()}
+        job = {
+            "id": self.store.new_uuid("batch"),
+            "type": "deleteContacts",
+            "status": "queued",
+            "createdAt": self.store.clock.iso(),
+        }
         with self.store.transaction() as db:
             if everything:
                 db.execute("DELETE FROM contacts WHERE account = ?", (account,))
             else:
                 targets = set(ids)
                 for m in msisdns:
-                    targets |= {r["contact_id"] for r in db.execute(
-                        "SELECT contact_id FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key = ?",
-                        (account, msisdn_key(m)))}
+                    targets |= {
+                        r["contact_id"]
+                        for r in db.execute(
+                            "SELECT contact_id FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key = ?",
+                            (account, msisdn_key(m)),
+                        )
+                    }
                 db.executemany("DELETE FROM contacts WHERE account = ? AND id = ?", [(account, t) for t in targets])
             # The sandbox does the work at once; the job reads "completed" from now on.
-            db.execute("INSERT INTO batches VALUES (?, ?, ?, 'completed', ?)",
-                       (job["id"], account, job["type"], job["createdAt"]))
+            db.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, 'completed', ?)",
+                (job["id"], account, job["type"], job["createdAt"]),
+            )
         return job
 
-    def create_contacts_batch(self, account: str, file_name: str, data: bytes, group_ids: list[int],
-                              has_header: bool, columns: list[str]) -> dict:
+    def create_contacts_batch(
+        self, account: str, file_name: str, data: bytes, group_ids: list[int], has_header: bool, columns: list[str]
+    ) -> dict:
         """Create or merge one contact per row and put each in the groups (contacts_api.json,
         batch-upload-contacts). The sandbox does the work at once; the job reads "completed" (or
         "failed" when no row could be used). Like 8x8's job it does not say which rows made it in.
@@ -56,17 +68,26 @@ class Batches:
             values = {name: str(value).strip() for name, value in zip(header, row) if value not in (None, "")}
             number = values.pop("msisdn", "")
             try:
-                self.upsert_contact(account, ContactInput(addresses={"msisdn": number}, fields=values,
-                                                          group_ids=list(group_ids)))
+                self.upsert_contact(
+                    account, ContactInput(addresses={"msisdn": number}, fields=values, group_ids=list(group_ids))
+                )
                 made += 1
             except (InvalidMsisdn, InvalidRequest, AmbiguousContact):
                 continue  # 8x8's job does not report rows; neither does the sandbox's
         file_type = "csv" if file_name.lower().endswith(".csv") else "xls"
-        job = {"fileName": file_name, "fileType": file_type, "id": self.store.new_uuid("batch"),
-               "type": "createContacts", "status": "queued", "createdAt": self.store.clock.iso()}
+        job = {
+            "fileName": file_name,
+            "fileType": file_type,
+            "id": self.store.new_uuid("batch"),
+            "type": "createContacts",
+            "status": "queued",
+            "createdAt": self.store.clock.iso(),
+        }
         with self.store.transaction() as db:
-            db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-                       (job["id"], account, job["type"], "completed" if made else "failed", job["createdAt"]))
+            db.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
+                (job["id"], account, job["type"], "completed" if made else "failed", job["createdAt"]),
+            )
         return job
 
     def get_batch(self, account: str, batch_id: str) -> dict:
@@ -84,8 +105,9 @@ class Batches:
             params.append(batch_type)
         filtered = self.store.query(f"SELECT COUNT(*) AS n FROM batches WHERE {where}", params)[0]["n"]
         start, envelope = self.page(total, filtered, limit, offset)
-        rows = self.store.query(f"SELECT id FROM batches WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
-                                [*params, limit, start])
+        rows = self.store.query(
+            f"SELECT id FROM batches WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?", [*params, limit, start]
+        )
         return {"items": [self.get_batch(account, r["id"]) for r in rows], **envelope}
 
 
@@ -98,8 +120,10 @@ def _batch_table(file_name: str, data: bytes, has_header: bool, columns: list[st
     known = {"msisdn", *CONTACT_FIELDS, "country"}
     unknown = [c for c in header if c not in known]
     if unknown or "msisdn" not in header:
-        raise InvalidRequest(f"The columns are msisdn and {', '.join(sorted(known - {'msisdn'}))}; "
-                             + (f"unknown: {', '.join(unknown)}." if unknown else "msisdn is missing."))
+        raise InvalidRequest(
+            f"The columns are msisdn and {', '.join(sorted(known - {'msisdn'}))}; "
+            + (f"unknown: {', '.join(unknown)}." if unknown else "msisdn is missing.")
+        )
     return header, rows[1:] if has_header else rows
 
 
@@ -120,5 +144,6 @@ def _table_rows(file_name: str, data: bytes) -> list[list]:
         except Exception:  # openpyxl raises many kinds for a file that is not a workbook
             raise InvalidRequest("The Excel file cannot be read as .xlsx.") from None
         return [list(row) for row in sheet.iter_rows(values_only=True) if any(c not in (None, "") for c in row)]
-    raise InvalidRequest("The file must be CSV (.csv) or Excel (.xlsx), named so; the sandbox does not read "
-                         "the old binary .xls.")
+    raise InvalidRequest(
+        "The file must be CSV (.csv) or Excel (.xlsx), named so; the sandbox does not read the old binary .xls."
+    )

@@ -9,6 +9,7 @@ Choices where 8x8's text is silent, written down here:
 - Two msisdns are the same address when their digits match ("+6512345678" = "6512345678").
 - Removing a contact that is not a member is a no-op, so a removal can be safely repeated.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,26 +19,27 @@ from array import array
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import AmbiguousContact, DuplicateGroupName, InvalidRequest, NotFound
+from ..errors import AmbiguousContact, InvalidRequest, NotFound
 from ..storage import Store
 from .batches import Batches
+from .groups import Groups
 from .schema import (
     ADDRESS_KINDS,
     BLOCKED_NUMBERS,
     CONTACT_COLUMNS,
     CONTACT_FIELDS,
+    CONTACT_ID_START,
     MAX_GROUPS_PER_CONTACT,
     MAX_MEMBERSHIP_BATCH,
     SCHEMA,
     TEXT_OF_CONTACT,
     ContactInput,
-    PatchOperation,
     check_msisdn,
     msisdn_key,
 )
 
 
-class ContactsBackend(Batches):
+class ContactsBackend(Groups, Batches):
     def __init__(self, store: Store, *, offset_mode: str = "pages"):
         if offset_mode not in ("pages", "items"):
             raise ValueError("offset_mode is 'pages' or 'items'")
@@ -49,10 +51,13 @@ class ContactsBackend(Batches):
         self._member_order: dict[int, tuple[int, array]] = {}
         self._order_lock = threading.Lock()  # pages asked at once rebuild the order once, not once each
         with store.transaction() as db:  # a state file from before the index: fill it once
-            if not db.execute("SELECT 1 FROM contact_text LIMIT 1").fetchone() and \
-                    db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone():
-                db.execute("INSERT INTO contact_text (rowid, text) SELECT c.id, " +
-                           TEXT_OF_CONTACT + " FROM contacts c")
+            if (
+                not db.execute("SELECT 1 FROM contact_text LIMIT 1").fetchone()
+                and db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone()
+            ):
+                db.execute(
+                    "INSERT INTO contact_text (rowid, text) SELECT c.id, " + TEXT_OF_CONTACT + " FROM contacts c"
+                )
 
     def _members_in_order(self, group_id: int) -> array:
         version = self.store.query("SELECT version FROM group_counts WHERE group_id = ?", (group_id,))
@@ -62,12 +67,18 @@ class ContactsBackend(Batches):
             with self._order_lock:
                 cached = self._member_order.get(group_id)
                 if cached is None or cached[0] != version:
-                    ids = array("q", (r[0] for r in self.store.query(
-                        "SELECT contact_id FROM memberships WHERE group_id = ? ORDER BY contact_id", (group_id,))))
+                    ids = array(
+                        "q",
+                        (
+                            r[0]
+                            for r in self.store.query(
+                                "SELECT contact_id FROM memberships WHERE group_id = ? ORDER BY contact_id", (group_id,)
+                            )
+                        ),
+                    )
                     cached = (version, ids)
                     self._member_order[group_id] = cached
         return cached[1]
-
 
     # --- paging -----------------------------------------------------------------------
     def page(self, total_count: int, total_filtered: int, limit: int, offset: int) -> tuple[int, dict]:
@@ -76,103 +87,16 @@ class ContactsBackend(Batches):
         page = start // limit + 1
         start = min(start, 2**63 - 1)  # past every row: an empty page, never an overflow
         total_pages = math.ceil(total_filtered / limit) if total_filtered else 0
-        return start, {"page": page, "totalPages": total_pages, "totalCount": total_count,
-                       "totalFiltered": total_filtered, "hasPreviousPage": page > 1,
-                       "hasNextPage": start + limit < total_filtered}
+        return start, {
+            "page": page,
+            "totalPages": total_pages,
+            "totalCount": total_count,
+            "totalFiltered": total_filtered,
+            "hasPreviousPage": page > 1,
+            "hasNextPage": start + limit < total_filtered,
+        }
 
     # --- groups -----------------------------------------------------------------------
-    def _group_row(self, account: str, group_id: int):
-        rows = self.store.query("SELECT * FROM groups WHERE account = ? AND id = ?", (account, group_id))
-        if not rows:
-            raise NotFound(f"Unable to find group with id {group_id}")
-        return rows[0]
-
-    def _render_groups(self, rows) -> list[dict]:
-        if not rows:
-            return []
-        ids = [r["id"] for r in rows]
-        counts = {r["group_id"]: r["members"] for r in self.store.query(
-            f"SELECT group_id, members FROM group_counts WHERE group_id IN ({','.join('?' * len(ids))})", ids)}
-        out = []
-        for r in rows:
-            group = {"id": r["id"], "contacts": counts.get(r["id"], 0), "createdAt": r["created_at"],
-                     "name": r["name"], "isBlacklist": bool(r["is_blacklist"])}
-            if r["description"] is not None:
-                group["description"] = r["description"]
-            out.append(group)
-        return out
-
-    def get_group(self, account: str, group_id: int) -> dict:
-        return self._render_groups([self._group_row(account, group_id)])[0]
-
-    def search_groups(self, account: str, name: str | None, limit: int, offset: int) -> dict:
-        where, params = "account = ?", [account]
-        total = self.store.query("SELECT COUNT(*) AS n FROM groups WHERE account = ?", (account,))[0]["n"]
-        if name:
-            where += " AND instr(name_key, ?) > 0"
-            params.append(name.casefold())
-        filtered = self.store.query(f"SELECT COUNT(*) AS n FROM groups WHERE {where}", params)[0]["n"]
-        start, envelope = self.page(total, filtered, limit, offset)
-        rows = self.store.query(f"SELECT * FROM groups WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
-                                [*params, limit, start])
-        return {"items": self._render_groups(rows), **envelope}
-
-    @staticmethod
-    def check_group_fields(name: Any = None, description: Any = None, *, name_required: bool) -> None:
-        if name_required or name is not None:
-            if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100 or len(name) > 100:
-                raise InvalidRequest("Group 'name' is required: a string of 1 to 100 characters.")
-        if description is not None and (not isinstance(description, str) or not 1 <= len(description) <= 100):
-            raise InvalidRequest("Group 'description' must be a string of 1 to 100 characters.")
-
-    def create_group(self, account: str, name: str, description: str | None, is_blacklist: bool) -> dict:
-        self.check_group_fields(name, description, name_required=True)
-        with self.store.transaction() as db:
-            if db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ?",
-                          (account, name.casefold())).fetchone():
-                raise DuplicateGroupName()
-            group_id = self.store.next_id("group", start=GROUP_ID_START)
-            db.execute("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (group_id, account, name, name.casefold(), description, int(is_blacklist),
-                        self.store.clock.iso()))
-        return self.get_group(account, group_id)
-
-    def update_group(self, account: str, group_id: int, operations: list[PatchOperation]) -> dict:
-        """JSON Patch on name, description, isBlacklist (paths matched regardless of case)."""
-        fields = {"/name": "name", "/description": "description", "/isblacklist": "isBlacklist"}
-        with self.store.transaction() as db:
-            row = self._group_row(account, group_id)
-            group = {"name": row["name"], "description": row["description"], "isBlacklist": bool(row["is_blacklist"])}
-            for op in operations:
-                field = fields.get(op.path.lower())
-                if field is None:
-                    raise InvalidRequest(f"Path {op.path!r} cannot be changed; use /name, /description or /isBlacklist.")
-                kind, value = op.op, op.value
-                if field == "isBlacklist" and kind in ("add", "replace", "test"):
-                    value = _as_bool(value)
-                if kind in ("add", "replace"):
-                    group[field] = value
-                elif kind == "remove" and field == "description":
-                    group[field] = None
-                elif kind == "test":
-                    if group[field] != value:
-                        raise InvalidRequest(f"Test failed: {op.path} is not {value!r}; nothing was changed.")
-                else:
-                    raise InvalidRequest(f"Operation {kind!r} is not supported on {op.path!r}.")
-            self.check_group_fields(group["name"], group["description"], name_required=True)
-            clash = db.execute("SELECT 1 FROM groups WHERE account = ? AND name_key = ? AND id != ?",
-                               (account, group["name"].casefold(), group_id)).fetchone()
-            if clash:
-                raise DuplicateGroupName()
-            db.execute("UPDATE groups SET name = ?, name_key = ?, description = ?, is_blacklist = ? WHERE id = ?",
-                       (group["name"], group["name"].casefold(), group["description"], int(group["isBlacklist"]),
-                        group_id))
-        return self.get_group(account, group_id)
-
-    def delete_group(self, account: str, group_id: int) -> None:
-        with self.store.transaction() as db:
-            self._group_row(account, group_id)
-            db.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
     # --- contacts ---------------------------------------------------------------------
     @staticmethod
@@ -193,22 +117,32 @@ class ContactsBackend(Batches):
         ids = [r[0] for r in rows]
         addresses: dict[int, dict] = {i: {} for i in ids}
         clause, params = self._ids_clause("contact_id", ids)
-        for contact_id, kind, value in self.store.db_rows(f"SELECT contact_id, kind, value FROM addresses WHERE {clause}",
-                                                          params):
+        for contact_id, kind, value in self.store.db_rows(
+            f"SELECT contact_id, kind, value FROM addresses WHERE {clause}", params
+        ):
             if contact_id in addresses:
                 addresses[contact_id][kind] = value
         by_contact: dict[int, list] = {i: [] for i in ids}
-        pairs = [(c, g) for c, g in self.store.db_rows(
-            f"SELECT contact_id, group_id FROM memberships WHERE {clause}", params) if c in by_contact]
+        pairs = [
+            (c, g)
+            for c, g in self.store.db_rows(f"SELECT contact_id, group_id FROM memberships WHERE {clause}", params)
+            if c in by_contact
+        ]
         groups: dict[int, dict] = {}
         named = sorted({g for _, g in pairs})
         if named:  # one dict per group, shared by the page's contacts (as _render_groups renders it)
             for group_id, name, description, blacklist, created, members in self.store.db_rows(
-                    "SELECT g.id, g.name, g.description, g.is_blacklist, g.created_at, gc.members FROM groups g "
-                    f"LEFT JOIN group_counts gc ON gc.group_id = g.id WHERE g.id IN ({','.join('?' * len(named))})",
-                    named):
-                group = {"id": group_id, "contacts": members or 0, "createdAt": created, "name": name,
-                         "isBlacklist": bool(blacklist)}
+                "SELECT g.id, g.name, g.description, g.is_blacklist, g.created_at, gc.members FROM groups g "
+                f"LEFT JOIN group_counts gc ON gc.group_id = g.id WHERE g.id IN ({','.join('?' * len(named))})",
+                named,
+            ):
+                group = {
+                    "id": group_id,
+                    "contacts": members or 0,
+                    "createdAt": created,
+                    "name": name,
+                    "isBlacklist": bool(blacklist),
+                }
                 if description is not None:
                     group["description"] = description
                 groups[group_id] = group
@@ -217,8 +151,12 @@ class ContactsBackend(Batches):
         out = []
         for contact_id, created, first, last, external, country, custom in rows:  # CONTACT_COLUMNS
             contact: dict[str, Any] = {"id": contact_id, "createdAt": created}
-            for key, value in (("firstName", first), ("lastName", last), ("externalId", external),
-                               ("country", country)):
+            for key, value in (
+                ("firstName", first),
+                ("lastName", last),
+                ("externalId", external),
+                ("country", country),
+            ):
                 if value is not None:
                     contact[key] = value
             if by_contact[contact_id]:  # the definition says minItems 1: omit an empty list
@@ -229,14 +167,16 @@ class ContactsBackend(Batches):
         return out
 
     def get_contact(self, account: str, contact_id: int) -> dict:
-        rows = self.store.db_rows(f"SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account = ? AND c.id = ?",
-                                  (account, contact_id))
+        rows = self.store.db_rows(
+            f"SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.account = ? AND c.id = ?", (account, contact_id)
+        )
         if not rows:
             raise NotFound(f"Unable to find contact with id {contact_id}")
         return self._render_contacts(rows)[0]
 
-    def search_contacts(self, account: str, query: str | None, group_id: int | None, country: str | None,
-                        limit: int, offset: int) -> dict:
+    def search_contacts(
+        self, account: str, query: str | None, group_id: int | None, country: str | None, limit: int, offset: int
+    ) -> dict:
         counted = self.store.query("SELECT contacts FROM account_counts WHERE account = ?", (account,))
         total = counted[0]["contacts"] if counted else 0
         where, params, source, order = ["c.account = ?"], [account], "contacts c", "c.id"
@@ -257,27 +197,36 @@ class ContactsBackend(Batches):
                 # index); the exact test below still decides. Wildcard characters: the plain scan.
                 where.append("c.id IN (SELECT rowid FROM contact_text WHERE text LIKE ?)")
                 params.append(f"%{needle}%")
-            where.append("(instr(lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || "
-                         "coalesce(c.external_id, '')), ?) > 0 OR EXISTS (SELECT 1 FROM addresses a "
-                         "WHERE a.contact_id = c.id AND instr(lower(a.match_key), ?) > 0))")
+            where.append(
+                "(instr(lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || "
+                "coalesce(c.external_id, '')), ?) > 0 OR EXISTS (SELECT 1 FROM addresses a "
+                "WHERE a.contact_id = c.id AND instr(lower(a.match_key), ?) > 0))"
+            )
             params += [needle, needle]
         clause = " AND ".join(where)
         if group_id is not None and not country and not query:
             # The common read, a group's members page by page: a slice of the cached order.
             members = self._members_in_order(group_id)
             start, envelope = self.page(total, len(members), limit, offset)
-            ids = members[start:start + limit].tolist()
+            ids = members[start : start + limit].tolist()
             rows = []
             if ids:
                 wanted = set(ids)
                 clause, params = self._ids_clause("c.id", ids)
-                rows = [r for r in self.store.db_rows(
-                    f"SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {clause} ORDER BY c.id", params) if r[0] in wanted]
+                rows = [
+                    r
+                    for r in self.store.db_rows(
+                        f"SELECT {CONTACT_COLUMNS} FROM contacts c WHERE {clause} ORDER BY c.id", params
+                    )
+                    if r[0] in wanted
+                ]
             return {"items": self._render_contacts(rows), **envelope}
         filtered = self.store.query(f"SELECT COUNT(*) AS n FROM {source} WHERE {clause}", params)[0]["n"]
         start, envelope = self.page(total, filtered, limit, offset)
-        rows = self.store.db_rows(f"SELECT {CONTACT_COLUMNS} FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-                                [*params, limit, start])
+        rows = self.store.db_rows(
+            f"SELECT {CONTACT_COLUMNS} FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, start],
+        )
         return {"items": self._render_contacts(rows), **envelope}
 
     def upsert_contact(self, account: str, contact: ContactInput) -> tuple[dict, bool]:
@@ -296,21 +245,41 @@ class ContactsBackend(Batches):
             now = self.store.clock.iso()
             if created:
                 contact_id = self.store.next_id("contact", start=CONTACT_ID_START)
-                db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (contact_id, account, now, fields.get("firstName"), fields.get("lastName"),
-                            fields.get("externalId"), fields.get("country"), json.dumps(custom)))
+                db.execute(
+                    "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        contact_id,
+                        account,
+                        now,
+                        fields.get("firstName"),
+                        fields.get("lastName"),
+                        fields.get("externalId"),
+                        fields.get("country"),
+                        json.dumps(custom),
+                    ),
+                )
             else:
                 contact_id = matches.pop()
                 row = db.execute("SELECT custom FROM contacts WHERE id = ?", (contact_id,)).fetchone()
                 merged = {**json.loads(row["custom"]), **custom}
-                db.execute("UPDATE contacts SET first_name = coalesce(?, first_name), last_name = coalesce(?, last_name), "
-                           "external_id = coalesce(?, external_id), country = coalesce(?, country), custom = ? WHERE id = ?",
-                           (fields.get("firstName"), fields.get("lastName"), fields.get("externalId"),
-                            fields.get("country"), json.dumps(merged), contact_id))
+                db.execute(
+                    "UPDATE contacts SET first_name = coalesce(?, first_name), last_name = coalesce(?, last_name), "
+                    "external_id = coalesce(?, external_id), country = coalesce(?, country), custom = ? WHERE id = ?",
+                    (
+                        fields.get("firstName"),
+                        fields.get("lastName"),
+                        fields.get("externalId"),
+                        fields.get("country"),
+                        json.dumps(merged),
+                        contact_id,
+                    ),
+                )
             for kind, value in addresses.items():
-                db.execute("INSERT INTO addresses VALUES (?, ?, ?, ?, ?) ON CONFLICT(contact_id, kind) "
-                           "DO UPDATE SET value = excluded.value, match_key = excluded.match_key",
-                           (contact_id, account, kind, value, _match_key(kind, value)))
+                db.execute(
+                    "INSERT INTO addresses VALUES (?, ?, ?, ?, ?) ON CONFLICT(contact_id, kind) "
+                    "DO UPDATE SET value = excluded.value, match_key = excluded.match_key",
+                    (contact_id, account, kind, value, _match_key(kind, value)),
+                )
             self._add_memberships(db, contact_id, group_ids, now)
         return self.get_contact(account, contact_id), created
 
@@ -319,9 +288,13 @@ class ContactsBackend(Batches):
         """The one contact sharing an address with ``addresses`` (empty: none); 409 for several."""
         matches = set()
         for kind, value in addresses.items():
-            matches |= {r["contact_id"] for r in db.execute(
-                "SELECT contact_id FROM addresses WHERE account = ? AND kind = ? AND match_key = ?",
-                (account, kind, _match_key(kind, value)))}
+            matches |= {
+                r["contact_id"]
+                for r in db.execute(
+                    "SELECT contact_id FROM addresses WHERE account = ? AND kind = ? AND match_key = ?",
+                    (account, kind, _match_key(kind, value)),
+                )
+            }
         if len(matches) > 1:
             raise AmbiguousContact("More than one contact was found for the provided addresses.")
         return matches
@@ -329,8 +302,9 @@ class ContactsBackend(Batches):
     def _add_memberships(self, db, contact_id: int, group_ids: Iterable[int], now: str) -> None:
         # The documented limit of 10 groups applies to the create-contact body (upsert_contact);
         # 8x8 documents no error for membership requests, so the sandbox invents none.
-        db.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)",
-                       [(gid, contact_id, now) for gid in group_ids])
+        db.executemany(
+            "INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", [(gid, contact_id, now) for gid in group_ids]
+        )
 
     def delete_contact(self, account: str, contact_id: int) -> None:
         with self.store.transaction() as db:
@@ -348,8 +322,12 @@ class ContactsBackend(Batches):
         return list(dict.fromkeys(ids))
 
     def _check_contacts_exist(self, db, account: str, ids: list[int]) -> None:
-        found = {r["id"] for r in db.execute(
-            f"SELECT id FROM contacts WHERE account = ? AND id IN ({','.join('?' * len(ids))})", [account, *ids])}
+        found = {
+            r["id"]
+            for r in db.execute(
+                f"SELECT id FROM contacts WHERE account = ? AND id IN ({','.join('?' * len(ids))})", [account, *ids]
+            )
+        }
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"Unable to find contact(s) with id {', '.join(map(str, missing[:10]))}")
@@ -370,8 +348,9 @@ class ContactsBackend(Batches):
         with self.store.transaction() as db:
             self._group_row(account, group_id)
             self._check_contacts_exist(db, account, ids)
-            db.executemany("DELETE FROM memberships WHERE group_id = ? AND contact_id = ?",
-                           [(group_id, cid) for cid in ids])
+            db.executemany(
+                "DELETE FROM memberships WHERE group_id = ? AND contact_id = ?", [(group_id, cid) for cid in ids]
+            )
         return self.get_group(account, group_id)
 
     def add_members_bulk(self, account: str, group_id: int, msisdns: Iterable[str]) -> int:
@@ -385,10 +364,13 @@ class ContactsBackend(Batches):
         now = self.store.clock.iso()
         with self.store.transaction() as db:
             ids = self.store.next_ids("contact", len(msisdns), start=CONTACT_ID_START)
-            db.executemany("INSERT INTO contacts(id, account, created_at) VALUES (?, ?, ?)",
-                           [(cid, account, now) for cid in ids])
-            db.executemany("INSERT INTO addresses VALUES (?, ?, 'msisdn', ?, ?)",
-                           [(cid, account, m, msisdn_key(m)) for cid, m in zip(ids, msisdns)])
+            db.executemany(
+                "INSERT INTO contacts(id, account, created_at) VALUES (?, ?, ?)", [(cid, account, now) for cid in ids]
+            )
+            db.executemany(
+                "INSERT INTO addresses VALUES (?, ?, 'msisdn', ?, ?)",
+                [(cid, account, m, msisdn_key(m)) for cid, m in zip(ids, msisdns)],
+            )
             if group_id is not None:
                 db.executemany("INSERT INTO memberships VALUES (?, ?, ?)", [(group_id, cid, now) for cid in ids])
         return len(msisdns)
@@ -397,29 +379,33 @@ class ContactsBackend(Batches):
         """Which of these numbers (digits) are addresses of contacts already."""
         found: set[str] = set()
         for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            found |= {row[0] for row in self.store.db_rows(
-                f"SELECT match_key FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key IN "
-                f"({','.join('?' * len(chunk))})", [account, *chunk])}
+            chunk = keys[start : start + 500]
+            found |= {
+                row[0]
+                for row in self.store.db_rows(
+                    f"SELECT match_key FROM addresses WHERE account = ? AND kind = 'msisdn' AND match_key IN "
+                    f"({','.join('?' * len(chunk))})",
+                    [account, *chunk],
+                )
+            }
         return found
 
     # --- blacklist ----------------------------------------------------------------------
     def blacklist_msisdn(self, account: str, msisdn: str) -> None:
         check_msisdn(msisdn)
         with self.store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO msisdn_blacklist VALUES (?, ?, ?)",
-                       (account, msisdn_key(msisdn), self.store.clock.iso()))
+            db.execute(
+                "INSERT OR IGNORE INTO msisdn_blacklist VALUES (?, ?, ?)",
+                (account, msisdn_key(msisdn), self.store.clock.iso()),
+            )
 
     def blocked_since(self, account: str, msisdn: str) -> str | None:
         """When this number became blocked for the account (blacklisted group or msisdn), or None."""
-        rows = self.store.query(f"SELECT min(since) AS since FROM ({BLOCKED_NUMBERS}) WHERE account = ? AND match_key = ?",
-                                (account, msisdn_key(msisdn)))
+        rows = self.store.query(
+            f"SELECT min(since) AS since FROM ({BLOCKED_NUMBERS}) WHERE account = ? AND match_key = ?",
+            (account, msisdn_key(msisdn)),
+        )
         return rows[0]["since"] if rows else None
-
-    # --- batches ------------------------------------------------------------------------
-
-
-GROUP_ID_START, CONTACT_ID_START = 11001, 41700001
 
 
 def _check_addresses(addresses: dict) -> None:
@@ -458,11 +444,3 @@ def _checked_fields(contact: ContactInput) -> tuple[dict, dict]:
 
 def _match_key(kind: str, value: str) -> str:
     return msisdn_key(value) if kind == "msisdn" else value.casefold()
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"  # 8x8's own example sends "true" as a string
-    raise InvalidRequest(f"isBlacklist must be true or false, got {value!r}.")

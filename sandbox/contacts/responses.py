@@ -1,4 +1,5 @@
 """Contacts API over HTTP: parse the request, call the backend, render the answer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -68,10 +69,15 @@ def get_group(backend: ContactsBackend, request: Request) -> Response:
 def update_group(backend: ContactsBackend, request: Request) -> Response:
     group_id = _int_param(request, "groupId")
     operations = request.json()
-    if (not isinstance(operations, list) or not operations
-            or not all(isinstance(op, dict) and isinstance(op.get("path"), str) for op in operations)):
-        raise InvalidRequest("The body must be a JSON Patch array, e.g. "
-                             '[{"op": "replace", "path": "/isBlacklist", "value": true}]; each needs op and path.')
+    if (
+        not isinstance(operations, list)
+        or not operations
+        or not all(isinstance(op, dict) and isinstance(op.get("path"), str) for op in operations)
+    ):
+        raise InvalidRequest(
+            "The body must be a JSON Patch array, e.g. "
+            '[{"op": "replace", "path": "/isBlacklist", "value": true}]; each needs op and path.'
+        )
     parsed = [PatchOperation(op.get("op"), op["path"], op.get("value")) for op in operations]
     return Response(200, backend.update_group(request.params["accountId"], group_id, parsed))
 
@@ -103,8 +109,9 @@ def remove_members(backend: ContactsBackend, request: Request) -> Response:
 def search_contacts(backend: ContactsBackend, request: Request) -> Response:
     limit, offset = _paging(request)
     group_id = request.int_arg("groupId", None, low=0)
-    body = backend.search_contacts(request.params["accountId"], request.arg("query"), group_id,
-                                   request.arg("country"), limit, offset)
+    body = backend.search_contacts(
+        request.params["accountId"], request.arg("query"), group_id, request.arg("country"), limit, offset
+    )
     return Response(200, body)
 
 
@@ -112,7 +119,7 @@ def upsert_contact(backend: ContactsBackend, request: Request) -> Response:
     body = _object(request, "'addresses' and optional 'groups', names, 'customAttributes'")
     addresses = body.get("addresses")
     if not isinstance(addresses, dict) or not all(isinstance(v, str) for v in addresses.values()):
-        raise InvalidRequest("'addresses' must be an object of strings, e.g. {\"msisdn\": \"+6591234567\"}.")
+        raise InvalidRequest('\'addresses\' must be an object of strings, e.g. {"msisdn": "+6591234567"}.')
     fields = {key: _string(body, key, "a string") for key in (*CONTACT_FIELDS, "country") if key in body}
     custom = body.get("customAttributes", {})
     if not isinstance(custom, dict):
@@ -120,8 +127,12 @@ def upsert_contact(backend: ContactsBackend, request: Request) -> Response:
     groups = body.get("groups") or []
     if not isinstance(groups, list) or not all(isinstance(g, dict) and _id(g.get("id")) for g in groups):
         raise InvalidRequest("'groups' must be a list of objects like {\"id\": 11344}.")
-    contact_input = ContactInput(addresses=addresses, fields={k: v for k, v in fields.items() if v is not None},
-                                 custom_attributes=custom, group_ids=[g["id"] for g in groups])
+    contact_input = ContactInput(
+        addresses=addresses,
+        fields={k: v for k, v in fields.items() if v is not None},
+        custom_attributes=custom,
+        group_ids=[g["id"] for g in groups],
+    )
     account = request.params["accountId"]
     contact, created = backend.upsert_contact(account, contact_input)
     if not created:
@@ -147,11 +158,16 @@ def blacklist_msisdn(backend: ContactsBackend, request: Request) -> Response:
 def delete_contacts_batch(backend: ContactsBackend, request: Request) -> Response:
     body = _object(request, '{"ids": [...], "msisdns": [...]} or {"all": true}')
     ids, msisdns = body.get("ids") or [], body.get("msisdns") or []
-    if (not isinstance(ids, list) or not isinstance(msisdns, list) or not all(_id(i) for i in ids)
-            or not all(isinstance(m, str) for m in msisdns)):
+    if (
+        not isinstance(ids, list)
+        or not isinstance(msisdns, list)
+        or not all(_id(i) for i in ids)
+        or not all(isinstance(m, str) for m in msisdns)
+    ):
         raise InvalidRequest("'ids' must be integers and 'msisdns' strings.")
-    return Response(202, backend.delete_contacts_batch(request.params["accountId"], ids, msisdns,
-                                                       body.get("all") is True))
+    return Response(
+        202, backend.delete_contacts_batch(request.params["accountId"], ids, msisdns, body.get("all") is True)
+    )
 
 
 def create_contacts_batch(backend: ContactsBackend, request: Request) -> Response:
@@ -175,8 +191,9 @@ def create_contacts_batch(backend: ContactsBackend, request: Request) -> Respons
     if has_header not in ("true", "false"):
         raise InvalidRequest("'fileHasHeader' is true or false.")
     columns = [c.strip() for c in texts.get("fileColumns", "").split(",") if c.strip()]
-    job = backend.create_contacts_batch(request.params["accountId"], file_name or "", data,
-                                        [int(g) for g in raw_groups], has_header == "true", columns)
+    job = backend.create_contacts_batch(
+        request.params["accountId"], file_name or "", data, [int(g) for g in raw_groups], has_header == "true", columns
+    )
     return Response(202, job)
 
 

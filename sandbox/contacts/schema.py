@@ -1,4 +1,5 @@
 """The Contacts store's tables and the shapes and limits of what the API takes."""
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ MAX_GROUPS_PER_CONTACT = 10
 MAX_BATCH_FILE_BYTES = 30 * 1024 * 1024  # "The file size is limited to 30 Mb."
 
 
+GROUP_ID_START, CONTACT_ID_START = 11001, 41700001  # the first ids, as in 8x8's examples
 MAX_MEMBERSHIP_BATCH = 1000  # not documented: the sandbox's limit per membership request
 
 
@@ -96,6 +98,7 @@ CREATE TRIGGER IF NOT EXISTS address_text_removed AFTER DELETE ON addresses BEGI
 @dataclass(frozen=True)
 class ContactInput:
     """A contact as POST /contacts sends it, parsed by responses.py (types checked there)."""
+
     addresses: dict[str, str]
     fields: dict[str, str] = field(default_factory=dict)  # firstName, lastName, externalId, country
     custom_attributes: dict = field(default_factory=dict)
@@ -115,7 +118,8 @@ BLOCKED_NUMBERS = (
     "SELECT a.account AS account, a.match_key AS match_key, m.added_at AS since FROM addresses a "
     "JOIN memberships m ON m.contact_id = a.contact_id JOIN groups g ON g.id = m.group_id AND g.is_blacklist = 1 "
     "WHERE a.kind = 'msisdn' "
-    "UNION ALL SELECT account, match_key, added_at FROM msisdn_blacklist")
+    "UNION ALL SELECT account, match_key, added_at FROM msisdn_blacklist"
+)
 
 
 TEXT_OF_CONTACT = "lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.external_id, '') || ' ' || coalesce((SELECT group_concat(match_key, ' ') FROM addresses WHERE contact_id = c.id), ''))"

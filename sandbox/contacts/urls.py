@@ -1,4 +1,5 @@
 """Contacts API routes: (method, path pattern, handler). Paths as in contacts_api.json."""
+
 from . import responses as r
 
 ACCOUNT = r"/api/v1/accounts/(?P<accountId>[^/]+)"

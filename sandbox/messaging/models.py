@@ -5,6 +5,7 @@ blocked numbers, taken at each full hour of its clock: when the clock is moved a
 hour, or at the first send after one (wall-clock mode). A number added to a blacklisted
 group keeps receiving messages until the next sync; a removed one stays blocked as long.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,7 @@ def _channel_id(subaccount: str, channel: str) -> str:
 @dataclass(frozen=True)
 class OutboundMessage:
     """A message to send, as responses.py parsed it from the wire."""
+
     msisdn: Any
     kind: str
     content: dict
@@ -84,8 +86,11 @@ class MessagingBackend:
             db.execute("DELETE FROM blacklist_snapshot")
             # The snapshot is the one taken at the hour ``due``: a number blocked after it (the sandbox
             # catches up at its first send, or after a restart) waits for the next hour, as on 8x8.
-            db.execute(f"INSERT OR IGNORE INTO blacklist_snapshot SELECT account, match_key FROM ({BLOCKED_NUMBERS}) "
-                       "WHERE since <= ?", (self.store.clock.iso(due),))
+            db.execute(
+                f"INSERT OR IGNORE INTO blacklist_snapshot SELECT account, match_key FROM ({BLOCKED_NUMBERS}) "
+                "WHERE since <= ?",
+                (self.store.clock.iso(due),),
+            )
             db.execute("UPDATE meta SET value = ? WHERE key = 'blacklist_synced_at'", (due.isoformat(),))
         return True
 
@@ -93,8 +98,11 @@ class MessagingBackend:
         return self.store.get_meta("blacklist_synced_at")
 
     def is_blocked(self, account: str, msisdn: str) -> bool:
-        return bool(self.store.query("SELECT 1 FROM blacklist_snapshot WHERE account = ? AND match_key = ?",
-                                     (account, msisdn_key(msisdn))))
+        return bool(
+            self.store.query(
+                "SELECT 1 FROM blacklist_snapshot WHERE account = ? AND match_key = ?", (account, msisdn_key(msisdn))
+            )
+        )
 
     def send(self, subaccount: str, message: OutboundMessage, *, channel: str = "WhatsApp") -> dict:
         """Record a send. ``channel``: the subaccount's default fallback, which the sandbox models as
@@ -115,12 +123,30 @@ class MessagingBackend:
         code, error_message, detail = BLOCKED if blocked else (None, None, None)
         with self.store.transaction() as db:
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages").fetchone()[0]
-            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (umid, subaccount, account, msisdn, channel, kind, json.dumps(content), now,
-                        "undelivered" if blocked else "delivered", code, error_message, detail, seq,
-                        message.channel_user_id))
-        answer = {"umid": umid, "user": _user(msisdn, message.channel_user_id),
-                  "status": {"state": "queued", "timestamp": now}}
+            db.execute(
+                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    umid,
+                    subaccount,
+                    account,
+                    msisdn,
+                    channel,
+                    kind,
+                    json.dumps(content),
+                    now,
+                    "undelivered" if blocked else "delivered",
+                    code,
+                    error_message,
+                    detail,
+                    seq,
+                    message.channel_user_id,
+                ),
+            )
+        answer = {
+            "umid": umid,
+            "user": _user(msisdn, message.channel_user_id),
+            "status": {"state": "queued", "timestamp": now},
+        }
         if message.client_message_id:
             answer["clientMessageId"] = message.client_message_id
         return answer
@@ -129,9 +155,19 @@ class MessagingBackend:
         status = {"state": row["state"], "timestamp": row["created_at"]}
         if row["error_code"] is not None:
             status.update(errorCode=row["error_code"], errorMessage=row["error_message"], detail=row["detail"])
-        return {"umid": row["umid"], "subAccountId": row["subaccount"], "channel": row["channel"],
-                "channelId": _channel_id(row["subaccount"], row["channel"]), "step": 1, "direction": "outbound", "status": status, "user": _user(row["msisdn"], row["channel_user_id"]),
-                "contentType": row["type"].capitalize(), "content": "**MASKED**", "createdAt": row["created_at"]}
+        return {
+            "umid": row["umid"],
+            "subAccountId": row["subaccount"],
+            "channel": row["channel"],
+            "channelId": _channel_id(row["subaccount"], row["channel"]),
+            "step": 1,
+            "direction": "outbound",
+            "status": status,
+            "user": _user(row["msisdn"], row["channel_user_id"]),
+            "contentType": row["type"].capitalize(),
+            "content": "**MASKED**",
+            "createdAt": row["created_at"],
+        }
 
     def get(self, subaccount: str, umid: str) -> dict:
         self.account_for(subaccount)
@@ -177,14 +213,19 @@ MAX_BUTTON_TEXT = 20
 
 def account_uuid(account: str) -> str:
     """The UUID the management API knows an account by: the sandbox account's own, else one derived."""
-    return SANDBOX_ACCOUNT_UUID if account == SANDBOX_ACCOUNT_ID else str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                                                                    f"sandbox-account:{account}"))
+    return (
+        SANDBOX_ACCOUNT_UUID
+        if account == SANDBOX_ACCOUNT_ID
+        else str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-account:{account}"))
+    )
 
 
 def check_template(template) -> dict:
     """A registered template as the seed gives it; InvalidRequest naming what is wrong."""
-    usage = ('Each template is {"channelId", "templateName", "language", "category", "components": [{"type": '
-             '"BODY", "text"}, {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text"}]}], "status"}.')
+    usage = (
+        'Each template is {"channelId", "templateName", "language", "category", "components": [{"type": '
+        '"BODY", "text"}, {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text"}]}], "status"}.'
+    )
     if not isinstance(template, dict):
         raise InvalidRequest(usage)
     for key, limit in (("channelId", 36), ("templateName", 200), ("language", 5)):
@@ -202,8 +243,9 @@ def check_template(template) -> dict:
     for key in ("category", "status", "languageName"):
         if key in template and not isinstance(template[key], str):
             raise InvalidRequest(f"'{key}' must be a string.")
-    if "channelName" in template and (not isinstance(template["channelName"], str)
-                                      or not 1 <= len(template["channelName"]) <= 36):
+    if "channelName" in template and (
+        not isinstance(template["channelName"], str) or not 1 <= len(template["channelName"]) <= 36
+    ):
         raise InvalidRequest("'channelName' must be a string of 1 to 36 characters.")  # the schema's maxLength
     return template
 
@@ -245,15 +287,24 @@ class Templates:
         with self.store.transaction() as db:
             for t in checked:
                 seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM templates").fetchone()[0]
-                stored = {"channelId": t["channelId"], "channelName": t.get("channelName", "WhatsApp channel"),
-                          "templateName": t["templateName"], "language": t["language"],
-                          "languageName": t.get("languageName", t["language"]), "components": t["components"],
-                          "category": t.get("category", "MARKETING"),
-                          "categoryName": t.get("category", "MARKETING").title(),
-                          "status": t.get("status", "APPROVED"), "statusName": t.get("status", "APPROVED").title(),
-                          "createdAt": now, "updatedAt": now}
-                db.execute("INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?, ?, ?)",
-                           (account, t["channelId"].lower(), t["templateName"], t["language"], json.dumps(stored), seq))
+                stored = {
+                    "channelId": t["channelId"],
+                    "channelName": t.get("channelName", "WhatsApp channel"),
+                    "templateName": t["templateName"],
+                    "language": t["language"],
+                    "languageName": t.get("languageName", t["language"]),
+                    "components": t["components"],
+                    "category": t.get("category", "MARKETING"),
+                    "categoryName": t.get("category", "MARKETING").title(),
+                    "status": t.get("status", "APPROVED"),
+                    "statusName": t.get("status", "APPROVED").title(),
+                    "createdAt": now,
+                    "updatedAt": now,
+                }
+                db.execute(
+                    "INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?, ?, ?)",
+                    (account, t["channelId"].lower(), t["templateName"], t["language"], json.dumps(stored), seq),
+                )
         return len(checked)
 
     def list(self, account_id: str, channel_id: str) -> dict:
@@ -264,6 +315,8 @@ class Templates:
         account = next((a for a in self.accounts() if account_uuid(a).replace("-", "") == wanted), None)
         if account is None:
             raise NotAuthenticated()
-        rows = self.store.query("SELECT body FROM templates WHERE account = ? AND channel_id = ? ORDER BY seq",
-                                (account, channel_id.lower()))
+        rows = self.store.query(
+            "SELECT body FROM templates WHERE account = ? AND channel_id = ? ORDER BY seq",
+            (account, channel_id.lower()),
+        )
         return {"templates": [json.loads(r["body"]) for r in rows]}

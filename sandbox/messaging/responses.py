@@ -1,4 +1,5 @@
 """Messaging Apps API over HTTP."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,8 +9,18 @@ from ..http import Request, Response
 from .models import MessagingBackend, OutboundMessage
 
 # business_messaging_api.json (examples/messaging.json, oas_send_limits): the type enum and the limits.
-MESSAGE_TYPES = ("text", "audio", "video", "image", "location", "file", "interactive", "template", "carousel",
-                 "richCard")
+MESSAGE_TYPES = (
+    "text",
+    "audio",
+    "video",
+    "image",
+    "location",
+    "file",
+    "interactive",
+    "template",
+    "carousel",
+    "richCard",
+)
 MAX_TEXT = 35_000
 MAX_CLIENT_MESSAGE_ID = 50
 # The send's "channels" (Channel fallback override): each item's channel enum, and its other fields.
@@ -40,10 +51,18 @@ def parse_message(body: Any) -> OutboundMessage:
     if client_id is not None and not isinstance(client_id, str):
         raise InvalidRequest("'clientMessageId' must be a string.")
     if client_id is not None and len(client_id) > MAX_CLIENT_MESSAGE_ID:
-        raise ClientMessageIdTooLong(f"clientMessageId is {len(client_id)} characters; at most "
-                                     f"{MAX_CLIENT_MESSAGE_ID}.")
-    return OutboundMessage(msisdn, kind, content, client_id, channel_user_id=channel_user_id, country=country,
-                           channels=_channels(body.get("channels")))
+        raise ClientMessageIdTooLong(
+            f"clientMessageId is {len(client_id)} characters; at most {MAX_CLIENT_MESSAGE_ID}."
+        )
+    return OutboundMessage(
+        msisdn,
+        kind,
+        content,
+        client_id,
+        channel_user_id=channel_user_id,
+        country=country,
+        channels=_channels(body.get("channels")),
+    )
 
 
 def _channels(override: Any) -> tuple[str, ...]:
@@ -53,24 +72,30 @@ def _channels(override: Any) -> tuple[str, ...]:
     if override is None:
         return ()
     if not isinstance(override, list) or not override:
-        raise InvalidRequest("'channels' must be a non-empty array of {\"channel\", \"fallbackAfter\", "
-                             "\"successStatus\"} objects.")
+        raise InvalidRequest(
+            '\'channels\' must be a non-empty array of {"channel", "fallbackAfter", "successStatus"} objects.'
+        )
     names = []
     for item in override:
         if not isinstance(item, dict) or item.get("channel") not in CHANNELS:
-            raise InvalidRequest(f"each item of 'channels' needs 'channel', one of {', '.join(CHANNELS)}; "
-                                 f"got {item!r}.")
+            raise InvalidRequest(
+                f"each item of 'channels' needs 'channel', one of {', '.join(CHANNELS)}; got {item!r}."
+            )
         unknown = set(item) - {"channel", "fallbackAfter", "successStatus"}
         if unknown:
-            raise InvalidRequest(f"'channels' items take channel, fallbackAfter and successStatus, not "
-                                 f"{', '.join(sorted(unknown))}.")
+            raise InvalidRequest(
+                f"'channels' items take channel, fallbackAfter and successStatus, not {', '.join(sorted(unknown))}."
+            )
         after = item.get("fallbackAfter")
         if after is not None and (type(after) is not int or not FALLBACK_AFTER[0] <= after <= FALLBACK_AFTER[1]):
-            raise InvalidRequest(f"'fallbackAfter' is a whole number of seconds from {FALLBACK_AFTER[0]} to "
-                                 f"{FALLBACK_AFTER[1]}, not {after!r}.")
+            raise InvalidRequest(
+                f"'fallbackAfter' is a whole number of seconds from {FALLBACK_AFTER[0]} to "
+                f"{FALLBACK_AFTER[1]}, not {after!r}."
+            )
         if item.get("successStatus") is not None and item["successStatus"] not in SUCCESS_STATUSES:
-            raise InvalidRequest(f"'successStatus' is one of {', '.join(SUCCESS_STATUSES)}, not "
-                                 f"{item['successStatus']!r}.")
+            raise InvalidRequest(
+                f"'successStatus' is one of {', '.join(SUCCESS_STATUSES)}, not {item['successStatus']!r}."
+            )
         names.append(item["channel"])
     return tuple(names)
 

@@ -1,4 +1,5 @@
 """Messaging Apps API routes, as in business_messaging_api.json."""
+
 from . import responses as r
 
 SUBACCOUNT = r"/api/v1/subaccounts/(?P<subAccountId>[^/]+)"
