@@ -23,8 +23,10 @@ A second run changes nothing: the lost are in the group, the flows are disabled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .client import Client
 from .config import save_settings
@@ -249,8 +251,8 @@ def adopt(
     group: str | None = None,
     hours: float | None = None,
     reports_dir: str | Path | None = None,
-    canary=None,
-    deploy=None,
+    canary: Callable[[Client, Any], Any] | None = None,
+    deploy: Callable[[Client], Any] | None = None,
 ) -> Adoption:
     """``survey``, and with ``apply`` the four steps of the module's docstring. ``canary`` and ``deploy``:
     the runbook's (helpers.health.run_canary, helpers.deploy.deploy_opt_out), given by the caller."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +70,7 @@ class AudienceCheck:
         return 1 if any(reason.startswith(Reason.INVALID) for reason in self.left_out["reason"].unique()) else 0
 
     def counts(self) -> dict[str, int]:
-        kinds = Counter()  # the few distinct reasons counted first, then their kinds
+        kinds: Counter[str] = Counter()  # the few distinct reasons counted first, then their kinds
         for reason, rows in self.left_out["reason"].value_counts(sort=False).items():
             kinds[Reason.kind(reason)] += int(rows)
         return {"may receive": self.may_receive, **{str(k): v for k, v in kinds.most_common()}}
@@ -107,7 +107,8 @@ class AudienceCheck:
                 + (f" ({self.ledger_note})" if self.ledger_note else "")
                 + ": opt-outs the group does not hold yet are not known."
             )
-        count, where = self.kept
+        count, kept_path = self.kept
+        where = kept_path or Path("opt-outs-without-number.json")
         if count:
             out.append(
                 f"{count} WhatsApp opt-out(s) without a phone number, kept by the health check ({where.name} in "
@@ -324,8 +325,8 @@ def _reasons(
     own_list: set,
     asked: set,
     recent: set,
-    by_bsuid: set = frozenset(),
-    others: list[tuple[str, set]] = (),
+    by_bsuid: Collection[str] = frozenset(),
+    others: Sequence[tuple[str, set]] = (),
 ) -> pd.Series:
     """The reason of each row left out (indexed as ``rows``; the others are absent), decided for the
     whole column at once (a million rows: a per-row loop took a second and a half). ``by_bsuid``:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import RunInProgress
 from .paths import lock_folder
@@ -83,7 +83,7 @@ class Steps:
     """Work cut into small steps (a generator whose return value is the result), advanced by whoever
     has idle time: read_group runs one step per page while the next pages are on their way."""
 
-    def __init__(self, steps: Generator):
+    def __init__(self, steps: Generator[Any, None, Any]):
         self._steps = steps
         self.done = False
         self.result = None
@@ -97,7 +97,7 @@ class Steps:
                 self.done, self.result = True, end.value
         return not self.done
 
-    def finish(self):
+    def finish(self) -> Any:
         while not self.done:
             self.step()
         return self.result

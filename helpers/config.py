@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -132,7 +132,7 @@ DEFAULT_PARALLEL = 4
 MAX_PARALLEL = 16
 
 
-def check_opt_out_list(value) -> str:
+def check_opt_out_list(value: object) -> str:
     text = str(value).strip().lower()
     if text not in OPT_OUT_LISTS:
         raise ConfigError(
@@ -141,7 +141,7 @@ def check_opt_out_list(value) -> str:
     return text
 
 
-def check_parallel(value) -> int:
+def check_parallel(value: object) -> int:
     """1..MAX_PARALLEL requests at once; anything else is a clear error."""
     try:
         number = int(str(value).strip())
@@ -322,7 +322,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     )
 
 
-def parse_channels(value, where: str = "--channels") -> tuple[str, ...]:
+def parse_channels(value: str | Iterable[str] | None, where: str = "--channels") -> tuple[str, ...]:
     """WhatsApp and/or SMS, from a list or a comma-separated string, each once, as 8x8 spells them."""
     if value is None:
         return DEFAULT_CHANNELS

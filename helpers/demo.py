@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .bulk.read import read_numbers
 from .config import PROJECT_ROOT
@@ -61,7 +62,7 @@ def _sample_of(notebook: str) -> str | None:
     return next((name for name, sample in SAMPLES.items() if sample.notebook == notebook), None)
 
 
-def prepare_sample(runbook, notebook: str, parameters: dict | None = None) -> str | None:
+def prepare_sample(runbook: Any, notebook: str, parameters: dict | None = None) -> str | None:
     """Before ``notebook`` runs with ``parameters`` (a job's): on the sandbox, when it will plan its
     sample file (its default), put its group at the sample's starting point and answer what changed;
     otherwise (on 8x8, another notebook, another file) do nothing and answer None."""
@@ -115,7 +116,7 @@ def _starting_point_line(wanted: int, added: list[str], taken_out: list[str]) ->
     )
 
 
-def set_starting_point(runbook, group_id: int, name: str, path: str | Path) -> str | None:
+def set_starting_point(runbook: Any, group_id: int, name: str, path: str | Path) -> str | None:
     """On the sandbox, when ``path`` is sample ``name``'s file, put the group back to the sample's
     starting point and answer what changed, in one line; on 8x8, or for any other file, do nothing
     and answer None."""
@@ -198,7 +199,7 @@ SAMPLE_TEMPLATES = (
 )
 
 
-def sample_templates(runbook) -> list[str]:
+def sample_templates(runbook: Any) -> list[str]:
     """On the sandbox: register the sample templates on the sample channel (again: the same five)
     and say so; answers [the channel id]. On 8x8: nothing, and [] (give your own channel ids)."""
     if not runbook.on_sandbox:

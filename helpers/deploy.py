@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -31,6 +32,9 @@ from .workflow import (
     validate_definition,
     write_builder_files,
 )
+
+if TYPE_CHECKING:  # for annotations only
+    from .config import Settings
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,9 @@ def deploy_opt_out(
     return result
 
 
-def remember_deployed(settings, group: str, policy: KeywordPolicy, options: WorkflowOptions) -> dict[str, str]:
+def remember_deployed(
+    settings: Settings, group: str, policy: KeywordPolicy, options: WorkflowOptions
+) -> dict[str, str]:
     """After a deploy read back: the values it deployed that the settings do not hold yet, written into
     .env (other lines and comments kept), so that the scheduled check compares with what is deployed
     instead of crying wolf. Answers what was written (nothing when the settings already said it)."""

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from .client import Client
 from .numbers import platform_number
+from .payloads import part
 from .policy import KeywordPolicy
 from .workflow import STEP
 
@@ -85,7 +87,7 @@ def _adds_to_group(step: dict) -> list[int] | None:
     blacklist endpoint: []), else None."""
     if step.get("stepType") != "HttpRequest":
         return None
-    inputs = step.get("inputs") if isinstance(step.get("inputs"), dict) else {}
+    inputs = part(step, "inputs")
     url, method = str(inputs.get("url", "")), str(inputs.get("method", "")).upper()
     if "/contacts/blacklist/" in url:
         return []
@@ -109,7 +111,7 @@ def _adds_to_group(step: dict) -> list[int] | None:
 def _replies(step: dict) -> bool:
     if step.get("stepType") in REPLY_TYPES:
         return True
-    inputs = step.get("inputs") if isinstance(step.get("inputs"), dict) else {}
+    inputs = part(step, "inputs")
     return step.get("stepType") == "HttpRequest" and str(inputs.get("url", "")).rstrip("/").endswith("/messages")
 
 
@@ -200,7 +202,7 @@ def flows_on_triggers(client: Client, subaccount: str | None = None) -> list[Flo
     subaccount = subaccount or client.settings.subaccount_id
     found = []
     for held in client.automation.list_definitions():
-        channel = TRIGGERS.get(held.get("trigger"))
+        channel = TRIGGERS.get(str(held.get("trigger")))
         if channel and str(held.get("subAccountId") or held.get("subaccountId") or "") == subaccount:
             found.append(classify(held, channel))
     return found
@@ -218,7 +220,13 @@ class Measured:
 
 
 def measure(
-    client: Client, flow: Flow, policy: KeywordPolicy, members, *, started_from: str, started_to: str
+    client: Client,
+    flow: Flow,
+    policy: KeywordPolicy,
+    members: Collection[str] | Callable[[str], bool],
+    *,
+    started_from: str,
+    started_to: str,
 ) -> Measured:
     """Read every run of every version of the flow in the window; who asked to stop by the runbook's
     policy (the latest word of each number counts), and who of them no blacklisted group holds.
@@ -232,9 +240,9 @@ def measure(
             flow.id, version=version, started_from=started_from, started_to=started_to
         ):
             measured.messages += 1
-            data = run.get("data") if isinstance(run.get("data"), dict) else {}
-            payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
-            user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+            data = part(run, "data")
+            payload = part(data, "payload")
+            user = part(payload, "user")
             said = policy.classify_event(data, flow.channel)
             if said not in ("opt-out", "opt-in"):
                 continue

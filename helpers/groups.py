@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -10,6 +11,9 @@ from .client import Client
 from .concurrency import Steps, no_cycle_collection
 from .errors import BadInput, Conflict, GroupNotFound
 from .numbers import digits_key
+
+if TYPE_CHECKING:  # for annotations only
+    from .config import Settings
 
 DEFAULT_GROUP_NAME = "WhatsApp opt-out"  # the account-wide blacklisted group (notebook 01's default)
 # A subaccount's own opt-out list (EIGHTXEIGHT_OPT_OUT_LIST=subaccount) is a group that is NOT
@@ -27,7 +31,7 @@ def is_subaccount_list(name: str) -> bool:
     return str(name).startswith(SUBACCOUNT_LIST_PREFIX)
 
 
-def opt_out_list_name(settings, name: str | None = None) -> str:
+def opt_out_list_name(settings: Settings, name: str | None = None) -> str:
     """The group the settings' opt-outs go to: ``name`` when given, else the account-wide blacklisted
     group (EIGHTXEIGHT_OPT_OUT_LIST=account) or this subaccount's own list (=subaccount). An empty
     name is refused, not read as "the default": `--group "$GROUP"` with GROUP unset would otherwise

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BadInput
 from .reports import write_private_json
+
+if TYPE_CHECKING:  # for annotations only
+    from .config import Settings
 
 # --- opt-outs that no group can hold --------------------------------------------------------------
 # A customer known only by a channel user id (a WhatsApp BSUID, v3 leaving the number out) cannot
@@ -21,7 +25,7 @@ def file_safe(subaccount_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in subaccount_id)
 
 
-def store_key(settings) -> str:
+def store_key(settings: Settings) -> str:
     """Platform, account and subaccount, as part of a file name: the check's checkpoint and kept
     opt-outs are one platform's (8x8 in a region, or the sandbox at its address), never shared by the
     local sandbox, a deterministic one and 8x8 because their subaccounts are named alike."""
@@ -32,7 +36,7 @@ def store_key(settings) -> str:
     return file_safe(f"{kind}-{where}-{settings.account_id}-{settings.subaccount_id}")
 
 
-def without_number_path(reports_dir: str | Path, settings) -> Path:
+def without_number_path(reports_dir: str | Path, settings: Settings) -> Path:
     """The kept opt-outs without a number of this platform, account and subaccount. Where only the file
     of an earlier version exists (named by subaccount alone, shared by every platform), its opt-outs
     are copied in first: kept opt-outs are never forgotten by a rename."""

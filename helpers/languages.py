@@ -32,6 +32,7 @@ market, so an operator who picks ``["es"]`` gets English and Spanish.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import BadInput
@@ -702,7 +703,7 @@ def known_languages() -> str:
     return ", ".join(f"{p.code} ({p.name})" for p in PACKS.values())
 
 
-def parse_languages(value) -> tuple[str, ...]:
+def parse_languages(value: str | Iterable[str] | None) -> tuple[str, ...]:
     """ISO 639-1 codes from a list or a comma-separated string; English first, each once.
 
     An unknown code is a clear error listing the known ones."""
@@ -718,5 +719,5 @@ def parse_languages(value) -> tuple[str, ...]:
     return tuple(dict.fromkeys([ALWAYS, *codes]))
 
 
-def packs_for(languages) -> tuple[LanguagePack, ...]:
+def packs_for(languages: Iterable[str]) -> tuple[LanguagePack, ...]:
     return tuple(PACKS[code] for code in parse_languages(languages))

@@ -106,6 +106,7 @@ def ensure_running() -> str:
             env={k: v for k, v in os.environ.items() if k != "EIGHTXEIGHT_SANDBOX"},
         )
         log.close()
+        assert process.stdout is not None  # stdout=PIPE
         ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_SECONDS)
         url = process.stdout.readline().strip() if ready else ""  # the server prints its URL once it listens
         process.stdout.close()

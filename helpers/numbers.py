@@ -68,7 +68,7 @@ def digits_key(msisdn: str) -> str:
 _PLATFORM_MSISDN = re.compile(r"\+?([1-9][0-9]{6,14})")
 
 
-def platform_number(raw) -> str:
+def platform_number(raw: object) -> str:
     """A sender or member as 8x8 gave it (a run's webhook, a group member): "+" and its digits when it
     is a phone number by 8x8's own pattern (``^\\+?[1-9][0-9]{6,14}$``, separators aside), else "" (a
     sender that is no phone number: an alphanumeric sender id such as INFO, a short code such as
@@ -133,7 +133,7 @@ _WIDTH = 17  # "00" and 15 digits: the longest candidate
 _CANDIDATE = re.compile(r"^(?:(\+[1-9][0-9]{6,14}|00[1-9][0-9]{6,14}|[1-9][0-9]{6,14})$|.*$)", re.M)
 
 
-def e164_many(cells: list[str], regionless) -> np.ndarray:
+def e164_many(cells: list[str], regionless: bool | list[bool]) -> np.ndarray:
     """For each cell (stripped, as to_e164 reads it), its E.164 where the fast path settles it, else
     None (the caller then calls to_e164 for that cell): an array of objects. ``regionless``: True when no cell has a
     region, else one bool a cell (digits alone are read as international only without a region).
@@ -280,7 +280,7 @@ def _fast_source(country_code: int, end: str, length: int | None = None) -> str 
         or phonenumbers.country_code_for_valid_region(region) == country_code
     )
     general = _lengths_and_pattern(metadata.general_desc) if metadata is not None else None
-    if general is None or not own:
+    if general is None or metadata is None or not own:
         return None
     lengths, general_pattern = general
     by_length = _types_by_length(metadata, lengths, end, length)

@@ -13,12 +13,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import EightByEightError
 
 
-def import_jsonschema():
+def import_jsonschema() -> ModuleType:
     """jsonschema without its IRI grammar. When rfc3987_syntax is installed (Jupyter's
     jsonschema[format-nongpl] brings it), jsonschema imports it for the "iri" format checks, and
     it compiles a lark grammar as it is imported: 1.5 s of every process that validates (each
@@ -38,7 +39,7 @@ def import_jsonschema():
 
 
 jsonschema = import_jsonschema()
-from referencing import Registry, Resource  # noqa: E402
+from referencing import Registry  # noqa: E402
 from referencing.jsonschema import DRAFT4  # noqa: E402
 
 SPEC_DIR = Path(
@@ -120,7 +121,7 @@ class Contract:
             _read_as_meant(spec, doc)
             uri = f"urn:8x8:{spec}"
             contract._docs[spec] = (uri, doc)
-            contract._registries[spec] = Registry().with_resource(uri, Resource(doc, specification=DRAFT4))
+            contract._registries[spec] = Registry().with_resource(uri, DRAFT4.create_resource(doc))
             for template, path_item in doc["paths"].items():
                 regex = re.sub(r"\{[^/]+?\}", "[^/]+", template)
                 for method, op in path_item.items():
@@ -144,9 +145,7 @@ class Contract:
         if key not in self._validators:
             uri, doc = self._docs[spec]
             # The schema sits inside its whole document so that every local "#/..." reference resolves.
-            registry = self._registries[spec].with_resource(
-                uri, Resource({**doc, "_schema": schema}, specification=DRAFT4)
-            )
+            registry = self._registries[spec].with_resource(uri, DRAFT4.create_resource({**doc, "_schema": schema}))
             self._validators[key] = _LenientOneOf({"$ref": uri + "#/_schema"}, registry=registry)
         return self._validators[key]
 

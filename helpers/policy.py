@@ -25,14 +25,20 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from connect_rules.scripts import MAX_SCRIPT_LENGTH, js_length
 
 from .errors import BadInput
 from .languages import DEFAULT_LANGUAGES, PACKS, LanguagePack, packs_for, parse_languages
+
+if TYPE_CHECKING:  # for annotations only
+    import pandas as pd
+
+    from .expressions import Expressions
 
 # Normalisation, as (pattern, replacement) pairs applied in order after lower-casing, compatibility
 # decomposition and FOLDED. Same strings in Python and JavaScript (replacements in JavaScript's $n
@@ -286,7 +292,8 @@ class KeywordPolicy:
         if key in self._compiled:
             return self._compiled[key]
         source = message_source(channel)
-        scripts, pending = [], []
+        scripts: list[list[str]] = []
+        pending: list[str] = []
         for unit in self._units(kind):
             if pending and js_length(_script(source, [*pending, unit.pattern])) > MAX_SCRIPT_LENGTH:
                 scripts.append(pending)
@@ -311,7 +318,7 @@ class KeywordPolicy:
             return self._compiled[key]
         budget = MAX_SCRIPT_LENGTH - js_length(_script(message_source("WhatsApp"), [""])) - 10
         units = []
-        for pack in self.packs:
+        for pack in self.packs or ():  # set by __post_init__
             courtesy = _trie_pattern(sorted({_keyword(w) for w in pack.courtesy_words}))
             space = r"\s?" if pack.joined else r"\s"
             wrap = f"(?:{courtesy}{space})*(?:{{}})(?:{space}{courtesy})*" if pack.courtesy_words else "{}"
@@ -335,19 +342,19 @@ class KeywordPolicy:
         self._compiled[key] = units
         return units
 
-    def language_table(self, channel: str = "WhatsApp"):
+    def language_table(self, channel: str = "WhatsApp") -> pd.DataFrame:
         """Per language: what is deployed (words, typos, phrases, opt-in and help words) and in how
         many of the opt-out Branch steps' scripts it sits."""
         import pandas as pd
 
         scripts = self._packed("opt_out", channel)
-        where = {}
+        where: dict[str, set[int]] = {}
         for unit in self._units("opt_out"):
             where.setdefault(unit.language, set()).update(
                 i for i, script in enumerate(scripts, start=1) if unit.pattern in script
             )
         rows = []
-        for pack in self.packs:
+        for pack in self.packs or ():  # set by __post_init__
             steps = sorted(where.get(pack.code, ()))
             rows.append(
                 {
@@ -365,7 +372,7 @@ class KeywordPolicy:
             )
         return pd.DataFrame(rows).set_index("language")
 
-    def js_classify(self, data: dict, channel: str = "WhatsApp", js=None) -> str:
+    def js_classify(self, data: dict, channel: str = "WhatsApp", js: Expressions | None = None) -> str:
         """What the deployed Branch chain decides for ``data``, run by QuickJS: the opt-out
         conditions first, then the opt-in ones, then help, as the workflow orders them."""
         from .expressions import Expressions
@@ -402,7 +409,8 @@ def _step_ranges(prefix: str, numbers: list[int]) -> str:
 
 def _trie_chunks(words: list[str], room: int) -> list[str]:
     """Tries of consecutive words (sorted, so shared prefixes stay together), each within ``room``."""
-    chunks, current = [], []
+    chunks: list[str] = []
+    current: list[str] = []
     for word in words:
         if current and js_length(_trie_pattern([*current, word])) > room:
             chunks.append(_trie_pattern(current))
@@ -530,7 +538,9 @@ SAMPLE_MESSAGES = (
 )
 
 
-def compare_rules(messages=SAMPLE_MESSAGES, policy: KeywordPolicy | None = None):
+def compare_rules(
+    messages: Sequence[tuple[str, str]] = SAMPLE_MESSAGES, policy: KeywordPolicy | None = None
+) -> pd.DataFrame:
     """A table of what the tutorial's rule and the keyword policy (Python and JavaScript) catch."""
     import pandas as pd
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .bulk.apply import GroupLock, Journal, adding, changing_the_group, removing, send_in_chunks
 from .bulk.check import key_of
@@ -35,6 +37,11 @@ from .policy import KeywordPolicy
 from .reports import check_writable, write_report
 from .workflow import deployed_workflows
 
+if TYPE_CHECKING:  # for annotations only
+    import pandas as pd
+
+    from .ledger import Window
+
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
 
 
@@ -50,7 +57,7 @@ class Reconciliation:
     recovered_elsewhere: dict[str, str] = field(default_factory=dict)  # number -> the flow it is recovered from
 
     @property
-    def remaining(self):
+    def remaining(self) -> pd.DataFrame:
         return self.ledger.needing(*UNRESOLVED)
 
     @property
@@ -62,7 +69,7 @@ class Reconciliation:
         """0: nothing lost is left; 1: some opt-outs are still not honoured (each has its reason)."""
         return 1 if len(self.remaining) or self.still_lost_elsewhere else 0
 
-    def table(self):
+    def table(self) -> pd.DataFrame:
         """The rows that needed or still need action (empty cells empty), for a person to read."""
         rows = self.ledger.rows
         shown = rows[rows["action"].ne("") & rows["action"].ne(Action.SUPERSEDED.value)].drop(
@@ -129,8 +136,8 @@ def reconcile(
     ledger_path: str | Path | None = None,
     reports_dir: str | Path | None = None,
     policy: KeywordPolicy | None = None,
-    progress=False,
-    window=None,
+    progress: bool = False,
+    window: Window | None = None,
     seen_in_group: dict[str, str] | None = None,
     canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
     read_confirmations: bool = False,
@@ -139,23 +146,25 @@ def reconcile(
     what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
     ledger_path = check_writable(Path(ledger_path), "--ledger") if ledger_path else None  # before anything is read
     window = window or make_window(client, hours=hours, since=since)
-    read = {
-        "name": name,
-        "window": window,
-        "policy": policy,
-        "seen_in_group": seen_in_group,
-        "test_numbers": canary_numbers,
-        "read_confirmations": read_confirmations,
-    }
+    read = partial(
+        build_ledger,
+        client,
+        name=name,
+        window=window,
+        policy=policy,
+        seen_in_group=seen_in_group,
+        test_numbers=canary_numbers,
+        read_confirmations=read_confirmations,
+    )
     if not apply:
-        result = Reconciliation(build_ledger(client, **read), ledger_path=ledger_path)
+        result = Reconciliation(read(), ledger_path=ledger_path)
     else:
         group_ids = sorted({w.group_id for w in deployed_workflows(client, name).values()})
         folder = Path(reports_dir).resolve() if reports_dir else reports_folder()
         with ExitStack() as locks:
             for group_id in group_ids:  # read and repaired under the lock: no bulk run changes the group meanwhile
                 locks.enter_context(GroupLock(client, group_id, "reconcile"))
-            ledger = build_ledger(client, **read)
+            ledger = read()
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
                 with changing_the_group("The repair"):
@@ -213,8 +222,8 @@ def _mark_repairs(client: Client, ledger: Ledger, indexes, after, after_read_at:
             if action == Action.ADD:  # first seen in the group by this read-back
                 rows.at[i, "in_group_at"], rows.at[i, "honoured_by"] = after_read_at, "repair"
                 rows.at[i, "confirmation_sent"] = "no: a repair sends no confirmation"
-                received = parse_time(rows.at[i, "time"])
-                in_time = received is None or parse_time(after_read_at) <= add_business_days(received, days)
+                received, read_at = parse_time(rows.at[i, "time"]), parse_time(after_read_at)
+                in_time = received is None or read_at is None or read_at <= add_business_days(received, days)
                 rows.at[i, "late"] = "" if in_time else f"in the group after {days} business days (repaired)"
         elif k in failed:
             rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"

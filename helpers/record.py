@@ -38,6 +38,7 @@ def recorded(notebook: str | Path | dict) -> dict[str, Any]:
     """Every value an executed notebook recorded (a later record of a name replaces an earlier one)."""
     if isinstance(notebook, (str, Path)):
         notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    assert isinstance(notebook, dict)
     values: dict[str, Any] = {}
     for cell in notebook.get("cells", []):
         for output in cell.get("outputs", []):

@@ -15,6 +15,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ from .errors import BadFile
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def private_open(path: Path, mode: str = "w"):
+def private_open(path: Path, mode: str = "w") -> IO[str]:
     """Open a text file for writing that only its owner can read (also when it existed before)."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags, 0o600)
@@ -33,7 +34,7 @@ def private_open(path: Path, mode: str = "w"):
     return os.fdopen(fd, mode, encoding="utf-8", errors="backslashreplace", newline="")
 
 
-def write_private_json(path: Path, data) -> None:
+def write_private_json(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON, whole or not at all (a temporary file moved into place:
     a killed run never leaves half a file), readable by its owner only (it holds phone numbers or
     customers' ids). OSError for the caller to word."""
@@ -45,7 +46,7 @@ def write_private_json(path: Path, data) -> None:
     os.replace(temporary, path)
 
 
-def neutralise(value):
+def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value

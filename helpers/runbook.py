@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -81,10 +82,10 @@ class SandboxControls:
     def seed(
         self,
         *,
-        groups: list[dict] = (),
-        contacts: list[str] = (),
-        definitions: list[dict] = (),
-        templates: list[dict] = (),
+        groups: Sequence[dict] = (),
+        contacts: Sequence[str] = (),
+        definitions: Sequence[dict] = (),
+        templates: Sequence[dict] = (),
     ) -> dict:
         """Make state in one call: groups (with "members"), contacts, definitions, WhatsApp templates;
         answers the ids."""
@@ -179,7 +180,7 @@ class Runbook:
     def sandbox(self) -> SandboxControls:
         if not self.on_sandbox:
             raise NotOnSandbox("sandbox controls exist only on the sandbox (no EIGHTXEIGHT_API_KEY set)")
-        return SandboxControls(self.settings.base_url)
+        return SandboxControls(str(self.settings.base_url))  # a sandbox has one base URL
 
     def scratch(self, *, hours: float, what: str, other_subaccounts: tuple[str, ...] = ()) -> Runbook:
         """A scratch sandbox for a demo that needs time to pass: see :func:`scratch_runbook`."""
@@ -362,7 +363,7 @@ def _run_notebooks(settings: Settings, env: dict, output_dir: Path, parameters: 
 def _prepare(notebook: Path, settings: Settings, env: dict, parameters: dict) -> None:
     """The job's demo set-up before a notebook (on the sandbox only): see demo.prepare_sample."""
     if settings.sandbox_mode:
-        on = settings.with_base_url(env.get("EIGHTXEIGHT_BASE_URL", settings.base_url))
+        on = settings.with_base_url(str(env.get("EIGHTXEIGHT_BASE_URL", settings.base_url)))
         said = prepare_sample(Runbook(on, Client(on)), notebook.stem, parameters)
         if said:
             print(f"  before  {notebook.name}: {said}", flush=True)

@@ -8,6 +8,9 @@ members a request, read again if the group changed meanwhile), never one request
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -46,10 +49,10 @@ class Reason:
 def leave_out_reasons(
     msisdns: pd.Series,
     *,
-    members: set,
-    own_list: set = frozenset(),
-    asked: set = frozenset(),
-    recent: set = frozenset(),
+    members: Collection[str],
+    own_list: Collection[str] = frozenset(),
+    asked: Collection[str] = frozenset(),
+    recent: Collection[str] = frozenset(),
 ) -> pd.Series:
     """Why each number may not receive a message (None: it may), for a whole column at once: the one
     decision of the audience command and of :func:`filter_audience`.
@@ -109,7 +112,7 @@ def filter_audience(
     column: str = "msisdn",
     *,
     default_region: str | None = None,
-    ledger=None,
+    ledger: Any = None,  # a helpers.ledger.Ledger (a layer above this one)
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split an audience into (who may be sent to, who was removed and why).
 

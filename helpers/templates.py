@@ -20,6 +20,7 @@ way out, and templates whose way out the workflow misses, are listed with what t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -109,7 +110,7 @@ class TemplateCheck:
         return out
 
 
-def check_templates(client: Client, channel_ids, *, name: str | None = None) -> TemplateCheck:
+def check_templates(client: Client, channel_ids: Iterable[str], *, name: str | None = None) -> TemplateCheck:
     """Read each channel's templates and judge each one's way out with the deployed WhatsApp workflow.
     WorkflowNotDeployed when there is none (nothing to judge with)."""
     channel_ids = [c for c in (channel_ids or []) if str(c).strip()]

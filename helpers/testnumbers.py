@@ -15,6 +15,7 @@ numbers as tests, not customers (:func:`is_test_number`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .config import Settings
 from .errors import BadInput
@@ -49,7 +50,7 @@ def is_test_number(settings: Settings, number: str) -> bool:
     return bool(number) and (is_fiction(number) or _of_prefix(settings.test_number_prefix, number))
 
 
-def check_may_send(settings: Settings, numbers, what: str = "A test message") -> None:
+def check_may_send(settings: Settings, numbers: Iterable[str], what: str = "A test message") -> None:
     """Refuse (StrangerRefused), before anything is sent, a test message to any of ``numbers`` that on 8x8
     is neither fiction nor of the prefix the operator set as theirs. On the sandbox: every number."""
     if settings.sandbox_mode:

@@ -5,7 +5,9 @@ the outcome, read back, is shown and recorded)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from IPython.display import display
@@ -26,6 +28,12 @@ from .config import (
 )
 from .errors import ConnectionCheckFailed, EightByEightError
 from .record import record
+
+if TYPE_CHECKING:  # for annotations only
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from .groups import GroupOutcome
 
 LABELS = {"description_width": "11em"}  # wide enough for every label of the form
 FIELD = widgets.Layout(width="36em")
@@ -208,7 +216,7 @@ class ReadableTable:
     long text wrapped between words, left-aligned, and the table as wide as the page, no wider. The
     same text every run (no random ids), so nbval compares it; ``frame`` is the data."""
 
-    def __init__(self, frame, *, index: bool = False) -> None:
+    def __init__(self, frame: pd.DataFrame, *, index: bool = False) -> None:
         self.frame = frame
         self.index = index
 
@@ -250,7 +258,7 @@ class ReadableTable:
         return self.frame.to_string(index=self.index, max_colwidth=80)
 
 
-def whole_counts(chart, axis: str = "y"):
+def whole_counts(chart: Axes, axis: str = "y") -> Axes:
     """A chart's count axis in whole numbers (matplotlib would step by 0.25 for a few rows)."""
     from matplotlib.ticker import MaxNLocator
 
@@ -258,7 +266,7 @@ def whole_counts(chart, axis: str = "y"):
     return chart
 
 
-def in_run_folder(frame, name: str, what: str) -> str:
+def in_run_folder(frame: pd.DataFrame, name: str, what: str) -> str:
     """``frame`` written as CSV to the run's folder (formula-safe, owner-readable); the line that says
     how many rows of ``what`` are there, and where."""
     import pandas as pd
@@ -270,12 +278,12 @@ def in_run_folder(frame, name: str, what: str) -> str:
     return f"The {len(frame)} {what}, in full: {shown(path)}"
 
 
-def readable(frame, *, index: bool = False) -> ReadableTable:
+def readable(frame: pd.DataFrame, *, index: bool = False) -> ReadableTable:
     """``frame`` for a notebook's output: whole cells, long text wrapped, within the page."""
     return ReadableTable(frame, index=index)
 
 
-def settings_table(settings: Settings):
+def settings_table(settings: Settings) -> pd.DataFrame:
     """The settings, what each is for, and the value in use (the key only as set or not set)."""
     import pandas as pd
 
@@ -301,7 +309,7 @@ def settings_table(settings: Settings):
     )
 
 
-def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | None:
+def blacklist_offer(client: Client, outcome: GroupOutcome, *, mark: bool) -> widgets.Widget | None:
     """For an existing group that is not blacklisted: mark it when asked, else offer a button.
     What is decided without a button is printed (once), and nothing is returned."""
     from .groups import is_subaccount_list, mark_blacklisted, who_enforces
@@ -333,7 +341,7 @@ def blacklist_offer(client: Client, outcome, *, mark: bool) -> widgets.Widget | 
 
 def confirm_button(
     description: str,
-    action,
+    action: Callable[[], object],
     *,
     warning: str = "",
     count: int | None = None,
@@ -393,7 +401,9 @@ def confirm_button(
     return widgets.VBox([note, widgets.HBox([button, confirm, cancel]), result])
 
 
-def apply_or_confirm(apply_now: bool, label: str, count: int, work, *, platform: str = "8x8") -> widgets.Widget | None:
+def apply_or_confirm(
+    apply_now: bool, label: str, count: int, work: Callable[[], Any], *, platform: str = "8x8"
+) -> widgets.Widget | None:
     """The last step of a dry run, one way for every notebook: nothing to do (no button); a job
     (``apply_now``): do it now; a person: a button labelled ``label`` that does it once. ``platform``
     names where the outcome was read back from (Settings.platform_name).

@@ -9,8 +9,10 @@ expectation fails the check with an explanation.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +22,7 @@ from .config import PROJECT_ROOT
 from .errors import BadInput, EightByEightError, VerificationFailed, WorkflowNotDeployed, WorkflowTimeout
 from .suppression import is_opted_out
 from .testnumbers import check_may_send
-from .workflow import RECORDED, STEP, inbound_payload
+from .workflow import RECORDED, STEP, DeployedWorkflow, inbound_payload
 
 TEST_MESSAGES = (
     ("STOP", "opt-out"),
@@ -68,7 +70,7 @@ ANSWER_UMIDS = {
 FINISHED = ("Complete", "Terminated")
 
 
-def workflows_to_test(runbook, name: str | None = None):
+def workflows_to_test(runbook: Any, name: str | None = None) -> dict[str, DeployedWorkflow]:
     """The deployed opt-out workflows of this name, as 8x8 (or the sandbox) holds them.
 
     On 8x8, nothing deployed is an error that says to run notebook 03. On a fresh sandbox
@@ -118,7 +120,7 @@ def wait_for_run(
 
 
 def send_test_message(
-    runbook,
+    runbook: Any,
     definition_id: str,
     msisdn: str,
     text: str | None,
@@ -185,9 +187,9 @@ def _release_test_numbers(client: Client) -> None:
 
 
 def run_test_messages(
-    runbook,
-    workflow,
-    messages=TEST_MESSAGES,
+    runbook: Any,
+    workflow: DeployedWorkflow,
+    messages: Sequence[tuple] = TEST_MESSAGES,
     *,
     via: str = "test-run",
     prefix: str = "+6591000",
@@ -250,7 +252,9 @@ def run_test_messages(
     return table
 
 
-def run_on_every_path(runbook, workflows: dict, messages=TEST_MESSAGES, *, prefix: str = "+6591000") -> pd.DataFrame:
+def run_on_every_path(
+    runbook: Any, workflows: dict, messages: Sequence[tuple] = TEST_MESSAGES, *, prefix: str = "+6591000"
+) -> pd.DataFrame:
     """The test messages through every deployed workflow (WhatsApp, SMS), and a shorter set from
     Viber and RCS customers through the Messaging Apps one, on each path there is: test-run
     always, inbound too on the sandbox.
@@ -374,7 +378,7 @@ def remove_test_numbers(client: Client, group_id: int, table: pd.DataFrame) -> i
 SECOND_SUBACCOUNT = "second-brand"  # the sync demo's other subaccount of the same account
 
 
-def blacklist_sync_demo(runbook, msisdn: str) -> pd.DataFrame:
+def blacklist_sync_demo(runbook: Any, msisdn: str) -> pd.DataFrame:
     """Sandbox: a campaign message to a number that has just opted out, right after the opt-out,
     after the hourly blacklist sync, and after it from another subaccount of the same account.
 
@@ -447,7 +451,7 @@ SANDBOX_HISTORY = (
 RETRY_HOURS = 1.0  # played after a failed message: past the workflow's last retry (42.5 minutes)
 
 
-def history_hours(history=SANDBOX_HISTORY) -> float:
+def history_hours(history: Sequence[tuple] = SANDBOX_HISTORY) -> float:
     """How far ``play_sandbox_history`` moves the clock: a scratch sandbox on wall time starts this far
     in the past, so that the days it plays end now."""
     total = ahead = 0.0
@@ -458,7 +462,7 @@ def history_hours(history=SANDBOX_HISTORY) -> float:
     return total
 
 
-def play_sandbox_history(runbook, history=SANDBOX_HISTORY) -> pd.DataFrame:
+def play_sandbox_history(runbook: Any, history: Sequence[tuple] = SANDBOX_HISTORY) -> pd.DataFrame:
     """Deliver ``history`` to the sandbox, failing the marked opt-outs' Contacts calls (503): the
     first try only (the workflow's retry succeeds), or every try (the workflow gives up after an hour)."""
     controls = runbook.sandbox
@@ -497,7 +501,7 @@ CAMPAIGN_JUST_NOW = "+6593334444"  # wrote STOP just now: in the group, before 8
 CAMPAIGN_BSUID = "SG.1203458869942"  # wrote STOP on WhatsApp without a number (v3): in no group, the ledger knows it
 
 
-def campaign_day(runbook, path, name: str | None = None):
+def campaign_day(runbook: Any, path: str | Path, name: str | None = None) -> Any:
     """On the sandbox, for notebook 08's sample file only: a scratch sandbox where the sample's
     customers did what the sample needs (two opted out earlier, one STOP lost to failing Contacts
     calls an hour ago, one STOP just now, one STOP by a WhatsApp BSUID alone), read back before it

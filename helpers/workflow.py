@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .client import Client
 from .concurrency import SubaccountLock
@@ -25,6 +26,11 @@ from .config import DEFAULT_BRAND, DEFAULT_CHANNELS, DEFAULT_NAME, DEFAULT_SUPPO
 from .errors import BadFile, BadInput, WorkflowNotDeployed
 from .paths import run_folder
 from .policy import KEYWORD_STEPS, KINDS, KeywordPolicy
+
+if TYPE_CHECKING:  # for annotations only
+    import pandas as pd
+
+    from .expressions import Expressions
 
 API_KEY_PLACEHOLDER = "<YOUR_8X8_API_KEY>"
 CUSTOMER_MSISDN = "{{data.payload.user.msisdn}}"
@@ -247,7 +253,9 @@ def _opt_out_attempts(url: str, group_id: int, sender: str) -> list[dict]:
                     "nextStepId": _attempt_id("add", attempt),
                 }
             )
-        choices = {STEP["confirm_out"]: _SUCCESS % ("opt_out_response_code", "opt_out_response_code")}
+        choices: dict[str, str | None] = {
+            STEP["confirm_out"]: _SUCCESS % ("opt_out_response_code", "opt_out_response_code")
+        }
         if attempt < tries:
             choices[_wait_id("wait_out", attempt)] = None
         steps += [
@@ -326,7 +334,7 @@ def _opt_in_attempts(contacts: str, group_id: int, sender: str) -> list[dict]:
             )
         # found and a member: remove; found and not a member: no choice is true and the run ends
         found_choices = {_attempt_id("remove", attempt): "{{(%s) && data.opt_in_contact_id != null}}" % found[2:-2]}
-        removed_choices = {STEP["confirm_in"]: removed}
+        removed_choices: dict[str, str | None] = {STEP["confirm_in"]: removed}
         if again:
             found_choices[again] = "{{!(%s)}}" % found[2:-2]
             removed_choices[again] = None
@@ -373,7 +381,7 @@ def _keyword_chain(prefix: str, conditions: list[str], target: str, after: str |
     steps = []
     for i, condition in enumerate(conditions, start=1):
         following = f"{prefix}_{i + 1}" if i < len(conditions) else after
-        choices = {target: condition}
+        choices: dict[str, str | None] = {target: condition}
         if following:
             choices[following] = None
         steps.append({"id": f"{prefix}_{i}", "stepType": "Branch", "selectNextStep": choices})
@@ -506,7 +514,7 @@ def build_opt_out_definitions(
     }
 
 
-def script_table(definitions: dict[str, dict]):
+def script_table(definitions: dict[str, dict]) -> pd.DataFrame:
     """Every script the definitions carry: workflow, step, field, length against 8x8's limit, rules."""
     import pandas as pd
 
@@ -623,7 +631,7 @@ def workflows_named(client: Client, name: str) -> dict[str, list[dict]]:
     """Each channel's workflows of this name on the subaccount, as 8x8 lists them, :func:`oldest_first`."""
     found: dict[str, list[dict]] = {}
     for d in client.automation.list_definitions():
-        channel = TRIGGER_CHANNELS.get(d.get("trigger"))
+        channel = TRIGGER_CHANNELS.get(str(d.get("trigger")))
         if channel and d["definition"].get("name") == name and d.get("subAccountId") == client.settings.subaccount_id:
             found.setdefault(channel, []).append(d)
     return {channel: oldest_first(same) for channel, same in found.items()}
@@ -654,7 +662,7 @@ class DeployedWorkflow:
     status: str
     definition: dict  # as 8x8 answers it, the key put back to the placeholder
 
-    def classify_event(self, data: dict, js=None) -> str:
+    def classify_event(self, data: dict, js: Expressions | None = None) -> str:
         """'opt-out', 'opt-in', 'help' or 'other': what this deployed workflow's own Branch chains
         decide for a trigger's ``data``, run by QuickJS. The audit reads runs with these, so it
         judges with the languages and words that were deployed, whatever the settings say now."""
@@ -743,11 +751,12 @@ def inbound_payload(
                 "timestamp": timestamp,
             },
         }
-    user = {"channelUserId": channel_user_id, "name": name}
+    user: dict[str, Any] = {"channelUserId": channel_user_id, "name": name}
     if channel.lower() in PHONE_ONLY_CHAT_APPS:
         user = {}
     if msisdn is not None:
         user = {"msisdn": msisdn, **user}
+    content: dict[str, Any]
     if button is not None:
         kind, content = "Interactive", {"interactive": {"type": "button_reply", "button_reply": dict(button)}}
     else:
@@ -775,7 +784,7 @@ def sample_inbound_payload(
     return inbound_payload(msisdn, text, subaccount)
 
 
-def msisdn_source_table(group_id: int, payload: dict | None = None):
+def msisdn_source_table(group_id: int, payload: dict | None = None) -> pd.DataFrame:
     """What the tutorial's body and ours put in addresses.msisdn for a sample inbound message."""
     import pandas as pd
 
@@ -803,7 +812,7 @@ def msisdn_source_table(group_id: int, payload: dict | None = None):
     return pd.DataFrame(rows).set_index("body")
 
 
-def steps_table(definition: dict):
+def steps_table(definition: dict) -> pd.DataFrame:
     """The definition's steps, one row each, for a person to read."""
     import pandas as pd
 

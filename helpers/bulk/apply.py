@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +50,7 @@ DEFAULT_CHUNK_SIZE = 500  # 8x8's largest membership request
 SYSTEMIC = (TransportError, Unauthorized, RateLimited, UnexpectedResponse)
 
 
-def check_chunk_size(chunk_size) -> int:
+def check_chunk_size(chunk_size: object) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= DEFAULT_CHUNK_SIZE:
         # Checked before anything is read or sent: 0 or a negative size once "removed" nothing, exit 0.
         raise BadInput(
@@ -222,7 +222,7 @@ def removing(client: Client, group_id: int, ids: dict[str, int]) -> Callable[[li
 
 
 @contextmanager
-def changing_the_group(what: str):
+def changing_the_group(what: str) -> Iterator[None]:
     """Work that changes a group: any failure once it began is a RunInterrupted ("{what} stopped
     after changing the group"), which the same command resumes from its journal."""
     try:
@@ -242,7 +242,7 @@ def send_in_chunks(
     *,
     label: str,
     pass_number: int,
-    progress=True,
+    progress: bool = True,
 ) -> dict:
     """Send ``items`` in chunks, up to ``client.parallel`` at once, journaling each chunk when it
     is sent and when it ends. Returns {item: reason} of failures.

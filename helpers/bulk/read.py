@@ -224,6 +224,7 @@ def _open_numbers(
         if country_column is not None
         else _country_column(header, sample)
     )
+    bsuid_index: int | None
     if bsuid_column is not None:
         bsuid_index = _named_column(path, head, header, bsuid_column)
     else:
@@ -484,7 +485,7 @@ def _refuse_other_countries_digits(frame: pd.DataFrame) -> None:
 
 
 def _country_code(msisdn: str) -> int:
-    return int(phonenumbers.parse(msisdn).country_code)
+    return int(phonenumbers.parse(msisdn).country_code or 0)
 
 
 def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
@@ -499,7 +500,7 @@ def _hint_national(frame: pd.DataFrame, default_region: str | None) -> None:
     if not len(invalid):
         return
     regions = Counter(
-        phonenumbers.region_code_for_country_code(int(phonenumbers.parse(m).country_code))
+        phonenumbers.region_code_for_country_code(_country_code(m))
         for m in frame.loc[frame["status"] == Status.VALID, "msisdn"].head(SAMPLE_ROWS)
     )
     if not regions:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def _sniff_delimiter(sample: str) -> str:
         return csv.Sniffer().sniff(lines, delimiters=",;\t").delimiter
     except csv.Error:
         counts = {d: lines.count(d) for d in ",;\t"}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=lambda d: counts[d])
         return best if counts[best] else ","
 
 
@@ -205,13 +206,14 @@ def file_records(path: str | Path) -> tuple[str | None, Iterator[tuple[int, list
     return _open_records(Path(path))
 
 
-def copy_records(path: str | Path, handle, drop: set[int], delimiter: str | None) -> int:
+def copy_records(path: str | Path, handle: IO[str], drop: set[int], delimiter: str | None) -> int:
     """Write the records of a file read before (``delimiter`` as its Numbers has it: None for Excel)
     to ``handle`` (text), blank ones and those numbered in ``drop`` left out, each as the file holds
     it: a CSV's line as written, an Excel row as CSV. Answers how many records were written. (The
     audience's send list: the file's own rows, for the sending tool.)"""
     path = Path(path)
     writer = csv.writer(handle, delimiter=delimiter or ",")
+    blocks: Iterable[_Lines | Iterator[tuple[int, list[str]]]]
     if delimiter is None:
         blocks = [_excel_records(path)]
     else:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -192,7 +193,7 @@ def resolve_group(client: Client, name_or_id: str | int | None) -> dict:
     return lookup.group
 
 
-def bulk_remove(client: Client, path: str | Path, group: str | int, **options) -> BulkRun:
+def bulk_remove(client: Client, path: str | Path, group: str | int, **options: Any) -> BulkRun:
     """Take the file's numbers out of the opt-out group (memberships only; contacts are kept).
 
     A dry run unless ``apply=True``. Options: column, default_region, country_column, report_path,
@@ -201,7 +202,7 @@ def bulk_remove(client: Client, path: str | Path, group: str | int, **options) -
     return run_bulk(Mode.REMOVE, client, path, group, BulkOptions(**options))
 
 
-def bulk_add(client: Client, path: str | Path, group: str | int, **options) -> BulkRun:
+def bulk_add(client: Client, path: str | Path, group: str | int, **options: Any) -> BulkRun:
     """Put the file's numbers into the opt-out group (an opt-out list from another provider).
 
     Each number's contact is created or merged by ``POST /contacts`` with ``groups``. A dry
@@ -295,7 +296,8 @@ def _remove(client: Client, plan: Plan, journal: Journal, chunk_size: int, progr
     wanted = {key_of(m) for m in report.loc[report["status"].isin([Status.TO_REMOVE, Status.NOT_IN_GROUP]), "msisdn"]}
     ids = dict(plan.snapshot.keys)  # number key -> contact id
     pending = sorted(key_of(m) for m in plan.pending["msisdn"])
-    sent, failed, passes, joined = set(), {}, [], {}
+    sent, failed, passes = set(), {}, []
+    joined: dict[str, int] = {}
     send = removing(client, group_id, ids)  # ids grows below: numbers that joined meanwhile
 
     for number in range(1, MAX_PASSES + 1):

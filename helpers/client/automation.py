@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import NotFound, TransportError
+from ..payloads import part
 from .http import MAX_PAGE_SIZE, Caller
 
 
@@ -18,7 +19,7 @@ def definition_identity(answer: Any) -> Any:
     Both readings are accepted; the top level wins where both are given."""
     if not isinstance(answer, dict):
         return answer
-    inner = answer.get("definition") if isinstance(answer.get("definition"), dict) else {}
+    inner = part(answer, "definition")
     lifted = {key: inner[key] for key in ("id", "version") if answer.get(key) is None and key in inner}
     return {**answer, **lifted} if lifted else answer
 

@@ -48,7 +48,7 @@ class ContactsAPI:
 
     # Contacts
     def upsert_contact(
-        self, msisdn: str | None = None, *, addresses: dict | None = None, group_ids: Iterable[int] = (), **fields
+        self, msisdn: str | None = None, *, addresses: dict | None = None, group_ids: Iterable[int] = (), **fields: str
     ) -> tuple[dict, bool]:
         """Create a contact, or merge into the one sharing an address. Returns (contact, created)."""
         addresses = dict(addresses or {})

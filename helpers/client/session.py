@@ -202,7 +202,7 @@ class Client:
             raise _api_error(response, method, path)
         return response
 
-    def json(self, api: str, method: str, path: str, **kwargs) -> Any:
+    def json(self, api: str, method: str, path: str, **kwargs: Any) -> Any:
         return decode_json(self.request(api, method, path, **kwargs), method, path)
 
     def paginate(

@@ -9,6 +9,7 @@ from ..client import Client
 from ..flows import OPT_OUT
 from ..groups import opt_out_group_id, opt_out_list_name
 from ..languages import PACKS
+from ..payloads import part
 from ..policy import KEYWORD_STEPS, KeywordPolicy, every_language
 from ..workflow import (
     STEP,
@@ -214,9 +215,9 @@ def _help_setting_changed(deployed_step: dict, options: WorkflowOptions) -> str:
 
 def _help_text(step: dict) -> str:
     """The text the HELP step sends (SMS: inputs.text; Messaging Apps: the send's body.content.text)."""
-    inputs = step.get("inputs") if isinstance(step.get("inputs"), dict) else {}
-    body = inputs.get("body") if isinstance(inputs.get("body"), dict) else {}
-    content = body.get("content") if isinstance(body.get("content"), dict) else {}
+    inputs = part(step, "inputs")
+    body = part(inputs, "body")
+    content = part(body, "content")
     return str(inputs.get("text") or content.get("text") or "")
 
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..client import Client
 from ..errors import BadInput, EightByEightError
@@ -15,8 +16,11 @@ from ..ledger import CANARY_NUMBERS, REPAIRS, Action, BadWindow, Ledger, Matched
 from ..reports import write_private_json
 from .report import CheckOptions, Finding, HealthReport
 
+if TYPE_CHECKING:  # for annotations only
+    from ..config import Settings
 
-def checkpoint_name(settings) -> str:
+
+def checkpoint_name(settings: Settings) -> str:
     """One checkpoint per platform, account and subaccount: each has its own workflows, runs and list
     (one of an earlier version, named by subaccount alone, is left unread: the first check reads a week)."""
     return f"check-checkpoint-{store_key(settings)}.json"
@@ -100,7 +104,7 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
     report.findings += _other_flows_findings(result)
     kept_open += len(result.still_lost_elsewhere)
     _measure(report, result.ledger)
-    report.lost += kept_open
+    report.lost = (report.lost or 0) + kept_open
     _advance(checkpoint, result.ledger, window)
 
 
@@ -111,7 +115,7 @@ def check_opt_outs(client: Client, options: CheckOptions, report: HealthReport, 
 # shows it done (or a later message of the same number decides it), whatever happens to its workflow.
 
 
-def open_rows_path(reports_dir: Path, settings) -> Path:
+def open_rows_path(reports_dir: Path, settings: Settings) -> Path:
     return Path(reports_dir) / f"open-opt-outs-{store_key(settings)}.json"
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..ledger import parse_time
 from ..workflow import WorkflowOptions
+
+if TYPE_CHECKING:  # for annotations only
+    import pandas as pd
+
+    from ..config import Settings
 
 FIX_DEPLOY = "python -m helpers deploy --apply"
 
@@ -43,7 +49,7 @@ class CheckOptions:
     apply: bool = False
     canary: bool = True
 
-    def workflow(self, settings) -> WorkflowOptions:
+    def workflow(self, settings: Settings) -> WorkflowOptions:
         """The workflows these options would build with these settings (deploy's options)."""
         return WorkflowOptions.of(
             settings, name=self.name, channels=self.channels, brand=self.brand, support=self.support
@@ -104,7 +110,7 @@ class HealthReport:
             "findings": [asdict(f) for f in self.findings],
         }
 
-    def table(self):
+    def table(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame(

@@ -157,7 +157,11 @@ def _late_into_group(r: dict, seen_before: str | None, deadline, honour_days: in
     None when its time in the group is not measured (then late is "")."""
     # a time 8x8 stated (the run whose Contacts call succeeded: its confirmation, else its end)
     # or an earlier read-back saw; this read's own time says nothing of when it got there
-    in_group = min((t for t in (seen_before, _stated_in_group(r)) if t), default="", key=parse_time)
+    in_group = min(
+        (t for t in (seen_before, _stated_in_group(r)) if t),
+        default="",
+        key=lambda t: parse_time(t) or datetime.min.replace(tzinfo=UTC),
+    )
     r["in_group_at"] = in_group
     if not _succeeded(r["contacts_answer"]):
         r["honoured_by"] = "repair"

@@ -24,9 +24,6 @@ class Ledger(LedgerView):
     def group_id(self) -> int:
         return next(iter(self.workflows.values())).group_id
 
-    def needing(self, *actions: Action) -> pd.DataFrame:
-        return self.rows[self.rows["action"].isin([a.value for a in actions])]
-
     @property
     def lost(self) -> pd.DataFrame:
         """Opt-outs not honoured (and opt-ins not applied) that a repair can fix."""

@@ -17,6 +17,7 @@ from ..errors import BadInput, EightByEightError
 from ..expressions import Expressions
 from ..groups import GroupSnapshot, read_group
 from ..numbers import digits_key, platform_number
+from ..payloads import part
 from ..policy import KeywordPolicy, message_texts
 from ..suppression import member_ids
 from ..testnumbers import is_test_number
@@ -250,8 +251,8 @@ def _record(
     decided: dict,
 ) -> dict:
     data = instance.get("data") or {}
-    payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
-    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+    payload = part(data, "payload")
+    user = part(payload, "user")
     sender = payload.get("source") if workflow.channel == "SMS" else user.get("msisdn")
     number = platform_number(sender)  # by its digits, as 8x8 gave it: never refused by the metadata
     channel_user = _text(user.get("channelUserId"))
@@ -282,7 +283,7 @@ def _record(
         "awaiting_sync": False,
         "action": "",
         "in_group_at": "",
-        "honoured_by": f"retry {attempts - 1}" if retried else "first try",
+        "honoured_by": f"retry {(attempts or 1) - 1}" if retried else "first try",
         "confirmation_sent_at": confirmed_at if isinstance(confirmed_at, str) else "",
         "blacklist_sync_at": "",
         "late": "",

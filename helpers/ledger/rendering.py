@@ -4,14 +4,24 @@ chart's table, and the ledger as CSV."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from .rows import NOT_MEASURED, UNRESOLVED, Action, Matched
+from .rows import NOT_MEASURED, UNRESOLVED, Action, Matched, Window
 
 
 class LedgerView:
-    """What a Ledger shows people (mixed into helpers.ledger.Ledger)."""
+    """What a Ledger shows people (mixed into helpers.ledger.Ledger, which holds these)."""
+
+    rows: pd.DataFrame
+    window: Window
+    workflows: dict[str, Any]  # channel -> workflow.DeployedWorkflow
+    groups: dict[int, Any]  # group id -> groups.GroupSnapshot
+
+    def needing(self, *actions: Action) -> pd.DataFrame:
+        """The rows whose action is one of ``actions``."""
+        return self.rows[self.rows["action"].isin([a.value for a in actions])]
 
     def per_day(self) -> pd.DataFrame:
         """Customers' opt-outs per day (UTC) and channel: a table for a chart (test runs left out)."""
@@ -93,7 +103,7 @@ class LedgerView:
         matched = customers["matched"].value_counts()
         return {m.value: int(matched.get(m.value, 0)) for m in Matched}
 
-    def lines(self, *, written_to=None) -> list[str]:
+    def lines(self, *, written_to: str | Path | None = None) -> list[str]:
         """The ledger for people, what needs action first and alone, then what was read, then notes
         (one line per kind, with a count). ``written_to``: the ledger CSV, when one was written."""
         out = [line for action in UNRESOLVED for line in self._action_lines(action, written_to)]

@@ -6,10 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..client import Client
 from ..config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
 from ..errors import BadInput
+
+if TYPE_CHECKING:  # for annotations only
+    from ..config import Settings
 
 DEFAULT_HOURS = 7 * 24
 
@@ -110,7 +114,7 @@ class Deadlines:
     confirm_minutes: int = DEFAULT_CONFIRM_MINUTES
 
     @classmethod
-    def of(cls, settings) -> Deadlines:
+    def of(cls, settings: Settings) -> Deadlines:
         return cls(settings.honour_business_days, settings.confirm_minutes)
 
 
