@@ -16,7 +16,7 @@ from helpers.policy import KeywordPolicy
 from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
 
-def check(sandbox, *args, cwd):
+def run_check_command(sandbox, *args, cwd):
     env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
     env.pop("EIGHTXEIGHT_API_KEY", None)
     return subprocess.run(
@@ -29,8 +29,16 @@ def check(sandbox, *args, cwd):
     )
 
 
-def last_line(done) -> str:
-    return done.stdout.strip().splitlines()[-1]
+def check(sandbox, *args, cwd) -> dict:
+    """`python -m helpers check --json`: its values, with the exit code it ended with as "code"."""
+    done = run_check_command(sandbox, *args, "--json", cwd=cwd)
+    answer = json.loads(done.stdout)
+    assert answer["exit_code"] == done.returncode, done.stdout + done.stderr
+    return {**answer, "code": done.returncode}
+
+
+def actions(answer: dict, area: str | None = None) -> list[dict]:
+    return [f for f in answer["findings"] if not f["ok"] and area in (None, f["area"])]
 
 
 def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(
@@ -38,20 +46,26 @@ def test_after_a_fresh_deploy_all_is_well_and_the_group_is_unchanged(
 ):
     controls.deliver_inbound("+6590004444", "STOP")  # a real customer, in the group before the check
     before = members(client, group["id"])
-    done = check(sandbox, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert last_line(done).startswith("check: ok:")
+    answer = check(sandbox, cwd=tmp_path)
+    assert answer["code"] == 0 and answer["summary"].startswith("check: ok:")
     assert members(client, group["id"]) == before == {"+6590004444"}
-    canaries = [line for line in done.stdout.splitlines() if "[canary]" in line]
-    assert len(canaries) == 2 and all(line.startswith("ok ") for line in canaries)
+    canaries = [f for f in answer["findings"] if f["area"] == "canary"]
+    assert len(canaries) == 2 and all(f["ok"] for f in canaries)
     # the canary's contact stays (8x8 keeps contact records); only the membership went
     assert (
         next(iter(client.contacts.search_contacts(CANARY_NUMBERS["WhatsApp"][1:])))["addresses"]["msisdn"]
         == CANARY_NUMBERS["WhatsApp"]
     )
-    as_json = json.loads(check(sandbox, "--json", cwd=tmp_path).stdout)
-    assert as_json["exit_code"] == 0 and {f["area"] for f in as_json["findings"]} == {"workflow", "canary", "opt-outs"}
+    assert {f["area"] for f in answer["findings"]} == {"workflow", "canary", "opt-outs"}
     assert (tmp_path / "reports" / checkpoint_name(client.settings)).exists()
+
+
+def test_the_report_for_people_is_a_line_per_finding_then_the_summary(client, sandbox, deployed, tmp_path):
+    done = run_check_command(sandbox, "--no-canary", cwd=tmp_path)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and lines[-1].startswith("check: ok:")
+    assert lines[0].startswith("SANDBOX MODE: ") and lines[-2].startswith("Runs read: ")  # where, and what was read
+    assert all(line.startswith(("ok [", "ACTION [")) for line in lines[1:-2])  # then a line per finding
 
 
 def test_a_workflow_disabled_through_the_api_needs_action(client, sandbox, deployed, tmp_path):
@@ -64,11 +78,11 @@ def test_a_workflow_disabled_through_the_api_needs_action(client, sandbox, deplo
             "status": "disabled",
         },
     )
-    done = check(sandbox, cwd=tmp_path)
-    assert done.returncode == 1
-    line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] WhatsApp"))
-    assert "disabled" in line and "python -m helpers deploy --apply" in line
-    assert last_line(done).startswith("check: 1 need action: workflow: WhatsApp")
+    answer = check(sandbox, cwd=tmp_path)
+    [finding] = actions(answer)
+    assert answer["code"] == 1 and finding["area"] == "workflow" and finding["what"].startswith("WhatsApp")
+    assert "disabled" in finding["what"] and "python -m helpers deploy --apply" in finding["fix"]
+    assert answer["summary"].startswith("check: 1 need action: workflow: WhatsApp")
 
 
 def test_a_branch_condition_edited_through_the_api_is_named(client, sandbox, deployed, tmp_path):
@@ -80,10 +94,10 @@ def test_a_branch_condition_edited_through_the_api_is_named(client, sandbox, dep
         sms["id"],
         {**{k: sms[k] for k in ("subAccountId", "trigger", "status", "definition")}, "accountId": "sandbox-account"},
     )
-    done = check(sandbox, cwd=tmp_path)
-    assert done.returncode == 1
-    line = next(line for line in done.stdout.splitlines() if line.startswith("ACTION [workflow] SMS"))
-    assert "step(s) edited (in the Automation Builder UI?): check_opt_out_added" in line
+    answer = check(sandbox, cwd=tmp_path)
+    [finding] = actions(answer, "workflow")
+    assert answer["code"] == 1 and finding["what"].startswith("SMS")
+    assert "step(s) edited (in the Automation Builder UI?): check_opt_out_added" in finding["what"]
 
 
 def test_a_duplicate_workflow_is_named_with_the_one_to_keep(client, sandbox, controls, deployed, tmp_path):
@@ -97,16 +111,13 @@ def test_a_duplicate_workflow_is_named_with_the_one_to_keep(client, sandbox, con
     controls.advance_clock(seconds=60)  # made later: the deployed one is the oldest, the one deploy updates
     copy = client.automation.create_definition(body)
     client.automation.create_definition({**body, "status": "disabled"})
-    done = check(sandbox, "--no-canary", cwd=tmp_path)
-    assert done.returncode == 1, done.stdout
-    action = [line for line in done.stdout.splitlines() if line.startswith("ACTION")]
-    assert (
-        len(action) == 1
-        and f"SMS: 1 more enabled workflow(s) named 'Opt-out keyword' on this trigger "
-        f"({copy['id']}) beside {deployed['SMS'].definition_id}"
-        in action[0]
+    answer = check(sandbox, "--no-canary", cwd=tmp_path)
+    [finding] = actions(answer)
+    assert answer["code"] == 1 and (
+        f"SMS: 1 more enabled workflow(s) named 'Opt-out keyword' on this trigger "
+        f"({copy['id']}) beside {deployed['SMS'].definition_id}" in finding["what"]
     )
-    assert f"delete {copy['id']} in the Automation Builder (keep {deployed['SMS'].definition_id}" in action[0]
+    assert f"delete {copy['id']} in the Automation Builder (keep {deployed['SMS'].definition_id}" in finding["fix"]
 
 
 def _group_id(definition: dict) -> int:
@@ -131,23 +142,21 @@ def test_another_language_set_another_group_and_a_deleted_workflow_are_named(
 def test_a_stop_lost_to_three_hours_of_failures_is_found_then_repaired(
     client, sandbox, controls, group, deployed, tmp_path
 ):
-    assert check(sandbox, cwd=tmp_path).returncode == 0  # the checkpoint: later checks read from here
+    assert check(sandbox, cwd=tmp_path)["code"] == 0  # the checkpoint: later checks read from here
     controls.fail_share(1.0, method="POST", path_contains="/contacts")
     controls.deliver_inbound("+6590005555", "STOP")
     controls.advance_clock(hours=3)  # every try of the workflow failed
     controls.fail_share(0.0)
-    found = check(sandbox, "--no-canary", "--json", cwd=tmp_path)
-    assert found.returncode == 1
-    assert [f["what"] for f in json.loads(found.stdout)["findings"] if not f["ok"]] == [
+    found = check(sandbox, "--no-canary", cwd=tmp_path)
+    assert found["code"] == 1 and [f["what"] for f in actions(found)] == [
         "1 lost opt-out: add to the group: +6590005555."
     ]
     assert "+6590005555" not in members(client, group["id"])
-    repaired = check(sandbox, "--apply", "--json", cwd=tmp_path)
-    assert repaired.returncode == 0, repaired.stdout
-    assert json.loads(repaired.stdout)["repaired"] == {"added to the group": 1}  # each read back from the group
+    repaired = check(sandbox, "--apply", cwd=tmp_path)
+    assert repaired["code"] == 0 and repaired["repaired"] == {"added to the group": 1}  # each read back
     assert "+6590005555" in members(client, group["id"])
     again = check(sandbox, cwd=tmp_path)
-    assert again.returncode == 0 and last_line(again).startswith("check: ok:")
+    assert again["code"] == 0 and again["summary"].startswith("check: ok:")
 
 
 def test_a_lost_opt_out_left_unrepaired_stays_in_the_next_window(client, sandbox, controls, deployed, tmp_path):
@@ -155,10 +164,10 @@ def test_a_lost_opt_out_left_unrepaired_stays_in_the_next_window(client, sandbox
     controls.deliver_inbound("+6590006666", "STOP")
     controls.advance_clock(hours=1)
     controls.fail_share(0.0)
-    assert check(sandbox, "--no-canary", cwd=tmp_path).returncode == 1
+    assert check(sandbox, "--no-canary", cwd=tmp_path)["code"] == 1
     controls.advance_clock(hours=30)
     later = check(sandbox, "--no-canary", cwd=tmp_path)  # the checkpoint did not move past it
-    assert later.returncode == 1 and "+6590006666" in later.stdout
+    assert later["code"] == 1 and any("+6590006666" in f["what"] for f in actions(later, "opt-outs"))
 
 
 def test_a_check_that_cannot_reach_8x8_never_says_ok(tmp_path):
@@ -188,26 +197,24 @@ def test_a_second_check_at_once_could_not_run_and_touches_nothing(client, sandbo
 
     sandbox.reset_stats()
     with CheckLock(client):
-        done = check(sandbox, "--json", cwd=tmp_path)
+        answer = check(sandbox, cwd=tmp_path)
         other = SimpleNamespace(
             base_urls=client.base_urls,
             settings=SimpleNamespace(account_id=client.settings.account_id, subaccount_id="another-subaccount"),
         )
         with CheckLock(other):  # its own lock: taken at once
             pass
-    answer = json.loads(done.stdout)
-    assert done.returncode == 2 and answer["exit_code"] == 2, done.stdout + done.stderr
+    assert answer["code"] == 2
     assert "another health check is running for subaccount sandbox-subaccount" in answer["summary"]
     assert f"pid {os.getpid()}" in answer["summary"] and "ok" not in answer["summary"].split()
     assert sandbox.request_count() == 0  # not even the platform's time: nothing checked, nothing sent
     assert not (tmp_path / "reports" / checkpoint_name(client.settings)).exists()
-    assert check(sandbox, "--no-canary", cwd=tmp_path).returncode == 0  # released: the next one runs
+    assert check(sandbox, "--no-canary", cwd=tmp_path)["code"] == 0  # released: the next one runs
 
 
 def test_no_workflow_at_all_needs_action(sandbox, group, tmp_path):
-    done = check(sandbox, "--json", cwd=tmp_path)
-    findings = json.loads(done.stdout)["findings"]
-    assert done.returncode == 1 and [f["area"] for f in findings if not f["ok"]] == ["workflow", "workflow"]
+    answer = check(sandbox, cwd=tmp_path)
+    assert answer["code"] == 1 and [f["area"] for f in actions(answer)] == ["workflow", "workflow"]
 
 
 def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_once(client, sandbox, deployed, tmp_path):
@@ -224,8 +231,8 @@ def test_deploy_the_notebooks_and_the_check_take_the_same_one_of_two_made_at_onc
     updated = deploy_opt_out(client, GROUP, KeywordPolicy(languages=["es"]), apply=True).deployed["SMS"]
     kept = updated.held["id"]
     assert deployed_workflows(client)["SMS"].definition_id == kept
-    done = check(sandbox, "--no-canary", "--languages", "en,es", cwd=tmp_path)
-    assert f"(keep {kept}, which deploy updates)" in done.stdout, done.stdout
+    answer = check(sandbox, "--no-canary", "--languages", "en,es", cwd=tmp_path)
+    assert any(f"(keep {kept}, which deploy updates)" in f["fix"] for f in actions(answer)), answer
 
 
 def test_a_checkpoint_after_the_platforms_time_says_what_it_is(client, sandbox, deployed, tmp_path):
@@ -235,11 +242,12 @@ def test_a_checkpoint_after_the_platforms_time_says_what_it_is(client, sandbox, 
     path = tmp_path / "reports" / checkpoint_name(client.settings)
     path.parent.mkdir()
     path.write_text(json.dumps({"nextStart": "2031-01-01T00:00:00Z", "seenInGroup": {}}))
-    done = check(sandbox, "--no-canary", cwd=tmp_path)
-    assert done.returncode == 2 and "COULD NOT RUN" in last_line(done)
-    assert f"the checkpoint reports/{path.name} says" in done.stdout and "Delete it, or give --hours" in done.stdout
-    assert "--since" not in done.stdout
-    assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0  # as it says
+    answer = check(sandbox, "--no-canary", cwd=tmp_path)
+    said = answer["could_not_run"]
+    assert answer["code"] == 2 and "COULD NOT RUN" in answer["summary"]
+    assert f"the checkpoint reports/{path.name} says" in said and "Delete it, or give --hours" in said
+    assert "--since" not in said
+    assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path)["code"] == 0  # as it says
 
 
 def test_an_opt_out_without_a_number_is_an_action_once_then_kept_and_the_window_moves_on(
@@ -251,18 +259,21 @@ def test_an_opt_out_without_a_number_is_an_action_once_then_kept_and_the_window_
     controls.deliver_inbound(None, "STOP", channel_user_id="SG.1203458869942")
     first = check(sandbox, "--no-canary", cwd=tmp_path)
     kept = without_number_path(tmp_path / "reports", client.settings)
+    [finding] = actions(first)
     assert (
-        first.returncode == 1 and "1 opt-out(s) without a phone number (channel user SG.1203458869942)" in first.stdout
+        first["code"] == 1 and "1 opt-out(s) without a phone number (channel user SG.1203458869942)" in finding["what"]
     )
     assert json.loads(kept.read_text())["SG.1203458869942"]["channel"] == "WhatsApp"
     assert (kept.stat().st_mode & 0o777) == 0o600
     checkpoint = json.loads((tmp_path / "reports" / checkpoint_name(client.settings)).read_text())
     controls.advance_clock(hours=1)
     second = check(sandbox, "--no-canary", cwd=tmp_path)
-    assert second.returncode == 0, second.stdout
-    assert "ok [opt-outs] 1 opt-out(s) without a phone number kept in the reports folder" in second.stdout
+    assert second["code"] == 0 and any(
+        f["ok"] and "1 opt-out(s) without a phone number kept in the reports folder" in f["what"]
+        for f in second["findings"]
+    )
     later = json.loads((tmp_path / "reports" / checkpoint_name(client.settings)).read_text())
     assert later["nextStart"] > checkpoint["nextStart"]  # moved on: no longer held at the STOP
     controls.deliver_inbound(None, "START", channel_user_id="SG.1203458869942")  # back in, by the same id
-    assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path).returncode == 0
+    assert check(sandbox, "--no-canary", "--hours", "24", cwd=tmp_path)["code"] == 0
     assert json.loads(kept.read_text()) == {}
