@@ -25,11 +25,10 @@ from .ledger import (
     UNRESOLVED,
     Action,
     Ledger,
-    add_business_days,
+    after_repair,
     build_ledger,
     iso,
     make_window,
-    parse_time,
     read_membership,
 )
 from .paths import reports_folder, shown
@@ -168,7 +167,7 @@ def reconcile(
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
                 with changing_the_group("The repair"):
-                    _repair(client, ledger, group_id, result, folder, progress)
+                    _repair(client, group_id, result, folder, progress)
     _other_flows(client, result, window, apply)
     if ledger_path:
         write_report(result.ledger.rows, ledger_path)
@@ -207,30 +206,10 @@ def _other_flows(client: Client, result: Reconciliation, window, apply: bool) ->
                 result.recovered_elsewhere[number] = flow
 
 
-def _mark_repairs(client: Client, ledger: Ledger, indexes, after, after_read_at: str, failed: dict) -> dict:
-    """Each row repaired only as the group read back shows it; the time it was first seen there;
-    a refused repair's reason. Answers the rows repaired per action."""
-    repaired = {Action.ADD: 0, Action.REMOVE: 0}
-    rows, days = ledger.rows, client.settings.honour_business_days
-    for i in indexes:
-        k, action = key_of(rows.at[i, "number"]), rows.at[i, "action"]
-        member = k in after.keys
-        rows.at[i, "member_now"] = member
-        if (action == Action.ADD and member) or (action == Action.REMOVE and not member):
-            rows.at[i, "action"] = (Action.REPAIRED_ADD if action == Action.ADD else Action.REPAIRED_REMOVE).value
-            repaired[Action(action)] += 1
-            if action == Action.ADD:  # first seen in the group by this read-back
-                rows.at[i, "in_group_at"], rows.at[i, "honoured_by"] = after_read_at, "repair"
-                rows.at[i, "confirmation_sent"] = "no: a repair sends no confirmation"
-                received, read_at = parse_time(rows.at[i, "time"]), parse_time(after_read_at)
-                in_time = received is None or read_at is None or read_at <= add_business_days(received, days)
-                rows.at[i, "late"] = "" if in_time else f"in the group after {days} business days (repaired)"
-        elif k in failed:
-            rows.at[i, "contacts_answer"] += f"; repair refused: {failed[k]}"
-    return repaired
-
-
-def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliation, reports_dir: Path, progress) -> None:
+def _repair(client: Client, group_id: int, result: Reconciliation, reports_dir: Path, progress: bool) -> None:
+    """Repair the group's lost rows under its journal; ``result.ledger`` becomes the ledger with them as
+    the group read back after shows them."""
+    ledger = result.ledger
     rows = ledger.lost
     rows = rows[rows["group_id"] == group_id]  # the runs of this group's workflows, every channel
     to_add = sorted({key_of(n) for n in rows.loc[rows["action"] == Action.ADD, "number"]})
@@ -280,9 +259,14 @@ def _repair(client: Client, ledger: Ledger, group_id: int, result: Reconciliatio
         group_id,
         {"+" + k for k in (*to_add, *to_remove)} | set(ledger.rows["number"][ledger.rows["number"].ne("")]),
     )
-    after_read_at = iso(client.platform_time())
-    ledger.groups[group_id] = after
-    repaired = _mark_repairs(client, ledger, rows.index, after, after_read_at, failed)
+    repaired_rows, repaired = after_repair(
+        rows,
+        lambda number: key_of(number) in after.keys,
+        lambda number: failed.get(key_of(number)),
+        iso(client.platform_time()),
+        client.settings.honour_business_days,
+    )
+    result.ledger = ledger.updated(repaired_rows, group_id, after)
     journal.record({"type": "finished", "repaired": {a.value: n for a, n in repaired.items()}})
     for action, n in repaired.items():
         if n:

@@ -34,6 +34,7 @@ its questions) and ``rendering`` (for people: lines, tables, CSV).
 
 from __future__ import annotations
 
+from .judging import after_repair
 from .model import Ledger
 from .reading import build_ledger, read_membership
 from .rendering import write_ledger
@@ -49,6 +50,7 @@ from .rows import (
     Action,
     BadWindow,
     Deadlines,
+    LedgerRow,
     Matched,
     Window,
     add_business_days,
@@ -58,6 +60,8 @@ from .rows import (
 )
 
 __all__ = [
+    "after_repair",
+    "LedgerRow",
     "ALREADY",
     "CANARY_NUMBERS",
     "COLUMNS",

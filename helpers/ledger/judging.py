@@ -3,7 +3,10 @@ and the deadlines missed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+import pandas as pd
 
 from ..groups import GroupSnapshot
 from ..numbers import digits_key
@@ -204,3 +207,33 @@ def _stated_in_group(r: dict) -> str:
         if text and parse_time(text) is not None:
             return text
     return ""
+
+
+def after_repair(
+    rows: pd.DataFrame,
+    is_member: Callable[[str], bool],
+    refused: Callable[[str], str | None],
+    read_at: str,
+    honour_days: int,
+) -> tuple[pd.DataFrame, dict[Action, int]]:
+    """Rows that needed a repair, as the group read back after it shows them (``is_member``): a row is
+    repaired only when the group says so, first seen there at ``read_at``; a refused repair says why
+    (``refused``). Answers changed copies of the rows, and the repairs per action."""
+    rows = rows.copy()
+    repaired = {Action.ADD: 0, Action.REMOVE: 0}
+    for i in rows.index:
+        number, action = rows.at[i, "number"], rows.at[i, "action"]
+        member = is_member(number)
+        rows.at[i, "member_now"] = member
+        if (action == Action.ADD and member) or (action == Action.REMOVE and not member):
+            rows.at[i, "action"] = (Action.REPAIRED_ADD if action == Action.ADD else Action.REPAIRED_REMOVE).value
+            repaired[Action(action)] += 1
+            if action == Action.ADD:  # first seen in the group by this read-back
+                rows.at[i, "in_group_at"], rows.at[i, "honoured_by"] = read_at, "repair"
+                rows.at[i, "confirmation_sent"] = "no: a repair sends no confirmation"
+                received, seen = parse_time(rows.at[i, "time"]), parse_time(read_at)
+                in_time = received is None or seen is None or seen <= add_business_days(received, honour_days)
+                rows.at[i, "late"] = "" if in_time else f"in the group after {honour_days} business days (repaired)"
+        elif (why := refused(number)) is not None:
+            rows.at[i, "contacts_answer"] += f"; repair refused: {why}"
+    return rows, repaired

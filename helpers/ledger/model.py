@@ -3,7 +3,7 @@ asked of them (what needs action, who opted out)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -54,3 +54,10 @@ class Ledger(LedgerView):
     def _latest(self) -> pd.DataFrame:
         decided = self.rows[self.rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & self.rows["number"].ne("")]
         return decided.drop_duplicates("number", keep="last")
+
+    def updated(self, rows: pd.DataFrame, group_id: int, snapshot: GroupSnapshot) -> Ledger:
+        """A new Ledger with ``rows`` (changed copies of some of its rows, same index) in place, and
+        the group as ``snapshot`` read it."""
+        merged = self.rows.copy()
+        merged.loc[rows.index, rows.columns] = rows
+        return replace(self, rows=merged, groups={**self.groups, group_id: snapshot})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from ..client import Client
 from ..config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
@@ -23,30 +23,34 @@ DEFAULT_HOURS = 7 * 24
 CANARY_NUMBERS = {"WhatsApp": "+12025550142", "SMS": "+12025550143"}
 
 
-COLUMNS = [
-    "time",
-    "number",
-    "channel_user_id",
-    "channel",
-    "subaccount",
-    "text",
-    "matched",
-    "contacts_answer",
-    "confirmation_sent",
-    "member_now",
-    "awaiting_sync",
-    "action",
+class LedgerRow(TypedDict):
+    """One message an opt-out workflow handled, as the ledger holds it (a row of Ledger.rows)."""
+
+    time: str  # when 8x8 received it (the trigger's time), ISO
+    number: str  # the customer's number in E.164, "" when the webhook had none
+    channel_user_id: str  # the channel's id of the customer (on WhatsApp v3: the BSUID)
+    channel: str  # WhatsApp, Viber, RCS or SMS
+    subaccount: str
+    text: str  # what they wrote (or the button's title)
+    matched: str  # Matched
+    contacts_answer: str  # the workflow's Contacts call, as recorded ("HTTP 201 (try 2)")
+    confirmation_sent: str  # yes / no / recorded (delivery not read), and why
+    member_now: bool | None  # in the group as read
+    awaiting_sync: bool  # in the group, but 8x8's hourly blacklist sync may not have it yet
+    action: str  # Action, "" when none
     # time to honour (opt-outs): "time" is when it was received
-    "in_group_at",
-    "honoured_by",
-    "confirmation_sent_at",
-    "blacklist_sync_at",
-    "late",
-    "workflow_id",
-    "status",
-    "version",
-    "group_id",
-]  # the group the run's workflow adds to
+    in_group_at: str  # when 8x8 stated or an earlier check saw it in the group
+    honoured_by: str  # first try, retry N, repair; or not measured
+    confirmation_sent_at: str
+    blacklist_sync_at: str  # the hourly sync after in_group_at
+    late: str  # the deadlines missed, "" when none
+    workflow_id: str  # the run
+    status: str  # the run's status: Complete, Runnable, Terminated
+    version: int | None  # the definition version it ran
+    group_id: int  # the group the run's workflow adds to
+
+
+COLUMNS = list(LedgerRow.__annotations__)  # Ledger.rows' columns, in this order
 
 
 class Matched(StrEnum):
