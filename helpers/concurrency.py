@@ -114,7 +114,7 @@ def no_cycle_collection() -> Iterator[None]:
     hundreds of thousands of small objects without cycles (reference counting frees them), and each
     collection it triggers walks every object the process holds. The collector is one per process:
     it is paused while any such read runs, in any thread, and put back as it was when the last one
-    ends. Measured: benchmarks/gc_pause.py."""
+    ends. Measured: benchmarks/process_effects.py."""
     global _PAUSES, _WAS_ENABLED
     with _PAUSES_LOCK:
         if _PAUSES == 0:

@@ -428,8 +428,7 @@ _SANDBOX_COMMENT = "# Sandbox mode: no EIGHTXEIGHT_API_KEY, so nothing reaches 8
 def write_env_file(settings: Settings, path: str | Path = ENV_FILE) -> Path:
     """Write the settings' connection to ``.env`` (git-ignored), readable by its owner only. Every
     other line the file holds (the opt-out list, the deadlines, the parallel requests, comments)
-    is kept as it was: re-entering a key in notebook 00's form once reset them all to their
-    defaults. The account's UUID is kept while the account stays the same."""
+    is kept as it was. The account's UUID is kept while the account stays the same."""
     path = Path(path)
     try:
         before = path.read_text(encoding="utf-8").splitlines()

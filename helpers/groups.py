@@ -265,8 +265,7 @@ def read_group(client: Client, group_id: int, *, attempts: int = 3, meanwhile: S
 
     ``meanwhile``: other work, advanced a step at a time whenever the next page is not there yet
     (this thread would only wait for it; a second thread would fight this one for the interpreter
-    lock). Steps taken once per page regardless held the pages up (a million rows' file and a
-    200,000-member group: 6.1 s against 5.0 s)."""
+    lock), and never a step per page regardless, which holds the pages up (benchmarks/audience.py)."""
     with no_cycle_collection():
         return _read_group(client, group_id, attempts, meanwhile)
 

@@ -12,7 +12,18 @@ from typing import TYPE_CHECKING
 from ..client import Client
 from ..errors import BadInput, EightByEightError
 from ..kept import read_without_number, store_key, without_number_path
-from ..ledger import CANARY_NUMBERS, REPAIRS, Action, BadWindow, Ledger, Matched, iso, make_window, parse_time
+from ..ledger import (
+    CANARY_NUMBERS,
+    REPAIRS,
+    Action,
+    BadWindow,
+    Ledger,
+    Matched,
+    iso,
+    latest_words,
+    make_window,
+    parse_time,
+)
 from ..reports import write_private_json
 from .report import CheckOptions, Finding, HealthReport
 
@@ -340,13 +351,8 @@ def keep_without_number(path: Path, ledger: Ledger) -> tuple[dict[str, dict], li
     an opt-in leaves. Answers (kept now, the ids kept for the first time)."""
     kept = read_without_number(path)
     rows = ledger.rows
-    decided = rows[
-        rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
-        & rows["channel_user_id"].ne("")
-        & rows["action"].ne(Action.TEST.value)
-    ]
     new, left = [], []
-    for _, row in decided.drop_duplicates("channel_user_id", keep="last").iterrows():
+    for _, row in latest_words(rows[rows["action"].ne(Action.TEST.value)], "channel_user_id").iterrows():
         user = row["channel_user_id"]
         if row["matched"] == Matched.OPT_IN:
             if kept.pop(user, None) is not None:

@@ -55,6 +55,7 @@ from .rows import (
     Window,
     add_business_days,
     iso,
+    latest_words,
     make_window,
     parse_time,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "add_business_days",
     "build_ledger",
     "iso",
+    "latest_words",
     "make_window",
     "parse_time",
     "read_membership",

@@ -10,7 +10,7 @@ import pandas as pd
 from ..groups import GroupSnapshot
 from ..workflow import DeployedWorkflow
 from .rendering import LedgerView
-from .rows import REPAIRS, Action, Matched, Window
+from .rows import REPAIRS, Action, Matched, Window, latest_words
 
 
 @dataclass
@@ -42,18 +42,11 @@ class Ledger(LedgerView):
         """The channel user ids (on WhatsApp: BSUIDs) whose latest word in the window is an opt-out:
         for the pre-send check of a file that holds them. A customer known to 8x8 only by BSUID is in
         no group (the Contacts API has no address for it): only the ledger knows their STOP."""
-        rows = self.rows
-        decided = rows[
-            rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN])
-            & rows["channel_user_id"].ne("")
-            & rows["channel"].eq(channel)
-        ]
-        latest = decided.drop_duplicates("channel_user_id", keep="last")
+        latest = latest_words(self.rows[self.rows["channel"].eq(channel)], "channel_user_id")
         return set(latest.loc[latest["matched"] == Matched.OPT_OUT, "channel_user_id"])
 
     def _latest(self) -> pd.DataFrame:
-        decided = self.rows[self.rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & self.rows["number"].ne("")]
-        return decided.drop_duplicates("number", keep="last")
+        return latest_words(self.rows, "number")
 
     def updated(self, rows: pd.DataFrame, group_id: int, snapshot: GroupSnapshot) -> Ledger:
         """A new Ledger with ``rows`` (changed copies of some of its rows, same index) in place, and

@@ -12,7 +12,7 @@ from operator import itemgetter
 
 import pandas as pd
 
-from ..client import Client
+from ..client import MAX_PAGE_SIZE, Client
 from ..errors import BadInput, EightByEightError
 from ..expressions import Expressions
 from ..groups import GroupSnapshot, read_group
@@ -119,11 +119,7 @@ class _RunsAndMembers:
             raise BadInput(f"membership is auto, group or numbers, not {how!r}")
         self.client, self.versions, self.window, self.group_ids, self.how = client, versions, window, group_ids, how
         self.numbers: set[str] = set()
-        self._pages = (
-            max((-(-int(client.contacts.get_group(g).get("contacts") or 0) // 500) + 2 for g in group_ids), default=0)
-            if how == "auto"
-            else 0
-        )
+        self._pages = max((_pages_of(client, g) + 2 for g in group_ids), default=0) if how == "auto" else 0
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="8x8-group")
         self._group_reads: dict[int, Future] = {}
         if how == "group":
@@ -200,8 +196,7 @@ def read_membership(client: Client, group_id: int, numbers: set[str], *, how: st
     if how not in ("auto", "group", "numbers"):
         raise BadInput(f"membership is auto, group or numbers, not {how!r}")
     if how == "auto":
-        size = int(client.contacts.get_group(group_id).get("contacts") or 0)
-        how = "numbers" if len(numbers) < max(1, -(-size // 500)) else "group"
+        how = "numbers" if len(numbers) < max(1, _pages_of(client, group_id)) else "group"
     if how == "group":
         return read_group(client, group_id)
     keys = {}
@@ -419,3 +414,10 @@ def _read_confirmations(client: Client, records: list[dict]) -> None:
 
     for r, said in zip(wanted, client.in_parallel(status, wanted)):
         r["confirmation_sent"] = said
+
+
+def _pages_of(client: Client, group_id: int) -> int:
+    """The pages a whole read of the group takes (its member count, MAX_PAGE_SIZE a page): what
+    looking up the numbers one by one is weighed against."""
+    members = int(client.contacts.get_group(group_id).get("contacts") or 0)
+    return -(-members // MAX_PAGE_SIZE)

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypedDict
 
+import pandas as pd
+
 from ..client import Client
 from ..config import DEFAULT_CONFIRM_MINUTES, DEFAULT_HONOUR_BUSINESS_DAYS
 from ..errors import BadInput
@@ -78,6 +80,13 @@ REPAIRS = (Action.ADD, Action.REMOVE)
 
 
 UNRESOLVED = (Action.ADD, Action.REMOVE, Action.NO_NUMBER)
+
+
+def latest_words(rows: pd.DataFrame, key: str = "number") -> pd.DataFrame:
+    """The rule of the whole runbook: per ``key`` (a number, or a channel user id), only the latest
+    opt-out or opt-in counts. The rows (oldest first) that are that latest word, one per key."""
+    decided = rows[rows["matched"].isin([Matched.OPT_OUT, Matched.OPT_IN]) & rows[key].ne("")]
+    return decided.drop_duplicates(key, keep="last")
 
 
 class BadWindow(BadInput):
