@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ from .reports import check_distinct, check_writable, write_report
 from .suppression import Reason, leave_out_reasons
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AudienceCheck:
     source: str
     groups: list[tuple[dict, str]]  # each group read, and how the read went
@@ -204,40 +205,44 @@ def clear_outputs(path: str | Path, out: str | Path, report: str | Path | None =
     return report_path
 
 
+@dataclass(kw_only=True)
+class AudienceOptions:
+    """How check_audience reads the file, what it weighs, and what it writes: its keyword options."""
+
+    out: str | Path  # the send list to write
+    column: str | None = None  # the numbers' column; None: found from the header or the values
+    default_region: str | None = None  # the country of national numbers
+    country_column: str | None = None  # a column with each row's country
+    bsuid_column: str | None = None  # WhatsApp BSUIDs; None: a column named as bulk.read.BSUID_HEADERS, if any
+    ledger: Ledger | None = None  # the opt-outs the workflows' runs know (None: the groups alone decide)
+    ledger_note: str = ""  # why no ledger was read, when none was
+    report: str | Path | None = None  # the rows left out, with reasons (None: no file)
+    reports_dir: str | Path | None = None  # the health check's kept files; None: the project's reports/
+
+
+def check_audience(client: Client, path: str | Path, group: str | int | None = None, **options: Any) -> AudienceCheck:
+    """Check an audience file against the opt-out groups (:func:`audience_groups`) and the ledger, and
+    write the send list (``options``: :class:`AudienceOptions`). Raises BadInput (nothing written)
+    when the file or a group cannot be used. WhatsApp BSUIDs are checked against the opt-outs only the
+    ledger knows and the health check's kept list."""
+    return _check_audience(client, path, group, AudienceOptions(**options))
+
+
 @no_cycle_collection()  # a million rows are millions of objects: the collector would walk them again and again
-def check_audience(
-    client: Client,
-    path: str | Path,
-    group: str | int | None = None,
-    *,
-    out: str | Path,
-    column: str | None = None,
-    default_region: str | None = None,
-    country_column: str | None = None,
-    ledger: Ledger | None = None,
-    ledger_note: str = "",
-    report: str | Path | None = None,
-    bsuid_column: str | None = None,
-    reports_dir: str | Path | None = None,
-) -> AudienceCheck:
-    """Check an audience file against the opt-out groups (:func:`audience_groups`) and ``ledger`` (a
-    helpers.ledger.Ledger), and write the send list ``out``. Raises BadInput (nothing written) when
-    the file or a group cannot be used. ``bsuid_column`` (default: a column named as
-    helpers.bulk.read.BSUID_HEADERS, if any): WhatsApp BSUIDs, whose opt-outs only the ledger knows,
-    and the health check's kept list in ``reports_dir`` (default: the project's reports/)."""
-    out = Path(out)
-    report_path = clear_outputs(path, out, report)
+def _check_audience(client: Client, path: str | Path, group: str | int | None, o: AudienceOptions) -> AudienceCheck:
+    out, ledger = Path(o.out), o.ledger
+    report_path = clear_outputs(path, out, o.report)
     before = _digest_or_none(Path(path))  # the send list copies the file's rows again at the end
     # the file and its options first, then the groups (as bulk work): each mistake said in one run
     opened = open_numbers(
         path,
-        column=column,
-        default_region=default_region,
-        country_column=country_column,
-        bsuid_column=bsuid_column,
+        column=o.column,
+        default_region=o.default_region,
+        country_column=o.country_column,
+        bsuid_column=o.bsuid_column,
         find_bsuid=True,
     )
-    kept_path = without_number_path(reports_dir if reports_dir is not None else reports_folder(), client.settings)
+    kept_path = without_number_path(o.reports_dir if o.reports_dir is not None else reports_folder(), client.settings)
     kept = {user for user, seen in read_without_number(kept_path).items() if seen.get("channel") == "WhatsApp"}
     groups = audience_groups(client, group)
     reading = Steps(opened.read_in_steps())  # the file is parsed while the first group's pages arrive
@@ -274,17 +279,17 @@ def check_audience(
         - numbers.has_header
     )
     return AudienceCheck(
-        numbers.source,
-        [(g, snap.describe()) for g, snap in snapshots],
-        len(numbers.rows),
-        may_receive,
-        left_out,
-        out,
-        report_path,
-        ledger is not None,
-        numbers.bsuid,
-        ledger_note,
-        (len(kept), kept_path),
+        source=numbers.source,
+        groups=[(g, snap.describe()) for g, snap in snapshots],
+        rows=len(numbers.rows),
+        may_receive=may_receive,
+        left_out=left_out,
+        send_path=out,
+        report_path=report_path,
+        ledger_used=ledger is not None,
+        bsuid_column=numbers.bsuid,
+        ledger_note=o.ledger_note,
+        kept=(len(kept), kept_path),
     )
 
 

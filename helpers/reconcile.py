@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .bulk.apply import GroupLock, Journal, adding, changing_the_group, removing, send_in_chunks
 from .bulk.check import key_of
@@ -28,8 +28,8 @@ from .ledger import (
     after_repair,
     build_ledger,
     iso,
-    make_window,
     read_membership,
+    window_of,
 )
 from .paths import reports_folder, shown
 from .policy import KeywordPolicy
@@ -125,41 +125,48 @@ class Reconciliation:
         return out
 
 
-def reconcile(
-    client: Client,
-    *,
-    name: str | None = None,
-    hours: float | None = None,
-    since: str | datetime | None = None,
-    apply: bool = False,
-    ledger_path: str | Path | None = None,
-    reports_dir: str | Path | None = None,
-    policy: KeywordPolicy | None = None,
-    progress: bool = False,
-    window: Window | None = None,
-    seen_in_group: dict[str, str] | None = None,
-    canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
-    read_confirmations: bool = False,
-) -> Reconciliation:
-    """Build the ledger for the window (``window``, or ``hours``/``since``); with ``apply``, repair
-    what is lost and confirm it. ``seen_in_group`` and ``canary_numbers``: see build_ledger."""
-    ledger_path = check_writable(Path(ledger_path), "--ledger") if ledger_path else None  # before anything is read
-    window = window or make_window(client, hours=hours, since=since)
+@dataclass(kw_only=True)
+class ReconcileOptions:
+    """What reconcile reads, and what it does with it: its keyword options."""
+
+    name: str | None = None  # the workflows' name; None: EIGHTXEIGHT_WORKFLOW_NAME, else the default
+    window: Window | None = None  # the runs' window; instead, hours or since (one way only)
+    hours: float | None = None  # the last N hours (default: 168)
+    since: str | datetime | None = None  # from this time
+    apply: bool = False  # False: a dry run; True: repair, and confirm each repair by reading the group back
+    ledger_path: str | Path | None = None  # the ledger as CSV (None: no file)
+    reports_dir: str | Path | None = None  # the repair's journal; None: the project's reports/
+    policy: KeywordPolicy | None = None  # classify with this policy instead of the deployed workflows (what-if)
+    progress: bool = False  # a progress bar for the repairs
+    seen_in_group: dict[str, str] | None = None  # number -> when an earlier read-back saw it (build_ledger)
+    canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values())  # test numbers (build_ledger)
+    read_confirmations: bool = False  # read each confirmation's delivery status (build_ledger)
+
+    def window_in(self, client: Client) -> Window:
+        return window_of(client, self.window, self.hours, self.since)
+
+
+def reconcile(client: Client, **options: Any) -> Reconciliation:
+    """Build the ledger for the window; with ``apply``, repair what is lost and confirm it
+    (``options``: :class:`ReconcileOptions`)."""
+    o = ReconcileOptions(**options)
+    ledger_path = check_writable(Path(o.ledger_path), "--ledger") if o.ledger_path else None  # before any read
+    window = o.window_in(client)
     read = partial(
         build_ledger,
         client,
-        name=name,
+        name=o.name,
         window=window,
-        policy=policy,
-        seen_in_group=seen_in_group,
-        test_numbers=canary_numbers,
-        read_confirmations=read_confirmations,
+        policy=o.policy,
+        seen_in_group=o.seen_in_group,
+        test_numbers=o.canary_numbers,
+        read_confirmations=o.read_confirmations,
     )
-    if not apply:
+    if not o.apply:
         result = Reconciliation(read(), ledger_path=ledger_path)
     else:
-        group_ids = sorted({w.group_id for w in deployed_workflows(client, name).values()})
-        folder = Path(reports_dir).resolve() if reports_dir else reports_folder()
+        group_ids = sorted({w.group_id for w in deployed_workflows(client, o.name).values()})
+        folder = Path(o.reports_dir).resolve() if o.reports_dir else reports_folder()
         with ExitStack() as locks:
             for group_id in group_ids:  # read and repaired under the lock: no bulk run changes the group meanwhile
                 locks.enter_context(GroupLock(client, group_id, "reconcile"))
@@ -167,8 +174,8 @@ def reconcile(
             result = Reconciliation(ledger, applied=True, ledger_path=ledger_path)
             for group_id in group_ids:
                 with changing_the_group("The repair"):
-                    _repair(client, group_id, result, folder, progress)
-    _other_flows(client, result, window, apply)
+                    _repair(client, group_id, result, folder, o.progress)
+    _other_flows(client, result, window, o.apply)
     if ledger_path:
         write_report(result.ledger.rows, ledger_path)
     return result

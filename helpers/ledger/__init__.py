@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from .judging import after_repair
 from .model import Ledger
-from .reading import build_ledger, read_membership
+from .reading import LedgerOptions, build_ledger, read_membership
 from .rendering import write_ledger
 from .rows import (
     ALREADY,
@@ -58,6 +58,7 @@ from .rows import (
     latest_words,
     make_window,
     parse_time,
+    window_of,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "BadWindow",
     "Deadlines",
     "Ledger",
+    "LedgerOptions",
     "Matched",
     "Window",
     "add_business_days",
@@ -82,6 +84,7 @@ __all__ = [
     "iso",
     "latest_words",
     "make_window",
+    "window_of",
     "parse_time",
     "read_membership",
     "write_ledger",

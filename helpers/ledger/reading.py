@@ -6,9 +6,10 @@ from __future__ import annotations
 import queue
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import itemgetter
+from typing import Any
 
 import pandas as pd
 
@@ -37,37 +38,44 @@ from .rows import (
     Window,
     _succeeded,
     iso,
-    make_window,
+    window_of,
 )
 
 
-def build_ledger(
-    client: Client,
-    *,
-    name: str | None = None,
-    hours: float | None = None,
-    since: str | datetime | None = None,
-    policy: KeywordPolicy | None = None,
-    window: Window | None = None,
-    seen_in_group: dict[str, str] | None = None,
-    deadlines: Deadlines | None = None,
-    test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values()),
-    membership: str = "auto",
-    read_confirmations: bool = False,
-) -> Ledger:
-    """Read every run of the opt-out workflows in the window, and the group, into a ledger.
+@dataclass(kw_only=True)
+class LedgerOptions:
+    """What build_ledger reads, and how: its keyword options."""
 
-    ``seen_in_group`` (number -> ISO time) holds when earlier read-backs first saw a number in
-    the group (``check`` keeps it); a member not in it was first seen by this read. Rows of
-    ``test_numbers`` (the health check's canaries) are marked as tests and never need action; so are
-    the numbers of ranges set aside for fiction and of the settings' test prefix (helpers.testnumbers).
-    ``read_confirmations``: read the delivery status of each confirmation that counts, by its umid (one
-    request each: the health check's short windows do; a week's audit says "recorded" instead).
-    ``membership``: "group" reads the whole group; "numbers" looks up only the window's numbers
-    (one request each: the incremental check of the last hour); "auto" takes the cheaper one.
-    """
+    name: str | None = None  # the workflows' name; None: EIGHTXEIGHT_WORKFLOW_NAME, else the default
+    window: Window | None = None  # the runs' window; instead, hours or since (one way only)
+    hours: float | None = None  # the last N hours (default: 168)
+    since: str | datetime | None = None  # from this time
+    policy: KeywordPolicy | None = None  # classify with this policy, not the deployed workflows (what-if)
+    # number -> ISO time an earlier read-back first saw it in the group (``check`` keeps it); a member
+    # not in it was first seen by this read
+    seen_in_group: dict[str, str] | None = None
+    deadlines: Deadlines | None = None  # None: the settings'
+    # the health check's canaries: marked as tests, never needing action (as are the numbers of
+    # ranges set aside for fiction and of the settings' test prefix: helpers.testnumbers)
+    test_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values())
+    # "group" reads the whole group; "numbers" looks up only the window's numbers (one request each:
+    # the incremental check of the last hour); "auto" takes the cheaper one
+    membership: str = "auto"
+    # read the delivery status of each confirmation that counts, by its umid (one request each: the
+    # health check's short windows do; a week's audit says "recorded" instead)
+    read_confirmations: bool = False
+
+    def window_in(self, client: Client) -> Window:
+        return window_of(client, self.window, self.hours, self.since)
+
+
+def build_ledger(client: Client, **options: Any) -> Ledger:
+    """Read every run of the opt-out workflows in the window, and the group, into a ledger
+    (``options``: :class:`LedgerOptions`)."""
+    o = LedgerOptions(**options)
+    name, policy, membership, test_numbers = o.name, o.policy, o.membership, o.test_numbers
     workflows = deployed_workflows(client, name)  # WorkflowNotDeployed when none is there
-    window = window or make_window(client, hours=hours, since=since)
+    window = o.window_in(client)
     versions = []
     for workflow in workflows.values():
         for version, definition in client.automation.definition_versions(workflow.definition_id).items():
@@ -90,9 +98,9 @@ def build_ledger(
     _numbers_of_channel_users(records)
     _redeliveries(records)
     _judge(records, groups, window, test_numbers)
-    if read_confirmations:
+    if o.read_confirmations:
         _read_confirmations(client, records)
-    _time_to_honour(records, window, seen_in_group or {}, deadlines or Deadlines.of(client.settings))
+    _time_to_honour(records, window, o.seen_in_group or {}, o.deadlines or Deadlines.of(client.settings))
     rows = pd.DataFrame(records, columns=COLUMNS)
     return Ledger(rows, window, workflows, groups)
 

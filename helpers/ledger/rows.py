@@ -143,6 +143,15 @@ class Window:
         return f"{self.iso(self.start)} to {self.iso(self.end)}"
 
 
+def window_of(
+    client: Client, window: Window | None, hours: float | None = None, since: str | datetime | None = None
+) -> Window:
+    """The window given, or the one ``hours`` or ``since`` make (:func:`make_window`): one way only."""
+    if window is not None and (hours is not None or since is not None):
+        raise BadInput("Give the window, or hours or since: one way only.")
+    return window or make_window(client, hours=hours, since=since)
+
+
 def make_window(client: Client, *, hours: float | None = None, since: str | datetime | None = None) -> Window:
     """From ``since`` (ISO 8601) or the last ``hours`` (default 7 days) to the platform's now."""
     if hours is not None and since is not None:
