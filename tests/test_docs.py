@@ -72,3 +72,64 @@ def test_the_sandbox_reference_lists_its_routes_and_controls(site):
     page = text_of(site / "reference" / "sandbox-api" / "index.html")
     assert "/api/v1/accounts/{accountId}/groups" in page
     assert all(path in page for _, path, _, _ in CONTROLS)
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The built site, served on 127.0.0.1 for the module."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium driven by Playwright (tests/test_browser.py says how to get it); skipped without."""
+    import shutil
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if executable is None:
+        pytest.skip("no Chromium on this machine: .ci/run installs Debian's chromium when it runs as root")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+SCREENSHOTS = ROOT / "runs" / "browser-test"
+
+
+@pytest.mark.parametrize(
+    "path, heading, shot",
+    [
+        ("", "8x8 Opt-Out Runbook", "docs_home.png"),
+        ("how-to/go-live/", "Go live", "docs_how_to_go_live.png"),
+        ("reference/commands/", "Commands", "docs_command_reference.png"),
+        ("tutorial/04_test_opt_outs/", "test messages did what was expected", "docs_notebook_04.png"),
+    ],
+)
+def test_the_docs_site_shows_its_pages(served, chromium, path, heading, shot):
+    """Each page in a browser: its heading, the four sections in the navigation, nothing wider than
+    the window. The screenshot is kept in runs/browser-test/ (git-ignored) for a person to look at."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{served}/{path}", wait_until="load")
+    assert page.locator(f"text={heading}").count() >= 1
+    nav = page.locator("nav.md-nav--primary")
+    assert all(
+        nav.locator(f"text={section}").count() >= 1
+        for section in ("Tutorial", "How-to guides", "Reference", "Explanation")
+    )
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{path} is wider than the window: {width}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / shot))
+    page.close()
