@@ -32,16 +32,21 @@ def pytest_runtest_setup(item):
         os.environ.pop("EIGHTXEIGHT_SANDBOX_NOTEBOOK", None)
 
 
-# The modules that take longest (seconds of one worker, measured with --junitxml on 2 cores; the
+# The modules that take longest, longest first (seconds of one worker, measured with --junitxml on 2 cores; the
 # browser test runs the runbook job twice, then JupyterLab). pytest.ini turns off xdist's own
 # reordering by test count (--no-loadscope-reorder), which put the browser module near the end.
 LONGEST_FIRST = (
     "test_browser.py",
     "test_notebook_jobs.py",
     "test_bulk.py",
-    "test_policy.py",
     "test_reconcile.py",
     "test_check.py",
+    "test_real_data.py",
+    "test_policy.py",
+    "test_properties.py",
+    "test_docs.py",
+    "test_code_health.py",
+    "test_adopt.py",
 )
 
 
