@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 GROUP = "WhatsApp opt-out"
 
 
@@ -84,3 +88,17 @@ def tutorial_definitions(settings, group_id: int) -> list[dict]:
         }
         for trigger, steps in (("inbound_chat_apps", whatsapp), ("inbound_sms", sms))
     ]
+
+
+def command(sandbox, *args, cwd, timeout: float = 180):
+    """`python -m helpers ARGS` in a fresh process against ``sandbox`` (no API key), from ``cwd``."""
+    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
+    env.pop("EIGHTXEIGHT_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

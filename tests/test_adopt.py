@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from support import members, tutorial_definitions
+from support import command, members, tutorial_definitions
 
 # (number, channel, text, asked to stop by the runbook's policy)
 CUSTOMERS = [
@@ -28,19 +26,6 @@ CUSTOMERS = [
     ("+6590100012", "sms", "END", True),
 ]
 ASKED = {n for n, _, _, stop in CUSTOMERS if stop} - {"+6590100001"}  # whose latest word is an opt-out (0001 came back)
-
-
-def command(sandbox, *args, cwd):
-    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
-    env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "helpers", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from support import GROUP, members
+from support import GROUP, command, members
 
 from helpers.groups import ensure_opt_out_group
 from helpers.health import CANARY_NUMBERS, CheckOptions, checkpoint_name, run_check
@@ -17,16 +17,7 @@ from helpers.workflow import build_opt_out_definitions, deploy_definitions
 
 
 def run_check_command(sandbox, *args, cwd):
-    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
-    env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "helpers", "check", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return command(sandbox, "check", *args, cwd=cwd, timeout=120)
 
 
 def check(sandbox, *args, cwd) -> dict:

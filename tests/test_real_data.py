@@ -9,23 +9,10 @@ import os
 import subprocess
 import sys
 
-from support import members
+from support import command, members
 
 from helpers.ledger import Action, build_ledger
 from helpers.workflow import inbound_payload
-
-
-def command(sandbox, *args, cwd):
-    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
-    env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "helpers", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def lose(controls, msisdn, text="STOP", **options):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from support import members
+from support import command, members
 
 from helpers.audience import check_audience
 from helpers.config import load_settings
@@ -26,19 +22,6 @@ BRAND_A, BRAND_B = "brand-a", "brand-b"  # A: account (the blacklisted group); B
 def two_brands():
     with Sandbox(deterministic=True, subaccounts={BRAND_A: ACCOUNT, BRAND_B: ACCOUNT}) as sandbox:
         yield sandbox
-
-
-def command(sandbox, *args, cwd):
-    env = {**os.environ, "EIGHTXEIGHT_BASE_URL": sandbox.base_url}
-    env.pop("EIGHTXEIGHT_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "helpers", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_each_stop_lands_on_its_subaccounts_list_and_the_audience_is_checked_per_subaccount(
