@@ -20,10 +20,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import requests
@@ -37,6 +39,9 @@ from .config import PROJECT_ROOT, SANDBOX_API_KEY, Settings, load_settings
 from .demo import fresh_sandbox_seed, notebook_01_group, prepare_sample
 from .errors import ConfigError, NotebookFailed, NotOnSandbox, SandboxControlError
 from .paths import output_root, reports_folder, shown
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import KernelManager
 
 ROOT = PROJECT_ROOT
 NOTEBOOKS = ROOT / "notebooks"
@@ -279,6 +284,15 @@ def _quiet_kernel_manager(log_path: Path, env: dict[str, str]):
     from jupyter_client.manager import KernelManager
 
     class QuietKernelManager(KernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.clients: list = []  # the clients made on this kernel, stopped with it (KernelsAhead)
+
+        def client(self, **kw):
+            made = super().client(**kw)
+            self.clients.append(made)
+            return made
+
         def start_kernel(self, **kw):  # KernelManager.start_kernel wraps the base coroutine: override it here
             with open(log_path, "a") as log:
                 kw.setdefault("stderr", log)
@@ -287,6 +301,70 @@ def _quiet_kernel_manager(log_path: Path, env: dict[str, str]):
                 return super().start_kernel(**kw)
 
     return QuietKernelManager
+
+
+class KernelsAhead:
+    """A fresh kernel for each notebook of the job, each started while the notebook before it runs.
+
+    A kernel takes about a second to start (Python importing ipykernel) and a fraction of one to a
+    few seconds to shut down; the job spent both between notebooks, nine times. Each notebook still
+    gets a kernel of its own, started with the job's environment and the project as its working
+    directory, and shut down (gracefully, as nbclient does) once its notebook has ended. ``next()``
+    hands over the kernel started for this notebook, starts the one for the next while there is a
+    next, and shuts down the last notebook's in a background thread. Leaving the ``with`` shuts down
+    whatever still runs and waits for every shutdown: a job stopped at a failing notebook, or
+    interrupted, leaves no kernel behind.
+    """
+
+    def __init__(self, manager_class: Callable[..., KernelManager], count: int):
+        self._manager_class = manager_class
+        self._left = count  # kernels still to hand over
+        self._ahead: KernelManager | None = None  # the kernel started for the next notebook
+        self._current: KernelManager | None = None  # the kernel of the notebook running now
+        self._stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-shutdown")
+        self._stopping: list[Future] = []  # the shutdowns asked for, each a future
+
+    def __enter__(self) -> KernelsAhead:
+        return self
+
+    def __exit__(self, exc_type, *exc_info) -> None:
+        self._stop(self._current)
+        self._stop(self._ahead)
+        self._current = self._ahead = None
+        self._stopper.shutdown(wait=True)
+        if exc_type is None:
+            for stopping in self._stopping:
+                stopping.result()  # a kernel that could not be shut down is said, not left unknown
+
+    def _start(self) -> KernelManager:
+        manager = self._manager_class(kernel_name="python3")
+        # what nbclient passes when it starts a kernel itself: the working directory, no history file
+        manager.start_kernel(cwd=str(ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        return manager
+
+    def _stop(self, manager: KernelManager | None) -> None:
+        if manager is not None:
+            self._stopping.append(self._stopper.submit(_shut_down, manager))
+
+    def next(self) -> KernelManager:
+        """The started kernel manager for the notebook about to run."""
+        if self._left <= 0:
+            raise RuntimeError("KernelsAhead: every kernel was handed over")
+        self._stop(self._current)
+        self._current, self._ahead = self._ahead or self._start(), None
+        self._left -= 1
+        if self._left:
+            self._ahead = self._start()
+        return self._current
+
+
+def _shut_down(manager: Any) -> None:
+    """Stop the clients nbclient opened on a kernel, then the kernel (nbclient leaves both to the
+    kernel manager's owner when it is handed one)."""
+    for client in manager.clients:
+        client.stop_channels()
+    if manager.has_kernel:
+        manager.shutdown_kernel(now=False)
 
 
 class RunbookLock(SubaccountLock):
@@ -325,26 +403,29 @@ def _run_notebooks(settings: Settings, env: dict, output_dir: Path, parameters: 
     kernel_env = {**os.environ, **env}  # handed to each kernel; this process's environment is left as it is
     failed = None
     started_run = time.monotonic()
-    for notebook in notebook_paths():
-        target = output_dir / notebook.name
-        started = time.monotonic()
-        _prepare(notebook, settings, env, parameters)
-        try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(target),
-                parameters=parameters,
-                cwd=str(ROOT),
-                progress_bar=False,
-                kernel_name="python3",
-                kernel_manager_class=_quiet_kernel_manager(output_dir / "kernels.log", kernel_env),
-            )
-        except papermill.PapermillExecutionError as exc:
-            failed = notebook.name
-            message = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
-            print(f"  FAILED  {notebook.name} ({time.monotonic() - started:.1f} s): {exc.ename}: {message}", flush=True)
-            break
-        print(f"  ok      {notebook.name} ({time.monotonic() - started:.1f} s)", flush=True)
+    notebooks = notebook_paths()
+    with KernelsAhead(_quiet_kernel_manager(output_dir / "kernels.log", kernel_env), len(notebooks)) as kernels:
+        for notebook in notebooks:
+            target = output_dir / notebook.name
+            started = time.monotonic()
+            _prepare(notebook, settings, env, parameters)
+            try:
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(target),
+                    parameters=parameters,
+                    cwd=str(ROOT),
+                    progress_bar=False,
+                    kernel_name="python3",
+                    km=kernels.next(),
+                )
+            except papermill.PapermillExecutionError as exc:
+                failed = notebook.name
+                message = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
+                took = time.monotonic() - started
+                print(f"  FAILED  {notebook.name} ({took:.1f} s): {exc.ename}: {message}", flush=True)
+                break
+            print(f"  ok      {notebook.name} ({time.monotonic() - started:.1f} s)", flush=True)
     written = sorted(p.name for p in output_dir.iterdir() if p.suffix != ".ipynb" and p.name != "kernels.log")
     print(
         f"Executed notebooks are in {shown(output_dir)} ({time.monotonic() - started_run:.0f} s)"

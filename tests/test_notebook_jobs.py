@@ -226,8 +226,14 @@ def test_a_failed_connection_check_stops_the_runbook_job_at_00(tmp_path, monkeyp
         return execute(*args, **kwargs)
 
     monkeypatch.setattr(papermill, "execute_notebook", watched)
+    from helpers.runbook import KernelsAhead
+
+    started, start = [], KernelsAhead._start
+    monkeypatch.setattr(KernelsAhead, "_start", lambda self: started.append(start(self)) or started[-1])
     with pytest.raises(NotebookFailed, match="Stopped at 00_setup.ipynb"):
         run_runbook(tmp_path / "run")
+    # 00's kernel and the one started ahead for 01: the job left neither running
+    assert len(started) == 2 and not any(kernel.is_alive() for kernel in started)
     # the kernels got the job's environment; this process kept its own, also while the job ran
     assert seen_while_running == [before.get("EIGHTXEIGHT_RUN_DIR")] and dict(os.environ) == before
     said = capsys.readouterr().out
@@ -248,3 +254,41 @@ def test_a_second_runbook_job_at_once_is_refused_before_any_notebook(tmp_path, m
         with pytest.raises(RunInProgress, match="Another runbook job .* this one ran no notebook"):
             run_runbook(tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+class FakeKernel:
+    """A kernel manager that records what was done to it."""
+
+    made: list[FakeKernel] = []
+
+    def __init__(self, **kw):
+        self.running, self.clients, self.has_kernel = False, [], False
+        FakeKernel.made.append(self)
+
+    def start_kernel(self, **kw):
+        self.running = self.has_kernel = True
+
+    def shutdown_kernel(self, now):
+        self.running = False
+
+
+def test_each_notebook_gets_a_kernel_of_its_own_started_one_ahead_and_none_is_left_running():
+    from helpers.runbook import KernelsAhead
+
+    FakeKernel.made = []
+    with KernelsAhead(FakeKernel, 3) as kernels:
+        first = kernels.next()
+        assert len(FakeKernel.made) == 2 and all(k.running for k in FakeKernel.made)  # the second's, ahead
+        second = kernels.next()
+        assert second is not first and len(FakeKernel.made) == 3  # the third's, ahead
+        third = kernels.next()
+        assert len({id(first), id(second), id(third)}) == 3 and len(FakeKernel.made) == 3  # none past the last
+        with pytest.raises(RuntimeError, match="every kernel was handed over"):
+            kernels.next()
+    assert not any(k.running for k in FakeKernel.made)
+
+    FakeKernel.made = []
+    with pytest.raises(KeyboardInterrupt), KernelsAhead(FakeKernel, 9) as kernels:
+        kernels.next()
+        raise KeyboardInterrupt  # a job stopped during its first notebook
+    assert len(FakeKernel.made) == 2 and not any(k.running for k in FakeKernel.made)
