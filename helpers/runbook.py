@@ -318,7 +318,7 @@ class KernelsAhead:
 
     def __init__(self, manager_class: Callable[..., KernelManager], count: int):
         self._manager_class = manager_class
-        self._left = count  # kernels still to hand over
+        self._left = count  # kernels still to hand over: none is started ahead past the last
         self._ahead: KernelManager | None = None  # the kernel started for the next notebook
         self._current: KernelManager | None = None  # the kernel of the notebook running now
         self._stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-shutdown")
@@ -348,12 +348,10 @@ class KernelsAhead:
 
     def next(self) -> KernelManager:
         """The started kernel manager for the notebook about to run."""
-        if self._left <= 0:
-            raise RuntimeError("KernelsAhead: every kernel was handed over")
         self._stop(self._current)
         self._current, self._ahead = self._ahead or self._start(), None
         self._left -= 1
-        if self._left:
+        if self._left > 0:
             self._ahead = self._start()
         return self._current
 
