@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import EightByEightError
@@ -39,6 +40,7 @@ def import_jsonschema() -> ModuleType:
 
 
 jsonschema = import_jsonschema()
+import fastjsonschema  # noqa: E402
 from referencing import Registry  # noqa: E402
 from referencing.jsonschema import DRAFT4  # noqa: E402
 
@@ -70,6 +72,22 @@ class ContractError(EightByEightError, AssertionError):
 _LenientOneOf = jsonschema.validators.extend(
     jsonschema.Draft4Validator, {"oneOf": jsonschema.Draft4Validator.VALIDATORS["anyOf"]}
 )
+
+
+def _any_of_for_one_of(node):
+    """A copy of a schema document with every ``oneOf`` read as ``anyOf``, as _LenientOneOf reads it.
+    The names under ``properties`` and the other maps of schemas are names, never keywords: kept."""
+    if isinstance(node, list):
+        return [_any_of_for_one_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in ("properties", "patternProperties", "definitions", "schemas") and isinstance(value, dict):
+            out[key] = {name: _any_of_for_one_of(schema) for name, schema in value.items()}
+        else:
+            out["anyOf" if key == "oneOf" else key] = _any_of_for_one_of(value)
+    return out
 
 
 def _read_as_meant(spec: str, doc: dict) -> None:
@@ -112,6 +130,7 @@ class Contract:
     _registries: dict = field(default_factory=dict)
     _docs: dict = field(default_factory=dict)
     _validators: dict = field(default_factory=dict)
+    _compiled: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Contract:
@@ -149,7 +168,30 @@ class Contract:
             self._validators[key] = _LenientOneOf({"$ref": uri + "#/_schema"}, registry=registry)
         return self._validators[key]
 
+    def _fast_check(self, spec: str, schema: dict):
+        """The same schema compiled to Python by fastjsonschema, built once: about fifteen times faster
+        than the validator above, which is the reference. Read as that one reads it: Draft 4, every
+        ``oneOf`` as ``anyOf``, no format checked (jsonschema checks none without a format checker),
+        and no default written into the instance."""
+        key = (spec, json.dumps(schema, sort_keys=True))
+        if key not in self._compiled:
+            doc = _any_of_for_one_of({**self._docs[spec][1], "_schema": schema})
+            root = {**doc, "$schema": "http://json-schema.org/draft-04/schema#", "$ref": "#/_schema"}
+            self._compiled[key] = fastjsonschema.compile(root, use_default=False, use_formats=False)
+        return self._compiled[key]
+
+    def conforms(self, spec: str, schema: dict, instance: Any) -> bool:
+        """The fast verdict alone (tests/test_contract_checker.py holds it to the reference's)."""
+        try:
+            self._fast_check(spec, schema)(instance)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
     def _validate(self, spec: str, schema: dict, instance, what: str) -> None:
+        if self.conforms(spec, schema, instance):
+            return
+        # Refused: the reference validator decides, and says what is wrong in its words.
         validator = self._validator(spec, schema)
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         if errors:
