@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from .errors import (
     APIError,
@@ -20,6 +21,9 @@ from .errors import (
     UnexpectedResponse,
     WorkflowNotDeployed,
 )
+
+if TYPE_CHECKING:
+    from .runbook import Runbook
 
 # The one table of exit codes, for a command that ends on a failure: the first row the failure is an
 # instance of. 2: nothing was done, because the input, the settings or the situation is wrong, or 8x8
@@ -177,20 +181,27 @@ def _show(result, as_json: bool) -> int:
     return result.exit_code
 
 
-def _list_of(args: argparse.Namespace) -> dict:
-    """The subaccount and opt-out list a command was given, for connect()."""
-    return {"subaccount": getattr(args, "subaccount", None), "opt_out_list": getattr(args, "opt_out_list", None)}
+def _connect(args: argparse.Namespace, *, quiet: bool | None = None) -> Runbook:
+    """connect() with what a command was given: its subaccount and opt-out list, its --parallel, and
+    quiet under --json (stdout is then the values alone) unless ``quiet`` says otherwise."""
+    from .runbook import connect
+
+    return connect(
+        quiet=getattr(args, "json", False) if quiet is None else quiet,
+        parallel=getattr(args, "parallel", None),
+        subaccount=getattr(args, "subaccount", None),
+        opt_out_list=getattr(args, "opt_out_list", None),
+    )
 
 
 def _bulk(args: argparse.Namespace) -> int:
     from .bulk import bulk_add, bulk_remove
     from .errors import EightByEightError
     from .groups import opt_out_list_name
-    from .runbook import connect
 
     work = bulk_remove if args.command == "bulk-remove" else bulk_add
     try:
-        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
+        runbook = _connect(args)
         group = opt_out_list_name(runbook.settings, args.group)
         run = work(
             runbook.client,
@@ -213,10 +224,9 @@ def _bulk(args: argparse.Namespace) -> int:
 def _reconcile(args: argparse.Namespace) -> int:
     from .errors import EightByEightError
     from .reconcile import reconcile
-    from .runbook import connect
 
     try:
-        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
+        runbook = _connect(args)
         result = reconcile(
             runbook.client,
             name=args.name,
@@ -236,11 +246,10 @@ def _audience(args: argparse.Namespace) -> int:
     """Check a campaign audience file; exit 0 checked, 1 checked with invalid rows, 2 nothing checked."""
     from .audience import campaign_ledger, check_audience, clear_outputs
     from .errors import BadInput, EightByEightError
-    from .runbook import connect
 
     try:
         clear_outputs(args.file, args.out, args.report)  # first: a check that fails later leaves no stale list
-        runbook = connect(quiet=args.json, parallel=args.parallel, **_list_of(args))
+        runbook = _connect(args)
         ledger, ledger_note = campaign_ledger(runbook.client, name=args.name, hours=args.hours, use=not args.no_ledger)
         if ledger is None and args.name is not None and not args.no_ledger:  # a typo must not drop the ledger unseen
             raise BadInput(
@@ -274,11 +283,10 @@ def _audience(args: argparse.Namespace) -> int:
 def _templates(args: argparse.Namespace) -> int:
     """Exit 0: every template's way out is understood; 1: some template needs action; 2: not read."""
     from .errors import EightByEightError
-    from .runbook import connect
     from .templates import check_templates
 
     try:
-        runbook = connect(**_list_of(args))
+        runbook = _connect(args, quiet=False)
         result = check_templates(runbook.client, args.channel, name=args.name)
     except EightByEightError as exc:
         return _failed(exc, code=2, then="The templates could not be checked: nothing is verified.")
@@ -291,7 +299,6 @@ def _check(args: argparse.Namespace) -> int:
     """The scheduled health check: drift, canary, lost opt-outs; exit 0 ok, 1 action needed, 2 could not run."""
     from .errors import EightByEightError
     from .health import CheckOptions, HealthReport, run_check
-    from .runbook import connect
 
     options = CheckOptions(
         group=args.group,
@@ -309,7 +316,7 @@ def _check(args: argparse.Namespace) -> int:
             from .config import parse_channels
 
             options.channels = parse_channels(args.channels)
-        runbook = connect(quiet=args.json or args.nagios, parallel=args.parallel, **_list_of(args))
+        runbook = _connect(args, quiet=args.json or args.nagios)
         if args.languages is not None:
             from .languages import parse_languages
 
@@ -341,11 +348,10 @@ def _deploy(args: argparse.Namespace) -> int:
     from .errors import EightByEightError
     from .groups import opt_out_list_name
     from .policy import KeywordPolicy
-    from .runbook import connect
     from .workflow import WorkflowOptions
 
     try:
-        runbook = connect(quiet=args.json, **_list_of(args))
+        runbook = _connect(args)
         languages = args.languages if args.languages is not None else runbook.settings.languages
         channels = parse_channels(args.channels) if args.channels is not None else None
         options = WorkflowOptions.of(
@@ -372,7 +378,6 @@ def _adopt(args: argparse.Namespace) -> int:
     from .groups import opt_out_list_name
     from .health import run_canary
     from .policy import KeywordPolicy
-    from .runbook import connect
     from .workflow import WorkflowOptions
 
     def deploy(client):
@@ -385,7 +390,7 @@ def _adopt(args: argparse.Namespace) -> int:
         )
 
     try:
-        runbook = connect(quiet=args.json, **_list_of(args))
+        runbook = _connect(args)
         result = adopt(
             runbook.client,
             apply=args.apply,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,11 +24,11 @@ from .ledger import (
     UNRESOLVED,
     Action,
     Ledger,
+    WindowOptions,
     after_repair,
     build_ledger,
     iso,
     read_membership,
-    window_of,
 )
 from .paths import reports_folder, shown
 from .policy import KeywordPolicy
@@ -39,7 +38,6 @@ from .workflow import deployed_workflows
 if TYPE_CHECKING:  # for annotations only
     import pandas as pd
 
-    from .ledger import Window
 
 CHUNK_SIZE = 100  # numbers per journaled chunk of repairs
 
@@ -126,13 +124,9 @@ class Reconciliation:
 
 
 @dataclass(kw_only=True)
-class ReconcileOptions:
+class ReconcileOptions(WindowOptions):
     """What reconcile reads, and what it does with it: its keyword options."""
 
-    name: str | None = None  # the workflows' name; None: EIGHTXEIGHT_WORKFLOW_NAME, else the default
-    window: Window | None = None  # the runs' window; instead, hours or since (one way only)
-    hours: float | None = None  # the last N hours (default: 168)
-    since: str | datetime | None = None  # from this time
     apply: bool = False  # False: a dry run; True: repair, and confirm each repair by reading the group back
     ledger_path: str | Path | None = None  # the ledger as CSV (None: no file)
     reports_dir: str | Path | None = None  # the repair's journal; None: the project's reports/
@@ -141,9 +135,6 @@ class ReconcileOptions:
     seen_in_group: dict[str, str] | None = None  # number -> when an earlier read-back saw it (build_ledger)
     canary_numbers: set[str] | frozenset = frozenset(CANARY_NUMBERS.values())  # test numbers (build_ledger)
     read_confirmations: bool = False  # read each confirmation's delivery status (build_ledger)
-
-    def window_in(self, client: Client) -> Window:
-        return window_of(client, self.window, self.hours, self.since)
 
 
 def reconcile(client: Client, **options: Any) -> Reconciliation:

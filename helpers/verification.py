@@ -335,15 +335,6 @@ def check_test_table(table: pd.DataFrame) -> str:
     raise VerificationFailed("\n".join(lines))
 
 
-def write_test_table(table: pd.DataFrame, folder: Path | None = None) -> Path:
-    """Every test message's row, as CSV in the run's folder (test numbers only: no customer's), for the
-    detail the verdict above it sums up."""
-    from .paths import run_folder
-    from .reports import write_report
-
-    return write_report(table, (folder or run_folder()) / "test-messages.csv")
-
-
 def results_values(table: pd.DataFrame) -> dict:
     """The test messages' outcome as named values (helpers.record): how many did what was expected
     (check_test_table refuses any that did not), per channel and expectation, and the channels the

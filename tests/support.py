@@ -1,10 +1,16 @@
-"""What several test modules share: the opt-out group's name and a read of its members."""
+"""What several test modules share: the opt-out group's name and a read of its members, a command
+run against a test's sandbox, and a browser."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 
 GROUP = "WhatsApp opt-out"
 
@@ -102,3 +108,38 @@ def command(sandbox, *args, cwd, timeout: float = 180):
         text=True,
         timeout=timeout,
     )
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NO_CHROMIUM = (
+    "no Chromium on this machine: .ci/run installs Debian's chromium when it runs as root; "
+    "install it with `apt-get install chromium`"
+)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium driven by Playwright, for a module's fixture. Where there is none, the test
+    skips and says why (pytest -rs prints it)."""
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (requirements.txt has it)"
+    )
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM)
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -30,25 +29,22 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support import CHROMIUM, NO_CHROMIUM, chromium
+
 from dev import lab_working_copies
 from helpers.record import recorded
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "runbook-browser-test"
 
 try:
-    from playwright.sync_api import sync_playwright
+    import playwright.sync_api
 except ImportError:  # pragma: no cover - requirements.txt installs it
-    sync_playwright = None
+    playwright = None
 
-pytestmark = [
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (requirements.txt has it)"),
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="no Chromium on this machine: .ci/run installs Debian's chromium "
-        "when it runs as root; install it with `apt-get install chromium`",
-    ),
+pytestmark = [  # before the fixtures run the runbook twice: support.chromium would skip only after
+    pytest.mark.skipif(playwright is None, reason="playwright is not installed (requirements.txt has it)"),
+    pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM),
 ]
 
 
@@ -159,21 +155,8 @@ def lab(tmp_path_factory, used_sandbox):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_and_run(browser, base: str, notebook: str):

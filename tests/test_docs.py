@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import support
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,18 +92,9 @@ def served(site):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium driven by Playwright (tests/test_browser.py says how to get it); skipped without."""
-    import shutil
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if executable is None:
-        pytest.skip("no Chromium on this machine: .ci/run installs Debian's chromium when it runs as root")
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
+def browser():
+    with support.chromium() as launched:
+        yield launched
 
 
 SCREENSHOTS = ROOT / "runs" / "browser-test"
@@ -117,10 +109,10 @@ SCREENSHOTS = ROOT / "runs" / "browser-test"
         ("tutorial/04_test_opt_outs/", "test messages did what was expected", "docs_notebook_04.png"),
     ],
 )
-def test_the_docs_site_shows_its_pages(served, chromium, path, heading, shot):
+def test_the_docs_site_shows_its_pages(served, browser, path, heading, shot):
     """Each page in a browser: its heading, the four sections in the navigation, nothing wider than
     the window. The screenshot is kept in runs/browser-test/ (git-ignored) for a person to look at."""
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{served}/{path}", wait_until="load")
     assert page.locator(f"text={heading}").count() >= 1
     nav = page.locator("nav.md-nav--primary")

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from .judging import after_repair
 from .model import Ledger
-from .reading import LedgerOptions, build_ledger, read_membership
+from .reading import LedgerOptions, WindowOptions, build_ledger, read_membership
 from .rendering import write_ledger
 from .rows import (
     ALREADY,
@@ -79,6 +79,7 @@ __all__ = [
     "LedgerOptions",
     "Matched",
     "Window",
+    "WindowOptions",
     "add_business_days",
     "build_ledger",
     "iso",

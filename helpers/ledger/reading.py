@@ -43,13 +43,22 @@ from .rows import (
 
 
 @dataclass(kw_only=True)
-class LedgerOptions:
-    """What build_ledger reads, and how: its keyword options."""
+class WindowOptions:
+    """Whose runs are read, and over which window: the options the ledger's readers share."""
 
     name: str | None = None  # the workflows' name; None: EIGHTXEIGHT_WORKFLOW_NAME, else the default
     window: Window | None = None  # the runs' window; instead, hours or since (one way only)
     hours: float | None = None  # the last N hours (default: 168)
     since: str | datetime | None = None  # from this time
+
+    def window_in(self, client: Client) -> Window:
+        return window_of(client, self.window, self.hours, self.since)
+
+
+@dataclass(kw_only=True)
+class LedgerOptions(WindowOptions):
+    """What build_ledger reads, and how: its keyword options."""
+
     policy: KeywordPolicy | None = None  # classify with this policy, not the deployed workflows (what-if)
     # number -> ISO time an earlier read-back first saw it in the group (``check`` keeps it); a member
     # not in it was first seen by this read
@@ -64,9 +73,6 @@ class LedgerOptions:
     # read the delivery status of each confirmation that counts, by its umid (one request each: the
     # health check's short windows do; a week's audit says "recorded" instead)
     read_confirmations: bool = False
-
-    def window_in(self, client: Client) -> Window:
-        return window_of(client, self.window, self.hours, self.since)
 
 
 def build_ledger(client: Client, **options: Any) -> Ledger:
