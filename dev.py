@@ -35,7 +35,9 @@ def ensure_environment() -> None:
         print(f"dev.py: creating the virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("dev.py: installing requirements.txt (first run takes a few minutes)", flush=True)
-    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    # --no-compile: a module is compiled when first imported (into __pycache__/), not all of them now;
+    # most of what is installed is never imported by the runbook or its tests
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
     subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
     subprocess.run([*pip, "--no-deps", "--editable", str(ROOT)], check=True)  # `import helpers` from any kernel
     STAMP.write_text(wanted)
