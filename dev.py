@@ -35,9 +35,7 @@ def ensure_environment() -> None:
         print(f"dev.py: creating the virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("dev.py: installing requirements.txt (first run takes a few minutes)", flush=True)
-    # --no-compile: a module is compiled when first imported (into __pycache__/), not all of them now;
-    # most of what is installed is never imported by the runbook or its tests
-    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
     subprocess.run([*pip, "--no-deps", "--editable", str(ROOT)], check=True)  # `import helpers` from any kernel
     STAMP.write_text(wanted)
@@ -97,6 +95,9 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_environment()
     env = {**os.environ, "DISABLE_MKDOCS_2_WARNING": "true"}
+    # Bytecode is written (into __pycache__/, which git ignores), even where the shell says not to: a
+    # test run starts hundreds of Python processes, and each compiled the library from source again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if command == "runbook":
         args = [str(PYTHON), "-m", "helpers", "runbook", *rest]
     elif command == "lab":
