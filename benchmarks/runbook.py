@@ -4,8 +4,9 @@
 
 Each run is ``python -m helpers runbook`` in a fresh interpreter on a sandbox of its own (a new
 folder each time), the sandbox stopped after it. "ahead" is the job as it is
-(``runbook.KernelsAhead``: each notebook's kernel started while the notebook before it runs, and
-shut down in the background once its notebook has ended). "one at a time" is nbclient's own way:
+(``runbook.KernelsAhead``: each notebook's kernel started while the notebook before it runs, the
+imports every notebook starts with done in it then, and shut down in the background once its
+notebook has ended). "one at a time" is nbclient's own way:
 a notebook's kernel started when it begins and shut down before the next begins. The two run in
 turn, ``--runs`` times each; the figures are wall seconds of the whole job, interpreter start
 included.
@@ -34,7 +35,8 @@ class OneAtATime(runbook.KernelsAhead):
     def next(self):
         if self._current is not None:
             runbook._shut_down(self._current)
-        self._current = self._start()
+        self._current = self._manager_class(kernel_name="python3")
+        self._current.start_kernel(cwd=str(runbook.ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"])
         return self._current
 
 

@@ -303,6 +303,9 @@ def _quiet_kernel_manager(log_path: Path, env: dict[str, str]):
     return QuietKernelManager
 
 
+PRELOADED = "import helpers.runbook, helpers.ui"  # what each notebook imports first (KernelsAhead)
+
+
 class KernelsAhead:
     """A fresh kernel for each notebook of the job, each started while the notebook before it runs.
 
@@ -322,6 +325,8 @@ class KernelsAhead:
         self._ahead: KernelManager | None = None  # the kernel started for the next notebook
         self._current: KernelManager | None = None  # the kernel of the notebook running now
         self._stopper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-shutdown")
+        self._warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-warm-up")
+        self._warming: dict[int, Future] = {}  # id of a kernel manager -> its warm-up (_warm_up)
         self._stopping: list[Future] = []  # the shutdowns asked for, each a future
 
     def __enter__(self) -> KernelsAhead:
@@ -331,6 +336,7 @@ class KernelsAhead:
         self._stop(self._current)
         self._stop(self._ahead)
         self._current = self._ahead = None
+        self._warmer.shutdown(wait=True)
         self._stopper.shutdown(wait=True)
         if exc_type is None:
             for stopping in self._stopping:
@@ -340,26 +346,53 @@ class KernelsAhead:
         manager = self._manager_class(kernel_name="python3")
         # what nbclient passes when it starts a kernel itself: the working directory, no history file
         manager.start_kernel(cwd=str(ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        self._warming[id(manager)] = self._warmer.submit(_warm_up, manager)
         return manager
 
     def _stop(self, manager: KernelManager | None) -> None:
         if manager is not None:
-            self._stopping.append(self._stopper.submit(_shut_down, manager))
+            warming = self._warming.pop(id(manager), None)
+            if warming is not None:
+                warming.cancel()  # not begun: nothing to wait for; begun: the shutdown waits for it
+            self._stopping.append(self._stopper.submit(_shut_down, manager, warming))
 
     def next(self) -> KernelManager:
         """The started kernel manager for the notebook about to run."""
         self._stop(self._current)
         self._current, self._ahead = self._ahead or self._start(), None
+        self._warming.pop(id(self._current)).result()  # its own client is gone before nbclient's comes
         self._left -= 1
         if self._left > 0:
             self._ahead = self._start()
         return self._current
 
 
-def _shut_down(manager: Any) -> None:
+def _warm_up(manager: Any) -> None:
+    """The imports every notebook starts with (PRELOADED), run in a kernel started ahead while the
+    notebook before it runs. Silent: no execution count, no output, nothing in the notebook; its
+    first cell then finds the modules imported. The warm-up's client waits for the reply and is
+    stopped before the kernel is handed over, so nbclient's is the only one then. A failing import
+    is left for the notebook to report, when it imports the module itself."""
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute(PRELOADED, silent=True, store_history=False)
+        client.get_shell_msg(timeout=120)
+    except Exception:
+        pass
+    finally:
+        client.stop_channels()
+        manager.clients.remove(client)
+
+
+def _shut_down(manager: Any, warming: Future | None = None) -> None:
     """Stop the clients nbclient opened on a kernel, then the kernel (nbclient leaves both to the
-    kernel manager's owner when it is handed one)."""
-    for client in manager.clients:
+    kernel manager's owner when it is handed one). A warm-up under way ends first: its client
+    would otherwise wait for a reply from a kernel that is gone."""
+    if warming is not None and not warming.cancelled():
+        warming.result()
+    for client in list(manager.clients):
         client.stop_channels()
     if manager.has_kernel:
         manager.shutdown_kernel(now=False)

@@ -256,14 +256,40 @@ def test_a_second_runbook_job_at_once_is_refused_before_any_notebook(tmp_path, m
     assert not (tmp_path / "run").exists()
 
 
+class FakeClient:
+    """A kernel client that records the code it was given."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def start_channels(self):
+        pass
+
+    def wait_for_ready(self, timeout):
+        assert self.kernel.running
+
+    def execute(self, code, **kw):
+        self.kernel.executed.append((code, kw))
+
+    def get_shell_msg(self, timeout):
+        return {"content": {"status": "ok"}}
+
+    def stop_channels(self):
+        pass
+
+
 class FakeKernel:
     """A kernel manager that records what was done to it."""
 
     made: list[FakeKernel] = []
 
     def __init__(self, **kw):
-        self.running, self.clients, self.has_kernel = False, [], False
+        self.running, self.clients, self.has_kernel, self.executed = False, [], False, []
         FakeKernel.made.append(self)
+
+    def client(self):
+        self.clients.append(FakeClient(self))
+        return self.clients[-1]
 
     def start_kernel(self, **kw):
         self.running = self.has_kernel = True
@@ -273,12 +299,14 @@ class FakeKernel:
 
 
 def test_each_notebook_gets_a_kernel_of_its_own_started_one_ahead_and_none_is_left_running():
-    from helpers.runbook import KernelsAhead
+    from helpers.runbook import PRELOADED, KernelsAhead
 
     FakeKernel.made = []
     with KernelsAhead(FakeKernel, 3) as kernels:
         first = kernels.next()
         assert len(FakeKernel.made) == 2 and all(k.running for k in FakeKernel.made)  # the second's, ahead
+        # warmed up, silently, and its warm-up client gone before the notebook's comes
+        assert first.executed == [(PRELOADED, {"silent": True, "store_history": False})] and first.clients == []
         second = kernels.next()
         assert second is not first and len(FakeKernel.made) == 3  # the third's, ahead
         third = kernels.next()
