@@ -39,14 +39,14 @@ LONGEST_FIRST = (
     "test_browser.py",
     "test_notebook_jobs.py",
     "test_bulk.py",
-    "test_reconcile.py",
     "test_check.py",
     "test_real_data.py",
     "test_policy.py",
     "test_properties.py",
     "test_docs.py",
-    "test_code_health.py",
+    "test_reconcile.py",
     "test_adopt.py",
+    "test_code_health.py",
 )
 
 
