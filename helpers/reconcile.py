@@ -33,6 +33,7 @@ from .ledger import (
 from .paths import reports_folder, shown
 from .policy import KeywordPolicy
 from .reports import check_writable, write_report
+from .text import some_of
 from .workflow import deployed_workflows
 
 if TYPE_CHECKING:  # for annotations only
@@ -110,8 +111,7 @@ class Reconciliation:
             still = sorted(self.still_lost_elsewhere)
             out.append(
                 f"{len(still)} STOP(s) lost by other opt-out flows on the triggers (in no blacklisted group): "
-                + ", ".join(f"{n} ({self.still_lost_elsewhere[n][0]!r})" for n in still[:5])
-                + (f" and {len(still) - 5} more" if len(still) > 5 else "")
+                + some_of(f"{n} ({self.still_lost_elsewhere[n][0]!r})" for n in still)
                 + ("." if self.applied else f". {apply_hint} to recover them.")
             )
         if len(self.remaining):

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from .config import Settings
 from .errors import BadInput
+from .text import some_of
 
 # Ranges regulators set aside for drama and examples: no subscriber is given one.
 FICTION_RANGES = {
@@ -61,7 +62,7 @@ def check_may_send(settings: Settings, numbers: Iterable[str], what: str = "A te
         if not is_fiction(n) and not _of_prefix(settings.test_prefix_setting, n)
     ]
     if strangers:
-        shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
+        shown = some_of(strangers, 3)
         raise StrangerRefused(
             f"{what} would go to {shown} on 8x8: the workflow would answer, and a STOP would blacklist the number. "
             "It is neither of a range set aside for fiction nor of your test prefix, so nothing was sent. Set "

@@ -25,6 +25,7 @@ from ..ledger import (
     parse_time,
 )
 from ..reports import write_private_json
+from ..text import some_of
 from .report import CheckOptions, Finding, HealthReport
 
 if TYPE_CHECKING:  # for annotations only
@@ -184,10 +185,7 @@ def _kept_open_rows(client: Client, ledger, reports_dir: Path, apply: bool) -> t
                 "opt-outs",
                 False,
                 f"{len(still)} open row(s) whose runs 8x8 no longer lists (their "
-                "workflow deleted, renamed or redeployed since): "
-                + "; ".join(still[:5])
-                + (f" and {len(still) - 5} more" if len(still) > 5 else "")
-                + ".",
+                "workflow deleted, renamed or redeployed since): " + some_of(still, sep="; ") + ".",
                 "python -m helpers check --apply",
             )
         )
@@ -241,10 +239,7 @@ def _other_flows_findings(result) -> list[Finding]:
                 "opt-outs",
                 False,
                 f"{len(still)} STOP(s) lost by other opt-out flows on the triggers "
-                "(in no blacklisted group): "
-                + ", ".join(still[:5])
-                + (f" and {len(still) - 5} more" if len(still) > 5 else "")
-                + ".",
+                "(in no blacklisted group): " + some_of(still) + ".",
                 "python -m helpers check --apply (or adopt --apply)",
             )
         )
@@ -269,20 +264,20 @@ def _opt_out_findings(ledger, kept: dict, new: list[str]) -> list[Finding]:
     for action in REPAIRS:
         rows = ledger.needing(action)
         if len(rows):
-            who = ", ".join(rows["number"].head(5))
-            more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
             findings.append(
                 Finding(
-                    "opt-outs", False, f"{len(rows)} {action.value}: {who}{more}.", "python -m helpers check --apply"
+                    "opt-outs",
+                    False,
+                    f"{len(rows)} {action.value}: {some_of(rows['number'])}.",
+                    "python -m helpers check --apply",
                 )
             )
     if new:
-        more = f" and {len(new) - 5} more" if len(new) > 5 else ""
         findings.append(
             Finding(
                 "opt-outs",
                 False,
-                f"{len(new)} opt-out(s) without a phone number (channel user {', '.join(new[:5])}{more}): "
+                f"{len(new)} opt-out(s) without a phone number (channel user {some_of(new)}): "
                 "no group can hold them, so 8x8's blacklist does not stop messages to them. Kept in the reports folder "
                 "(opt-outs-without-number-*.json) until the same id opts back in; the audience check leaves them out.",
                 "send campaigns through the audience check (python -m helpers audience); there is nothing to repair on 8x8",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..text import some_of
 from .rows import NOT_MEASURED, UNRESOLVED, Action, Matched, Window
 
 
@@ -187,7 +188,7 @@ class LedgerView:
             rows = self.needing(note)
             if len(rows):
                 numbers = [n for n in rows["number"].drop_duplicates() if n]
-                shown = ", ".join(numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+                shown = some_of(numbers)
                 out.append(
                     f"Note: {len(rows)} {note.value.removeprefix('note: ')}" + (f" ({shown})." if shown else ".")
                 )
